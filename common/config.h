@@ -1,0 +1,36 @@
+// Configuration loading shared by every binary: each absl flag `name` may also
+// come from the environment as TOKENGATE_NAME, or from a file named by
+// TOKENGATE_NAME_FILE (how Kubernetes mounts secrets). The command line wins.
+// Validation of values belongs to each binary's config struct, in one place.
+#pragma once
+
+#include "absl/strings/string_view.h"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace tokengate {
+
+// Applies the environment to the flags in `flag_names`, then parses argv.
+// Returns the positional arguments (argv[0] excluded). A value that does not
+// parse exits with one line naming the variable.
+std::vector<std::string> LoadFlags(int argc, char** argv, const std::vector<std::string>& flag_names);
+
+// The effective values of `flag_names` as one log line each, secrets masked.
+void LogEffectiveConfig(const std::vector<std::string>& flag_names);
+
+// Prints "invalid configuration: <message>" and exits 2.
+[[noreturn]] void ExitOnBadConfig(absl::string_view message);
+
+// "TOKENGATE_" + upper-case name.
+std::string EnvNameOf(absl::string_view flag_name);
+// A value for display: secrets become "<set>"/"<empty>", URI passwords "***".
+std::string MaskedValue(absl::string_view flag_name, absl::string_view value);
+
+// host:port → (host, port); port 0 allowed (pick a free one).
+absl::StatusOr<std::pair<std::string, int>> ParseHostPort(absl::string_view text);
+
+}  // namespace tokengate

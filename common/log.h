@@ -1,0 +1,43 @@
+// One-line log records on stderr: "<UTC time> <LEVEL> <program>: <message>".
+// Callers must never pass token content; log token ids only.
+#pragma once
+
+#include "absl/strings/string_view.h"
+
+#include <sstream>
+#include <string>
+#include <string_view>
+
+namespace tokengate {
+
+enum class LogLevel { kDebug, kInfo, kWarning, kError };
+
+void SetLogProgram(absl::string_view program);
+void SetMinLogLevel(LogLevel level);
+bool LogEnabled(LogLevel level);
+void WriteLog(LogLevel level, absl::string_view message);
+
+// Collects a message with operator<< and writes it as one line when destroyed.
+class LogLine {
+ public:
+  explicit LogLine(LogLevel level) : level_(level) {}
+  ~LogLine() { WriteLog(level_, stream_.str()); }
+  LogLine(const LogLine&) = delete;
+  LogLine& operator=(const LogLine&) = delete;
+  template <typename T>
+  LogLine& operator<<(const T& value) {
+    stream_ << value;
+    return *this;
+  }
+
+ private:
+  LogLevel level_;
+  std::ostringstream stream_;
+};
+
+}  // namespace tokengate
+
+#define TG_LOG(level)                                              \
+  if (!::tokengate::LogEnabled(::tokengate::LogLevel::k##level)) { \
+  } else                                                           \
+    ::tokengate::LogLine(::tokengate::LogLevel::k##level)

@@ -1,0 +1,203 @@
+#include "common/token_codec.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <optional>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/base64url.h"
+#include "common/json_writer.h"
+#include "simdjson.h"
+
+namespace tokengate {
+namespace {
+
+const EVP_MD* Digest(JwsAlgorithm algorithm) {
+  switch (algorithm) {
+    case JwsAlgorithm::kHS256: return EVP_sha256();
+    case JwsAlgorithm::kHS384: return EVP_sha384();
+    case JwsAlgorithm::kHS512: return EVP_sha512();
+  }
+  return EVP_sha256();
+}
+
+std::string Sign(absl::string_view signing_input, absl::string_view secret, JwsAlgorithm algorithm) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int mac_len = 0;
+  HMAC(Digest(algorithm), secret.data(), static_cast<int>(secret.size()),
+       reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size(), mac,
+       &mac_len);
+  return std::string(reinterpret_cast<const char*>(mac), mac_len);
+}
+
+bool SignatureMatches(absl::string_view signing_input, absl::string_view signature,
+                      absl::string_view secret, JwsAlgorithm algorithm) {
+  const std::string expected = Sign(signing_input, secret, algorithm);
+  return expected.size() == signature.size() &&
+         CRYPTO_memcmp(expected.data(), signature.data(), expected.size()) == 0;
+}
+
+absl::Status Unauthenticated(absl::string_view reason) {
+  return absl::UnauthenticatedError(reason);
+}
+
+simdjson::dom::parser& ThreadParser() {
+  thread_local simdjson::dom::parser parser;
+  return parser;
+}
+
+struct Header {
+  std::string alg;
+  std::optional<std::string> kid;
+};
+
+std::optional<Header> ParseHeader(const std::string& json) {
+  simdjson::dom::object object;
+  if (ThreadParser().parse(json.data(), json.size()).get_object().get(object)) return std::nullopt;
+  Header header;
+  bool has_alg = false;
+  for (auto field : object) {
+    std::string_view value;
+    if (field.key == "alg") {
+      if (field.value.get_string().get(value)) return std::nullopt;
+      header.alg = std::string(value);
+      has_alg = true;
+    } else if (field.key == "kid") {
+      if (field.value.get_string().get(value)) return std::nullopt;
+      header.kid = std::string(value);
+    } else if (field.key == "crit") {
+      return std::nullopt;  // We implement no extensions, so none may be critical.
+    }
+  }
+  if (!has_alg) return std::nullopt;
+  return header;
+}
+
+bool ReadString(simdjson::dom::object& object, std::string_view key, std::string& out) {
+  std::string_view value;
+  if (object[key].get_string().get(value)) return false;
+  out = std::string(value);
+  return true;
+}
+
+bool ReadInt(simdjson::dom::object& object, std::string_view key, int64_t& out) {
+  return !object[key].get_int64().get(out);
+}
+
+std::optional<TokenClaims> ParseClaims(const std::string& json) {
+  simdjson::dom::object object;
+  if (ThreadParser().parse(json.data(), json.size()).get_object().get(object)) return std::nullopt;
+  TokenClaims claims;
+  const bool ok = ReadString(object, "iss", claims.issuer) &&
+                  ReadString(object, "jti", claims.token_id) &&
+                  ReadString(object, "token_name", claims.token_name) &&
+                  ReadInt(object, "sub_id", claims.user_id) &&
+                  ReadString(object, "preferred_username", claims.user_name) &&
+                  ReadString(object, "scope", claims.scope) &&
+                  ReadInt(object, "iat", claims.issued_at) &&
+                  ReadInt(object, "nbf", claims.not_before) &&
+                  ReadInt(object, "exp", claims.expires_at);
+  if (!ok) return std::nullopt;
+  return claims;
+}
+
+}  // namespace
+
+absl::StatusOr<JwsAlgorithm> ParseJwsAlgorithm(absl::string_view name) {
+  if (name == "HS256") return JwsAlgorithm::kHS256;
+  if (name == "HS384") return JwsAlgorithm::kHS384;
+  if (name == "HS512") return JwsAlgorithm::kHS512;
+  return absl::InvalidArgumentError(absl::StrCat("unsupported token algorithm '", name,
+                                                 "' (use HS256, HS384 or HS512)"));
+}
+
+absl::string_view JwsAlgorithmName(JwsAlgorithm algorithm) {
+  switch (algorithm) {
+    case JwsAlgorithm::kHS256: return "HS256";
+    case JwsAlgorithm::kHS384: return "HS384";
+    case JwsAlgorithm::kHS512: return "HS512";
+  }
+  return "HS256";
+}
+
+std::string EncodePersonalToken(const TokenClaims& claims, const SigningKey& key,
+                                JwsAlgorithm algorithm) {
+  JsonWriter header;
+  header.BeginObject();
+  header.Field("alg", JwsAlgorithmName(algorithm));
+  header.Field("typ", "JWT");
+  if (!key.kid.empty()) header.Field("kid", key.kid);
+  header.EndObject();
+
+  JsonWriter payload;
+  payload.BeginObject();
+  payload.Field("iss", claims.issuer);
+  payload.Field("jti", claims.token_id);
+  payload.Field("token_name", claims.token_name);
+  payload.Field("sub_id", claims.user_id);
+  payload.Field("preferred_username", claims.user_name);
+  payload.Field("scope", claims.scope);
+  payload.Field("iat", claims.issued_at);
+  payload.Field("nbf", claims.not_before);
+  payload.Field("exp", claims.expires_at);
+  payload.EndObject();
+
+  std::string signing_input =
+      absl::StrCat(Base64UrlEncode(header.str()), ".", Base64UrlEncode(payload.str()));
+  const std::string signature = Base64UrlEncode(Sign(signing_input, key.secret, algorithm));
+  return absl::StrCat(kPersonalTokenPrefix, signing_input, ".", signature);
+}
+
+absl::StatusOr<TokenClaims> VerifyPersonalToken(absl::string_view token,
+                                                const SigningKeyring& keys,
+                                                const VerifyOptions& options) {
+  if (token.size() > kMaxTokenBytes || !absl::StartsWith(token, kPersonalTokenPrefix)) {
+    return Unauthenticated(kReasonInvalidToken);
+  }
+  const absl::string_view jws = token.substr(kPersonalTokenPrefix.size());
+  const size_t first_dot = jws.find('.');
+  const size_t last_dot = jws.rfind('.');
+  if (first_dot == absl::string_view::npos || first_dot == last_dot ||
+      jws.find('.', first_dot + 1) != last_dot) {
+    return Unauthenticated(kReasonInvalidToken);
+  }
+  const absl::string_view signing_input = jws.substr(0, last_dot);
+  const auto header_json = Base64UrlDecode(jws.substr(0, first_dot));
+  const auto payload_json = Base64UrlDecode(jws.substr(first_dot + 1, last_dot - first_dot - 1));
+  const auto signature = Base64UrlDecode(jws.substr(last_dot + 1));
+  if (!header_json || !payload_json || !signature) return Unauthenticated(kReasonInvalidToken);
+
+  const auto header = ParseHeader(*header_json);
+  if (!header) return Unauthenticated(kReasonInvalidToken);
+  if (header->alg != JwsAlgorithmName(options.algorithm)) {
+    return Unauthenticated(kReasonBadAlgorithm);
+  }
+
+  // A token without `kid` (Data.Rentgen's, or our single-key form) may match
+  // any listed key; with a `kid`, only that key is tried.
+  bool signature_ok = false;
+  if (header->kid.has_value()) {
+    const SigningKey* key = keys.Find(*header->kid);
+    signature_ok = key != nullptr && SignatureMatches(signing_input, *signature, key->secret,
+                                                      options.algorithm);
+  } else {
+    for (const auto& key : keys.keys()) {
+      signature_ok = signature_ok ||
+                     SignatureMatches(signing_input, *signature, key.secret, options.algorithm);
+    }
+  }
+  if (!signature_ok) return Unauthenticated(kReasonBadSignature);
+
+  auto claims = ParseClaims(*payload_json);
+  if (!claims) return Unauthenticated(kReasonInvalidToken);
+  if (claims->issuer != options.issuer) return Unauthenticated(kReasonBadIssuer);
+  if (options.now_unix < claims->not_before) return Unauthenticated(kReasonNotYetValid);
+  if (options.now_unix >= claims->expires_at) return Unauthenticated(kReasonExpired);
+  return *std::move(claims);
+}
+
+}  // namespace tokengate

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs what the build, the tests and the local stack need, skipping what
+# is there: Debian packages, the Python venv under .local/, and (by argument)
+# the Kafka jars, the Go tools and the npm assets.
+# Usage: install-deps.sh [kafka] [go-tools] [npm]
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+LOCAL="${TOKENGATE_LOCAL_DIR:-$ROOT/.local}"
+mkdir -p "$LOCAL"
+
+PACKAGES=(
+  cmake ninja-build g++ pkg-config make
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
+  libpq-dev libssl-dev libpistache-dev librdkafka-dev libsimdjson-dev zlib1g-dev
+  libgtest-dev libgmock-dev
+  postgresql postgresql-contrib
+  clang libclang-rt-14-dev
+  kcat wrk openssl curl python3-venv
+  openjdk-17-jre-headless maven
+)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing Debian packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Test tools live in a venv; reinstalled only when the requirements change.
+VENV="$LOCAL/venv"
+REQ="$ROOT/tests/requirements.txt"
+if [ ! -x "$VENV/bin/python" ]; then python3 -m venv "$VENV"; fi
+if ! cmp -s "$REQ" "$VENV/.requirements.txt"; then
+  "$VENV/bin/pip" install -q --disable-pip-version-check -r "$REQ"
+  cp "$REQ" "$VENV/.requirements.txt"
+fi
+
+for extra in "$@"; do
+  case "$extra" in
+    kafka) "$ROOT/deploy/local/kafka.sh" install ;;
+    go-tools) "$ROOT/deploy/local/go-tools.sh" ;;
+    npm) "$ROOT/deploy/local/npm-assets.sh" ;;
+    *) echo "unknown extra '$extra'" >&2; exit 2 ;;
+  esac
+done

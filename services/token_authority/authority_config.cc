@@ -1,0 +1,112 @@
+#include "services/token_authority/authority_config.h"
+
+#include "absl/flags/flag.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "common/config.h"
+
+ABSL_FLAG(std::string, database_url, "", "libpq URI of the token database");
+ABSL_FLAG(std::string, grpc_listen, "0.0.0.0:50051", "gRPC listen address (port 0: pick one)");
+ABSL_FLAG(std::string, secret_key, "", "HS256 key (single-key form)");
+ABSL_FLAG(std::string, signing_keys, "", "kid1:secret1,kid2:secret2, newest first");
+ABSL_FLAG(std::string, token_algorithm, "HS256", "JWS algorithm: HS256, HS384 or HS512");
+ABSL_FLAG(std::string, token_issuer, "tokengate", "the `iss` claim; data-rentgen to share tokens");
+ABSL_FLAG(int, max_duration_days, 366, "longest allowed token lifetime in days");
+ABSL_FLAG(bool, personal_tokens_enabled, true, "issue and accept personal tokens");
+ABSL_FLAG(int, verify_cache_ttl_seconds, 60, "how long edges may cache a valid answer");
+ABSL_FLAG(int, negative_cache_ttl_seconds, 10, "how long edges may cache an invalid answer");
+ABSL_FLAG(int, usage_flush_seconds, 5, "how often last_used_at is written");
+ABSL_FLAG(int, watch_heartbeat_seconds, 5, "heartbeat period of WatchRevocations streams");
+ABSL_FLAG(int, shutdown_grace_seconds, 10, "how long SIGTERM waits for in-flight RPCs");
+ABSL_FLAG(int, database_pool_size, 8, "PostgreSQL connections");
+ABSL_FLAG(std::string, tls_cert_file, "", "server certificate (PEM); empty: plaintext");
+ABSL_FLAG(std::string, tls_key_file, "", "server private key (PEM)");
+ABSL_FLAG(std::string, tls_ca_file, "", "CA that signs client certificates (PEM)");
+ABSL_FLAG(std::string, tls_client_policy,
+          "tokengate-api=*;tokengate-http2kafka=VerifyToken|WatchRevocations",
+          "with TLS: client certificate identity=Method|Method;identity=*");
+
+namespace tokengate {
+namespace {
+
+absl::Status Bad(absl::string_view flag, absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrCat(EnvNameOf(flag), ": ", why));
+}
+
+}  // namespace
+
+const std::vector<std::string>& AuthorityFlagNames() {
+  static const std::vector<std::string> kNames = {
+      "database_url", "grpc_listen", "secret_key", "signing_keys", "token_algorithm",
+      "token_issuer", "max_duration_days", "personal_tokens_enabled", "verify_cache_ttl_seconds",
+      "negative_cache_ttl_seconds", "usage_flush_seconds", "watch_heartbeat_seconds",
+      "shutdown_grace_seconds", "database_pool_size", "tls_cert_file", "tls_key_file",
+      "tls_ca_file", "tls_client_policy"};
+  return kNames;
+}
+
+absl::StatusOr<AuthorityConfig> AuthorityConfigFromFlags() {
+  auto keys = SigningKeyring::Parse(absl::GetFlag(FLAGS_secret_key), absl::GetFlag(FLAGS_signing_keys));
+  if (!keys.ok()) return Bad("signing_keys", keys.status().message());
+  auto algorithm = ParseJwsAlgorithm(absl::GetFlag(FLAGS_token_algorithm));
+  if (!algorithm.ok()) return Bad("token_algorithm", algorithm.status().message());
+
+  AuthorityConfig config{.keys = *std::move(keys)};
+  config.algorithm = *algorithm;
+  config.database_url = absl::GetFlag(FLAGS_database_url);
+  if (config.database_url.empty()) return Bad("database_url", "must be set");
+  config.grpc_listen = absl::GetFlag(FLAGS_grpc_listen);
+  if (auto hp = ParseHostPort(config.grpc_listen); !hp.ok()) {
+    return Bad("grpc_listen", hp.status().message());
+  }
+  config.issuer = absl::GetFlag(FLAGS_token_issuer);
+  if (config.issuer.empty()) return Bad("token_issuer", "must not be empty");
+  config.max_duration_days = absl::GetFlag(FLAGS_max_duration_days);
+  if (config.max_duration_days < 1 || config.max_duration_days > 3660) {
+    return Bad("max_duration_days", "must be within 1..3660");
+  }
+  config.personal_tokens_enabled = absl::GetFlag(FLAGS_personal_tokens_enabled);
+
+  const struct {
+    const char* flag;
+    int value;
+    int min;
+    int max;
+    absl::Duration* target;
+  } durations[] = {
+      {"verify_cache_ttl_seconds", absl::GetFlag(FLAGS_verify_cache_ttl_seconds), 0, 3600,
+       &config.verify_cache_ttl},
+      {"negative_cache_ttl_seconds", absl::GetFlag(FLAGS_negative_cache_ttl_seconds), 0, 3600,
+       &config.negative_cache_ttl},
+      {"usage_flush_seconds", absl::GetFlag(FLAGS_usage_flush_seconds), 1, 3600,
+       &config.usage_flush_interval},
+      {"watch_heartbeat_seconds", absl::GetFlag(FLAGS_watch_heartbeat_seconds), 1, 600,
+       &config.watch_heartbeat_interval},
+      {"shutdown_grace_seconds", absl::GetFlag(FLAGS_shutdown_grace_seconds), 0, 600,
+       &config.shutdown_grace},
+  };
+  for (const auto& d : durations) {
+    if (d.value < d.min || d.value > d.max) {
+      return Bad(d.flag, absl::StrCat("must be within ", d.min, "..", d.max));
+    }
+    *d.target = absl::Seconds(d.value);
+  }
+  config.database_pool_size = absl::GetFlag(FLAGS_database_pool_size);
+  if (config.database_pool_size < 1 || config.database_pool_size > 256) {
+    return Bad("database_pool_size", "must be within 1..256");
+  }
+  config.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  config.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
+  config.tls_ca_file = absl::GetFlag(FLAGS_tls_ca_file);
+  config.tls_client_policy = absl::GetFlag(FLAGS_tls_client_policy);
+  const bool any_tls = !config.tls_cert_file.empty() || !config.tls_key_file.empty() ||
+                       !config.tls_ca_file.empty();
+  const bool all_tls = !config.tls_cert_file.empty() && !config.tls_key_file.empty() &&
+                       !config.tls_ca_file.empty();
+  if (any_tls && !all_tls) {
+    return Bad("tls_cert_file", "TLS needs the certificate, key and CA files together");
+  }
+  return config;
+}
+
+}  // namespace tokengate

@@ -1,0 +1,44 @@
+// The token authority's settings: read from flags/env once, validated in one
+// place, then passed by value. Nothing else in the service reads flags.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/signing_keys.h"
+#include "common/token_codec.h"
+
+namespace tokengate {
+
+struct AuthorityConfig {
+  std::string database_url;
+  std::string grpc_listen = "0.0.0.0:50051";
+  SigningKeyring keys;
+  JwsAlgorithm algorithm = JwsAlgorithm::kHS256;
+  std::string issuer = "tokengate";
+  int max_duration_days = 366;
+  bool personal_tokens_enabled = true;
+  // How long an edge may cache a valid answer (never beyond exp).
+  absl::Duration verify_cache_ttl = absl::Seconds(60);
+  // How long an edge may cache an invalid answer (bad signature, expired…).
+  absl::Duration negative_cache_ttl = absl::Seconds(10);
+  absl::Duration usage_flush_interval = absl::Seconds(5);
+  absl::Duration watch_heartbeat_interval = absl::Seconds(5);
+  absl::Duration shutdown_grace = absl::Seconds(10);
+  int database_pool_size = 8;
+  // Service-to-service TLS; all empty means plaintext.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_ca_file;
+  // With TLS: which client identity may call which RPC (see caller_policy.h).
+  std::string tls_client_policy = "tokengate-api=*;tokengate-http2kafka=VerifyToken|WatchRevocations";
+};
+
+// Names of the flags the authority reads (for LoadFlags / LogEffectiveConfig).
+const std::vector<std::string>& AuthorityFlagNames();
+// Builds the config from the parsed flags; an error names the bad setting.
+absl::StatusOr<AuthorityConfig> AuthorityConfigFromFlags();
+
+}  // namespace tokengate

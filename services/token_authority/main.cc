@@ -1,0 +1,97 @@
+// token-authority: flags/env → config → dependencies → serve gRPC; SIGTERM
+// drains in-flight RPCs, ends watch streams, flushes last_used_at, exits 0.
+// `token-authority migrate` applies the SQL migrations and exits.
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/grpcpp.h>
+
+#include <iostream>
+
+#include "common/config.h"
+#include "common/log.h"
+#include "common/migrations.h"
+#include "common/signals.h"
+#include "services/token_authority/authority_config.h"
+#include "services/token_authority/personal_tokens.h"
+#include "services/token_authority/caller_policy.h"
+#include "services/token_authority/token_authority_service.h"
+
+namespace tokengate {
+namespace {
+
+absl::Status Migrate(const std::string& database_url) {
+  auto conn = PgConnection::Connect(database_url);
+  if (!conn.ok()) return conn.status();
+  int applied = 0;
+  auto status = ApplyMigrations(**conn, EmbeddedMigrations(), &applied);
+  if (status.ok()) TG_LOG(Info) << "migrations up to date (" << applied << " applied now)";
+  return status;
+}
+
+int Serve(const AuthorityConfig& config) {
+  if (auto status = Migrate(config.database_url); !status.ok()) {
+    TG_LOG(Error) << "cannot prepare the database: " << status.message();
+    return 1;
+  }
+  auto pool = std::make_shared<PgPool>(config.database_url, config.database_pool_size);
+  PgTokenStore store(pool);
+  SystemClock clock;
+  UsageRecorder usage(&store, config.usage_flush_interval);
+  PersonalTokens tokens(config, &store, &usage, &clock);
+  RevocationFeed feed(
+      config.database_url, [&](const Revocation& r) { tokens.OnRevoked(r); },
+      [&] { tokens.OnFeedGap(); });
+  tokens.SetCacheTrusted([&] { return feed.Listening(); });
+  auto policy = CallerPolicy::Parse(config.tls_client_policy);
+  auto credentials = MakeServerCredentials(config.grpc_listen, config.tls_cert_file,
+                                           config.tls_key_file, config.tls_ca_file);
+  if (!policy.ok() || !credentials.ok()) {
+    ExitOnBadConfig(!policy.ok() ? policy.status().message() : credentials.status().message());
+  }
+  TokenAuthorityService service(&tokens, &feed, &*policy, config.watch_heartbeat_interval);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(config.grpc_listen, *credentials, &port);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    TG_LOG(Error) << "cannot listen on " << config.grpc_listen << " (in use?)";
+    return 1;
+  }
+  feed.Start();
+  usage.Start();
+  TG_LOG(Info) << "token-authority listening on port " << port;
+
+  const int signal = WaitForTerminationSignal();
+  TG_LOG(Info) << "signal " << signal << ": draining";
+  server->GetHealthCheckService()->SetServingStatus(false);
+  feed.Stop();  // Ends watch streams, which would otherwise hold Shutdown.
+  server->Shutdown(std::chrono::system_clock::now() + absl::ToChronoSeconds(config.shutdown_grace));
+  server->Wait();
+  usage.Stop();
+  TG_LOG(Info) << "stopped";
+  return 0;
+}
+
+}  // namespace
+}  // namespace tokengate
+
+int main(int argc, char** argv) {
+  using namespace tokengate;
+  BlockTerminationSignals();
+  SetLogProgram("token-authority");
+  const std::vector<std::string> args = LoadFlags(argc, argv, AuthorityFlagNames());
+  auto config = AuthorityConfigFromFlags();
+  if (!config.ok()) ExitOnBadConfig(config.status().message());
+  LogEffectiveConfig(AuthorityFlagNames());
+  if (!args.empty() && args[0] == "migrate") {
+    auto status = Migrate(config->database_url);
+    if (!status.ok()) TG_LOG(Error) << status.message();
+    return status.ok() ? 0 : 1;
+  }
+  if (!args.empty()) ExitOnBadConfig("unknown command '" + args[0] + "' (known: migrate)");
+  return Serve(*config);
+}

@@ -1,0 +1,71 @@
+// The authority's logic: issue, refresh, revoke, read and verify personal
+// tokens. Knows nothing of flags, sockets or gRPC status; speaks the contract's
+// messages and absl::Status. Verify answers from memory: rows are cached and
+// revocations arrive through the RevocationFeed, so PostgreSQL is read only on
+// a row's first use (or while the feed is down).
+#pragma once
+
+#include "absl/strings/string_view.h"
+
+#include <memory>
+#include <shared_mutex>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "common/clock.h"
+#include "services/token_authority/authority_config.h"
+#include "services/token_authority/revocation_feed.h"
+#include "services/token_authority/token_store.h"
+#include "services/token_authority/usage_recorder.h"
+#include "tokengate/v1/token_authority.pb.h"
+
+namespace tokengate {
+
+inline constexpr absl::string_view kReasonDisabled = "Authentication using PersonalTokens is disabled";
+
+class PersonalTokens {
+ public:
+  PersonalTokens(const AuthorityConfig& config, TokenStore* store, UsageRecorder* usage,
+                 const Clock* clock)
+      : config_(config), store_(store), usage_(usage), clock_(clock) {}
+
+  absl::StatusOr<v1::IssueTokenResponse> Issue(const v1::IssueTokenRequest& request);
+  absl::StatusOr<v1::RefreshTokenResponse> Refresh(const v1::RefreshTokenRequest& request);
+  absl::Status Revoke(const v1::RevokeTokenRequest& request);
+  absl::StatusOr<v1::GetTokenResponse> Get(const v1::GetTokenRequest& request);
+  absl::StatusOr<v1::ListTokensResponse> List(const v1::ListTokensRequest& request);
+  // An unacceptable token is an answer (valid=false); only "could not
+  // decide" (database down on a cache miss) is an error.
+  absl::StatusOr<v1::VerifyTokenResponse> Verify(const v1::VerifyTokenRequest& request);
+
+  // Feed callbacks.
+  void OnRevoked(const Revocation& revocation);
+  // Notifications may have been missed: forget every cached row.
+  void OnFeedGap();
+  // Whether cached rows may be trusted (set while the feed is listening).
+  void SetCacheTrusted(std::function<bool()> trusted) { cache_trusted_ = std::move(trusted); }
+
+ private:
+  absl::StatusOr<TokenRecord> FindRecord(const std::string& id);
+  absl::StatusOr<int64_t> UserIdOf(const std::string& user_name);
+  absl::StatusOr<absl::CivilDay> ResolveUntil(const std::string& until, absl::CivilDay today) const;
+  std::string Mint(const TokenRecord& record, absl::Time now) const;
+
+  const AuthorityConfig config_;
+  TokenStore* store_;
+  UsageRecorder* usage_;
+  const Clock* clock_;
+  std::function<bool()> cache_trusted_ = [] { return false; };
+
+  std::shared_mutex mutex_;
+  absl::flat_hash_map<std::string, TokenRecord> rows_;  // Guarded by mutex_.
+  absl::flat_hash_set<std::string> revoked_;            // Guarded by mutex_; kept for good.
+  uint64_t generation_ = 0;                             // Guarded by mutex_; bumped on gaps.
+};
+
+// The contract's view of a row.
+void ToProto(const TokenRecord& record, v1::PersonalToken* out);
+
+}  // namespace tokengate

@@ -1,0 +1,47 @@
+// The gRPC face of PersonalTokens: proto in, proto out, and the one place
+// where absl::Status becomes a gRPC status (same code numbers; a field error's
+// field and code travel as trailing metadata).
+#pragma once
+
+#include <atomic>
+
+#include "absl/time/time.h"
+#include "services/token_authority/caller_policy.h"
+#include "services/token_authority/personal_tokens.h"
+#include "services/token_authority/revocation_feed.h"
+#include "tokengate/v1/token_authority.grpc.pb.h"
+
+namespace tokengate {
+
+class TokenAuthorityService final : public v1::TokenAuthority::Service {
+ public:
+  TokenAuthorityService(PersonalTokens* tokens, RevocationFeed* feed, const CallerPolicy* policy,
+                        absl::Duration heartbeat)
+      : tokens_(tokens), feed_(feed), policy_(policy), heartbeat_(heartbeat) {}
+
+  grpc::Status IssueToken(grpc::ServerContext* context, const v1::IssueTokenRequest* request,
+                          v1::IssueTokenResponse* response) override;
+  grpc::Status RefreshToken(grpc::ServerContext* context, const v1::RefreshTokenRequest* request,
+                            v1::RefreshTokenResponse* response) override;
+  grpc::Status RevokeToken(grpc::ServerContext* context, const v1::RevokeTokenRequest* request,
+                           v1::RevokeTokenResponse* response) override;
+  grpc::Status GetToken(grpc::ServerContext* context, const v1::GetTokenRequest* request,
+                        v1::GetTokenResponse* response) override;
+  grpc::Status ListTokens(grpc::ServerContext* context, const v1::ListTokensRequest* request,
+                          v1::ListTokensResponse* response) override;
+  grpc::Status VerifyToken(grpc::ServerContext* context, const v1::VerifyTokenRequest* request,
+                           v1::VerifyTokenResponse* response) override;
+  grpc::Status WatchRevocations(grpc::ServerContext* context,
+                                const v1::WatchRevocationsRequest* request,
+                                grpc::ServerWriter<v1::RevocationEvent>* writer) override;
+
+ private:
+  PersonalTokens* tokens_;
+  RevocationFeed* feed_;
+  const CallerPolicy* policy_;
+  const absl::Duration heartbeat_;
+};
+
+grpc::Status ToGrpcStatus(const absl::Status& status, grpc::ServerContext* context);
+
+}  // namespace tokengate

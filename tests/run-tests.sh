@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Starts the real parts the tests need (a throw-away PostgreSQL and a Kafka
+# broker under .local/test-*), runs every registered test with ctest, and
+# stops what it started, whatever the outcome. ctest's summary is the last line.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+BUILD_DIR="$ROOT/${BUILD_DIR:-build}"
+LOCAL="${TOKENGATE_LOCAL_DIR:-$ROOT/.local}"
+
+export PG_DIR="$LOCAL/test-postgres" PG_PORT="${TEST_PG_PORT:-55433}" PG_FSYNC=off
+export KAFKA_DIR="$LOCAL/test-kafka" KAFKA_PORT="${TEST_KAFKA_PORT:-59092}"
+
+cleanup() {
+  "$ROOT/deploy/local/kafka.sh" stop >/dev/null 2>&1 || true
+  "$ROOT/deploy/local/postgres.sh" stop >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+"$ROOT/deploy/local/postgres.sh" start
+"$ROOT/deploy/local/kafka.sh" start
+
+export TOKENGATE_TEST_DATABASE_URL="postgresql://postgres@127.0.0.1:$PG_PORT/postgres"
+export TOKENGATE_TEST_PG_DIR="$PG_DIR"
+export TOKENGATE_TEST_KAFKA="127.0.0.1:$KAFKA_PORT"
+export TOKENGATE_TEST_KAFKA_DIR="$KAFKA_DIR"
+export TOKENGATE_TEST_VENV="$LOCAL/venv"
+export TOKENGATE_ROOT="$ROOT"
+
+cd "$BUILD_DIR"
+ctest --output-on-failure --timeout 600 -j "${TEST_JOBS:-2}" "$@"

@@ -1,0 +1,32 @@
+#include "common/config.h"
+
+#include <gtest/gtest.h>
+
+namespace tokengate {
+namespace {
+
+TEST(ConfigTest, EnvNameIsPrefixedUpperCase) {
+  EXPECT_EQ(EnvNameOf("database_url"), "TOKENGATE_DATABASE_URL");
+}
+
+TEST(ConfigTest, SecretsAreNeverShown) {
+  EXPECT_EQ(MaskedValue("secret_key", "hunter2"), "<set>");
+  EXPECT_EQ(MaskedValue("signing_keys", ""), "<empty>");
+  EXPECT_EQ(MaskedValue("kafka_sasl_password", "x"), "<set>");
+}
+
+TEST(ConfigTest, DatabasePasswordIsMaskedInUri) {
+  EXPECT_EQ(MaskedValue("database_url", "postgresql://tg:s3cret@db:5432/tg"),
+            "postgresql://tg:***@db:5432/tg");
+  EXPECT_EQ(MaskedValue("database_url", "postgresql://tg@db/tg"), "postgresql://tg@db/tg");
+}
+
+TEST(ConfigTest, HostPortNeedsAValidPort) {
+  EXPECT_EQ(ParseHostPort("127.0.0.1:0")->second, 0);
+  EXPECT_EQ(ParseHostPort("[::1]:50051")->first, "[::1]");
+  EXPECT_FALSE(ParseHostPort("localhost").ok());
+  EXPECT_FALSE(ParseHostPort("host:70000").ok());
+}
+
+}  // namespace
+}  // namespace tokengate

@@ -1,0 +1,277 @@
+#include "services/token_authority/personal_tokens.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/dates.h"
+#include "common/field_error.h"
+
+namespace tokengate {
+namespace {
+
+using ::testing::HasSubstr;
+
+// An in-memory TokenStore that counts LoadToken calls (the verify path's DB reads).
+class MemoryStore final : public TokenStore {
+ public:
+  absl::StatusOr<int64_t> GetOrCreateUser(const std::string& name) override {
+    auto [it, inserted] = users_.try_emplace(name, static_cast<int64_t>(users_.size() + 1));
+    return it->second;
+  }
+  absl::Status InsertToken(const TokenRecord& record) override {
+    for (const auto& [id, row] : rows_) {
+      if (row.user_id == record.user_id && row.name == record.name && !row.revoked_at &&
+          row.since <= record.until && record.since <= row.until) {
+        return absl::AlreadyExistsError(absl::StrCat("PersonalToken with name='", record.name, "' already exists"));
+      }
+    }
+    rows_[record.id] = record;
+    return absl::OkStatus();
+  }
+  absl::Status ReplaceToken(int64_t user_id, const std::string& old_id, TokenRecord& fresh) override {
+    auto it = rows_.find(old_id);
+    if (it == rows_.end() || it->second.user_id != user_id || it->second.revoked_at) return absl::NotFoundError("not found");
+    it->second.revoked_at = absl::Now();
+    fresh.name = it->second.name;
+    fresh.scopes = it->second.scopes;
+    return InsertToken(fresh);
+  }
+  absl::Status RevokeToken(int64_t user_id, const std::string& id) override {
+    auto it = rows_.find(id);
+    if (it == rows_.end() || it->second.user_id != user_id) return absl::NotFoundError("not found");
+    if (!it->second.revoked_at) it->second.revoked_at = absl::Now();
+    return absl::OkStatus();
+  }
+  absl::StatusOr<TokenRecord> GetUserToken(int64_t user_id, const std::string& id) override {
+    auto it = rows_.find(id);
+    if (it == rows_.end() || it->second.user_id != user_id) return absl::NotFoundError("not found");
+    return it->second;
+  }
+  absl::StatusOr<TokenPage> ListUserTokens(int64_t, int, int, const std::vector<std::string>&) override {
+    return TokenPage{};
+  }
+  absl::StatusOr<TokenRecord> LoadToken(const std::string& id) override {
+    ++loads;
+    if (!available) return absl::UnavailableError("database unavailable");
+    auto it = rows_.find(id);
+    if (it == rows_.end()) return absl::NotFoundError(absl::StrCat("PersonalToken id=", id, " not found"));
+    return it->second;
+  }
+  absl::Status RecordUsage(const std::vector<std::pair<std::string, absl::Time>>& uses) override {
+    used += static_cast<int>(uses.size());
+    return absl::OkStatus();
+  }
+
+  std::map<std::string, TokenRecord> rows_;
+  std::map<std::string, int64_t> users_;
+  int loads = 0;
+  int used = 0;
+  bool available = true;
+};
+
+AuthorityConfig Config() {
+  AuthorityConfig config{.keys = *SigningKeyring::Parse(std::string(40, 'k'), "")};
+  config.issuer = "tokengate";
+  config.max_duration_days = 366;
+  return config;
+}
+
+class PersonalTokensTest : public ::testing::Test {
+ protected:
+  PersonalTokensTest() : clock_(absl::FromCivil(absl::CivilSecond(2026, 11, 28, 12, 0, 0), absl::UTCTimeZone())) {
+    Rebuild(Config());
+  }
+  void Rebuild(const AuthorityConfig& config) {
+    usage_ = std::make_unique<UsageRecorder>(&store_, absl::Seconds(5));
+    tokens_ = std::make_unique<PersonalTokens>(config, &store_, usage_.get(), &clock_);
+    tokens_->SetCacheTrusted([this] { return trusted_; });
+  }
+  v1::IssueTokenResponse Issue(const std::string& name = "etl", const std::string& until = "") {
+    v1::IssueTokenRequest request;
+    request.set_user_name("alice");
+    request.set_name(name);
+    request.set_until(until);
+    auto response = tokens_->Issue(request);
+    EXPECT_TRUE(response.ok()) << response.status();
+    return response.ok() ? *response : v1::IssueTokenResponse();
+  }
+  v1::VerifyTokenResponse Verify(const std::string& content) {
+    v1::VerifyTokenRequest request;
+    request.set_token(content);
+    auto response = tokens_->Verify(request);
+    EXPECT_TRUE(response.ok()) << response.status();
+    return response.ok() ? *response : v1::VerifyTokenResponse();
+  }
+
+  FakeClock clock_;
+  MemoryStore store_;
+  bool trusted_ = true;
+  std::unique_ptr<UsageRecorder> usage_;
+  std::unique_ptr<PersonalTokens> tokens_;
+};
+
+TEST_F(PersonalTokensTest, IssueDefaultsToMaxDurationAndAllScopes) {
+  const auto issued = Issue();
+  EXPECT_EQ(issued.token().since(), "2026-11-28");
+  EXPECT_EQ(issued.token().until(), "2027-11-29");
+  EXPECT_THAT(issued.token().scopes(), ::testing::ElementsAre("all:read", "all:write"));
+  EXPECT_THAT(issued.content(), ::testing::StartsWith("personal_token_"));
+}
+
+TEST_F(PersonalTokensTest, UntilInThePastOrTodayIsRefused) {
+  for (const std::string until : {"2026-11-27", "2026-11-28"}) {
+    v1::IssueTokenRequest request;
+    request.set_user_name("alice");
+    request.set_name("etl");
+    request.set_until(until);
+    auto response = tokens_->Issue(request);
+    EXPECT_EQ(response.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(response.status().message(), "Date should be in the future");
+    EXPECT_EQ(PayloadOf(response.status(), kCodePayload), "date_future");
+  }
+}
+
+TEST_F(PersonalTokensTest, UntilBeyondMaxNamesTheMaxDate) {
+  v1::IssueTokenRequest request;
+  request.set_user_name("alice");
+  request.set_name("etl");
+  request.set_until("2027-11-30");
+  auto response = tokens_->Issue(request);
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(response.status().message(), HasSubstr("2027-11-29"));
+  EXPECT_EQ(PayloadOf(response.status(), kCodePayload), "less_than_equal");
+}
+
+TEST_F(PersonalTokensTest, NameLengthIsCountedInCharacters) {
+  v1::IssueTokenRequest request;
+  request.set_user_name("alice");
+  std::string name;
+  for (int i = 0; i < 64; ++i) name += "é";
+  request.set_name(name);
+  EXPECT_TRUE(tokens_->Issue(request).ok());
+  request.set_name(name + "x");
+  EXPECT_EQ(PayloadOf(tokens_->Issue(request).status(), kCodePayload), "string_too_long");
+  request.set_name("");
+  EXPECT_EQ(PayloadOf(tokens_->Issue(request).status(), kCodePayload), "string_too_short");
+}
+
+TEST_F(PersonalTokensTest, ScopesMayOnlyNarrow) {
+  v1::IssueTokenRequest request;
+  request.set_user_name("alice");
+  request.set_name("ro");
+  request.add_scopes("all:read");
+  auto response = tokens_->Issue(request);
+  ASSERT_TRUE(response.ok());
+  EXPECT_THAT(response->token().scopes(), ::testing::ElementsAre("all:read"));
+  EXPECT_THAT(Verify(response->content()).scopes(), ::testing::ElementsAre("all:read"));
+  request.add_scopes("admin");
+  EXPECT_EQ(tokens_->Issue(request).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(PersonalTokensTest, VerifyReadsTheRowOnceThenAnswersFromMemory) {
+  const auto issued = Issue();
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(Verify(issued.content()).valid());
+  EXPECT_EQ(store_.loads, 1);
+}
+
+TEST_F(PersonalTokensTest, VerifyGoesToTheDatabaseWhileTheFeedIsDown) {
+  const auto issued = Issue();
+  trusted_ = false;
+  Verify(issued.content());
+  Verify(issued.content());
+  EXPECT_EQ(store_.loads, 2);
+}
+
+TEST_F(PersonalTokensTest, RevocationFromTheFeedIsSeenWithoutTheDatabase) {
+  const auto issued = Issue();
+  ASSERT_TRUE(Verify(issued.content()).valid());
+  tokens_->OnRevoked(Revocation{issued.token().id(), 1});
+  const auto answer = Verify(issued.content());
+  EXPECT_FALSE(answer.valid());
+  EXPECT_TRUE(answer.revoked());
+  EXPECT_EQ(answer.reason(), absl::StrCat("PersonalToken name='etl', id=", issued.token().id(), " is revoked"));
+  EXPECT_EQ(store_.loads, 1);
+}
+
+TEST_F(PersonalTokensTest, RevocationSeenDuringALoadWinsOverTheLoadedRow) {
+  const auto issued = Issue();
+  tokens_->OnRevoked(Revocation{issued.token().id(), 1});
+  EXPECT_TRUE(Verify(issued.content()).revoked());
+}
+
+TEST_F(PersonalTokensTest, FeedGapDropsCachedRows) {
+  const auto issued = Issue();
+  Verify(issued.content());
+  tokens_->OnFeedGap();
+  Verify(issued.content());
+  EXPECT_EQ(store_.loads, 2);
+}
+
+TEST_F(PersonalTokensTest, DatabaseDownOnAMissIsAnErrorNotAnAnswer) {
+  const auto issued = Issue();
+  store_.available = false;
+  v1::VerifyTokenRequest request;
+  request.set_token(issued.content());
+  EXPECT_EQ(tokens_->Verify(request).status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(PersonalTokensTest, CachedAnswerSurvivesDatabaseOutage) {
+  const auto issued = Issue();
+  Verify(issued.content());
+  store_.available = false;
+  EXPECT_TRUE(Verify(issued.content()).valid());
+}
+
+TEST_F(PersonalTokensTest, RowExpiryWinsOverClaims) {
+  const auto issued = Issue("etl", "2026-12-01");
+  // A key holder re-signs with a later exp; the row still says 2026-12-01.
+  store_.rows_[issued.token().id()].until = absl::CivilDay(2026, 11, 29);
+  clock_.Set(absl::FromCivil(absl::CivilSecond(2026, 11, 30, 0, 0, 1), absl::UTCTimeZone()));
+  const auto answer = Verify(issued.content());
+  EXPECT_FALSE(answer.valid());
+  EXPECT_EQ(answer.reason(), "Token has expired");
+}
+
+TEST_F(PersonalTokensTest, CacheTtlNeverPassesExpiry) {
+  const auto issued = Issue("etl", "2026-11-29");
+  clock_.Set(absl::FromCivil(absl::CivilSecond(2026, 11, 29, 23, 59, 30), absl::UTCTimeZone()));
+  EXPECT_EQ(Verify(issued.content()).cache_ttl_seconds(), 30);
+}
+
+TEST_F(PersonalTokensTest, TokenOfDeletedRowIsInvalid) {
+  const auto issued = Issue();
+  store_.rows_.clear();
+  const auto answer = Verify(issued.content());
+  EXPECT_FALSE(answer.valid());
+  EXPECT_THAT(answer.reason(), HasSubstr("not found"));
+}
+
+TEST_F(PersonalTokensTest, DisabledTokensAreNeitherIssuedNorAccepted) {
+  const auto issued = Issue();
+  AuthorityConfig config = Config();
+  config.personal_tokens_enabled = false;
+  Rebuild(config);
+  EXPECT_EQ(Verify(issued.content()).reason(), kReasonDisabled);
+  v1::IssueTokenRequest request;
+  request.set_user_name("alice");
+  request.set_name("x");
+  EXPECT_EQ(tokens_->Issue(request).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(PersonalTokensTest, ValidVerifyIsRecordedAsUsage) {
+  const auto issued = Issue();
+  Verify(issued.content());
+  ASSERT_TRUE(usage_->Flush().ok());
+  EXPECT_EQ(store_.used, 1);
+}
+
+TEST_F(PersonalTokensTest, BadTokenIdInRequestsIsInvalidArgument) {
+  v1::RevokeTokenRequest request;
+  request.set_user_name("alice");
+  request.set_token_id("nope");
+  EXPECT_EQ(tokens_->Revoke(request).code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace tokengate
