@@ -6,6 +6,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 PG_DIR="${PG_DIR:-${TOKENGATE_LOCAL_DIR:-$ROOT/.local}/postgres}"
+PG_DIR="$(mkdir -p "$PG_DIR" && cd "$PG_DIR" && pwd)"  # the server runs elsewhere: no relative paths
 PG_PORT="${PG_PORT:-55432}"
 PGBIN="${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)}"
 
