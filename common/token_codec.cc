@@ -2,7 +2,12 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
+
+#include <cstdio>
+#include <memory>
+#include <vector>
 
 #include <optional>
 
@@ -25,19 +30,54 @@ const EVP_MD* Digest(JwsAlgorithm algorithm) {
   return EVP_sha256();
 }
 
+// OpenSSL 3's one-shot HMAC() fetches the algorithm and sets the key on
+// every call, behind a global lock. The verify path instead keeps, per
+// thread, one keyed context per (key, algorithm) and re-initialises it with
+// the key it already holds.
+EVP_MAC_CTX* KeyedContext(absl::string_view secret, JwsAlgorithm algorithm) {
+  static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  struct Entry {
+    std::string secret;
+    JwsAlgorithm algorithm;
+    std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> ctx;
+  };
+  thread_local std::vector<Entry> cache;
+  for (auto& entry : cache) {
+    if (entry.algorithm == algorithm && entry.secret == secret) {
+      return EVP_MAC_init(entry.ctx.get(), nullptr, 0, nullptr) == 1 ? entry.ctx.get() : nullptr;
+    }
+  }
+  // Keys are few (rotation keeps a handful); a bound keeps a churn of
+  // configurations from growing this without limit.
+  if (cache.size() >= 16) cache.clear();
+  std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> ctx(EVP_MAC_CTX_new(mac), &EVP_MAC_CTX_free);
+  char digest[16];
+  std::snprintf(digest, sizeof(digest), "%s", EVP_MD_get0_name(Digest(algorithm)));
+  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0), OSSL_PARAM_construct_end()};
+  if (ctx == nullptr ||
+      EVP_MAC_init(ctx.get(), reinterpret_cast<const unsigned char*>(secret.data()), secret.size(), params) != 1) {
+    return nullptr;
+  }
+  cache.push_back(Entry{std::string(secret), algorithm, std::move(ctx)});
+  return cache.back().ctx.get();
+}
+
 std::string Sign(absl::string_view signing_input, absl::string_view secret, JwsAlgorithm algorithm) {
+  EVP_MAC_CTX* ctx = KeyedContext(secret, algorithm);
   unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int mac_len = 0;
-  HMAC(Digest(algorithm), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size(), mac,
-       &mac_len);
+  size_t mac_len = 0;
+  if (ctx == nullptr ||
+      EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size()) != 1 ||
+      EVP_MAC_final(ctx, mac, &mac_len, sizeof(mac)) != 1) {
+    return std::string();  // Matches no signature: fails closed.
+  }
   return std::string(reinterpret_cast<const char*>(mac), mac_len);
 }
 
 bool SignatureMatches(absl::string_view signing_input, absl::string_view signature,
                       absl::string_view secret, JwsAlgorithm algorithm) {
   const std::string expected = Sign(signing_input, secret, algorithm);
-  return expected.size() == signature.size() &&
+  return !expected.empty() && expected.size() == signature.size() &&
          CRYPTO_memcmp(expected.data(), signature.data(), expected.size()) == 0;
 }
 
