@@ -9,7 +9,6 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <regex>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -81,13 +80,13 @@ int ChildProcess::StartAndWaitForPort(std::chrono::milliseconds deadline) {
     execve(argv[0], argv.data(), envp.data());
     _exit(127);
   }
-  const std::regex port_line("listening on port ([0-9]+)");
+  constexpr std::string_view kPortLine = "listening on port ";
   const size_t log_offset = Log().size();
   Eventually(
       [&] {
-        std::smatch match;
         const std::string log = Log().substr(log_offset);
-        if (std::regex_search(log, match, port_line)) port_ = std::stoi(match[1]);
+        const size_t at = log.find(kPortLine);
+        if (at != std::string::npos) port_ = std::atoi(log.c_str() + at + kPortLine.size());
         return port_ > 0 || !Running();
       },
       deadline);
