@@ -2,8 +2,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include "absl/flags/commandlineflag.h"
 #include "absl/flags/parse.h"
@@ -13,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/files.h"
 #include "common/log.h"
 
 namespace tokengate {
@@ -49,11 +48,9 @@ std::vector<std::string> LoadFlags(int argc, char** argv,
     const std::string env = EnvNameOf(name);
     const std::string file_env = env + "_FILE";
     if (const char* path = std::getenv(file_env.c_str()); path != nullptr && *path != '\0') {
-      std::ifstream in(path);
-      if (!in) ExitOnBadConfig(absl::StrCat(file_env, ": cannot read ", path));
-      std::stringstream content;
-      content << in.rdbuf();
-      ApplyValue(name, file_env, absl::StripTrailingAsciiWhitespace(content.str()));
+      auto content = ReadWholeFile(path);
+      if (!content.ok()) ExitOnBadConfig(absl::StrCat(file_env, ": ", content.status().message()));
+      ApplyValue(name, file_env, absl::StripTrailingAsciiWhitespace(*content));
     } else if (const char* value = std::getenv(env.c_str()); value != nullptr) {
       ApplyValue(name, env, value);
     }

@@ -37,7 +37,9 @@ class LogLine {
 
 }  // namespace tokengate
 
-#define TG_LOG(level)                                              \
-  if (!::tokengate::LogEnabled(::tokengate::LogLevel::k##level)) { \
-  } else                                                           \
-    ::tokengate::LogLine(::tokengate::LogLevel::k##level)
+// A for-statement, not an if/else, so `if (x) TG_LOG(Info) << …;` cannot
+// bind a caller's else to the macro.
+#define TG_LOG(level)                                                              \
+  for (bool tg_log_enabled = ::tokengate::LogEnabled(::tokengate::LogLevel::k##level); \
+       tg_log_enabled; tg_log_enabled = false)                                     \
+  ::tokengate::LogLine(::tokengate::LogLevel::k##level)

@@ -1,26 +1,13 @@
 #include "services/token_authority/caller_policy.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/files.h"
 #include "common/log.h"
 
 namespace tokengate {
-namespace {
-
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
-  std::stringstream content;
-  content << in.rdbuf();
-  return content.str();
-}
-
-}  // namespace
 
 absl::StatusOr<CallerPolicy> CallerPolicy::Parse(absl::string_view text) {
   CallerPolicy policy;
@@ -71,9 +58,9 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     }
     return grpc::InsecureServerCredentials();
   }
-  auto cert = ReadFile(cert_file);
-  auto key = ReadFile(key_file);
-  auto ca = ReadFile(ca_file);
+  auto cert = ReadWholeFile(cert_file);
+  auto key = ReadWholeFile(key_file);
+  auto ca = ReadWholeFile(ca_file);
   for (const auto* file : {&cert, &key, &ca}) {
     if (!file->ok()) return file->status();
   }

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "common/migrations.h"
 #include "tests/integration/token_authority/authority_fixture.h"
 
 namespace tokengate::testing {
@@ -92,7 +93,8 @@ TEST_F(AuthorityTest, MigrateCommandIsIdempotent) {
     migrate.StartAndWaitForPort(std::chrono::milliseconds(1));
     EXPECT_EQ(migrate.WaitForExit(std::chrono::seconds(20)), 0) << migrate.Log();
   }
-  EXPECT_EQ(db_.Query("SELECT count(*) FROM schema_migrations"), "1");
+  EXPECT_EQ(db_.Query("SELECT count(*) FROM schema_migrations"),
+            absl::StrCat(EmbeddedMigrations().size()));
 }
 
 TEST_F(AuthorityTest, BadConfigurationIsRefusedWithOneLine) {

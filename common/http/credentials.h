@@ -1,0 +1,20 @@
+// Reading credentials off a request: the bearer token of an Authorization
+// header (RFC 6750 §2.1, scheme case-insensitive) and a named cookie. Only
+// extraction; what a credential is worth is the caller's question.
+#pragma once
+
+#include <optional>
+
+#include "absl/strings/string_view.h"
+
+namespace tokengate {
+
+// The token of "Bearer <token>", or nullopt for another scheme, a missing
+// token or a token with spaces inside.
+std::optional<absl::string_view> BearerToken(absl::string_view authorization);
+
+// The value of cookie `name` in a Cookie header ("a=1; b=2"), or nullopt.
+std::optional<absl::string_view> CookieValue(absl::string_view cookie_header,
+                                             absl::string_view name);
+
+}  // namespace tokengate

@@ -1,0 +1,47 @@
+// DESIGN §6's error bodies, one builder per kind:
+// {"error": {"code": "...", "message": "...", "details": ...}}. Each builder
+// also sets the headers its status needs (WWW-Authenticate on 401,
+// Retry-After on 503, Allow on 405). Never put token content in a message.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "common/http/response.h"
+
+namespace tokengate {
+
+// One entry of a 422's details, as pydantic reports it: where (e.g.
+// ["body", "name"]), a machine code ("missing", "string_too_long", …) and a
+// message; context and input are raw JSON, left out when empty.
+struct FieldIssue {
+  std::vector<std::string> location;
+  std::string code;
+  std::string message;
+  std::string context_json;
+  std::string input_json;
+};
+
+// The error JSON; `details_json` is raw JSON ("null" when empty).
+std::string ErrorJson(absl::string_view code, absl::string_view message,
+                      absl::string_view details_json);
+// `text` as a JSON string, or null.
+std::string DetailsText(const std::optional<std::string>& text);
+
+HttpResponse BadRequest(absl::string_view message, std::optional<std::string> details = {});
+HttpResponse Unauthorized(absl::string_view message, std::optional<std::string> details = {});
+HttpResponse Forbidden(absl::string_view message, std::optional<std::string> details = {});
+HttpResponse NotFound(absl::string_view message, std::optional<std::string> details = {});
+HttpResponse MethodNotAllowed(const std::vector<std::string>& allowed);
+HttpResponse Conflict(absl::string_view message, std::optional<std::string> details = {});
+HttpResponse RequestTooLarge(absl::string_view message);
+HttpResponse InvalidRequest(const std::vector<FieldIssue>& issues);
+HttpResponse InternalError();
+// Fail-closed answer when a dependency cannot be asked; the client should retry.
+HttpResponse ServiceUnavailable(absl::string_view message, absl::Duration retry_after,
+                                std::optional<std::string> details = {});
+
+}  // namespace tokengate

@@ -1,0 +1,189 @@
+#include "common/http/router.h"
+
+#include <chrono>
+#include <exception>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/http/error_body.h"
+#include "common/http/request_id.h"
+#include "common/http/response_headers.h"
+#include "common/log.h"
+
+namespace tokengate {
+namespace {
+
+constexpr char kUnmatchedRoute[] = "unmatched";
+
+std::vector<absl::string_view> SplitPath(absl::string_view path) {
+  return absl::StrSplit(path, '/', absl::SkipEmpty());
+}
+
+bool IsParam(absl::string_view segment) {
+  return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+// Scoped in-flight count, so shutdown can wait for handlers to finish.
+class InFlight {
+ public:
+  explicit InFlight(std::atomic<int>& counter) : counter_(counter) { ++counter_; }
+  ~InFlight() { --counter_; }
+
+ private:
+  std::atomic<int>& counter_;
+};
+
+class PistacheHandler final : public Pistache::Http::Handler {
+ public:
+  HTTP_PROTOTYPE(PistacheHandler)
+
+  explicit PistacheHandler(const Router* router) : router_(router) {}
+
+  void onRequest(const Pistache::Http::Request& request,
+                 Pistache::Http::ResponseWriter writer) override {
+    auto client_id = request.headers().tryGetRaw(kRequestIdHeader);
+    const std::string request_id = RequestIdFrom(
+        client_id ? std::optional<std::string>(client_id->value()) : std::nullopt);
+    WriteResponse(router_->Handle(request, request_id), request_id, writer);
+  }
+
+ private:
+  const Router* router_;
+};
+
+}  // namespace
+
+HttpRequest::HttpRequest(const Pistache::Http::Request& raw, std::string route,
+                         UrlParams path_params, std::string request_id)
+    : raw_(raw), route_(std::move(route)), path_params_(std::move(path_params)),
+      request_id_(std::move(request_id)) {
+  // Pistache splits the query but leaves the percent-encoding in place.
+  const auto& query = raw_.query();
+  for (auto it = query.parameters_begin(); it != query.parameters_end(); ++it) {
+    query_.emplace_back(PercentDecode(it->first, true), PercentDecode(it->second, true));
+  }
+}
+
+std::string HttpRequest::PathParam(absl::string_view name) const {
+  return FirstValue(path_params_, name).value_or("");
+}
+
+std::optional<std::string> HttpRequest::Header(absl::string_view name) const {
+  auto raw = raw_.headers().tryGetRaw(std::string(name));
+  if (!raw) return std::nullopt;
+  return raw->value();
+}
+
+std::optional<std::string> HttpRequest::Cookie(absl::string_view name) const {
+  const std::string key(name);
+  if (!raw_.cookies().has(key)) return std::nullopt;
+  return raw_.cookies().get(key).value;
+}
+
+Router::Router(RouterOptions options) : options_(std::move(options)) {
+  if (options_.metrics != nullptr) {
+    requests_ = options_.metrics->AddCounter("tokengate_http_requests_total",
+                                             "HTTP requests by route, method and status",
+                                             {"route", "method", "status"});
+    latency_ = options_.metrics->AddHistogram("tokengate_http_request_duration_seconds",
+                                              "HTTP request handling time by route", {"route"},
+                                              DefaultLatencyBoundsSeconds());
+    unmatched_latency_ = latency_->WithLabels({kUnmatchedRoute});
+  }
+}
+
+void Router::Add(Pistache::Http::Method method, absl::string_view path_template,
+                 RouteHandler handler) {
+  Route route{.method = method, .path_template = std::string(path_template),
+              .handler = std::move(handler)};
+  for (absl::string_view segment : SplitPath(path_template)) route.segments.emplace_back(segment);
+  if (latency_ != nullptr) route.latency = latency_->WithLabels({route.path_template});
+  route.counters = std::make_unique<StatusCounters>();
+  for (auto& slot : *route.counters) slot.store(nullptr, std::memory_order_relaxed);
+  routes_.push_back(std::move(route));
+}
+
+Router::Match Router::Find(Pistache::Http::Method method, absl::string_view path) const {
+  const std::vector<absl::string_view> segments = SplitPath(path);
+  Match match;
+  for (const Route& route : routes_) {
+    if (route.segments.size() != segments.size()) continue;
+    UrlParams params;
+    bool same = true;
+    for (size_t i = 0; i < segments.size() && same; ++i) {
+      if (IsParam(route.segments[i])) {
+        const std::string& s = route.segments[i];
+        params.emplace_back(s.substr(1, s.size() - 2), PercentDecode(segments[i], false));
+      } else {
+        same = route.segments[i] == segments[i];
+      }
+    }
+    if (!same) continue;
+    if (route.method == method) {
+      match.route = &route;
+      match.params = std::move(params);
+      return match;
+    }
+    match.allowed.push_back(Pistache::Http::methodString(route.method));
+  }
+  return match;
+}
+
+void Router::Record(const Route* route, Pistache::Http::Method method, int status,
+                    double seconds) const {
+  if (requests_ == nullptr) return;
+  auto lookup = [&] {
+    return requests_->WithLabels({route != nullptr ? route->path_template : kUnmatchedRoute,
+                                  Pistache::Http::methodString(method), absl::StrCat(status)});
+  };
+  Counter* counter = nullptr;
+  if (route != nullptr && status >= 0 && status < static_cast<int>(route->counters->size())) {
+    std::atomic<Counter*>& slot = (*route->counters)[status];
+    counter = slot.load(std::memory_order_acquire);
+    if (counter == nullptr) {
+      counter = lookup();
+      slot.store(counter, std::memory_order_release);
+    }
+  } else {
+    counter = lookup();
+  }
+  counter->Increment();
+  Histogram* latency = route != nullptr ? route->latency : unmatched_latency_;
+  if (latency != nullptr) latency->Observe(seconds);
+}
+
+HttpResponse Router::Handle(const Pistache::Http::Request& request,
+                            const std::string& request_id) const {
+  InFlight in_flight(in_flight_);
+  const auto start = std::chrono::steady_clock::now();
+  Match match = Find(request.method(), request.resource());
+  HttpResponse response;
+  if (match.route == nullptr) {
+    response = match.allowed.empty() ? NotFound("Not found", request.resource())
+                                     : MethodNotAllowed(match.allowed);
+  } else if (request.body().size() > options_.max_body_bytes) {
+    response = RequestTooLarge(
+        absl::StrCat("Request body is larger than ", options_.max_body_bytes, " bytes"));
+  } else {
+    HttpRequest view(request, match.route->path_template, std::move(match.params), request_id);
+    try {
+      response = match.route->handler(view);
+    } catch (const std::exception& e) {
+      TG_LOG(Error) << "request_id=" << request_id << " " << match.route->path_template
+                    << " failed: " << e.what();
+      response = InternalError();
+    }
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  Record(match.route, request.method(), response.status, seconds);
+  return response;
+}
+
+std::shared_ptr<Pistache::Http::Handler> Router::MakePistacheHandler() {
+  return Pistache::Http::make_handler<PistacheHandler>(this);
+}
+
+}  // namespace tokengate

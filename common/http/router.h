@@ -1,0 +1,105 @@
+// Routes HTTP requests to handlers by method and path template ("/v1/x/{id}")
+// and wraps every request the same way: request id in and out, body size
+// limit (413), unknown route (404) and wrong method (405) as JSON errors,
+// exceptions caught (500), and per-route metrics. Also the Pistache handler
+// that feeds it; handlers themselves never see Pistache's writer.
+#pragma once
+
+#include <pistache/http.h>
+
+#include <array>
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "common/http/response.h"
+#include "common/http/url_encoded.h"
+#include "common/metrics.h"
+
+namespace tokengate {
+
+// A request as handlers see it.
+class HttpRequest {
+ public:
+  HttpRequest(const Pistache::Http::Request& raw, std::string route, UrlParams path_params,
+              std::string request_id);
+
+  Pistache::Http::Method method() const { return raw_.method(); }
+  const std::string& path() const { return raw_.resource(); }
+  // The matched template, e.g. "/v1/personal-tokens/{id}".
+  const std::string& route() const { return route_; }
+  const std::string& request_id() const { return request_id_; }
+  const std::string& body() const { return raw_.body(); }
+  // A path parameter by name ("" when the template has none of that name).
+  std::string PathParam(absl::string_view name) const;
+  // Query parameters, decoded. Pistache 0.0.5 keeps one value per name.
+  const UrlParams& query() const { return query_; }
+  // A request header by name (case-insensitive), or nullopt.
+  std::optional<std::string> Header(absl::string_view name) const;
+  std::optional<std::string> Cookie(absl::string_view name) const;
+
+ private:
+  const Pistache::Http::Request& raw_;
+  std::string route_;
+  UrlParams path_params_;
+  UrlParams query_;
+  std::string request_id_;
+};
+
+using RouteHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+struct RouterOptions {
+  // Bodies above this get 413 (Pistache's own limit must be larger, so the
+  // client sees our JSON rather than Pistache's plain text).
+  size_t max_body_bytes = 1 << 20;
+  // Requests/latency by route; null: no metrics.
+  MetricsRegistry* metrics = nullptr;
+};
+
+class Router {
+ public:
+  explicit Router(RouterOptions options);
+
+  // Templates are literal segments and "{name}" segments (one segment each).
+  void Add(Pistache::Http::Method method, absl::string_view path_template, RouteHandler handler);
+
+  // The full pipeline for one request.
+  HttpResponse Handle(const Pistache::Http::Request& request, const std::string& request_id) const;
+
+  // Requests being handled now (for draining at shutdown).
+  int in_flight() const { return in_flight_.load(); }
+  std::shared_ptr<Pistache::Http::Handler> MakePistacheHandler();
+
+ private:
+  // Request counters of one route, by status code, filled on first use so
+  // the hot path neither allocates nor locks.
+  using StatusCounters = std::array<std::atomic<Counter*>, 600>;
+  struct Route {
+    Pistache::Http::Method method;
+    std::string path_template;
+    std::vector<std::string> segments;
+    RouteHandler handler;
+    Histogram* latency = nullptr;
+    std::unique_ptr<StatusCounters> counters;
+  };
+  struct Match {
+    const Route* route = nullptr;
+    UrlParams params;
+    std::vector<std::string> allowed;  // Methods of routes whose path matched.
+  };
+  Match Find(Pistache::Http::Method method, absl::string_view path) const;
+  void Record(const Route* route, Pistache::Http::Method method, int status, double seconds) const;
+
+  const RouterOptions options_;
+  std::vector<Route> routes_;
+  CounterFamily* requests_ = nullptr;
+  HistogramFamily* latency_ = nullptr;
+  Histogram* unmatched_latency_ = nullptr;
+  mutable std::atomic<int> in_flight_{0};
+};
+
+}  // namespace tokengate

@@ -1,0 +1,24 @@
+// application/x-www-form-urlencoded decoding (WHATWG URL §5.1), used for
+// query strings and OAuth2 password-grant form bodies. Keeps repeated names
+// and their order.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+
+namespace tokengate {
+
+using UrlParams = std::vector<std::pair<std::string, std::string>>;
+
+// "a=1&b=x+y&c=%2F" → {{a,1},{b,"x y"},{c,"/"}}. A malformed percent escape is
+// kept literally, as browsers do.
+UrlParams ParseUrlEncoded(absl::string_view text);
+std::string PercentDecode(absl::string_view text, bool plus_is_space);
+// The first value of `name`, or nullopt.
+std::optional<std::string> FirstValue(const UrlParams& params, absl::string_view name);
+
+}  // namespace tokengate

@@ -1,0 +1,16 @@
+// Exposes the verify cache and the revocation watcher of an edge as
+// Prometheus metrics (hits, misses, evictions, RPCs and their errors and
+// latency, single-flight coalescing, revocations, watch stream state).
+#pragma once
+
+#include "common/metrics.h"
+#include "common/verify_cache.h"
+#include "common/verify_client.h"
+
+namespace tokengate {
+
+// Both must outlive `registry`'s scrapes; `watcher` may be null (watch off).
+void AddVerifyMetrics(MetricsRegistry& registry, const VerifyCache* cache,
+                      const RevocationWatcher* watcher);
+
+}  // namespace tokengate

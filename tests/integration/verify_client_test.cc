@@ -1,0 +1,241 @@
+// The edges' verify client against the real token-authority binary:
+// VerifyToken through the cache, revocations pushed by WatchRevocations,
+// an authority that stops and comes back, and mutual TLS.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "common/clock.h"
+#include "common/verify_cache.h"
+#include "common/verify_client.h"
+#include "tests/integration/token_authority/authority_fixture.h"
+
+namespace tokengate::testing {
+namespace {
+
+using std::chrono::seconds;
+
+std::shared_ptr<grpc::Channel> PlaintextChannel(int port) {
+  auto channel = MakeAuthorityChannel(absl::StrCat("127.0.0.1:", port), "", "", "");
+  EXPECT_TRUE(channel.ok()) << channel.status();
+  return channel.ok() ? *channel : nullptr;
+}
+
+// An edge's verification stack: channel, backend, cache, revocation watcher.
+struct Edge {
+  explicit Edge(std::shared_ptr<grpc::Channel> channel)
+      : backend(channel),
+        cache(VerifyCacheOptions{}, &backend, &clock),
+        watcher(channel, [this](const std::string& id) { cache.OnRevoked(id); },
+                RevocationWatcherOptions{.idle_timeout = absl::Seconds(5)}) {
+    watcher.Start();
+  }
+
+  SystemClock clock;
+  GrpcVerifyBackend backend;
+  VerifyCache cache;
+  RevocationWatcher watcher;
+};
+
+using VerifyClientTest = AuthorityTest;
+
+TEST_F(VerifyClientTest, GrpcBackendVerifiesARealToken) {
+  const auto issued = Issue("alice", "etl");
+  GrpcVerifyBackend backend(PlaintextChannel(authority_->port()));
+
+  auto answer = backend.Verify(issued.content());
+
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_TRUE(answer->valid());
+  EXPECT_EQ(answer->token_id(), issued.token().id());
+  EXPECT_EQ(answer->user_name(), "alice");
+  EXPECT_GT(answer->cache_ttl_seconds(), 0);
+}
+
+TEST_F(VerifyClientTest, GrpcBackendReportsAForgedTokenAsAnAnswerNotAnError) {
+  const auto issued = Issue("alice", "etl");
+  GrpcVerifyBackend backend(PlaintextChannel(authority_->port()));
+
+  auto answer = backend.Verify(issued.content() + "x");
+
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_FALSE(answer->valid());
+  EXPECT_FALSE(answer->reason().empty());
+}
+
+TEST_F(VerifyClientTest, RevocationReachesTheCacheWithinASecondAndIsAnsweredWithoutAnRpc) {
+  const auto issued = Issue("alice", "etl");
+  Edge edge(PlaintextChannel(authority_->port()));
+  ASSERT_TRUE(Eventually([&] { return edge.watcher.Connected(); }, seconds(5)));
+  ASSERT_EQ(edge.cache.Verify(issued.content()).outcome, VerifyOutcome::kValid);
+
+  ASSERT_TRUE(Revoke("alice", issued.token().id()).ok());
+  EXPECT_TRUE(Eventually([&] { return edge.watcher.revocations() == 1; }, seconds(1)));
+
+  const VerifyResult after = edge.cache.Verify(issued.content());
+  EXPECT_EQ(after.outcome, VerifyOutcome::kInvalid);
+  EXPECT_THAT(after.reason, ::testing::HasSubstr(issued.token().id()));
+  EXPECT_EQ(edge.cache.stats().rpcs, 1u);
+}
+
+TEST_F(VerifyClientTest, StoppedAuthorityKeepsCachedTokensAndFailsUnseenOnesAsUnavailable) {
+  const auto seen = Issue("alice", "seen");
+  const auto unseen = Issue("alice", "unseen");
+  Edge edge(PlaintextChannel(authority_->port()));
+  ASSERT_EQ(edge.cache.Verify(seen.content()).outcome, VerifyOutcome::kValid);
+
+  ASSERT_EQ(authority_->Terminate(), 0);
+
+  const VerifyResult cached = edge.cache.Verify(seen.content());
+  EXPECT_EQ(cached.outcome, VerifyOutcome::kValid);
+  EXPECT_TRUE(cached.from_cache);
+  EXPECT_EQ(edge.cache.Verify(unseen.content()).outcome, VerifyOutcome::kUnavailable);
+  EXPECT_EQ(edge.cache.stats().rpc_errors, 1u);
+}
+
+TEST_F(VerifyClientTest, WatcherReconnectsToAnAuthorityRestartedOnTheSamePort) {
+  const int port = FreePort();
+  const std::map<std::string, std::string> same_port = {
+      {"TOKENGATE_GRPC_LISTEN", absl::StrCat("127.0.0.1:", port)}};
+  auto authority = StartAuthority(same_port);
+  ASSERT_NE(authority, nullptr);
+  Edge edge(PlaintextChannel(port));
+  ASSERT_TRUE(Eventually([&] { return edge.watcher.Connected(); }, seconds(5)));
+
+  ASSERT_EQ(authority->Terminate(), 0);
+  ASSERT_TRUE(Eventually([&] { return !edge.watcher.Connected(); }, seconds(5)));
+  authority = StartAuthority(same_port);
+  ASSERT_NE(authority, nullptr);
+
+  EXPECT_TRUE(Eventually([&] { return edge.watcher.Connected(); }, seconds(15)));
+  EXPECT_GE(edge.watcher.reconnects(), 1u);
+  // And the new stream carries revocations.
+  const auto issued = Issue("alice", "etl");
+  ASSERT_TRUE(Revoke("alice", issued.token().id()).ok());
+  EXPECT_TRUE(Eventually([&] { return edge.watcher.revocations() == 1; }, seconds(2)));
+}
+
+TEST_F(VerifyClientTest, WatcherStopsPromptlyWhileTheStreamIsOpen) {
+  Edge edge(PlaintextChannel(authority_->port()));
+  ASSERT_TRUE(Eventually([&] { return edge.watcher.Connected(); }, seconds(5)));
+
+  const auto started = std::chrono::steady_clock::now();
+  edge.watcher.Stop();
+
+  EXPECT_LT(std::chrono::steady_clock::now() - started, seconds(1));
+  EXPECT_FALSE(edge.watcher.Connected());
+}
+
+// An authority that opens the watch stream, says hello once and then goes
+// silent without closing it: a hung peer, which the real binary cannot play.
+class SilentAuthority final : public v1::TokenAuthority::Service {
+ public:
+  grpc::Status WatchRevocations(grpc::ServerContext* context, const v1::WatchRevocationsRequest*,
+                                grpc::ServerWriter<v1::RevocationEvent>* writer) override {
+    streams_++;
+    writer->Write(v1::RevocationEvent());
+    while (!context->IsCancelled()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return grpc::Status::OK;
+  }
+  int streams() const { return streams_.load(); }
+
+ private:
+  std::atomic<int> streams_{0};
+};
+
+TEST(RevocationWatcherTest, SilentStreamIsReopenedAfterTheIdleTimeout) {
+  SilentAuthority service;
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&service);
+  auto server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  {
+    RevocationWatcher watcher(PlaintextChannel(port), [](const std::string&) {},
+                              {.idle_timeout = absl::Milliseconds(300)});
+    watcher.Start();
+
+    EXPECT_TRUE(Eventually([&] { return service.streams() >= 2; }, seconds(5)));
+    EXPECT_TRUE(Eventually([&] { return watcher.reconnects() >= 1; }, seconds(5)));
+  }
+  server->Shutdown(std::chrono::system_clock::now() + seconds(2));
+}
+
+// A throw-away PKI per test (tests/support/make-test-pki.sh) and an
+// authority that requires client certificates signed by its CA.
+class VerifyClientTlsTest : public AuthorityTest {
+ protected:
+  void SetUp() override {
+    AuthorityTest::SetUp();
+    char dir[] = "/tmp/tokengate-pki-XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    pki_ = dir;
+    ASSERT_EQ(std::system(absl::StrCat(TG_MAKE_TEST_PKI, " ", pki_, " >/dev/null 2>&1").c_str()), 0);
+    tls_authority_ = StartAuthority({{"TOKENGATE_TLS_CERT_FILE", Pki("server.crt")},
+                                     {"TOKENGATE_TLS_KEY_FILE", Pki("server.key")},
+                                     {"TOKENGATE_TLS_CA_FILE", Pki("ca.crt")}});
+    ASSERT_NE(tls_authority_, nullptr);
+  }
+  void TearDown() override {
+    if (!pki_.empty()) std::filesystem::remove_all(pki_);
+  }
+
+  std::string Pki(const std::string& file) const { return pki_ + "/" + file; }
+  std::string TlsAddress() const { return absl::StrCat("127.0.0.1:", tls_authority_->port()); }
+
+  std::string pki_;
+  std::unique_ptr<ChildProcess> tls_authority_;
+};
+
+TEST_F(VerifyClientTlsTest, MutualTlsChannelVerifiesAsTheEdgesIdentity) {
+  const auto issued = Issue("alice", "etl");  // Same database, so the TLS authority knows it.
+  auto channel =
+      MakeAuthorityChannel(TlsAddress(), Pki("http2kafka.crt"), Pki("http2kafka.key"), Pki("ca.crt"));
+  ASSERT_TRUE(channel.ok()) << channel.status();
+
+  auto answer = GrpcVerifyBackend(*channel).Verify(issued.content());
+
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_TRUE(answer->valid());
+}
+
+TEST_F(VerifyClientTlsTest, ChannelRefusesAnAuthorityItsCaDidNotSign) {
+  const auto issued = Issue("alice", "etl");
+  auto channel =
+      MakeAuthorityChannel(TlsAddress(), Pki("http2kafka.crt"), Pki("http2kafka.key"), Pki("other-ca.crt"));
+  ASSERT_TRUE(channel.ok()) << channel.status();
+
+  auto answer = GrpcVerifyBackend(*channel).Verify(issued.content());
+
+  EXPECT_EQ(answer.status().code(), absl::StatusCode::kUnavailable) << answer.status();
+}
+
+TEST_F(VerifyClientTlsTest, PlaintextChannelCannotVerifyAgainstATlsAuthority) {
+  const auto issued = Issue("alice", "etl");
+
+  auto answer = GrpcVerifyBackend(PlaintextChannel(tls_authority_->port())).Verify(issued.content());
+
+  EXPECT_EQ(answer.status().code(), absl::StatusCode::kUnavailable) << answer.status();
+}
+
+TEST(MakeAuthorityChannelTest, RefusesTlsWithoutAllThreeFiles) {
+  auto channel = MakeAuthorityChannel("127.0.0.1:1", "client.crt", "", "ca.crt");
+
+  EXPECT_EQ(channel.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(MakeAuthorityChannelTest, NamesAnUnreadableFile) {
+  auto channel = MakeAuthorityChannel("127.0.0.1:1", "/nonexistent/client.crt", "/nonexistent/client.key",
+                                      "/nonexistent/ca.crt");
+
+  EXPECT_THAT(channel.status().message(), ::testing::HasSubstr("/nonexistent/client.crt"));
+}
+
+}  // namespace
+}  // namespace tokengate::testing
