@@ -1,0 +1,147 @@
+#include "services/api/api_config.h"
+
+#include <openssl/rand.h>
+
+#include "absl/flags/flag.h"
+#include "absl/status/status.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "common/config.h"
+
+#ifndef TOKENGATE_DEFAULT_SWAGGER_DIR
+#define TOKENGATE_DEFAULT_SWAGGER_DIR "/usr/share/tokengate/swagger-ui-dist"
+#endif
+#ifndef TOKENGATE_DEFAULT_WEB_DIR
+#define TOKENGATE_DEFAULT_WEB_DIR "/usr/share/tokengate/web"
+#endif
+
+ABSL_FLAG(std::string, http_listen, "0.0.0.0:8000", "HTTP listen address (port 0: pick one)");
+ABSL_FLAG(int, http_threads, 16, "HTTP reactor threads (handlers block them during RPCs)");
+ABSL_FLAG(std::string, authority_address, "127.0.0.1:50051", "token authority gRPC address");
+ABSL_FLAG(int, verify_deadline_ms, 500, "deadline of a VerifyToken RPC");
+ABSL_FLAG(int, authority_deadline_ms, 5000, "deadline of token management RPCs");
+ABSL_FLAG(std::string, auth_provider, "dummy", "human login provider: dummy (accepts any user)");
+ABSL_FLAG(std::string, access_token_secret, "",
+          "HMAC key of access_token_… (>= 32 bytes); empty: random per process");
+ABSL_FLAG(int, access_token_lifetime_seconds, 36000, "lifetime of a human login");
+ABSL_FLAG(bool, cookie_secure, false, "mark the login cookie Secure (serve over HTTPS)");
+ABSL_FLAG(bool, verify_cache_enabled, true, "cache VerifyToken answers (off: one RPC per request)");
+ABSL_FLAG(int, verify_cache_ttl_seconds, 60, "longest time a valid answer is cached");
+ABSL_FLAG(int, verify_negative_ttl_seconds, 5, "longest time an invalid answer is cached");
+ABSL_FLAG(int, verify_cache_size, 100000, "most answers held by the verify cache");
+ABSL_FLAG(bool, revocation_watch_enabled, true, "follow the authority's revocation stream");
+ABSL_FLAG(std::string, tls_cert_file, "", "client certificate for the authority (PEM); empty: plaintext");
+ABSL_FLAG(std::string, tls_key_file, "", "client private key (PEM)");
+ABSL_FLAG(std::string, tls_ca_file, "", "CA that signed the authority's certificate (PEM)");
+ABSL_FLAG(int, max_body_bytes, 1 << 20, "largest accepted request body");
+ABSL_FLAG(std::string, swagger_assets_dir, TOKENGATE_DEFAULT_SWAGGER_DIR,
+          "directory of npm's swagger-ui-dist, served under /static/swagger-ui/");
+ABSL_FLAG(std::string, web_dir, TOKENGATE_DEFAULT_WEB_DIR,
+          "directory of the personal tokens page (web/ in the repo), served at /");
+ABSL_FLAG(std::string, database_url, "", "libpq URI of the lineage tables (the consumer writes them)");
+ABSL_FLAG(int, database_pool_size, 8, "PostgreSQL connections for the lineage endpoints");
+ABSL_FLAG(int, retry_after_seconds, 2, "Retry-After of 503 answers");
+ABSL_FLAG(int, shutdown_grace_seconds, 10, "how long SIGTERM waits for running requests");
+
+namespace tokengate {
+namespace {
+
+constexpr size_t kMinSecretBytes = 32;
+
+absl::Status Bad(absl::string_view flag, absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrCat(EnvNameOf(flag), ": ", why));
+}
+
+std::string RandomSecret() {
+  unsigned char bytes[kMinSecretBytes];
+  RAND_bytes(bytes, sizeof(bytes));
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
+}
+
+}  // namespace
+
+const std::vector<std::string>& ApiFlagNames() {
+  static const std::vector<std::string> kNames = {
+      "http_listen", "http_threads", "authority_address", "verify_deadline_ms",
+      "authority_deadline_ms", "auth_provider", "access_token_secret",
+      "access_token_lifetime_seconds", "cookie_secure", "verify_cache_enabled",
+      "verify_cache_ttl_seconds", "verify_negative_ttl_seconds", "verify_cache_size",
+      "revocation_watch_enabled", "tls_cert_file", "tls_key_file", "tls_ca_file",
+      "max_body_bytes", "swagger_assets_dir", "web_dir", "database_url", "database_pool_size",
+      "retry_after_seconds", "shutdown_grace_seconds"};
+  return kNames;
+}
+
+absl::StatusOr<ApiConfig> ApiConfigFromFlags() {
+  ApiConfig config;
+  config.http_listen = absl::GetFlag(FLAGS_http_listen);
+  if (auto hp = ParseHostPort(config.http_listen); !hp.ok()) return Bad("http_listen", hp.status().message());
+  config.authority_address = absl::GetFlag(FLAGS_authority_address);
+  if (auto hp = ParseHostPort(config.authority_address); !hp.ok() || hp->second == 0) {
+    return Bad("authority_address", "must be host:port with a port");
+  }
+  config.auth_provider = absl::GetFlag(FLAGS_auth_provider);
+  if (config.auth_provider != "dummy") return Bad("auth_provider", "known providers: dummy");
+
+  config.access_token_secret = absl::GetFlag(FLAGS_access_token_secret);
+  if (config.access_token_secret.empty()) {
+    config.access_token_secret = RandomSecret();
+    config.access_token_secret_generated = true;
+  } else if (config.access_token_secret.size() < kMinSecretBytes) {
+    return Bad("access_token_secret", absl::StrCat("must be at least ", kMinSecretBytes, " bytes"));
+  }
+  config.cookie_secure = absl::GetFlag(FLAGS_cookie_secure);
+  config.verify_cache_enabled = absl::GetFlag(FLAGS_verify_cache_enabled);
+  config.revocation_watch_enabled = absl::GetFlag(FLAGS_revocation_watch_enabled);
+
+  const struct {
+    const char* flag;
+    int value;
+    int min;
+    int max;
+  } ranges[] = {
+      {"http_threads", absl::GetFlag(FLAGS_http_threads), 1, 1024},
+      {"verify_deadline_ms", absl::GetFlag(FLAGS_verify_deadline_ms), 10, 60000},
+      {"authority_deadline_ms", absl::GetFlag(FLAGS_authority_deadline_ms), 10, 600000},
+      {"access_token_lifetime_seconds", absl::GetFlag(FLAGS_access_token_lifetime_seconds), 60,
+       30 * 86400},
+      {"verify_cache_ttl_seconds", absl::GetFlag(FLAGS_verify_cache_ttl_seconds), 0, 3600},
+      {"verify_negative_ttl_seconds", absl::GetFlag(FLAGS_verify_negative_ttl_seconds), 0, 3600},
+      {"verify_cache_size", absl::GetFlag(FLAGS_verify_cache_size), 1, 100000000},
+      {"max_body_bytes", absl::GetFlag(FLAGS_max_body_bytes), 1024, 64 << 20},
+      {"database_pool_size", absl::GetFlag(FLAGS_database_pool_size), 1, 256},
+      {"retry_after_seconds", absl::GetFlag(FLAGS_retry_after_seconds), 1, 3600},
+      {"shutdown_grace_seconds", absl::GetFlag(FLAGS_shutdown_grace_seconds), 0, 600},
+  };
+  for (const auto& r : ranges) {
+    if (r.value < r.min || r.value > r.max) {
+      return Bad(r.flag, absl::StrCat("must be within ", r.min, "..", r.max));
+    }
+  }
+  config.http_threads = absl::GetFlag(FLAGS_http_threads);
+  config.verify_deadline = absl::Milliseconds(absl::GetFlag(FLAGS_verify_deadline_ms));
+  config.authority_deadline = absl::Milliseconds(absl::GetFlag(FLAGS_authority_deadline_ms));
+  config.access_token_lifetime = absl::Seconds(absl::GetFlag(FLAGS_access_token_lifetime_seconds));
+  config.verify_cache_ttl = absl::Seconds(absl::GetFlag(FLAGS_verify_cache_ttl_seconds));
+  config.verify_negative_ttl = absl::Seconds(absl::GetFlag(FLAGS_verify_negative_ttl_seconds));
+  config.verify_cache_size = absl::GetFlag(FLAGS_verify_cache_size);
+  config.max_body_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_body_bytes));
+  config.retry_after = absl::Seconds(absl::GetFlag(FLAGS_retry_after_seconds));
+  config.shutdown_grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds));
+  config.swagger_assets_dir = absl::GetFlag(FLAGS_swagger_assets_dir);
+  config.web_dir = absl::GetFlag(FLAGS_web_dir);
+  config.database_url = absl::GetFlag(FLAGS_database_url);
+  config.database_pool_size = absl::GetFlag(FLAGS_database_pool_size);
+
+  config.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  config.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
+  config.tls_ca_file = absl::GetFlag(FLAGS_tls_ca_file);
+  const int tls_files = !config.tls_cert_file.empty() + !config.tls_key_file.empty() +
+                        !config.tls_ca_file.empty();
+  if (tls_files != 0 && tls_files != 3) {
+    return Bad("tls_cert_file", "TLS needs the certificate, key and CA files together");
+  }
+  return config;
+}
+
+}  // namespace tokengate

@@ -1,0 +1,52 @@
+// The api edge's settings: read from flags/env once, validated in one place,
+// then passed by value. Nothing else in the service reads flags.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace tokengate {
+
+struct ApiConfig {
+  std::string http_listen = "0.0.0.0:8000";
+  // Reactor threads; verify misses and token management block one each
+  // while their RPC runs.
+  int http_threads = 16;
+  std::string authority_address = "127.0.0.1:50051";
+  absl::Duration verify_deadline = absl::Milliseconds(500);
+  absl::Duration authority_deadline = absl::Seconds(5);
+  std::string auth_provider = "dummy";
+  // The api's own key for access_token_… (humans); never the authority's.
+  std::string access_token_secret;
+  bool access_token_secret_generated = false;
+  absl::Duration access_token_lifetime = absl::Hours(10);
+  bool cookie_secure = false;
+  bool verify_cache_enabled = true;
+  absl::Duration verify_cache_ttl = absl::Seconds(60);     // Upper bound on the authority's TTL.
+  absl::Duration verify_negative_ttl = absl::Seconds(5);
+  int verify_cache_size = 100000;
+  // Follow WatchRevocations; off only to show that the TTL alone bounds revocation.
+  bool revocation_watch_enabled = true;
+  std::string tls_cert_file;   // This edge's client identity for mutual TLS.
+  std::string tls_key_file;
+  std::string tls_ca_file;     // Root that signed the authority's certificate.
+  size_t max_body_bytes = 1 << 20;
+  std::string swagger_assets_dir;
+  std::string web_dir;  // The personal tokens page (web/ in the repo), served at "/".
+  // The lineage tables; empty: the lineage endpoints are not served.
+  std::string database_url;
+  int database_pool_size = 8;
+  absl::Duration retry_after = absl::Seconds(2);
+  absl::Duration shutdown_grace = absl::Seconds(10);
+};
+
+// Names of the flags the api reads (for LoadFlags / LogEffectiveConfig).
+const std::vector<std::string>& ApiFlagNames();
+// Builds the config from the parsed flags; an error names the bad setting.
+// An empty access token secret is replaced by a random one (and flagged).
+absl::StatusOr<ApiConfig> ApiConfigFromFlags();
+
+}  // namespace tokengate

@@ -1,0 +1,64 @@
+#include "services/api/auth_routes.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/http/error_body.h"
+#include "common/http/url_encoded.h"
+#include "common/json_writer.h"
+#include "common/log.h"
+#include "services/api/authenticator.h"
+
+namespace tokengate {
+namespace {
+
+using Method = Pistache::Http::Method;
+
+std::string SessionCookie(absl::string_view value, int64_t max_age_seconds, bool secure) {
+  return absl::StrCat(kSessionCookie, "=", value, "; Path=/; Max-Age=", max_age_seconds,
+                      "; HttpOnly; SameSite=Lax", secure ? "; Secure" : "");
+}
+
+HttpResponse Login(const AuthRoutesDeps& deps, const HttpRequest& request) {
+  const UrlParams form = ParseUrlEncoded(request.body());
+  std::vector<FieldIssue> issues;
+  auto username = FirstValue(form, "username");
+  auto password = FirstValue(form, "password");
+  for (const auto& [name, value] : {std::pair{"username", &username}, std::pair{"password", &password}}) {
+    if (!*value) issues.push_back(FieldIssue{.location = {"body", name}, .code = "missing",
+                                             .message = "Field required"});
+  }
+  if (auto grant = FirstValue(form, "grant_type"); grant && *grant != "password") {
+    issues.push_back(FieldIssue{.location = {"body", "grant_type"}, .code = "string_pattern_mismatch",
+                                .message = "String should match pattern '^password$'"});
+  }
+  if (!issues.empty()) return InvalidRequest(issues);
+
+  auto user = deps.provider->Authenticate(*username, *password);
+  if (!user.ok()) return Unauthorized(user.status().message());
+  const AccessToken token = deps.access_tokens->Issue(*user);
+  TG_LOG(Info) << "request_id=" << request.request_id() << " login user=" << *user;
+
+  JsonWriter json;
+  json.BeginObject();
+  json.Field("access_token", token.token);
+  json.Field("token_type", "bearer");
+  json.Field("expires_at", token.expires_at_unix);
+  json.EndObject();
+  return HttpResponse::Json(200, json.Take())
+      .WithHeader("Set-Cookie", SessionCookie(token.token, absl::ToInt64Seconds(deps.lifetime),
+                                              deps.cookie_secure))
+      .WithHeader("Cache-Control", "no-store");
+}
+
+HttpResponse Logout(const AuthRoutesDeps& deps) {
+  return HttpResponse::NoContent().WithHeader("Set-Cookie",
+                                              SessionCookie("", 0, deps.cookie_secure));
+}
+
+}  // namespace
+
+void AddAuthRoutes(Router& router, AuthRoutesDeps deps) {
+  router.Add(Method::Post, "/v1/auth/token", [deps](const HttpRequest& r) { return Login(deps, r); });
+  router.Add(Method::Post, "/v1/auth/logout", [deps](const HttpRequest&) { return Logout(deps); });
+}
+
+}  // namespace tokengate

@@ -1,0 +1,22 @@
+// Human login: POST /v1/auth/token (OAuth2 password grant form, checked by
+// the configured AuthProvider) answers an access token and sets it as an
+// HttpOnly cookie for browsers; POST /v1/auth/logout clears that cookie.
+#pragma once
+
+#include "absl/time/time.h"
+#include "common/http/router.h"
+#include "services/api/access_token.h"
+#include "services/api/auth_provider.h"
+
+namespace tokengate {
+
+struct AuthRoutesDeps {
+  const AuthProvider* provider;
+  const AccessTokenCodec* access_tokens;
+  absl::Duration lifetime;
+  bool cookie_secure = false;
+};
+
+void AddAuthRoutes(Router& router, AuthRoutesDeps deps);
+
+}  // namespace tokengate

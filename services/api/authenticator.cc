@@ -1,0 +1,64 @@
+#include "services/api/authenticator.h"
+
+#include "absl/strings/match.h"
+#include "common/http/credentials.h"
+#include "common/http/error_body.h"
+
+namespace tokengate {
+namespace {
+
+constexpr absl::string_view kPersonalTokenPrefix = "personal_token_";
+
+AuthResult Denied(HttpResponse error) { return AuthResult{.error = std::move(error)}; }
+
+}  // namespace
+
+AuthResult Authenticator::FromAccessToken(absl::string_view token) const {
+  auto verified = access_tokens_->Verify(token);
+  if (!verified.ok()) return Denied(Unauthorized("Invalid token", std::string(verified.status().message())));
+  return AuthResult{.caller = Caller{.user_name = verified->user_name,
+                                     .kind = CredentialKind::kAccessToken}};
+}
+
+AuthResult Authenticator::FromBearer(absl::string_view token) const {
+  if (absl::StartsWith(token, kAccessTokenPrefix)) return FromAccessToken(token);
+  if (!absl::StartsWith(token, kPersonalTokenPrefix)) {
+    return Denied(Unauthorized("Invalid token", "Unknown token type"));
+  }
+  VerifyResult result = verify_cache_->Verify(token);
+  switch (result.outcome) {
+    case VerifyOutcome::kValid:
+      return AuthResult{.caller = Caller{.user_name = std::move(result.principal.user_name),
+                                         .kind = CredentialKind::kPersonalToken,
+                                         .token_id = std::move(result.principal.token_id),
+                                         .may_read = result.principal.HasScope("all:read")}};
+    case VerifyOutcome::kInvalid:
+      return Denied(Unauthorized("Invalid token", result.reason));
+    case VerifyOutcome::kUnavailable:
+      break;
+  }
+  return Denied(ServiceUnavailable("Token authority is unavailable, retry later", retry_after_));
+}
+
+AuthResult Authenticator::Authenticate(const HttpRequest& request) const {
+  if (auto authorization = request.Header("Authorization")) {
+    auto token = BearerToken(*authorization);
+    if (!token) return Denied(Unauthorized("Invalid token", "Expected 'Authorization: Bearer <token>'"));
+    return FromBearer(*token);
+  }
+  if (auto cookie = request.Cookie(kSessionCookie); cookie && !cookie->empty()) {
+    return FromAccessToken(*cookie);
+  }
+  return Denied(Unauthorized("Missing auth credentials"));
+}
+
+AuthResult Authenticator::AuthenticateHuman(const HttpRequest& request) const {
+  AuthResult result = Authenticate(request);
+  if (result.caller && result.caller->kind == CredentialKind::kPersonalToken) {
+    return Denied(Unauthorized("Invalid token",
+                               "Personal tokens cannot manage personal tokens: log in instead"));
+  }
+  return result;
+}
+
+}  // namespace tokengate

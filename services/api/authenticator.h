@@ -1,0 +1,56 @@
+// Who is calling: a bearer personal token (asked of the shared VerifyCache),
+// a bearer access token or the login cookie (checked locally with the api's
+// key). Answers a Caller or the HTTP error to send: 401 for missing or
+// invalid credentials, 503 + Retry-After when the authority cannot be asked
+// (fail closed, never "allow").
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "absl/time/time.h"
+#include "common/http/response.h"
+#include "common/http/router.h"
+#include "common/verify_cache.h"
+#include "services/api/access_token.h"
+
+namespace tokengate {
+
+inline constexpr char kSessionCookie[] = "tokengate_session";
+
+enum class CredentialKind { kPersonalToken, kAccessToken };
+
+struct Caller {
+  std::string user_name;
+  CredentialKind kind = CredentialKind::kAccessToken;
+  std::string token_id;  // Personal tokens only; safe to log.
+  bool may_read = true;  // Logins may; personal tokens need the all:read scope.
+};
+
+struct AuthResult {
+  std::optional<Caller> caller;
+  HttpResponse error;  // When caller is empty.
+};
+
+class Authenticator {
+ public:
+  Authenticator(const AccessTokenCodec* access_tokens, VerifyCache* verify_cache,
+                absl::Duration retry_after)
+      : access_tokens_(access_tokens), verify_cache_(verify_cache), retry_after_(retry_after) {}
+
+  // Any credential: personal token, access token or cookie.
+  AuthResult Authenticate(const HttpRequest& request) const;
+  // A human login only: creating, refreshing and revoking personal tokens
+  // must not be possible with a personal token (DESIGN §6).
+  AuthResult AuthenticateHuman(const HttpRequest& request) const;
+
+ private:
+  AuthResult FromBearer(absl::string_view token) const;
+  AuthResult FromAccessToken(absl::string_view token) const;
+
+  const AccessTokenCodec* access_tokens_;
+  VerifyCache* verify_cache_;
+  const absl::Duration retry_after_;
+};
+
+}  // namespace tokengate

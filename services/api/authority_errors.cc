@@ -1,0 +1,61 @@
+#include "services/api/authority_errors.h"
+
+#include <string>
+#include <vector>
+
+#include "common/field_error.h"
+#include "common/http/error_body.h"
+#include "common/log.h"
+
+namespace tokengate {
+namespace {
+
+std::string TrailingValue(const grpc::ClientContext& context, const char* key) {
+  const auto& metadata = context.GetServerTrailingMetadata();
+  auto it = metadata.find(key);
+  if (it == metadata.end()) return "";
+  return std::string(it->second.data(), it->second.size());
+}
+
+// Where the api's clients put what the authority calls `field`.
+std::vector<std::string> LocationOf(const std::string& field) {
+  if (field == "token_id") return {"path", "personal_token_id"};
+  if (field == "page" || field == "page_size") return {"query", field};
+  return {"body", field};
+}
+
+}  // namespace
+
+HttpResponse HttpErrorFromAuthority(const grpc::Status& status, const grpc::ClientContext& context,
+                                    absl::Duration retry_after) {
+  const std::string& message = status.error_message();
+  switch (status.error_code()) {
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return Unauthorized("Invalid token", message);
+    case grpc::StatusCode::PERMISSION_DENIED:
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return Forbidden(message);
+    case grpc::StatusCode::NOT_FOUND:
+      return NotFound(message);
+    case grpc::StatusCode::ALREADY_EXISTS:
+      return Conflict(message);
+    case grpc::StatusCode::INVALID_ARGUMENT: {
+      const std::string field = TrailingValue(context, kFieldMetadata);
+      const std::string code = TrailingValue(context, kCodeMetadata);
+      return InvalidRequest({FieldIssue{.location = field.empty() ? std::vector<std::string>{"body"}
+                                                                  : LocationOf(field),
+                                        .code = code.empty() ? "value_error" : code,
+                                        .message = message}});
+    }
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      TG_LOG(Warning) << "token authority unreachable: " << message;
+      return ServiceUnavailable("Token authority is unavailable, retry later", retry_after);
+    default:
+      TG_LOG(Error) << "token authority failed (" << static_cast<int>(status.error_code())
+                    << "): " << message;
+      return InternalError();
+  }
+}
+
+}  // namespace tokengate

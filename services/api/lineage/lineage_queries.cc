@@ -1,0 +1,374 @@
+#include "services/api/lineage/lineage_queries.h"
+
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "common/json_writer.h"
+#include "services/api/lineage/lineage_params.h"
+#include "services/api/lineage/lineage_sql.h"
+
+namespace tokengate {
+namespace {
+
+constexpr absl::string_view kStatusNames[] = {"UNKNOWN", "STARTED", "SUCCEEDED", "FAILED",
+                                              "KILLED"};  // status -1..3
+
+std::string IsoTime(absl::string_view column) {
+  return absl::StrCat("to_char(", column, " AT TIME ZONE 'UTC', ",
+                      "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
+}
+
+struct Location {
+  std::string id;
+  std::string type;
+  std::string name;
+  std::optional<std::string> external_id;
+  std::vector<std::string> addresses;
+};
+
+// The locations (with addresses) of `ids`, by id.
+absl::StatusOr<std::map<std::string, Location>> FetchLocations(
+    PgConnection& conn, const std::vector<std::string>& ids) {
+  std::map<std::string, Location> locations;
+  if (ids.empty()) return locations;
+  auto rows =
+      conn.Exec("SELECT id, type, name, external_id FROM location WHERE id = ANY($1::bigint[])",
+                {IdArray(ids)});
+  if (!rows.ok()) return rows.status();
+  for (int i = 0; i < rows->rows(); ++i) {
+    Location location{.id = std::string(rows->Get(i, 0)),
+                      .type = std::string(rows->Get(i, 1)),
+                      .name = std::string(rows->Get(i, 2))};
+    if (!rows->IsNull(i, 3)) location.external_id = std::string(rows->Get(i, 3));
+    locations.emplace(location.id, std::move(location));
+  }
+  auto addresses = conn.Exec(
+      "SELECT location_id, url FROM address WHERE location_id = ANY($1::bigint[]) "
+      "ORDER BY location_id, url",
+      {IdArray(ids)});
+  if (!addresses.ok()) return addresses.status();
+  for (int i = 0; i < addresses->rows(); ++i) {
+    auto it = locations.find(std::string(addresses->Get(i, 0)));
+    if (it != locations.end()) it->second.addresses.emplace_back(addresses->Get(i, 1));
+  }
+  return locations;
+}
+
+// {id → rows of `table` whose `column` is that id}, for statistics.
+absl::StatusOr<std::map<std::string, int64_t>> CountBy(PgConnection& conn, absl::string_view table,
+                                                       absl::string_view column,
+                                                       absl::string_view type,
+                                                       const std::vector<std::string>& ids) {
+  std::map<std::string, int64_t> counts;
+  if (ids.empty()) return counts;
+  auto rows = conn.Exec(absl::StrCat("SELECT ", column, ", count(*) FROM ", table, " WHERE ",
+                                     column, " = ANY($1::", type, "[]) GROUP BY ", column),
+                        {IdArray(ids)});
+  if (!rows.ok()) return rows.status();
+  for (int i = 0; i < rows->rows(); ++i) counts[std::string(rows->Get(i, 0))] = rows->GetInt(i, 1);
+  return counts;
+}
+
+void WriteNullable(JsonWriter& json, absl::string_view key, const PageRows& rows, int row,
+                   int column) {
+  json.Key(key);
+  if (rows.IsNull(row, column)) {
+    json.Null();
+  } else {
+    json.String(rows.Get(row, column));
+  }
+}
+
+void WriteLocation(JsonWriter& json, const Location& location) {
+  json.BeginObject();
+  json.Field("id", location.id);
+  json.Field("type", location.type);
+  json.Field("name", location.name);
+  json.Key("addresses");
+  json.BeginArray();
+  for (const auto& url : location.addresses) {
+    json.BeginObject();
+    json.Field("url", url);
+    json.EndObject();
+  }
+  json.EndArray();
+  json.Key("external_id");
+  if (location.external_id) {
+    json.String(*location.external_id);
+  } else {
+    json.Null();
+  }
+  json.EndObject();
+}
+
+// {"meta": …, "items": [ <write_item(row) for each row> ]}
+template <typename WriteItem>
+std::string PageJson(const PageRequest& page, const PageRows& rows, WriteItem write_item) {
+  JsonWriter json;
+  json.BeginObject();
+  json.Key("meta");
+  json.Raw(PageMetaJson(page, rows.total(), rows.items()));
+  json.Key("items");
+  json.BeginArray();
+  for (int i = 0; i < rows.items(); ++i) write_item(json, i);
+  json.EndArray();
+  json.EndObject();
+  return json.Take();
+}
+
+template <typename Query>
+absl::Status Validate(const Query& query) {
+  if (auto page = ValidatePage(query.page); !page.ok()) return page;
+  return ValidateSearchQuery(query.search_query);
+}
+
+// Runs `body` on a pooled connection.
+template <typename Body>
+absl::StatusOr<std::string> WithConnection(PgPool& pool, Body body) {
+  auto lease = pool.Acquire();
+  if (!lease.ok()) return lease.status();
+  return body(**lease);
+}
+
+}  // namespace
+
+std::string PageMetaJson(const PageRequest& page, int64_t total_count, int64_t items_on_page) {
+  const int64_t size = page.page_size;
+  const bool has_next = static_cast<int64_t>(page.page - 1) * size + items_on_page < total_count;
+  const bool has_previous = page.page > 1;
+  JsonWriter json;
+  json.BeginObject();
+  json.Field("page", page.page);
+  json.Field("page_size", page.page_size);
+  json.Field("total_count", total_count);
+  json.Field("pages_count", std::max<int64_t>(1, (total_count + size - 1) / size));
+  json.Field("has_next", has_next);
+  json.Field("has_previous", has_previous);
+  json.Key("next_page");
+  if (has_next) {
+    json.Int(page.page + 1);
+  } else {
+    json.Null();
+  }
+  json.Key("previous_page");
+  if (has_previous) {
+    json.Int(page.page - 1);
+  } else {
+    json.Null();
+  }
+  json.EndObject();
+  return json.Take();
+}
+
+absl::StatusOr<std::string> ListLocations(PgPool& pool, const LocationQuery& query) {
+  if (auto status = Validate(query); !status.ok()) return status;
+  return WithConnection(pool, [&](PgConnection& conn) -> absl::StatusOr<std::string> {
+    SqlFilter filter;
+    filter.WhereIn("l.id", query.location_id);
+    filter.WhereIn("l.type", query.location_type);
+    if (query.search_query) {
+      auto matching = LocationsMatching(conn, *query.search_query);
+      if (!matching.ok()) return matching.status();
+      filter.WhereIn("l.id", *matching);
+      if (matching->empty()) filter.Where("false");
+    }
+    auto page =
+        FetchPage(conn, filter,
+                  {.table = "location", .alias = "l", .keys = {"type", "name"}, .columns = "l.id"},
+                  query.page);
+    if (!page.ok()) return page.status();
+    const std::vector<std::string> ids = page->Column(0);
+    auto locations = FetchLocations(conn, ids);
+    if (!locations.ok()) return locations.status();
+    auto datasets = CountBy(conn, "dataset", "location_id", "bigint", ids);
+    if (!datasets.ok()) return datasets.status();
+    auto jobs = CountBy(conn, "job", "location_id", "bigint", ids);
+    if (!jobs.ok()) return jobs.status();
+    return PageJson(query.page, *page, [&](JsonWriter& json, int row) {
+      const std::string& id = ids[row];
+      json.BeginObject();
+      json.Field("id", id);
+      json.Key("data");
+      WriteLocation(json, locations->at(id));
+      json.Key("statistics");
+      json.Raw(absl::StrCat(R"({"datasets":{"total_datasets":)", (*datasets)[id],
+                            R"(},"jobs":{"total_jobs":)", (*jobs)[id], "}}"));
+      json.EndObject();
+    });
+  });
+}
+
+absl::StatusOr<std::string> ListDatasets(PgPool& pool, const DatasetQuery& query) {
+  if (auto status = Validate(query); !status.ok()) return status;
+  return WithConnection(pool, [&](PgConnection& conn) -> absl::StatusOr<std::string> {
+    SqlFilter filter;
+    filter.WhereIn("d.id", query.dataset_id);
+    filter.WhereIn("d.location_id", query.location_id);
+    if (!query.location_type.empty()) {
+      filter.Where(absl::StrCat("d.location_id IN (SELECT id FROM location WHERE type IN (",
+                                filter.List(query.location_type), "))"));
+    }
+    if (query.search_query) {
+      auto locations = LocationsMatching(conn, *query.search_query);
+      if (!locations.ok()) return locations.status();
+      filter.WhereMatches("d.name_folded", *query.search_query, "d.location_id", *locations);
+    }
+    auto page = FetchPage(conn, filter,
+                          {.table = "dataset",
+                           .alias = "d",
+                           .keys = {"name"},
+                           .columns = "d.id, d.name, d.location_id"},
+                          query.page);
+    if (!page.ok()) return page.status();
+    auto locations = FetchLocations(conn, page->Column(2));
+    if (!locations.ok()) return locations.status();
+    return PageJson(query.page, *page, [&](JsonWriter& json, int row) {
+      json.BeginObject();
+      json.Field("id", page->Get(row, 0));
+      json.Key("data");
+      json.BeginObject();
+      json.Field("id", page->Get(row, 0));
+      json.Key("location");
+      WriteLocation(json, locations->at(std::string(page->Get(row, 2))));
+      json.Field("name", page->Get(row, 1));
+      json.Key("schema");
+      json.Null();
+      json.EndObject();
+      json.Key("tags");
+      json.Raw("[]");
+      json.EndObject();
+    });
+  });
+}
+
+absl::StatusOr<std::string> ListJobs(PgPool& pool, const JobQuery& query) {
+  if (auto status = Validate(query); !status.ok()) return status;
+  return WithConnection(pool, [&](PgConnection& conn) -> absl::StatusOr<std::string> {
+    SqlFilter filter;
+    filter.WhereIn("j.id", query.job_id);
+    filter.WhereIn("j.type", query.job_type);
+    filter.WhereIn("j.location_id", query.location_id);
+    if (!query.location_type.empty()) {
+      filter.Where(absl::StrCat("j.location_id IN (SELECT id FROM location WHERE type IN (",
+                                filter.List(query.location_type), "))"));
+    }
+    if (query.search_query) {
+      auto locations = LocationsMatching(conn, *query.search_query);
+      if (!locations.ok()) return locations.status();
+      filter.WhereMatches("j.name_folded", *query.search_query, "j.location_id", *locations);
+    }
+    auto page = FetchPage(conn, filter,
+                          {.table = "job",
+                           .alias = "j",
+                           .keys = {"name"},
+                           .columns = "j.id, j.name, j.location_id, j.type"},
+                          query.page);
+    if (!page.ok()) return page.status();
+    auto locations = FetchLocations(conn, page->Column(2));
+    if (!locations.ok()) return locations.status();
+    return PageJson(query.page, *page, [&](JsonWriter& json, int row) {
+      json.BeginObject();
+      json.Field("id", page->Get(row, 0));
+      json.Key("data");
+      json.BeginObject();
+      json.Field("id", page->Get(row, 0));
+      json.Key("location");
+      WriteLocation(json, locations->at(std::string(page->Get(row, 2))));
+      json.Field("name", page->Get(row, 1));
+      json.Field("type", page->Get(row, 3));
+      json.EndObject();
+      json.EndObject();
+    });
+  });
+}
+
+absl::StatusOr<std::string> ListRuns(PgPool& pool, const RunQuery& query) {
+  if (auto status = Validate(query); !status.ok()) return status;
+  return WithConnection(pool, [&](PgConnection& conn) -> absl::StatusOr<std::string> {
+    SqlFilter filter;
+    for (const auto& [bound, op] : {std::pair{&query.since, ">="}, std::pair{&query.until, "<="}}) {
+      if (!*bound) continue;
+      const std::string time =
+          absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", **bound, absl::UTCTimeZone());
+      filter.Where(absl::StrCat("r.created_at ", op, " ", filter.Param(time), "::timestamptz"));
+    }
+    filter.WhereIn("r.id", query.run_id, "::uuid");
+    filter.WhereIn("r.job_id", query.job_id);
+    filter.WhereIn("r.parent_run_id", query.parent_run_id, "::uuid");
+    std::vector<int64_t> statuses;
+    for (const auto& name : query.status) {
+      for (int64_t i = 0; i < 5; ++i) {
+        if (kStatusNames[i] == name) statuses.push_back(i - 1);
+      }
+    }
+    filter.WhereIn("r.status", statuses, "::smallint");
+    if (!query.job_type.empty()) {
+      filter.Where(absl::StrCat("r.job_id IN (SELECT id FROM job WHERE type IN (",
+                                filter.List(query.job_type), "))"));
+    }
+    if (query.search_query) {
+      auto jobs = JobsMatching(conn, *query.search_query);
+      if (!jobs.ok()) return jobs.status();
+      filter.WhereMatches("r.external_id_folded", *query.search_query, "r.job_id", *jobs);
+    }
+    const std::string columns =
+        absl::StrCat("r.id, ", IsoTime("r.created_at"), ", r.job_id, r.parent_run_id, r.status, ",
+                     IsoTime("r.started_at"), ", ", IsoTime("r.ended_at"),
+                     ", r.external_id, r.attempt, r.running_log_url, r.persistent_log_url");
+    auto page = FetchPage(conn, filter,
+                          {.table = "run",
+                           .alias = "r",
+                           .keys = {"created_at"},
+                           .descending = true,
+                           .columns = columns},
+                          query.page);
+    if (!page.ok()) return page.status();
+    const std::vector<std::string> ids = page->Column(0);
+    auto inputs = CountBy(conn, "input", "run_id", "uuid", ids);
+    if (!inputs.ok()) return inputs.status();
+    auto outputs = CountBy(conn, "output", "run_id", "uuid", ids);
+    if (!outputs.ok()) return outputs.status();
+    return PageJson(query.page, *page, [&](JsonWriter& json, int row) {
+      const PageRows& rows = *page;
+      const std::string& id = ids[row];
+      const int64_t status = rows.GetInt(row, 4);
+      json.BeginObject();
+      json.Field("id", id);
+      json.Key("data");
+      json.BeginObject();
+      json.Field("id", id);
+      json.Field("created_at", rows.Get(row, 1));
+      json.Field("job_id", rows.Get(row, 2));
+      WriteNullable(json, "parent_run_id", rows, row, 3);
+      json.Field("status", status >= -1 && status <= 3 ? kStatusNames[status + 1] : "UNKNOWN");
+      WriteNullable(json, "external_id", rows, row, 7);
+      WriteNullable(json, "attempt", rows, row, 8);
+      WriteNullable(json, "persistent_log_url", rows, row, 10);
+      WriteNullable(json, "running_log_url", rows, row, 9);
+      WriteNullable(json, "started_at", rows, row, 5);
+      json.Key("started_by_user");
+      json.Null();
+      json.Key("start_reason");
+      json.Null();
+      WriteNullable(json, "ended_at", rows, row, 6);
+      json.Key("end_reason");
+      json.Null();
+      json.EndObject();
+      json.Key("statistics");
+      const auto io = [&](absl::string_view key, int64_t datasets) {
+        json.Key(key);
+        json.Raw(absl::StrCat(R"({"total_datasets":)", datasets,
+                              R"(,"total_bytes":0,"total_rows":0,"total_files":0})"));
+      };
+      json.BeginObject();
+      io("outputs", (*outputs)[id]);
+      io("inputs", (*inputs)[id]);
+      json.Key("operations");
+      json.Raw(R"({"total_operations":0})");
+      json.EndObject();
+      json.EndObject();
+    });
+  });
+}
+
+}  // namespace tokengate

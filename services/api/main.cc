@@ -1,0 +1,135 @@
+// tokengate-api: flags/env → config → dependencies (authority channel,
+// verify cache, revocation watcher, routes) → serve HTTP; SIGTERM stops
+// accepting, drains running requests, stops the watcher, exits 0.
+#include <memory>
+
+#include "common/config.h"
+#include "common/http/http_server.h"
+#include "common/http/static_files.h"
+#include "common/http/verify_metrics.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/signals.h"
+#include "common/verify_cache.h"
+#include "common/verify_client.h"
+#include "services/api/access_token.h"
+#include "services/api/api_config.h"
+#include "services/api/auth_provider.h"
+#include "services/api/auth_routes.h"
+#include "services/api/authenticator.h"
+#include "services/api/docs_routes.h"
+#include "services/api/lineage_routes.h"
+#include "services/api/monitoring_routes.h"
+#include "services/api/personal_tokens_routes.h"
+#include "services/api/users_routes.h"
+#include "services/api/web_routes.h"
+
+namespace tokengate {
+namespace {
+
+// Headroom for the request line and headers above the body limit, so that
+// Pistache's own (plain-text) 413 only meets absurd requests.
+constexpr size_t kHeaderAllowanceBytes = 64 << 10;
+
+int Serve(const ApiConfig& config) {
+  if (config.access_token_secret_generated) {
+    TG_LOG(Warning) << EnvNameOf("access_token_secret")
+                    << " is not set: using a random key, so logins end with this process and "
+                       "are not shared between replicas";
+  }
+  auto channel = MakeAuthorityChannel(config.authority_address, config.tls_cert_file,
+                                      config.tls_key_file, config.tls_ca_file);
+  if (!channel.ok()) ExitOnBadConfig(channel.status().message());
+  auto provider = MakeAuthProvider(config.auth_provider);
+  if (!provider.ok()) ExitOnBadConfig(provider.status().message());
+
+  SystemClock clock;
+  GrpcVerifyBackend verify_backend(*channel, config.verify_deadline);
+  VerifyCache verify_cache({.max_entries = static_cast<size_t>(config.verify_cache_size),
+                            .max_ttl = config.verify_cache_ttl,
+                            .negative_ttl = config.verify_negative_ttl,
+                            .enabled = config.verify_cache_enabled},
+                           &verify_backend, &clock);
+  std::unique_ptr<RevocationWatcher> watcher;
+  if (config.revocation_watch_enabled) {
+    watcher = std::make_unique<RevocationWatcher>(
+        *channel, [&verify_cache](const std::string& token_id) { verify_cache.OnRevoked(token_id); });
+    watcher->Start();
+  } else {
+    TG_LOG(Warning) << "revocation watch is off: revoked tokens work here until their cache TTL";
+  }
+  auto authority = v1::TokenAuthority::NewStub(*channel);
+  AccessTokenCodec access_tokens(config.access_token_secret, config.access_token_lifetime, &clock);
+  Authenticator authenticator(&access_tokens, &verify_cache, config.retry_after);
+
+  MetricsRegistry metrics;
+  AddVerifyMetrics(metrics, &verify_cache, watcher.get());
+  CounterFamily* rpc_errors = metrics.AddCounter(
+      "tokengate_authority_rpc_errors_total",
+      "Token management RPCs to the authority that failed, by method and gRPC code",
+      {"method", "code"});
+  StaticFiles swagger_assets(config.swagger_assets_dir);
+  if (!swagger_assets.Has("swagger-ui-bundle.js")) {
+    TG_LOG(Warning) << "no Swagger UI assets in " << config.swagger_assets_dir
+                    << ": /docs will not load (run deploy/local/npm-assets.sh)";
+  }
+
+  StaticFiles web_files(config.web_dir);
+  for (const char* file : kWebPageFiles) {
+    if (!web_files.Has(file)) {
+      TG_LOG(Warning) << "no " << file << " in " << config.web_dir
+                      << ": the personal tokens page at / will not load";
+    }
+  }
+
+  Router router({.max_body_bytes = config.max_body_bytes, .metrics = &metrics});
+  AddAuthRoutes(router, {.provider = provider->get(), .access_tokens = &access_tokens,
+                         .lifetime = config.access_token_lifetime,
+                         .cookie_secure = config.cookie_secure});
+  AddUsersRoutes(router, &authenticator);
+  AddPersonalTokensRoutes(router, {.authenticator = &authenticator, .authority = authority.get(),
+                                   .verify_cache = &verify_cache,
+                                   .deadline = config.authority_deadline,
+                                   .retry_after = config.retry_after, .rpc_errors = rpc_errors});
+  std::unique_ptr<PgPool> lineage_pool;
+  if (config.database_url.empty()) {
+    TG_LOG(Warning) << EnvNameOf("database_url")
+                    << " is not set: /v1/locations, /v1/datasets, /v1/jobs and /v1/runs are not served";
+  } else {
+    lineage_pool = std::make_unique<PgPool>(config.database_url, config.database_pool_size);
+    AddLineageRoutes(router, {.authenticator = &authenticator, .pool = lineage_pool.get(),
+                              .retry_after = config.retry_after});
+  }
+  AddDocsRoutes(router, &swagger_assets);
+  AddWebRoutes(router, &web_files);
+  AddMonitoringRoutes(router, &metrics);
+
+  auto server = HttpServer::Start({.program = "tokengate-api", .listen = config.http_listen,
+                                   .threads = config.http_threads,
+                                   .max_request_bytes = config.max_body_bytes + kHeaderAllowanceBytes,
+                                   .drain_timeout = config.shutdown_grace},
+                                  &router);
+  if (!server.ok()) {
+    TG_LOG(Error) << server.status().message();
+    return 1;
+  }
+  ServeUntilTerminated(**server);
+  if (watcher != nullptr) watcher->Stop();
+  TG_LOG(Info) << "stopped";
+  return 0;
+}
+
+}  // namespace
+}  // namespace tokengate
+
+int main(int argc, char** argv) {
+  using namespace tokengate;
+  BlockTerminationSignals();
+  SetLogProgram("tokengate-api");
+  const std::vector<std::string> args = LoadFlags(argc, argv, ApiFlagNames());
+  if (!args.empty()) ExitOnBadConfig("unexpected argument '" + args[0] + "'");
+  auto config = ApiConfigFromFlags();
+  if (!config.ok()) ExitOnBadConfig(config.status().message());
+  LogEffectiveConfig(ApiFlagNames());
+  return Serve(*config);
+}

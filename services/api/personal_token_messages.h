@@ -1,0 +1,55 @@
+// REST ↔ contract for personal tokens: validates what clients send the way
+// Data.Rentgen (pydantic) does, with its error codes, and renders the
+// authority's answers in Data.Rentgen's response shapes. No I/O.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "common/http/error_body.h"
+#include "common/http/url_encoded.h"
+#include "tokengate/v1/token_authority.pb.h"
+
+namespace tokengate {
+
+inline constexpr int kMaxTokenNameChars = 64;
+inline constexpr int kMaxPageSize = 50;
+inline constexpr int kDefaultPageSize = 20;
+
+template <typename T>
+struct Validated {
+  std::optional<T> value;
+  std::vector<FieldIssue> issues;  // Non-empty exactly when value is empty.
+};
+
+struct ListQuery {
+  int page = 1;
+  int page_size = kDefaultPageSize;
+  std::vector<std::string> token_ids;
+};
+struct CreateBody {
+  std::string name;
+  std::string until;  // "" = the authority's default (today + max duration).
+};
+struct RefreshBody {
+  std::string until;
+};
+
+// GET /v1/personal-tokens?page=&page_size=&personal_token_id=
+Validated<ListQuery> ParseListQuery(const UrlParams& query);
+// POST body {"name": str, "until": "YYYY-MM-DD" | null}; nothing else allowed.
+Validated<CreateBody> ParseCreateBody(absl::string_view body);
+// PATCH body {"until": "YYYY-MM-DD" | null}; an empty body means {}.
+Validated<RefreshBody> ParseRefreshBody(absl::string_view body);
+// The {id} path segment, canonical lowercase UUID.
+Validated<std::string> ParseTokenId(absl::string_view text);
+
+// {"meta": {page, page_size, total_count, pages_count, has_next, has_previous,
+//  next_page, previous_page}, "items": [{"id", "data": {id,name,scopes,since,until}}]}
+std::string ListJson(const ListQuery& query, const v1::ListTokensResponse& response);
+// {"id", "data": {...}, "content"} — the only place token content leaves the api.
+std::string IssuedJson(const v1::PersonalToken& token, const std::string& content);
+
+}  // namespace tokengate

@@ -1,0 +1,125 @@
+#include "services/api/personal_tokens_routes.h"
+
+#include <chrono>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "common/http/error_body.h"
+#include "common/log.h"
+#include "services/api/authority_errors.h"
+#include "services/api/personal_token_messages.h"
+
+namespace tokengate {
+namespace {
+
+using Method = Pistache::Http::Method;
+
+class PersonalTokensRoutes {
+ public:
+  explicit PersonalTokensRoutes(PersonalTokensRoutesDeps deps) : deps_(deps) {}
+
+  HttpResponse List(const HttpRequest& request) const {
+    AuthResult auth = deps_.authenticator->Authenticate(request);
+    if (!auth.caller) return auth.error;
+    auto query = ParseListQuery(request.query());
+    if (!query.value) return InvalidRequest(query.issues);
+    v1::ListTokensRequest rpc;
+    rpc.set_user_name(auth.caller->user_name);
+    rpc.set_page(query.value->page);
+    rpc.set_page_size(query.value->page_size);
+    for (const auto& id : query.value->token_ids) rpc.add_token_ids(id);
+    v1::ListTokensResponse response;
+    auto context = Context();
+    grpc::Status status = deps_.authority->ListTokens(context.get(), rpc, &response);
+    if (!status.ok()) return Failed("ListTokens", status, *context);
+    return HttpResponse::Json(200, ListJson(*query.value, response));
+  }
+
+  HttpResponse Create(const HttpRequest& request) const {
+    AuthResult auth = deps_.authenticator->AuthenticateHuman(request);
+    if (!auth.caller) return auth.error;
+    auto body = ParseCreateBody(request.body());
+    if (!body.value) return InvalidRequest(body.issues);
+    v1::IssueTokenRequest rpc;
+    rpc.set_user_name(auth.caller->user_name);
+    rpc.set_name(body.value->name);
+    rpc.set_until(body.value->until);
+    v1::IssueTokenResponse response;
+    auto context = Context();
+    grpc::Status status = deps_.authority->IssueToken(context.get(), rpc, &response);
+    if (!status.ok()) return Failed("IssueToken", status, *context);
+    TG_LOG(Info) << "request_id=" << request.request_id() << " created personal token id="
+                 << response.token().id();
+    return HttpResponse::Json(200, IssuedJson(response.token(), response.content()));
+  }
+
+  HttpResponse Refresh(const HttpRequest& request) const {
+    AuthResult auth = deps_.authenticator->AuthenticateHuman(request);
+    if (!auth.caller) return auth.error;
+    auto id = ParseTokenId(request.PathParam("personal_token_id"));
+    if (!id.value) return InvalidRequest(id.issues);
+    auto body = ParseRefreshBody(request.body());
+    if (!body.value) return InvalidRequest(body.issues);
+    v1::RefreshTokenRequest rpc;
+    rpc.set_user_name(auth.caller->user_name);
+    rpc.set_token_id(*id.value);
+    rpc.set_until(body.value->until);
+    v1::RefreshTokenResponse response;
+    auto context = Context();
+    grpc::Status status = deps_.authority->RefreshToken(context.get(), rpc, &response);
+    if (!status.ok()) return Failed("RefreshToken", status, *context);
+    deps_.verify_cache->OnRevoked(*id.value);
+    TG_LOG(Info) << "request_id=" << request.request_id() << " refreshed personal token id="
+                 << *id.value << " as id=" << response.token().id();
+    return HttpResponse::Json(200, IssuedJson(response.token(), response.content()));
+  }
+
+  HttpResponse Revoke(const HttpRequest& request) const {
+    AuthResult auth = deps_.authenticator->AuthenticateHuman(request);
+    if (!auth.caller) return auth.error;
+    auto id = ParseTokenId(request.PathParam("personal_token_id"));
+    if (!id.value) return InvalidRequest(id.issues);
+    v1::RevokeTokenRequest rpc;
+    rpc.set_user_name(auth.caller->user_name);
+    rpc.set_token_id(*id.value);
+    v1::RevokeTokenResponse response;
+    auto context = Context();
+    grpc::Status status = deps_.authority->RevokeToken(context.get(), rpc, &response);
+    if (!status.ok()) return Failed("RevokeToken", status, *context);
+    deps_.verify_cache->OnRevoked(*id.value);
+    TG_LOG(Info) << "request_id=" << request.request_id() << " revoked personal token id=" << *id.value;
+    return HttpResponse::NoContent();
+  }
+
+ private:
+  std::unique_ptr<grpc::ClientContext> Context() const {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(deps_.deadline));
+    return context;
+  }
+
+  HttpResponse Failed(const char* method, const grpc::Status& status,
+                      const grpc::ClientContext& context) const {
+    if (deps_.rpc_errors != nullptr) {
+      deps_.rpc_errors->WithLabels({method, absl::StrCat(static_cast<int>(status.error_code()))})
+          ->Increment();
+    }
+    return HttpErrorFromAuthority(status, context, deps_.retry_after);
+  }
+
+  const PersonalTokensRoutesDeps deps_;
+};
+
+}  // namespace
+
+void AddPersonalTokensRoutes(Router& router, PersonalTokensRoutesDeps deps) {
+  auto routes = std::make_shared<PersonalTokensRoutes>(deps);
+  router.Add(Method::Get, "/v1/personal-tokens", [routes](const HttpRequest& r) { return routes->List(r); });
+  router.Add(Method::Post, "/v1/personal-tokens", [routes](const HttpRequest& r) { return routes->Create(r); });
+  router.Add(Method::Patch, "/v1/personal-tokens/{personal_token_id}",
+             [routes](const HttpRequest& r) { return routes->Refresh(r); });
+  router.Add(Method::Delete, "/v1/personal-tokens/{personal_token_id}",
+             [routes](const HttpRequest& r) { return routes->Revoke(r); });
+}
+
+}  // namespace tokengate

@@ -1,0 +1,40 @@
+#include "services/api/web_routes.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+
+namespace tokengate {
+namespace {
+
+using Method = Pistache::Http::Method;
+
+// Revalidate on every load, so a new page and its script arrive together
+// after an upgrade instead of a day later.
+HttpResponse ServeFresh(const StaticFiles* web_files, const char* file) {
+  HttpResponse response = web_files->Serve(file);
+  for (auto& [name, value] : response.headers) {
+    if (name == "Cache-Control") value = "no-cache";
+  }
+  if (response.status == 200) {
+    response.WithHeader("X-Content-Type-Options", "nosniff")
+        .WithHeader("Content-Security-Policy",
+                    "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'");
+  }
+  return response;
+}
+
+}  // namespace
+
+void AddWebRoutes(Router& router, const StaticFiles* web_files) {
+  router.Add(Method::Get, "/", [web_files](const HttpRequest&) {
+    return ServeFresh(web_files, "index.html");
+  });
+  for (const char* file : kWebPageFiles) {
+    router.Add(Method::Get, absl::StrCat("/", file), [web_files, file](const HttpRequest&) {
+      return ServeFresh(web_files, file);
+    });
+  }
+}
+
+}  // namespace tokengate

@@ -1,0 +1,655 @@
+// The personal tokens page: talks to the api's REST endpoints with the
+// session cookie (the same calls curl makes), shows every server error where
+// it belongs, and shows a token's value once, never storing it anywhere.
+'use strict';
+
+(() => {
+  const PAGE_SIZE = 10;
+  const DAY_MS = 86400000;
+  const maxDurationDays = Number(
+    document.querySelector('meta[name="tokengate-max-duration-days"]')?.content) || 366;
+
+  const $ = (id) => document.getElementById(id);
+  const state = { user: null, page: 1 };
+  // Where focus returns when a dialog closes.
+  const openers = new WeakMap();
+
+  // --- dates (UTC days, as the authority counts them) -------------------------
+
+  function isoDay(date) {
+    return date.toISOString().slice(0, 10);
+  }
+  function dayFromToday(days) {
+    const now = new Date();
+    const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+    return isoDay(new Date(today + days * DAY_MS));
+  }
+  const todayDay = () => dayFromToday(0);
+  const minUntil = () => dayFromToday(1);
+  const maxUntil = () => dayFromToday(maxDurationDays);
+
+  function formatLastUsed(value) {
+    if (!value) return 'Never';
+    const date = new Date(value);
+    if (Number.isNaN(date.getTime())) return value;
+    return `${isoDay(date)} ${date.toISOString().slice(11, 16)} UTC`;
+  }
+
+  // --- the REST client --------------------------------------------------------
+
+  class ApiError extends Error {
+    constructor(status, body, retryAfter) {
+      const error = (body && body.error) || {};
+      super(error.message || `The server answered ${status}`);
+      this.status = status;
+      this.code = error.code || '';
+      this.details = error.details;
+      this.retryAfter = retryAfter;
+    }
+    // Field messages of a 422, by field name ("name", "until", …).
+    fieldMessages() {
+      const out = {};
+      if (this.status !== 422 || !Array.isArray(this.details)) return out;
+      for (const issue of this.details) {
+        const location = Array.isArray(issue.location) ? issue.location : [];
+        const field = location.length > 1 ? location[location.length - 1] : '';
+        out[field] = out[field] ? `${out[field]} ${issue.message}` : issue.message;
+      }
+      return out;
+    }
+  }
+
+  class NetworkError extends Error {}
+
+  async function call(method, path, { json, form } = {}) {
+    const init = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
+    if (json !== undefined) {
+      init.headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(json);
+    } else if (form !== undefined) {
+      init.body = new URLSearchParams(form);
+    }
+    let response;
+    try {
+      response = await fetch(path, init);
+    } catch (err) {
+      throw new NetworkError(`The server could not be reached (${err.message}). Check your connection and retry.`);
+    }
+    if (response.status === 204) return null;
+    const text = await response.text();
+    let body = null;
+    if (text) {
+      try {
+        body = JSON.parse(text);
+      } catch (err) {
+        if (response.ok) throw new NetworkError(`The server sent an unreadable answer (${err.message}).`);
+      }
+    }
+    if (!response.ok) throw new ApiError(response.status, body, response.headers.get('Retry-After'));
+    return body;
+  }
+
+  // --- messages ---------------------------------------------------------------
+
+  // Outcome of an action; an error shown since the action began stays.
+  function say(text) {
+    $('page-status').textContent = text;
+  }
+  function complain(text) {
+    $('page-status').textContent = '';
+    $('page-error').textContent = text;
+  }
+  function clearMessages() {
+    $('page-status').textContent = '';
+    $('page-error').textContent = '';
+  }
+
+  // The text to show for an error that has no better place.
+  function describe(err) {
+    if (err instanceof ApiError) {
+      if (err.status === 503) {
+        const wait = err.retryAfter ? ` in ${err.retryAfter} s` : ' in a moment';
+        return `The service is temporarily unavailable: ${err.message}. Please retry${wait}.`;
+      }
+      if (err.status === 422) {
+        const fields = Object.values(err.fieldMessages()).join(' ');
+        return fields ? `${err.message}: ${fields}` : err.message;
+      }
+      return `${err.message} (${err.status}).`;
+    }
+    return err.message || String(err);
+  }
+
+  // A 401 anywhere means the session is gone: back to the login form.
+  function handleSessionLoss(err) {
+    if (!(err instanceof ApiError) || err.status !== 401) return false;
+    closeAllDialogs();
+    showLoggedOut('Your session has ended. Please log in again.');
+    return true;
+  }
+
+  // --- dialogs: modal, focus kept inside, Escape closes, focus goes back ------
+
+  function openDialog(dialog, focusTarget, opener = document.activeElement) {
+    openers.set(dialog, opener);
+    dialog.showModal();
+    (focusTarget || dialog.querySelector('input, textarea, button')).focus();
+  }
+
+  function closeDialog(dialog) {
+    if (dialog.open) dialog.close();
+  }
+
+  function closeAllDialogs() {
+    document.querySelectorAll('dialog[open]').forEach((d) => d.close());
+  }
+
+  function focusableIn(dialog) {
+    return [...dialog.querySelectorAll('a[href], button, input, textarea, select, [tabindex]:not([tabindex="-1"])')]
+      .filter((el) => !el.disabled && el.offsetParent !== null);
+  }
+
+  function setUpDialog(dialog, onClose) {
+    dialog.addEventListener('keydown', (event) => {
+      if (event.key !== 'Tab') return;
+      const items = focusableIn(dialog);
+      if (items.length === 0) return;
+      const first = items[0];
+      const last = items[items.length - 1];
+      if (event.shiftKey && document.activeElement === first) {
+        event.preventDefault();
+        last.focus();
+      } else if (!event.shiftKey && document.activeElement === last) {
+        event.preventDefault();
+        first.focus();
+      }
+    });
+    dialog.querySelectorAll('[data-close]').forEach((button) =>
+      button.addEventListener('click', () => closeDialog(dialog)));
+    dialog.addEventListener('close', () => {
+      if (onClose) onClose();
+      const opener = openers.get(dialog);
+      openers.delete(dialog);
+      if (document.querySelector('dialog[open]')) return;
+      if (opener && document.contains(opener) && !opener.closest('[hidden]')) {
+        opener.focus();
+      } else if (!$('tokens-view').hidden) {
+        $('tokens-title').focus();
+      }
+    });
+  }
+
+  function setFieldError(input, message) {
+    const error = $(`${input.id}-error`);
+    error.textContent = message || '';
+    if (message) input.setAttribute('aria-invalid', 'true');
+    else input.removeAttribute('aria-invalid');
+  }
+
+  function clearForm(form) {
+    form.querySelectorAll('input').forEach((input) => setFieldError(input, ''));
+    form.querySelectorAll('.form-error').forEach((p) => { p.textContent = ''; });
+  }
+
+  // Puts a failed submit's error where it belongs: 401 → login, 422 → next to
+  // the fields (or the form when the field is unknown), anything else → the form.
+  function showFormError(form, err, fields) {
+    if (handleSessionLoss(err)) return;
+    const formError = form.querySelector('.form-error');
+    if (err instanceof ApiError && err.status === 422) {
+      const messages = err.fieldMessages();
+      const unplaced = [];
+      for (const [name, message] of Object.entries(messages)) {
+        if (fields[name]) setFieldError(fields[name], message);
+        else unplaced.push(message);
+      }
+      formError.textContent = unplaced.length
+        ? `${err.message}: ${unplaced.join(' ')}`
+        : 'Please correct the marked field.';
+      const firstBad = Object.keys(messages).map((n) => fields[n]).find(Boolean);
+      if (firstBad) firstBad.focus();
+      return;
+    }
+    formError.textContent = describe(err);
+  }
+
+  // Our own check of a date field before the server's: empty is allowed when
+  // `optional`, otherwise within [tomorrow, today + max duration].
+  function checkUntil(input, optional) {
+    const value = input.value;
+    if (!value) {
+      if (optional && !input.validity.badInput) return true;
+      setFieldError(input, optional ? 'Enter a valid date.' : 'Choose a date.');
+      return false;
+    }
+    if (value < input.min) {
+      setFieldError(input, `The date must be in the future: ${input.min} or later.`);
+      return false;
+    }
+    if (value > input.max) {
+      setFieldError(input, `The date can be at most ${maxDurationDays} days ahead: ${input.max} or earlier.`);
+      return false;
+    }
+    return true;
+  }
+
+  function limitUntil(input, hint) {
+    input.min = minUntil();
+    input.max = maxUntil();
+    $(hint).textContent = `From ${input.min} to ${input.max} (at most ${maxDurationDays} days ahead).`;
+  }
+
+  // --- the token's value, shown once -----------------------------------------
+
+  async function copyContent() {
+    const status = $('content-copy-status');
+    const value = $('content-value').value;
+    if (!value) return;
+    try {
+      if (!navigator.clipboard) throw new Error('the clipboard is not available on this page');
+      await navigator.clipboard.writeText(value);
+      status.className = 'copy-status ok';
+      status.textContent = 'Copied to the clipboard.';
+    } catch (err) {
+      status.className = 'copy-status error';
+      status.textContent = `Could not copy automatically (${err.message}): select the value and copy it yourself.`;
+    }
+  }
+
+  function showContent(issued, refreshed) {
+    $('content-title').textContent = refreshed
+      ? `New value of "${issued.data.name}"`
+      : `Token "${issued.data.name}" created`;
+    $('content-warning').textContent = refreshed
+      ? 'Copy this value now and replace the old one wherever it is used: the old value no longer works, and this one cannot be shown again.'
+      : `Copy this value now: it cannot be shown again. It works through ${issued.data.until} (UTC).`;
+    const field = $('content-value');
+    field.value = issued.content;
+    $('content-copy-status').textContent = '';
+    openDialog($('content-dialog'), field, refreshed ? null : $('create-button'));
+    // Tall enough for the whole value, so nobody copies half of it by hand.
+    field.style.height = 'auto';
+    field.style.height = `${field.scrollHeight + 4}px`;
+    field.select();
+    copyContent();
+  }
+
+  // --- the list ---------------------------------------------------------------
+
+  function cell(row, text, className) {
+    const td = document.createElement('td');
+    td.textContent = text;
+    if (className) td.className = className;
+    row.appendChild(td);
+    return td;
+  }
+
+  function renderTokens(result) {
+    const body = $('tokens-body');
+    body.replaceChildren();
+    const today = todayDay();
+    for (const item of result.items) {
+      const token = item.data;
+      const row = document.createElement('tr');
+      row.dataset.tokenId = item.id;
+      const name = document.createElement('th');
+      name.scope = 'row';
+      name.textContent = token.name;
+      row.appendChild(name);
+      cell(row, token.since);
+      cell(row, token.until);
+      cell(row, (token.scopes || []).join(', ') || '—');
+      cell(row, formatLastUsed(token.last_used_at));
+      const active = token.until >= today;
+      const status = cell(row, '');
+      const badge = document.createElement('span');
+      badge.className = `badge ${active ? 'active' : 'expired'}`;
+      badge.textContent = active ? 'Active' : 'Expired';
+      status.appendChild(badge);
+      const actions = cell(row, '', 'actions-cell');
+      const refresh = document.createElement('button');
+      refresh.type = 'button';
+      refresh.className = 'secondary';
+      refresh.textContent = 'Refresh';
+      refresh.setAttribute('aria-label', `Refresh ${token.name}`);
+      refresh.addEventListener('click', () => openRefresh(item));
+      const revoke = document.createElement('button');
+      revoke.type = 'button';
+      revoke.className = 'danger';
+      revoke.textContent = 'Revoke';
+      revoke.setAttribute('aria-label', `Revoke ${token.name}`);
+      revoke.addEventListener('click', () => openRevoke(item));
+      actions.append(refresh, revoke);
+      body.appendChild(row);
+    }
+    const meta = result.meta;
+    const empty = meta.total_count === 0;
+    $('tokens-empty').hidden = !empty;
+    $('tokens-table-wrap').hidden = empty;
+    $('pager').hidden = meta.pages_count <= 1;
+    $('pager-label').textContent =
+      `Page ${meta.page} of ${Math.max(meta.pages_count, 1)} (${meta.total_count} tokens)`;
+    $('pager-previous').disabled = !meta.has_previous;
+    $('pager-next').disabled = !meta.has_next;
+  }
+
+  async function loadTokens(page = state.page) {
+    $('tokens-loading').hidden = false;
+    try {
+      let result = await call('GET', `/v1/personal-tokens?page=${page}&page_size=${PAGE_SIZE}`);
+      // The last token of the last page went away: show the page before it.
+      if (result.items.length === 0 && page > 1 && result.meta.total_count > 0) {
+        page = result.meta.pages_count;
+        result = await call('GET', `/v1/personal-tokens?page=${page}&page_size=${PAGE_SIZE}`);
+      }
+      state.page = page;
+      renderTokens(result);
+      return true;
+    } catch (err) {
+      if (!handleSessionLoss(err)) complain(`Could not load your tokens. ${describe(err)}`);
+      return false;
+    } finally {
+      $('tokens-loading').hidden = true;
+    }
+  }
+
+  // --- create, refresh, revoke ---------------------------------------------------
+
+  function openCreate() {
+    const form = $('create-form');
+    form.reset();
+    clearForm(form);
+    limitUntil($('create-until'), 'create-until-hint');
+    openDialog($('create-dialog'), $('create-name'));
+  }
+
+  async function submitCreate(event) {
+    event.preventDefault();
+    const form = $('create-form');
+    const name = $('create-name');
+    const until = $('create-until');
+    clearForm(form);
+    let ok = true;
+    if (!name.value.trim()) {
+      setFieldError(name, 'Enter a name for the token.');
+      ok = false;
+    }
+    if (!checkUntil(until, true)) ok = false;
+    if (!ok) {
+      form.querySelector('[aria-invalid="true"]').focus();
+      return;
+    }
+    const body = { name: name.value.trim() };
+    if (until.value) body.until = until.value;
+    const submit = form.querySelector('[type="submit"]');
+    submit.disabled = true;
+    let issued;
+    try {
+      issued = await call('POST', '/v1/personal-tokens', { json: body });
+    } catch (err) {
+      showFormError(form, err, { name, until });
+      return;
+    } finally {
+      submit.disabled = false;
+    }
+    closeDialog($('create-dialog'));
+    clearMessages();
+    state.page = 1;
+    await loadTokens(1);
+    say(`Token "${issued.data.name}" created.`);
+    showContent(issued, false);
+  }
+
+  let refreshing = null;
+
+  function openRefresh(item) {
+    refreshing = item;
+    const form = $('refresh-form');
+    form.reset();
+    clearForm(form);
+    $('refresh-name').textContent = `"${item.data.name}"`;
+    const until = $('refresh-until');
+    limitUntil(until, 'refresh-until-hint');
+    until.value = until.max;
+    openDialog($('refresh-dialog'), until);
+  }
+
+  async function submitRefresh(event) {
+    event.preventDefault();
+    const form = $('refresh-form');
+    const until = $('refresh-until');
+    clearForm(form);
+    if (!checkUntil(until, false)) {
+      until.focus();
+      return;
+    }
+    const submit = form.querySelector('[type="submit"]');
+    submit.disabled = true;
+    let issued;
+    try {
+      issued = await call('PATCH', `/v1/personal-tokens/${encodeURIComponent(refreshing.id)}`,
+        { json: { until: until.value } });
+    } catch (err) {
+      showFormError(form, err, { until });
+      return;
+    } finally {
+      submit.disabled = false;
+    }
+    closeDialog($('refresh-dialog'));
+    clearMessages();
+    await loadTokens();
+    say(`Token "${issued.data.name}" refreshed; its old value no longer works.`);
+    showContent(issued, true);
+  }
+
+  let revoking = null;
+
+  function openRevoke(item) {
+    revoking = item;
+    clearForm($('revoke-form'));
+    $('revoke-name').textContent = `"${item.data.name}"`;
+    openDialog($('revoke-dialog'), $('revoke-dialog').querySelector('[data-close]'));
+  }
+
+  async function submitRevoke(event) {
+    event.preventDefault();
+    const form = $('revoke-form');
+    const submit = form.querySelector('[type="submit"]');
+    const item = revoking;
+    submit.disabled = true;
+    try {
+      await call('DELETE', `/v1/personal-tokens/${encodeURIComponent(item.id)}`);
+    } catch (err) {
+      showFormError(form, err, {});
+      return;
+    } finally {
+      submit.disabled = false;
+    }
+    closeDialog($('revoke-dialog'));
+    clearMessages();
+    await loadTokens();
+    say(`Token "${item.data.name}" revoked; it no longer works anywhere.`);
+  }
+
+  // --- login, logout, views ------------------------------------------------------
+
+  function showView(name) {
+    for (const view of ['login-view', 'home-view', 'tokens-view']) $(view).hidden = view !== name;
+  }
+
+  function showLoggedOut(message) {
+    state.user = null;
+    $('user-menu').hidden = true;
+    closeMenu(false);
+    showView('login-view');
+    $('login-form').reset();
+    clearForm($('login-form'));
+    if (message) complain(message);
+    $('login-username').focus();
+  }
+
+  async function route() {
+    if (!state.user) return;
+    clearMessages();
+    if (location.hash === '#personal-tokens') {
+      showView('tokens-view');
+      document.title = 'Personal tokens - tokengate';
+      await loadTokens();
+    } else {
+      showView('home-view');
+      document.title = 'tokengate';
+    }
+  }
+
+  function showLoggedIn(user) {
+    state.user = user;
+    $('user-name').textContent = user.name;
+    $('home-user').textContent = user.name;
+    $('user-menu').hidden = false;
+    return route();
+  }
+
+  async function submitLogin(event) {
+    event.preventDefault();
+    const form = $('login-form');
+    const username = $('login-username');
+    const password = $('login-password');
+    clearForm(form);
+    let ok = true;
+    for (const [input, what] of [[username, 'username'], [password, 'password']]) {
+      if (!input.value) {
+        setFieldError(input, `Enter your ${what}.`);
+        ok = false;
+      }
+    }
+    if (!ok) {
+      form.querySelector('[aria-invalid="true"]').focus();
+      return;
+    }
+    const submit = form.querySelector('[type="submit"]');
+    submit.disabled = true;
+    try {
+      await call('POST', '/v1/auth/token', { form: { username: username.value, password: password.value } });
+      const user = await call('GET', '/v1/users/me');
+      clearMessages();
+      await showLoggedIn(user);
+      $('user-menu-button').focus();
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) {
+        $('login-error').textContent = `${err.message}.`;
+      } else {
+        showFormError(form, err, { username, password });
+      }
+    } finally {
+      submit.disabled = false;
+    }
+  }
+
+  async function logout() {
+    closeMenu(false);
+    try {
+      await call('POST', '/v1/auth/logout');
+      showLoggedOut();
+      clearMessages();
+      say('You are logged out.');
+    } catch (err) {
+      complain(`Could not log out. ${describe(err)}`);
+    }
+  }
+
+  // --- the user menu (menu button pattern) -------------------------------------
+
+  const menuItems = () => [...$('user-menu-list').querySelectorAll('[role="menuitem"]')];
+
+  function openMenu(focusIndex) {
+    $('user-menu-list').hidden = false;
+    $('user-menu-button').setAttribute('aria-expanded', 'true');
+    const items = menuItems();
+    items[(focusIndex + items.length) % items.length].focus();
+  }
+
+  function closeMenu(focusButton) {
+    $('user-menu-list').hidden = true;
+    $('user-menu-button').setAttribute('aria-expanded', 'false');
+    if (focusButton) $('user-menu-button').focus();
+  }
+
+  function setUpMenu() {
+    const button = $('user-menu-button');
+    button.addEventListener('click', () => {
+      if ($('user-menu-list').hidden) openMenu(0);
+      else closeMenu(true);
+    });
+    button.addEventListener('keydown', (event) => {
+      if (event.key === 'ArrowDown') { event.preventDefault(); openMenu(0); }
+      if (event.key === 'ArrowUp') { event.preventDefault(); openMenu(-1); }
+    });
+    $('user-menu-list').addEventListener('keydown', (event) => {
+      const items = menuItems();
+      const index = items.indexOf(document.activeElement);
+      const moves = { ArrowDown: index + 1, ArrowUp: index - 1, Home: 0, End: items.length - 1 };
+      if (event.key in moves) {
+        event.preventDefault();
+        items[(moves[event.key] + items.length) % items.length].focus();
+      } else if (event.key === 'Escape') {
+        event.preventDefault();
+        closeMenu(true);
+      } else if (event.key === 'Tab') {
+        closeMenu(false);
+      }
+    });
+    $('user-menu').addEventListener('focusout', (event) => {
+      if (!$('user-menu').contains(event.relatedTarget)) closeMenu(false);
+    });
+    $('menu-personal-tokens').addEventListener('click', () => {
+      closeMenu(false);
+      // Same hash: hashchange does not fire, so reload the list here.
+      if (location.hash === '#personal-tokens') route();
+      $('main').focus();
+    });
+    $('menu-logout').addEventListener('click', logout);
+  }
+
+  // --- start ------------------------------------------------------------------
+
+  async function start() {
+    setUpMenu();
+    setUpDialog($('create-dialog'));
+    setUpDialog($('refresh-dialog'), () => { refreshing = null; });
+    setUpDialog($('revoke-dialog'), () => { revoking = null; });
+    // The value lives only while its dialog is open.
+    setUpDialog($('content-dialog'), () => {
+      $('content-value').value = '';
+      $('content-copy-status').textContent = '';
+    });
+    $('login-form').addEventListener('submit', submitLogin);
+    $('create-form').addEventListener('submit', submitCreate);
+    $('refresh-form').addEventListener('submit', submitRefresh);
+    $('revoke-form').addEventListener('submit', submitRevoke);
+    $('create-button').addEventListener('click', openCreate);
+    $('create-first-button').addEventListener('click', openCreate);
+    $('refresh-reset').addEventListener('click', () => {
+      const until = $('refresh-until');
+      until.value = until.max;
+      setFieldError(until, '');
+      until.focus();
+    });
+    $('content-copy').addEventListener('click', copyContent);
+    $('pager-previous').addEventListener('click', () => loadTokens(state.page - 1));
+    $('pager-next').addEventListener('click', () => loadTokens(state.page + 1));
+    window.addEventListener('hashchange', route);
+
+    try {
+      const user = await call('GET', '/v1/users/me');
+      await showLoggedIn(user);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) showLoggedOut();
+      else {
+        showView('login-view');
+        complain(`Could not check your session. ${describe(err)}`);
+      }
+    }
+  }
+
+  start();
+})();
