@@ -1,0 +1,56 @@
+// Checks an OpenLineage RunEvent the way Data.Rentgen's model does (DESIGN §6)
+// and extracts what its Kafka message needs: the key and the timestamp.
+// It only reads the bytes (the message value is the event exactly as received)
+// and reports every bad field at once, in pydantic's words, for a 422.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "simdjson.h"
+
+namespace tokengate {
+
+// One entry of a 422's `details`: {location, message, code, context, input}.
+struct FieldError {
+  std::vector<std::string> location;  // e.g. {"body", "run", "runId"}
+  std::string code;                   // pydantic's error type: "missing", "uuid_parsing", …
+  std::string message;
+  std::string context_json = "{}";    // a JSON object
+  std::string input_json = "null";    // the offending JSON value, or null when large
+};
+
+struct EventCheck {
+  std::vector<FieldError> errors;  // Empty: the event is valid.
+  // `run:{namespace}/{name}` of run.facets.parent.root.job, else
+  // run.facets.parent.job, else job (the OpenLineage Kafka transport's key).
+  std::string kafka_key;
+  int64_t timestamp_ms = 0;  // eventTime, milliseconds since the Unix epoch.
+
+  bool ok() const { return errors.empty(); }
+};
+
+// Holds a reusable simdjson parser, so keep one per thread; not thread-safe.
+class EventValidator {
+ public:
+  EventValidator();
+
+  // `json` is parsed in place when it has simdjson's padding as spare capacity.
+  EventCheck Check(const std::string& json);
+
+ private:
+  // A fresh small parser; a big one would keep a large event's buffers.
+  void Reset();
+
+  simdjson::dom::parser parser_;
+};
+
+// An ISO 8601 date-time ("2024-07-05T09:04:13.979Z", "…+03:00", a space for
+// "T", no offset = UTC, or a date alone = midnight UTC) in ms since the epoch.
+// False when the text is not such a date-time or lies before 1970 (Kafka
+// refuses negative timestamps).
+bool ParseEventTime(absl::string_view text, int64_t* unix_ms, std::string* why);
+
+}  // namespace tokengate

@@ -1,0 +1,249 @@
+#include "services/http2kafka/events_route.h"
+
+#include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "common/http/credentials.h"
+#include "common/http/error_body.h"
+#include "common/http/response_headers.h"
+#include "common/log.h"
+#include "services/http2kafka/event_validator.h"
+#include "services/http2kafka/gzip_inflater.h"
+
+namespace tokengate {
+namespace {
+
+constexpr absl::string_view kPersonalTokenPrefix = "personal_token_";
+
+std::optional<std::string> HeaderOf(const Pistache::Http::Request& request, const char* name) {
+  auto raw = request.headers().tryGetRaw(name);
+  if (!raw) return std::nullopt;
+  return raw->value();
+}
+
+enum class Encoding { kIdentity, kGzip, kUnsupported };
+
+// "gzip", "x-gzip", "identity" or a list of them with at most one gzip.
+Encoding EncodingOf(const std::optional<std::string>& header) {
+  if (!header) return Encoding::kIdentity;
+  Encoding result = Encoding::kIdentity;
+  for (absl::string_view coding : absl::StrSplit(*header, ',')) {
+    const std::string name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(coding));
+    if (name.empty() || name == "identity") continue;
+    if ((name == "gzip" || name == "x-gzip") && result == Encoding::kIdentity) {
+      result = Encoding::kGzip;
+    } else {
+      return Encoding::kUnsupported;
+    }
+  }
+  return result;
+}
+
+// No Content-Type is taken as JSON (FastAPI does the same); otherwise it must
+// be application/json or a +json type, with any parameters (charset=UTF-8).
+bool IsJsonContentType(const std::optional<std::string>& header) {
+  if (!header) return true;
+  const std::vector<absl::string_view> parts = absl::StrSplit(*header, absl::MaxSplits(';', 1));
+  const std::string media = absl::AsciiStrToLower(absl::StripAsciiWhitespace(parts[0]));
+  return media == "application/json" ||
+         (absl::StartsWith(media, "application/") && absl::EndsWith(media, "+json"));
+}
+
+HttpResponse UnsupportedMediaType(absl::string_view content_type) {
+  return HttpResponse::Json(
+      415, ErrorJson("unsupported_media_type", "Content-Type must be application/json",
+                     DetailsText(std::string(content_type))));
+}
+
+std::vector<FieldIssue> IssuesOf(std::vector<FieldError> errors) {
+  std::vector<FieldIssue> issues;
+  issues.reserve(errors.size());
+  for (FieldError& e : errors) {
+    issues.push_back(FieldIssue{.location = std::move(e.location),
+                                .code = std::move(e.code),
+                                .message = std::move(e.message),
+                                .context_json = std::move(e.context_json),
+                                .input_json = std::move(e.input_json)});
+  }
+  return issues;
+}
+
+}  // namespace
+
+// One request between its arrival and its answer on the wire.
+struct EventsRoute::Pending {
+  Pistache::Http::ResponseWriter writer;
+  std::string request_id;
+  absl::Time start;
+};
+
+EventsRoute::EventsRoute(EventsRouteOptions options, VerifyCache* verify_cache,
+                         KafkaPublisher* publisher, IngestMetrics* metrics)
+    : options_(std::move(options)), verify_cache_(verify_cache), publisher_(publisher),
+      metrics_(metrics) {}
+
+HttpResponse EventsRoute::Reject(Rejection reason, HttpResponse response) {
+  metrics_->Rejected(reason);
+  return response;
+}
+
+std::variant<KafkaMessage, HttpResponse> EventsRoute::Prepare(const Pistache::Http::Request& request,
+                                                              const std::string& request_id) {
+  if (!accepting_) {
+    return Reject(Rejection::kShuttingDown,
+                  ServiceUnavailable("The service is shutting down, retry later", options_.retry_after));
+  }
+  const std::optional<std::string> authorization = HeaderOf(request, "Authorization");
+  if (!authorization) return Reject(Rejection::kUnauthorized, Unauthorized("Missing auth credentials"));
+  const std::optional<absl::string_view> token = BearerToken(*authorization);
+  if (!token) {
+    return Reject(Rejection::kUnauthorized,
+                  Unauthorized("Invalid token", "Expected 'Authorization: Bearer <token>'"));
+  }
+  if (!absl::StartsWith(*token, kPersonalTokenPrefix)) {
+    return Reject(Rejection::kUnauthorized,
+                  Unauthorized("Invalid token", "Only personal tokens are accepted here"));
+  }
+  VerifyResult verified = verify_cache_->Verify(*token);
+  if (verified.outcome == VerifyOutcome::kInvalid) {
+    return Reject(Rejection::kUnauthorized, Unauthorized("Invalid token", verified.reason));
+  }
+  if (verified.outcome == VerifyOutcome::kUnavailable) {
+    return Reject(Rejection::kAuthorityUnavailable,
+                  ServiceUnavailable("Token authority is unavailable, retry later", options_.retry_after));
+  }
+  const Principal& principal = verified.principal;
+  if (!principal.HasScope(kWriteScope)) {
+    TG_LOG(Info) << "request_id=" << request_id << " token_id=" << principal.token_id
+                 << " lacks " << kWriteScope;
+    return Reject(Rejection::kForbidden,
+                  Forbidden("Forbidden", absl::StrCat("The token has no '", kWriteScope, "' scope")));
+  }
+
+  const std::optional<std::string> content_encoding = HeaderOf(request, "Content-Encoding");
+  const Encoding encoding = EncodingOf(content_encoding);
+  if (encoding == Encoding::kUnsupported) {
+    return Reject(Rejection::kUnsupportedEncoding,
+                  BadRequest(absl::StrCat("Unsupported Content-Encoding: ", *content_encoding)));
+  }
+  const std::optional<std::string> content_type = HeaderOf(request, "Content-Type");
+  if (!IsJsonContentType(content_type)) {
+    return Reject(Rejection::kUnsupportedMediaType, UnsupportedMediaType(*content_type));
+  }
+
+  const std::string too_large =
+      absl::StrCat("The event is larger than ", options_.max_body_bytes, " bytes");
+  std::string json;
+  if (encoding == Encoding::kGzip) {
+    auto inflated = InflateGzip(request.body(), options_.max_body_bytes, simdjson::SIMDJSON_PADDING);
+    if (inflated.status().code() == absl::StatusCode::kResourceExhausted) {
+      return Reject(Rejection::kTooLarge, RequestTooLarge(too_large));
+    }
+    if (!inflated.ok()) {
+      return Reject(Rejection::kInvalidGzip,
+                    InvalidRequest({FieldIssue{.location = {"body"},
+                                               .code = "gzip_invalid",
+                                               .message = std::string(inflated.status().message()),
+                                               .context_json = "{}",
+                                               .input_json = "null"}}));
+    }
+    json = *std::move(inflated);
+  } else {
+    if (request.body().size() > options_.max_body_bytes) {
+      return Reject(Rejection::kTooLarge, RequestTooLarge(too_large));
+    }
+    // Room for simdjson's padding, so the check below parses without a copy.
+    json.reserve(request.body().size() + simdjson::SIMDJSON_PADDING);
+    json.assign(request.body());
+  }
+
+  thread_local EventValidator validator;
+  EventCheck check = validator.Check(json);
+  if (!check.ok()) {
+    return Reject(Rejection::kInvalidEvent, InvalidRequest(IssuesOf(std::move(check.errors))));
+  }
+  return KafkaMessage{.value = std::move(json),
+                      .key = std::move(check.kafka_key),
+                      .timestamp_ms = check.timestamp_ms,
+                      .headers = {{"content-type", "application/json"},
+                                  {"correlation_id", request_id},
+                                  {"reported-by-user-name", principal.user_name}}};
+}
+
+HttpResponse EventsRoute::AnswerToDelivery(const DeliveryReport& report, const std::string& request_id) {
+  metrics_->Delivered(report);
+  if (report.status.ok()) {
+    metrics_->Accepted();
+    return HttpResponse{.status = 201};
+  }
+  TG_LOG(Warning) << "request_id=" << request_id << " not delivered: " << report.status.message();
+  if (report.status.code() == absl::StatusCode::kResourceExhausted) {
+    return Reject(Rejection::kTooLarge, RequestTooLarge(report.status.message()));
+  }
+  return Reject(Rejection::kKafkaUnavailable,
+                ServiceUnavailable("Kafka is unavailable, retry later", options_.retry_after));
+}
+
+void EventsRoute::Answer(Pending& pending, const HttpResponse& response) {
+  Pistache::Http::ResponseWriter& writer = pending.writer;
+  if (!response.content_type.empty()) {
+    writer.headers().add(std::make_shared<OutgoingHeader>("Content-Type", response.content_type));
+  }
+  for (const auto& [name, value] : response.headers) {
+    writer.headers().add(std::make_shared<OutgoingHeader>(name, value));
+  }
+  writer.headers().add(std::make_shared<OutgoingHeader>("X-Request-ID", pending.request_id));
+  metrics_->Answered(response.status, absl::Now() - pending.start);
+  // Counted until the bytes are written (or the peer is gone), so shutdown
+  // does not close connections under answers still queued for the wire.
+  writer.send(static_cast<Pistache::Http::Code>(response.status), response.body)
+      .then([this](ssize_t) { --unanswered_; }, [this](std::exception_ptr) { --unanswered_; });
+}
+
+void EventsRoute::Handle(const Pistache::Http::Request& request, const std::string& request_id,
+                         Pistache::Http::ResponseWriter writer) {
+  ++unanswered_;
+  auto pending = std::make_shared<Pending>(
+      Pending{.writer = std::move(writer), .request_id = request_id, .start = absl::Now()});
+  std::variant<KafkaMessage, HttpResponse> prepared = Prepare(request, request_id);
+  if (auto* error = std::get_if<HttpResponse>(&prepared)) {
+    Answer(*pending, *error);
+    return;
+  }
+  KafkaMessage& message = std::get<KafkaMessage>(prepared);
+  absl::Status enqueued;
+  if (options_.delivery_mode == DeliveryMode::kDurable) {
+    enqueued = publisher_->Publish(std::move(message), [this, pending](const DeliveryReport& report) {
+      Answer(*pending, AnswerToDelivery(report, pending->request_id));
+    });
+  } else {
+    enqueued = publisher_->Publish(std::move(message), [this, request_id](const DeliveryReport& report) {
+      metrics_->Delivered(report);
+      if (!report.status.ok()) {
+        TG_LOG(Error) << "request_id=" << request_id << " answered 201 but lost (fire-and-forget): "
+                      << report.status.message();
+      }
+    });
+    if (enqueued.ok()) {
+      metrics_->Accepted();
+      Answer(*pending, HttpResponse{.status = 201});
+      return;
+    }
+  }
+  if (enqueued.ok()) return;  // The delivery callback answers.
+  TG_LOG(Warning) << "request_id=" << request_id << " not enqueued: " << enqueued.message();
+  Answer(*pending, enqueued.code() == absl::StatusCode::kResourceExhausted
+                       ? Reject(Rejection::kTooLarge, RequestTooLarge(enqueued.message()))
+                       : Reject(Rejection::kKafkaUnavailable,
+                                ServiceUnavailable("Kafka is unavailable, retry later",
+                                                   options_.retry_after)));
+}
+
+}  // namespace tokengate

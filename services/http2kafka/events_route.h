@@ -1,0 +1,65 @@
+// POST /v1/openlineage: personal token (all:write) → Content-Encoding and
+// Content-Type → gzip inflate within the size limit → RunEvent checks → Kafka.
+// In durable mode the ResponseWriter travels with the Kafka message and the
+// answer is written from the delivery thread: reactor threads never wait for
+// Kafka, and 201 means the broker has the event. Errors follow DESIGN §6.
+#pragma once
+
+#include <pistache/http.h>
+
+#include <atomic>
+#include <cstddef>
+#include <string>
+#include <variant>
+
+#include "absl/time/time.h"
+#include "common/http/response.h"
+#include "common/verify_cache.h"
+#include "services/http2kafka/http2kafka_config.h"
+#include "services/http2kafka/ingest_metrics.h"
+#include "services/http2kafka/kafka_publisher.h"
+
+namespace tokengate {
+
+inline constexpr char kEventsPath[] = "/v1/openlineage";
+inline constexpr char kWriteScope[] = "all:write";
+
+struct EventsRouteOptions {
+  size_t max_body_bytes = 10 << 20;
+  DeliveryMode delivery_mode = DeliveryMode::kDurable;
+  absl::Duration retry_after = absl::Seconds(2);
+};
+
+class EventsRoute {
+ public:
+  EventsRoute(EventsRouteOptions options, VerifyCache* verify_cache, KafkaPublisher* publisher,
+              IngestMetrics* metrics);
+
+  // Answers now (errors, fire-and-forget) or once Kafka has decided (durable).
+  void Handle(const Pistache::Http::Request& request, const std::string& request_id,
+              Pistache::Http::ResponseWriter writer);
+
+  // From now on new events get 503 + Retry-After (the process is stopping).
+  void StopAccepting() { accepting_ = false; }
+  // Requests received and not yet answered on the wire.
+  int unanswered() const { return unanswered_.load(); }
+
+ private:
+  struct Pending;
+
+  // The Kafka message for the request, or the error to answer with.
+  std::variant<KafkaMessage, HttpResponse> Prepare(const Pistache::Http::Request& request,
+                                                   const std::string& request_id);
+  HttpResponse Reject(Rejection reason, HttpResponse response);
+  HttpResponse AnswerToDelivery(const DeliveryReport& report, const std::string& request_id);
+  void Answer(Pending& pending, const HttpResponse& response);
+
+  const EventsRouteOptions options_;
+  VerifyCache* verify_cache_;
+  KafkaPublisher* publisher_;
+  IngestMetrics* metrics_;
+  std::atomic<bool> accepting_{true};
+  std::atomic<int> unanswered_{0};
+};
+
+}  // namespace tokengate

@@ -1,0 +1,103 @@
+// The edge's Kafka producer (librdkafka): idempotent, acks=all, batching many
+// requests into one produce request by linger. Every accepted message gets
+// exactly one verdict, on the delivery thread; nothing is dropped silently:
+// a full local queue is refused at once, an unreachable broker turns into a
+// failed delivery after the message timeout. It knows nothing of HTTP.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+typedef struct rd_kafka_s rd_kafka_t;
+typedef struct rd_kafka_topic_s rd_kafka_topic_t;
+typedef struct rd_kafka_message_s rd_kafka_message_t;
+
+namespace tokengate {
+
+struct KafkaPublisherOptions {
+  std::string bootstrap_servers;
+  std::string topic;
+  // Empty values keep librdkafka's defaults (plaintext, no SASL).
+  std::string security_protocol;
+  std::string sasl_mechanism;
+  std::string sasl_username;
+  std::string sasl_password;
+  std::string ssl_ca_file;
+  int linger_ms = 5;
+  // How long a message may wait for the broker before its delivery fails.
+  absl::Duration message_timeout = absl::Seconds(4);
+  // Larger messages are refused at once; keep it within the topic's max.message.bytes.
+  int max_message_bytes = 1000000;
+  int queue_max_messages = 100000;
+  std::string compression = "lz4";
+};
+
+struct KafkaHeader {
+  std::string name;
+  std::string value;
+};
+
+struct KafkaMessage {
+  std::string value;
+  std::string key;
+  int64_t timestamp_ms = 0;
+  std::vector<KafkaHeader> headers;
+};
+
+struct DeliveryReport {
+  // OK: written and acknowledged by all in-sync replicas. kUnavailable: not
+  // acknowledged (broker unreachable past the timeout, purged at shutdown…);
+  // the message may or may not be in the topic, so the client should retry.
+  // kResourceExhausted: the broker refused its size.
+  absl::Status status;
+  absl::Duration latency;  // From Publish() to the verdict.
+  int32_t partition = -1;
+  int64_t offset = -1;
+};
+
+using DeliveryCallback = absl::AnyInvocable<void(const DeliveryReport&) &&>;
+
+class KafkaPublisher {
+ public:
+  // Fails on a configuration librdkafka refuses; the broker need not be up.
+  static absl::StatusOr<std::unique_ptr<KafkaPublisher>> Create(const KafkaPublisherOptions& options);
+  // Fails whatever Close did not deliver, then releases librdkafka.
+  ~KafkaPublisher();
+  KafkaPublisher(const KafkaPublisher&) = delete;
+  KafkaPublisher& operator=(const KafkaPublisher&) = delete;
+
+  // Enqueues the message; `done` runs exactly once, later, on the delivery
+  // thread. On an error (kUnavailable: queue full or producer failed;
+  // kResourceExhausted: too large) nothing was enqueued and `done` never runs.
+  absl::Status Publish(KafkaMessage message, DeliveryCallback done);
+
+  // Waits up to `timeout` for every verdict, then fails what is left
+  // (their callbacks see kUnavailable) and stops the delivery thread.
+  // Returns how many messages were still unacknowledged at the deadline.
+  int Close(absl::Duration timeout);
+
+  // Messages not yet acknowledged (queued or in flight).
+  int QueueDepth() const;
+
+ private:
+  KafkaPublisher(rd_kafka_t* producer, rd_kafka_topic_t* topic);
+  static void OnDelivery(rd_kafka_t* rk, const rd_kafka_message_t* message, void* opaque);
+  void PollLoop();
+
+  rd_kafka_t* producer_;
+  rd_kafka_topic_t* topic_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> closed_{false};
+  std::thread poller_;
+};
+
+}  // namespace tokengate

@@ -1,0 +1,105 @@
+// http2kafka: flags/env → config → authority channel, verify cache and
+// revocation watcher → Kafka producer → serve. SIGTERM: new events get 503,
+// queued events get the grace period to reach Kafka (each waiting client gets
+// its verdict), then connections close and the process exits 0.
+#include <chrono>
+#include <thread>
+
+#include "common/clock.h"
+#include "common/config.h"
+#include "common/http/router.h"
+#include "common/http/static_files.h"
+#include "common/http/verify_metrics.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/signals.h"
+#include "common/verify_cache.h"
+#include "common/verify_client.h"
+#include "services/http2kafka/edge_server.h"
+#include "services/http2kafka/events_route.h"
+#include "services/http2kafka/http2kafka_config.h"
+#include "services/http2kafka/ingest_metrics.h"
+#include "services/http2kafka/kafka_publisher.h"
+#include "services/http2kafka/service_routes.h"
+
+namespace tokengate {
+namespace {
+
+// Bodies of the non-event routes (all GETs) are never large.
+constexpr size_t kOtherRoutesMaxBody = 64 << 10;
+constexpr absl::Duration kWireDrain = absl::Seconds(2);
+
+int Serve(const Http2KafkaConfig& config) {
+  auto channel = MakeAuthorityChannel(config.authority_address, config.tls_cert_file,
+                                      config.tls_key_file, config.tls_ca_file);
+  if (!channel.ok()) ExitOnBadConfig(channel.status().message());
+  auto publisher = KafkaPublisher::Create(config.kafka);
+  if (!publisher.ok()) ExitOnBadConfig(publisher.status().message());
+
+  GrpcVerifyBackend backend(*channel, config.verify_deadline);
+  SystemClock clock;
+  VerifyCache verify_cache(VerifyCacheOptions{.max_entries = static_cast<size_t>(config.verify_cache_size),
+                                              .max_ttl = config.verify_cache_ttl,
+                                              .negative_ttl = config.verify_negative_ttl},
+                           &backend, &clock);
+  RevocationWatcher watcher(*channel, [&](const std::string& id) { verify_cache.OnRevoked(id); });
+  if (config.revocation_watch_enabled) watcher.Start();
+
+  MetricsRegistry metrics;
+  AddVerifyMetrics(metrics, &verify_cache, config.revocation_watch_enabled ? &watcher : nullptr);
+  IngestMetrics ingest(&metrics, publisher->get());
+  EventsRoute events(EventsRouteOptions{.max_body_bytes = config.max_body_bytes,
+                                        .delivery_mode = config.delivery_mode,
+                                        .retry_after = config.retry_after},
+                     &verify_cache, publisher->get(), &ingest);
+  StaticFiles swagger_assets(config.swagger_assets_dir);
+  if (!swagger_assets.Has("swagger-ui-bundle.js")) {
+    TG_LOG(Warning) << "no swagger-ui-dist in " << config.swagger_assets_dir
+                    << ": /docs will not render (deploy/local/npm-assets.sh installs it)";
+  }
+  Router router(RouterOptions{.max_body_bytes = kOtherRoutesMaxBody, .metrics = &metrics});
+  AddServiceRoutes(router, &metrics, &swagger_assets);
+
+  auto server = EdgeServer::Start(
+      EdgeServerOptions{.listen = config.http_listen,
+                        .threads = config.http_threads,
+                        .max_request_bytes = config.max_body_bytes + (1 << 20)},
+      &events, &router);
+  if (!server.ok()) {
+    TG_LOG(Error) << server.status().message();
+    return 1;
+  }
+
+  const int signal = WaitForTerminationSignal();
+  TG_LOG(Info) << "signal " << signal << ": draining";
+  events.StopAccepting();
+  const int undelivered = (*publisher)->Close(config.shutdown_grace);
+  if (undelivered > 0) {
+    TG_LOG(Warning) << undelivered << " events did not reach Kafka within the grace period; "
+                    << "their clients got 503";
+  }
+  // The last answers may still be queued for the wire; closing now would cut them off.
+  const absl::Time deadline = absl::Now() + kWireDrain;
+  while ((events.unanswered() > 0 || router.in_flight() > 0) && absl::Now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  (*server)->Shutdown();
+  watcher.Stop();
+  TG_LOG(Info) << "stopped";
+  return 0;
+}
+
+}  // namespace
+}  // namespace tokengate
+
+int main(int argc, char** argv) {
+  using namespace tokengate;
+  BlockTerminationSignals();
+  SetLogProgram("http2kafka");
+  const std::vector<std::string> args = LoadFlags(argc, argv, Http2KafkaFlagNames());
+  if (!args.empty()) ExitOnBadConfig("http2kafka takes no arguments, got '" + args[0] + "'");
+  auto config = Http2KafkaConfigFromFlags();
+  if (!config.ok()) ExitOnBadConfig(config.status().message());
+  LogEffectiveConfig(Http2KafkaFlagNames());
+  return Serve(*config);
+}

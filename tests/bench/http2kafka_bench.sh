@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# http2kafka against its ceiling, one run, one broker, loopback only, bounded:
+#  (a) librdkafka alone producing a ~5 KB Spark-like event with the edge's
+#      producer settings (kafka_producer_bench, 1024 events in flight);
+#  (b) http2kafka in the default durable mode (201 after Kafka's ack), driven
+#      by wrk at 64 keep-alive connections posting the gzip event with a token;
+#  (c) the same in fire-and-forget mode (201 on enqueue).
+# Own PostgreSQL (.local/bench-h2k-postgres) and Kafka (.local/bench-h2k-kafka),
+# stopped at the end. Prints a Markdown table; the ratios are what to read.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+BUILD_DIR="$ROOT/${BUILD_DIR:-build}"
+LOCAL="${TOKENGATE_LOCAL_DIR:-$ROOT/.local}"
+SECONDS_PER_RUN="${BENCH_SECONDS:-10}"
+CONNECTIONS="${BENCH_CONNECTIONS:-64}"
+HTTP2KAFKA="$BUILD_DIR/services/http2kafka/http2kafka"
+AUTHORITY="$BUILD_DIR/services/token_authority/token-authority"
+PRODUCER_BENCH="$BUILD_DIR/tests/integration/http2kafka/kafka_producer_bench"
+PYTHON="$LOCAL/venv/bin/python"
+for binary in "$HTTP2KAFKA" "$AUTHORITY" "$PRODUCER_BENCH"; do
+  [ -x "$binary" ] || { echo "build $(basename "$binary") first" >&2; exit 1; }
+done
+command -v wrk >/dev/null || { echo "wrk not found (apt-get install wrk)" >&2; exit 1; }
+
+export PG_DIR="$LOCAL/bench-h2k-postgres" PG_PORT="${BENCH_PG_PORT:-55447}" PG_FSYNC=off
+export KAFKA_DIR="$LOCAL/bench-h2k-kafka" KAFKA_PORT="${BENCH_KAFKA_PORT:-59392}"
+BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
+WORK="$(mktemp -d)"
+PIDS=()
+
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
+  "$ROOT/deploy/local/kafka.sh" stop >/dev/null 2>&1 || true
+  [ -n "${FINISHED:-}" ] && rm -rf "$KAFKA_DIR"  # Kept (with kafka.log) when the run failed.
+  "$ROOT/deploy/local/postgres.sh" stop >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# start NAME BINARY [VAR=value…]: runs it in the background; sets PORT.
+start() {
+  local name=$1 binary=$2
+  shift 2
+  PORT=""
+  env "$@" "$binary" >"$WORK/$name.log" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 1 400); do
+    PORT="$(grep -oP 'listening on port \K[0-9]+' "$WORK/$name.log" || true)"
+    [ -n "$PORT" ] && break
+    kill -0 "${PIDS[-1]}" 2>/dev/null || break
+    sleep 0.05
+  done
+  [ -n "$PORT" ] || { cat "$WORK/$name.log" >&2; exit 1; }
+}
+
+stop_last() {  # SIGTERM the last started process; it must exit 0.
+  local pid=${PIDS[-1]}
+  kill -TERM "$pid"
+  wait "$pid"
+  unset 'PIDS[-1]'
+}
+
+"$ROOT/deploy/local/postgres.sh" start >/dev/null
+"$ROOT/deploy/local/postgres.sh" createdb tokengate_h2k_bench >/dev/null 2>&1 || true
+"$ROOT/deploy/local/kafka.sh" start >/dev/null
+RUN_ID="$(date +%s)"
+for t in a b c; do "$ROOT/deploy/local/kafka.sh" create-topic "bench.h2k.$t.$RUN_ID" 1 >/dev/null; done
+
+# A Spark application's COMPLETE event with the facets the OpenLineage Spark
+# integration sends (~5 KB), and its gzip form as the client sends it.
+"$PYTHON" - "$WORK" <<'PY'
+import gzip, json, sys
+work = sys.argv[1]
+spark = "https://github.com/OpenLineage/OpenLineage/tree/1.19.0/integration/spark"
+def schema(prefix):
+    return {"_producer": spark,
+            "_schemaURL": "https://openlineage.io/spec/facets/1-1-1/SchemaDatasetFacet.json#/$defs/SchemaDatasetFacet",
+            "fields": [{"name": f"{prefix}_{c}", "type": t, "description": f"{c} of the {prefix}"} for c, t in
+                       [("id", "long"), ("customer_id", "long"), ("created_at", "timestamp"), ("amount", "decimal(18,2)"),
+                        ("currency", "string"), ("status", "string"), ("region", "string"), ("updated_at", "timestamp")]]}
+def dataset(namespace, name, prefix):
+    return {"namespace": namespace, "name": name, "facets": {
+        "schema": schema(prefix),
+        "dataSource": {"_producer": spark, "_schemaURL": "https://openlineage.io/spec/facets/1-0-1/DatasourceDatasetFacet.json#/$defs/DatasourceDatasetFacet",
+                       "name": namespace, "uri": namespace},
+        "symlinks": {"_producer": spark, "_schemaURL": "https://openlineage.io/spec/facets/1-0-1/SymlinksDatasetFacet.json#/$defs/SymlinksDatasetFacet",
+                     "identifiers": [{"namespace": "hive://metastore.example.com:9083", "name": f"warehouse.{prefix}", "type": "TABLE"}]}}}
+event = {
+    "eventTime": "2024-07-05T09:07:13.979349Z", "eventType": "COMPLETE", "producer": spark,
+    "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+    "run": {"runId": "01908a6e-0a2b-7c3d-8e4f-5a6b7c8d9e0f", "facets": {
+        "parent": {"_producer": spark, "_schemaURL": "https://openlineage.io/spec/facets/1-0-1/ParentRunFacet.json#/$defs/ParentRunFacet",
+                   "run": {"runId": "01908a6e-0000-7000-8000-000000000001"}, "job": {"namespace": "airflow", "name": "sales_daily.aggregate"},
+                   "root": {"run": {"runId": "01908a6e-0000-7000-8000-000000000002"}, "job": {"namespace": "airflow", "name": "sales_daily"}}},
+        "processing_engine": {"_producer": spark, "_schemaURL": "https://openlineage.io/spec/facets/1-1-1/ProcessingEngineRunFacet.json#/$defs/ProcessingEngineRunFacet",
+                              "version": "3.5.1", "name": "spark", "openlineageAdapterVersion": "1.19.0"},
+        "spark_applicationDetails": {"_producer": spark, "_schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunFacet",
+                                     "master": "yarn", "appName": "sales_daily_aggregate", "applicationId": "application_1720170000000_0042",
+                                     "deployMode": "cluster", "driverHost": "worker-17.example.com", "userName": "etl",
+                                     "uiWebUrl": "http://worker-17.example.com:4040", "proxyUrl": "http://rm.example.com:8088/proxy/application_1720170000000_0042",
+                                     "historyUrl": "http://history.example.com:18081/history/application_1720170000000_0042"},
+        "spark_properties": {"_producer": spark, "_schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunFacet",
+                             "properties": {"spark.master": "yarn", "spark.app.name": "sales_daily_aggregate",
+                                            "spark.executor.memory": "8g", "spark.executor.cores": "4",
+                                            "spark.sql.shuffle.partitions": "400", "spark.dynamicAllocation.enabled": "true"}}}},
+    "job": {"namespace": "spark://yarn", "name": "sales_daily_aggregate.execute_insert_into_hadoop_fs_relation_command.warehouse_sales_daily",
+            "facets": {"jobType": {"_producer": spark, "_schemaURL": "https://openlineage.io/spec/facets/2-0-3/JobTypeJobFacet.json#/$defs/JobTypeJobFacet",
+                                   "processingType": "BATCH", "integration": "SPARK", "jobType": "SQL_JOB"}}},
+    "inputs": [dataset("hdfs://namenode.example.com:8020", "/warehouse/raw/orders", "order"),
+               dataset("postgres://db.example.com:5432", "shop.public.customers", "customer")],
+    "outputs": [dataset("hdfs://namenode.example.com:8020", "/warehouse/sales_daily", "sale")],
+}
+body = json.dumps(event, separators=(",", ":")).encode()
+open(f"{work}/event.json", "wb").write(body)
+open(f"{work}/event.json.gz", "wb").write(gzip.compress(body, compresslevel=3))
+PY
+EVENT_BYTES=$(stat -c %s "$WORK/event.json")
+GZIP_BYTES=$(stat -c %s "$WORK/event.json.gz")
+
+# (a) The ceiling.
+"$PRODUCER_BENCH" --bootstrap="$BOOTSTRAP" --topic="bench.h2k.a.$RUN_ID" --event_file="$WORK/event.json" \
+  --seconds="$SECONDS_PER_RUN" >"$WORK/a.json"
+
+start authority "$AUTHORITY" \
+  TOKENGATE_DATABASE_URL="postgresql://postgres@127.0.0.1:$PG_PORT/tokengate_h2k_bench" \
+  TOKENGATE_SECRET_KEY="bench-secret-0123456789-0123456789-abcdef" TOKENGATE_GRPC_LISTEN=127.0.0.1:0
+AUTHORITY_PORT=$PORT
+TOKEN="$(cd "$ROOT" && "$PYTHON" - "$AUTHORITY_PORT" <<'PY'
+import sys, time
+sys.path.insert(0, "tests/support")
+import authority_grpc
+stub = authority_grpc.stub(f"127.0.0.1:{sys.argv[1]}")
+print(stub.IssueToken(authority_grpc.pb.IssueTokenRequest(user_name="bench", name=f"bench-{time.time_ns()}"), timeout=5).content)
+PY
+)"
+
+cat >"$WORK/post.lua" <<'LUA'
+local file = assert(io.open(os.getenv("BENCH_BODY"), "rb"))
+wrk.method = "POST"
+wrk.body = file:read("*a")
+file:close()
+wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN")
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Content-Encoding"] = "gzip"
+wrk.headers["Connection"] = "keep-alive"
+LUA
+
+edge_run() {  # name delivery-mode
+  start "edge-$1" "$HTTP2KAFKA" TOKENGATE_HTTP_LISTEN=127.0.0.1:0 \
+    TOKENGATE_AUTHORITY_ADDRESS="127.0.0.1:$AUTHORITY_PORT" TOKENGATE_KAFKA_BOOTSTRAP_SERVERS="$BOOTSTRAP" \
+    TOKENGATE_KAFKA_TOPIC="bench.h2k.$1.$RUN_ID" TOKENGATE_DELIVERY_MODE="$2"
+  local port=$PORT
+  # One request first: the token gets cached and the producer connected.
+  curl -sf -o /dev/null -X POST "http://127.0.0.1:$port/v1/openlineage" -H "Authorization: Bearer $TOKEN" \
+    -H "Content-Type: application/json" -H "Content-Encoding: gzip" --data-binary "@$WORK/event.json.gz"
+  BENCH_BODY="$WORK/event.json.gz" BENCH_TOKEN="$TOKEN" wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" \
+    --latency -s "$WORK/post.lua" "http://127.0.0.1:$port/v1/openlineage" >"$WORK/$1.wrk"
+  stop_last
+}
+edge_run b durable
+edge_run c fire-and-forget
+
+"$PYTHON" - "$WORK" "$EVENT_BYTES" "$GZIP_BYTES" "$BOOTSTRAP" "$RUN_ID" "$CONNECTIONS" <<'PY'
+import json, re, sys
+from confluent_kafka import Consumer, TopicPartition
+work, event_bytes, gzip_bytes, bootstrap, run_id, connections = sys.argv[1:]
+event_bytes, gzip_bytes = int(event_bytes), int(gzip_bytes)
+
+def in_topic(name):
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "bench-count"})
+    try:
+        return consumer.get_watermark_offsets(TopicPartition(f"bench.h2k.{name}.{run_id}", 0), timeout=20)[1]
+    finally:
+        consumer.close()
+
+def millis(text):
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
+
+def wrk(name):
+    text = open(f"{work}/{name}.wrk").read()
+    requests = int(re.search(r"(\d+) requests in", text).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    socket_errors = re.search(r"Socket errors: (.*)", text)
+    assert errors is None and socket_errors is None, f"{name}: failed requests\n{text}"
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    p50 = millis(re.search(r"^\s+50%\s+(\S+)", text, re.M).group(1))
+    p99 = millis(re.search(r"^\s+99%\s+(\S+)", text, re.M).group(1))
+    # Every 201 is in the topic (plus the warm-up event and answers wrk stopped waiting for).
+    assert in_topic(name) >= requests + 1, f"{name}: {requests} answered 201, {in_topic(name)} in the topic"
+    return rate, p50, p99
+
+a = json.load(open(f"{work}/a.json"))
+assert in_topic("a") == a["events"]
+rows = [("(a) librdkafka producer alone (ceiling)", a["events_per_second"], a["p50_ms"], a["p99_ms"]),
+        (f"(b) http2kafka durable, wrk {connections} conns", *wrk("b")),
+        (f"(c) http2kafka fire-and-forget, wrk {connections} conns", *wrk("c"))]
+ceiling = rows[0][1]
+print(f"Event: {event_bytes} B JSON, {gzip_bytes} B gzip on the wire. MB/s counts event bytes (JSON).")
+print()
+print("| run | events/s | MB/s | p50 ms | p99 ms | ratio to (a) |")
+print("|---|---|---|---|---|---|")
+for name, rate, p50, p99 in rows:
+    print(f"| {name} | {rate:.0f} | {rate * event_bytes / 1e6:.1f} | {p50:.2f} | {p99:.2f} | {rate / ceiling:.2f} |")
+PY
+FINISHED=1
