@@ -16,7 +16,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   postgresql postgresql-contrib
   clang libclang-rt-14-dev
-  kcat wrk openssl curl python3-venv
+  kcat wrk openssl curl python3-venv chromium
   openjdk-17-jre-headless maven
 )
 

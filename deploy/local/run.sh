@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# `make run`: the whole system on this machine. Starts PostgreSQL and Kafka
+# under .local/, applies migrations, starts the four services, waits until
+# each answers, writes .local/stack.env, prints how to use it, and stops
+# everything on Ctrl-C (data stays for the next run).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+BUILD_DIR="$ROOT/${BUILD_DIR:-build}"
+LOCAL="${TOKENGATE_LOCAL_DIR:-$ROOT/.local}"
+# shellcheck source=deploy/local/stack-lib.sh
+source "$ROOT/deploy/local/stack-lib.sh"
+
+PG_PORT="${TOKENGATE_RUN_PG_PORT:-55432}"
+KAFKA_PORT="${TOKENGATE_RUN_KAFKA_PORT:-9092}"
+AUTHORITY_PORT="${TOKENGATE_RUN_AUTHORITY_PORT:-50051}"
+API_PORT="${TOKENGATE_RUN_API_PORT:-8000}"
+H2K_PORT="${TOKENGATE_RUN_HTTP2KAFKA_PORT:-8002}"
+CONSUMER_PORT="${TOKENGATE_RUN_CONSUMER_PORT:-8003}"
+TOPIC="${TOKENGATE_KAFKA_TOPIC:-input.runs}"
+
+if stack_running; then
+  echo "tokengate is already running (make stop first); its settings are in $LOCAL/stack.env" >&2
+  exit 1
+fi
+for port in "$PG_PORT" "$KAFKA_PORT" "$((KAFKA_PORT + 1))" "$AUTHORITY_PORT" "$API_PORT" "$H2K_PORT" "$CONSUMER_PORT"; do
+  if port_in_use "$port"; then
+    echo "port $port is already in use: free it or set TOKENGATE_RUN_*_PORT (see README)" >&2
+    exit 1
+  fi
+done
+
+trap 'echo; "$ROOT/deploy/local/stop.sh"; exit 0' INT TERM
+
+export PG_DIR="$LOCAL/postgres" PG_PORT
+"$ROOT/deploy/local/postgres.sh" start
+"$ROOT/deploy/local/postgres.sh" createdb tokengate
+KAFKA_DIR="$LOCAL/kafka/run" KAFKA_PORT="$KAFKA_PORT" "$ROOT/deploy/local/kafka.sh" start
+for topic in "$TOPIC" "${TOPIC}__malformed"; do
+  KAFKA_DIR="$LOCAL/kafka/run" KAFKA_PORT="$KAFKA_PORT" "$ROOT/deploy/local/kafka.sh" create-topic "$topic" 3 >/dev/null
+done
+
+SECRETS="$(secrets_dir)"
+write_stack_env "$LOCAL/stack.env" <<ENV
+TOKENGATE_DATABASE_URL=postgresql://postgres@127.0.0.1:$PG_PORT/tokengate
+TOKENGATE_SIGNING_KEYS_FILE=$SECRETS/signing_keys
+TOKENGATE_ACCESS_TOKEN_SECRET_FILE=$SECRETS/access_token_secret
+TOKENGATE_AUTHORITY_ADDRESS=127.0.0.1:$AUTHORITY_PORT
+TOKENGATE_KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$KAFKA_PORT
+TOKENGATE_KAFKA_TOPIC=$TOPIC
+TOKENGATE_API_URL=http://127.0.0.1:$API_PORT
+TOKENGATE_HTTP2KAFKA_URL=http://127.0.0.1:$H2K_PORT
+TOKENGATE_CONSUMER_URL=http://127.0.0.1:$CONSUMER_PORT
+TOKENGATE_GRPC_LISTEN=127.0.0.1:$AUTHORITY_PORT
+ENV
+set -a
+# shellcheck disable=SC1091
+source "$LOCAL/stack.env"
+set +a
+
+"$BUILD_DIR/services/token_authority/token-authority" migrate >"$LOCAL/logs/migrate.log" 2>&1 ||
+  { tail -5 "$LOCAL/logs/migrate.log" >&2; exit 1; }
+start_service token-authority "$BUILD_DIR/services/token_authority/token-authority"
+wait_for_log token-authority "listening on port"
+TOKENGATE_HTTP_LISTEN="127.0.0.1:$API_PORT" start_service tokengate-api "$BUILD_DIR/services/api/tokengate-api"
+TOKENGATE_HTTP_LISTEN="127.0.0.1:$H2K_PORT" start_service http2kafka "$BUILD_DIR/services/http2kafka/http2kafka"
+TOKENGATE_HTTP_LISTEN="127.0.0.1:$CONSUMER_PORT" start_service lineage-consumer "$BUILD_DIR/services/consumer/lineage-consumer"
+for url in "$TOKENGATE_API_URL" "$TOKENGATE_HTTP2KAFKA_URL" "$TOKENGATE_CONSUMER_URL"; do
+  wait_for_http "$url/monitoring/ping"
+done
+
+cat <<EOF_USAGE
+
+tokengate is running (logs: $LOCAL/logs/, settings: $LOCAL/stack.env). Ctrl-C or 'make stop' stops it.
+
+  API            $TOKENGATE_API_URL            (Swagger UI: $TOKENGATE_API_URL/docs, tokens page: $TOKENGATE_API_URL/)
+  http2kafka     $TOKENGATE_HTTP2KAFKA_URL            (Swagger UI: $TOKENGATE_HTTP2KAFKA_URL/docs)
+  authority      127.0.0.1:$AUTHORITY_PORT (gRPC)
+  PostgreSQL     127.0.0.1:$PG_PORT   Kafka 127.0.0.1:$KAFKA_PORT (topic $TOPIC)
+
+Try it:
+
+  ACCESS=\$(curl -s -X POST $TOKENGATE_API_URL/v1/auth/token -d username=alice -d password=any | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+  TOKEN=\$(curl -s -X POST $TOKENGATE_API_URL/v1/personal-tokens -H "Authorization: Bearer \$ACCESS" \\
+           -H 'Content-Type: application/json' -d '{"name": "my-etl"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["content"])')
+  curl -s -H "Authorization: Bearer \$TOKEN" $TOKENGATE_API_URL/v1/users/me
+  curl -s -H "Authorization: Bearer \$TOKEN" $TOKENGATE_API_URL/v1/datasets
+
+openlineage.yaml for the Python client (OPENLINEAGE_CONFIG=openlineage.yaml):
+
+  transport:
+    type: http
+    url: $TOKENGATE_HTTP2KAFKA_URL
+    endpoint: /v1/openlineage
+    compression: gzip
+    auth:
+      type: api_key
+      apiKey: <the \$TOKEN value>
+EOF_USAGE
+
+# Stay in the foreground while the services live; Ctrl-C stops them all.
+while stack_running; do sleep 1; done
+echo "a service exited; see $LOCAL/logs/. Stopping the rest." >&2
+"$ROOT/deploy/local/stop.sh"
+exit 1
