@@ -81,6 +81,15 @@ void LogEffectiveConfig(const std::vector<std::string>& flag_names) {
   }
 }
 
+absl::Status CheckTlsFiles(absl::string_view cert, absl::string_view key, absl::string_view ca) {
+  const int set = !cert.empty() + !key.empty() + !ca.empty();
+  if (set != 0 && set != 3) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        EnvNameOf("tls_cert_file"), ": TLS needs the certificate, key and CA files together"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::pair<std::string, int>> ParseHostPort(absl::string_view text) {
   const size_t colon = text.rfind(':');
   int port = 0;

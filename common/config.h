@@ -30,6 +30,9 @@ std::string EnvNameOf(absl::string_view flag_name);
 // A value for display: secrets become "<set>"/"<empty>", URI passwords "***".
 std::string MaskedValue(absl::string_view flag_name, absl::string_view value);
 
+// Mutual TLS needs the certificate, key and CA files together, or none.
+absl::Status CheckTlsFiles(absl::string_view cert, absl::string_view key, absl::string_view ca);
+
 // host:port → (host, port); port 0 allowed (pick a free one).
 absl::StatusOr<std::pair<std::string, int>> ParseHostPort(absl::string_view text);
 

@@ -136,10 +136,8 @@ absl::StatusOr<ApiConfig> ApiConfigFromFlags() {
   config.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
   config.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
   config.tls_ca_file = absl::GetFlag(FLAGS_tls_ca_file);
-  const int tls_files = !config.tls_cert_file.empty() + !config.tls_key_file.empty() +
-                        !config.tls_ca_file.empty();
-  if (tls_files != 0 && tls_files != 3) {
-    return Bad("tls_cert_file", "TLS needs the certificate, key and CA files together");
+  if (auto tls = CheckTlsFiles(config.tls_cert_file, config.tls_key_file, config.tls_ca_file); !tls.ok()) {
+    return tls;
   }
   return config;
 }

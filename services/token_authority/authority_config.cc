@@ -99,12 +99,8 @@ absl::StatusOr<AuthorityConfig> AuthorityConfigFromFlags() {
   config.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
   config.tls_ca_file = absl::GetFlag(FLAGS_tls_ca_file);
   config.tls_client_policy = absl::GetFlag(FLAGS_tls_client_policy);
-  const bool any_tls = !config.tls_cert_file.empty() || !config.tls_key_file.empty() ||
-                       !config.tls_ca_file.empty();
-  const bool all_tls = !config.tls_cert_file.empty() && !config.tls_key_file.empty() &&
-                       !config.tls_ca_file.empty();
-  if (any_tls && !all_tls) {
-    return Bad("tls_cert_file", "TLS needs the certificate, key and CA files together");
+  if (auto tls = CheckTlsFiles(config.tls_cert_file, config.tls_key_file, config.tls_ca_file); !tls.ok()) {
+    return tls;
   }
   return config;
 }

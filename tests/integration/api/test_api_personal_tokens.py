@@ -58,7 +58,7 @@ def test_list_pages_with_data_rentgen_meta(api, access_token):
     newest_first = sorted(ids, reverse=True)
     assert [item["id"] for item in body["items"]] == newest_first[:2]
     assert set(body["items"][0]) == {"id", "data"}
-    assert set(body["items"][0]["data"]) == {"id", "name", "scopes", "since", "until"}
+    assert set(body["items"][0]["data"]) == {"id", "name", "scopes", "since", "until", "last_used_at"}
     assert "content" not in response.text
 
     second = requests.get(f"{api.url}/v1/personal-tokens", params={"page": 2, "page_size": 2},
