@@ -28,4 +28,10 @@ export TOKENGATE_TEST_VENV="$LOCAL/venv"
 export TOKENGATE_ROOT="$ROOT"
 
 cd "$BUILD_DIR"
-ctest --output-on-failure --timeout 600 -j "${TEST_JOBS:-2}" "$@"
+set +e
+ctest --output-on-failure --timeout 600 -j "${TEST_JOBS:-2}" "$@" | tee "$LOCAL/last-test-run.log"
+status=${PIPESTATUS[0]}
+set -e
+# ctest's own summary as the very last line, so a run that ran nothing shows.
+grep -E '^[0-9]+% tests passed' "$LOCAL/last-test-run.log" | tail -1 || echo "0 passed, 0 failed"
+exit "$status"
