@@ -238,7 +238,7 @@ void EventsRoute::Handle(const Pistache::Http::Request& request, const std::stri
     }
   }
   if (enqueued.ok()) return;  // The delivery callback answers.
-  TG_LOG(Warning) << "request_id=" << request_id << " not enqueued: " << enqueued.message();
+  TG_LOG(Debug) << "request_id=" << request_id << " not enqueued: " << enqueued.message();
   Answer(*pending, enqueued.code() == absl::StatusCode::kResourceExhausted
                        ? Reject(Rejection::kTooLarge, RequestTooLarge(enqueued.message()))
                        : Reject(Rejection::kKafkaUnavailable,

@@ -27,7 +27,7 @@ ABSL_FLAG(std::string, kafka_sasl_mechanism, "", "PLAIN, SCRAM-SHA-256 or SCRAM-
 ABSL_FLAG(std::string, kafka_sasl_username, "", "SASL user name");
 ABSL_FLAG(std::string, kafka_sasl_password, "", "SASL password");
 ABSL_FLAG(std::string, kafka_ssl_ca_file, "", "CA of the brokers' certificates (PEM); empty: system CAs");
-ABSL_FLAG(int, kafka_linger_ms, 5, "how long the producer waits to fill a batch");
+ABSL_FLAG(int, kafka_linger_ms, 2, "how long the producer waits to fill a batch");
 ABSL_FLAG(int, kafka_message_timeout_ms, 4000,
           "how long an event may wait for Kafka before the client gets 503 (below the "
           "OpenLineage clients' 5 s timeout)");

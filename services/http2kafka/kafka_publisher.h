@@ -32,7 +32,9 @@ struct KafkaPublisherOptions {
   std::string sasl_username;
   std::string sasl_password;
   std::string ssl_ca_file;
-  int linger_ms = 5;
+  // Measured on 2 cores at 64 concurrent durable requests: 0-1 ms floods the
+  // broker with small requests, 5 ms makes every answer wait; 2 ms did best.
+  int linger_ms = 2;
   // How long a message may wait for the broker before its delivery fails.
   absl::Duration message_timeout = absl::Seconds(4);
   // Larger messages are refused at once; keep it within the topic's max.message.bytes.

@@ -25,7 +25,7 @@ ABSL_FLAG(std::string, topic, "", "topic to write to");
 ABSL_FLAG(std::string, event_file, "", "the event (JSON) to send over and over");
 ABSL_FLAG(int, seconds, 10, "how long to produce");
 ABSL_FLAG(int, window, 1024, "most events unacknowledged at once");
-ABSL_FLAG(int, linger_ms, 5, "as TOKENGATE_KAFKA_LINGER_MS");
+ABSL_FLAG(int, linger_ms, 2, "as TOKENGATE_KAFKA_LINGER_MS");
 ABSL_FLAG(std::string, compression, "lz4", "as TOKENGATE_KAFKA_COMPRESSION");
 
 namespace tokengate {

@@ -3,12 +3,12 @@ the status, the JSON error of DESIGN §6 and its headers, and that nothing
 refused ever reaches the topic."""
 import concurrent.futures
 import gzip
-import json
 import time
 import uuid
 import zlib
 
 import jwt
+import openapi_spec_validator
 import pytest
 import requests
 
@@ -308,6 +308,10 @@ def test_ping_needs_no_credentials(edge):
     response = requests.get(edge.url + "/monitoring/ping", timeout=10)
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+def test_openapi_document_is_valid_openapi_3_1(edge):
+    openapi_spec_validator.validate(requests.get(edge.url + "/openapi.json", timeout=10).json())
 
 
 def test_openapi_offers_http_bearer(edge):

@@ -1,0 +1,62 @@
+#include "services/http2kafka/http2kafka_config.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "absl/flags/declare.h"
+#include "absl/flags/flag.h"
+#include "absl/flags/reflection.h"
+
+ABSL_DECLARE_FLAG(std::string, delivery_mode);
+ABSL_DECLARE_FLAG(int, max_body_bytes);
+ABSL_DECLARE_FLAG(std::string, kafka_topic);
+ABSL_DECLARE_FLAG(std::string, tls_cert_file);
+
+namespace tokengate {
+namespace {
+
+using ::testing::HasSubstr;
+
+class Http2KafkaConfigTest : public ::testing::Test {
+ private:
+  absl::FlagSaver saver_;  // Each test starts from the defaults.
+};
+
+TEST_F(Http2KafkaConfigTest, DefaultsAreDurableTenMegabytesAndInputRuns) {
+  auto config = Http2KafkaConfigFromFlags();
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->delivery_mode, DeliveryMode::kDurable);
+  EXPECT_EQ(config->max_body_bytes, size_t{10} << 20);
+  EXPECT_EQ(config->kafka.topic, "input.runs");
+  EXPECT_EQ(config->http_listen, "0.0.0.0:8002");
+}
+
+TEST_F(Http2KafkaConfigTest, FireAndForgetIsSpelledOut) {
+  absl::SetFlag(&FLAGS_delivery_mode, "fire-and-forget");
+  EXPECT_EQ(Http2KafkaConfigFromFlags()->delivery_mode, DeliveryMode::kFireAndForget);
+}
+
+TEST_F(Http2KafkaConfigTest, UnknownDeliveryModeNamesTheVariable) {
+  absl::SetFlag(&FLAGS_delivery_mode, "async");
+  auto config = Http2KafkaConfigFromFlags();
+  ASSERT_FALSE(config.ok());
+  EXPECT_THAT(config.status().message(), HasSubstr("TOKENGATE_DELIVERY_MODE"));
+}
+
+TEST_F(Http2KafkaConfigTest, TinyBodyLimitIsRefused) {
+  absl::SetFlag(&FLAGS_max_body_bytes, 10);
+  EXPECT_THAT(Http2KafkaConfigFromFlags().status().message(), HasSubstr("TOKENGATE_MAX_BODY_BYTES"));
+}
+
+TEST_F(Http2KafkaConfigTest, EmptyTopicIsRefused) {
+  absl::SetFlag(&FLAGS_kafka_topic, "");
+  EXPECT_THAT(Http2KafkaConfigFromFlags().status().message(), HasSubstr("TOKENGATE_KAFKA_TOPIC"));
+}
+
+TEST_F(Http2KafkaConfigTest, TlsNeedsAllThreeFiles) {
+  absl::SetFlag(&FLAGS_tls_cert_file, "/etc/tokengate/tls.crt");
+  EXPECT_THAT(Http2KafkaConfigFromFlags().status().message(), HasSubstr("TLS needs"));
+}
+
+}  // namespace
+}  // namespace tokengate
