@@ -1,31 +1,47 @@
-// Runs a Router on a Pistache endpoint: binds host:port (port 0 picks a free
-// one), logs "<program> listening on port N" once serving, and on shutdown
-// stops accepting and waits (bounded) for handlers still running. Callers
-// block SIGTERM/SIGINT before starting any thread (common/signals.h).
+// The one HTTP/1.1 server of both edges. Pistache accepts connections and
+// moves bytes; our handler frames each connection's stream itself
+// (RequestFramer) before Pistache's parser reads a request head, so a request
+// reaches the Router only when its framing is certain. Anything else gets one
+// JSON error with X-Request-ID and the connection is closed, and nothing after
+// it is read. Connections persist per RFC 9112 §9.3, pipelined answers leave in
+// request order (also when a route answers later from another thread), and
+// idle, header-read and request timeouts close the socket. Logs "<program>
+// listening on port N" once serving. Callers block SIGTERM/SIGINT before
+// starting any thread (common/signals.h).
 #pragma once
 
 #include <pistache/endpoint.h>
 
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "common/http/request_framer.h"
 #include "common/http/router.h"
+#include "common/metrics.h"
 
 namespace tokengate {
 
 struct HttpServerOptions {
   std::string program;                 // Names the process in the "listening" line.
   std::string listen = "0.0.0.0:0";    // host:port
-  // Reactor threads. Handlers run on them and may block (RPCs), so size for
-  // the blocking calls expected at once, not for the cores.
+  // Reactor threads. Synchronous handlers run on them and may block (RPCs),
+  // so size for the blocking calls expected at once, not for the cores.
   int threads = 8;
-  // Pistache's whole-request limit (request line + headers + body); keep it
-  // above the router's body limit so oversized bodies get our JSON 413.
-  size_t max_request_bytes = (1 << 20) + (64 << 10);
   size_t max_response_bytes = 8 << 20;
+  // Line, header and count limits; the body limit is the router's largest.
+  FramerLimits limits;
+  // A connection with no request in progress and nothing to send is closed after this.
+  absl::Duration idle_timeout = absl::Seconds(60);
+  // From a request's first byte to the end of its head (slowloris), then to its last byte.
+  absl::Duration header_timeout = absl::Seconds(10);
+  absl::Duration request_timeout = absl::Seconds(60);
   absl::Duration drain_timeout = absl::Seconds(10);
+  // Framing errors and timeouts by reason; null: not counted.
+  MetricsRegistry* metrics = nullptr;
 };
 
 class HttpServer {
@@ -38,15 +54,23 @@ class HttpServer {
   static absl::StatusOr<std::unique_ptr<HttpServer>> Start(const HttpServerOptions& options,
                                                            Router* router);
   int port() const { return port_; }
-  // Stops accepting, then waits up to drain_timeout for running handlers.
+  // Answers from now on carry "Connection: close" and idle connections are
+  // closed; then waits up to drain_timeout for running requests and for answers
+  // still queued for the wire, and stops serving.
   void Shutdown();
+
+  struct Shared;  // State the Pistache handler clones and connections share.
 
  private:
   HttpServer(HttpServerOptions options, Router* router);
+  void Sweep();
 
   const HttpServerOptions options_;
   Router* router_;
+  std::shared_ptr<Shared> shared_;
   std::unique_ptr<Pistache::Http::Endpoint> endpoint_;
+  std::thread sweeper_;
+  absl::Notification stop_sweeper_;
   int port_ = 0;
   bool stopped_ = false;
 };

@@ -24,12 +24,13 @@ OutgoingHeader::OutgoingHeader(std::string name, std::string value)
     : name_(std::move(name)), value_(std::move(value)),
       hash_(Pistache::Http::Header::detail::hash(name_.c_str())) {}
 
-void WriteResponse(const HttpResponse& response, const std::string& request_id,
-                   Pistache::Http::ResponseWriter& writer) {
+Pistache::Async::Promise<ssize_t> WriteResponse(const HttpResponse& response,
+                                                const std::string& request_id,
+                                                Pistache::Http::ResponseWriter& writer) {
   if (!response.content_type.empty()) Add(writer, "Content-Type", response.content_type);
   for (const auto& [name, value] : response.headers) Add(writer, name, value);
   if (!request_id.empty()) Add(writer, "X-Request-ID", request_id);
-  writer.send(static_cast<Pistache::Http::Code>(response.status), response.body);
+  return writer.send(static_cast<Pistache::Http::Code>(response.status), response.body);
 }
 
 }  // namespace tokengate

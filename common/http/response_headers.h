@@ -30,8 +30,8 @@ class OutgoingHeader final : public Pistache::Http::Header::Header {
 };
 
 // Sends `response` with its headers, plus X-Request-ID when `request_id`
-// is not empty.
-void WriteResponse(const HttpResponse& response, const std::string& request_id,
+// is not empty; the promise settles once the bytes are written (or not).
+Pistache::Async::Promise<ssize_t> WriteResponse(const HttpResponse& response, const std::string& request_id,
                    Pistache::Http::ResponseWriter& writer);
 
 }  // namespace tokengate

@@ -1,15 +1,15 @@
 #include "common/http/router.h"
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/http/error_body.h"
-#include "common/http/request_id.h"
-#include "common/http/response_headers.h"
 #include "common/log.h"
 
 namespace tokengate {
@@ -24,34 +24,6 @@ std::vector<absl::string_view> SplitPath(absl::string_view path) {
 bool IsParam(absl::string_view segment) {
   return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
 }
-
-// Scoped in-flight count, so shutdown can wait for handlers to finish.
-class InFlight {
- public:
-  explicit InFlight(std::atomic<int>& counter) : counter_(counter) { ++counter_; }
-  ~InFlight() { --counter_; }
-
- private:
-  std::atomic<int>& counter_;
-};
-
-class PistacheHandler final : public Pistache::Http::Handler {
- public:
-  HTTP_PROTOTYPE(PistacheHandler)
-
-  explicit PistacheHandler(const Router* router) : router_(router) {}
-
-  void onRequest(const Pistache::Http::Request& request,
-                 Pistache::Http::ResponseWriter writer) override {
-    auto client_id = request.headers().tryGetRaw(kRequestIdHeader);
-    const std::string request_id = RequestIdFrom(
-        client_id ? std::optional<std::string>(client_id->value()) : std::nullopt);
-    WriteResponse(router_->Handle(request, request_id), request_id, writer);
-  }
-
- private:
-  const Router* router_;
-};
 
 }  // namespace
 
@@ -94,15 +66,52 @@ Router::Router(RouterOptions options) : options_(std::move(options)) {
   }
 }
 
-void Router::Add(Pistache::Http::Method method, absl::string_view path_template,
-                 RouteHandler handler) {
-  Route route{.method = method, .path_template = std::string(path_template),
-              .handler = std::move(handler)};
+Responder::Responder(Responder&& other) : done_(std::exchange(other.done_, nullptr)) {}
+
+Responder& Responder::operator=(Responder&& other) {
+  if (this != &other) {
+    if (done_) (*this)(InternalError());
+    done_ = std::exchange(other.done_, nullptr);
+  }
+  return *this;
+}
+
+Responder::~Responder() {
+  if (done_) (*this)(InternalError());
+}
+
+void Responder::operator()(HttpResponse response) {
+  if (!done_) return;
+  auto done = std::exchange(done_, nullptr);
+  done(std::move(response));
+}
+
+Router::Route& Router::AddRoute(Pistache::Http::Method method, absl::string_view path_template) {
+  Route route{.method = method, .path_template = std::string(path_template)};
   for (absl::string_view segment : SplitPath(path_template)) route.segments.emplace_back(segment);
   if (latency_ != nullptr) route.latency = latency_->WithLabels({route.path_template});
   route.counters = std::make_unique<StatusCounters>();
   for (auto& slot : *route.counters) slot.store(nullptr, std::memory_order_relaxed);
   routes_.push_back(std::move(route));
+  return routes_.back();
+}
+
+void Router::Add(Pistache::Http::Method method, absl::string_view path_template,
+                 RouteHandler handler) {
+  AddRoute(method, path_template).handler = std::move(handler);
+}
+
+void Router::AddAsync(Pistache::Http::Method method, absl::string_view path_template,
+                      AsyncRouteHandler handler, size_t max_body_bytes) {
+  Route& route = AddRoute(method, path_template);
+  route.async_handler = std::move(handler);
+  route.max_body_bytes = max_body_bytes;
+}
+
+size_t Router::largest_body_limit() const {
+  size_t largest = options_.max_body_bytes;
+  for (const Route& route : routes_) largest = std::max(largest, route.max_body_bytes);
+  return largest;
 }
 
 Router::Match Router::Find(Pistache::Http::Method method, absl::string_view path) const {
@@ -154,36 +163,41 @@ void Router::Record(const Route* route, Pistache::Http::Method method, int statu
   if (latency != nullptr) latency->Observe(seconds);
 }
 
-HttpResponse Router::Handle(const Pistache::Http::Request& request,
-                            const std::string& request_id) const {
-  InFlight in_flight(in_flight_);
-  const auto start = std::chrono::steady_clock::now();
+void Router::Dispatch(const Pistache::Http::Request& request, const std::string& request_id,
+                      Responder respond) const {
+  ++in_flight_;
   Match match = Find(request.method(), request.resource());
-  HttpResponse response;
-  if (match.route == nullptr) {
-    response = match.allowed.empty() ? NotFound("Not found", request.resource())
-                                     : MethodNotAllowed(match.allowed);
-  } else if (request.body().size() > options_.max_body_bytes) {
-    response = RequestTooLarge(
-        absl::StrCat("Request body is larger than ", options_.max_body_bytes, " bytes"));
-  } else {
-    HttpRequest view(request, match.route->path_template, std::move(match.params), request_id);
-    try {
-      response = match.route->handler(view);
-    } catch (const std::exception& e) {
-      TG_LOG(Error) << "request_id=" << request_id << " " << match.route->path_template
-                    << " failed: " << e.what();
-      response = InternalError();
-    }
+  const Route* route = match.route;
+  Responder finish([this, route, method = request.method(), start = std::chrono::steady_clock::now(),
+                    respond = std::move(respond)](HttpResponse response) mutable {
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    Record(route, method, response.status, seconds);
+    --in_flight_;
+    respond(std::move(response));
+  });
+  if (route == nullptr) {
+    finish(match.allowed.empty() ? NotFound("Not found", request.resource())
+                                 : MethodNotAllowed(match.allowed));
+    return;
   }
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  Record(match.route, request.method(), response.status, seconds);
-  return response;
-}
-
-std::shared_ptr<Pistache::Http::Handler> Router::MakePistacheHandler() {
-  return Pistache::Http::make_handler<PistacheHandler>(this);
+  const size_t limit = route->max_body_bytes > 0 ? route->max_body_bytes : options_.max_body_bytes;
+  if (request.body().size() > limit) {
+    finish(RequestTooLarge(absl::StrCat("Request body is larger than ", limit, " bytes")));
+    return;
+  }
+  HttpRequest view(request, route->path_template, std::move(match.params), request_id);
+  try {
+    if (route->async_handler) {
+      route->async_handler(view, std::move(finish));
+    } else {
+      finish(route->handler(view));
+    }
+  } catch (const std::exception& e) {
+    TG_LOG(Error) << "request_id=" << request_id << " " << route->path_template
+                  << " failed: " << e.what();
+    finish(InternalError());
+  }
 }
 
 }  // namespace tokengate

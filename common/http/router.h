@@ -1,8 +1,9 @@
 // Routes HTTP requests to handlers by method and path template ("/v1/x/{id}")
-// and wraps every request the same way: request id in and out, body size
-// limit (413), unknown route (404) and wrong method (405) as JSON errors,
-// exceptions caught (500), and per-route metrics. Also the Pistache handler
-// that feeds it; handlers themselves never see Pistache's writer.
+// and wraps every request the same way: body size limit (413), unknown route
+// (404) and wrong method (405) as JSON errors, exceptions caught (500), and
+// per-route metrics. A route answers at once (RouteHandler) or later from any
+// thread (AsyncRouteHandler, e.g. from Kafka's delivery callback); handlers
+// never see Pistache's writer. The HttpServer feeds it framed requests.
 #pragma once
 
 #include <pistache/http.h>
@@ -15,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/strings/string_view.h"
 #include "common/http/response.h"
 #include "common/http/url_encoded.h"
@@ -50,7 +52,25 @@ class HttpRequest {
   std::string request_id_;
 };
 
+// The one answer to a request: call it exactly once, from any thread. A
+// Responder dropped without an answer answers 500, so no client waits forever.
+class Responder {
+ public:
+  Responder() = default;
+  explicit Responder(absl::AnyInvocable<void(HttpResponse)> done) : done_(std::move(done)) {}
+  Responder(Responder&& other);
+  Responder& operator=(Responder&& other);
+  ~Responder();
+
+  void operator()(HttpResponse response);
+
+ private:
+  absl::AnyInvocable<void(HttpResponse)> done_;
+};
+
 using RouteHandler = std::function<HttpResponse(const HttpRequest&)>;
+// The request is valid only during the call; keep what is needed later.
+using AsyncRouteHandler = std::function<void(const HttpRequest&, Responder)>;
 
 struct RouterOptions {
   // Bodies above this get 413 (Pistache's own limit must be larger, so the
@@ -66,13 +86,20 @@ class Router {
 
   // Templates are literal segments and "{name}" segments (one segment each).
   void Add(Pistache::Http::Method method, absl::string_view path_template, RouteHandler handler);
+  // A route that answers through its Responder; `max_body_bytes` 0 means the
+  // router's limit.
+  void AddAsync(Pistache::Http::Method method, absl::string_view path_template,
+                AsyncRouteHandler handler, size_t max_body_bytes = 0);
 
-  // The full pipeline for one request.
-  HttpResponse Handle(const Pistache::Http::Request& request, const std::string& request_id) const;
+  // The full pipeline for one request; `respond` gets the answer (at once
+  // unless the route is asynchronous).
+  void Dispatch(const Pistache::Http::Request& request, const std::string& request_id,
+                Responder respond) const;
 
-  // Requests being handled now (for draining at shutdown).
+  // The largest body any route accepts (the server's framing limit).
+  size_t largest_body_limit() const;
+  // Requests handed to a route and not yet answered (for draining at shutdown).
   int in_flight() const { return in_flight_.load(); }
-  std::shared_ptr<Pistache::Http::Handler> MakePistacheHandler();
 
  private:
   // Request counters of one route, by status code, filled on first use so
@@ -83,6 +110,8 @@ class Router {
     std::string path_template;
     std::vector<std::string> segments;
     RouteHandler handler;
+    AsyncRouteHandler async_handler;
+    size_t max_body_bytes = 0;
     Histogram* latency = nullptr;
     std::unique_ptr<StatusCounters> counters;
   };
@@ -92,6 +121,7 @@ class Router {
     std::vector<std::string> allowed;  // Methods of routes whose path matched.
   };
   Match Find(Pistache::Http::Method method, absl::string_view path) const;
+  Route& AddRoute(Pistache::Http::Method method, absl::string_view path_template);
   void Record(const Route* route, Pistache::Http::Method method, int status, double seconds) const;
 
   const RouterOptions options_;

@@ -17,6 +17,8 @@
 
 ABSL_FLAG(std::string, http_listen, "0.0.0.0:8000", "HTTP listen address (port 0: pick one)");
 ABSL_FLAG(int, http_threads, 16, "HTTP reactor threads (handlers block them during RPCs)");
+ABSL_FLAG(int, http_idle_timeout_seconds, 60, "a keep-alive connection with nothing to do is closed after this");
+ABSL_FLAG(int, http_header_timeout_seconds, 10, "a request head must arrive within this (slowloris)");
 ABSL_FLAG(std::string, authority_address, "127.0.0.1:50051", "token authority gRPC address");
 ABSL_FLAG(int, verify_deadline_ms, 500, "deadline of a VerifyToken RPC");
 ABSL_FLAG(int, authority_deadline_ms, 5000, "deadline of token management RPCs");
@@ -62,7 +64,7 @@ std::string RandomSecret() {
 
 const std::vector<std::string>& ApiFlagNames() {
   static const std::vector<std::string> kNames = {
-      "http_listen", "http_threads", "authority_address", "verify_deadline_ms",
+      "http_listen", "http_threads", "http_idle_timeout_seconds", "http_header_timeout_seconds", "authority_address", "verify_deadline_ms",
       "authority_deadline_ms", "auth_provider", "access_token_secret",
       "access_token_lifetime_seconds", "cookie_secure", "verify_cache_enabled",
       "verify_cache_ttl_seconds", "verify_negative_ttl_seconds", "verify_cache_size",
@@ -101,6 +103,8 @@ absl::StatusOr<ApiConfig> ApiConfigFromFlags() {
     int max;
   } ranges[] = {
       {"http_threads", absl::GetFlag(FLAGS_http_threads), 1, 1024},
+      {"http_idle_timeout_seconds", absl::GetFlag(FLAGS_http_idle_timeout_seconds), 1, 3600},
+      {"http_header_timeout_seconds", absl::GetFlag(FLAGS_http_header_timeout_seconds), 1, 3600},
       {"verify_deadline_ms", absl::GetFlag(FLAGS_verify_deadline_ms), 10, 60000},
       {"authority_deadline_ms", absl::GetFlag(FLAGS_authority_deadline_ms), 10, 600000},
       {"access_token_lifetime_seconds", absl::GetFlag(FLAGS_access_token_lifetime_seconds), 60,
@@ -119,6 +123,8 @@ absl::StatusOr<ApiConfig> ApiConfigFromFlags() {
     }
   }
   config.http_threads = absl::GetFlag(FLAGS_http_threads);
+  config.http_idle_timeout = absl::Seconds(absl::GetFlag(FLAGS_http_idle_timeout_seconds));
+  config.http_header_timeout = absl::Seconds(absl::GetFlag(FLAGS_http_header_timeout_seconds));
   config.verify_deadline = absl::Milliseconds(absl::GetFlag(FLAGS_verify_deadline_ms));
   config.authority_deadline = absl::Milliseconds(absl::GetFlag(FLAGS_authority_deadline_ms));
   config.access_token_lifetime = absl::Seconds(absl::GetFlag(FLAGS_access_token_lifetime_seconds));

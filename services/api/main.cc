@@ -27,10 +27,6 @@
 namespace tokengate {
 namespace {
 
-// Headroom for the request line and headers above the body limit, so that
-// Pistache's own (plain-text) 413 only meets absurd requests.
-constexpr size_t kHeaderAllowanceBytes = 64 << 10;
-
 int Serve(const ApiConfig& config) {
   if (config.access_token_secret_generated) {
     TG_LOG(Warning) << EnvNameOf("access_token_secret")
@@ -106,8 +102,9 @@ int Serve(const ApiConfig& config) {
 
   auto server = HttpServer::Start({.program = "tokengate-api", .listen = config.http_listen,
                                    .threads = config.http_threads,
-                                   .max_request_bytes = config.max_body_bytes + kHeaderAllowanceBytes,
-                                   .drain_timeout = config.shutdown_grace},
+                                   .idle_timeout = config.http_idle_timeout,
+                                   .header_timeout = config.http_header_timeout,
+                                   .drain_timeout = config.shutdown_grace, .metrics = &metrics},
                                   &router);
   if (!server.ok()) {
     TG_LOG(Error) << server.status().message();

@@ -12,7 +12,6 @@
 #include "absl/strings/strip.h"
 #include "common/http/credentials.h"
 #include "common/http/error_body.h"
-#include "common/http/response_headers.h"
 #include "common/log.h"
 #include "services/http2kafka/event_validator.h"
 #include "services/http2kafka/gzip_inflater.h"
@@ -21,12 +20,6 @@ namespace tokengate {
 namespace {
 
 constexpr absl::string_view kPersonalTokenPrefix = "personal_token_";
-
-std::optional<std::string> HeaderOf(const Pistache::Http::Request& request, const char* name) {
-  auto raw = request.headers().tryGetRaw(name);
-  if (!raw) return std::nullopt;
-  return raw->value();
-}
 
 enum class Encoding { kIdentity, kGzip, kUnsupported };
 
@@ -79,7 +72,7 @@ std::vector<FieldIssue> IssuesOf(std::vector<FieldError> errors) {
 
 // One request between its arrival and its answer on the wire.
 struct EventsRoute::Pending {
-  Pistache::Http::ResponseWriter writer;
+  Responder respond;
   std::string request_id;
   absl::Time start;
 };
@@ -94,13 +87,13 @@ HttpResponse EventsRoute::Reject(Rejection reason, HttpResponse response) {
   return response;
 }
 
-std::variant<KafkaMessage, HttpResponse> EventsRoute::Prepare(const Pistache::Http::Request& request,
-                                                              const std::string& request_id) {
+std::variant<KafkaMessage, HttpResponse> EventsRoute::Prepare(const HttpRequest& request) {
+  const std::string& request_id = request.request_id();
   if (!accepting_) {
     return Reject(Rejection::kShuttingDown,
                   ServiceUnavailable("The service is shutting down, retry later", options_.retry_after));
   }
-  const std::optional<std::string> authorization = HeaderOf(request, "Authorization");
+  const std::optional<std::string> authorization = request.Header("Authorization");
   if (!authorization) return Reject(Rejection::kUnauthorized, Unauthorized("Missing auth credentials"));
   const std::optional<absl::string_view> token = BearerToken(*authorization);
   if (!token) {
@@ -127,13 +120,13 @@ std::variant<KafkaMessage, HttpResponse> EventsRoute::Prepare(const Pistache::Ht
                   Forbidden("Forbidden", absl::StrCat("The token has no '", kWriteScope, "' scope")));
   }
 
-  const std::optional<std::string> content_encoding = HeaderOf(request, "Content-Encoding");
+  const std::optional<std::string> content_encoding = request.Header("Content-Encoding");
   const Encoding encoding = EncodingOf(content_encoding);
   if (encoding == Encoding::kUnsupported) {
     return Reject(Rejection::kUnsupportedEncoding,
                   BadRequest(absl::StrCat("Unsupported Content-Encoding: ", *content_encoding)));
   }
-  const std::optional<std::string> content_type = HeaderOf(request, "Content-Type");
+  const std::optional<std::string> content_type = request.Header("Content-Type");
   if (!IsJsonContentType(content_type)) {
     return Reject(Rejection::kUnsupportedMediaType, UnsupportedMediaType(*content_type));
   }
@@ -192,27 +185,22 @@ HttpResponse EventsRoute::AnswerToDelivery(const DeliveryReport& report, const s
 }
 
 void EventsRoute::Answer(Pending& pending, const HttpResponse& response) {
-  Pistache::Http::ResponseWriter& writer = pending.writer;
-  if (!response.content_type.empty()) {
-    writer.headers().add(std::make_shared<OutgoingHeader>("Content-Type", response.content_type));
-  }
-  for (const auto& [name, value] : response.headers) {
-    writer.headers().add(std::make_shared<OutgoingHeader>(name, value));
-  }
-  writer.headers().add(std::make_shared<OutgoingHeader>("X-Request-ID", pending.request_id));
   metrics_->Answered(response.status, absl::Now() - pending.start);
-  // Counted until the bytes are written (or the peer is gone), so shutdown
-  // does not close connections under answers still queued for the wire.
-  writer.send(static_cast<Pistache::Http::Code>(response.status), response.body)
-      .then([this](ssize_t) { --unanswered_; }, [this](std::exception_ptr) { --unanswered_; });
+  pending.respond(response);
 }
 
-void EventsRoute::Handle(const Pistache::Http::Request& request, const std::string& request_id,
-                         Pistache::Http::ResponseWriter writer) {
-  ++unanswered_;
+void EventsRoute::AddTo(Router& router) {
+  router.AddAsync(
+      Pistache::Http::Method::Post, kEventsPath,
+      [this](const HttpRequest& request, Responder respond) { Handle(request, std::move(respond)); },
+      options_.max_body_bytes);
+}
+
+void EventsRoute::Handle(const HttpRequest& request, Responder respond) {
+  const std::string& request_id = request.request_id();
   auto pending = std::make_shared<Pending>(
-      Pending{.writer = std::move(writer), .request_id = request_id, .start = absl::Now()});
-  std::variant<KafkaMessage, HttpResponse> prepared = Prepare(request, request_id);
+      Pending{.respond = std::move(respond), .request_id = request_id, .start = absl::Now()});
+  std::variant<KafkaMessage, HttpResponse> prepared = Prepare(request);
   if (auto* error = std::get_if<HttpResponse>(&prepared)) {
     Answer(*pending, *error);
     return;
@@ -224,7 +212,7 @@ void EventsRoute::Handle(const Pistache::Http::Request& request, const std::stri
       Answer(*pending, AnswerToDelivery(report, pending->request_id));
     });
   } else {
-    enqueued = publisher_->Publish(std::move(message), [this, request_id](const DeliveryReport& report) {
+    enqueued = publisher_->Publish(std::move(message), [this, request_id = request_id](const DeliveryReport& report) {
       metrics_->Delivered(report);
       if (!report.status.ok()) {
         TG_LOG(Error) << "request_id=" << request_id << " answered 201 but lost (fire-and-forget): "

@@ -1,11 +1,10 @@
 // POST /v1/openlineage: personal token (all:write) → Content-Encoding and
 // Content-Type → gzip inflate within the size limit → RunEvent checks → Kafka.
-// In durable mode the ResponseWriter travels with the Kafka message and the
-// answer is written from the delivery thread: reactor threads never wait for
-// Kafka, and 201 means the broker has the event. Errors follow DESIGN §6.
+// An asynchronous route of the shared HttpServer: in durable mode the
+// Responder travels with the Kafka message and answers from the delivery
+// thread, so reactor threads never wait for Kafka, and 201 means the broker
+// has the event. Errors follow DESIGN §6.
 #pragma once
-
-#include <pistache/http.h>
 
 #include <atomic>
 #include <cstddef>
@@ -14,6 +13,7 @@
 
 #include "absl/time/time.h"
 #include "common/http/response.h"
+#include "common/http/router.h"
 #include "common/verify_cache.h"
 #include "services/http2kafka/http2kafka_config.h"
 #include "services/http2kafka/ingest_metrics.h"
@@ -36,20 +36,18 @@ class EventsRoute {
               IngestMetrics* metrics);
 
   // Answers now (errors, fire-and-forget) or once Kafka has decided (durable).
-  void Handle(const Pistache::Http::Request& request, const std::string& request_id,
-              Pistache::Http::ResponseWriter writer);
+  void Handle(const HttpRequest& request, Responder respond);
+  // Adds POST kEventsPath to `router`; `this` must outlive it.
+  void AddTo(Router& router);
 
   // From now on new events get 503 + Retry-After (the process is stopping).
   void StopAccepting() { accepting_ = false; }
-  // Requests received and not yet answered on the wire.
-  int unanswered() const { return unanswered_.load(); }
 
  private:
   struct Pending;
 
   // The Kafka message for the request, or the error to answer with.
-  std::variant<KafkaMessage, HttpResponse> Prepare(const Pistache::Http::Request& request,
-                                                   const std::string& request_id);
+  std::variant<KafkaMessage, HttpResponse> Prepare(const HttpRequest& request);
   HttpResponse Reject(Rejection reason, HttpResponse response);
   HttpResponse AnswerToDelivery(const DeliveryReport& report, const std::string& request_id);
   void Answer(Pending& pending, const HttpResponse& response);
@@ -59,7 +57,6 @@ class EventsRoute {
   KafkaPublisher* publisher_;
   IngestMetrics* metrics_;
   std::atomic<bool> accepting_{true};
-  std::atomic<int> unanswered_{0};
 };
 
 }  // namespace tokengate

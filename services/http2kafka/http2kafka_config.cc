@@ -11,6 +11,8 @@
 
 ABSL_FLAG(std::string, http_listen, "0.0.0.0:8002", "HTTP listen address (port 0: pick one)");
 ABSL_FLAG(int, http_threads, 4, "HTTP reactor threads");
+ABSL_FLAG(int, http_idle_timeout_seconds, 60, "a keep-alive connection with nothing to do is closed after this");
+ABSL_FLAG(int, http_header_timeout_seconds, 10, "a request head must arrive within this (slowloris)");
 ABSL_FLAG(std::string, authority_address, "127.0.0.1:50051", "token authority gRPC address");
 ABSL_FLAG(int, verify_deadline_ms, 500, "deadline of a VerifyToken RPC");
 ABSL_FLAG(int, verify_cache_ttl_seconds, 60, "longest time a valid answer is cached");
@@ -54,7 +56,7 @@ absl::Status Bad(absl::string_view flag, absl::string_view why) {
 
 const std::vector<std::string>& Http2KafkaFlagNames() {
   static const std::vector<std::string> kNames = {
-      "http_listen", "http_threads", "authority_address", "verify_deadline_ms",
+      "http_listen", "http_threads", "http_idle_timeout_seconds", "http_header_timeout_seconds", "authority_address", "verify_deadline_ms",
       "verify_cache_ttl_seconds", "verify_negative_ttl_seconds", "verify_cache_size",
       "revocation_watch_enabled", "tls_cert_file", "tls_key_file", "tls_ca_file",
       "kafka_bootstrap_servers", "kafka_topic", "kafka_security_protocol", "kafka_sasl_mechanism",
@@ -82,6 +84,8 @@ absl::StatusOr<Http2KafkaConfig> Http2KafkaConfigFromFlags() {
     int max;
   } ranges[] = {
       {"http_threads", absl::GetFlag(FLAGS_http_threads), 1, 1024},
+      {"http_idle_timeout_seconds", absl::GetFlag(FLAGS_http_idle_timeout_seconds), 1, 3600},
+      {"http_header_timeout_seconds", absl::GetFlag(FLAGS_http_header_timeout_seconds), 1, 3600},
       {"verify_deadline_ms", absl::GetFlag(FLAGS_verify_deadline_ms), 10, 60000},
       {"verify_cache_ttl_seconds", absl::GetFlag(FLAGS_verify_cache_ttl_seconds), 0, 3600},
       {"verify_negative_ttl_seconds", absl::GetFlag(FLAGS_verify_negative_ttl_seconds), 0, 3600},
@@ -100,6 +104,8 @@ absl::StatusOr<Http2KafkaConfig> Http2KafkaConfigFromFlags() {
     }
   }
   config.http_threads = absl::GetFlag(FLAGS_http_threads);
+  config.http_idle_timeout = absl::Seconds(absl::GetFlag(FLAGS_http_idle_timeout_seconds));
+  config.http_header_timeout = absl::Seconds(absl::GetFlag(FLAGS_http_header_timeout_seconds));
   config.verify_deadline = absl::Milliseconds(absl::GetFlag(FLAGS_verify_deadline_ms));
   config.verify_cache_ttl = absl::Seconds(absl::GetFlag(FLAGS_verify_cache_ttl_seconds));
   config.verify_negative_ttl = absl::Seconds(absl::GetFlag(FLAGS_verify_negative_ttl_seconds));

@@ -25,6 +25,8 @@ struct Http2KafkaConfig {
   // Reactor threads. They never wait for Kafka (answers come from the
   // delivery thread); only a verify-cache miss blocks one for its RPC.
   int http_threads = 4;
+  absl::Duration http_idle_timeout = absl::Seconds(60);    // Keep-alive connection with nothing to do.
+  absl::Duration http_header_timeout = absl::Seconds(10);  // First byte to end of a request head.
   std::string authority_address = "127.0.0.1:50051";
   absl::Duration verify_deadline = absl::Milliseconds(500);
   absl::Duration verify_cache_ttl = absl::Seconds(60);     // Upper bound on the authority's TTL.

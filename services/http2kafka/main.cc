@@ -1,12 +1,11 @@
 // http2kafka: flags/env → config → authority channel, verify cache and
-// revocation watcher → Kafka producer → serve. SIGTERM: new events get 503,
-// queued events get the grace period to reach Kafka (each waiting client gets
-// its verdict), then connections close and the process exits 0.
-#include <chrono>
-#include <thread>
-
+// revocation watcher → Kafka producer → serve on the shared HttpServer.
+// SIGTERM: new events get 503, queued events get the grace period to reach
+// Kafka (each waiting client gets its verdict), the answers are written, then
+// connections close and the process exits 0.
 #include "common/clock.h"
 #include "common/config.h"
+#include "common/http/http_server.h"
 #include "common/http/router.h"
 #include "common/http/static_files.h"
 #include "common/http/verify_metrics.h"
@@ -15,7 +14,6 @@
 #include "common/signals.h"
 #include "common/verify_cache.h"
 #include "common/verify_client.h"
-#include "services/http2kafka/edge_server.h"
 #include "services/http2kafka/events_route.h"
 #include "services/http2kafka/http2kafka_config.h"
 #include "services/http2kafka/ingest_metrics.h"
@@ -27,6 +25,7 @@ namespace {
 
 // Bodies of the non-event routes (all GETs) are never large.
 constexpr size_t kOtherRoutesMaxBody = 64 << 10;
+// After Kafka's verdicts: time to write the last answers.
 constexpr absl::Duration kWireDrain = absl::Seconds(2);
 
 int Serve(const Http2KafkaConfig& config) {
@@ -60,11 +59,16 @@ int Serve(const Http2KafkaConfig& config) {
   Router router(RouterOptions{.max_body_bytes = kOtherRoutesMaxBody, .metrics = &metrics});
   AddServiceRoutes(router, &metrics, &swagger_assets);
 
-  auto server = EdgeServer::Start(
-      EdgeServerOptions{.listen = config.http_listen,
-                        .threads = config.http_threads,
-                        .max_request_bytes = config.max_body_bytes + (1 << 20)},
-      &events, &router);
+  events.AddTo(router);
+
+  auto server = HttpServer::Start({.program = "http2kafka",
+                                   .listen = config.http_listen,
+                                   .threads = config.http_threads,
+                                   .idle_timeout = config.http_idle_timeout,
+                                   .header_timeout = config.http_header_timeout,
+                                   .drain_timeout = kWireDrain,
+                                   .metrics = &metrics},
+                                  &router);
   if (!server.ok()) {
     TG_LOG(Error) << server.status().message();
     return 1;
@@ -77,11 +81,6 @@ int Serve(const Http2KafkaConfig& config) {
   if (undelivered > 0) {
     TG_LOG(Warning) << undelivered << " events did not reach Kafka within the grace period; "
                     << "their clients got 503";
-  }
-  // The last answers may still be queued for the wire; closing now would cut them off.
-  const absl::Time deadline = absl::Now() + kWireDrain;
-  while ((events.unanswered() > 0 || router.in_flight() > 0) && absl::Now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   (*server)->Shutdown();
   watcher.Stop();

@@ -1,0 +1,81 @@
+// Splits one connection's byte stream into HTTP/1.1 requests (RFC 9112) before
+// anything else reads it: strict request line and field syntax, exactly one way
+// to find the body's end (Content-Length or chunked), and limits. Whatever it
+// cannot frame with certainty is an error after which it accepts nothing more,
+// so no byte after a doubtful request can ever be read as a new request.
+// Knows nothing of sockets or Pistache.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace tokengate {
+
+struct FramerLimits {
+  size_t max_request_line_bytes = 8 << 10;   // 414 above
+  size_t max_header_bytes = 32 << 10;        // request line + fields; 431 above
+  size_t max_header_count = 100;             // 431 above
+  size_t max_body_bytes = 1 << 20;           // 413 above (decoded size for chunked)
+};
+
+// One complete request: its head exactly as received (request line and
+// fields, ending in the empty line) and its body, de-chunked.
+struct FramedRequest {
+  std::string head;
+  std::string body;
+  bool http10 = false;
+  // Whether the connection may carry another request after this one
+  // (RFC 9112 §9.3: 1.1 unless "close", 1.0 only with "keep-alive").
+  bool keep_alive = true;
+};
+
+// Why a stream cannot be framed: the status to answer with, a message for the
+// client, and a short label for metrics.
+struct FramingError {
+  int status = 400;
+  std::string message;
+  std::string reason;
+};
+
+class RequestFramer {
+ public:
+  enum class Result { kNeedMore, kRequest, kError };
+
+  explicit RequestFramer(FramerLimits limits) : limits_(limits) {}
+
+  // Adds received bytes. After an error or a request that ends the
+  // connection, bytes are dropped unread.
+  void Feed(absl::string_view bytes);
+  // The next complete request (consumed from the buffer), the error that ends
+  // the stream, or kNeedMore.
+  Result Next(FramedRequest* request, FramingError* error);
+  // True when some bytes of a request not yet complete are buffered.
+  bool mid_request() const { return !done_ && pos_ < buffer_.size(); }
+  // True once the head of the pending request is complete (only its body is missing).
+  bool head_complete() const { return state_ != State::kHead; }
+  // True once nothing more will be framed (error, or "close" seen).
+  bool done() const { return done_; }
+
+ private:
+  enum class State { kHead, kLengthBody, kChunkSize, kChunkData, kTrailer };
+
+  Result Fail(int status, absl::string_view message, absl::string_view reason, FramingError* error);
+  Result ParseHead(absl::string_view head, FramingError* error);
+  Result ReadChunked(FramingError* error);
+  void Compact();
+
+  const FramerLimits limits_;
+  std::string buffer_;
+  size_t pos_ = 0;          // Start of unconsumed bytes.
+  size_t head_scan_ = 0;    // Where the search for the head's end resumes.
+  State state_ = State::kHead;
+  bool done_ = false;
+  FramedRequest current_;
+  size_t content_length_ = 0;
+  size_t chunk_left_ = 0;
+  size_t trailer_bytes_ = 0;
+};
+
+}  // namespace tokengate
