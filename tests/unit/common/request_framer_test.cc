@@ -1,0 +1,148 @@
+// RequestFramer: what frames, what is refused (and with which status), and
+// that nothing after a refusal or a closing request is ever framed.
+#include "common/http/request_framer.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace tokengate {
+namespace {
+
+struct Outcome {
+  std::vector<FramedRequest> requests;
+  bool failed = false;
+  FramingError error;
+};
+
+Outcome FrameAll(const std::string& bytes, FramerLimits limits = {}, size_t piece = 0) {
+  RequestFramer framer(limits);
+  Outcome out;
+  auto drain = [&] {
+    while (true) {
+      FramedRequest request;
+      FramingError error;
+      const auto result = framer.Next(&request, &error);
+      if (result == RequestFramer::Result::kNeedMore) return;
+      if (result == RequestFramer::Result::kError) {
+        out.failed = true;
+        out.error = error;
+        return;
+      }
+      out.requests.push_back(std::move(request));
+    }
+  };
+  if (piece == 0) piece = bytes.size();
+  for (size_t i = 0; i < bytes.size(); i += piece) {
+    framer.Feed(absl::string_view(bytes).substr(i, piece));
+    drain();
+  }
+  return out;
+}
+
+int StatusOf(const std::string& bytes, FramerLimits limits = {}) {
+  const Outcome out = FrameAll(bytes, limits);
+  return out.failed ? out.error.status : 0;
+}
+
+constexpr char kGet[] = "GET /monitoring/ping HTTP/1.1\r\nHost: x\r\n\r\n";
+
+TEST(RequestFramerTest, PipelinedRequestsFrameInOrder) {
+  const Outcome out = FrameAll(std::string(kGet) +
+                               "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc" + kGet);
+  ASSERT_FALSE(out.failed);
+  ASSERT_EQ(out.requests.size(), 3u);
+  EXPECT_EQ(out.requests[1].body, "abc");
+  EXPECT_THAT(out.requests[1].head, ::testing::StartsWith("POST /a HTTP/1.1\r\n"));
+  EXPECT_TRUE(out.requests[2].keep_alive);
+}
+
+TEST(RequestFramerTest, ByteByByteGivesTheSameRequests) {
+  const std::string stream = std::string(kGet) +
+                             "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                             "3;name=\"v\"\r\nabc\r\n2\r\nde\r\n0\r\nX-T: 1\r\n\r\n" + kGet;
+  const Outcome out = FrameAll(stream, {}, 1);
+  ASSERT_FALSE(out.failed) << out.error.message;
+  ASSERT_EQ(out.requests.size(), 3u);
+  EXPECT_EQ(out.requests[1].body, "abcde");
+}
+
+TEST(RequestFramerTest, ConnectionSemanticsFollowRfc9112) {
+  EXPECT_TRUE(FrameAll(kGet).requests[0].keep_alive);
+  EXPECT_FALSE(FrameAll("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").requests[0].keep_alive);
+  EXPECT_FALSE(FrameAll("GET / HTTP/1.0\r\n\r\n").requests[0].keep_alive);
+  EXPECT_TRUE(FrameAll("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n").requests[0].keep_alive);
+}
+
+TEST(RequestFramerTest, NothingAfterAClosingRequestIsFramed) {
+  const Outcome out = FrameAll(std::string("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n") + kGet);
+  EXPECT_EQ(out.requests.size(), 1u);
+}
+
+TEST(RequestFramerTest, NothingAfterAnErrorIsFramed) {
+  const Outcome out = FrameAll(std::string("QUERY / HTTP/1.1\r\nHost: x\r\n\r\n") + kGet);
+  EXPECT_TRUE(out.failed);
+  EXPECT_TRUE(out.requests.empty());
+}
+
+TEST(RequestFramerTest, DesyncVectorsAreRefusedWithTheirStatus) {
+  EXPECT_EQ(StatusOf("QUERY /x HTTP/1.1\r\nHost: x\r\n\r\n"), 501);
+  EXPECT_EQ(StatusOf("G@T /x HTTP/1.1\r\nHost: x\r\n\r\n"), 400);
+  EXPECT_EQ(StatusOf("GET  /x HTTP/1.1\r\nHost: x\r\n\r\n"), 400);
+  EXPECT_EQ(StatusOf("GET /x HTTP/2.0\r\nHost: x\r\n\r\n"), 505);
+  EXPECT_EQ(StatusOf("GET /x HTTX/1.1\r\nHost: x\r\n\r\n"), 400);
+  EXPECT_EQ(StatusOf("GET /x HTTP/1.1\nHost: x\n\n"), 400);
+  EXPECT_EQ(StatusOf("POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"), 400);
+  EXPECT_EQ(StatusOf("POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n"), 400);
+  EXPECT_EQ(StatusOf("POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 3, 4\r\n\r\n"), 400);
+  EXPECT_EQ(StatusOf("POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: +3\r\n\r\n"), 400);
+  EXPECT_EQ(StatusOf("POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n"), 501);
+  EXPECT_EQ(StatusOf("POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"), 501);
+  EXPECT_EQ(StatusOf("POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"), 400);
+  EXPECT_EQ(StatusOf("POST /x HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"), 400);
+  EXPECT_EQ(StatusOf("POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nz\r\n"), 400);
+  EXPECT_EQ(StatusOf("POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3 ;\r\n"), 400);
+  EXPECT_EQ(StatusOf("POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3;a=\"x\r\n"), 400);
+  EXPECT_EQ(StatusOf("POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n"), 400);
+  EXPECT_EQ(StatusOf("GET /x HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n  folded\r\n\r\n"), 400);
+  EXPECT_EQ(StatusOf("GET /x HTTP/1.1\r\nHost : x\r\n\r\n"), 400);
+  EXPECT_EQ(StatusOf("GET /x HTTP/1.1\r\n\r\n"), 400);
+  EXPECT_EQ(StatusOf("GET /x HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n"), 400);
+  EXPECT_EQ(StatusOf("GET /x HTTP/1.1\r\nHost: x\r\nX-A: a\x01z\r\n\r\n"), 400);
+}
+
+TEST(RequestFramerTest, LimitsGiveTheirStatus) {
+  FramerLimits limits{.max_request_line_bytes = 64, .max_header_bytes = 256, .max_header_count = 3,
+                      .max_body_bytes = 10};
+  EXPECT_EQ(StatusOf("GET /" + std::string(100, 'a') + " HTTP/1.1\r\n", limits), 414);
+  EXPECT_EQ(StatusOf("GET / HTTP/1.1\r\nHost: x\r\nX-A: " + std::string(300, 'a'), limits), 431);
+  EXPECT_EQ(StatusOf("GET / HTTP/1.1\r\nHost: x\r\nA: 1\r\nB: 1\r\nC: 1\r\n\r\n", limits), 431);
+  EXPECT_EQ(StatusOf("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n", limits), 413);
+  EXPECT_EQ(StatusOf("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nabcdef\r\n6\r\n", limits), 413);
+  EXPECT_EQ(StatusOf("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123456789", limits), 0);
+}
+
+TEST(RequestFramerTest, OneEmptyLineBeforeARequestIsSkipped) {
+  const Outcome out = FrameAll(std::string("\r\n") + kGet);
+  EXPECT_FALSE(out.failed);
+  EXPECT_EQ(out.requests.size(), 1u);
+}
+
+TEST(RequestFramerTest, MidRequestTracksPartialBytes) {
+  RequestFramer framer({});
+  EXPECT_FALSE(framer.mid_request());
+  framer.Feed("GET / HTTP/1.1\r\nHo");
+  FramedRequest request;
+  FramingError error;
+  EXPECT_EQ(framer.Next(&request, &error), RequestFramer::Result::kNeedMore);
+  EXPECT_TRUE(framer.mid_request());
+  EXPECT_FALSE(framer.head_complete());
+  framer.Feed("st: x\r\n\r\n");
+  EXPECT_EQ(framer.Next(&request, &error), RequestFramer::Result::kRequest);
+  EXPECT_FALSE(framer.mid_request());
+}
+
+}  // namespace
+}  // namespace tokengate
