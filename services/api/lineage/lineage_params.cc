@@ -31,7 +31,10 @@ absl::StatusOr<int64_t> ParseInt(absl::string_view field, absl::string_view text
   return value;
 }
 
-// ISO 8601 date-time (offset optional: UTC) or a date (its midnight, UTC).
+// ISO 8601 date-time (offset optional: UTC) or a date (its midnight, UTC),
+// from the Unix epoch on: run ids are UUIDv7, whose timestamps start there, so
+// no run is older; earlier years also used to reach PostgreSQL unpadded
+// ("50-01-01"), a 500 or a misread date.
 absl::StatusOr<absl::Time> ParseDateTime(absl::string_view field, absl::string_view text) {
   static const char* const kFormats[] = {"%Y-%m-%d%ET%H:%M:%E*S%Ez", "%Y-%m-%d%ET%H:%M:%E*S",
                                          "%Y-%m-%d%ET%H:%M%Ez", "%Y-%m-%d"};
@@ -40,7 +43,12 @@ absl::StatusOr<absl::Time> ParseDateTime(absl::string_view field, absl::string_v
     std::string error;
     if (absl::ParseTime(format, text, absl::UTCTimeZone(), &time, &error)) {
       const int64_t year = absl::ToCivilYear(time, absl::UTCTimeZone()).year();
-      if (year >= 1 && year <= 9999) return time;
+      if (year > 9999) break;
+      if (time < absl::UnixEpoch()) {
+        return InvalidField(field, "greater_than_equal",
+                            "Input should be greater than or equal to 1970-01-01T00:00:00Z");
+      }
+      return time;
     }
   }
   return InvalidField(field, "datetime_from_date_parsing",

@@ -116,18 +116,53 @@ std::string PageJson(const PageRequest& page, const PageRows& rows, WriteItem wr
   return json.Take();
 }
 
-template <typename Query>
-absl::Status Validate(const Query& query) {
+// What every list endpoint shares: validate the query, lease a connection,
+// let `filter_for` add the endpoint's conditions, fetch one page of `listing`,
+// and let `render` turn it into the page's JSON.
+template <typename Query, typename FilterFor, typename Render>
+absl::StatusOr<std::string> ListPage(PgPool& pool, const Query& query, const Listing& listing,
+                                     FilterFor filter_for, Render render) {
   if (auto page = ValidatePage(query.page); !page.ok()) return page;
-  return ValidateSearchQuery(query.search_query);
-}
-
-// Runs `body` on a pooled connection.
-template <typename Body>
-absl::StatusOr<std::string> WithConnection(PgPool& pool, Body body) {
+  if (auto search = ValidateSearchQuery(query.search_query); !search.ok()) return search;
   auto lease = pool.Acquire();
   if (!lease.ok()) return lease.status();
-  return body(**lease);
+  PgConnection& conn = **lease;
+  SqlFilter filter;
+  if (auto status = filter_for(conn, filter); !status.ok()) return status;
+  auto page = FetchPage(conn, filter, listing, query.page);
+  if (!page.ok()) return page.status();
+  return render(conn, *page);
+}
+
+// Datasets and jobs filtered by their location's type.
+void WhereLocationType(SqlFilter& filter, absl::string_view column,
+                       const std::vector<std::string>& types) {
+  if (types.empty()) return;
+  filter.Where(absl::StrCat(column, " IN (SELECT id FROM location WHERE type IN (",
+                            filter.List(types), "))"));
+}
+
+// Datasets and jobs: rows (id, name, location_id, …) as {id, data: {id,
+// location, name, <extra>}, <after_data>}.
+template <typename Extra, typename AfterData>
+absl::StatusOr<std::string> NamedItemsJson(PgConnection& conn, const PageRequest& request,
+                                           const PageRows& page, Extra extra, AfterData after_data) {
+  auto locations = FetchLocations(conn, page.Column(2));
+  if (!locations.ok()) return locations.status();
+  return PageJson(request, page, [&](JsonWriter& json, int row) {
+    json.BeginObject();
+    json.Field("id", page.Get(row, 0));
+    json.Key("data");
+    json.BeginObject();
+    json.Field("id", page.Get(row, 0));
+    json.Key("location");
+    WriteLocation(json, locations->at(std::string(page.Get(row, 2))));
+    json.Field("name", page.Get(row, 1));
+    extra(json, row);
+    json.EndObject();
+    after_data(json);
+    json.EndObject();
+  });
 }
 
 }  // namespace
@@ -161,9 +196,7 @@ std::string PageMetaJson(const PageRequest& page, int64_t total_count, int64_t i
 }
 
 absl::StatusOr<std::string> ListLocations(PgPool& pool, const LocationQuery& query) {
-  if (auto status = Validate(query); !status.ok()) return status;
-  return WithConnection(pool, [&](PgConnection& conn) -> absl::StatusOr<std::string> {
-    SqlFilter filter;
+  const auto filter_for = [&](PgConnection& conn, SqlFilter& filter) -> absl::Status {
     filter.WhereIn("l.id", query.location_id);
     filter.WhereIn("l.type", query.location_type);
     if (query.search_query) {
@@ -172,19 +205,17 @@ absl::StatusOr<std::string> ListLocations(PgPool& pool, const LocationQuery& que
       filter.WhereIn("l.id", *matching);
       if (matching->empty()) filter.Where("false");
     }
-    auto page =
-        FetchPage(conn, filter,
-                  {.table = "location", .alias = "l", .keys = {"type", "name"}, .columns = "l.id"},
-                  query.page);
-    if (!page.ok()) return page.status();
-    const std::vector<std::string> ids = page->Column(0);
+    return absl::OkStatus();
+  };
+  const auto render = [&](PgConnection& conn, const PageRows& page) -> absl::StatusOr<std::string> {
+    const std::vector<std::string> ids = page.Column(0);
     auto locations = FetchLocations(conn, ids);
     if (!locations.ok()) return locations.status();
     auto datasets = CountBy(conn, "dataset", "location_id", "bigint", ids);
     if (!datasets.ok()) return datasets.status();
     auto jobs = CountBy(conn, "job", "location_id", "bigint", ids);
     if (!jobs.ok()) return jobs.status();
-    return PageJson(query.page, *page, [&](JsonWriter& json, int row) {
+    return PageJson(query.page, page, [&](JsonWriter& json, int row) {
       const std::string& id = ids[row];
       json.BeginObject();
       json.Field("id", id);
@@ -195,97 +226,69 @@ absl::StatusOr<std::string> ListLocations(PgPool& pool, const LocationQuery& que
                             R"(},"jobs":{"total_jobs":)", (*jobs)[id], "}}"));
       json.EndObject();
     });
-  });
+  };
+  return ListPage(pool, query,
+                  {.table = "location", .alias = "l", .keys = {"type", "name"}, .columns = "l.id"},
+                  filter_for, render);
 }
 
 absl::StatusOr<std::string> ListDatasets(PgPool& pool, const DatasetQuery& query) {
-  if (auto status = Validate(query); !status.ok()) return status;
-  return WithConnection(pool, [&](PgConnection& conn) -> absl::StatusOr<std::string> {
-    SqlFilter filter;
+  const auto filter_for = [&](PgConnection& conn, SqlFilter& filter) -> absl::Status {
     filter.WhereIn("d.id", query.dataset_id);
     filter.WhereIn("d.location_id", query.location_id);
-    if (!query.location_type.empty()) {
-      filter.Where(absl::StrCat("d.location_id IN (SELECT id FROM location WHERE type IN (",
-                                filter.List(query.location_type), "))"));
-    }
+    WhereLocationType(filter, "d.location_id", query.location_type);
     if (query.search_query) {
       auto locations = LocationsMatching(conn, *query.search_query);
       if (!locations.ok()) return locations.status();
       filter.WhereMatches("d.name_folded", *query.search_query, "d.location_id", *locations);
     }
-    auto page = FetchPage(conn, filter,
-                          {.table = "dataset",
-                           .alias = "d",
-                           .keys = {"name"},
-                           .columns = "d.id, d.name, d.location_id"},
-                          query.page);
-    if (!page.ok()) return page.status();
-    auto locations = FetchLocations(conn, page->Column(2));
-    if (!locations.ok()) return locations.status();
-    return PageJson(query.page, *page, [&](JsonWriter& json, int row) {
-      json.BeginObject();
-      json.Field("id", page->Get(row, 0));
-      json.Key("data");
-      json.BeginObject();
-      json.Field("id", page->Get(row, 0));
-      json.Key("location");
-      WriteLocation(json, locations->at(std::string(page->Get(row, 2))));
-      json.Field("name", page->Get(row, 1));
-      json.Key("schema");
-      json.Null();
-      json.EndObject();
-      json.Key("tags");
-      json.Raw("[]");
-      json.EndObject();
-    });
-  });
+    return absl::OkStatus();
+  };
+  const auto render = [&](PgConnection& conn, const PageRows& page) {
+    return NamedItemsJson(
+        conn, query.page, page,
+        [](JsonWriter& json, int) {
+          json.Key("schema");
+          json.Null();
+        },
+        [](JsonWriter& json) {
+          json.Key("tags");
+          json.Raw("[]");
+        });
+  };
+  return ListPage(pool, query,
+                  {.table = "dataset", .alias = "d", .keys = {"name"},
+                   .columns = "d.id, d.name, d.location_id"},
+                  filter_for, render);
 }
 
 absl::StatusOr<std::string> ListJobs(PgPool& pool, const JobQuery& query) {
-  if (auto status = Validate(query); !status.ok()) return status;
-  return WithConnection(pool, [&](PgConnection& conn) -> absl::StatusOr<std::string> {
-    SqlFilter filter;
+  const auto filter_for = [&](PgConnection& conn, SqlFilter& filter) -> absl::Status {
     filter.WhereIn("j.id", query.job_id);
     filter.WhereIn("j.type", query.job_type);
     filter.WhereIn("j.location_id", query.location_id);
-    if (!query.location_type.empty()) {
-      filter.Where(absl::StrCat("j.location_id IN (SELECT id FROM location WHERE type IN (",
-                                filter.List(query.location_type), "))"));
-    }
+    WhereLocationType(filter, "j.location_id", query.location_type);
     if (query.search_query) {
       auto locations = LocationsMatching(conn, *query.search_query);
       if (!locations.ok()) return locations.status();
       filter.WhereMatches("j.name_folded", *query.search_query, "j.location_id", *locations);
     }
-    auto page = FetchPage(conn, filter,
-                          {.table = "job",
-                           .alias = "j",
-                           .keys = {"name"},
-                           .columns = "j.id, j.name, j.location_id, j.type"},
-                          query.page);
-    if (!page.ok()) return page.status();
-    auto locations = FetchLocations(conn, page->Column(2));
-    if (!locations.ok()) return locations.status();
-    return PageJson(query.page, *page, [&](JsonWriter& json, int row) {
-      json.BeginObject();
-      json.Field("id", page->Get(row, 0));
-      json.Key("data");
-      json.BeginObject();
-      json.Field("id", page->Get(row, 0));
-      json.Key("location");
-      WriteLocation(json, locations->at(std::string(page->Get(row, 2))));
-      json.Field("name", page->Get(row, 1));
-      json.Field("type", page->Get(row, 3));
-      json.EndObject();
-      json.EndObject();
-    });
-  });
+    return absl::OkStatus();
+  };
+  const auto render = [&](PgConnection& conn, const PageRows& page) {
+    return NamedItemsJson(
+        conn, query.page, page,
+        [&](JsonWriter& json, int row) { json.Field("type", page.Get(row, 3)); },
+        [](JsonWriter&) {});
+  };
+  return ListPage(pool, query,
+                  {.table = "job", .alias = "j", .keys = {"name"},
+                   .columns = "j.id, j.name, j.location_id, j.type"},
+                  filter_for, render);
 }
 
 absl::StatusOr<std::string> ListRuns(PgPool& pool, const RunQuery& query) {
-  if (auto status = Validate(query); !status.ok()) return status;
-  return WithConnection(pool, [&](PgConnection& conn) -> absl::StatusOr<std::string> {
-    SqlFilter filter;
+  const auto filter_for = [&](PgConnection& conn, SqlFilter& filter) -> absl::Status {
     for (const auto& [bound, op] : {std::pair{&query.since, ">="}, std::pair{&query.until, "<="}}) {
       if (!*bound) continue;
       const std::string time =
@@ -311,25 +314,16 @@ absl::StatusOr<std::string> ListRuns(PgPool& pool, const RunQuery& query) {
       if (!jobs.ok()) return jobs.status();
       filter.WhereMatches("r.external_id_folded", *query.search_query, "r.job_id", *jobs);
     }
-    const std::string columns =
-        absl::StrCat("r.id, ", IsoTime("r.created_at"), ", r.job_id, r.parent_run_id, r.status, ",
-                     IsoTime("r.started_at"), ", ", IsoTime("r.ended_at"),
-                     ", r.external_id, r.attempt, r.running_log_url, r.persistent_log_url");
-    auto page = FetchPage(conn, filter,
-                          {.table = "run",
-                           .alias = "r",
-                           .keys = {"created_at"},
-                           .descending = true,
-                           .columns = columns},
-                          query.page);
-    if (!page.ok()) return page.status();
-    const std::vector<std::string> ids = page->Column(0);
+    return absl::OkStatus();
+  };
+  const auto render = [&](PgConnection& conn, const PageRows& page) -> absl::StatusOr<std::string> {
+    const std::vector<std::string> ids = page.Column(0);
     auto inputs = CountBy(conn, "input", "run_id", "uuid", ids);
     if (!inputs.ok()) return inputs.status();
     auto outputs = CountBy(conn, "output", "run_id", "uuid", ids);
     if (!outputs.ok()) return outputs.status();
-    return PageJson(query.page, *page, [&](JsonWriter& json, int row) {
-      const PageRows& rows = *page;
+    return PageJson(query.page, page, [&](JsonWriter& json, int row) {
+      const PageRows& rows = page;
       const std::string& id = ids[row];
       const int64_t status = rows.GetInt(row, 4);
       json.BeginObject();
@@ -368,7 +362,15 @@ absl::StatusOr<std::string> ListRuns(PgPool& pool, const RunQuery& query) {
       json.EndObject();
       json.EndObject();
     });
-  });
+  };
+  const std::string columns =
+      absl::StrCat("r.id, ", IsoTime("r.created_at"), ", r.job_id, r.parent_run_id, r.status, ",
+                   IsoTime("r.started_at"), ", ", IsoTime("r.ended_at"),
+                   ", r.external_id, r.attempt, r.running_log_url, r.persistent_log_url");
+  return ListPage(pool, query,
+                  {.table = "run", .alias = "r", .keys = {"created_at"}, .descending = true,
+                   .columns = columns},
+                  filter_for, render);
 }
 
 }  // namespace tokengate

@@ -394,6 +394,15 @@ TEST(LineageParamsTest, RunParametersAreTypedAndChecked) {
   EXPECT_EQ(PayloadOf(RunQueryFromParams({{"run_id", "x"}}).status(), kCodePayload),
             "uuid_parsing");
   EXPECT_EQ(PayloadOf(RunQueryFromParams({{"since", "noon"}}).status(), kFieldPayload), "since");
+  for (const char* before_epoch : {"0050-01-01T00:00:00Z", "0001-01-01", "0012-12-31T23:59:59Z",
+                                   "1969-12-31T23:59:59Z"}) {
+    const absl::Status status = RunQueryFromParams({{"until", before_epoch}}).status();
+    EXPECT_EQ(PayloadOf(status, kCodePayload), "greater_than_equal") << before_epoch;
+    EXPECT_EQ(PayloadOf(status, kFieldPayload), "until") << before_epoch;
+  }
+  EXPECT_TRUE(RunQueryFromParams({{"since", "1970-01-01T00:00:00Z"}}).ok());
+  EXPECT_EQ(PayloadOf(RunQueryFromParams({{"since", "10000-01-01"}}).status(), kCodePayload),
+            "datetime_from_date_parsing");
   EXPECT_EQ(
       PayloadOf(RunQueryFromParams({{"since", "2024-07-06"}, {"until", "2024-07-05"}}).status(),
                 kFieldPayload),
