@@ -2,8 +2,10 @@
 # The api edge under wrk, in one run, loopback only: GET /v1/users/me with a
 # bearer personal token (verify cache warm) vs GET /monitoring/ping on the
 # same api process; ping again with the same Authorization header (same
-# request bytes, so the difference left is authorization alone); and the cold
-# path (a second api with the verify cache off: one VerifyToken RPC per
+# request bytes, so the difference left is authorization alone); ping and
+# users/me without a Connection header (HTTP/1.1's default: persistent, as
+# Go clients, wrk and ingress controllers rely on) against keep-alive; and the
+# cold path (a second api with the verify cache off: one VerifyToken RPC per
 # request). ~10 s per case, as 5 interleaved rounds of 2 s so that drifting
 # load on a shared machine hits every case alike; medians are reported.
 # Prints a Markdown table; fails on any non-2xx answer or socket error.
@@ -67,14 +69,17 @@ curl -sf -o /dev/null -H "Authorization: Bearer $TOKEN" "$WARM/v1/users/me"  # w
 
 run() {  # case round url [extra wrk args…]
   local name="$1" round="$2" url="$3"; shift 3
-  wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$ROUND_DURATION" --latency -H 'Connection: keep-alive' "$@" "$url" \
+  wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$ROUND_DURATION" --latency "$@" "$url" \
     >"$WORK/$name.$round.txt"
 }
+KEEP=(-H 'Connection: keep-alive')
 for round in $(seq 1 "$ROUNDS"); do
-  run ping "$round" "$WARM/monitoring/ping"
-  run me-warm "$round" "$WARM/v1/users/me" -H "Authorization: Bearer $TOKEN"
-  run ping-same-bytes "$round" "$WARM/monitoring/ping" -H "Authorization: Bearer $TOKEN"
-  run me-cold "$round" "http://127.0.0.1:$COLD_PORT/v1/users/me" -H "Authorization: Bearer $TOKEN"
+  run ping "$round" "$WARM/monitoring/ping" "${KEEP[@]}"
+  run ping-default "$round" "$WARM/monitoring/ping"
+  run me-warm "$round" "$WARM/v1/users/me" -H "Authorization: Bearer $TOKEN" "${KEEP[@]}"
+  run me-default "$round" "$WARM/v1/users/me" -H "Authorization: Bearer $TOKEN"
+  run ping-same-bytes "$round" "$WARM/monitoring/ping" -H "Authorization: Bearer $TOKEN" "${KEEP[@]}"
+  run me-cold "$round" "http://127.0.0.1:$COLD_PORT/v1/users/me" -H "Authorization: Bearer $TOKEN" "${KEEP[@]}"
 done
 
 python3 - "$WORK" "$ROUNDS" <<'PY'
@@ -92,7 +97,9 @@ def load(name):  # medians over the rounds
     return tuple(statistics.median(run[i] for run in runs) for i in range(3))
 ping = load("ping")[0]
 rows = [("GET /monitoring/ping", "ping"),
+        ("GET /monitoring/ping, no Connection header", "ping-default"),
         ("GET /v1/users/me, bearer personal token, cache warm", "me-warm"),
+        ("GET /v1/users/me, cache warm, no Connection header", "me-default"),
         ("GET /monitoring/ping with the same Authorization header", "ping-same-bytes"),
         ("GET /v1/users/me, cache off (one VerifyToken RPC each)", "me-cold")]
 print("| case | req/s | p50 ms | p99 ms | vs ping |")
@@ -100,4 +107,8 @@ print("|---|---|---|---|---|")
 for label, name in rows:
     rps, p50, p99 = load(name)
     print(f"| {label} | {rps:.0f} | {p50:.2f} | {p99:.2f} | {rps / ping:.2f} |")
+print()
+print("No Connection header vs keep-alive (target >= 0.95): "
+      f"ping {load('ping-default')[0] / ping:.2f}, "
+      f"users/me {load('me-default')[0] / load('me-warm')[0]:.2f}")
 PY

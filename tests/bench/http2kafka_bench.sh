@@ -5,7 +5,11 @@
 #  (a64) the same with only as many events in flight as (b) has connections;
 #  (b) http2kafka in the default durable mode (201 after Kafka's ack), driven
 #      by wrk at 64 keep-alive connections posting the gzip event with a token;
+#  (b-plain) the same with the plain (uncompressed) event;
 #  (c) the same in fire-and-forget mode (201 on enqueue).
+# For (b), (b-plain) and (c) also the edge's CPU time per event answered 201
+# (utime + stime from /proc/PID/stat over the wrk run), and for (b)'s process
+# GET /monitoring/ping without a Connection header against keep-alive.
 # Own PostgreSQL (.local/bench-h2k-postgres) and Kafka (.local/bench-h2k-kafka),
 # stopped at the end. Prints a Markdown table; the ratios are what to read.
 set -euo pipefail
@@ -65,7 +69,7 @@ stop_last() {  # SIGTERM the last started process; it must exit 0.
 "$ROOT/deploy/local/postgres.sh" createdb tokengate_h2k_bench >/dev/null 2>&1 || true
 "$ROOT/deploy/local/kafka.sh" start >/dev/null
 RUN_ID="$(date +%s)"
-for t in a a64 b c; do "$ROOT/deploy/local/kafka.sh" create-topic "bench.h2k.$t.$RUN_ID" 1 >/dev/null; done
+for t in a a64 b b-plain c; do "$ROOT/deploy/local/kafka.sh" create-topic "bench.h2k.$t.$RUN_ID" 1 >/dev/null; done
 
 # A Spark application's COMPLETE event with the facets the OpenLineage Spark
 # integration sends (~5 KB), and its gzip form as the client sends it (level 3).
@@ -142,29 +146,45 @@ wrk.body = file:read("*a")
 file:close()
 wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN")
 wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Content-Encoding"] = "gzip"
+if os.getenv("BENCH_GZIP") == "1" then wrk.headers["Content-Encoding"] = "gzip" end
 wrk.headers["Connection"] = "keep-alive"
 LUA
 
-edge_run() {  # name delivery-mode
+cpu_ticks() {  # utime + stime of a process, in clock ticks
+  awk '{print $14 + $15}' "/proc/$1/stat"
+}
+
+edge_run() {  # name delivery-mode body-file gzip(0|1)
   start "edge-$1" "$HTTP2KAFKA" TOKENGATE_HTTP_LISTEN=127.0.0.1:0 \
     TOKENGATE_AUTHORITY_ADDRESS="127.0.0.1:$AUTHORITY_PORT" TOKENGATE_KAFKA_BOOTSTRAP_SERVERS="$BOOTSTRAP" \
     TOKENGATE_KAFKA_TOPIC="bench.h2k.$1.$RUN_ID" TOKENGATE_DELIVERY_MODE="$2"
-  local port=$PORT
+  local port=$PORT pid=${PIDS[-1]} encoding=()
+  [ "$4" = 1 ] && encoding=(-H "Content-Encoding: gzip")
   # One request first: the token gets cached and the producer connected.
   curl -sf -o /dev/null -X POST "http://127.0.0.1:$port/v1/openlineage" -H "Authorization: Bearer $TOKEN" \
-    -H "Content-Type: application/json" -H "Content-Encoding: gzip" --data-binary "@$WORK/event.json.gz"
-  BENCH_BODY="$WORK/event.json.gz" BENCH_TOKEN="$TOKEN" wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" \
+    -H "Content-Type: application/json" "${encoding[@]}" --data-binary "@$3"
+  local before
+  before=$(cpu_ticks "$pid")
+  BENCH_BODY="$3" BENCH_GZIP="$4" BENCH_TOKEN="$TOKEN" wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" \
     --latency -s "$WORK/post.lua" "http://127.0.0.1:$port/v1/openlineage" >"$WORK/$1.wrk"
+  echo $(( $(cpu_ticks "$pid") - before )) >"$WORK/$1.cpu"
+  if [ "$1" = b ]; then
+    wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" -H 'Connection: keep-alive' \
+      "http://127.0.0.1:$port/monitoring/ping" >"$WORK/ping-keepalive.wrk"
+    wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" "http://127.0.0.1:$port/monitoring/ping" \
+      >"$WORK/ping-default.wrk"
+  fi
   stop_last
 }
-edge_run b durable
-edge_run c fire-and-forget
+edge_run b durable "$WORK/event.json.gz" 1
+edge_run b-plain durable "$WORK/event.json" 0
+edge_run c fire-and-forget "$WORK/event.json.gz" 1
 
-"$PYTHON" - "$WORK" "$EVENT_BYTES" "$GZIP_BYTES" "$BOOTSTRAP" "$RUN_ID" "$CONNECTIONS" <<'PY'
+"$PYTHON" - "$WORK" "$EVENT_BYTES" "$GZIP_BYTES" "$BOOTSTRAP" "$RUN_ID" "$CONNECTIONS" "$(getconf CLK_TCK)" <<'PY'
 import json, re, sys
 from confluent_kafka import Consumer, TopicPartition
-work, event_bytes, gzip_bytes, bootstrap, run_id, connections = sys.argv[1:]
+work, event_bytes, gzip_bytes, bootstrap, run_id, connections, ticks_per_second = sys.argv[1:]
+ticks_per_second = int(ticks_per_second)
 event_bytes, gzip_bytes = int(event_bytes), int(gzip_bytes)
 
 def in_topic(name):
@@ -191,25 +211,34 @@ def wrk(name):
     p99 = millis(re.search(r"^\s+99%\s+(\S+)", text, re.M).group(1))
     # Every 201 is in the topic (plus the warm-up event and answers wrk stopped waiting for).
     assert in_topic(name) >= accepted + 1, f"{name}: {accepted} answered 201, {in_topic(name)} in the topic"
-    return accepted / duration, p50, p99, failed
+    cpu_seconds = int(open(f"{work}/{name}.cpu").read()) / ticks_per_second
+    return accepted / duration, p50, p99, failed, cpu_seconds / accepted * 1e6
 
 a = json.load(open(f"{work}/a.json"))
 a64 = json.load(open(f"{work}/a64.json"))
 assert in_topic("a") == a["events"] and in_topic("a64") == a64["events"]
-rows = [("(a) librdkafka producer alone (ceiling), 1024 in flight", a["events_per_second"], a["p50_ms"], a["p99_ms"], 0),
+rows = [("(a) librdkafka producer alone (ceiling), 1024 in flight", a["events_per_second"], a["p50_ms"], a["p99_ms"], 0, None),
         (f"(a64) librdkafka producer alone, {connections} in flight", a64["events_per_second"], a64["p50_ms"],
-         a64["p99_ms"], 0),
-        (f"(b) http2kafka durable, wrk {connections} conns", *wrk("b")),
-        (f"(c) http2kafka fire-and-forget, wrk {connections} conns", *wrk("c"))]
+         a64["p99_ms"], 0, None),
+        (f"(b) http2kafka durable, gzip, wrk {connections} conns", *wrk("b")),
+        (f"(b-plain) http2kafka durable, plain JSON, wrk {connections} conns", *wrk("b-plain")),
+        (f"(c) http2kafka fire-and-forget, gzip, wrk {connections} conns", *wrk("c"))]
 ceiling = rows[0][1]
 print(f"Event: {event_bytes} B JSON, {gzip_bytes} B gzip on the wire. events/s and MB/s count events")
 print("answered 201 (JSON bytes); 'not 201' are 503s (producer queue full) and socket errors.")
 print()
 same_window = rows[1][1]
-print("| run | events/s | MB/s | p50 ms | p99 ms | not 201 | ratio to (a) | ratio to (a64) |")
-print("|---|---|---|---|---|---|---|---|")
-for name, rate, p50, p99, failed in rows:
+print("| run | events/s | MB/s | p50 ms | p99 ms | not 201 | edge CPU µs/event | ratio to (a) | ratio to (a64) |")
+print("|---|---|---|---|---|---|---|---|---|")
+for name, rate, p50, p99, failed, cpu in rows:
+    cpu_text = "" if cpu is None else f"{cpu:.0f}"
     print(f"| {name} | {rate:.0f} | {rate * event_bytes / 1e6:.1f} | {p50:.2f} | {p99:.2f} | {failed} "
-          f"| {rate / ceiling:.2f} | {rate / same_window:.2f} |")
+          f"| {cpu_text} | {rate / ceiling:.2f} | {rate / same_window:.2f} |")
+
+def rps(name):
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", open(f"{work}/{name}.wrk").read()).group(1))
+print()
+print(f"GET /monitoring/ping on (b)'s process: no Connection header {rps('ping-default'):.0f} req/s, "
+      f"keep-alive {rps('ping-keepalive'):.0f} req/s, ratio {rps('ping-default') / rps('ping-keepalive'):.2f}")
 PY
 FINISHED=1
