@@ -171,7 +171,11 @@ struct HttpServer::Shared {
     std::vector<std::pair<WritePromise, bool>> writes;
     {
       absl::MutexLock lock(&c->mu);
-      if (c->slots.empty() || seq < c->slots.front().seq) return;  // Connection gone.
+      // No slot: the connection is gone or closed before this answer's turn.
+      if (c->slots.empty() || seq < c->slots.front().seq ||
+          seq - c->slots.front().seq >= c->slots.size()) {
+        return;
+      }
       Slot& slot = c->slots[seq - c->slots.front().seq];
       slot.response = std::move(response);
       slot.ready = true;
@@ -322,7 +326,8 @@ class FramingHandler final : public Pistache::Http::Handler {
         RequestIdFrom(client_id ? std::optional<std::string>(client_id->value()) : std::nullopt);
     {
       absl::MutexLock lock(&connection->mu);
-      if (!connection->slots.empty() && seq >= connection->slots.front().seq) {
+      if (!connection->slots.empty() && seq >= connection->slots.front().seq &&
+          seq - connection->slots.front().seq < connection->slots.size()) {
         connection->slots[seq - connection->slots.front().seq].request_id = request_id;
       }
     }

@@ -10,6 +10,8 @@
 # For (b), (b-plain) and (c) also the edge's CPU time per event answered 201
 # (utime + stime from /proc/PID/stat over the wrk run), and for (b)'s process
 # GET /monitoring/ping without a Connection header against keep-alive.
+# BENCH_PERF=1 also samples (b)'s edge with `perf record -g` during its wrk run
+# and prints the top of `perf report` (where the CPU per event goes).
 # Own PostgreSQL (.local/bench-h2k-postgres) and Kafka (.local/bench-h2k-kafka),
 # stopped at the end. Prints a Markdown table; the ratios are what to read.
 set -euo pipefail
@@ -165,9 +167,18 @@ edge_run() {  # name delivery-mode body-file gzip(0|1)
     -H "Content-Type: application/json" "${encoding[@]}" --data-binary "@$3"
   local before
   before=$(cpu_ticks "$pid")
+  if [ "$1" = b ] && [ -n "${BENCH_PERF:-}" ]; then
+    perf record -q -g -F 999 -p "$pid" -o "$WORK/perf.data" -- sleep "$SECONDS_PER_RUN" >/dev/null 2>&1 &
+    PERF_PID=$!
+  fi
   BENCH_BODY="$3" BENCH_GZIP="$4" BENCH_TOKEN="$TOKEN" wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" \
     --latency -s "$WORK/post.lua" "http://127.0.0.1:$port/v1/openlineage" >"$WORK/$1.wrk"
   echo $(( $(cpu_ticks "$pid") - before )) >"$WORK/$1.cpu"
+  if [ "$1" = b ] && [ -n "${BENCH_PERF:-}" ]; then
+    wait "$PERF_PID" || true
+    perf report -i "$WORK/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null |
+      grep -E '^ +[0-9.]+%' | head -40 >"$WORK/perf.txt"
+  fi
   if [ "$1" = b ]; then
     wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" -H 'Connection: keep-alive' \
       "http://127.0.0.1:$port/monitoring/ping" >"$WORK/ping-keepalive.wrk"
@@ -241,4 +252,5 @@ print()
 print(f"GET /monitoring/ping on (b)'s process: no Connection header {rps('ping-default'):.0f} req/s, "
       f"keep-alive {rps('ping-keepalive'):.0f} req/s, ratio {rps('ping-default') / rps('ping-keepalive'):.2f}")
 PY
+[ -s "$WORK/perf.txt" ] && { echo; echo "perf, (b)'s edge, self time:"; cat "$WORK/perf.txt"; }
 FINISHED=1
