@@ -166,7 +166,11 @@ void Router::Record(const Route* route, Pistache::Http::Method method, int statu
 void Router::Dispatch(const Pistache::Http::Request& request, const std::string& request_id,
                       Responder respond) const {
   ++in_flight_;
-  Match match = Find(request.method(), request.resource());
+  // HEAD is GET without the body (RFC 9110 §9.3.2); the server drops the body.
+  const Pistache::Http::Method method = request.method() == Pistache::Http::Method::Head
+                                            ? Pistache::Http::Method::Get
+                                            : request.method();
+  Match match = Find(method, request.resource());
   const Route* route = match.route;
   Responder finish([this, route, method = request.method(), start = std::chrono::steady_clock::now(),
                     respond = std::move(respond)](HttpResponse response) mutable {

@@ -176,8 +176,8 @@ edge_run() {  # name delivery-mode body-file gzip(0|1)
   echo $(( $(cpu_ticks "$pid") - before )) >"$WORK/$1.cpu"
   if [ "$1" = b ] && [ -n "${BENCH_PERF:-}" ]; then
     wait "$PERF_PID" || true
-    perf report -i "$WORK/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null |
-      grep -E '^ +[0-9.]+%' | head -40 >"$WORK/perf.txt"
+    perf report -i "$WORK/perf.data" --no-children --sort dso,symbol --stdio >"$WORK/perf.report" 2>/dev/null
+    grep -E '^ +[0-9.]+%' "$WORK/perf.report" | sed -n 1,40p >"$WORK/perf.txt"
   fi
   if [ "$1" = b ]; then
     wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" -H 'Connection: keep-alive' \

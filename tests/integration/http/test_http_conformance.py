@@ -142,6 +142,15 @@ def test_http10_closes_unless_keep_alive(edge):
             assert answer["headers"]["connection"] == "keep-alive"
 
 
+def test_head_is_answered_without_a_body(edge):
+    with connect(edge) as sock:
+        reader = Reader(sock)
+        sock.sendall(b"HEAD /monitoring/ping HTTP/1.1\r\nHost: x\r\n\r\n" + PING)
+        head = reader.response()
+        assert (head["status"], head["body"]) == (200, b"")
+        assert reader.response()["body"] == b'{"status":"ok"}'
+
+
 def test_pipelined_requests_are_answered_in_order(edge):
     with connect(edge) as sock:
         reader = Reader(sock)
