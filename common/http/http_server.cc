@@ -59,8 +59,6 @@ class FramedHttpRequest final : public Pistache::Http::Request {
   }
 };
 
-}  // namespace
-
 // The state of one TCP connection. Invariant that makes writing from any
 // thread safe: Pistache closes a socket only after calling onDisconnection
 // (its own timeouts are off), which sets `gone` under `mu`; so whoever holds
@@ -85,6 +83,8 @@ struct Connection {
   Clock::time_point request_start ABSL_GUARDED_BY(mu) = Clock::now();
   Clock::time_point close_deadline ABSL_GUARDED_BY(mu);
 };
+
+}  // namespace
 
 struct HttpServer::Shared {
   HttpServerOptions options;
