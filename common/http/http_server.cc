@@ -17,7 +17,7 @@
 #include "common/config.h"
 #include "common/http/error_body.h"
 #include "common/http/request_id.h"
-#include "common/http/response_headers.h"
+#include "common/http/response_wire.h"
 #include "common/log.h"
 #include "common/signals.h"
 
@@ -41,7 +41,6 @@ Clock::duration ToClock(absl::Duration d) { return absl::ToChronoMilliseconds(d)
 // One request's place in the connection's answer order (RFC 9112 §9.3.2).
 struct Slot {
   uint64_t seq;
-  Pistache::Http::ResponseWriter writer;
   std::string request_id;
   bool http10 = false;
   bool head = false;  // A HEAD request: the answer goes without its body.
@@ -63,18 +62,19 @@ class FramedHttpRequest final : public Pistache::Http::Request {
 // thread safe: Pistache closes a socket only after calling onDisconnection
 // (its own timeouts are off), which sets `gone` under `mu`; so whoever holds
 // `mu` and sees !gone may use `fd` and it is still this connection's socket.
+// Answers are written with send() right there; what the socket does not take
+// at once goes to Pistache's write queue, and while anything is queued there
+// later answers queue behind it, so bytes leave in order.
 struct Connection {
   explicit Connection(const FramerLimits& limits) : framer(limits) {}
 
   absl::Mutex mu;
-  std::weak_ptr<Pistache::Tcp::Peer> peer;
   Pistache::Tcp::Transport* transport = nullptr;
-  Pistache::Http::Handler* handler = nullptr;
   int fd = -1;
   RequestFramer framer ABSL_GUARDED_BY(mu);
   std::deque<Slot> slots ABSL_GUARDED_BY(mu);
   uint64_t next_seq ABSL_GUARDED_BY(mu) = 0;
-  int writes_pending ABSL_GUARDED_BY(mu) = 0;
+  int writes_pending ABSL_GUARDED_BY(mu) = 0;  // In Pistache's write queue.
   bool gone ABSL_GUARDED_BY(mu) = false;
   bool closing ABSL_GUARDED_BY(mu) = false;      // The last answer is decided.
   bool half_closed ABSL_GUARDED_BY(mu) = false;  // Our FIN is sent.
@@ -102,13 +102,10 @@ struct HttpServer::Shared {
     if (rejected != nullptr) rejected->WithLabels({std::string(reason)})->Increment();
   }
 
-  // Adds an answer slot; the writer is made here because it needs the transport.
   uint64_t AddSlot(Connection& c, std::string request_id, bool http10, bool close_after)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(c.mu) {
     const uint64_t seq = c.next_seq++;
     c.slots.push_back(Slot{.seq = seq,
-                           .writer = Pistache::Http::ResponseWriter(
-                               Pistache::Http::Version::Http11, c.transport, c.handler, c.peer),
                            .request_id = std::move(request_id),
                            .http10 = http10,
                            .close_after = close_after});
@@ -133,10 +130,31 @@ struct HttpServer::Shared {
       } else if (slot.http10) {
         slot.response.WithHeader("Connection", "keep-alive");
       }
-      if (slot.head) slot.response.body.clear();
-      ++c.writes_pending;
-      ++unwritten;
-      writes.emplace_back(WriteResponse(slot.response, slot.request_id, slot.writer), close);
+      std::string bytes = SerializeResponse(slot.response, slot.request_id, !slot.head);
+      size_t sent = 0;
+      if (c.writes_pending == 0) {
+        const ssize_t n = ::send(c.fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+          // The peer is gone; the reactor sees it and cleans up.
+          ::shutdown(c.fd, SHUT_RDWR);
+          c.dropped = true;
+          c.closing = true;
+          c.slots.clear();
+          break;
+        }
+        sent = n > 0 ? static_cast<size_t>(n) : 0;
+      }
+      if (sent == bytes.size()) {
+        c.last_activity = Clock::now();
+        if (close) HalfClose(c);
+      } else {
+        ++c.writes_pending;
+        ++unwritten;
+        const size_t rest = bytes.size() - sent;
+        writes.emplace_back(
+            c.transport->asyncWrite(c.fd, Pistache::RawBuffer(bytes.substr(sent), rest), MSG_NOSIGNAL),
+            close);
+      }
       if (close) {
         // Nothing after a closing answer is sent; later slots cannot exist
         // (closing stops reading), this only guards the invariant.
@@ -155,17 +173,21 @@ struct HttpServer::Shared {
     }
   }
 
+  // After our last answer: FIN, then a lingering close (see kLinger).
+  void HalfClose(Connection& c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(c.mu) {
+    if (c.half_closed) return;
+    ::shutdown(c.fd, SHUT_WR);
+    c.half_closed = true;
+    c.close_deadline = Clock::now() + kLinger;
+  }
+
   void Written(Connection& c, bool close) {
     absl::MutexLock lock(&c.mu);
     if (c.gone) return;
     --c.writes_pending;
     --unwritten;
     c.last_activity = Clock::now();
-    if (close && !c.half_closed) {
-      ::shutdown(c.fd, SHUT_WR);
-      c.half_closed = true;
-      c.close_deadline = Clock::now() + kLinger;
-    }
+    if (close) HalfClose(c);
   }
 
   void Complete(const std::shared_ptr<Connection>& c, uint64_t seq, HttpResponse response,
@@ -232,9 +254,7 @@ class FramingHandler final : public Pistache::Http::Handler {
 
   void onConnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) override {
     auto connection = std::make_shared<Connection>(shared_->limits);
-    connection->peer = peer;
     connection->transport = transport();
-    connection->handler = this;
     connection->fd = peer->fd();
     // Pistache's idle check reads its parser from every peer; we parse heads with it.
     peer->putData(ParserData, std::make_shared<Pistache::Http::RequestParser>(
