@@ -1,6 +1,8 @@
 #include "common/http/request_framer.h"
 
 #include <algorithm>
+#include <array>
+#include <string_view>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -20,11 +22,27 @@ constexpr size_t kMaxChunkSizeLine = 1024;
 constexpr size_t kMaxChunkSizeDigits = 15;  // Fits size_t; far above any body limit.
 constexpr size_t kMaxContentLengthDigits = 18;
 
-// RFC 9110 §5.6.2 tchar.
-bool IsTchar(char c) {
-  return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
-         absl::StrContains("!#$%&'*+-.^_`|~", c);
+// Character classes as tables: these run over every byte of every head.
+struct CharTables {
+  std::array<bool, 256> tchar{};        // RFC 9110 §5.6.2
+  std::array<bool, 256> field_value{};  // field-vchar / SP / HTAB / obs-text, no CTLs or DEL
+};
+
+constexpr CharTables MakeCharTables() {
+  CharTables t;
+  for (int c = 0; c < 256; ++c) {
+    const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    bool special = false;
+    for (char s : std::string_view("!#$%&'*+-.^_`|~")) special = special || c == s;
+    t.tchar[c] = alnum || special;
+    t.field_value[c] = c == '\t' || c == ' ' || (c >= 0x21 && c != 0x7F);
+  }
+  return t;
 }
+
+constexpr CharTables kChars = MakeCharTables();
+
+bool IsTchar(char c) { return kChars.tchar[static_cast<unsigned char>(c)]; }
 
 bool IsToken(absl::string_view s) {
   if (s.empty()) return false;
@@ -37,9 +55,7 @@ bool IsToken(absl::string_view s) {
 // field-vchar / SP / HTAB (RFC 9110 §5.5); obs-text allowed, CTLs and DEL not.
 bool IsFieldValue(absl::string_view s) {
   for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u == '\t' || u == ' ' || (u >= 0x21 && u != 0x7F)) continue;
-    return false;
+    if (!kChars.field_value[static_cast<unsigned char>(c)]) return false;
   }
   return true;
 }
@@ -162,17 +178,15 @@ RequestFramer::Result RequestFramer::Next(FramedRequest* request, FramingError* 
       head_scan_ = std::max(head_scan_, pos_);
     }
     head_scan_ = std::max(head_scan_, pos_);
-    // Find the empty line that ends the head, refusing a bare CR or LF on the way.
+    // Find the empty line that ends the head, refusing a bare LF on the way
+    // (a bare CR is a control character the line checks below refuse).
     size_t end = std::string::npos;
-    for (size_t i = head_scan_; i < buffer_.size(); ++i) {
-      const char c = buffer_[i];
-      if (c == '\n' && (i == pos_ || buffer_[i - 1] != '\r')) {
+    for (size_t i = buffer_.find('\n', head_scan_); i != std::string::npos;
+         i = buffer_.find('\n', i + 1)) {
+      if (i == pos_ || buffer_[i - 1] != '\r') {
         return Fail(400, "Line ends with a bare LF; CRLF is required", "bare_lf", error);
       }
-      if (i > pos_ && buffer_[i - 1] == '\r' && c != '\n') {
-        return Fail(400, "Bare CR in the request head", "bare_cr", error);
-      }
-      if (c == '\n' && i >= pos_ + 3 && buffer_.compare(i - 3, 4, "\r\n\r\n") == 0) {
+      if (i >= pos_ + 3 && buffer_[i - 2] == '\n') {
         end = i + 1;
         break;
       }

@@ -9,6 +9,8 @@
 # request). ~10 s per case, as 5 interleaved rounds of 2 s so that drifting
 # load on a shared machine hits every case alike; medians are reported.
 # Prints a Markdown table; fails on any non-2xx answer or socket error.
+# BENCH_PERF=1 also samples the warm api with `perf record -g` during its first
+# users/me round and prints the top of `perf report`.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 BUILD_DIR="$ROOT/${BUILD_DIR:-build}"
@@ -57,6 +59,7 @@ API_ENV=(TOKENGATE_AUTHORITY_ADDRESS="127.0.0.1:$PORT" TOKENGATE_HTTP_LISTEN=127
          TOKENGATE_ACCESS_TOKEN_SECRET="bench-api-secret-0123456789-0123456789")
 start api-warm "$BUILD_DIR/services/api/tokengate-api" "${API_ENV[@]}"
 WARM_PORT="$PORT"
+WARM_PID="${PIDS[-1]}"
 start api-cold "$BUILD_DIR/services/api/tokengate-api" "${API_ENV[@]}" TOKENGATE_VERIFY_CACHE_ENABLED=false
 COLD_PORT="$PORT"
 
@@ -76,7 +79,17 @@ KEEP=(-H 'Connection: keep-alive')
 for round in $(seq 1 "$ROUNDS"); do
   run ping "$round" "$WARM/monitoring/ping" "${KEEP[@]}"
   run ping-default "$round" "$WARM/monitoring/ping"
+  if [ "$round" = 1 ] && [ -n "${BENCH_PERF:-}" ]; then
+    perf record -q -g -F 999 -p "$WARM_PID" -o "$WORK/perf.data" -- sleep "${ROUND_DURATION%s}" \
+      >/dev/null 2>&1 &
+    PERF_PID=$!
+  fi
   run me-warm "$round" "$WARM/v1/users/me" -H "Authorization: Bearer $TOKEN" "${KEEP[@]}"
+  if [ "$round" = 1 ] && [ -n "${BENCH_PERF:-}" ]; then
+    wait "$PERF_PID" || true
+    perf report -i "$WORK/perf.data" --no-children --sort dso,symbol --stdio >"$WORK/perf.report" 2>/dev/null
+    grep -E '^ +[0-9.]+%' "$WORK/perf.report" | sed -n 1,40p >"$WORK/perf.txt"
+  fi
   run me-default "$round" "$WARM/v1/users/me" -H "Authorization: Bearer $TOKEN"
   run ping-same-bytes "$round" "$WARM/monitoring/ping" -H "Authorization: Bearer $TOKEN" "${KEEP[@]}"
   run me-cold "$round" "http://127.0.0.1:$COLD_PORT/v1/users/me" -H "Authorization: Bearer $TOKEN" "${KEEP[@]}"
@@ -112,3 +125,7 @@ print("No Connection header vs keep-alive (target >= 0.95): "
       f"ping {load('ping-default')[0] / ping:.2f}, "
       f"users/me {load('me-default')[0] / load('me-warm')[0]:.2f}")
 PY
+if [ -s "$WORK/perf.txt" ]; then
+  echo; echo "perf, warm api during GET /v1/users/me, self time:"
+  awk '{printf "%s %s %s %s\n", $1, $2, $3, $4}' "$WORK/perf.txt"
+fi

@@ -94,6 +94,8 @@ TEST(RequestFramerTest, DesyncVectorsAreRefusedWithTheirStatus) {
   EXPECT_EQ(StatusOf("GET /x HTTP/2.0\r\nHost: x\r\n\r\n"), 505);
   EXPECT_EQ(StatusOf("GET /x HTTX/1.1\r\nHost: x\r\n\r\n"), 400);
   EXPECT_EQ(StatusOf("GET /x HTTP/1.1\nHost: x\n\n"), 400);
+  EXPECT_EQ(StatusOf("GET /x HTTP/1.1\r\nHost: x\rX-A: 1\r\n\r\n"), 400);
+  EXPECT_EQ(StatusOf("GET /x\r HTTP/1.1\r\nHost: x\r\n\r\n"), 400);
   EXPECT_EQ(StatusOf("POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"), 400);
   EXPECT_EQ(StatusOf("POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n"), 400);
   EXPECT_EQ(StatusOf("POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 3, 4\r\n\r\n"), 400);
