@@ -43,6 +43,9 @@ void AddVerifyMetrics(MetricsRegistry& registry, const VerifyCache* cache,
       out.SingleCounter("tokengate_revocation_watch_reconnects_total",
                         "WatchRevocations streams reopened after a loss",
                         static_cast<double>(watcher->reconnects()));
+      out.SingleCounter("tokengate_revocation_watch_resets_total",
+                        "Streams the authority could not resume (cached valid answers dropped)",
+                        static_cast<double>(watcher->resets()));
       out.SingleGauge("tokengate_revocation_watch_position",
                       "Position of the last revocation event applied (the resume point)",
                       static_cast<double>(watcher->position()));

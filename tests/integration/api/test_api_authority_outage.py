@@ -28,6 +28,8 @@ def outage(database):
     port = stack.free_port()
     authority = stack.authority(database, port=port, verify_cache_ttl_seconds=TTL_SECONDS)
     with stack.api(authority.address, retry_after_seconds=RETRY_AFTER) as api:
+        # Answers cached before the revocation stream opens are dropped when it does.
+        assert stack.eventually(lambda: requests.get(f"{api.url}/monitoring/ready").status_code == 200)
         access = stack.login(api.url)
         seen = stack.create_token(api.url, access)["content"]
         unseen = stack.create_token(api.url, access)["content"]
