@@ -35,5 +35,9 @@ absl::Status CheckTlsFiles(absl::string_view cert, absl::string_view key, absl::
 
 // host:port → (host, port); port 0 allowed (pick a free one).
 absl::StatusOr<std::pair<std::string, int>> ParseHostPort(absl::string_view text);
+// A gRPC target for the authority: "host:port", or several replicas as
+// "ipv4:host:port,host:port" (tried in order; a lost one is replaced by the
+// next), or "dns:///name:port". Every address needs a port.
+absl::Status CheckAuthorityAddress(absl::string_view text);
 
 }  // namespace tokengate

@@ -46,8 +46,8 @@ class GrpcVerifyBackend final : public VerifyBackend {
 struct RevocationWatcherOptions {
   // Pauses between streams double from the first to the cap; each is jittered
   // down to half, so many edges do not reconnect in step.
-  absl::Duration initial_backoff = absl::Milliseconds(100);
-  absl::Duration max_backoff = absl::Seconds(1);
+  absl::Duration initial_backoff = absl::Milliseconds(50);
+  absl::Duration max_backoff = absl::Milliseconds(500);
   // The authority heartbeats (every 5 s by default); a stream silent this long
   // is treated as dead and reopened. Must exceed the authority's heartbeat.
   absl::Duration idle_timeout = absl::Seconds(15);

@@ -77,8 +77,8 @@ absl::StatusOr<ApiConfig> ApiConfigFromFlags() {
   config.http_listen = absl::GetFlag(FLAGS_http_listen);
   if (auto hp = ParseHostPort(config.http_listen); !hp.ok()) return Bad("http_listen", hp.status().message());
   config.authority_address = absl::GetFlag(FLAGS_authority_address);
-  if (auto hp = ParseHostPort(config.authority_address); !hp.ok() || hp->second == 0) {
-    return Bad("authority_address", "must be host:port with a port");
+  if (auto address = CheckAuthorityAddress(config.authority_address); !address.ok()) {
+    return Bad("authority_address", address.message());
   }
   config.auth_provider = absl::GetFlag(FLAGS_auth_provider);
   if (config.auth_provider != "dummy") return Bad("auth_provider", "known providers: dummy");

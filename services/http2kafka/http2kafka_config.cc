@@ -76,8 +76,8 @@ absl::StatusOr<Http2KafkaConfig> Http2KafkaConfigFromFlags() {
     return Bad("http_listen", hp.status().message());
   }
   config.authority_address = absl::GetFlag(FLAGS_authority_address);
-  if (auto hp = ParseHostPort(config.authority_address); !hp.ok() || hp->second == 0) {
-    return Bad("authority_address", "must be host:port with a port");
+  if (auto address = CheckAuthorityAddress(config.authority_address); !address.ok()) {
+    return Bad("authority_address", address.message());
   }
   const struct {
     const char* flag;

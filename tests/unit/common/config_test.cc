@@ -28,5 +28,14 @@ TEST(ConfigTest, HostPortNeedsAValidPort) {
   EXPECT_FALSE(ParseHostPort("host:70000").ok());
 }
 
+TEST(ConfigTest, AuthorityAddressMayListReplicasButEachNeedsAPort) {
+  EXPECT_TRUE(CheckAuthorityAddress("authority:50051").ok());
+  EXPECT_TRUE(CheckAuthorityAddress("ipv4:127.0.0.1:5001,127.0.0.1:5002").ok());
+  EXPECT_TRUE(CheckAuthorityAddress("dns:///authority.tokengate:50051").ok());
+  EXPECT_FALSE(CheckAuthorityAddress("authority").ok());
+  EXPECT_FALSE(CheckAuthorityAddress("authority:0").ok());
+  EXPECT_FALSE(CheckAuthorityAddress("ipv4:127.0.0.1:5001,127.0.0.1").ok());
+}
+
 }  // namespace
 }  // namespace tokengate
