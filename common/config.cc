@@ -114,4 +114,14 @@ absl::Status CheckAuthorityAddress(absl::string_view text) {
   return absl::OkStatus();
 }
 
+absl::Status CheckRanges(std::initializer_list<FlagRange> ranges) {
+  for (const FlagRange& r : ranges) {
+    if (r.value < r.min || r.value > r.max) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(EnvNameOf(r.flag), ": must be within ", r.min, "..", r.max));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace tokengate

@@ -6,6 +6,7 @@
 
 #include "absl/strings/string_view.h"
 
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,17 @@ std::string MaskedValue(absl::string_view flag_name, absl::string_view value);
 
 // Mutual TLS needs the certificate, key and CA files together, or none.
 absl::Status CheckTlsFiles(absl::string_view cert, absl::string_view key, absl::string_view ca);
+
+// An integer flag's value and the bounds it must keep, for CheckRanges.
+struct FlagRange {
+  const char* flag;
+  int value;
+  int min;
+  int max;
+};
+// The first flag outside its bounds, named by its environment variable
+// ("TOKENGATE_X: must be within a..b"); OK when every value fits.
+absl::Status CheckRanges(std::initializer_list<FlagRange> ranges);
 
 // host:port → (host, port); port 0 allowed (pick a free one).
 absl::StatusOr<std::pair<std::string, int>> ParseHostPort(absl::string_view text);

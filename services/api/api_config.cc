@@ -94,12 +94,7 @@ absl::StatusOr<ApiConfig> ApiConfigFromFlags() {
   config.verify_cache_enabled = absl::GetFlag(FLAGS_verify_cache_enabled);
   config.revocation_watch_enabled = absl::GetFlag(FLAGS_revocation_watch_enabled);
 
-  const struct {
-    const char* flag;
-    int value;
-    int min;
-    int max;
-  } ranges[] = {
+  const absl::Status ranges = CheckRanges({
       {"http_threads", absl::GetFlag(FLAGS_http_threads), 1, 1024},
       {"verify_deadline_ms", absl::GetFlag(FLAGS_verify_deadline_ms), 10, 60000},
       {"authority_deadline_ms", absl::GetFlag(FLAGS_authority_deadline_ms), 10, 600000},
@@ -112,12 +107,8 @@ absl::StatusOr<ApiConfig> ApiConfigFromFlags() {
       {"database_pool_size", absl::GetFlag(FLAGS_database_pool_size), 1, 256},
       {"retry_after_seconds", absl::GetFlag(FLAGS_retry_after_seconds), 1, 3600},
       {"shutdown_grace_seconds", absl::GetFlag(FLAGS_shutdown_grace_seconds), 0, 600},
-  };
-  for (const auto& r : ranges) {
-    if (r.value < r.min || r.value > r.max) {
-      return Bad(r.flag, absl::StrCat("must be within ", r.min, "..", r.max));
-    }
-  }
+  });
+  if (!ranges.ok()) return ranges;
   config.http_threads = absl::GetFlag(FLAGS_http_threads);
   config.verify_deadline = absl::Milliseconds(absl::GetFlag(FLAGS_verify_deadline_ms));
   config.authority_deadline = absl::Milliseconds(absl::GetFlag(FLAGS_authority_deadline_ms));

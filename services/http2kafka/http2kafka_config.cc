@@ -79,12 +79,7 @@ absl::StatusOr<Http2KafkaConfig> Http2KafkaConfigFromFlags() {
   if (auto address = CheckAuthorityAddress(config.authority_address); !address.ok()) {
     return Bad("authority_address", address.message());
   }
-  const struct {
-    const char* flag;
-    int value;
-    int min;
-    int max;
-  } ranges[] = {
+  const absl::Status ranges = CheckRanges({
       {"http_threads", absl::GetFlag(FLAGS_http_threads), 1, 1024},
       {"verify_deadline_ms", absl::GetFlag(FLAGS_verify_deadline_ms), 10, 60000},
       {"verify_cache_ttl_seconds", absl::GetFlag(FLAGS_verify_cache_ttl_seconds), 0, 3600},
@@ -99,12 +94,8 @@ absl::StatusOr<Http2KafkaConfig> Http2KafkaConfigFromFlags() {
       {"max_body_bytes", absl::GetFlag(FLAGS_max_body_bytes), 1024, 1 << 30},
       {"retry_after_seconds", absl::GetFlag(FLAGS_retry_after_seconds), 1, 3600},
       {"shutdown_grace_seconds", absl::GetFlag(FLAGS_shutdown_grace_seconds), 0, 600},
-  };
-  for (const auto& r : ranges) {
-    if (r.value < r.min || r.value > r.max) {
-      return Bad(r.flag, absl::StrCat("must be within ", r.min, "..", r.max));
-    }
-  }
+  });
+  if (!ranges.ok()) return ranges;
   config.http_threads = absl::GetFlag(FLAGS_http_threads);
   config.verify_deadline = absl::Milliseconds(absl::GetFlag(FLAGS_verify_deadline_ms));
   config.verify_cache_ttl = absl::Seconds(absl::GetFlag(FLAGS_verify_cache_ttl_seconds));
