@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/files.h"
 #include "common/log.h"
@@ -98,6 +99,29 @@ absl::StatusOr<std::pair<std::string, int>> ParseHostPort(absl::string_view text
     return absl::InvalidArgumentError(absl::StrCat("'", text, "' is not host:port"));
   }
   return std::make_pair(std::string(text.substr(0, colon)), port);
+}
+
+absl::Status CheckAuthorityAddress(absl::string_view text) {
+  absl::string_view addresses = text;
+  if (!absl::ConsumePrefix(&addresses, "ipv4:")) absl::ConsumePrefix(&addresses, "dns:///");
+  for (absl::string_view address : absl::StrSplit(addresses, ',')) {
+    auto host_port = ParseHostPort(address);
+    if (!host_port.ok() || host_port->second == 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "'", text, "' is not host:port, ipv4:host:port,host:port… or dns:///host:port"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckRanges(std::initializer_list<FlagRange> ranges) {
+  for (const FlagRange& r : ranges) {
+    if (r.value < r.min || r.value > r.max) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(EnvNameOf(r.flag), ": must be within ", r.min, "..", r.max));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace tokengate

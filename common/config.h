@@ -6,6 +6,7 @@
 
 #include "absl/strings/string_view.h"
 
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,7 +34,22 @@ std::string MaskedValue(absl::string_view flag_name, absl::string_view value);
 // Mutual TLS needs the certificate, key and CA files together, or none.
 absl::Status CheckTlsFiles(absl::string_view cert, absl::string_view key, absl::string_view ca);
 
+// An integer flag's value and the bounds it must keep, for CheckRanges.
+struct FlagRange {
+  const char* flag;
+  int value;
+  int min;
+  int max;
+};
+// The first flag outside its bounds, named by its environment variable
+// ("TOKENGATE_X: must be within a..b"); OK when every value fits.
+absl::Status CheckRanges(std::initializer_list<FlagRange> ranges);
+
 // host:port → (host, port); port 0 allowed (pick a free one).
 absl::StatusOr<std::pair<std::string, int>> ParseHostPort(absl::string_view text);
+// A gRPC target for the authority: "host:port", or several replicas as
+// "ipv4:host:port,host:port" (tried in order; a lost one is replaced by the
+// next), or "dns:///name:port". Every address needs a port.
+absl::Status CheckAuthorityAddress(absl::string_view text);
 
 }  // namespace tokengate

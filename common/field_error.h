@@ -18,6 +18,8 @@ inline constexpr absl::string_view kFieldPayload = "tokengate.field";
 inline constexpr absl::string_view kCodePayload = "tokengate.code";
 inline constexpr char kFieldMetadata[] = "tokengate-field";
 inline constexpr char kCodeMetadata[] = "tokengate-code";
+// The code of an UNAVAILABLE that comes from the database, not the service.
+inline constexpr absl::string_view kDatabaseUnavailableCode = "database_unavailable";
 
 inline absl::Status InvalidField(absl::string_view field, absl::string_view code,
                                  absl::string_view message) {

@@ -5,9 +5,17 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/field_error.h"
 
 namespace tokengate {
 namespace {
+
+// Marked, so the authority can tell its callers that the database is what is down.
+absl::Status DatabaseUnavailable(absl::string_view message) {
+  absl::Status status = absl::UnavailableError(message);
+  status.SetPayload(kCodePayload, absl::Cord(kDatabaseUnavailableCode));
+  return status;
+}
 
 absl::Status StatusFromResult(PGconn* conn, const PGresult* result) {
   const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
@@ -16,10 +24,14 @@ absl::Status StatusFromResult(PGconn* conn, const PGresult* result) {
   message = std::string(absl::StripTrailingAsciiWhitespace(message));
   if (PQstatus(conn) != CONNECTION_OK || absl::StartsWith(sqlstate, "08") ||
       absl::StartsWith(sqlstate, "57P") || sqlstate == "53300") {
-    return absl::UnavailableError(absl::StrCat("database unavailable: ", message));
+    return DatabaseUnavailable(absl::StrCat("database unavailable: ", message));
   }
   if (sqlstate == "23505" || sqlstate == "23P01") {
     return absl::AlreadyExistsError(message);
+  }
+  // Deadlock or serialization failure: the transaction may simply be run again.
+  if (sqlstate == "40P01" || sqlstate == "40001") {
+    return absl::AbortedError(absl::StrCat("database conflict ", sqlstate, ": ", message));
   }
   return absl::InternalError(absl::StrCat("database error ", sqlstate, ": ", message));
 }
@@ -37,7 +49,7 @@ absl::StatusOr<std::unique_ptr<PgConnection>> PgConnection::Connect(const std::s
   if (PQstatus(conn) != CONNECTION_OK) {
     std::string message(absl::StripTrailingAsciiWhitespace(PQerrorMessage(conn)));
     PQfinish(conn);
-    return absl::UnavailableError(absl::StrCat("database unavailable: ", message));
+    return DatabaseUnavailable(absl::StrCat("database unavailable: ", message));
   }
   // Server NOTICEs ("relation already exists, skipping") are not ours to print.
   PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);

@@ -1,7 +1,8 @@
 // libpq, thinly wrapped: RAII results, parameterised queries returning
 // absl::Status, and a small connection pool that reconnects by itself.
 // Errors map to codes once, here: connection loss → UNAVAILABLE, unique or
-// exclusion violation → ALREADY_EXISTS, anything else → INTERNAL.
+// exclusion violation → ALREADY_EXISTS, deadlock or serialization failure →
+// ABORTED (worth running again), anything else → INTERNAL.
 #pragma once
 
 #include "absl/strings/string_view.h"

@@ -17,11 +17,17 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/field_error.h"
 
 namespace tokengate {
 
 bool Principal::HasScope(absl::string_view scope) const {
   return std::find(scopes.begin(), scopes.end(), scope) != scopes.end();
+}
+
+std::string UnavailableMessage(const VerifyResult& result) {
+  return result.database_down ? "The token database is unavailable, retry later"
+                              : "Token authority is unavailable, retry later";
 }
 
 namespace {
@@ -59,6 +65,14 @@ struct Entry {
   Answer answer;
   absl::Time expires;
   std::list<Key>::iterator lru;
+};
+
+// How often the revoked ids are swept for expired tokens.
+constexpr absl::Duration kRevokedSweepInterval = absl::Minutes(1);
+
+struct RevokedId {
+  std::string reason;
+  absl::Time forget_at;
 };
 
 // Concurrent misses for one key wait here for the first one's RPC.
@@ -147,10 +161,10 @@ class VerifyCache::Impl {
     return result;
   }
 
-  void OnRevoked(const std::string& token_id) {
+  void OnRevoked(const std::string& token_id, int64_t expires_at_unix) {
     if (token_id.empty()) return;
     revocations_++;
-    const std::string reason = RememberRevoked(token_id, RevokedReason(token_id));
+    const std::string reason = RememberRevoked(token_id, RevokedReason(token_id), expires_at_unix);
     // Turned into an invalid answer rather than dropped, so the next request
     // with this token is refused without asking the authority.
     auto answer = std::make_shared<const VerifyResult>(Invalid(reason));
@@ -164,6 +178,19 @@ class VerifyCache::Impl {
     }
   }
 
+  void DropValid() {
+    resets_++;
+    for (size_t i = 0; i < shard_count_; ++i) {
+      Shard& shard = shards_[i];
+      absl::MutexLock lock(&shard.mutex);
+      std::vector<Key> valid;
+      for (const auto& [token_id, keys] : shard.valid_by_token_id) valid.insert(valid.end(), keys.begin(), keys.end());
+      for (const Key& key : valid) {
+        if (auto it = shard.entries.find(key); it != shard.entries.end()) EraseLocked(shard, it);
+      }
+    }
+  }
+
   VerifyCacheStats stats() const {
     VerifyCacheStats stats;
     stats.hits = hits_.load();
@@ -174,6 +201,11 @@ class VerifyCache::Impl {
     stats.revocations = revocations_.load();
     stats.coalesced = coalesced_.load();
     stats.entries = entries_.load();
+    stats.resets = resets_.load();
+    {
+      absl::MutexLock lock(&revoked_mutex_);
+      stats.revoked_ids = revoked_.size();
+    }
     uint64_t cumulative = 0;
     for (size_t i = 0; i < stats.rpc_latency_buckets.size(); ++i) {
       cumulative += latency_counts_[i].load();
@@ -221,6 +253,7 @@ class VerifyCache::Impl {
     VerifyResult result;
     if (!response.ok()) {
       rpc_errors_++;
+      result.database_down = PayloadOf(response.status(), kCodePayload) == kDatabaseUnavailableCode;
       result.reason = absl::StrCat("token authority unavailable: ", response.status().message());
       return result;
     }
@@ -229,7 +262,8 @@ class VerifyCache::Impl {
     if (!response->valid()) {
       result = Invalid(response->reason().empty() ? "Invalid token" : response->reason());
       if (response->revoked() && !response->token_id().empty()) {
-        result.reason = RememberRevoked(response->token_id(), result.reason);
+        result.reason =
+            RememberRevoked(response->token_id(), result.reason, response->expires_at_unix());
       }
       *ttl = std::min(answer_ttl, options_.negative_ttl);
       return result;
@@ -249,18 +283,39 @@ class VerifyCache::Impl {
     return result;
   }
 
-  // Adds `token_id` to the revoked ids; returns the reason kept for it (the
-  // first one known, so an id keeps one story).
-  std::string RememberRevoked(const std::string& token_id, const std::string& reason) {
+  // Adds `token_id` to the revoked ids until its token expires; returns the
+  // reason kept for it (the first one known, so an id keeps one story).
+  std::string RememberRevoked(const std::string& token_id, const std::string& reason,
+                              int64_t expires_at_unix) {
+    const absl::Time now = clock_->Now();
+    const absl::Time forget_at = expires_at_unix > 0 ? absl::FromUnixSeconds(expires_at_unix)
+                                                     : now + kUnknownExpiryMemory;
     absl::MutexLock lock(&revoked_mutex_);
-    return revoked_.try_emplace(token_id, reason).first->second;
+    SweepRevokedLocked(now);
+    auto [it, inserted] = revoked_.try_emplace(token_id, RevokedId{reason, forget_at});
+    // A known exp is better than the guess made for an unknown one.
+    if (!inserted && expires_at_unix > 0) it->second.forget_at = forget_at;
+    return it->second.reason;
+  }
+
+  // Expired tokens are refused by every check anyway; their ids need no memory.
+  void SweepRevokedLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(revoked_mutex_) {
+    if (now < next_sweep_) return;
+    next_sweep_ = now + kRevokedSweepInterval;
+    for (auto it = revoked_.begin(); it != revoked_.end();) {
+      if (it->second.forget_at <= now) {
+        revoked_.erase(it++);
+      } else {
+        ++it;
+      }
+    }
   }
 
   std::optional<std::string> RevokedReasonOf(const std::string& token_id) {
     absl::MutexLock lock(&revoked_mutex_);
     auto it = revoked_.find(token_id);
     if (it == revoked_.end()) return std::nullopt;
-    return it->second;
+    return it->second.reason;
   }
 
   void InsertLocked(Shard& shard, const Key& key, Answer answer, absl::Time expires)
@@ -309,9 +364,11 @@ class VerifyCache::Impl {
   std::unique_ptr<Shard[]> shards_;
   size_t shard_count_ = 0;
 
-  // Never shrinks: a revoked id stays revoked, whatever a lagging replica says.
-  absl::Mutex revoked_mutex_;
-  absl::flat_hash_map<std::string, std::string> revoked_ ABSL_GUARDED_BY(revoked_mutex_);
+  // A revoked id stays revoked, whatever a lagging replica says, until its
+  // token's exp (swept at most once per kRevokedSweepInterval).
+  mutable absl::Mutex revoked_mutex_;
+  absl::flat_hash_map<std::string, RevokedId> revoked_ ABSL_GUARDED_BY(revoked_mutex_);
+  absl::Time next_sweep_ ABSL_GUARDED_BY(revoked_mutex_) = absl::InfinitePast();
 
   std::atomic<uint64_t> hits_{0};
   std::atomic<uint64_t> misses_{0};
@@ -321,6 +378,7 @@ class VerifyCache::Impl {
   std::atomic<uint64_t> revocations_{0};
   std::atomic<uint64_t> coalesced_{0};
   std::atomic<uint64_t> entries_{0};
+  std::atomic<uint64_t> resets_{0};
   std::array<std::atomic<uint64_t>, VerifyCacheStats::kRpcLatencyBoundsSeconds.size()> latency_counts_{};
   std::atomic<uint64_t> latency_sum_us_{0};
 };
@@ -332,7 +390,11 @@ VerifyCache::~VerifyCache() = default;
 
 VerifyResult VerifyCache::Verify(absl::string_view token) { return impl_->Verify(token); }
 
-void VerifyCache::OnRevoked(const std::string& token_id) { impl_->OnRevoked(token_id); }
+void VerifyCache::OnRevoked(const std::string& token_id, int64_t expires_at_unix) {
+  impl_->OnRevoked(token_id, expires_at_unix);
+}
+
+void VerifyCache::DropValid() { impl_->DropValid(); }
 
 VerifyCacheStats VerifyCache::stats() const { return impl_->stats(); }
 

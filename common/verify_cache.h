@@ -2,7 +2,7 @@
 // a VerifyCache, which answers from memory or makes ONE VerifyToken RPC per
 // token (single-flight), keyed by a SHA-256 of the token so the token itself
 // is never stored. Valid answers live min(cache_ttl, exp - now); invalid ones
-// a short negative TTL; revoked token ids are remembered for good.
+// a short negative TTL; revoked token ids are remembered until the token's exp.
 // "Could not ask" (authority unreachable) is kept apart from "invalid": it
 // yields kUnavailable, which the edges turn into 503, never into "allow".
 #pragma once
@@ -39,7 +39,12 @@ struct VerifyResult {
   std::string reason;       // For kInvalid: the authority's reason; safe to show.
   Principal principal;      // For kValid.
   bool from_cache = false;
+  // For kUnavailable: the authority answered, but its database is down.
+  bool database_down = false;
 };
+
+// The 503 message for a kUnavailable result: names the part that is down.
+std::string UnavailableMessage(const VerifyResult& result);
 
 // What the cache asks on a miss: the authority's VerifyToken (verify_client.h).
 class VerifyBackend {
@@ -67,6 +72,8 @@ struct VerifyCacheStats {
   uint64_t revocations = 0;
   uint64_t coalesced = 0;   // Misses that waited for another request's RPC (single-flight).
   uint64_t entries = 0;     // Answers held now.
+  uint64_t revoked_ids = 0; // Revoked token ids remembered now.
+  uint64_t resets = 0;      // Times every valid answer was dropped (DropValid).
   // VerifyToken RPC latency as a Prometheus histogram: rpc_latency_buckets[i]
   // counts RPCs that took at most kRpcLatencyBoundsSeconds[i] (cumulative);
   // the +Inf bucket is `rpcs`.
@@ -76,6 +83,8 @@ struct VerifyCacheStats {
   double rpc_latency_sum_seconds = 0;
 };
 
+inline constexpr absl::Duration kUnknownExpiryMemory = absl::Hours(24);
+
 class VerifyCache {
  public:
   VerifyCache(VerifyCacheOptions options, VerifyBackend* backend, const Clock* clock);
@@ -83,7 +92,12 @@ class VerifyCache {
 
   VerifyResult Verify(absl::string_view token);
   // From WatchRevocations: the token id is invalid from now on, on this edge.
-  void OnRevoked(const std::string& token_id);
+  // It is remembered until `expires_at_unix` (the token's exp; 0: unknown,
+  // then for kUnknownExpiryMemory), after which no cache could serve it anyway.
+  void OnRevoked(const std::string& token_id, int64_t expires_at_unix = 0);
+  // Revocations may have been missed: forget every valid answer, so each
+  // token is asked about again. Invalid answers and revoked ids stay.
+  void DropValid();
   VerifyCacheStats stats() const;
 
  private:

@@ -2,13 +2,25 @@
 
 #include <algorithm>
 #include <chrono>
+#include <random>
 
 #include "absl/strings/str_cat.h"
+#include "common/field_error.h"
 #include "common/files.h"
 #include "common/log.h"
 
 namespace tokengate {
 namespace {
+
+// With gRPC's ±20 % jitter: first retry ≤ 96 ms, later ones ≤ 840 ms apart.
+constexpr int kInitialReconnectMs = 80;
+constexpr int kMaxReconnectMs = 700;
+
+// A factor in [0.5, 1): spreads the reconnects of many edges.
+double Jitter() {
+  thread_local std::mt19937 generator{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.5, 1.0)(generator);
+}
 
 std::chrono::system_clock::time_point DeadlineIn(absl::Duration timeout) {
   return std::chrono::system_clock::now() + absl::ToChronoMicroseconds(timeout);
@@ -21,10 +33,10 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeAuthorityChannel(const std::s
                                                                     const std::string& tls_key_file,
                                                                     const std::string& tls_ca_file) {
   // gRPC's default reconnect back-off grows to 2 minutes, long enough to turn
-  // an authority restart into minutes of 503s; ours stays within 5 s.
+  // an authority restart into minutes of 503s; ours stays under a second.
   grpc::ChannelArguments arguments;
-  arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 5000);
+  arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, kInitialReconnectMs);
+  arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, kMaxReconnectMs);
   if (tls_cert_file.empty() && tls_key_file.empty() && tls_ca_file.empty()) {
     return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), arguments);
   }
@@ -58,17 +70,20 @@ absl::StatusOr<v1::VerifyTokenResponse> GrpcVerifyBackend::Verify(const std::str
   const grpc::Status status = stub_->VerifyToken(&context, request, &response);
   if (!status.ok()) {
     // gRPC and absl share code numbers; the message never holds the token.
-    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                        absl::StrCat("VerifyToken: ", status.error_message()));
+    absl::Status error(static_cast<absl::StatusCode>(status.error_code()),
+                       absl::StrCat("VerifyToken: ", status.error_message()));
+    const auto& trailers = context.GetServerTrailingMetadata();
+    if (auto code = trailers.find(kCodeMetadata); code != trailers.end()) {
+      error.SetPayload(kCodePayload, absl::Cord(absl::string_view(code->second.data(), code->second.size())));
+    }
+    return error;
   }
   return response;
 }
 
 RevocationWatcher::RevocationWatcher(std::shared_ptr<grpc::ChannelInterface> channel,
-                                     Callback on_revoked, RevocationWatcherOptions options)
-    : stub_(v1::TokenAuthority::NewStub(std::move(channel))),
-      on_revoked_(std::move(on_revoked)),
-      options_(options) {}
+                                     VerifyCache* cache, RevocationWatcherOptions options)
+    : stub_(v1::TokenAuthority::NewStub(std::move(channel))), cache_(cache), options_(options) {}
 
 RevocationWatcher::~RevocationWatcher() { Stop(); }
 
@@ -96,13 +111,36 @@ void RevocationWatcher::Run() {
     // server that accepts and drops at once from spinning this loop.
     if (heard) backoff = options_.initial_backoff;
     absl::MutexLock lock(&mutex_);
-    if (mutex_.AwaitWithTimeout(absl::Condition(&stopping_), backoff)) return;
+    if (mutex_.AwaitWithTimeout(absl::Condition(&stopping_), backoff * Jitter())) return;
     if (!heard) backoff = std::min(backoff * 2, options_.max_backoff);
+  }
+}
+
+void RevocationWatcher::Apply(const v1::RevocationEvent& event, bool resumable) {
+  if (event.reset() || !resumable) {
+    // Revocations may have been missed: no valid answer held now can be trusted.
+    cache_->DropValid();
+    if (event.reset()) {
+      resets_++;
+      TG_LOG(Warning) << "the authority cannot replay revocations after position "
+                      << position_.load() << ": dropped every cached valid answer";
+    }
+  }
+  if (!event.token_id().empty()) {
+    revocations_++;
+    cache_->OnRevoked(event.token_id(), event.expires_at_unix());
+  }
+  if (!event.log_id().empty()) {
+    log_id_ = event.log_id();
+    position_ = event.position();
   }
 }
 
 bool RevocationWatcher::WatchOnce(bool quiet) {
   grpc::ClientContext context;
+  // Waits for the channel to connect, so the stream opens as soon as the
+  // authority listens again instead of at this loop's next attempt.
+  context.set_wait_for_ready(true);
   grpc::CompletionQueue queue;
   {
     absl::MutexLock lock(&mutex_);
@@ -127,7 +165,13 @@ bool RevocationWatcher::WatchOnce(bool quiet) {
   };
   int tag_start, tag_read, tag_finish;  // Only their addresses matter.
 
-  auto reader = stub_->PrepareAsyncWatchRevocations(&context, v1::WatchRevocationsRequest(), &queue);
+  v1::WatchRevocationsRequest request;
+  request.set_log_id(log_id_);
+  request.set_after_position(position_.load());
+  // Without a position nothing can be replayed: what the cache holds from
+  // before is dropped with the first event.
+  bool resumable = !log_id_.empty();
+  auto reader = stub_->PrepareAsyncWatchRevocations(&context, request, &queue);
   reader->StartCall(&tag_start);
   bool heard = false;
   v1::RevocationEvent event;
@@ -140,10 +184,8 @@ bool RevocationWatcher::WatchOnce(bool quiet) {
         if (streams_++ > 0) reconnects_++;
         TG_LOG(Info) << "revocation stream open";
       }
-      if (!event.token_id().empty()) {
-        revocations_++;
-        on_revoked_(event.token_id());
-      }
+      Apply(event, resumable);
+      resumable = true;
       reader->Read(&event, &tag_read);
     }
   }
@@ -173,7 +215,7 @@ bool RevocationWatcher::WatchOnce(bool quiet) {
     } else if (!quiet) {
       TG_LOG(Warning) << "revocation stream cannot open (" << why << "); retrying every "
                       << absl::FormatDuration(options_.max_backoff)
-                      << " at most, cached answers live out their TTL meanwhile";
+                      << " at most; revocations made meanwhile are replayed when it opens";
     }
   }
   return heard;

@@ -6,7 +6,6 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
-#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -24,8 +23,8 @@ namespace tokengate {
 // Otherwise mutual TLS: `tls_ca_file` is the root that must have signed the
 // authority's certificate, and `tls_cert_file`/`tls_key_file` are this edge's
 // client identity (the authority's caller policy reads its name). The channel
-// retries connecting every 100 ms…5 s, so an authority that comes back is
-// found again within seconds.
+// retries connecting after 80 ms, then with back-off capped at 700 ms (gRPC
+// adds ±20 % jitter), so an authority that comes back is used within a second.
 absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeAuthorityChannel(const std::string& address,
                                                                     const std::string& tls_cert_file,
                                                                     const std::string& tls_key_file,
@@ -45,22 +44,24 @@ class GrpcVerifyBackend final : public VerifyBackend {
 };
 
 struct RevocationWatcherOptions {
-  absl::Duration initial_backoff = absl::Milliseconds(100);
-  absl::Duration max_backoff = absl::Seconds(5);
+  // Pauses between streams double from the first to the cap; each is jittered
+  // down to half, so many edges do not reconnect in step.
+  absl::Duration initial_backoff = absl::Milliseconds(50);
+  absl::Duration max_backoff = absl::Milliseconds(500);
   // The authority heartbeats (every 5 s by default); a stream silent this long
   // is treated as dead and reopened. Must exceed the authority's heartbeat.
   absl::Duration idle_timeout = absl::Seconds(15);
 };
 
-// Follows WatchRevocations on a thread of its own and calls `on_revoked` for
-// every revoked token id (heartbeats are not passed on). A lost stream is
-// reopened with exponential back-off; revocations made while it was down are
-// not replayed, so the cache TTL bounds how long such a token keeps working.
+// Follows WatchRevocations on a thread of its own and tells `cache` of every
+// revoked token id. It remembers the position of the last event applied and
+// resumes from there after a loss, so revocations made meanwhile are replayed;
+// when the authority cannot replay (or the stream had no position to resume
+// from) the cache drops every valid answer instead. A lost stream is reopened
+// after a short jittered back-off; opening waits for the channel to connect.
 class RevocationWatcher {
  public:
-  using Callback = std::function<void(const std::string& token_id)>;
-
-  RevocationWatcher(std::shared_ptr<grpc::ChannelInterface> channel, Callback on_revoked,
+  RevocationWatcher(std::shared_ptr<grpc::ChannelInterface> channel, VerifyCache* cache,
                     RevocationWatcherOptions options = {});
   ~RevocationWatcher();  // Stops.
   RevocationWatcher(const RevocationWatcher&) = delete;
@@ -76,6 +77,10 @@ class RevocationWatcher {
   uint64_t reconnects() const { return reconnects_.load(std::memory_order_relaxed); }
   // Revocation events received (heartbeats excluded).
   uint64_t revocations() const { return revocations_.load(std::memory_order_relaxed); }
+  // Times the valid answers were dropped because the stream could not resume.
+  uint64_t resets() const { return resets_.load(std::memory_order_relaxed); }
+  // Position of the last event applied (0: none yet).
+  int64_t position() const { return position_.load(std::memory_order_relaxed); }
 
  private:
   void Run();
@@ -83,9 +88,13 @@ class RevocationWatcher {
   // `quiet`: a failure to open is not logged (the previous attempt's was).
   bool WatchOnce(bool quiet);
 
+  // Applies one event to the cache and the resume point.
+  void Apply(const v1::RevocationEvent& event, bool resumable);
+
   std::unique_ptr<v1::TokenAuthority::Stub> stub_;
-  const Callback on_revoked_;
+  VerifyCache* const cache_;
   const RevocationWatcherOptions options_;
+  std::string log_id_;  // Only the watcher thread touches it.
 
   absl::Mutex mutex_;
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
@@ -96,6 +105,8 @@ class RevocationWatcher {
   std::atomic<uint64_t> streams_{0};
   std::atomic<uint64_t> reconnects_{0};
   std::atomic<uint64_t> revocations_{0};
+  std::atomic<uint64_t> resets_{0};
+  std::atomic<int64_t> position_{0};
 };
 
 }  // namespace tokengate

@@ -26,6 +26,11 @@ void AddVerifyMetrics(MetricsRegistry& registry, const VerifyCache* cache,
                       static_cast<double>(s.revocations));
     out.SingleGauge("tokengate_verify_cache_entries", "Answers held by the verify cache",
                     static_cast<double>(s.entries));
+    out.SingleGauge("tokengate_verify_revoked_ids", "Revoked token ids remembered (until their exp)",
+                    static_cast<double>(s.revoked_ids));
+    out.SingleCounter("tokengate_verify_cache_resets_total",
+                      "Times every cached valid answer was dropped (revocations may have been missed)",
+                      static_cast<double>(s.resets));
     out.Family("tokengate_verify_rpc_duration_seconds", "histogram", "VerifyToken RPC latency");
     const std::vector<double> bounds(VerifyCacheStats::kRpcLatencyBoundsSeconds.begin(),
                                      VerifyCacheStats::kRpcLatencyBoundsSeconds.end());
@@ -38,6 +43,12 @@ void AddVerifyMetrics(MetricsRegistry& registry, const VerifyCache* cache,
       out.SingleCounter("tokengate_revocation_watch_reconnects_total",
                         "WatchRevocations streams reopened after a loss",
                         static_cast<double>(watcher->reconnects()));
+      out.SingleCounter("tokengate_revocation_watch_resets_total",
+                        "Streams the authority could not resume (cached valid answers dropped)",
+                        static_cast<double>(watcher->resets()));
+      out.SingleGauge("tokengate_revocation_watch_position",
+                      "Position of the last revocation event applied (the resume point)",
+                      static_cast<double>(watcher->position()));
     }
   });
 }

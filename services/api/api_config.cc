@@ -79,8 +79,8 @@ absl::StatusOr<ApiConfig> ApiConfigFromFlags() {
   config.http_listen = absl::GetFlag(FLAGS_http_listen);
   if (auto hp = ParseHostPort(config.http_listen); !hp.ok()) return Bad("http_listen", hp.status().message());
   config.authority_address = absl::GetFlag(FLAGS_authority_address);
-  if (auto hp = ParseHostPort(config.authority_address); !hp.ok() || hp->second == 0) {
-    return Bad("authority_address", "must be host:port with a port");
+  if (auto address = CheckAuthorityAddress(config.authority_address); !address.ok()) {
+    return Bad("authority_address", address.message());
   }
   config.auth_provider = absl::GetFlag(FLAGS_auth_provider);
   if (config.auth_provider != "dummy") return Bad("auth_provider", "known providers: dummy");
@@ -96,12 +96,7 @@ absl::StatusOr<ApiConfig> ApiConfigFromFlags() {
   config.verify_cache_enabled = absl::GetFlag(FLAGS_verify_cache_enabled);
   config.revocation_watch_enabled = absl::GetFlag(FLAGS_revocation_watch_enabled);
 
-  const struct {
-    const char* flag;
-    int value;
-    int min;
-    int max;
-  } ranges[] = {
+  const absl::Status ranges = CheckRanges({
       {"http_threads", absl::GetFlag(FLAGS_http_threads), 1, 1024},
       {"http_idle_timeout_seconds", absl::GetFlag(FLAGS_http_idle_timeout_seconds), 1, 3600},
       {"http_header_timeout_seconds", absl::GetFlag(FLAGS_http_header_timeout_seconds), 1, 3600},
@@ -116,12 +111,8 @@ absl::StatusOr<ApiConfig> ApiConfigFromFlags() {
       {"database_pool_size", absl::GetFlag(FLAGS_database_pool_size), 1, 256},
       {"retry_after_seconds", absl::GetFlag(FLAGS_retry_after_seconds), 1, 3600},
       {"shutdown_grace_seconds", absl::GetFlag(FLAGS_shutdown_grace_seconds), 0, 600},
-  };
-  for (const auto& r : ranges) {
-    if (r.value < r.min || r.value > r.max) {
-      return Bad(r.flag, absl::StrCat("must be within ", r.min, "..", r.max));
-    }
-  }
+  });
+  if (!ranges.ok()) return ranges;
   config.http_threads = absl::GetFlag(FLAGS_http_threads);
   config.http_idle_timeout = absl::Seconds(absl::GetFlag(FLAGS_http_idle_timeout_seconds));
   config.http_header_timeout = absl::Seconds(absl::GetFlag(FLAGS_http_header_timeout_seconds));

@@ -37,7 +37,7 @@ AuthResult Authenticator::FromBearer(absl::string_view token) const {
     case VerifyOutcome::kUnavailable:
       break;
   }
-  return Denied(ServiceUnavailable("Token authority is unavailable, retry later", retry_after_));
+  return Denied(ServiceUnavailable(UnavailableMessage(result), retry_after_));
 }
 
 AuthResult Authenticator::Authenticate(const HttpRequest& request) const {

@@ -49,6 +49,10 @@ HttpResponse HttpErrorFromAuthority(const grpc::Status& status, const grpc::Clie
     }
     case grpc::StatusCode::UNAVAILABLE:
     case grpc::StatusCode::DEADLINE_EXCEEDED:
+      if (TrailingValue(context, kCodeMetadata) == kDatabaseUnavailableCode) {
+        TG_LOG(Warning) << "token authority answered: " << message;
+        return ServiceUnavailable("The token database is unavailable, retry later", retry_after);
+      }
       TG_LOG(Warning) << "token authority unreachable: " << message;
       return ServiceUnavailable("Token authority is unavailable, retry later", retry_after);
     default:

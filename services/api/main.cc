@@ -6,6 +6,7 @@
 #include "common/config.h"
 #include "common/http/http_server.h"
 #include "common/http/static_files.h"
+#include "common/http/readiness.h"
 #include "common/http/verify_metrics.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -48,8 +49,7 @@ int Serve(const ApiConfig& config) {
                            &verify_backend, &clock);
   std::unique_ptr<RevocationWatcher> watcher;
   if (config.revocation_watch_enabled) {
-    watcher = std::make_unique<RevocationWatcher>(
-        *channel, [&verify_cache](const std::string& token_id) { verify_cache.OnRevoked(token_id); });
+    watcher = std::make_unique<RevocationWatcher>(*channel, &verify_cache);
     watcher->Start();
   } else {
     TG_LOG(Warning) << "revocation watch is off: revoked tokens work here until their cache TTL";
@@ -99,6 +99,7 @@ int Serve(const ApiConfig& config) {
   AddDocsRoutes(router, &swagger_assets);
   AddWebRoutes(router, &web_files);
   AddMonitoringRoutes(router, &metrics);
+  AddReadinessRoute(router, watcher.get());
 
   auto server = HttpServer::Start({.program = "tokengate-api", .listen = config.http_listen,
                                    .threads = config.http_threads,

@@ -110,7 +110,7 @@ std::variant<KafkaMessage, HttpResponse> EventsRoute::Prepare(const HttpRequest&
   }
   if (verified.outcome == VerifyOutcome::kUnavailable) {
     return Reject(Rejection::kAuthorityUnavailable,
-                  ServiceUnavailable("Token authority is unavailable, retry later", options_.retry_after));
+                  ServiceUnavailable(UnavailableMessage(verified), options_.retry_after));
   }
   const Principal& principal = verified.principal;
   if (!principal.HasScope(kWriteScope)) {

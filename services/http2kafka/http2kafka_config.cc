@@ -30,9 +30,12 @@ ABSL_FLAG(std::string, kafka_sasl_username, "", "SASL user name");
 ABSL_FLAG(std::string, kafka_sasl_password, "", "SASL password");
 ABSL_FLAG(std::string, kafka_ssl_ca_file, "", "CA of the brokers' certificates (PEM); empty: system CAs");
 ABSL_FLAG(int, kafka_linger_ms, 2, "how long the producer waits to fill a batch");
-ABSL_FLAG(int, kafka_message_timeout_ms, 4000,
+ABSL_FLAG(int, kafka_message_timeout_ms, 1000,
           "how long an event may wait for Kafka before the client gets 503 (below the "
           "OpenLineage clients' 5 s timeout)");
+ABSL_FLAG(int, kafka_reconnect_backoff_ms, 50, "first pause before reconnecting to a lost broker");
+ABSL_FLAG(int, kafka_reconnect_backoff_max_ms, 500,
+          "longest pause between reconnects to a lost broker (bounds how late a returning one is used)");
 ABSL_FLAG(int, kafka_max_message_bytes, 1000000,
           "largest event Kafka takes (keep within the topic's max.message.bytes); larger gets 413");
 ABSL_FLAG(int, kafka_queue_max_messages, 100000, "events queued in the producer before 503");
@@ -61,7 +64,8 @@ const std::vector<std::string>& Http2KafkaFlagNames() {
       "revocation_watch_enabled", "tls_cert_file", "tls_key_file", "tls_ca_file",
       "kafka_bootstrap_servers", "kafka_topic", "kafka_security_protocol", "kafka_sasl_mechanism",
       "kafka_sasl_username", "kafka_sasl_password", "kafka_ssl_ca_file", "kafka_linger_ms",
-      "kafka_message_timeout_ms", "kafka_max_message_bytes", "kafka_queue_max_messages",
+      "kafka_message_timeout_ms", "kafka_reconnect_backoff_ms", "kafka_reconnect_backoff_max_ms",
+      "kafka_max_message_bytes", "kafka_queue_max_messages",
       "kafka_compression", "delivery_mode", "max_body_bytes", "swagger_assets_dir",
       "retry_after_seconds", "shutdown_grace_seconds"};
   return kNames;
@@ -74,15 +78,10 @@ absl::StatusOr<Http2KafkaConfig> Http2KafkaConfigFromFlags() {
     return Bad("http_listen", hp.status().message());
   }
   config.authority_address = absl::GetFlag(FLAGS_authority_address);
-  if (auto hp = ParseHostPort(config.authority_address); !hp.ok() || hp->second == 0) {
-    return Bad("authority_address", "must be host:port with a port");
+  if (auto address = CheckAuthorityAddress(config.authority_address); !address.ok()) {
+    return Bad("authority_address", address.message());
   }
-  const struct {
-    const char* flag;
-    int value;
-    int min;
-    int max;
-  } ranges[] = {
+  const absl::Status ranges = CheckRanges({
       {"http_threads", absl::GetFlag(FLAGS_http_threads), 1, 1024},
       {"http_idle_timeout_seconds", absl::GetFlag(FLAGS_http_idle_timeout_seconds), 1, 3600},
       {"http_header_timeout_seconds", absl::GetFlag(FLAGS_http_header_timeout_seconds), 1, 3600},
@@ -92,17 +91,15 @@ absl::StatusOr<Http2KafkaConfig> Http2KafkaConfigFromFlags() {
       {"verify_cache_size", absl::GetFlag(FLAGS_verify_cache_size), 1, 100000000},
       {"kafka_linger_ms", absl::GetFlag(FLAGS_kafka_linger_ms), 0, 10000},
       {"kafka_message_timeout_ms", absl::GetFlag(FLAGS_kafka_message_timeout_ms), 100, 3600000},
+      {"kafka_reconnect_backoff_ms", absl::GetFlag(FLAGS_kafka_reconnect_backoff_ms), 1, 60000},
+      {"kafka_reconnect_backoff_max_ms", absl::GetFlag(FLAGS_kafka_reconnect_backoff_max_ms), 1, 600000},
       {"kafka_max_message_bytes", absl::GetFlag(FLAGS_kafka_max_message_bytes), 1000, 1000000000},
       {"kafka_queue_max_messages", absl::GetFlag(FLAGS_kafka_queue_max_messages), 1, 10000000},
       {"max_body_bytes", absl::GetFlag(FLAGS_max_body_bytes), 1024, 1 << 30},
       {"retry_after_seconds", absl::GetFlag(FLAGS_retry_after_seconds), 1, 3600},
       {"shutdown_grace_seconds", absl::GetFlag(FLAGS_shutdown_grace_seconds), 0, 600},
-  };
-  for (const auto& r : ranges) {
-    if (r.value < r.min || r.value > r.max) {
-      return Bad(r.flag, absl::StrCat("must be within ", r.min, "..", r.max));
-    }
-  }
+  });
+  if (!ranges.ok()) return ranges;
   config.http_threads = absl::GetFlag(FLAGS_http_threads);
   config.http_idle_timeout = absl::Seconds(absl::GetFlag(FLAGS_http_idle_timeout_seconds));
   config.http_header_timeout = absl::Seconds(absl::GetFlag(FLAGS_http_header_timeout_seconds));
@@ -137,6 +134,11 @@ absl::StatusOr<Http2KafkaConfig> Http2KafkaConfigFromFlags() {
   kafka.ssl_ca_file = absl::GetFlag(FLAGS_kafka_ssl_ca_file);
   kafka.linger_ms = absl::GetFlag(FLAGS_kafka_linger_ms);
   kafka.message_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_kafka_message_timeout_ms));
+  kafka.reconnect_backoff = absl::Milliseconds(absl::GetFlag(FLAGS_kafka_reconnect_backoff_ms));
+  kafka.reconnect_backoff_max = absl::Milliseconds(absl::GetFlag(FLAGS_kafka_reconnect_backoff_max_ms));
+  if (kafka.reconnect_backoff_max < kafka.reconnect_backoff) {
+    return Bad("kafka_reconnect_backoff_max_ms", "must not be below kafka_reconnect_backoff_ms");
+  }
   kafka.max_message_bytes = absl::GetFlag(FLAGS_kafka_max_message_bytes);
   kafka.queue_max_messages = absl::GetFlag(FLAGS_kafka_queue_max_messages);
   kafka.compression = absl::GetFlag(FLAGS_kafka_compression);

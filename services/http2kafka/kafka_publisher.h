@@ -35,8 +35,15 @@ struct KafkaPublisherOptions {
   // Measured on 2 cores at 64 concurrent durable requests: 0-1 ms floods the
   // broker with small requests, 5 ms makes every answer wait; 2 ms did best.
   int linger_ms = 2;
-  // How long a message may wait for the broker before its delivery fails.
-  absl::Duration message_timeout = absl::Seconds(4);
+  // How long a message may wait for the broker before its delivery fails:
+  // the client's 503 comes this long after its request (plus a few ms), well
+  // below the OpenLineage clients' 5 s timeout.
+  absl::Duration message_timeout = absl::Milliseconds(1000);
+  // librdkafka's pause before reconnecting to a broker, doubling up to the
+  // max (it adds -25 %..+50 % jitter): once a broker accepts writes again the
+  // producer finds it within about the max. librdkafka's own max is 10 s.
+  absl::Duration reconnect_backoff = absl::Milliseconds(50);
+  absl::Duration reconnect_backoff_max = absl::Milliseconds(500);
   // Larger messages are refused at once; keep it within the topic's max.message.bytes.
   int max_message_bytes = 1000000;
   int queue_max_messages = 100000;

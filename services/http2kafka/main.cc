@@ -8,6 +8,7 @@
 #include "common/http/http_server.h"
 #include "common/http/router.h"
 #include "common/http/static_files.h"
+#include "common/http/readiness.h"
 #include "common/http/verify_metrics.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -41,7 +42,7 @@ int Serve(const Http2KafkaConfig& config) {
                                               .max_ttl = config.verify_cache_ttl,
                                               .negative_ttl = config.verify_negative_ttl},
                            &backend, &clock);
-  RevocationWatcher watcher(*channel, [&](const std::string& id) { verify_cache.OnRevoked(id); });
+  RevocationWatcher watcher(*channel, &verify_cache);
   if (config.revocation_watch_enabled) watcher.Start();
 
   MetricsRegistry metrics;
@@ -58,6 +59,7 @@ int Serve(const Http2KafkaConfig& config) {
   }
   Router router(RouterOptions{.max_body_bytes = kOtherRoutesMaxBody, .metrics = &metrics});
   AddServiceRoutes(router, &metrics, &swagger_assets);
+  AddReadinessRoute(router, config.revocation_watch_enabled ? &watcher : nullptr);
 
   events.AddTo(router);
 

@@ -67,6 +67,15 @@ constexpr char kOpenApi[] = R"json({
         "responses": {"200": {"description": "Alive", "content": {"application/json": {"schema": {"type": "object", "properties": {"status": {"type": "string", "const": "ok"}}}}}}}
       }
     },
+    "/monitoring/ready": {
+      "get": {
+        "tags": ["Monitoring"],
+        "summary": "Readiness: the revocation stream from the token authority is open",
+        "operationId": "ready",
+        "responses": {"200": {"description": "Ready", "content": {"application/json": {"schema": {"type": "object", "properties": {"status": {"type": "string", "const": "ready"}, "revocation_position": {"type": "integer"}}}}}},
+                      "503": {"description": "The revocation stream is down", "headers": {"Retry-After": {"schema": {"type": "integer"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}
+      }
+    },
     "/metrics": {
       "get": {
         "tags": ["Monitoring"],

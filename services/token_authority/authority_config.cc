@@ -17,6 +17,8 @@ ABSL_FLAG(int, verify_cache_ttl_seconds, 60, "how long edges may cache a valid a
 ABSL_FLAG(int, negative_cache_ttl_seconds, 10, "how long edges may cache an invalid answer");
 ABSL_FLAG(int, usage_flush_seconds, 5, "how often last_used_at is written");
 ABSL_FLAG(int, watch_heartbeat_seconds, 5, "heartbeat period of WatchRevocations streams");
+ABSL_FLAG(int, revocation_log_retention_hours, 168,
+          "how long revocations stay replayable to edges that resume their stream");
 ABSL_FLAG(int, shutdown_grace_seconds, 10, "how long SIGTERM waits for in-flight RPCs");
 ABSL_FLAG(int, database_pool_size, 8, "PostgreSQL connections");
 ABSL_FLAG(std::string, tls_cert_file, "", "server certificate (PEM); empty: plaintext");
@@ -40,6 +42,7 @@ const std::vector<std::string>& AuthorityFlagNames() {
       "database_url", "grpc_listen", "secret_key", "signing_keys", "token_algorithm",
       "token_issuer", "max_duration_days", "personal_tokens_enabled", "verify_cache_ttl_seconds",
       "negative_cache_ttl_seconds", "usage_flush_seconds", "watch_heartbeat_seconds",
+      "revocation_log_retention_hours",
       "shutdown_grace_seconds", "database_pool_size", "tls_cert_file", "tls_key_file",
       "tls_ca_file", "tls_client_policy"};
   return kNames;
@@ -85,6 +88,11 @@ absl::StatusOr<AuthorityConfig> AuthorityConfigFromFlags() {
       {"shutdown_grace_seconds", absl::GetFlag(FLAGS_shutdown_grace_seconds), 0, 600,
        &config.shutdown_grace},
   };
+  const int retention_hours = absl::GetFlag(FLAGS_revocation_log_retention_hours);
+  if (retention_hours < 0 || retention_hours > 24 * 3660) {
+    return Bad("revocation_log_retention_hours", absl::StrCat("must be within 0..", 24 * 3660));
+  }
+  config.revocation_log_retention = absl::Hours(retention_hours);
   for (const auto& d : durations) {
     if (d.value < d.min || d.value > d.max) {
       return Bad(d.flag, absl::StrCat("must be within ", d.min, "..", d.max));

@@ -26,6 +26,9 @@ struct AuthorityConfig {
   absl::Duration negative_cache_ttl = absl::Seconds(10);
   absl::Duration usage_flush_interval = absl::Seconds(5);
   absl::Duration watch_heartbeat_interval = absl::Seconds(5);
+  // How long revocations stay replayable to a WatchRevocations client that
+  // resumes; one further behind is told to drop its cache instead.
+  absl::Duration revocation_log_retention = absl::Hours(24 * 7);
   absl::Duration shutdown_grace = absl::Seconds(10);
   int database_pool_size = 8;
   // Service-to-service TLS; all empty means plaintext.

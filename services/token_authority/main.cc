@@ -19,6 +19,8 @@
 namespace tokengate {
 namespace {
 
+constexpr absl::Duration kPruneInterval = absl::Hours(1);
+
 absl::Status Migrate(const std::string& database_url) {
   auto conn = PgConnection::Connect(database_url);
   if (!conn.ok()) return conn.status();
@@ -48,7 +50,9 @@ int Serve(const AuthorityConfig& config) {
   if (!policy.ok() || !credentials.ok()) {
     ExitOnBadConfig(!policy.ok() ? policy.status().message() : credentials.status().message());
   }
-  TokenAuthorityService service(&tokens, &feed, &*policy, config.watch_heartbeat_interval);
+  RevocationLog revocation_log(pool);
+  TokenAuthorityService service(&tokens, &feed, &revocation_log, &*policy,
+                                config.watch_heartbeat_interval);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -65,6 +69,7 @@ int Serve(const AuthorityConfig& config) {
   }
   feed.Start();
   usage.Start();
+  revocation_log.StartPruning(config.revocation_log_retention, kPruneInterval);
   TG_LOG(Info) << "token-authority listening on port " << port;
 
   const int signal = WaitForTerminationSignal();
@@ -74,6 +79,7 @@ int Serve(const AuthorityConfig& config) {
   server->Shutdown(std::chrono::system_clock::now() + absl::ToChronoSeconds(config.shutdown_grace));
   server->Wait();
   usage.Stop();
+  revocation_log.StopPruning();
   TG_LOG(Info) << "stopped";
   return 0;
 }

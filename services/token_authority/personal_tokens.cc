@@ -278,8 +278,10 @@ absl::StatusOr<v1::VerifyTokenResponse> PersonalTokens::Verify(
   response.set_token_id(record->id);
   response.set_user_id(record->user_id);
   response.set_user_name(record->user_name);
+  const int64_t expires_at = StartOfDayUnix(record->until + 1);
   if (record->revoked_at) {
     response.set_valid(false);
+    response.set_expires_at_unix(expires_at);
     response.set_revoked(true);
     response.set_reason(absl::StrCat("PersonalToken name='", record->name, "', id=", record->id,
                                      " is revoked"));
@@ -287,7 +289,6 @@ absl::StatusOr<v1::VerifyTokenResponse> PersonalTokens::Verify(
     return response;
   }
   // The row, not the claims, decides validity: a leaked key must not extend a token.
-  const int64_t expires_at = StartOfDayUnix(record->until + 1);
   if (now_unix >= expires_at) return Invalid(kReasonExpired, config_.negative_cache_ttl);
   if (now_unix < StartOfDayUnix(record->since)) return Invalid(kReasonNotYetValid, config_.negative_cache_ttl);
 

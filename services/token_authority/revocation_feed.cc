@@ -15,7 +15,7 @@ namespace tokengate {
 namespace {
 
 constexpr int kPollMs = 200;
-constexpr int kMaxBackoffMs = 2000;
+constexpr int kMaxBackoffMs = 1000;
 
 }  // namespace
 
@@ -82,6 +82,11 @@ void RevocationFeed::Publish(const Revocation& revocation) {
   for (auto& subscriber : subscribers_) subscriber->Push(revocation);
 }
 
+void RevocationFeed::WakeSubscribers() {
+  std::lock_guard lock(mutex_);
+  for (auto& subscriber : subscribers_) subscriber->Push(Revocation{});
+}
+
 void RevocationFeed::Run() {
   int backoff_ms = 100;
   while (!stopping_) {
@@ -91,9 +96,11 @@ void RevocationFeed::Run() {
       backoff_ms = std::min(backoff_ms * 2, kMaxBackoffMs);
       continue;
     }
-    // Whatever happened while we were not listening is unknown: drop beliefs.
+    // Whatever happened while we were not listening is unknown: drop beliefs,
+    // and have every stream look at the log again.
     on_gap_();
     listening_ = true;
+    WakeSubscribers();
     backoff_ms = 100;
     TG_LOG(Info) << "listening for revocations";
     PGconn* raw = (*conn)->raw();

@@ -21,7 +21,8 @@ struct Revocation {
   int64_t revoked_at_unix = 0;
 };
 
-// A subscriber's queue; WatchRevocations waits on it.
+// A subscriber's queue; WatchRevocations waits on it. An entry with an empty
+// token id only says that notifications may have been missed.
 class RevocationSubscription {
  public:
   // Waits up to `timeout_ms` for events; returns them (maybe none). Returns
@@ -60,6 +61,8 @@ class RevocationFeed {
  private:
   void Run();
   void Publish(const Revocation& revocation);
+  // An empty revocation: "look again", after notifications may have been missed.
+  void WakeSubscribers();
 
   const std::string database_url_;
   const std::function<void(const Revocation&)> on_revoked_;

@@ -1,10 +1,15 @@
 #include "services/token_authority/token_authority_service.h"
 
+#include "absl/cleanup/cleanup.h"
 #include "common/field_error.h"
 #include "common/log.h"
 
 namespace tokengate {
 namespace {
+
+constexpr int kReplayBatch = 500;
+constexpr int kSliceMs = 200;           // How quickly a cancelled stream is noticed.
+constexpr int kUnlistenedPollMs = 1000;
 
 template <typename Response>
 grpc::Status Answer(absl::StatusOr<Response> result, Response* response,
@@ -69,32 +74,88 @@ grpc::Status TokenAuthorityService::VerifyToken(grpc::ServerContext* context,
 }
 
 grpc::Status TokenAuthorityService::WatchRevocations(grpc::ServerContext* context,
-                                                     const v1::WatchRevocationsRequest*,
+                                                     const v1::WatchRevocationsRequest* request,
                                                      grpc::ServerWriter<v1::RevocationEvent>* writer) {
   if (auto denied = policy_->Check(*context, "WatchRevocations"); !denied.ok()) return denied;
+  // Subscribed before the first read, so nothing committed between them is missed.
   auto subscription = feed_->Subscribe();
-  // The first heartbeat tells the client the stream is live.
-  bool open = writer->Write(v1::RevocationEvent());
+  absl::Cleanup unsubscribe = [&] { feed_->Unsubscribe(subscription); };
+
+  const bool resuming = !request->log_id().empty() || request->after_position() > 0;
+  auto opening = log_->ReadAfter(request->after_position(), resuming ? kReplayBatch : 0);
+  if (!opening.ok()) return ToGrpcStatus(opening.status(), context);
+  const std::string log_id = opening->log_id;
+  int64_t cursor = opening->head;
+  v1::RevocationEvent first;
+  if (resuming && CanResumeFrom(request->log_id(), request->after_position(), *opening)) {
+    cursor = request->after_position();
+  } else if (resuming) {
+    TG_LOG(Info) << "WatchRevocations cannot replay from position " << request->after_position()
+                 << " (log " << opening->log_id << " holds " << opening->pruned_through << ".."
+                 << opening->head << "): the client starts afresh";
+    first.set_reset(true);
+  }
+
+  bool open = true;
+  // Sends every logged revocation after `cursor`; an unreadable log ends the stream.
+  const auto catch_up = [&](RevocationLogSlice slice) -> absl::Status {
+    while (open) {
+      for (const LoggedRevocation& revocation : slice.items) {
+        v1::RevocationEvent event;
+        event.set_token_id(revocation.token_id);
+        event.set_revoked_at_unix(revocation.revoked_at_unix);
+        event.set_expires_at_unix(revocation.expires_at_unix);
+        event.set_position(revocation.position);
+        event.set_log_id(log_id);
+        open = writer->Write(event);
+        if (!open) break;
+        cursor = revocation.position;
+      }
+      if (static_cast<int>(slice.items.size()) < kReplayBatch) return absl::OkStatus();
+      auto next = log_->ReadAfter(cursor, kReplayBatch);
+      if (!next.ok()) return next.status();
+      slice = *std::move(next);
+    }
+    return absl::OkStatus();
+  };
+  const auto heartbeat = [&](v1::RevocationEvent event) {
+    event.set_position(cursor);
+    event.set_log_id(log_id);
+    open = open && writer->Write(event);
+  };
+
+  if (first.reset()) {
+    heartbeat(first);
+  } else if (auto status = catch_up(*std::move(opening)); !status.ok()) {
+    return ToGrpcStatus(status, context);
+  }
+  // The first heartbeat (after any replay) tells the client the stream is live.
+  heartbeat(v1::RevocationEvent());
+
   std::vector<Revocation> batch;
   const int heartbeat_ms = static_cast<int>(absl::ToInt64Milliseconds(heartbeat_));
-  int waited_ms = 0;
-  constexpr int kSliceMs = 200;  // How quickly a cancelled stream is noticed.
+  int quiet_ms = 0;
+  int unread_ms = 0;
   while (open && !context->IsCancelled()) {
     const bool live = subscription->Wait(kSliceMs, batch);
-    for (const auto& revocation : batch) {
-      v1::RevocationEvent event;
-      event.set_token_id(revocation.token_id);
-      event.set_revoked_at_unix(revocation.revoked_at_unix);
-      open = open && writer->Write(event);
-    }
     if (!live) break;
-    waited_ms = batch.empty() ? waited_ms + kSliceMs : 0;
-    if (waited_ms >= heartbeat_ms) {
-      open = writer->Write(v1::RevocationEvent());
-      waited_ms = 0;
+    unread_ms += kSliceMs;
+    // A notification is only a doorbell: the log says what to send. While the
+    // feed is not listening, notifications can be lost, so the log is polled.
+    if (!batch.empty() || (!feed_->Listening() && unread_ms >= kUnlistenedPollMs)) {
+      unread_ms = 0;
+      const int64_t before = cursor;
+      auto slice = log_->ReadAfter(cursor, kReplayBatch);
+      if (!slice.ok()) return ToGrpcStatus(slice.status(), context);
+      if (auto status = catch_up(*std::move(slice)); !status.ok()) return ToGrpcStatus(status, context);
+      if (cursor != before) quiet_ms = 0;
+    }
+    quiet_ms += kSliceMs;
+    if (quiet_ms >= heartbeat_ms) {
+      heartbeat(v1::RevocationEvent());
+      quiet_ms = 0;
     }
   }
-  feed_->Unsubscribe(subscription);
   return grpc::Status::OK;
 }
 

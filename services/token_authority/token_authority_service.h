@@ -9,15 +9,17 @@
 #include "services/token_authority/caller_policy.h"
 #include "services/token_authority/personal_tokens.h"
 #include "services/token_authority/revocation_feed.h"
+#include "services/token_authority/revocation_log.h"
 #include "tokengate/v1/token_authority.grpc.pb.h"
 
 namespace tokengate {
 
 class TokenAuthorityService final : public v1::TokenAuthority::Service {
  public:
-  TokenAuthorityService(PersonalTokens* tokens, RevocationFeed* feed, const CallerPolicy* policy,
-                        absl::Duration heartbeat)
-      : tokens_(tokens), feed_(feed), policy_(policy), heartbeat_(heartbeat) {}
+  // The feed wakes watch streams; the log is what they send.
+  TokenAuthorityService(PersonalTokens* tokens, RevocationFeed* feed, RevocationLog* log,
+                        const CallerPolicy* policy, absl::Duration heartbeat)
+      : tokens_(tokens), feed_(feed), log_(log), policy_(policy), heartbeat_(heartbeat) {}
 
   grpc::Status IssueToken(grpc::ServerContext* context, const v1::IssueTokenRequest* request,
                           v1::IssueTokenResponse* response) override;
@@ -38,6 +40,7 @@ class TokenAuthorityService final : public v1::TokenAuthority::Service {
  private:
   PersonalTokens* tokens_;
   RevocationFeed* feed_;
+  RevocationLog* log_;
   const CallerPolicy* policy_;
   const absl::Duration heartbeat_;
 };

@@ -11,6 +11,9 @@
 namespace tokengate {
 namespace {
 
+// A deadlock or serialization failure is retried this often in all.
+constexpr int kMaxWriteAttempts = 5;
+
 // Columns every token query selects, in this order (see RecordFromRow).
 constexpr absl::string_view kTokenColumns =
     "t.id::text, t.user_id, u.name, t.name, t.scopes::text, t.since::text, t.until::text, "
@@ -88,18 +91,33 @@ absl::StatusOr<int64_t> PgTokenStore::GetOrCreateUser(const std::string& name) {
   return result->GetInt(0, 0);
 }
 
-absl::Status PgTokenStore::InsertToken(const TokenRecord& record) {
+absl::Status PgTokenStore::WriteForUser(int64_t user_id,
+                                        absl::FunctionRef<absl::Status(PgConnection&)> body) {
   auto conn = pool_->Acquire();
   if (!conn.ok()) return conn.status();
-  return Insert(**conn, record);
+  absl::Status status;
+  for (int attempt = 0; attempt < kMaxWriteAttempts; ++attempt) {
+    status = InTransaction(**conn, [&]() -> absl::Status {
+      // Every writer of a user's tokens queues here first, so two writers
+      // never hold locks of that user's rows in different orders.
+      auto locked = (*conn)->Exec("SELECT 1 FROM \"user\" WHERE id = $1 FOR UPDATE",
+                                  {absl::StrCat(user_id)});
+      if (!locked.ok()) return locked.status();
+      return body(**conn);
+    });
+    if (!absl::IsAborted(status)) return status;
+  }
+  return status;
+}
+
+absl::Status PgTokenStore::InsertToken(const TokenRecord& record) {
+  return WriteForUser(record.user_id, [&](PgConnection& conn) { return Insert(conn, record); });
 }
 
 absl::Status PgTokenStore::ReplaceToken(int64_t user_id, const std::string& old_id,
                                         TokenRecord& fresh) {
-  auto conn = pool_->Acquire();
-  if (!conn.ok()) return conn.status();
-  auto result = InTransaction(**conn, [&]() -> absl::StatusOr<bool> {
-    auto old = (*conn)->Exec(
+  return WriteForUser(user_id, [&](PgConnection& conn) -> absl::Status {
+    auto old = conn.Exec(
         "UPDATE personal_token SET revoked_at = now() "
         "WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING name, scopes::text",
         {old_id, absl::StrCat(user_id)});
@@ -107,24 +125,22 @@ absl::Status PgTokenStore::ReplaceToken(int64_t user_id, const std::string& old_
     if (old->rows() == 0) return absl::NotFoundError(absl::StrCat("PersonalToken id=", old_id, " not found"));
     fresh.name = std::string(old->Get(0, 0));
     fresh.scopes = ScopesFromJson(old->Get(0, 1));
-    if (auto inserted = Insert(**conn, fresh); !inserted.ok()) return inserted;
-    return true;
+    return Insert(conn, fresh);
   });
-  return result.status();
 }
 
 absl::Status PgTokenStore::RevokeToken(int64_t user_id, const std::string& id) {
-  auto conn = pool_->Acquire();
-  if (!conn.ok()) return conn.status();
-  auto result = (*conn)->Exec(
-      "WITH target AS (SELECT id FROM personal_token WHERE id = $1 AND user_id = $2), "
-      "revoked AS (UPDATE personal_token SET revoked_at = now() "
-      "  WHERE id IN (SELECT id FROM target) AND revoked_at IS NULL) "
-      "SELECT count(*) FROM target",
-      {id, absl::StrCat(user_id)});
-  if (!result.ok()) return result.status();
-  if (result->GetInt(0, 0) == 0) return absl::NotFoundError(absl::StrCat("PersonalToken id=", id, " not found"));
-  return absl::OkStatus();
+  return WriteForUser(user_id, [&](PgConnection& conn) -> absl::Status {
+    auto result = conn.Exec(
+        "WITH target AS (SELECT id FROM personal_token WHERE id = $1 AND user_id = $2), "
+        "revoked AS (UPDATE personal_token SET revoked_at = now() "
+        "  WHERE id IN (SELECT id FROM target) AND revoked_at IS NULL) "
+        "SELECT count(*) FROM target",
+        {id, absl::StrCat(user_id)});
+    if (!result.ok()) return result.status();
+    if (result->GetInt(0, 0) == 0) return absl::NotFoundError(absl::StrCat("PersonalToken id=", id, " not found"));
+    return absl::OkStatus();
+  });
 }
 
 absl::StatusOr<TokenRecord> PgTokenStore::GetUserToken(int64_t user_id, const std::string& id) {

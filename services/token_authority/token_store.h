@@ -1,7 +1,9 @@
 // Storage of users and personal-token rows behind a small interface; the
 // PostgreSQL implementation is the only one in production. Rows never hold
 // token content. Errors: UNAVAILABLE (database down), ALREADY_EXISTS (name
-// clash, from the exclusion constraint), NOT_FOUND.
+// clash, from the exclusion constraint), NOT_FOUND. Writes of one user's tokens
+// run one at a time (the user's row is locked first), so they cannot deadlock;
+// a conflict PostgreSQL still reports is retried a bounded number of times.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
@@ -68,6 +71,9 @@ class PgTokenStore final : public TokenStore {
   absl::Status RecordUsage(const std::vector<std::pair<std::string, absl::Time>>& uses) override;
 
  private:
+  // BEGIN, lock the user's row, `body`, COMMIT; again on a deadlock (ABORTED).
+  absl::Status WriteForUser(int64_t user_id, absl::FunctionRef<absl::Status(PgConnection&)> body);
+
   std::shared_ptr<PgPool> pool_;
 };
 

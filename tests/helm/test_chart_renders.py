@@ -277,11 +277,13 @@ def test_authority_probes_fall_back_to_tcp_under_mtls():
     assert "grpc" not in authority["readinessProbe"]
 
 
-@pytest.mark.parametrize("component,port_name,port", [
-    ("api", "http", 8000), ("http2kafka", "http", 8002), ("consumer", "metrics", 8003)])
-def test_http_components_probe_monitoring_ping_on_their_port(component, port_name, port):
+@pytest.mark.parametrize("component,port_name,port,ready_path", [
+    ("api", "http", 8000, "/monitoring/ready"), ("http2kafka", "http", 8002, "/monitoring/ready"),
+    ("consumer", "metrics", 8003, "/monitoring/ping")])
+def test_http_components_probe_monitoring_on_their_port(component, port_name, port, ready_path):
+    """Edges are ready only while their revocation stream is open; all stay live while they answer."""
     main = container(deployment(render(), component))
-    assert main["readinessProbe"]["httpGet"] == {"path": "/monitoring/ping", "port": port_name}
+    assert main["readinessProbe"]["httpGet"] == {"path": ready_path, "port": port_name}
     assert main["livenessProbe"]["httpGet"] == {"path": "/monitoring/ping", "port": port_name}
     assert {"name": port_name, "containerPort": port, "protocol": "TCP"} in main["ports"]
 

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
@@ -31,8 +32,7 @@ struct Edge {
   explicit Edge(std::shared_ptr<grpc::Channel> channel)
       : backend(channel),
         cache(VerifyCacheOptions{}, &backend, &clock),
-        watcher(channel, [this](const std::string& id) { cache.OnRevoked(id); },
-                RevocationWatcherOptions{.idle_timeout = absl::Seconds(5)}) {
+        watcher(channel, &cache, RevocationWatcherOptions{.idle_timeout = absl::Seconds(5)}) {
     watcher.Start();
   }
 
@@ -42,7 +42,23 @@ struct Edge {
   RevocationWatcher watcher;
 };
 
-using VerifyClientTest = AuthorityTest;
+class VerifyClientTest : public AuthorityTest {
+ protected:
+  // The authority at `port` is killed; `while_down` runs; a new one starts on
+  // the same port with `extra` settings. Returns once the edge has reconnected.
+  void RestartAuthority(std::unique_ptr<ChildProcess>& authority, int port, Edge& edge,
+                        const std::function<void()>& while_down,
+                        std::map<std::string, std::string> extra = {}) {
+    const uint64_t reconnects = edge.watcher.reconnects();
+    authority->Kill();
+    ASSERT_TRUE(Eventually([&] { return !edge.watcher.Connected(); }, seconds(5)));
+    while_down();
+    extra["TOKENGATE_GRPC_LISTEN"] = absl::StrCat("127.0.0.1:", port);
+    authority = StartAuthority(extra);
+    ASSERT_NE(authority, nullptr);
+    ASSERT_TRUE(Eventually([&] { return edge.watcher.reconnects() > reconnects; }, seconds(5)));
+  }
+};
 
 TEST_F(VerifyClientTest, GrpcBackendVerifiesARealToken) {
   const auto issued = Issue("alice", "etl");
@@ -87,6 +103,8 @@ TEST_F(VerifyClientTest, StoppedAuthorityKeepsCachedTokensAndFailsUnseenOnesAsUn
   const auto seen = Issue("alice", "seen");
   const auto unseen = Issue("alice", "unseen");
   Edge edge(PlaintextChannel(authority_->port()));
+  // The first stream event drops what was cached before it: wait for it.
+  ASSERT_TRUE(Eventually([&] { return edge.watcher.Connected(); }, seconds(5)));
   ASSERT_EQ(edge.cache.Verify(seen.content()).outcome, VerifyOutcome::kValid);
 
   ASSERT_EQ(authority_->Terminate(), 0);
@@ -118,6 +136,71 @@ TEST_F(VerifyClientTest, WatcherReconnectsToAnAuthorityRestartedOnTheSamePort) {
   const auto issued = Issue("alice", "etl");
   ASSERT_TRUE(Revoke("alice", issued.token().id()).ok());
   EXPECT_TRUE(Eventually([&] { return edge.watcher.revocations() == 1; }, seconds(2)));
+}
+
+TEST_F(VerifyClientTest, RevocationsMadeWhileTheStreamIsDownAreReplayedOnReconnect) {
+  const auto kept = Issue("alice", "kept");
+  const auto revoked = Issue("alice", "revoked");
+  const int port = FreePort();
+  auto authority = StartAuthority({{"TOKENGATE_GRPC_LISTEN", absl::StrCat("127.0.0.1:", port)}});
+  ASSERT_NE(authority, nullptr);
+  Edge edge(PlaintextChannel(port));
+  ASSERT_TRUE(Eventually([&] { return edge.watcher.Connected(); }, seconds(5)));
+  ASSERT_EQ(edge.cache.Verify(kept.content()).outcome, VerifyOutcome::kValid);
+  ASSERT_EQ(edge.cache.Verify(revoked.content()).outcome, VerifyOutcome::kValid);
+
+  // Revoked through the fixture's own authority while the edge's is gone.
+  RestartAuthority(authority, port, edge,
+                   [&] { ASSERT_TRUE(Revoke("alice", revoked.token().id()).ok()); });
+
+  EXPECT_TRUE(Eventually([&] { return edge.watcher.revocations() == 1; }, seconds(1)));
+  EXPECT_EQ(edge.cache.Verify(revoked.content()).outcome, VerifyOutcome::kInvalid);
+  // Resumed, not reset: the other token is still answered from the cache.
+  EXPECT_TRUE(edge.cache.Verify(kept.content()).from_cache);
+  EXPECT_EQ(edge.watcher.resets(), 0u);
+  EXPECT_EQ(edge.cache.stats().rpcs, 2u);
+}
+
+TEST_F(VerifyClientTest, PositionOlderThanTheRetainedLogDropsEveryCachedValidAnswer) {
+  const auto kept = Issue("alice", "kept");
+  const auto revoked = Issue("alice", "revoked");
+  const int port = FreePort();
+  auto authority = StartAuthority({{"TOKENGATE_GRPC_LISTEN", absl::StrCat("127.0.0.1:", port)}});
+  ASSERT_NE(authority, nullptr);
+  Edge edge(PlaintextChannel(port));
+  ASSERT_TRUE(Eventually([&] { return edge.watcher.Connected(); }, seconds(5)));
+  ASSERT_EQ(edge.cache.Verify(kept.content()).outcome, VerifyOutcome::kValid);
+
+  // The new authority keeps no history (retention 0), so the revocation made
+  // meanwhile cannot be replayed: the edge must forget what it believed.
+  RestartAuthority(
+      authority, port, edge, [&] { ASSERT_TRUE(Revoke("alice", revoked.token().id()).ok()); },
+      {{"TOKENGATE_REVOCATION_LOG_RETENTION_HOURS", "0"}});
+
+  EXPECT_TRUE(Eventually([&] { return edge.watcher.resets() == 1; }, seconds(1)));
+  const VerifyResult again = edge.cache.Verify(kept.content());
+  EXPECT_EQ(again.outcome, VerifyOutcome::kValid);
+  EXPECT_FALSE(again.from_cache) << "a valid answer survived a stream that could not resume";
+  EXPECT_EQ(edge.cache.Verify(revoked.content()).outcome, VerifyOutcome::kInvalid);
+}
+
+TEST_F(VerifyClientTest, UnavailableDatabaseIsNamedInTheAnswer) {
+  const auto issued = Issue("alice", "etl");
+  auto broken = StartAuthority();
+  ASSERT_NE(broken, nullptr);
+  Edge edge(PlaintextChannel(broken->port()));
+  ASSERT_TRUE(Eventually([&] { return edge.watcher.Connected(); }, seconds(5)));
+  // The database drops this authority's sessions and refuses new ones.
+  db_.AdminExec("ALTER DATABASE " + db_.name() + " ALLOW_CONNECTIONS false");
+  db_.AdminExec("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '" +
+                db_.name() + "'");
+
+  const VerifyResult result = edge.cache.Verify(issued.content());
+  db_.AdminExec("ALTER DATABASE " + db_.name() + " ALLOW_CONNECTIONS true");
+
+  EXPECT_EQ(result.outcome, VerifyOutcome::kUnavailable);
+  EXPECT_TRUE(result.database_down) << result.reason;
+  EXPECT_EQ(UnavailableMessage(result), "The token database is unavailable, retry later");
 }
 
 TEST_F(VerifyClientTest, WatcherStopsPromptlyWhileTheStreamIsOpen) {
@@ -157,8 +240,11 @@ TEST(RevocationWatcherTest, SilentStreamIsReopenedAfterTheIdleTimeout) {
   auto server = builder.BuildAndStart();
   ASSERT_NE(server, nullptr);
   {
-    RevocationWatcher watcher(PlaintextChannel(port), [](const std::string&) {},
-                              {.idle_timeout = absl::Milliseconds(300)});
+    auto channel = PlaintextChannel(port);
+    SystemClock clock;
+    GrpcVerifyBackend backend(channel);
+    VerifyCache cache(VerifyCacheOptions{}, &backend, &clock);
+    RevocationWatcher watcher(channel, &cache, {.idle_timeout = absl::Milliseconds(300)});
     watcher.Start();
 
     EXPECT_TRUE(Eventually([&] { return service.streams() >= 2; }, seconds(5)));

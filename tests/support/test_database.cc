@@ -41,6 +41,8 @@ TestDatabase::~TestDatabase() {
   if (conn.ok()) (void)(*conn)->Exec(absl::StrCat("DROP DATABASE IF EXISTS ", name_, " WITH (FORCE)"));
 }
 
+void TestDatabase::AdminExec(const std::string& sql) const { Exec(admin_url_, sql); }
+
 std::string TestDatabase::Query(const std::string& sql) const {
   auto conn = PgConnection::Connect(url_);
   if (!conn.ok()) {

@@ -17,6 +17,9 @@ class TestDatabase {
   const std::string& url() const { return url_; }
   // Runs SQL and returns the first column of the first row ("" if none).
   std::string Query(const std::string& sql) const;
+  // Runs SQL on the server's admin database (e.g. ALTER DATABASE on this one).
+  void AdminExec(const std::string& sql) const;
+  const std::string& name() const { return name_; }
 
  private:
   std::string admin_url_;

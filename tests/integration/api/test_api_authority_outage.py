@@ -28,6 +28,8 @@ def outage(database):
     port = stack.free_port()
     authority = stack.authority(database, port=port, verify_cache_ttl_seconds=TTL_SECONDS)
     with stack.api(authority.address, retry_after_seconds=RETRY_AFTER) as api:
+        # Answers cached before the revocation stream opens are dropped when it does.
+        assert stack.eventually(lambda: requests.get(f"{api.url}/monitoring/ready").status_code == 200)
         access = stack.login(api.url)
         seen = stack.create_token(api.url, access)["content"]
         unseen = stack.create_token(api.url, access)["content"]
@@ -76,3 +78,22 @@ def test_authority_back_means_normal_service_without_api_restart(database, outag
         assert stack.create_token(api.url, outage["access"])["content"]
         assert stack.eventually(
             lambda: stack.metric(api.url, "tokengate_revocation_watch_connected") == 1, 20)
+
+
+def test_token_database_down_is_named_in_the_503(api, authority, database):
+    """The authority is up but its database refuses it: the 503 says which part is down."""
+    access = stack.login(api.url)
+    unseen = stack.create_token(api.url, access)["content"]
+    name = database.rsplit("/", 1)[1]
+    stack.psql(stack.admin_url(), f"ALTER DATABASE {name} ALLOW_CONNECTIONS false")
+    stack.psql(stack.admin_url(), f"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                  f"WHERE datname = '{name}'")
+    try:
+        created = requests.post(f"{api.url}/v1/personal-tokens", json={"name": "x"},
+                                headers=stack.bearer(access), timeout=10)
+        verified = me(api, unseen)
+    finally:
+        stack.psql(stack.admin_url(), f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
+    for response in (created, verified):
+        assert response.status_code == 503, response.text
+        assert response.json()["error"]["message"] == "The token database is unavailable, retry later"

@@ -14,7 +14,7 @@ ENDPOINTS = {
     ("get", "/v1/personal-tokens"), ("post", "/v1/personal-tokens"),
     ("patch", "/v1/personal-tokens/{personal_token_id}"),
     ("delete", "/v1/personal-tokens/{personal_token_id}"),
-    ("get", "/monitoring/ping"), ("get", "/metrics"),
+    ("get", "/monitoring/ping"), ("get", "/monitoring/ready"), ("get", "/metrics"),
     ("get", "/v1/locations"), ("get", "/v1/datasets"), ("get", "/v1/jobs"), ("get", "/v1/runs"),
 }
 

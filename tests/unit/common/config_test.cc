@@ -28,5 +28,21 @@ TEST(ConfigTest, HostPortNeedsAValidPort) {
   EXPECT_FALSE(ParseHostPort("host:70000").ok());
 }
 
+TEST(ConfigTest, CheckRangesNamesTheFirstFlagOutOfItsBounds) {
+  EXPECT_TRUE(CheckRanges({{"http_threads", 4, 1, 1024}, {"retry_after_seconds", 1, 1, 3600}}).ok());
+  const absl::Status status =
+      CheckRanges({{"http_threads", 4, 1, 1024}, {"retry_after_seconds", 0, 1, 3600}});
+  EXPECT_EQ(status.message(), "TOKENGATE_RETRY_AFTER_SECONDS: must be within 1..3600");
+}
+
+TEST(ConfigTest, AuthorityAddressMayListReplicasButEachNeedsAPort) {
+  EXPECT_TRUE(CheckAuthorityAddress("authority:50051").ok());
+  EXPECT_TRUE(CheckAuthorityAddress("ipv4:127.0.0.1:5001,127.0.0.1:5002").ok());
+  EXPECT_TRUE(CheckAuthorityAddress("dns:///authority.tokengate:50051").ok());
+  EXPECT_FALSE(CheckAuthorityAddress("authority").ok());
+  EXPECT_FALSE(CheckAuthorityAddress("authority:0").ok());
+  EXPECT_FALSE(CheckAuthorityAddress("ipv4:127.0.0.1:5001,127.0.0.1").ok());
+}
+
 }  // namespace
 }  // namespace tokengate

@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "common/field_error.h"
 
 namespace tokengate {
 namespace {
@@ -256,6 +257,67 @@ TEST_F(VerifyCacheTest, OnRevokedLeavesOtherTokensAlone) {
   const VerifyResult untouched = cache.Verify(other);
   EXPECT_EQ(untouched.outcome, VerifyOutcome::kValid);
   EXPECT_TRUE(untouched.from_cache);
+}
+
+TEST_F(VerifyCacheTest, RevokedIdsLeaveTheSetOnceTheirTokenHasExpired) {
+  VerifyCache cache({}, &authority_, &clock_);
+  cache.OnRevoked("short-lived", absl::ToUnixSeconds(kStart + absl::Minutes(10)));
+  cache.OnRevoked("long-lived", absl::ToUnixSeconds(kStart + absl::Hours(48)));
+  cache.OnRevoked("exp-unknown");
+  ASSERT_EQ(cache.stats().revoked_ids, 3u);
+
+  clock_.Advance(absl::Minutes(11));
+  cache.OnRevoked("later", absl::ToUnixSeconds(kStart + absl::Hours(48)));
+  EXPECT_EQ(cache.stats().revoked_ids, 3u) << "the expired token's id is still remembered";
+
+  clock_.Advance(kUnknownExpiryMemory);
+  cache.OnRevoked("latest", absl::ToUnixSeconds(kStart + absl::Hours(48)));
+  EXPECT_EQ(cache.stats().revoked_ids, 3u) << "an id without exp is kept past kUnknownExpiryMemory";
+}
+
+TEST_F(VerifyCacheTest, RevokedAnswerIsRememberedUntilTheExpItCarries) {
+  v1::VerifyTokenResponse revoked = RevokedAnswer("id-1", 5);
+  revoked.set_expires_at_unix(absl::ToUnixSeconds(kStart + absl::Minutes(5)));
+  authority_.Answer(kToken, revoked);
+  VerifyCache cache({}, &authority_, &clock_);
+  ASSERT_EQ(cache.Verify(kToken).outcome, VerifyOutcome::kInvalid);
+  ASSERT_EQ(cache.stats().revoked_ids, 1u);
+
+  clock_.Advance(absl::Minutes(6));
+  cache.OnRevoked("id-2", absl::ToUnixSeconds(kStart + absl::Hours(1)));
+
+  EXPECT_EQ(cache.stats().revoked_ids, 1u);
+}
+
+TEST_F(VerifyCacheTest, DropValidForgetsValidAnswersButNotRevocations) {
+  const std::string other = "personal_token_other";
+  authority_.Answer(kToken, ValidAnswer("id-1", 60));
+  authority_.Answer(other, RevokedAnswer("id-2", 5));
+  VerifyCache cache({}, &authority_, &clock_);
+  cache.Verify(kToken);
+  cache.Verify(other);
+
+  cache.DropValid();
+
+  EXPECT_FALSE(cache.Verify(kToken).from_cache);
+  EXPECT_TRUE(cache.Verify(other).from_cache);
+  EXPECT_EQ(authority_.calls(), 3);
+  EXPECT_EQ(cache.stats().resets, 1u);
+  EXPECT_EQ(cache.stats().revoked_ids, 1u);
+}
+
+TEST_F(VerifyCacheTest, UnavailableAnswerNamesTheDatabaseWhenTheAuthoritySaysSo) {
+  absl::Status database = absl::UnavailableError("VerifyToken: database unavailable: refused");
+  database.SetPayload(kCodePayload, absl::Cord(kDatabaseUnavailableCode));
+  VerifyCache cache({}, &authority_, &clock_);
+
+  authority_.Fail(database);
+  const VerifyResult db_down = cache.Verify(kToken);
+  authority_.Fail(absl::UnavailableError("VerifyToken: failed to connect to all addresses"));
+  const VerifyResult authority_down = cache.Verify(kToken);
+
+  EXPECT_EQ(UnavailableMessage(db_down), "The token database is unavailable, retry later");
+  EXPECT_EQ(UnavailableMessage(authority_down), "Token authority is unavailable, retry later");
 }
 
 TEST_F(VerifyCacheTest, RevocationArrivingDuringTheRpcWinsOverItsValidAnswer) {

@@ -11,6 +11,9 @@ ABSL_DECLARE_FLAG(std::string, delivery_mode);
 ABSL_DECLARE_FLAG(int, max_body_bytes);
 ABSL_DECLARE_FLAG(std::string, kafka_topic);
 ABSL_DECLARE_FLAG(std::string, tls_cert_file);
+ABSL_DECLARE_FLAG(int, kafka_reconnect_backoff_ms);
+ABSL_DECLARE_FLAG(int, kafka_reconnect_backoff_max_ms);
+ABSL_DECLARE_FLAG(std::string, authority_address);
 
 namespace tokengate {
 namespace {
@@ -29,6 +32,30 @@ TEST_F(Http2KafkaConfigTest, DefaultsAreDurableTenMegabytesAndInputRuns) {
   EXPECT_EQ(config->max_body_bytes, size_t{10} << 20);
   EXPECT_EQ(config->kafka.topic, "input.runs");
   EXPECT_EQ(config->http_listen, "0.0.0.0:8002");
+}
+
+TEST_F(Http2KafkaConfigTest, KafkaOutageDefaultsAnswerWithinTwoSecondsAndReconnectWithinHalfASecond) {
+  auto config = Http2KafkaConfigFromFlags();
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_LE(config->kafka.message_timeout, absl::Seconds(1));
+  EXPECT_LE(config->kafka.reconnect_backoff_max, absl::Milliseconds(500));
+}
+
+TEST_F(Http2KafkaConfigTest, ReconnectBackoffMaxBelowItsStartIsRefused) {
+  absl::SetFlag(&FLAGS_kafka_reconnect_backoff_ms, 800);
+  absl::SetFlag(&FLAGS_kafka_reconnect_backoff_max_ms, 500);
+  auto config = Http2KafkaConfigFromFlags();
+  ASSERT_FALSE(config.ok());
+  EXPECT_THAT(config.status().message(), HasSubstr("TOKENGATE_KAFKA_RECONNECT_BACKOFF_MAX_MS"));
+}
+
+TEST_F(Http2KafkaConfigTest, AuthorityAddressMayNameBothReplicas) {
+  absl::SetFlag(&FLAGS_authority_address, "ipv4:10.0.0.1:50051,10.0.0.2:50051");
+  EXPECT_TRUE(Http2KafkaConfigFromFlags().ok());
+  absl::SetFlag(&FLAGS_authority_address, "authority");
+  auto config = Http2KafkaConfigFromFlags();
+  ASSERT_FALSE(config.ok());
+  EXPECT_THAT(config.status().message(), HasSubstr("TOKENGATE_AUTHORITY_ADDRESS"));
 }
 
 TEST_F(Http2KafkaConfigTest, FireAndForgetIsSpelledOut) {
