@@ -18,6 +18,7 @@ PACKAGES=(
   clang libclang-rt-14-dev
   kcat wrk openssl curl python3-venv chromium
   openjdk-17-jre-headless maven
+  docker.io debootstrap
 )
 
 missing=()

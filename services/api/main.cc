@@ -10,6 +10,7 @@
 #include "common/http/verify_metrics.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/program.h"
 #include "common/signals.h"
 #include "common/verify_cache.h"
 #include "common/verify_client.h"
@@ -122,12 +123,7 @@ int Serve(const ApiConfig& config) {
 
 int main(int argc, char** argv) {
   using namespace tokengate;
-  BlockTerminationSignals();
-  SetLogProgram("tokengate-api");
-  const std::vector<std::string> args = LoadFlags(argc, argv, ApiFlagNames());
-  if (!args.empty()) ExitOnBadConfig("unexpected argument '" + args[0] + "'");
-  auto config = ApiConfigFromFlags();
-  if (!config.ok()) ExitOnBadConfig(config.status().message());
-  LogEffectiveConfig(ApiFlagNames());
-  return Serve(*config);
+  auto started = StartProgram({.name = "tokengate-api", .flag_names = ApiFlagNames()}, argc, argv,
+                              ApiConfigFromFlags);
+  return Serve(started.config);
 }

@@ -11,6 +11,7 @@
 #include "common/http/router.h"
 #include "common/log.h"
 #include "common/migrations.h"
+#include "common/program.h"
 #include "common/signals.h"
 #include "services/consumer/consumer_config.h"
 #include "services/consumer/consumer_metrics.h"
@@ -88,14 +89,11 @@ int Serve(const ConsumerConfig& config) {
 
 int main(int argc, char** argv) {
   using namespace tokengate;
-  BlockTerminationSignals();
-  SetLogProgram("lineage-consumer");
-  const std::vector<std::string> args = LoadFlags(argc, argv, ConsumerFlagNames());
-  auto config = ConsumerConfigFromFlags();
-  if (!config.ok()) ExitOnBadConfig(config.status().message());
-  LogEffectiveConfig(ConsumerFlagNames());
-  if (!args.empty() && args[0] == "migrate") {
-    LineageDatabase database(config->database_url);
+  auto [command, config] = StartProgram(
+      {.name = "lineage-consumer", .flag_names = ConsumerFlagNames(), .commands = {"migrate"}},
+      argc, argv, ConsumerConfigFromFlags);
+  if (command == "migrate") {
+    LineageDatabase database(config.database_url);
     auto status = database.Connect();
     if (!status.ok()) {
       TG_LOG(Error) << status.message();
@@ -103,6 +101,5 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
-  if (!args.empty()) ExitOnBadConfig("unknown command '" + args[0] + "' (known: migrate)");
-  return Serve(*config);
+  return Serve(config);
 }

@@ -12,6 +12,7 @@
 #include "common/http/verify_metrics.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/program.h"
 #include "common/signals.h"
 #include "common/verify_cache.h"
 #include "common/verify_client.h"
@@ -95,12 +96,7 @@ int Serve(const Http2KafkaConfig& config) {
 
 int main(int argc, char** argv) {
   using namespace tokengate;
-  BlockTerminationSignals();
-  SetLogProgram("http2kafka");
-  const std::vector<std::string> args = LoadFlags(argc, argv, Http2KafkaFlagNames());
-  if (!args.empty()) ExitOnBadConfig("http2kafka takes no arguments, got '" + args[0] + "'");
-  auto config = Http2KafkaConfigFromFlags();
-  if (!config.ok()) ExitOnBadConfig(config.status().message());
-  LogEffectiveConfig(Http2KafkaFlagNames());
-  return Serve(*config);
+  auto started = StartProgram({.name = "http2kafka", .flag_names = Http2KafkaFlagNames()}, argc,
+                              argv, Http2KafkaConfigFromFlags);
+  return Serve(started.config);
 }

@@ -10,6 +10,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "common/migrations.h"
+#include "common/program.h"
 #include "common/signals.h"
 #include "services/token_authority/authority_config.h"
 #include "services/token_authority/personal_tokens.h"
@@ -89,17 +90,13 @@ int Serve(const AuthorityConfig& config) {
 
 int main(int argc, char** argv) {
   using namespace tokengate;
-  BlockTerminationSignals();
-  SetLogProgram("token-authority");
-  const std::vector<std::string> args = LoadFlags(argc, argv, AuthorityFlagNames());
-  auto config = AuthorityConfigFromFlags();
-  if (!config.ok()) ExitOnBadConfig(config.status().message());
-  LogEffectiveConfig(AuthorityFlagNames());
-  if (!args.empty() && args[0] == "migrate") {
-    auto status = Migrate(config->database_url);
+  auto [command, config] = StartProgram(
+      {.name = "token-authority", .flag_names = AuthorityFlagNames(), .commands = {"migrate"}},
+      argc, argv, AuthorityConfigFromFlags);
+  if (command == "migrate") {
+    auto status = Migrate(config.database_url);
     if (!status.ok()) TG_LOG(Error) << status.message();
     return status.ok() ? 0 : 1;
   }
-  if (!args.empty()) ExitOnBadConfig("unknown command '" + args[0] + "' (known: migrate)");
-  return Serve(*config);
+  return Serve(config);
 }

@@ -2,100 +2,27 @@
 authority, api, http2kafka and consumer processes, the openlineage-python
 client and curl-like HTTP. A person logs in, creates a personal token, an ETL
 job emits lineage with it, and the API shows what was emitted; then the token
-is revoked and stops working on both edges."""
-import datetime
+is revoked and stops working on both edges (tests/support/seed_story.py; the
+image test runs the same story through containers)."""
 import os
-import pathlib
-import sys
-import uuid
 
 import pytest
-import requests
-from confluent_kafka.admin import AdminClient, NewTopic
-from openlineage.client import OpenLineageClient
-from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
-from openlineage.client.transport.http import HttpConfig, HttpTransport
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
-import stack  # noqa: E402
+import seed_story
+import stack
 
 KAFKA = os.environ["TOKENGATE_TEST_KAFKA"]
-PRODUCER = "https://github.com/tokengate/tests/e2e"
 
 
 @pytest.fixture(scope="module")
 def system():
-    topic = f"e2e-{uuid.uuid4().hex[:12]}"
-    admin = AdminClient({"bootstrap.servers": KAFKA})
-    admin.create_topics([NewTopic(topic, 3, 1)], request_timeout=30)[topic].result(timeout=60)
-    with stack.fresh_database("tg_e2e") as db:
-        authority = stack.authority(db)
-        api = stack.api(authority.address, database_url=db)
-        edge = stack.Service("http2kafka", stack.env_of({
-            "authority_address": authority.address, "http_listen": "127.0.0.1:0",
-            "kafka_bootstrap_servers": KAFKA, "kafka_topic": topic})).start()
-        consumer = stack.Service("lineage-consumer", stack.env_of({
-            "database_url": db, "kafka_bootstrap_servers": KAFKA, "kafka_topic": topic,
-            "kafka_group_id": f"e2e-{uuid.uuid4().hex[:8]}", "http_listen": "127.0.0.1:0",
-            "batch_wait_ms": 50})).start()
-        yield {"api": api, "edge": edge, "consumer": consumer}
-        for service in (consumer, edge, api, authority):
-            service.stop()
-    admin.delete_topics([topic], request_timeout=30)[topic].result(timeout=60)
-
-
-def emit_spark_like_run(edge_url, token, job_name):
-    config = HttpConfig.from_dict({"type": "http", "url": edge_url, "endpoint": "/v1/openlineage",
-                                   "compression": "gzip", "auth": {"type": "api_key", "apiKey": token}})
-    client = OpenLineageClient(transport=HttpTransport(config))
-    run = Run(runId=str(uuid.uuid4()))
-    job = Job(namespace="spark://cluster:7077", name=job_name)
-    inputs = [InputDataset(namespace="hdfs://nn:8020", name="/warehouse/in")]
-    outputs = [OutputDataset(namespace="postgres://db:5432", name="analytics.public.out")]
-    for state in (RunState.START, RunState.COMPLETE):
-        client.emit(RunEvent(eventType=state, eventTime=datetime.datetime.now(datetime.timezone.utc).isoformat(),
-                             run=run, job=job, producer=PRODUCER, inputs=inputs, outputs=outputs))
-    return run.runId
-
-
-def get(api_url, path, token):
-    return requests.get(f"{api_url}{path}", headers=stack.bearer(token), timeout=10)
+    with seed_story.kafka_topic(KAFKA) as topic, stack.fresh_database("tg_e2e") as db:
+        services = seed_story.start_system(lambda program, env: stack.Service(program, env).start(),
+                                           db, KAFKA, topic)
+        yield services
+        for name in ("consumer", "edge", "api", "authority"):
+            services[name].stop()
 
 
 def test_emitted_lineage_becomes_visible_and_revocation_stops_the_token(system):
-    api_url, edge_url = system["api"].url, system["edge"].url
-    access = stack.login(api_url, user="etl-owner")
-    token = stack.create_token(api_url, access, name="spark-etl")["content"]
-    assert get(api_url, "/v1/users/me", token).json() == {"name": "etl-owner"}
-
-    job_name = f"daily-{uuid.uuid4().hex[:8]}"
-    run_id = emit_spark_like_run(edge_url, token, job_name)
-
-    def datasets():
-        items = get(api_url, "/v1/datasets?search_query=analytics.public.out", token).json()["items"]
-        items += get(api_url, "/v1/datasets?search_query=warehouse/in", token).json()["items"]
-        return {item["data"]["name"]: item["data"] for item in items}
-
-    seen = stack.eventually(lambda: len(datasets()) == 2 and datasets(), timeout=30)
-    assert seen, "both datasets should be listed"
-    assert seen["/warehouse/in"]["location"]["name"] == "nn:8020"
-    assert seen["analytics.public.out"]["location"]["type"] == "postgres"
-
-    runs = stack.eventually(lambda: [r for r in get(api_url, "/v1/runs?search_query=" + job_name, token)
-                                     .json()["items"] if r["id"] == run_id and r["data"]["status"] == "SUCCEEDED"],
-                            timeout=30)
-    assert runs, "the run should be SUCCEEDED"
-    jobs = get(api_url, f"/v1/jobs?search_query={job_name}", token).json()["items"]
-    assert [j["data"]["name"] for j in jobs] == [job_name]
-
-    listed = requests.get(f"{api_url}/v1/personal-tokens", headers=stack.bearer(access), timeout=10).json()
-    [mine] = [item for item in listed["items"] if item["data"]["name"] == "spark-etl"]
-    assert requests.delete(f"{api_url}/v1/personal-tokens/{mine['id']}", headers=stack.bearer(access),
-                           timeout=10).status_code == 204
-
-    assert stack.eventually(lambda: get(api_url, "/v1/users/me", token).status_code == 401, timeout=1.5)
-    event = {"eventType": "START", "eventTime": "2026-11-28T12:00:00Z", "producer": PRODUCER,
-             "run": {"runId": str(uuid.uuid4())}, "job": {"namespace": "spark://cluster:7077", "name": job_name}}
-    assert stack.eventually(lambda: requests.post(f"{edge_url}/v1/openlineage", json=event,
-                                                  headers=stack.bearer(token), timeout=10).status_code == 401,
-                            timeout=1.5)
+    seed_story.run_story(system["api"].url, system["edge"].url)

@@ -55,35 +55,23 @@ def env_of(settings):
     return out
 
 
-class Service:
-    """One real binary. `start()` returns once it serves; `stop()` sends
-    SIGTERM and asserts exit code 0."""
+class Listener:
+    """What Service and containers.Container share: a program that logs
+    "<program> listening on port N" once it serves on 127.0.0.1."""
 
-    def __init__(self, program, env, args=(), log_dir=None):
-        self.program = program
-        self.binary = BINARIES.get(program, program)
-        self.env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env}
-        self.args = list(args)
-        log_dir = pathlib.Path(log_dir or tempfile.mkdtemp(prefix="tokengate-test-"))
-        self.log_path = log_dir / f"{program}-{uuid.uuid4().hex[:8]}.log"
-        self.process = None
-        self.port = None
+    port = None
 
-    def start(self, timeout=20.0):
-        self.port = None
-        self.log_file = open(self.log_path, "a+")
-        offset = self.log_file.tell()
-        self.process = subprocess.Popen([str(self.binary), *self.args], env=self.env,
-                                        stdout=self.log_file, stderr=subprocess.STDOUT)
+    def wait_until_listening(self, timeout, log_offset=0, interval=0.02):
+        """Polls the log for the port; kills the program if it does not come."""
         pattern = re.compile(re.escape(self.program) + r" listening on port (\d+)")
 
         def bound_port():
-            if self.process.poll() is not None:
+            if not self.running():
                 return "exited"
-            match = pattern.search(self.log()[offset:])
+            match = pattern.search(self.log()[log_offset:])
             return int(match.group(1)) if match else None
 
-        port = eventually(bound_port, timeout)
+        port = eventually(bound_port, timeout, interval)
         if not isinstance(port, int):
             self.kill()
             raise AssertionError(f"{self.program} did not start ({port or 'timeout'}):\n{self.log()[-4000:]}")
@@ -97,6 +85,28 @@ class Service:
     @property
     def url(self):
         return f"http://127.0.0.1:{self.port}"
+
+
+class Service(Listener):
+    """One real binary. `start()` returns once it serves; `stop()` sends
+    SIGTERM and asserts exit code 0."""
+
+    def __init__(self, program, env, args=(), log_dir=None):
+        self.program = program
+        self.binary = BINARIES.get(program, program)
+        self.env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env}
+        self.args = list(args)
+        log_dir = pathlib.Path(log_dir or tempfile.mkdtemp(prefix="tokengate-test-"))
+        self.log_path = log_dir / f"{program}-{uuid.uuid4().hex[:8]}.log"
+        self.process = None
+
+    def start(self, timeout=20.0):
+        self.port = None
+        self.log_file = open(self.log_path, "a+")
+        offset = self.log_file.tell()
+        self.process = subprocess.Popen([str(self.binary), *self.args], env=self.env,
+                                        stdout=self.log_file, stderr=subprocess.STDOUT)
+        return self.wait_until_listening(timeout, log_offset=offset)
 
     def running(self):
         return self.process is not None and self.process.poll() is None
