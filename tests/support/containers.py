@@ -36,10 +36,10 @@ def docker(*args, timeout=120, check=True):
     return result
 
 
-def run_once(args, env=None, flags=()):
+def run_once(args, env=None):
     """Runs the image with the pod settings until it exits; the CompletedProcess."""
     env_flags = [f for name, value in (env or {}).items() for f in ("-e", f"{name}={value}")]
-    return docker("run", "--rm", *POD_FLAGS, *flags, *env_flags, image(), *args, check=False)
+    return docker("run", "--rm", *POD_FLAGS, *env_flags, image(), *args, check=False)
 
 
 class Container(stack.Listener):
