@@ -117,8 +117,8 @@ def container_env(container, secrets):
 
 def run_job(pod, secrets):
     [container] = pod["containers"]
-    env_flags = [f for name, value in container_env(container, secrets).items() for f in ("-e", f"{name}={value}")]
-    return containers.docker("run", "--rm", *docker_flags(pod), *env_flags, containers.image(),
+    return containers.docker("run", "--rm", *docker_flags(pod),
+                             *containers.env_flags(container_env(container, secrets)), containers.image(),
                              *container["command"], *container.get("args", []), check=False)
 
 

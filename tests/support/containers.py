@@ -36,10 +36,13 @@ def docker(*args, timeout=120, check=True):
     return result
 
 
+def env_flags(env):
+    return [flag for name, value in env.items() for flag in ("-e", f"{name}={value}")]
+
+
 def run_once(args, env=None):
     """Runs the image with the pod settings until it exits; the CompletedProcess."""
-    env_flags = [f for name, value in (env or {}).items() for f in ("-e", f"{name}={value}")]
-    return docker("run", "--rm", *POD_FLAGS, *env_flags, image(), *args, check=False)
+    return docker("run", "--rm", *POD_FLAGS, *env_flags(env or {}), image(), *args, check=False)
 
 
 class Container(stack.Listener):
@@ -54,8 +57,7 @@ class Container(stack.Listener):
         self.started = False
 
     def start(self, timeout=30.0):
-        env_flags = [f for name, value in self.env.items() for f in ("-e", f"{name}={value}")]
-        docker("run", "-d", "--name", self.name, *POD_FLAGS, *env_flags, image(), self.program,
+        docker("run", "-d", "--name", self.name, *POD_FLAGS, *env_flags(self.env), image(), self.program,
                *self.args)
         self.started = True
         return self.wait_until_listening(timeout, interval=0.1)
