@@ -51,6 +51,8 @@ ABSL_FLAG(int, shutdown_grace_seconds, 10, "how long SIGTERM waits for queued ev
 namespace tokengate {
 namespace {
 
+constexpr absl::Duration kVerdictSlack = absl::Milliseconds(700);
+
 absl::Status Bad(absl::string_view flag, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat(EnvNameOf(flag), ": ", why));
 }
@@ -134,6 +136,11 @@ absl::StatusOr<Http2KafkaConfig> Http2KafkaConfigFromFlags() {
   kafka.ssl_ca_file = absl::GetFlag(FLAGS_kafka_ssl_ca_file);
   kafka.linger_ms = absl::GetFlag(FLAGS_kafka_linger_ms);
   kafka.message_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_kafka_message_timeout_ms));
+  // Someone waits for the verdict only in durable mode; there it comes at most
+  // this long after librdkafka's own timeout (1.7 s after the request by default).
+  if (config.delivery_mode == DeliveryMode::kDurable) {
+    kafka.verdict_deadline = kafka.message_timeout + kVerdictSlack;
+  }
   kafka.reconnect_backoff = absl::Milliseconds(absl::GetFlag(FLAGS_kafka_reconnect_backoff_ms));
   kafka.reconnect_backoff_max = absl::Milliseconds(absl::GetFlag(FLAGS_kafka_reconnect_backoff_max_ms));
   if (kafka.reconnect_backoff_max < kafka.reconnect_backoff) {

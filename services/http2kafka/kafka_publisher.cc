@@ -2,7 +2,9 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <chrono>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
@@ -10,18 +12,11 @@
 namespace tokengate {
 namespace {
 
-// What a message carries through librdkafka: the payload stays here (produced
-// without a copy) until the delivery callback has run.
-struct Pending {
-  std::string value;
-  DeliveryCallback done;
-  absl::Time enqueued;
-};
-
 // Bounds the producer's memory next to the message count bound.
 constexpr char kQueueMaxKbytes[] = "262144";
 constexpr int kPollMs = 100;
 constexpr absl::Duration kPurgeDrain = absl::Seconds(5);
+constexpr auto kWatchdogTick = std::chrono::milliseconds(20);
 
 absl::Status Set(rd_kafka_conf_t* conf, const char* name, const std::string& value) {
   char error[512];
@@ -67,6 +62,16 @@ absl::Status StatusOf(rd_kafka_resp_err_t err) {
 }
 
 }  // namespace
+
+// What a message carries through librdkafka: the payload stays here (produced
+// without a copy) until the delivery callback has run. Whoever flips
+// `answered` first (delivery or deadline) runs `done`.
+struct KafkaPublisher::Pending {
+  std::string value;
+  DeliveryCallback done;
+  absl::Time enqueued;
+  std::atomic<bool> answered{false};
+};
 
 absl::StatusOr<std::unique_ptr<KafkaPublisher>> KafkaPublisher::Create(
     const KafkaPublisherOptions& options) {
@@ -127,11 +132,18 @@ absl::StatusOr<std::unique_ptr<KafkaPublisher>> KafkaPublisher::Create(
     return absl::InvalidArgumentError(absl::StrCat("kafka topic '", options.topic, "': ",
                                                    rd_kafka_err2str(rd_kafka_last_error())));
   }
-  return std::unique_ptr<KafkaPublisher>(new KafkaPublisher(producer, topic));
+  return std::unique_ptr<KafkaPublisher>(
+      new KafkaPublisher(producer, topic, options.verdict_deadline));
 }
 
-KafkaPublisher::KafkaPublisher(rd_kafka_t* producer, rd_kafka_topic_t* topic)
-    : producer_(producer), topic_(topic), poller_([this] { PollLoop(); }) {}
+KafkaPublisher::KafkaPublisher(rd_kafka_t* producer, rd_kafka_topic_t* topic,
+                               absl::Duration verdict_deadline)
+    : producer_(producer),
+      topic_(topic),
+      verdict_deadline_(verdict_deadline),
+      poller_([this] { PollLoop(); }) {
+  if (verdict_deadline_ > absl::ZeroDuration()) watchdog_ = std::thread([this] { WatchDeadlines(); });
+}
 
 KafkaPublisher::~KafkaPublisher() {
   Close(absl::ZeroDuration());
@@ -143,10 +155,37 @@ void KafkaPublisher::PollLoop() {
   while (!stopping_.load(std::memory_order_relaxed)) rd_kafka_poll(producer_, kPollMs);
 }
 
+void KafkaPublisher::WatchDeadlines() {
+  std::unique_lock lock(watched_mutex_);
+  while (!stopping_.load()) {
+    watched_wake_.wait_for(lock, kWatchdogTick);
+    const absl::Time now = absl::Now();
+    std::vector<std::shared_ptr<Pending>> late;
+    while (!watched_.empty()) {
+      const std::shared_ptr<Pending>& oldest = watched_.front();
+      if (!oldest->answered.load() && now - oldest->enqueued < verdict_deadline_) break;
+      if (!oldest->answered.load()) late.push_back(oldest);
+      watched_.pop_front();
+    }
+    lock.unlock();
+    for (const auto& pending : late) {
+      if (pending->answered.exchange(true)) continue;
+      std::move(pending->done)(DeliveryReport{
+          .status = absl::UnavailableError("Kafka did not acknowledge the event in time"),
+          .latency = now - pending->enqueued});
+    }
+    lock.lock();
+  }
+}
+
 absl::Status KafkaPublisher::Publish(KafkaMessage message, DeliveryCallback done) {
   if (closed_.load()) return absl::UnavailableError("the Kafka producer is shutting down");
-  auto pending = std::make_unique<Pending>(
-      Pending{.value = std::move(message.value), .done = std::move(done), .enqueued = absl::Now()});
+  auto pending = std::make_shared<Pending>();
+  pending->value = std::move(message.value);
+  pending->done = std::move(done);
+  pending->enqueued = absl::Now();
+  // librdkafka's opaque owns one reference until OnDelivery.
+  auto opaque = std::make_unique<std::shared_ptr<Pending>>(pending);
   rd_kafka_headers_t* headers = rd_kafka_headers_new(message.headers.size());
   for (const KafkaHeader& header : message.headers) {
     rd_kafka_header_add(headers, header.name.data(), header.name.size(), header.value.data(),
@@ -158,17 +197,24 @@ absl::Status KafkaPublisher::Publish(KafkaMessage message, DeliveryCallback done
       RD_KAFKA_V_VALUE(pending->value.data(), pending->value.size()),
       RD_KAFKA_V_KEY(message.key.data(), message.key.size()),
       RD_KAFKA_V_TIMESTAMP(message.timestamp_ms), RD_KAFKA_V_HEADERS(headers),
-      RD_KAFKA_V_OPAQUE(pending.get()), RD_KAFKA_V_END);
+      RD_KAFKA_V_OPAQUE(opaque.get()), RD_KAFKA_V_END);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     rd_kafka_headers_destroy(headers);  // Ownership passes only on success.
     return StatusOf(err);
   }
-  pending.release();  // OnDelivery owns it now.
+  opaque.release();  // OnDelivery owns it now.
+  if (verdict_deadline_ > absl::ZeroDuration()) {
+    std::lock_guard lock(watched_mutex_);
+    watched_.push_back(std::move(pending));
+  }
   return absl::OkStatus();
 }
 
 void KafkaPublisher::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void*) {
-  std::unique_ptr<Pending> pending(static_cast<Pending*>(message->_private));
+  std::unique_ptr<std::shared_ptr<Pending>> opaque(
+      static_cast<std::shared_ptr<Pending>*>(message->_private));
+  Pending* pending = opaque->get();
+  if (pending->answered.exchange(true)) return;  // The deadline answered already.
   DeliveryReport report{.status = StatusOf(message->err),
                         .latency = absl::Now() - pending->enqueued};
   if (report.status.ok()) {
@@ -190,6 +236,10 @@ int KafkaPublisher::Close(absl::Duration timeout) {
   }
   stopping_ = true;
   poller_.join();
+  if (watchdog_.joinable()) {
+    watched_wake_.notify_all();
+    watchdog_.join();
+  }
   return left;
 }
 

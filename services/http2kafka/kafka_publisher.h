@@ -6,8 +6,11 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -44,6 +47,12 @@ struct KafkaPublisherOptions {
   // producer finds it within about the max. librdkafka's own max is 10 s.
   absl::Duration reconnect_backoff = absl::Milliseconds(50);
   absl::Duration reconnect_backoff_max = absl::Milliseconds(500);
+  // A hard bound on the verdict: librdkafka keeps a message that is in flight
+  // past message.timeout.ms (e.g. sent to a broker still recovering); at this
+  // deadline its callback gets kUnavailable instead (the message may still be
+  // written later, as with any kUnavailable). Zero: no bound (fire-and-forget,
+  // where nobody waits for the verdict).
+  absl::Duration verdict_deadline = absl::ZeroDuration();
   // Larger messages are refused at once; keep it within the topic's max.message.bytes.
   int max_message_bytes = 1000000;
   int queue_max_messages = 100000;
@@ -85,7 +94,7 @@ class KafkaPublisher {
   KafkaPublisher& operator=(const KafkaPublisher&) = delete;
 
   // Enqueues the message; `done` runs exactly once, later, on the delivery
-  // thread. On an error (kUnavailable: queue full or producer failed;
+  // thread (or the deadline watchdog's). On an error (kUnavailable: queue full or producer failed;
   // kResourceExhausted: too large) nothing was enqueued and `done` never runs.
   absl::Status Publish(KafkaMessage message, DeliveryCallback done);
 
@@ -98,15 +107,24 @@ class KafkaPublisher {
   int QueueDepth() const;
 
  private:
-  KafkaPublisher(rd_kafka_t* producer, rd_kafka_topic_t* topic);
+  struct Pending;
+
+  KafkaPublisher(rd_kafka_t* producer, rd_kafka_topic_t* topic, absl::Duration verdict_deadline);
   static void OnDelivery(rd_kafka_t* rk, const rd_kafka_message_t* message, void* opaque);
   void PollLoop();
+  // Fails the callbacks of messages older than the verdict deadline.
+  void WatchDeadlines();
 
   rd_kafka_t* producer_;
   rd_kafka_topic_t* topic_;
+  const absl::Duration verdict_deadline_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> closed_{false};
   std::thread poller_;
+  std::mutex watched_mutex_;
+  std::condition_variable watched_wake_;
+  std::deque<std::shared_ptr<Pending>> watched_;  // Oldest first; guarded by watched_mutex_.
+  std::thread watchdog_;
 };
 
 }  // namespace tokengate

@@ -39,6 +39,13 @@ TEST_F(Http2KafkaConfigTest, KafkaOutageDefaultsAnswerWithinTwoSecondsAndReconne
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_LE(config->kafka.message_timeout, absl::Seconds(1));
   EXPECT_LE(config->kafka.reconnect_backoff_max, absl::Milliseconds(500));
+  EXPECT_GT(config->kafka.verdict_deadline, config->kafka.message_timeout);
+  EXPECT_LE(config->kafka.verdict_deadline, absl::Milliseconds(1800));
+}
+
+TEST_F(Http2KafkaConfigTest, FireAndForgetHasNoVerdictDeadline) {
+  absl::SetFlag(&FLAGS_delivery_mode, "fire-and-forget");
+  EXPECT_EQ(Http2KafkaConfigFromFlags()->kafka.verdict_deadline, absl::ZeroDuration());
 }
 
 TEST_F(Http2KafkaConfigTest, ReconnectBackoffMaxBelowItsStartIsRefused) {
