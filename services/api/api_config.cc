@@ -17,7 +17,8 @@
 
 ABSL_FLAG(std::string, http_listen, "0.0.0.0:8000", "HTTP listen address (port 0: pick one)");
 ABSL_FLAG(int, http_threads, 16, "HTTP reactor threads (handlers block them during RPCs)");
-ABSL_FLAG(int, http_idle_timeout_seconds, 60, "a keep-alive connection with nothing to do is closed after this");
+ABSL_FLAG(int, http_idle_timeout_seconds, 60,
+          "a keep-alive connection with nothing to do is closed after this");
 ABSL_FLAG(int, http_header_timeout_seconds, 10, "a request head must arrive within this (slowloris)");
 ABSL_FLAG(std::string, authority_address, "127.0.0.1:50051", "token authority gRPC address");
 ABSL_FLAG(int, verify_deadline_ms, 500, "deadline of a VerifyToken RPC");
@@ -64,7 +65,8 @@ std::string RandomSecret() {
 
 const std::vector<std::string>& ApiFlagNames() {
   static const std::vector<std::string> kNames = {
-      "http_listen", "http_threads", "http_idle_timeout_seconds", "http_header_timeout_seconds", "authority_address", "verify_deadline_ms",
+      "http_listen", "http_threads", "http_idle_timeout_seconds", "http_header_timeout_seconds",
+      "authority_address", "verify_deadline_ms",
       "authority_deadline_ms", "auth_provider", "access_token_secret",
       "access_token_lifetime_seconds", "cookie_secure", "verify_cache_enabled",
       "verify_cache_ttl_seconds", "verify_negative_ttl_seconds", "verify_cache_size",

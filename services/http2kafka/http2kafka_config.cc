@@ -11,7 +11,8 @@
 
 ABSL_FLAG(std::string, http_listen, "0.0.0.0:8002", "HTTP listen address (port 0: pick one)");
 ABSL_FLAG(int, http_threads, 4, "HTTP reactor threads");
-ABSL_FLAG(int, http_idle_timeout_seconds, 60, "a keep-alive connection with nothing to do is closed after this");
+ABSL_FLAG(int, http_idle_timeout_seconds, 60,
+          "a keep-alive connection with nothing to do is closed after this");
 ABSL_FLAG(int, http_header_timeout_seconds, 10, "a request head must arrive within this (slowloris)");
 ABSL_FLAG(std::string, authority_address, "127.0.0.1:50051", "token authority gRPC address");
 ABSL_FLAG(int, verify_deadline_ms, 500, "deadline of a VerifyToken RPC");
@@ -61,7 +62,8 @@ absl::Status Bad(absl::string_view flag, absl::string_view why) {
 
 const std::vector<std::string>& Http2KafkaFlagNames() {
   static const std::vector<std::string> kNames = {
-      "http_listen", "http_threads", "http_idle_timeout_seconds", "http_header_timeout_seconds", "authority_address", "verify_deadline_ms",
+      "http_listen", "http_threads", "http_idle_timeout_seconds", "http_header_timeout_seconds",
+      "authority_address", "verify_deadline_ms",
       "verify_cache_ttl_seconds", "verify_negative_ttl_seconds", "verify_cache_size",
       "revocation_watch_enabled", "tls_cert_file", "tls_key_file", "tls_ca_file",
       "kafka_bootstrap_servers", "kafka_topic", "kafka_security_protocol", "kafka_sasl_mechanism",
