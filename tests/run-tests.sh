@@ -8,8 +8,9 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BUILD_DIR="$ROOT/${BUILD_DIR:-build}"
 LOCAL="${TOKENGATE_LOCAL_DIR:-$ROOT/.local}"
 
-export PG_DIR="$LOCAL/test-postgres" PG_PORT="${TEST_PG_PORT:-55433}" PG_FSYNC=off
-export KAFKA_DIR="$LOCAL/test-kafka" KAFKA_PORT="${TEST_KAFKA_PORT:-59092}"
+# Ports below the kernel's ephemeral range (32768+), so a client socket never holds them.
+export PG_DIR="$LOCAL/test-postgres" PG_PORT="${TEST_PG_PORT:-25433}" PG_FSYNC=off
+export KAFKA_DIR="$LOCAL/test-kafka" KAFKA_PORT="${TEST_KAFKA_PORT:-29092}"
 
 cleanup() {
   "$ROOT/deploy/local/kafka.sh" stop >/dev/null 2>&1 || true
