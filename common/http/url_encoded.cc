@@ -1,5 +1,6 @@
 #include "common/http/url_encoded.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
 
 namespace tokengate {
@@ -48,6 +49,33 @@ std::optional<std::string> FirstValue(const UrlParams& params, absl::string_view
     if (key == name) return value;
   }
   return std::nullopt;
+}
+
+std::string UrlEncode(absl::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+std::string EncodeUrlParams(const UrlParams& params) {
+  std::string out;
+  for (const auto& [name, value] : params) {
+    if (!out.empty()) out.push_back('&');
+    out += UrlEncode(name);
+    out.push_back('=');
+    out += UrlEncode(value);
+  }
+  return out;
 }
 
 }  // namespace tokengate

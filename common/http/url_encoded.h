@@ -1,6 +1,6 @@
-// application/x-www-form-urlencoded decoding (WHATWG URL §5.1), used for
-// query strings and OAuth2 password-grant form bodies. Keeps repeated names
-// and their order.
+// application/x-www-form-urlencoded (WHATWG URL §5.1), used for query
+// strings and OAuth2 form bodies, both ways. Keeps repeated names and their
+// order.
 #pragma once
 
 #include <optional>
@@ -20,5 +20,9 @@ UrlParams ParseUrlEncoded(absl::string_view text);
 std::string PercentDecode(absl::string_view text, bool plus_is_space);
 // The first value of `name`, or nullopt.
 std::optional<std::string> FirstValue(const UrlParams& params, absl::string_view name);
+// Percent-encodes all but A-Z a-z 0-9 - . _ ~ (so also safe in a URL's query).
+std::string UrlEncode(absl::string_view text);
+// {{a,1},{b,"x y"}} → "a=1&b=x%20y".
+std::string EncodeUrlParams(const UrlParams& params);
 
 }  // namespace tokengate

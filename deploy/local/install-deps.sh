@@ -13,7 +13,7 @@ PACKAGES=(
   cmake ninja-build g++ pkg-config make
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   libpq-dev libssl-dev libpistache-dev librdkafka-dev libsimdjson-dev zlib1g-dev
-  libgtest-dev libgmock-dev
+  libgtest-dev libgmock-dev libcjose-dev libjansson-dev libcurl4-openssl-dev
   postgresql postgresql-contrib
   clang libclang-rt-14-dev
   kcat wrk openssl curl python3-venv chromium

@@ -2,10 +2,15 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
+
 #include "absl/flags/flag.h"
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/config.h"
 
 #ifndef TOKENGATE_DEFAULT_SWAGGER_DIR
@@ -23,7 +28,23 @@ ABSL_FLAG(int, http_header_timeout_seconds, 10, "a request head must arrive with
 ABSL_FLAG(std::string, authority_address, "127.0.0.1:50051", "token authority gRPC address");
 ABSL_FLAG(int, verify_deadline_ms, 500, "deadline of a VerifyToken RPC");
 ABSL_FLAG(int, authority_deadline_ms, 5000, "deadline of token management RPCs");
-ABSL_FLAG(std::string, auth_provider, "dummy", "human login provider: dummy (accepts any user)");
+ABSL_FLAG(std::string, auth_provider, "",
+          "human login: keycloak, oidc (any OpenID Connect issuer) or dummy (any user; local use only)");
+ABSL_FLAG(bool, auth_allow_dummy, false, "allow the dummy provider on a non-loopback listen address");
+ABSL_FLAG(std::string, keycloak_server_url, "", "keycloak: server URL, e.g. https://keycloak.example.com");
+ABSL_FLAG(std::string, keycloak_realm, "", "keycloak: realm name");
+ABSL_FLAG(std::string, oidc_issuer, "", "oidc: issuer URL (discovery at <issuer>/.well-known/openid-configuration)");
+ABSL_FLAG(std::string, oidc_client_id, "", "keycloak/oidc: this api's client id");
+ABSL_FLAG(std::string, oidc_client_secret, "", "keycloak/oidc: this api's client secret");
+ABSL_FLAG(std::string, oidc_redirect_uri, "",
+          "keycloak/oidc: this api's https://host/v1/auth/callback as browsers reach it");
+ABSL_FLAG(std::string, oidc_scope, "openid", "keycloak/oidc: scopes asked for (must include openid)");
+ABSL_FLAG(bool, oidc_verify_tls, true, "keycloak/oidc: verify the identity provider's TLS certificate");
+ABSL_FLAG(std::string, oidc_ca_file, "", "keycloak/oidc: CA bundle for the identity provider (PEM); empty: system");
+ABSL_FLAG(int, oidc_timeout_ms, 5000, "keycloak/oidc: deadline of each request to the identity provider");
+ABSL_FLAG(int, oidc_clock_skew_seconds, 30, "keycloak/oidc: tolerated clock difference for exp/nbf/iat");
+ABSL_FLAG(int, oidc_jwks_min_refresh_seconds, 10,
+          "keycloak/oidc: shortest time between JWKS refetches on an unknown key id");
 ABSL_FLAG(std::string, access_token_secret, "",
           "HMAC key of access_token_… (>= 32 bytes); empty: random per process");
 ABSL_FLAG(int, access_token_lifetime_seconds, 36000, "lifetime of a human login");
@@ -61,13 +82,55 @@ std::string RandomSecret() {
   return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
 }
 
+bool IsHttpUrl(absl::string_view url) {
+  return absl::StartsWith(url, "http://") || absl::StartsWith(url, "https://");
+}
+
+absl::Status ReadOidcSettings(ApiConfig& config) {
+  if (config.auth_provider == "keycloak") {
+    const std::string server = absl::GetFlag(FLAGS_keycloak_server_url);
+    const std::string realm = absl::GetFlag(FLAGS_keycloak_realm);
+    if (!IsHttpUrl(server)) return Bad("keycloak_server_url", "must be an http(s) URL");
+    if (realm.empty()) return Bad("keycloak_realm", "must be set");
+    config.oidc_issuer = absl::StrCat(absl::StripSuffix(server, "/"), "/realms/", realm);
+  } else {
+    config.oidc_issuer = absl::GetFlag(FLAGS_oidc_issuer);
+    if (!IsHttpUrl(config.oidc_issuer)) return Bad("oidc_issuer", "must be an http(s) URL");
+  }
+  config.oidc_client_id = absl::GetFlag(FLAGS_oidc_client_id);
+  config.oidc_client_secret = absl::GetFlag(FLAGS_oidc_client_secret);
+  config.oidc_redirect_uri = absl::GetFlag(FLAGS_oidc_redirect_uri);
+  config.oidc_scope = absl::GetFlag(FLAGS_oidc_scope);
+  if (config.oidc_client_id.empty()) return Bad("oidc_client_id", "must be set");
+  if (config.oidc_client_secret.empty()) return Bad("oidc_client_secret", "must be set (or its _FILE form)");
+  constexpr absl::string_view kCallback = "/v1/auth/callback";
+  if (!IsHttpUrl(config.oidc_redirect_uri) || !absl::EndsWith(config.oidc_redirect_uri, kCallback)) {
+    return Bad("oidc_redirect_uri", "must be the http(s) URL of this api's /v1/auth/callback");
+  }
+  config.oidc_home_url = absl::StrCat(absl::StripSuffix(config.oidc_redirect_uri, kCallback), "/");
+  const std::vector<absl::string_view> scopes = absl::StrSplit(config.oidc_scope, ' ', absl::SkipEmpty());
+  if (std::find(scopes.begin(), scopes.end(), "openid") == scopes.end()) {
+    return Bad("oidc_scope", "must include openid");
+  }
+  config.oidc_verify_tls = absl::GetFlag(FLAGS_oidc_verify_tls);
+  config.oidc_ca_file = absl::GetFlag(FLAGS_oidc_ca_file);
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+bool IsLoopbackHost(absl::string_view host) {
+  return host == "localhost" || host == "::1" || host == "[::1]" || absl::StartsWith(host, "127.");
+}
 
 const std::vector<std::string>& ApiFlagNames() {
   static const std::vector<std::string> kNames = {
       "http_listen", "http_threads", "http_idle_timeout_seconds", "http_header_timeout_seconds",
-      "authority_address", "verify_deadline_ms",
-      "authority_deadline_ms", "auth_provider", "access_token_secret",
+      "authority_address", "verify_deadline_ms", "authority_deadline_ms", "auth_provider",
+      "auth_allow_dummy", "keycloak_server_url", "keycloak_realm", "oidc_issuer", "oidc_client_id",
+      "oidc_client_secret", "oidc_redirect_uri", "oidc_scope", "oidc_verify_tls", "oidc_ca_file",
+      "oidc_timeout_ms", "oidc_clock_skew_seconds", "oidc_jwks_min_refresh_seconds",
+      "access_token_secret",
       "access_token_lifetime_seconds", "cookie_secure", "verify_cache_enabled",
       "verify_cache_ttl_seconds", "verify_negative_ttl_seconds", "verify_cache_size",
       "revocation_watch_enabled", "tls_cert_file", "tls_key_file", "tls_ca_file",
@@ -85,7 +148,21 @@ absl::StatusOr<ApiConfig> ApiConfigFromFlags() {
     return Bad("authority_address", address.message());
   }
   config.auth_provider = absl::GetFlag(FLAGS_auth_provider);
-  if (config.auth_provider != "dummy") return Bad("auth_provider", "known providers: dummy");
+  config.auth_allow_dummy = absl::GetFlag(FLAGS_auth_allow_dummy);
+  if (config.auth_provider == "dummy") {
+    const std::string host = ParseHostPort(config.http_listen)->first;
+    if (!IsLoopbackHost(host) && !config.auth_allow_dummy) {
+      return Bad("auth_provider", absl::StrCat("dummy lets anyone log in as anyone: refused on ", host,
+                                               " (listen on 127.0.0.1, or set ",
+                                               EnvNameOf("auth_allow_dummy"), "=true)"));
+    }
+  } else if (config.auth_provider == "keycloak" || config.auth_provider == "oidc") {
+    if (auto oidc = ReadOidcSettings(config); !oidc.ok()) return oidc;
+  } else if (config.auth_provider.empty()) {
+    return Bad("auth_provider", "must be set: keycloak or oidc (real logins), or dummy (any user, local use only)");
+  } else {
+    return Bad("auth_provider", "known providers: keycloak, oidc, dummy");
+  }
 
   config.access_token_secret = absl::GetFlag(FLAGS_access_token_secret);
   if (config.access_token_secret.empty()) {
@@ -94,7 +171,8 @@ absl::StatusOr<ApiConfig> ApiConfigFromFlags() {
   } else if (config.access_token_secret.size() < kMinSecretBytes) {
     return Bad("access_token_secret", absl::StrCat("must be at least ", kMinSecretBytes, " bytes"));
   }
-  config.cookie_secure = absl::GetFlag(FLAGS_cookie_secure);
+  // Served over https (as the redirect URI says): the cookies must not travel in clear.
+  config.cookie_secure = absl::GetFlag(FLAGS_cookie_secure) || absl::StartsWith(config.oidc_redirect_uri, "https://");
   config.verify_cache_enabled = absl::GetFlag(FLAGS_verify_cache_enabled);
   config.revocation_watch_enabled = absl::GetFlag(FLAGS_revocation_watch_enabled);
 
@@ -112,6 +190,9 @@ absl::StatusOr<ApiConfig> ApiConfigFromFlags() {
       {"max_body_bytes", absl::GetFlag(FLAGS_max_body_bytes), 1024, 64 << 20},
       {"database_pool_size", absl::GetFlag(FLAGS_database_pool_size), 1, 256},
       {"retry_after_seconds", absl::GetFlag(FLAGS_retry_after_seconds), 1, 3600},
+      {"oidc_timeout_ms", absl::GetFlag(FLAGS_oidc_timeout_ms), 100, 60000},
+      {"oidc_clock_skew_seconds", absl::GetFlag(FLAGS_oidc_clock_skew_seconds), 0, 300},
+      {"oidc_jwks_min_refresh_seconds", absl::GetFlag(FLAGS_oidc_jwks_min_refresh_seconds), 0, 3600},
       {"shutdown_grace_seconds", absl::GetFlag(FLAGS_shutdown_grace_seconds), 0, 600},
   });
   if (!ranges.ok()) return ranges;
@@ -126,6 +207,9 @@ absl::StatusOr<ApiConfig> ApiConfigFromFlags() {
   config.verify_cache_size = absl::GetFlag(FLAGS_verify_cache_size);
   config.max_body_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_body_bytes));
   config.retry_after = absl::Seconds(absl::GetFlag(FLAGS_retry_after_seconds));
+  config.oidc_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_oidc_timeout_ms));
+  config.oidc_clock_skew = absl::Seconds(absl::GetFlag(FLAGS_oidc_clock_skew_seconds));
+  config.oidc_jwks_min_refresh = absl::Seconds(absl::GetFlag(FLAGS_oidc_jwks_min_refresh_seconds));
   config.shutdown_grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds));
   config.swagger_assets_dir = absl::GetFlag(FLAGS_swagger_assets_dir);
   config.web_dir = absl::GetFlag(FLAGS_web_dir);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace tokengate {
@@ -20,11 +21,25 @@ struct ApiConfig {
   std::string authority_address = "127.0.0.1:50051";
   absl::Duration verify_deadline = absl::Milliseconds(500);
   absl::Duration authority_deadline = absl::Seconds(5);
-  std::string auth_provider = "dummy";
+  // "dummy", "keycloak" or "oidc": no default, a deployment names its choice.
+  std::string auth_provider;
+  bool auth_allow_dummy = false;  // Dummy on a non-loopback address.
+  // keycloak/oidc: the issuer (keycloak: <server_url>/realms/<realm>) and this client.
+  std::string oidc_issuer;
+  std::string oidc_client_id;
+  std::string oidc_client_secret;
+  std::string oidc_redirect_uri;  // .../v1/auth/callback as browsers reach it.
+  std::string oidc_home_url;      // The redirect URI's base: where logouts land.
+  std::string oidc_scope = "openid";
+  bool oidc_verify_tls = true;
+  std::string oidc_ca_file;
+  absl::Duration oidc_timeout = absl::Seconds(5);
+  absl::Duration oidc_clock_skew = absl::Seconds(30);
+  absl::Duration oidc_jwks_min_refresh = absl::Seconds(10);
   // The api's own key for access_token_… (humans); never the authority's.
   std::string access_token_secret;
   bool access_token_secret_generated = false;
-  absl::Duration access_token_lifetime = absl::Hours(10);
+  absl::Duration access_token_lifetime = absl::Hours(10);  // Also the longest OIDC session.
   bool cookie_secure = false;
   bool verify_cache_enabled = true;
   absl::Duration verify_cache_ttl = absl::Seconds(60);     // Upper bound on the authority's TTL.
@@ -50,5 +65,7 @@ const std::vector<std::string>& ApiFlagNames();
 // Builds the config from the parsed flags; an error names the bad setting.
 // An empty access token secret is replaced by a random one (and flagged).
 absl::StatusOr<ApiConfig> ApiConfigFromFlags();
+// 127.x.x.x, ::1 or localhost: only this machine can connect.
+bool IsLoopbackHost(absl::string_view host);
 
 }  // namespace tokengate

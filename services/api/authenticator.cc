@@ -13,7 +13,25 @@ AuthResult Denied(HttpResponse error) { return AuthResult{.error = std::move(err
 
 }  // namespace
 
+HttpResponse Authenticator::LoginNeeded(absl::string_view message) const {
+  HttpResponse response = Unauthorized(message);
+  if (oidc_ != nullptr) response.body = ErrorJson("unauthorized", message, R"({"login_url":"/v1/auth/login"})");
+  return response;
+}
+
+AuthResult Authenticator::FromOidc(absl::StatusOr<std::string> user, bool session) const {
+  if (absl::IsUnavailable(user.status())) {
+    return Denied(ServiceUnavailable("Identity provider is unavailable, retry later", retry_after_));
+  }
+  if (!user.ok()) {
+    return Denied(session ? LoginNeeded(user.status().message())
+                          : Unauthorized("Invalid token", std::string(user.status().message())));
+  }
+  return AuthResult{.caller = Caller{.user_name = *std::move(user), .kind = CredentialKind::kAccessToken}};
+}
+
 AuthResult Authenticator::FromAccessToken(absl::string_view token) const {
+  if (access_tokens_ == nullptr) return Denied(Unauthorized("Invalid token", "Unknown token type"));
   auto verified = access_tokens_->Verify(token);
   if (!verified.ok()) return Denied(Unauthorized("Invalid token", std::string(verified.status().message())));
   return AuthResult{.caller = Caller{.user_name = verified->user_name,
@@ -22,6 +40,8 @@ AuthResult Authenticator::FromAccessToken(absl::string_view token) const {
 
 AuthResult Authenticator::FromBearer(absl::string_view token) const {
   if (absl::StartsWith(token, kAccessTokenPrefix)) return FromAccessToken(token);
+  // A JWS compact serialization starts with the base64url of '{"'.
+  if (oidc_ != nullptr && absl::StartsWith(token, "eyJ")) return FromOidc(oidc_->BearerUser(token), false);
   if (!absl::StartsWith(token, kPersonalTokenPrefix)) {
     return Denied(Unauthorized("Invalid token", "Unknown token type"));
   }
@@ -47,9 +67,10 @@ AuthResult Authenticator::Authenticate(const HttpRequest& request) const {
     return FromBearer(*token);
   }
   if (auto cookie = request.Cookie(kSessionCookie); cookie && !cookie->empty()) {
+    if (oidc_ != nullptr) return FromOidc(oidc_->SessionUser(*cookie), true);
     return FromAccessToken(*cookie);
   }
-  return Denied(Unauthorized("Missing auth credentials"));
+  return Denied(LoginNeeded("Missing auth credentials"));
 }
 
 AuthResult Authenticator::AuthenticateHuman(const HttpRequest& request) const {

@@ -1,8 +1,9 @@
 // Who is calling: a bearer personal token (asked of the shared VerifyCache),
-// a bearer access token or the login cookie (checked locally with the api's
-// key). Answers a Caller or the HTTP error to send: 401 for missing or
-// invalid credentials, 503 + Retry-After when the authority cannot be asked
-// (fail closed, never "allow").
+// and a human: with the dummy provider a bearer access token or the login
+// cookie (checked locally with the api's key); with OpenID Connect the
+// session cookie or an IdP access token (JWT). Answers a Caller or the HTTP
+// error to send: 401 for missing or invalid credentials, 503 + Retry-After
+// when the authority or the IdP cannot be asked (fail closed, never "allow").
 #pragma once
 
 #include <optional>
@@ -13,6 +14,7 @@
 #include "common/http/router.h"
 #include "common/verify_cache.h"
 #include "services/api/access_token.h"
+#include "services/api/oidc/oidc_login.h"
 
 namespace tokengate {
 
@@ -34,9 +36,10 @@ struct AuthResult {
 
 class Authenticator {
  public:
-  Authenticator(const AccessTokenCodec* access_tokens, VerifyCache* verify_cache,
+  // Exactly one of `access_tokens` (dummy provider) and `oidc` is set.
+  Authenticator(const AccessTokenCodec* access_tokens, OidcLogin* oidc, VerifyCache* verify_cache,
                 absl::Duration retry_after)
-      : access_tokens_(access_tokens), verify_cache_(verify_cache), retry_after_(retry_after) {}
+      : access_tokens_(access_tokens), oidc_(oidc), verify_cache_(verify_cache), retry_after_(retry_after) {}
 
   // Any credential: personal token, access token or cookie.
   AuthResult Authenticate(const HttpRequest& request) const;
@@ -47,8 +50,12 @@ class Authenticator {
  private:
   AuthResult FromBearer(absl::string_view token) const;
   AuthResult FromAccessToken(absl::string_view token) const;
+  AuthResult FromOidc(absl::StatusOr<std::string> user, bool session) const;
+  // 401 that tells a browser where to log in.
+  HttpResponse LoginNeeded(absl::string_view message) const;
 
   const AccessTokenCodec* access_tokens_;
+  OidcLogin* oidc_;
   VerifyCache* verify_cache_;
   const absl::Duration retry_after_;
 };

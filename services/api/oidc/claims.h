@@ -1,0 +1,36 @@
+// The claim checks of OpenID Connect Core §3.1.3.7 for ID tokens, and the
+// matching ones for IdP access tokens sent as bearer tokens: issuer,
+// audience (this client), time window with a small skew, nonce. The person
+// is `preferred_username`, as Data.Rentgen's Keycloak provider takes it.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace tokengate {
+
+enum class TokenUse { kIdToken, kAccessToken };
+
+struct ClaimRules {
+  std::string issuer;
+  std::string client_id;
+  absl::Duration clock_skew = absl::Seconds(30);
+  TokenUse use = TokenUse::kIdToken;
+  // ID tokens of a login: must equal the token's "nonce".
+  std::optional<std::string> nonce;
+};
+
+struct TokenClaims {
+  std::string user_name;  // preferred_username
+  absl::Time expires_at;
+};
+
+// UNAUTHENTICATED with a reason safe to show ("Token has expired", …).
+absl::StatusOr<TokenClaims> CheckClaims(absl::string_view claims_json, const ClaimRules& rules,
+                                        absl::Time now);
+
+}  // namespace tokengate
