@@ -4,6 +4,8 @@ SHELL := /bin/bash
 ROOT := $(abspath .)
 SANITIZE ?=
 BUILD_DIR ?= $(if $(SANITIZE),build-sanitize,build)
+# `make run AUTH=keycloak`: log in through a local Keycloak instead of the dummy provider.
+AUTH ?= dummy
 CMAKE_FLAGS := -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(if $(SANITIZE),-DTOKENGATE_SANITIZE=$(SANITIZE))
 # off: `make test` leaves out the tests of the container image (label image),
 # for machines where no Docker engine can run; it says so before the summary.
@@ -16,7 +18,7 @@ SKIP_IMAGE := $(filter off,$(IMAGE_TESTS))$(SANITIZE)
 all: build
 
 deps:
-	@deploy/local/install-deps.sh kafka go-tools npm
+	@deploy/local/install-deps.sh kafka go-tools npm keycloak
 
 build: deps
 	@cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS) >/dev/null
@@ -35,7 +37,7 @@ image: build
 	@BUILD_DIR=$(BUILD_DIR) deploy/docker/build-image.sh
 
 run: build
-	@BUILD_DIR=$(BUILD_DIR) deploy/local/run.sh
+	@BUILD_DIR=$(BUILD_DIR) AUTH=$(AUTH) deploy/local/run.sh
 
 stop:
 	@deploy/local/stop.sh

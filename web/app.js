@@ -45,6 +45,9 @@
       this.code = error.code || '';
       this.details = error.details;
       this.retryAfter = retryAfter;
+      // With an OpenID Connect provider a 401 says where a browser logs in.
+      const loginUrl = error.details && error.details.login_url;
+      this.loginUrl = typeof loginUrl === 'string' && /^\/(?![/\\])/.test(loginUrl) ? loginUrl : null;
     }
     // Field messages of a 422, by field name ("name", "until", …).
     fieldMessages() {
@@ -120,9 +123,18 @@
     return err.message || String(err);
   }
 
+  // Off to the identity provider's login; back to this view afterwards.
+  function goToLogin(loginUrl) {
+    location.assign(`${loginUrl}?next=${encodeURIComponent(location.pathname + location.hash)}`);
+  }
+
   // A 401 anywhere means the session is gone: back to the login form.
   function handleSessionLoss(err) {
     if (!(err instanceof ApiError) || err.status !== 401) return false;
+    if (err.loginUrl) {
+      goToLogin(err.loginUrl);
+      return true;
+    }
     closeAllDialogs();
     showLoggedOut('Your session has ended. Please log in again.');
     return true;
@@ -548,7 +560,12 @@
   async function logout() {
     closeMenu(false);
     try {
-      await call('POST', '/v1/auth/logout');
+      const answer = await call('POST', '/v1/auth/logout');
+      // An OpenID Connect session also ends at the identity provider, in this browser too.
+      if (answer && typeof answer.logout_url === 'string') {
+        location.assign(answer.logout_url);
+        return;
+      }
       showLoggedOut();
       clearMessages();
       say('You are logged out.');
@@ -643,7 +660,8 @@
       const user = await call('GET', '/v1/users/me');
       await showLoggedIn(user);
     } catch (err) {
-      if (err instanceof ApiError && err.status === 401) showLoggedOut();
+      if (err instanceof ApiError && err.status === 401 && err.loginUrl) goToLogin(err.loginUrl);
+      else if (err instanceof ApiError && err.status === 401) showLoggedOut();
       else {
         showView('login-view');
         complain(`Could not check your session. ${describe(err)}`);

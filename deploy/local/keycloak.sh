@@ -24,7 +24,7 @@ die() { echo "keycloak.sh: $*" >&2; exit 1; }
 running_pid() {
   local pid
   pid=$(cat "$PIDFILE" 2>/dev/null) || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "--http-port=$KEYCLOAK_PORT" || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "-Dkc.home.dir=$HOME_DIR/" || return 1
   echo "$pid"
 }
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make run`: the whole system on this machine. Starts PostgreSQL and Kafka
-# under .local/, applies migrations, starts the four services, waits until
-# each answers, writes .local/stack.env, prints how to use it, and stops
-# everything on Ctrl-C (data stays for the next run).
+# under .local/ (and Keycloak with AUTH=keycloak), applies migrations, starts
+# the four services, waits until each answers, writes .local/stack.env,
+# prints how to use it, and stops everything on Ctrl-C (data stays for the
+# next run; Keycloak's realm is imported afresh each time).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -18,12 +19,20 @@ API_PORT="${TOKENGATE_RUN_API_PORT:-8000}"
 H2K_PORT="${TOKENGATE_RUN_HTTP2KAFKA_PORT:-8002}"
 CONSUMER_PORT="${TOKENGATE_RUN_CONSUMER_PORT:-8003}"
 TOPIC="${TOKENGATE_KAFKA_TOPIC:-input.runs}"
+KEYCLOAK_PORT="${TOKENGATE_RUN_KEYCLOAK_PORT:-8080}"
+AUTH="${AUTH:-dummy}"
+case "$AUTH" in
+  dummy | keycloak) ;;
+  *) echo "AUTH must be dummy or keycloak, not '$AUTH'" >&2; exit 2 ;;
+esac
+PORTS=("$PG_PORT" "$KAFKA_PORT" "$((KAFKA_PORT + 1))" "$AUTHORITY_PORT" "$API_PORT" "$H2K_PORT" "$CONSUMER_PORT")
+[ "$AUTH" = keycloak ] && PORTS+=("$KEYCLOAK_PORT")
 
 if stack_running; then
   echo "tokengate is already running (make stop first); its settings are in $LOCAL/stack.env" >&2
   exit 1
 fi
-for port in "$PG_PORT" "$KAFKA_PORT" "$((KAFKA_PORT + 1))" "$AUTHORITY_PORT" "$API_PORT" "$H2K_PORT" "$CONSUMER_PORT"; do
+for port in "${PORTS[@]}"; do
   if port_in_use "$port"; then
     echo "port $port is already in use: free it or set TOKENGATE_RUN_*_PORT (see README)" >&2
     exit 1
@@ -40,7 +49,24 @@ for topic in "$TOPIC" "${TOPIC}__malformed"; do
   KAFKA_DIR="$LOCAL/kafka/run" KAFKA_PORT="$KAFKA_PORT" "$ROOT/deploy/local/kafka.sh" create-topic "$topic" 3 >/dev/null
 done
 
+if [ "$AUTH" = keycloak ]; then
+  KEYCLOAK_DIR="$LOCAL/keycloak/run" KEYCLOAK_PORT="$KEYCLOAK_PORT" "$ROOT/deploy/local/keycloak.sh" start
+fi
+
 SECRETS="$(secrets_dir)"
+if [ "$AUTH" = keycloak ]; then
+  # The confidential client's secret of deploy/keycloak/tokengate-realm.json (local use only).
+  (umask 077; python3 -c 'import json,sys; print(next(c["secret"] for c in json.load(open(sys.argv[1]))["clients"] if c["clientId"] == "tokengate"))' \
+    "$ROOT/deploy/keycloak/tokengate-realm.json" >"$SECRETS/oidc_client_secret")
+  AUTH_ENV="TOKENGATE_AUTH_PROVIDER=keycloak
+TOKENGATE_KEYCLOAK_SERVER_URL=http://127.0.0.1:$KEYCLOAK_PORT
+TOKENGATE_KEYCLOAK_REALM=tokengate
+TOKENGATE_OIDC_CLIENT_ID=tokengate
+TOKENGATE_OIDC_CLIENT_SECRET_FILE=$SECRETS/oidc_client_secret
+TOKENGATE_OIDC_REDIRECT_URI=http://127.0.0.1:$API_PORT/v1/auth/callback"
+else
+  AUTH_ENV="TOKENGATE_AUTH_PROVIDER=dummy"
+fi
 write_stack_env "$LOCAL/stack.env" <<ENV
 TOKENGATE_DATABASE_URL=postgresql://postgres@127.0.0.1:$PG_PORT/tokengate
 TOKENGATE_SIGNING_KEYS_FILE=$SECRETS/signing_keys
@@ -52,6 +78,7 @@ TOKENGATE_API_URL=http://127.0.0.1:$API_PORT
 TOKENGATE_HTTP2KAFKA_URL=http://127.0.0.1:$H2K_PORT
 TOKENGATE_CONSUMER_URL=http://127.0.0.1:$CONSUMER_PORT
 TOKENGATE_GRPC_LISTEN=127.0.0.1:$AUTHORITY_PORT
+$AUTH_ENV
 ENV
 set -a
 # shellcheck disable=SC1091
@@ -69,6 +96,15 @@ for url in "$TOKENGATE_API_URL" "$TOKENGATE_HTTP2KAFKA_URL" "$TOKENGATE_CONSUMER
   wait_for_http "$url/monitoring/ping"
 done
 
+if [ "$AUTH" = keycloak ]; then
+  LOGIN_HELP="Log in:       $TOKENGATE_API_URL/  (Keycloak's form; test users alice / alice-password, bob / bob-password)
+  Keycloak       http://127.0.0.1:$KEYCLOAK_PORT/admin/  (admin / admin; realm tokengate)"
+  GET_ACCESS="ACCESS=\$(curl -s http://127.0.0.1:$KEYCLOAK_PORT/realms/tokengate/protocol/openid-connect/token -d grant_type=password -d client_id=tokengate-cli -d username=alice -d password=alice-password | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')"
+else
+  LOGIN_HELP="Log in:       $TOKENGATE_API_URL/  (dummy provider: any user name, any password)"
+  GET_ACCESS="ACCESS=\$(curl -s -X POST $TOKENGATE_API_URL/v1/auth/token -d username=alice -d password=any | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')"
+fi
+
 cat <<EOF_USAGE
 
 tokengate is running (logs: $LOCAL/logs/, settings: $LOCAL/stack.env). Ctrl-C or 'make stop' stops it.
@@ -77,10 +113,11 @@ tokengate is running (logs: $LOCAL/logs/, settings: $LOCAL/stack.env). Ctrl-C or
   http2kafka     $TOKENGATE_HTTP2KAFKA_URL            (Swagger UI: $TOKENGATE_HTTP2KAFKA_URL/docs)
   authority      127.0.0.1:$AUTHORITY_PORT (gRPC)
   PostgreSQL     127.0.0.1:$PG_PORT   Kafka 127.0.0.1:$KAFKA_PORT (topic $TOPIC)
+  $LOGIN_HELP
 
 Try it:
 
-  ACCESS=\$(curl -s -X POST $TOKENGATE_API_URL/v1/auth/token -d username=alice -d password=any | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+  $GET_ACCESS
   TOKEN=\$(curl -s -X POST $TOKENGATE_API_URL/v1/personal-tokens -H "Authorization: Bearer \$ACCESS" \\
            -H 'Content-Type: application/json' -d '{"name": "my-etl"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["content"])')
   curl -s -H "Authorization: Bearer \$TOKEN" $TOKENGATE_API_URL/v1/users/me

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make stop`: SIGTERM each service (edges first, so they drain while the
-# authority still answers), wait for it, then stop Kafka and PostgreSQL.
+# authority still answers), wait for it, then stop Keycloak (if started), Kafka
+# and PostgreSQL.
 set -uo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 # shellcheck source=deploy/local/stack-lib.sh
@@ -17,5 +18,8 @@ for name in "${SERVICES[@]}"; do
   rm -f "$pidfile"
   echo "$name: stopped"
 done
+if [ -f "$LOCAL/keycloak/run/keycloak.pid" ]; then
+  KEYCLOAK_DIR="$LOCAL/keycloak/run" "$ROOT/deploy/local/keycloak.sh" stop
+fi
 KAFKA_DIR="$LOCAL/kafka/run" KAFKA_PORT="${TOKENGATE_RUN_KAFKA_PORT:-9092}" "$ROOT/deploy/local/kafka.sh" stop
 PG_DIR="$LOCAL/postgres" PG_PORT="${TOKENGATE_RUN_PG_PORT:-55432}" "$ROOT/deploy/local/postgres.sh" stop

@@ -178,7 +178,7 @@ def authority(db_url, port=0, **settings):
 def api(authority_address, **settings):
     """A started tokengate-api talking to the authority at `authority_address`."""
     env = env_of({"authority_address": authority_address, "http_listen": "127.0.0.1:0",
-                  "access_token_secret": API_SECRET, "http_threads": 8, **settings})
+                  "auth_provider": "dummy", "access_token_secret": API_SECRET, "http_threads": 8, **settings})
     return Service("tokengate-api", env).start()
 
 

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/http/error_body.h"
+#include "common/json_writer.h"
 #include "common/log.h"
 #include "services/api/authenticator.h"
 
@@ -74,7 +75,15 @@ HttpResponse Logout(const OidcRoutesDeps& deps, const HttpRequest& request, bool
   if (auto session = request.Cookie(kSessionCookie); session && !session->empty()) {
     next = deps.login->Logout(*session, deps.home_url);
   }
-  HttpResponse response = browser ? Redirect(next) : HttpResponse::NoContent();
+  HttpResponse response = Redirect(next);
+  if (!browser) {
+    // The page's script: it sends the browser on to the IdP itself.
+    JsonWriter json;
+    json.BeginObject();
+    json.Field("logout_url", next);
+    json.EndObject();
+    response = HttpResponse::Json(200, json.Take()).WithHeader("Cache-Control", "no-store");
+  }
   return response.WithHeader("Set-Cookie", Cookie(kSessionCookie, "", "/", 0, deps.cookie_secure));
 }
 

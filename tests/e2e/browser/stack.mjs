@@ -127,7 +127,7 @@ export async function startStack(logDir, { maxDurationDays = 366 } = {}) {
   }, logDir);
   await authority.start();
   const api = new Service('tokengate-api', {
-    authority_address: authority.address, http_listen: '127.0.0.1:0',
+    authority_address: authority.address, http_listen: '127.0.0.1:0', auth_provider: 'dummy',
     access_token_secret: API_SECRET, http_threads: 8, authority_deadline_ms: 2000,
     web_dir: WEB_DIR,
   }, logDir);

@@ -112,6 +112,7 @@ def test_sigterm_with_an_idle_keep_alive_connection_exits_zero(authority):
 def test_bad_configuration_exits_two_with_one_line(authority):
     service = stack.Service("tokengate-api", stack.env_of({"authority_address": authority.address,
                                                           "http_listen": "127.0.0.1:0",
+                                                          "auth_provider": "dummy",
                                                           "access_token_secret": "short"}))
     with pytest.raises(AssertionError, match="did not start"):
         service.start(timeout=5)
