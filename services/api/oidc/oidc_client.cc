@@ -55,6 +55,10 @@ absl::StatusOr<OidcEndpoints> OidcClient::Endpoints() {
     std::lock_guard<std::mutex> lock(mu_);
     if (endpoints_) return *endpoints_;
   }
+  return FetchEndpoints();
+}
+
+absl::StatusOr<OidcEndpoints> OidcClient::FetchEndpoints() {
   const std::string url =
       absl::StrCat(absl::StripSuffix(settings_.issuer, "/"), "/.well-known/openid-configuration");
   auto reply = http_.Get(url);

@@ -52,7 +52,10 @@ class OidcClient {
   OidcClient(OidcSettings settings, const Clock* clock);
 
   const OidcSettings& settings() const { return settings_; }
+  // The endpoints from discovery: kept after the first success.
   absl::StatusOr<OidcEndpoints> Endpoints();
+  // Discovery asked afresh (and kept): proves the IdP answers right now.
+  absl::StatusOr<OidcEndpoints> FetchEndpoints();
 
   absl::StatusOr<std::string> AuthorizationUrl(absl::string_view state, absl::string_view nonce,
                                                absl::string_view code_challenge);

@@ -36,8 +36,9 @@ absl::StatusOr<LoginStart> OidcLogin::Start(absl::string_view next) {
   PendingLogin pending{.nonce = RandomToken(), .code_verifier = RandomToken(), .next = SafeNextPath(next)};
   const std::string nonce = pending.nonce;
   const std::string challenge = CodeChallengeS256(pending.code_verifier);
-  // Ask for the endpoints before storing anything: an IdP that is down costs no memory here.
-  if (auto endpoints = client_->Endpoints(); !endpoints.ok()) return endpoints.status();
+  // Discovery afresh, before storing anything: a down IdP gets a clear 503 here rather than a
+  // browser error page at its address, and costs no memory.
+  if (auto endpoints = client_->FetchEndpoints(); !endpoints.ok()) return endpoints.status();
   std::string state = store_->StartLogin(std::move(pending));
   auto url = client_->AuthorizationUrl(state, nonce, challenge);
   if (!url.ok()) return url.status();
