@@ -54,11 +54,24 @@ HttpResponse Logout(const AuthRoutesDeps& deps) {
                                               SessionCookie("", 0, deps.cookie_secure));
 }
 
+HttpResponse BrowserLogout(const AuthRoutesDeps& deps) {
+  return HttpResponse{.status = 302}
+      .WithHeader("Location", "/")
+      .WithHeader("Set-Cookie", SessionCookie("", 0, deps.cookie_secure));
+}
+
+HttpResponse NoIdentityProvider(const HttpRequest&) {
+  return BadRequest("The dummy auth provider has no identity provider login: use POST /v1/auth/token");
+}
+
 }  // namespace
 
 void AddAuthRoutes(Router& router, AuthRoutesDeps deps) {
   router.Add(Method::Post, "/v1/auth/token", [deps](const HttpRequest& r) { return Login(deps, r); });
   router.Add(Method::Post, "/v1/auth/logout", [deps](const HttpRequest&) { return Logout(deps); });
+  router.Add(Method::Get, "/v1/auth/logout", [deps](const HttpRequest&) { return BrowserLogout(deps); });
+  router.Add(Method::Get, "/v1/auth/login", NoIdentityProvider);
+  router.Add(Method::Get, "/v1/auth/callback", NoIdentityProvider);
 }
 
 }  // namespace tokengate

@@ -1,6 +1,7 @@
-// Human login: POST /v1/auth/token (OAuth2 password grant form, checked by
-// the configured AuthProvider) answers an access token and sets it as an
-// HttpOnly cookie for browsers; POST /v1/auth/logout clears that cookie.
+// Human login with a password provider (dummy): POST /v1/auth/token (OAuth2
+// password grant form, checked by the AuthProvider) answers an access token
+// and sets it as an HttpOnly cookie for browsers; POST|GET /v1/auth/logout
+// clears that cookie. The identity provider routes answer 400 here.
 #pragma once
 
 #include "absl/time/time.h"

@@ -11,6 +11,7 @@ import stack
 
 ENDPOINTS = {
     ("post", "/v1/auth/token"), ("post", "/v1/auth/logout"), ("get", "/v1/users/me"),
+    ("get", "/v1/auth/login"), ("get", "/v1/auth/callback"), ("get", "/v1/auth/logout"),
     ("get", "/v1/personal-tokens"), ("post", "/v1/personal-tokens"),
     ("patch", "/v1/personal-tokens/{personal_token_id}"),
     ("delete", "/v1/personal-tokens/{personal_token_id}"),
