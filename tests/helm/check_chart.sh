@@ -37,7 +37,9 @@ kubeconform_strict() {
     "$@"
 }
 
-if "$helm" lint --strict "$chart" && "$helm" lint --strict "$chart" -f "$chart/ci/all-options-values.yaml"; then
+# The defaults need the Keycloak settings no default can guess (values.schema.json requires them).
+keycloak=$chart/ci/keycloak-values.yaml
+if "$helm" lint --strict "$chart" -f "$keycloak" && "$helm" lint --strict "$chart" -f "$chart/ci/all-options-values.yaml"; then
   pass "helm lint"
 else
   fail "helm lint"
@@ -52,7 +54,7 @@ render_and_validate() {
     fail "helm template ($label) | kubeconform -strict"
   fi
 }
-render_and_validate "default values"
+render_and_validate "default values + Keycloak settings" -f "$keycloak"
 render_and_validate "all options" -f "$chart/ci/all-options-values.yaml"
 
 # A validator that accepts anything would make the two checks above worthless:
@@ -78,7 +80,7 @@ fi
 # `helm template` fail, naming what is wrong.
 expect_rejected() {
   cat >"$work/bad-values.yaml"
-  if "$helm" template tokengate "$chart" -f "$work/bad-values.yaml" >/dev/null 2>"$work/err"; then
+  if "$helm" template tokengate "$chart" -f "$keycloak" -f "$work/bad-values.yaml" >/dev/null 2>"$work/err"; then
     fail "bad values accepted: $1"
   elif grep -qF -- "$2" "$work/err"; then
     pass "bad values rejected: $1"
@@ -113,6 +115,20 @@ EOF
 if grep -q tooshort "$work/err"; then
   fail "a rejected signing key was echoed in the error"
 fi
+expect_rejected "Keycloak provider without its settings" "at '/auth/keycloak/serverUrl'" <<'EOF'
+auth:
+  keycloak:
+    serverUrl: ""
+EOF
+expect_rejected "dummy provider without the second switch" "at '/auth/allowDummy': value must be true" <<'EOF'
+auth:
+  provider: dummy
+EOF
+expect_rejected "OIDC client secret not from a Secret" "at '/auth/clientSecret/existingSecret': minLength" <<'EOF'
+auth:
+  clientSecret:
+    existingSecret: ""
+EOF
 
 echo "$passed passed, $failed failed"
 ((failed == 0))

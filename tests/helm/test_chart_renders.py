@@ -42,15 +42,26 @@ def _render(values_yaml):
     return result
 
 
-def render(values=None):
-    """The rendered objects, as a list of dicts."""
-    result = _render(yaml.safe_dump(values or {}))
+# What every real install must add to the defaults (ci/keycloak-values.yaml).
+KEYCLOAK_VALUES = yaml.safe_load((CHART / "ci" / "keycloak-values.yaml").read_text())
+
+
+def _merged(base, override):
+    out = dict(base)
+    for key, value in override.items():
+        out[key] = _merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def render(values=None, base=KEYCLOAK_VALUES):
+    """The rendered objects, as a list of dicts; `values` over `base`."""
+    result = _render(yaml.safe_dump(_merged(base, values or {})))
     assert result.returncode == 0, f"helm template failed:\n{result.stderr}"
     return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
 
 
-def render_error(values):
-    result = _render(yaml.safe_dump(values))
+def render_error(values, base=KEYCLOAK_VALUES):
+    result = _render(yaml.safe_dump(_merged(base, values)))
     assert result.returncode != 0, "helm template accepted values it should refuse"
     return result.stderr
 
@@ -140,7 +151,8 @@ def test_chart_secret_is_rendered_and_referenced_without_existing_secret():
     objects = render({"signingKeys": "k1:" + "x" * 32})
     secret = find(objects, "Secret", FULLNAME)
     assert {"signing-keys", "database-password"} <= set(secret["data"])
-    assert {name for name, _ in secret_refs(objects)} == {FULLNAME, f"{FULLNAME}-migrate"}
+    # Plus the OIDC client's Secret, which the chart never creates.
+    assert {name for name, _ in secret_refs(objects)} == {FULLNAME, f"{FULLNAME}-migrate", "tokengate-oidc-client"}
 
 
 def test_existing_secret_is_referenced_and_no_secret_is_rendered():
@@ -151,7 +163,7 @@ def test_existing_secret_is_referenced_and_no_secret_is_rendered():
         "kafka": {"sasl": {"enabled": True, "username": "tg"}}})
     assert [o["metadata"]["name"] for o in objects if o["kind"] == "Secret"] == []
     assert secret_refs(objects) == {("ops-credentials", "jwt"), ("ops-credentials", "pg"),
-                                    ("ops-credentials", "sasl")}
+                                    ("ops-credentials", "sasl"), ("tokengate-oidc-client", "client-secret")}
 
 
 def test_signing_keys_reach_the_authority_and_no_other_component():
@@ -428,3 +440,59 @@ def test_every_param_line_names_an_existing_value():
     stale = [d for d in documented
              if not any(leaf == d or leaf.startswith(d + ".") for leaf in leaves)]
     assert stale == []
+
+
+# --- human login (auth.*) ---------------------------------------------------------
+
+def test_defaults_alone_are_refused_until_keycloak_is_configured():
+    error = render_error({}, base={})
+    for path in ("/auth/keycloak/serverUrl", "/auth/keycloak/realm", "/auth/redirectUri",
+                 "/auth/clientSecret/existingSecret"):
+        assert f"at '{path}'" in error
+
+
+def test_the_api_logs_in_through_keycloak_by_default():
+    env = env_of(deployment(render(), "api"))
+    assert env["TOKENGATE_AUTH_PROVIDER"]["value"] == "keycloak"
+    assert env["TOKENGATE_KEYCLOAK_SERVER_URL"]["value"] == "https://keycloak.example.com"
+    assert env["TOKENGATE_KEYCLOAK_REALM"]["value"] == "data"
+    assert env["TOKENGATE_OIDC_REDIRECT_URI"]["value"] == "https://api.tokengate.example.com/v1/auth/callback"
+    assert "TOKENGATE_AUTH_ALLOW_DUMMY" not in env
+
+
+def test_client_secret_comes_from_the_named_secret_only():
+    objects = render()
+    env = env_of(deployment(objects, "api"))
+    assert env["TOKENGATE_OIDC_CLIENT_SECRET"]["valueFrom"]["secretKeyRef"] == {
+        "name": "tokengate-oidc-client", "key": "client-secret"}
+    for component in ("authority", "http2kafka", "consumer"):
+        assert "TOKENGATE_OIDC_CLIENT_SECRET" not in env_of(deployment(objects, component))
+
+
+def test_generic_oidc_issuer_replaces_the_keycloak_settings():
+    env = env_of(deployment(render({"auth": {"provider": "oidc", "oidc": {"issuer": "https://login.example.com/t1"}}}),
+                            "api"))
+    assert env["TOKENGATE_OIDC_ISSUER"]["value"] == "https://login.example.com/t1"
+    assert "TOKENGATE_KEYCLOAK_SERVER_URL" not in env
+
+
+def test_oidc_without_an_issuer_is_refused():
+    assert "at '/auth/oidc/issuer'" in render_error({"auth": {"provider": "oidc"}})
+
+
+def test_dummy_needs_both_switches_and_then_says_so():
+    assert "at '/auth/allowDummy': value must be true" in render_error({"auth": {"provider": "dummy"}}, base={})
+    env = env_of(deployment(render({"auth": {"provider": "dummy", "allowDummy": True}}, base={}), "api"))
+    assert env["TOKENGATE_AUTH_PROVIDER"]["value"] == "dummy"
+    assert env["TOKENGATE_AUTH_ALLOW_DUMMY"]["value"] == "true"
+    assert "TOKENGATE_OIDC_CLIENT_SECRET" not in env
+
+
+def test_login_sessions_pin_browsers_to_one_api_replica():
+    objects = render({"api": {"ingress": {"enabled": True, "annotations": {"team": "data"}}}})
+    assert find(objects, "Service", f"{FULLNAME}-api")["spec"]["sessionAffinity"] == "ClientIP"
+    annotations = find(objects, "Ingress", f"{FULLNAME}-api")["metadata"]["annotations"]
+    assert annotations["nginx.ingress.kubernetes.io/affinity"] == "cookie"
+    assert annotations["team"] == "data"
+    dummy = render({"auth": {"provider": "dummy", "allowDummy": True}}, base={})
+    assert "sessionAffinity" not in find(dummy, "Service", f"{FULLNAME}-api")["spec"]

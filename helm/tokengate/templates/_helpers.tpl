@@ -272,6 +272,40 @@ into the error message. Included once, from the ConfigMap.
 {{- end }}
 {{- end -}}
 
+{{/* The api's human login settings (TOKENGATE_AUTH_* and the OpenID Connect client). */}}
+{{- define "tokengate.authEnv" -}}
+{{- $a := .Values.auth -}}
+- name: TOKENGATE_AUTH_PROVIDER
+  value: {{ $a.provider | quote }}
+{{- if eq $a.provider "dummy" }}
+- name: TOKENGATE_AUTH_ALLOW_DUMMY
+  value: {{ $a.allowDummy | quote }}
+{{- else }}
+{{- if eq $a.provider "keycloak" }}
+- name: TOKENGATE_KEYCLOAK_SERVER_URL
+  value: {{ $a.keycloak.serverUrl | quote }}
+- name: TOKENGATE_KEYCLOAK_REALM
+  value: {{ $a.keycloak.realm | quote }}
+{{- else }}
+- name: TOKENGATE_OIDC_ISSUER
+  value: {{ $a.oidc.issuer | quote }}
+{{- end }}
+- name: TOKENGATE_OIDC_CLIENT_ID
+  value: {{ $a.clientId | quote }}
+- name: TOKENGATE_OIDC_REDIRECT_URI
+  value: {{ $a.redirectUri | quote }}
+- name: TOKENGATE_OIDC_SCOPE
+  value: {{ $a.scope | quote }}
+- name: TOKENGATE_OIDC_VERIFY_TLS
+  value: {{ $a.verifyTls | quote }}
+- name: TOKENGATE_OIDC_CLIENT_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ $a.clientSecret.existingSecret }}
+      key: {{ $a.clientSecret.key }}
+{{- end }}
+{{- end -}}
+
 {{/* Base URL of an edge's Ingress, for NOTES.txt. Usage: include "tokengate.ingressUrl" .Values.api.ingress */}}
 {{- define "tokengate.ingressUrl" -}}
 {{- printf "%s://%s%s" (ternary "https" "http" (not (empty .tlsSecretName))) .hostname (trimSuffix "/" .path) -}}
