@@ -70,17 +70,23 @@ absl::StatusOr<JwkSet> ParseJwks(absl::string_view json) {
 JwksCache::JwksCache(Fetch fetch, absl::Duration min_refresh_interval, const Clock* clock)
     : fetch_(std::move(fetch)), min_refresh_interval_(min_refresh_interval), clock_(clock) {}
 
-absl::StatusOr<std::shared_ptr<const Jwk>> JwksCache::KeyFor(absl::string_view kid) {
-  // One lock across the fetch: concurrent misses wait for one request instead of each sending one.
+std::shared_ptr<const Jwk> JwksCache::Cached(absl::string_view kid) const {
   std::lock_guard<std::mutex> lock(mu_);
-  if (auto it = keys_.find(kid); it != keys_.end()) return it->second;
+  auto it = keys_.find(kid);
+  return it == keys_.end() ? nullptr : it->second;
+}
+
+absl::StatusOr<std::shared_ptr<const Jwk>> JwksCache::KeyFor(absl::string_view kid) {
+  if (auto key = Cached(kid)) return key;
+  // Misses queue here, so one request serves them all; known kids never wait for it.
+  std::lock_guard<std::mutex> fetching(fetch_mu_);
+  if (auto key = Cached(kid)) return key;
   const absl::Time now = clock_->Now();
   if (now - last_fetch_ < min_refresh_interval_) {
     if (!last_error_.ok()) return last_error_;
     return absl::UnauthenticatedError("Token is signed with an unknown key");
   }
   last_fetch_ = now;
-  ++fetches_;
   absl::StatusOr<JwkSet> parsed = absl::UnavailableError("");
   if (auto document = fetch_(); !document.ok()) {
     parsed = absl::UnavailableError(document.status().message());
@@ -90,14 +96,12 @@ absl::StatusOr<std::shared_ptr<const Jwk>> JwksCache::KeyFor(absl::string_view k
   }
   last_error_ = parsed.status();
   if (!parsed.ok()) return parsed.status();
-  keys_ = *std::move(parsed);
-  if (auto it = keys_.find(kid); it != keys_.end()) return it->second;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    keys_ = *std::move(parsed);
+  }
+  if (auto key = Cached(kid)) return key;
   return absl::UnauthenticatedError("Token is signed with an unknown key");
-}
-
-int JwksCache::fetches() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return fetches_;
 }
 
 }  // namespace tokengate

@@ -59,18 +59,18 @@ class JwksCache {
   // The key named `kid`: UNAUTHENTICATED when the IdP does not have it,
   // UNAVAILABLE when it could not be asked.
   absl::StatusOr<std::shared_ptr<const Jwk>> KeyFor(absl::string_view kid);
-  // JWKS documents fetched so far (for tests and metrics).
-  int fetches() const;
 
  private:
+  std::shared_ptr<const Jwk> Cached(absl::string_view kid) const;
+
   Fetch fetch_;
   const absl::Duration min_refresh_interval_;
   const Clock* clock_;
-  mutable std::mutex mu_;
-  JwkSet keys_;
+  mutable std::mutex fetch_mu_;  // Held across a fetch; guards the fields below it.
   absl::Time last_fetch_ = absl::InfinitePast();
   absl::Status last_error_;  // Of the last fetch: repeated until the next one is allowed.
-  int fetches_ = 0;
+  mutable std::mutex mu_;    // Guards keys_ only, never held across a fetch.
+  JwkSet keys_;
 };
 
 }  // namespace tokengate

@@ -39,10 +39,10 @@ struct OidcEndpoints {
   std::string end_session;  // Empty when the IdP has none.
 };
 
-// What the token endpoint answers.
+// What the token endpoint answers that the api keeps; the access token
+// itself is not needed here (the session stands for it), only its lifetime.
 struct TokenSet {
   std::string id_token;
-  std::string access_token;
   std::string refresh_token;
   absl::Duration expires_in;
 };
@@ -51,7 +51,6 @@ class OidcClient {
  public:
   OidcClient(OidcSettings settings, const Clock* clock);
 
-  const OidcSettings& settings() const { return settings_; }
   // The endpoints from discovery: kept after the first success.
   absl::StatusOr<OidcEndpoints> Endpoints();
   // Discovery asked afresh (and kept): proves the IdP answers right now.
@@ -69,8 +68,6 @@ class OidcClient {
 
   absl::StatusOr<TokenClaims> VerifyIdToken(absl::string_view id_token, absl::string_view nonce);
   absl::StatusOr<TokenClaims> VerifyAccessToken(absl::string_view access_token);
-
-  int jwks_fetches() const { return jwks_.fetches(); }
 
  private:
   absl::StatusOr<TokenSet> TokenGrant(absl::string_view form);
