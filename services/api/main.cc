@@ -20,63 +20,16 @@
 #include "services/api/auth_routes.h"
 #include "services/api/authenticator.h"
 #include "services/api/docs_routes.h"
-#include "services/api/oidc/idp_http.h"
-#include "services/api/oidc/oidc_client.h"
-#include "services/api/oidc/oidc_login.h"
-#include "services/api/oidc/session_store.h"
+#include "services/api/human_login.h"
 #include "services/api/lineage_routes.h"
-#include "services/api/oidc/oidc_routes.h"
 #include "services/api/monitoring_routes.h"
+#include "services/api/oidc/oidc_routes.h"
 #include "services/api/personal_tokens_routes.h"
 #include "services/api/users_routes.h"
 #include "services/api/web_routes.h"
 
 namespace tokengate {
 namespace {
-
-// The human login of `config.auth_provider`: a password provider with the
-// api's own access tokens (dummy), or an OpenID Connect relying party.
-struct HumanLogin {
-  std::unique_ptr<AuthProvider> password_provider;
-  std::unique_ptr<AccessTokenCodec> access_tokens;
-  std::unique_ptr<OidcClient> oidc_client;
-  std::unique_ptr<SessionStore> sessions;
-  std::unique_ptr<OidcLogin> oidc_login;
-};
-
-HumanLogin MakeHumanLogin(const ApiConfig& config, const Clock* clock, MetricsRegistry* metrics) {
-  HumanLogin out;
-  if (config.auth_provider == "dummy") {
-    auto provider = MakeAuthProvider(config.auth_provider);
-    if (!provider.ok()) ExitOnBadConfig(provider.status().message());
-    out.password_provider = *std::move(provider);
-    out.access_tokens =
-        std::make_unique<AccessTokenCodec>(config.access_token_secret, config.access_token_lifetime, clock);
-    if (!IsLoopbackHost(ParseHostPort(config.http_listen)->first)) {
-      TG_LOG(Warning) << "DANGER: the dummy auth provider lets ANYONE who reaches " << config.http_listen
-                      << " log in as ANY user (" << EnvNameOf("auth_allow_dummy") << "=true)";
-    }
-    return out;
-  }
-  InitIdpHttp();
-  out.oidc_client = std::make_unique<OidcClient>(
-      OidcSettings{.issuer = config.oidc_issuer, .client_id = config.oidc_client_id,
-                   .client_secret = config.oidc_client_secret, .redirect_uri = config.oidc_redirect_uri,
-                   .scope = config.oidc_scope,
-                   .http = {.verify_tls = config.oidc_verify_tls, .ca_file = config.oidc_ca_file,
-                            .timeout = config.oidc_timeout},
-                   .clock_skew = config.oidc_clock_skew, .jwks_min_refresh = config.oidc_jwks_min_refresh},
-      clock);
-  // Not fatal: personal tokens work without the IdP; logins answer 503 until it is back.
-  if (auto endpoints = out.oidc_client->Endpoints(); !endpoints.ok()) {
-    TG_LOG(Warning) << "identity provider not reachable yet (" << endpoints.status().message()
-                    << "): logins fail with 503 until it is";
-  }
-  out.sessions = std::make_unique<SessionStore>(SessionStoreLimits{}, clock);
-  out.oidc_login = std::make_unique<OidcLogin>(out.oidc_client.get(), out.sessions.get(),
-                                               config.access_token_lifetime, clock, metrics);
-  return out;
-}
 
 int Serve(const ApiConfig& config) {
   if (config.access_token_secret_generated && config.auth_provider == "dummy") {

@@ -1,0 +1,30 @@
+// The human login the config names, built once at start: the dummy password
+// provider with the api's own access tokens, or an OpenID Connect relying
+// party (client, session store, login flow). Exactly one half is set.
+#pragma once
+
+#include <memory>
+
+#include "common/clock.h"
+#include "common/metrics.h"
+#include "services/api/access_token.h"
+#include "services/api/api_config.h"
+#include "services/api/auth_provider.h"
+#include "services/api/oidc/oidc_client.h"
+#include "services/api/oidc/oidc_login.h"
+#include "services/api/oidc/session_store.h"
+
+namespace tokengate {
+
+struct HumanLogin {
+  std::unique_ptr<AuthProvider> password_provider;
+  std::unique_ptr<AccessTokenCodec> access_tokens;
+  std::unique_ptr<OidcClient> oidc_client;
+  std::unique_ptr<SessionStore> sessions;
+  std::unique_ptr<OidcLogin> oidc_login;
+};
+
+// `config` is validated (ApiConfigFromFlags); an unreachable IdP is only logged.
+HumanLogin MakeHumanLogin(const ApiConfig& config, const Clock* clock, MetricsRegistry* metrics);
+
+}  // namespace tokengate
