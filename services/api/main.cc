@@ -105,7 +105,16 @@ int Serve(const ApiConfig& config) {
                               .retry_after = config.retry_after});
   }
   AddDocsRoutes(router, &swagger_assets);
-  AddWebRoutes(router, &web_files);
+  PageGate page_gate;
+  if (human.oidc_login != nullptr) {
+    // A browser without a session goes straight to the identity provider.
+    page_gate = [&authenticator](const HttpRequest& request) -> std::optional<HttpResponse> {
+      AuthResult auth = authenticator.Authenticate(request);
+      if (auth.caller || auth.error.status != 401) return std::nullopt;
+      return HttpResponse{.status = 302}.WithHeader("Location", "/v1/auth/login?next=%2F");
+    };
+  }
+  AddWebRoutes(router, &web_files, page_gate);
   AddMonitoringRoutes(router, &metrics);
   AddReadinessRoute(router, watcher.get());
 

@@ -26,8 +26,11 @@ HttpResponse ServeFresh(const StaticFiles* web_files, const char* file) {
 
 }  // namespace
 
-void AddWebRoutes(Router& router, const StaticFiles* web_files) {
-  router.Add(Method::Get, "/", [web_files](const HttpRequest&) {
+void AddWebRoutes(Router& router, const StaticFiles* web_files, PageGate gate) {
+  router.Add(Method::Get, "/", [web_files, gate](const HttpRequest& request) {
+    if (gate) {
+      if (std::optional<HttpResponse> answer = gate(request)) return *std::move(answer);
+    }
     return ServeFresh(web_files, "index.html");
   });
   for (const char* file : kWebPageFiles) {

@@ -1,8 +1,8 @@
 """No open door: the api starts only with a login provider it was told to
 use, refuses the dummy provider on a non-loopback address unless explicitly
 allowed (one line, exit code 2), and with an OpenID Connect provider that is
-down still starts, answers logins with 503 and browsers' 401s with where to
-log in. (Logins against a real Keycloak: tests/e2e/keycloak.)"""
+down still starts, answers logins with 503, sends browsers without a session
+from the page to the login and tells API callers where to log in. (Logins against a real Keycloak: tests/e2e/keycloak.)"""
 import pytest
 import requests
 
@@ -98,6 +98,9 @@ def test_with_the_idp_down_logins_answer_503_and_the_api_still_serves(authority)
 
 def test_browsers_without_a_session_are_told_where_to_log_in(authority):
     with start_api(authority, **keycloak_settings()).start() as api:
+        page = requests.get(f"{api.url}/", allow_redirects=False)
+        assert page.status_code == 302
+        assert page.headers["Location"] == "/v1/auth/login?next=%2F"
         response = requests.get(f"{api.url}/v1/users/me")
         assert response.status_code == 401
         assert response.headers["WWW-Authenticate"] == "Bearer"
