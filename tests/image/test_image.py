@@ -79,6 +79,8 @@ def migration_job(database_url):
     """The rendered Job's container and the Secrets it reads, for the database at `database_url`."""
     url = urllib.parse.urlparse(database_url)
     objects = render({
+        # The chart refuses to render without its login settings.
+        **yaml.safe_load((CHART / "ci" / "keycloak-values.yaml").read_text()),
         "postgresql": {"host": url.hostname, "port": url.port, "database": url.path.lstrip("/"),
                        "user": url.username, "password": "unused-the-test-server-trusts",
                        "sslmode": "disable"},
