@@ -33,14 +33,16 @@ ABSL_FLAG(std::string, auth_provider, "",
 ABSL_FLAG(bool, auth_allow_dummy, false, "allow the dummy provider on a non-loopback listen address");
 ABSL_FLAG(std::string, keycloak_server_url, "", "keycloak: server URL, e.g. https://keycloak.example.com");
 ABSL_FLAG(std::string, keycloak_realm, "", "keycloak: realm name");
-ABSL_FLAG(std::string, oidc_issuer, "", "oidc: issuer URL (discovery at <issuer>/.well-known/openid-configuration)");
+ABSL_FLAG(std::string, oidc_issuer, "",
+          "oidc: issuer URL (discovery at <issuer>/.well-known/openid-configuration)");
 ABSL_FLAG(std::string, oidc_client_id, "", "keycloak/oidc: this api's client id");
 ABSL_FLAG(std::string, oidc_client_secret, "", "keycloak/oidc: this api's client secret");
 ABSL_FLAG(std::string, oidc_redirect_uri, "",
           "keycloak/oidc: this api's https://host/v1/auth/callback as browsers reach it");
 ABSL_FLAG(std::string, oidc_scope, "openid", "keycloak/oidc: scopes asked for (must include openid)");
 ABSL_FLAG(bool, oidc_verify_tls, true, "keycloak/oidc: verify the identity provider's TLS certificate");
-ABSL_FLAG(std::string, oidc_ca_file, "", "keycloak/oidc: CA bundle for the identity provider (PEM); empty: system");
+ABSL_FLAG(std::string, oidc_ca_file, "",
+          "keycloak/oidc: CA bundle for the identity provider (PEM); empty: system");
 ABSL_FLAG(int, oidc_timeout_ms, 5000, "keycloak/oidc: deadline of each request to the identity provider");
 ABSL_FLAG(int, oidc_clock_skew_seconds, 30, "keycloak/oidc: tolerated clock difference for exp/nbf/iat");
 ABSL_FLAG(int, oidc_jwks_min_refresh_seconds, 10,
@@ -159,7 +161,8 @@ absl::StatusOr<ApiConfig> ApiConfigFromFlags() {
   } else if (config.auth_provider == "keycloak" || config.auth_provider == "oidc") {
     if (auto oidc = ReadOidcSettings(config); !oidc.ok()) return oidc;
   } else if (config.auth_provider.empty()) {
-    return Bad("auth_provider", "must be set: keycloak or oidc (real logins), or dummy (any user, local use only)");
+    return Bad("auth_provider",
+               "must be set: keycloak or oidc (real logins), or dummy (any user, local use only)");
   } else {
     return Bad("auth_provider", "known providers: keycloak, oidc, dummy");
   }
@@ -172,7 +175,8 @@ absl::StatusOr<ApiConfig> ApiConfigFromFlags() {
     return Bad("access_token_secret", absl::StrCat("must be at least ", kMinSecretBytes, " bytes"));
   }
   // Served over https (as the redirect URI says): the cookies must not travel in clear.
-  config.cookie_secure = absl::GetFlag(FLAGS_cookie_secure) || absl::StartsWith(config.oidc_redirect_uri, "https://");
+  config.cookie_secure =
+      absl::GetFlag(FLAGS_cookie_secure) || absl::StartsWith(config.oidc_redirect_uri, "https://");
   config.verify_cache_enabled = absl::GetFlag(FLAGS_verify_cache_enabled);
   config.revocation_watch_enabled = absl::GetFlag(FLAGS_revocation_watch_enabled);
 

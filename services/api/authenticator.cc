@@ -15,7 +15,9 @@ AuthResult Denied(HttpResponse error) { return AuthResult{.error = std::move(err
 
 HttpResponse Authenticator::LoginNeeded(absl::string_view message) const {
   HttpResponse response = Unauthorized(message);
-  if (oidc_ != nullptr) response.body = ErrorJson("unauthorized", message, R"({"login_url":"/v1/auth/login"})");
+  if (oidc_ != nullptr) {
+    response.body = ErrorJson("unauthorized", message, R"({"login_url":"/v1/auth/login"})");
+  }
   return response;
 }
 

@@ -86,7 +86,8 @@ int Serve(const ApiConfig& config) {
                            .session_lifetime = config.access_token_lifetime,
                            .retry_after = config.retry_after, .cookie_secure = config.cookie_secure});
   } else {
-    AddAuthRoutes(router, {.provider = human.password_provider.get(), .access_tokens = human.access_tokens.get(),
+    AddAuthRoutes(router, {.provider = human.password_provider.get(),
+                           .access_tokens = human.access_tokens.get(),
                            .lifetime = config.access_token_lifetime,
                            .cookie_secure = config.cookie_secure});
   }

@@ -54,7 +54,8 @@ absl::StatusOr<IdpReply> IdpHttp::Perform(void* handle, const std::string& url) 
   const CURLcode code = curl_easy_perform(curl);
   if (sink.too_large) return absl::UnavailableError("identity provider answer is too large");
   if (code != CURLE_OK) {
-    return absl::UnavailableError(absl::StrCat("identity provider is unreachable: ", curl_easy_strerror(code)));
+    return absl::UnavailableError(
+        absl::StrCat("identity provider is unreachable: ", curl_easy_strerror(code)));
   }
   IdpReply reply;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply.status);

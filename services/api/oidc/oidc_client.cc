@@ -127,7 +127,9 @@ absl::StatusOr<TokenSet> OidcClient::TokenGrant(absl::string_view form) {
   TokenSet tokens;
   std::string_view text;
   if (doc["id_token"].get_string().get(text) == simdjson::SUCCESS) tokens.id_token = std::string(text);
-  if (doc["refresh_token"].get_string().get(text) == simdjson::SUCCESS) tokens.refresh_token = std::string(text);
+  if (doc["refresh_token"].get_string().get(text) == simdjson::SUCCESS) {
+    tokens.refresh_token = std::string(text);
+  }
   int64_t expires_in = 0;
   if (doc["expires_in"].get_int64().get(expires_in) != simdjson::SUCCESS || expires_in <= 0) expires_in = 60;
   tokens.expires_in = absl::Seconds(expires_in);

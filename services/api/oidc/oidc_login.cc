@@ -93,7 +93,9 @@ absl::StatusOr<std::string> OidcLogin::SessionUser(absl::string_view session_id)
   if (!tokens->refresh_token.empty()) session->refresh_token = std::move(tokens->refresh_token);
   if (!tokens->id_token.empty()) session->id_token = std::move(tokens->id_token);
   session->access_expires_at = clock_->Now() + tokens->expires_in;
-  if (!store_->Update(session_id, *session)) return absl::UnauthenticatedError("Session has ended: log in again");
+  if (!store_->Update(session_id, *session)) {
+    return absl::UnauthenticatedError("Session has ended: log in again");
+  }
   return session->user_name;
 }
 

@@ -97,7 +97,8 @@ void AddOidcRoutes(Router& router, OidcRoutesDeps deps) {
   router.Add(Method::Get, "/v1/auth/login", [deps](const HttpRequest& r) { return Login(deps, r); });
   router.Add(Method::Get, "/v1/auth/callback", [deps](const HttpRequest& r) { return Callback(deps, r); });
   router.Add(Method::Get, "/v1/auth/logout", [deps](const HttpRequest& r) { return Logout(deps, r, true); });
-  router.Add(Method::Post, "/v1/auth/logout", [deps](const HttpRequest& r) { return Logout(deps, r, false); });
+  router.Add(Method::Post, "/v1/auth/logout",
+             [deps](const HttpRequest& r) { return Logout(deps, r, false); });
 }
 
 }  // namespace tokengate

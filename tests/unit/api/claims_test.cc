@@ -35,7 +35,9 @@ ClaimRules AccessRules() {
 
 absl::Time Now() { return absl::FromUnixSeconds(kNow); }
 
-std::string Message(const absl::StatusOr<TokenClaims>& result) { return std::string(result.status().message()); }
+std::string Message(const absl::StatusOr<TokenClaims>& result) {
+  return std::string(result.status().message());
+}
 
 TEST(ClaimsTest, ValidIdTokenGivesTheUser) {
   auto claims = CheckClaims(IdClaims(), IdRules(), Now());
@@ -50,13 +52,15 @@ TEST(ClaimsTest, AnotherIssuerIsRefused) {
 }
 
 TEST(ClaimsTest, AnotherClientIsRefused) {
-  const std::string other = absl::StrReplaceAll(IdClaims(), {{R"("aud":"tokengate")", R"("aud":"other-app")"}});
+  const std::string other =
+      absl::StrReplaceAll(IdClaims(), {{R"("aud":"tokengate")", R"("aud":"other-app")"}});
   EXPECT_THAT(Message(CheckClaims(other, IdRules(), Now())), HasSubstr("another client"));
 }
 
 TEST(ClaimsTest, SeveralAudiencesNeedUsAsAuthorizedParty) {
   std::string several = absl::StrReplaceAll(
-      IdClaims(), {{R"("aud":"tokengate","azp":"tokengate")", R"("aud":["tokengate","other-app"],"azp":"other-app")"}});
+      IdClaims(), {{R"("aud":"tokengate","azp":"tokengate")",
+                    R"("aud":["tokengate","other-app"],"azp":"other-app")"}});
   EXPECT_FALSE(CheckClaims(several, IdRules(), Now()).ok());
   several = absl::StrReplaceAll(several, {{R"("azp":"other-app")", R"("azp":"tokengate")"}});
   EXPECT_TRUE(CheckClaims(several, IdRules(), Now()).ok());
@@ -81,7 +85,8 @@ TEST(ClaimsTest, IssuedInTheFutureIsRefused) {
 }
 
 TEST(ClaimsTest, MissingExpiryIsRefused) {
-  const std::string claims = absl::StrReplaceAll(IdClaims(), {{absl::StrCat(R"("exp":)", kNow + 300, ","), ""}});
+  const std::string claims =
+      absl::StrReplaceAll(IdClaims(), {{absl::StrCat(R"("exp":)", kNow + 300, ","), ""}});
   EXPECT_THAT(Message(CheckClaims(claims, IdRules(), Now())), HasSubstr("no expiry"));
 }
 
@@ -92,7 +97,8 @@ TEST(ClaimsTest, NonceOfAnotherLoginIsRefused) {
 }
 
 TEST(ClaimsTest, MissingUserNameIsRefused) {
-  const std::string claims = absl::StrReplaceAll(IdClaims(), {{R"("preferred_username":"alice")", R"("sub":"x")"}});
+  const std::string claims =
+      absl::StrReplaceAll(IdClaims(), {{R"("preferred_username":"alice")", R"("sub":"x")"}});
   EXPECT_THAT(Message(CheckClaims(claims, IdRules(), Now())), HasSubstr("preferred_username"));
 }
 
@@ -101,8 +107,10 @@ TEST(ClaimsTest, AccessTokenForUsByAudienceOrAuthorizedParty) {
                                         R"(,"typ":"Bearer","preferred_username":"bob",)");
   EXPECT_TRUE(CheckClaims(absl::StrCat(base, R"("aud":["account","tokengate"],"azp":"tokengate-cli"})"),
                           AccessRules(), Now()).ok());
-  EXPECT_TRUE(CheckClaims(absl::StrCat(base, R"("aud":"account","azp":"tokengate"})"), AccessRules(), Now()).ok());
-  EXPECT_THAT(Message(CheckClaims(absl::StrCat(base, R"("aud":"account","azp":"other-app"})"), AccessRules(), Now())),
+  EXPECT_TRUE(
+      CheckClaims(absl::StrCat(base, R"("aud":"account","azp":"tokengate"})"), AccessRules(), Now()).ok());
+  EXPECT_THAT(
+      Message(CheckClaims(absl::StrCat(base, R"("aud":"account","azp":"other-app"})"), AccessRules(), Now())),
               HasSubstr("another client"));
 }
 

@@ -33,7 +33,9 @@ class TestKey {
     cjose_err err;
     return TestKey(cjose_jwk_create_EC_random(CJOSE_JWK_EC_P_256, &err), kid, "ES256");
   }
-  TestKey(TestKey&& other) noexcept : jwk_(other.jwk_), kid_(other.kid_), alg_(other.alg_) { other.jwk_ = nullptr; }
+  TestKey(TestKey&& other) noexcept : jwk_(other.jwk_), kid_(other.kid_), alg_(other.alg_) {
+    other.jwk_ = nullptr;
+  }
   ~TestKey() {
     if (jwk_ != nullptr) cjose_jwk_release(jwk_);
   }
@@ -67,7 +69,8 @@ class TestKey {
   const std::string& kid() const { return kid_; }
 
  private:
-  TestKey(cjose_jwk_t* jwk, std::string kid, std::string alg) : jwk_(jwk), kid_(std::move(kid)), alg_(std::move(alg)) {
+  TestKey(cjose_jwk_t* jwk, std::string kid, std::string alg)
+      : jwk_(jwk), kid_(std::move(kid)), alg_(std::move(alg)) {
     cjose_err err;
     cjose_jwk_set_kid(jwk_, kid_.data(), kid_.size(), &err);
   }
@@ -84,7 +87,8 @@ std::string JwksOf(const std::vector<const TestKey*>& keys) {
 
 // A token with any header and signature bytes, as an attacker would build it.
 std::string Forged(const std::string& header_json, const std::string& claims, const std::string& signature) {
-  return absl::StrCat(Base64UrlEncode(header_json), ".", Base64UrlEncode(claims), ".", Base64UrlEncode(signature));
+  return absl::StrCat(Base64UrlEncode(header_json), ".", Base64UrlEncode(claims), ".",
+                      Base64UrlEncode(signature));
 }
 
 constexpr char kClaims[] = R"({"iss":"https://idp.test/realms/r","preferred_username":"alice"})";
