@@ -16,7 +16,7 @@ SKIP_IMAGE := $(filter off,$(IMAGE_TESTS))$(SANITIZE)
 all: build
 
 deps:
-	@deploy/local/install-deps.sh kafka go-tools npm
+	@deploy/local/install-deps.sh kafka go-tools npm data-rentgen
 
 build: deps
 	@cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS) >/dev/null

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the build, the tests and the local stack need, skipping what
 # is there: Debian packages, the Python venv under .local/, and (by argument)
-# the Kafka jars, the Go tools and the npm assets.
-# Usage: install-deps.sh [kafka] [go-tools] [npm]
+# the Kafka jars, the Go tools, the npm assets and Data.Rentgen (to compare against).
+# Usage: install-deps.sh [kafka] [go-tools] [npm] [data-rentgen]
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -46,6 +46,7 @@ for extra in "$@"; do
     kafka) "$ROOT/deploy/local/kafka.sh" install ;;
     go-tools) "$ROOT/deploy/local/go-tools.sh" ;;
     npm) "$ROOT/deploy/local/npm-assets.sh" ;;
+    data-rentgen) "$ROOT/deploy/local/data-rentgen.sh" ;;
     *) echo "unknown extra '$extra'" >&2; exit 2 ;;
   esac
 done

@@ -128,24 +128,24 @@ void TokenData(JsonWriter& json, const v1::PersonalToken& token) {
 Validated<ListQuery> ParseListQuery(const UrlParams& query) {
   ListQuery parsed;
   std::vector<FieldIssue> issues;
+  // Issues in the model's field order, as pydantic reports them; parameters
+  // Data.Rentgen does not know are ignored, as it ignores them.
+  if (auto page = FirstValue(query, "page")) ParsePositive("page", *page, 0, &parsed.page, issues);
+  if (auto size = FirstValue(query, "page_size")) {
+    ParsePositive("page_size", *size, kMaxPageSize, &parsed.page_size, issues);
+  }
   int id_index = 0;
-  // Parameters Data.Rentgen does not know are ignored, as it ignores them.
   for (const auto& [name, value] : query) {
-    if (name == "page") {
-      ParsePositive(name, value, 0, &parsed.page, issues);
-    } else if (name == "page_size") {
-      ParsePositive(name, value, kMaxPageSize, &parsed.page_size, issues);
-    } else if (name == "personal_token_id") {
-      UuidParse id = ParseUuidAsPydantic(value);
-      if (id.error.empty()) {
-        parsed.token_ids.push_back(std::move(id.canonical));
-      } else {
-        FieldIssue issue = Issue({"query", name}, "uuid_parsing", id.error, JsonQuote(value));
-        issue.location_index = id_index;
-        issues.push_back(std::move(issue));
-      }
-      ++id_index;
+    if (name != "personal_token_id") continue;
+    UuidParse id = ParseUuidAsPydantic(value);
+    if (id.error.empty()) {
+      parsed.token_ids.push_back(std::move(id.canonical));
+    } else {
+      FieldIssue issue = Issue({"query", name}, "uuid_parsing", id.error, JsonQuote(value));
+      issue.location_index = id_index;
+      issues.push_back(std::move(issue));
     }
+    ++id_index;
   }
   return Result(std::move(parsed), std::move(issues));
 }
