@@ -58,9 +58,11 @@ class PersonalTokensRoutes {
     AuthResult auth = deps_.authenticator->AuthenticateHuman(request);
     if (!auth.caller) return auth.error;
     auto id = ParseTokenId(request.PathParam("personal_token_id"));
-    if (!id.value) return InvalidRequest(id.issues);
     auto body = ParseRefreshBody(request.body());
-    if (!body.value) return InvalidRequest(body.issues);
+    if (!id.value || !body.value) {  // Both reported at once, path first, as pydantic does.
+      id.issues.insert(id.issues.end(), body.issues.begin(), body.issues.end());
+      return InvalidRequest(id.issues);
+    }
     v1::RefreshTokenRequest rpc;
     rpc.set_user_name(auth.caller->user_name);
     rpc.set_token_id(*id.value);

@@ -64,7 +64,7 @@ def test_login_without_username_is_422_naming_the_field(api):
     error = response.json()["error"]
     assert error["code"] == "invalid_request"
     assert error["details"] == [{"location": ["body", "username"], "code": "missing",
-                                 "message": "Field required"}]
+                                 "message": "Field required", "context": {}, "input": None}]
 
 
 def test_login_with_another_grant_type_is_422(api):
