@@ -58,6 +58,7 @@ class Side:
 
     def __init__(self, url, user):
         self.url = url
+        self.user = user
         self.access_token = stack.login(url, user)
 
     def call(self, method, path, token=None, **kwargs):
@@ -296,14 +297,78 @@ def test_repeated_personal_token_id_selects_every_id_given(sides):
 
 # --- tokens issued by Data.Rentgen, imported ---------------------------------------
 
-def import_data_rentgen(target_db, source_db):
+def run_import(target_db, *args):
     binary = stack.BINARIES["token-authority"]
     env = stack.env_of({"database_url": target_db, "secret_key": data_rentgen.PERSONAL_TOKEN_SECRET,
                         "token_issuer": ISSUER})
-    result = subprocess.run([str(binary), "import-data-rentgen", "--from", source_db],
-                            env={"PATH": "/usr/bin:/bin", **env}, capture_output=True, text=True, timeout=60)
+    return subprocess.run([str(binary), "import-data-rentgen", *args], env={"PATH": "/usr/bin:/bin", **env},
+                          capture_output=True, text=True, timeout=60)
+
+
+def import_data_rentgen(target_db, source_db):
+    result = run_import(target_db, "--from", source_db)
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
+
+
+def rows(db, table):
+    return int(stack.psql(db, f'SELECT count(*) FROM "{table}"'))
+
+
+def test_import_without_source_says_what_is_missing():
+    with stack.fresh_database("tg_drimport") as db:
+        result = run_import(db)
+        assert result.returncode == 1
+        assert "needs --from <libpq URL of the Data.Rentgen database>" in result.stderr
+
+
+def test_import_from_a_database_that_is_not_data_rentgen_fails_clearly():
+    with stack.fresh_database("tg_drimport") as db, stack.fresh_database("not_dr") as other:
+        result = run_import(db, "--from", other)
+        assert result.returncode == 1
+        assert "does not look like a Data.Rentgen database" in result.stderr
+
+
+def test_import_clashing_user_changes_nothing(dr, dr_db):
+    Side(dr, f"clash-{uuid.uuid4().hex[:8]}").create("a-token")
+    user_id = stack.psql(dr_db, 'SELECT max(id) FROM "user"')
+    with stack.fresh_database("tg_drimport") as db:
+        assert run_import(db, "--from", dr_db).returncode == 0  # Migrates, then imports.
+        stack.psql(db, "TRUNCATE personal_token, \"user\"")
+        stack.psql(db, f"INSERT INTO \"user\" (id, name) VALUES ({user_id}, 'somebody-else')")
+        result = run_import(db, "--from", dr_db)
+        assert result.returncode == 1
+        assert f"user id={user_id} name='somebody-else' here" in result.stderr
+        assert (rows(db, "user"), rows(db, "personal_token")) == (1, 0)
+
+
+def test_import_overlapping_live_token_changes_nothing(dr, dr_db):
+    owner = Side(dr, f"overlap-{uuid.uuid4().hex[:8]}")
+    token = owner.create("same-name")
+    with stack.fresh_database("tg_drimport") as db:
+        assert run_import(db, "--from", dr_db).returncode == 0
+        # Here, a different live token of that user and name over the same days.
+        stack.psql(db, f"DELETE FROM personal_token WHERE id = '{token['id']}'")
+        stack.psql(db, "INSERT INTO personal_token (id, user_id, name, scopes, since, until) VALUES "
+                       f"('{uuid.uuid4()}', (SELECT id FROM \"user\" WHERE name = '{owner.user}'), 'same-name', "
+                       f"'[\"all:read\"]', '{token['data']['since']}', '{token['data']['until']}')")
+        before = rows(db, "personal_token")
+        result = run_import(db, "--from", dr_db)
+        assert result.returncode == 1
+        assert f"personal token id={token['id']}" in result.stderr and "overlaps a live token" in result.stderr
+        assert rows(db, "personal_token") == before
+
+
+def test_import_token_of_another_user_here_changes_nothing(dr, dr_db):
+    token = Side(dr, f"owner-{uuid.uuid4().hex[:8]}").create("owned")
+    with stack.fresh_database("tg_drimport") as db:
+        assert run_import(db, "--from", dr_db).returncode == 0
+        stack.psql(db, "INSERT INTO \"user\" (name) VALUES ('intruder')")
+        stack.psql(db, "UPDATE personal_token SET user_id = (SELECT id FROM \"user\" WHERE name = 'intruder') "
+                       f"WHERE id = '{token['id']}'")
+        result = run_import(db, "--from", dr_db)
+        assert result.returncode == 1
+        assert f"personal token id={token['id']} belongs to user id=" in result.stderr
 
 
 def test_tokens_data_rentgen_issued_keep_working_after_import(dr, dr_db):
