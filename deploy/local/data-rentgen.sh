@@ -11,7 +11,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 LOCAL="${TOKENGATE_LOCAL_DIR:-$ROOT/.local}"
 VENV="$LOCAL/data-rentgen"
-PIN="data-rentgen[server,postgres]==0.7.2"
+PIN="data-rentgen[server,postgres,http2kafka]==0.7.2"
 
 if [ -x "$VENV/bin/python" ] && [ "$(cat "$VENV/.pin" 2>/dev/null)" = "$PIN" ]; then
   exit 0

@@ -9,6 +9,7 @@ import-data-rentgen`) and must keep working here, revoked ones refused."""
 import copy
 import datetime
 import json
+import os
 import re
 import subprocess
 import uuid
@@ -47,10 +48,25 @@ def tokengate_authority(db):
 
 
 @pytest.fixture(scope="module")
-def tg():
-    with stack.fresh_database("tg_drc") as db:
-        with tokengate_authority(db) as authority, stack.api(authority.address) as api:
-            yield api.url
+def tg_authority():
+    with stack.fresh_database("tg_drc") as db, tokengate_authority(db) as authority:
+        yield authority
+
+
+@pytest.fixture(scope="module")
+def tg(tg_authority):
+    with stack.api(tg_authority.address) as api:
+        yield api.url
+
+
+@pytest.fixture(scope="module")
+def edges(dr_db, tg_authority):
+    """Both HTTP→Kafka proxies, each asking its own system (Data.Rentgen's database, tokengate's authority)."""
+    kafka = os.environ["TOKENGATE_TEST_KAFKA"]
+    with data_rentgen.http2kafka(dr_db, kafka) as dr_edge, stack.Service("http2kafka", stack.env_of({
+            "authority_address": tg_authority.address, "http_listen": "127.0.0.1:0",
+            "kafka_bootstrap_servers": kafka, "kafka_topic": f"drc-{uuid.uuid4().hex[:8]}"})).start() as edge:
+        yield dr_edge, edge.url
 
 
 class Side:
@@ -182,6 +198,36 @@ def test_corrupted_signature(sides, how):
     tokens = {side: side.create("signed") for side in sides}
     body = both(sides, "GET", "/v1/personal-tokens", token_of=lambda side: corrupt(tokens[side]["content"], how))
     assert body["error"]["details"] == "Signature verification failed"
+
+
+@pytest.mark.parametrize("authorization", [None, "Basic YWxpY2U6eA==", "Bearer", "Bearer garbage",
+                                           "Bearer access_token_abc.def.ghi"])
+def test_http2kafka_credentials(edges, authorization):
+    headers = {"Content-Type": "application/json"}
+    if authorization:
+        headers["Authorization"] = authorization
+    dr_edge, tg_edge = edges
+    responses = [requests.post(f"{url}/v1/openlineage", data=b"{}", headers=headers, timeout=10)
+                 for url in (dr_edge, tg_edge)]
+    same(*responses)
+
+
+def test_http2kafka_revoked_and_corrupted_personal_tokens(sides, edges):
+    """Each edge asks its own system about its own side's token."""
+    dr_edge, tg_edge = edges
+    names = ({}, {})
+    for how in ("revoked", "replaced", "not_base64url"):
+        tokens = [side.create(f"edge-{how}") for side in sides]
+        if how == "revoked":
+            for side, token in zip(sides, tokens):
+                assert side.as_user("DELETE", f"/v1/personal-tokens/{token['id']}").status_code == 204
+            contents = [token["content"] for token in tokens]
+        else:
+            contents = [corrupt(token["content"], how) for token in tokens]
+        responses = [requests.post(f"{url}/v1/openlineage", data=b"{}", timeout=10,
+                                   headers={"Content-Type": "application/json", **stack.bearer(content)})
+                     for url, content in zip((dr_edge, tg_edge), contents)]
+        same(*responses, names=names)
 
 
 # --- 422 -------------------------------------------------------------------------

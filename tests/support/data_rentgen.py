@@ -51,13 +51,23 @@ def migrate(db_url):
     assert result.returncode == 0, result.stderr[-4000:]
 
 
-@contextlib.contextmanager
 def server(db_url):
     """Data.Rentgen's REST server on a free port; yields its base URL."""
+    return _serve("data_rentgen.server", environment(db_url))
+
+
+def http2kafka(db_url, kafka_bootstrap):
+    """Data.Rentgen's HTTP→Kafka proxy on a free port; yields its base URL."""
+    return _serve("data_rentgen.http2kafka",
+                  {**environment(db_url), "DATA_RENTGEN__KAFKA__BOOTSTRAP_SERVERS": f'["{kafka_bootstrap}"]'})
+
+
+@contextlib.contextmanager
+def _serve(module, env):
     port = stack.free_port()
-    log = tempfile.NamedTemporaryFile(prefix="data-rentgen-", suffix=".log", delete=False)
-    process = subprocess.Popen([str(PYTHON), "-m", "data_rentgen.server", "--host", "127.0.0.1",
-                                "--port", str(port)], env=environment(db_url), stdout=log, stderr=subprocess.STDOUT)
+    log = tempfile.NamedTemporaryFile(prefix=f"{module}-", suffix=".log", delete=False)
+    process = subprocess.Popen([str(PYTHON), "-m", module, "--host", "127.0.0.1", "--port", str(port)],
+                               env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
 
     def serving():
@@ -70,7 +80,7 @@ def server(db_url):
 
     try:
         state = stack.eventually(serving, timeout=60, interval=0.1)
-        assert state is True, f"Data.Rentgen did not start ({state}):\n{pathlib.Path(log.name).read_text()[-4000:]}"
+        assert state is True, f"{module} did not start ({state}):\n{pathlib.Path(log.name).read_text()[-4000:]}"
         yield url
     finally:
         if process.poll() is None:
