@@ -8,8 +8,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "common/dates.h"
 #include "common/json_writer.h"
+#include "services/api/pydantic_date.h"
 #include "services/api/pydantic_uuid.h"
 
 namespace tokengate {
@@ -63,15 +63,22 @@ void ParsePositive(const std::string& name, const std::string& value, int max, i
 void ParseUntil(simdjson::dom::element value, std::string* out, std::vector<FieldIssue>& issues) {
   if (value.is_null()) return;
   std::string_view text;
+  // pydantic reads a number as a unix time; tokengate takes only date strings and
+  // answers any number as pydantic answers a time within a day.
+  if (value.is_number()) {
+    issues.push_back(Issue({"body", "until"}, "date_from_datetime_inexact",
+                           "Datetimes provided to dates should have zero time - e.g. be exact dates",
+                           simdjson::to_string(value)));
+    return;
+  }
   if (value.get(text) != simdjson::SUCCESS) {
     issues.push_back(Issue({"body", "until"}, "date_type", "Input should be a valid date",
                            simdjson::to_string(value)));
     return;
   }
-  if (!ParseDay(absl::string_view(text.data(), text.size()))) {
-    issues.push_back(Issue({"body", "until"}, "date_from_datetime_parsing",
-                           "Input should be a valid date in the format YYYY-MM-DD",
-                           JsonQuote(absl::string_view(text.data(), text.size()))));
+  const absl::string_view day(text.data(), text.size());
+  if (DateIssue issue = CheckDateAsPydantic(day); !issue.code.empty()) {
+    issues.push_back(Issue({"body", "until"}, issue.code, issue.message, JsonQuote(day)));
     return;
   }
   *out = std::string(text);

@@ -248,6 +248,14 @@ def test_list_query_errors(sides, query):
     {"name": 5},
     {"name": "past", "until": "2020-01-01"},
     {"name": "too-late", "until": str(today() + datetime.timedelta(days=400))},
+    {"name": "dotted", "until": "31.12.2030"},
+    {"name": "month", "until": "2030-13-01"},
+    {"name": "day", "until": "2030-02-30"},
+    {"name": "short", "until": "2030-1-01"},
+    {"name": "slashes", "until": "2030/12/01"},
+    {"name": "time", "until": "2030-12-01T10:00:00"},
+    {"name": "number", "until": 1900000000},
+    {"name": "bool", "until": True},
 ])
 def test_create_body_errors(sides, body):
     both(sides, "POST", "/v1/personal-tokens", json=body)
