@@ -163,35 +163,42 @@ Validated<CreateBody> ParseCreateBody(absl::string_view body) {
   simdjson::dom::parser parser;
   auto object = BodyObject(parser, body, issues);
   if (!object) return Result(std::move(parsed), std::move(issues));
+  // pydantic's order: the model's fields (name, until), then extra members.
+  std::vector<FieldIssue> name_issues;
+  std::vector<FieldIssue> until_issues;
+  std::vector<FieldIssue> extra_issues;
   bool has_name = false;
   for (auto [key, value] : *object) {
     if (key == "name") {
       has_name = true;
       std::string_view name;
       if (value.get(name) != simdjson::SUCCESS) {
-        issues.push_back(Issue({"body", "name"}, "string_type", "Input should be a valid string",
-                               simdjson::to_string(value)));
+        name_issues.push_back(Issue({"body", "name"}, "string_type", "Input should be a valid string",
+                                    simdjson::to_string(value)));
       } else if (CharCount(name) < 1) {
-        issues.push_back(Issue({"body", "name"}, "string_too_short",
-                               "String should have at least 1 character", "\"\""));
+        name_issues.push_back(Issue({"body", "name"}, "string_too_short",
+                                    "String should have at least 1 character", "\"\""));
       } else if (CharCount(name) > kMaxTokenNameChars) {
-        issues.push_back(Issue({"body", "name"}, "string_too_long",
-                               absl::StrCat("String should have at most ", kMaxTokenNameChars,
-                                            " characters"),
-                               JsonQuote(absl::string_view(name.data(), name.size()))));
+        name_issues.push_back(Issue({"body", "name"}, "string_too_long",
+                                    absl::StrCat("String should have at most ", kMaxTokenNameChars,
+                                                 " characters"),
+                                    JsonQuote(absl::string_view(name.data(), name.size()))));
       } else {
         parsed.name = std::string(name);
       }
     } else if (key == "until") {
-      ParseUntil(value, &parsed.until, issues);
+      ParseUntil(value, &parsed.until, until_issues);
     } else {
-      issues.push_back(ExtraField("body", absl::string_view(key.data(), key.size()),
-                                  simdjson::to_string(value)));
+      extra_issues.push_back(ExtraField("body", absl::string_view(key.data(), key.size()),
+                                        simdjson::to_string(value)));
     }
   }
   if (!has_name) {
-    issues.insert(issues.begin(), Issue({"body", "name"}, "missing", "Field required",
-                                        std::string(absl::StripAsciiWhitespace(body))));
+    name_issues.push_back(Issue({"body", "name"}, "missing", "Field required",
+                                std::string(absl::StripAsciiWhitespace(body))));
+  }
+  for (auto* part : {&name_issues, &until_issues, &extra_issues}) {
+    issues.insert(issues.end(), part->begin(), part->end());
   }
   return Result(std::move(parsed), std::move(issues));
 }

@@ -51,6 +51,14 @@ TEST(PersonalTokenMessagesTest, MissingNameEchoesTheWholeBody) {
   EXPECT_EQ(parsed.issues[0].input_json, R"({"until": null})");
 }
 
+TEST(PersonalTokenMessagesTest, CreateIssuesComeInFieldOrderThenExtras) {
+  auto parsed = ParseCreateBody(R"({"extra": 1, "until": "2030-13-01", "name": 5})");
+  ASSERT_EQ(parsed.issues.size(), 3u);
+  EXPECT_THAT(parsed.issues[0].location, ElementsAre("body", "name"));
+  EXPECT_THAT(parsed.issues[1].location, ElementsAre("body", "until"));
+  EXPECT_THAT(parsed.issues[2].location, ElementsAre("body", "extra"));
+}
+
 TEST(PersonalTokenMessagesTest, EmptyListHasOnePageAsInDataRentgen) {
   const std::string json = ListJson(ListQuery{.page = 3, .page_size = 1}, v1::ListTokensResponse());
   EXPECT_THAT(json, HasSubstr(R"("pages_count":1)"));
