@@ -165,10 +165,20 @@ absl::StatusOr<v1::RefreshTokenResponse> PersonalTokens::Refresh(
   if (!old_id.ok()) return old_id.status();
   const absl::Time now = clock_->Now();
   const absl::CivilDay today = UtcDay(now);
-  auto until = ResolveUntil(request.until(), today);
-  if (!until.ok()) return until.status();
   auto user_id = UserIdOf(request.user_name());
   if (!user_id.ok()) return user_id.status();
+  auto until = ResolveUntil(request.until(), today);
+  if (!until.ok()) {
+    // Data.Rentgen finds `until` too late only after revoking, so an unknown
+    // or revoked token is its 404 first (a malformed or past date is refused
+    // before anything, there as here).
+    if (PayloadOf(until.status(), kCodePayload) == "less_than_equal") {
+      auto old = store_->GetUserToken(*user_id, *old_id);
+      if (!old.ok()) return old.status();
+      if (old->revoked_at) return EntityError(absl::StatusCode::kNotFound, "PersonalToken", "id", *old_id);
+    }
+    return until.status();
+  }
 
   const int64_t now_ms = absl::ToUnixMillis(now);
   TokenRecord fresh{.id = NewUuidV7(now_ms), .user_id = *user_id, .user_name = request.user_name(),

@@ -292,8 +292,12 @@ def test_unknown_or_revoked_token_is_404_with_details(sides):
     for attempt in range(2):  # 204, then 404: already revoked.
         responses = [side.as_user("DELETE", f"/v1/personal-tokens/{tokens[side]['id']}") for side in sides]
         same(*responses, names=names)
-    responses = [side.as_user("PATCH", f"/v1/personal-tokens/{tokens[side]['id']}", json={}) for side in sides]
-    assert same(*responses, names=names)["error"]["code"] == "not_found"
+    too_late = {"until": str(today() + datetime.timedelta(days=400))}
+    for body in ({}, too_late):  # Not found comes before a too late `until`.
+        responses = [side.as_user("PATCH", f"/v1/personal-tokens/{tokens[side]['id']}", json=body)
+                     for side in sides]
+        assert same(*responses, names=names)["error"]["code"] == "not_found"
+    both(sides, "PATCH", f"/v1/personal-tokens/{unknown}", names=names, json=too_late)
 
 
 # --- 200: shapes and the list ----------------------------------------------------
