@@ -338,12 +338,6 @@ def test_list_is_by_name_and_shows_the_newest_token_of_each_name(sides):
     same(*picked, names=names)
 
 
-# Known gap, asserted so it cannot go unnoticed either way: Pistache 0.0.5 keeps
-# one value per query name, so tokengate sees only the first id. Fixed by
-# /work/notes/drcompat-repeated-query.patch on top of issue 11's HTTP server;
-# then this XPASSes, which fails (strict), and the marker goes.
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="repeated query parameters need the raw request target (issue 11's server)")
 def test_repeated_personal_token_id_selects_every_id_given(sides):
     names = ({}, {})
     created = {side: [side.create(name) for name in ("charlie", "alpha", "bravo", "delta")] for side in sides}
