@@ -142,10 +142,18 @@ def both(sides, method, path, names=None, token_of=None, **kwargs):
 
 
 def corrupt(content, how):
+    """A signature that is really another one. The middle character is changed,
+    never the last: its low bits are padding that PyJWT (Data.Rentgen) ignores,
+    so changing only them would leave the same signature there."""
     head, signature = content.rsplit(".", 1)
-    return {"replaced": f"{head}.{signature[:-1]}{'B' if signature[-1] == 'A' else 'A'}",
+
+    def swap(replacement):
+        return f"{head}.{signature[:5]}{replacement}{signature[6:]}"
+
+    return {"replaced": swap("B" if signature[5] == "A" else "A"),
             "appended": f"{content}x",
-            "not_base64url": f"{head}.{signature[:-1]}+"}[how]
+            # '+' and '/' are base64 but not base64url; Python reads them as '-' and '_'.
+            "not_base64url": swap("/" if signature[5] == "-" else "+")}[how]
 
 
 # --- 401: credentials -----------------------------------------------------------
