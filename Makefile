@@ -18,7 +18,7 @@ SKIP_IMAGE := $(filter off,$(IMAGE_TESTS))$(SANITIZE)
 all: build
 
 deps:
-	@deploy/local/install-deps.sh kafka go-tools npm keycloak
+	@deploy/local/install-deps.sh kafka go-tools npm keycloak data-rentgen
 
 build: deps
 	@cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS) >/dev/null

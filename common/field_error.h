@@ -1,7 +1,9 @@
 // An INVALID_ARGUMENT that names the bad field and a machine-readable code
 // (pydantic's words: "date_future", "less_than_equal", …), so the REST edge can
-// build DESIGN §6's 422 details. Carried as absl::Status payloads inside a
-// process and as gRPC trailing metadata between processes.
+// build DESIGN §6's 422 details; and NOT_FOUND / ALREADY_EXISTS that name the
+// entity, field and value, for Data.Rentgen's 404/409 details. Carried as
+// absl::Status payloads inside a process and as gRPC trailing metadata
+// between processes.
 #pragma once
 
 #include "absl/strings/string_view.h"
@@ -20,12 +22,53 @@ inline constexpr char kFieldMetadata[] = "tokengate-field";
 inline constexpr char kCodeMetadata[] = "tokengate-code";
 // The code of an UNAVAILABLE that comes from the database, not the service.
 inline constexpr absl::string_view kDatabaseUnavailableCode = "database_unavailable";
+inline constexpr absl::string_view kContextPayload = "tokengate.context";
+inline constexpr char kContextMetadata[] = "tokengate-context-bin";  // pydantic's ctx, as JSON.
+inline constexpr absl::string_view kEntityPayload = "tokengate.entity";
+inline constexpr absl::string_view kValuePayload = "tokengate.value";
+inline constexpr char kEntityMetadata[] = "tokengate-entity";
+// A "-bin" key: a value (a token name) may be any UTF-8.
+inline constexpr char kValueMetadata[] = "tokengate-value-bin";
 
 inline absl::Status InvalidField(absl::string_view field, absl::string_view code,
-                                 absl::string_view message) {
+                                 absl::string_view message, absl::string_view context_json = "") {
   absl::Status status = absl::InvalidArgumentError(message);
   status.SetPayload(kFieldPayload, absl::Cord(field));
   status.SetPayload(kCodePayload, absl::Cord(code));
+  if (!context_json.empty()) status.SetPayload(kContextPayload, absl::Cord(context_json));
+  return status;
+}
+
+// Python's repr() of a str, as Data.Rentgen's messages quote values:
+// single quotes unless the text holds one and no double quote.
+inline std::string PythonRepr(absl::string_view text) {
+  const bool doubled = text.find('\'') != absl::string_view::npos && text.find('"') == absl::string_view::npos;
+  const char quote = doubled ? '"' : '\'';
+  std::string out(1, quote);
+  for (const char c : text) {
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c == quote) out += '\\';
+        out += c;
+    }
+  }
+  out += quote;
+  return out;
+}
+
+// "<entity> with <field>='<value>' not found" / "… already exists", as
+// Data.Rentgen words them, with the parts kept for the REST details.
+inline absl::Status EntityError(absl::StatusCode code, absl::string_view entity, absl::string_view field,
+                                absl::string_view value) {
+  absl::Status status(code, std::string(entity) + " with " + std::string(field) + "=" + PythonRepr(value) +
+                                (code == absl::StatusCode::kNotFound ? " not found" : " already exists"));
+  status.SetPayload(kEntityPayload, absl::Cord(entity));
+  status.SetPayload(kFieldPayload, absl::Cord(field));
+  status.SetPayload(kValuePayload, absl::Cord(value));
   return status;
 }
 

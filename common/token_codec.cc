@@ -5,6 +5,7 @@
 #include <openssl/core_names.h>
 #include <openssl/params.h>
 
+#include <cmath>
 #include <cstdio>
 #include <memory>
 #include <vector>
@@ -128,6 +129,26 @@ bool ReadInt(simdjson::dom::object& object, std::string_view key, int64_t& out) 
   return !object[key].get_int64().get(out);
 }
 
+enum class Rounding { kDown, kUp };
+
+// An RFC 7519 NumericDate: an integer, or a number with a fraction as
+// Data.Rentgen writes `nbf`/`exp` (Python's datetime.timestamp()). A fraction
+// is rounded towards the stricter side: `nbf` up, `exp` down, so a token is
+// never valid for a moment its issuer did not allow.
+bool ReadNumericDate(simdjson::dom::object& object, std::string_view key, Rounding rounding,
+                     int64_t& out) {
+  simdjson::dom::element value;
+  if (object[key].get(value)) return false;
+  if (value.is_int64()) return !value.get_int64().get(out);
+  double number = 0;
+  if (!value.is_double() || value.get_double().get(number)) return false;
+  // Beyond ±2^62 s (far past any calendar) is garbage, and would overflow.
+  constexpr double kLimit = 4611686018427387904.0;
+  if (!std::isfinite(number) || number <= -kLimit || number >= kLimit) return false;
+  out = static_cast<int64_t>(rounding == Rounding::kUp ? std::ceil(number) : std::floor(number));
+  return true;
+}
+
 std::optional<TokenClaims> ParseClaims(const std::string& json) {
   simdjson::dom::object object;
   if (ThreadParser().parse(json.data(), json.size()).get_object().get(object)) return std::nullopt;
@@ -138,14 +159,18 @@ std::optional<TokenClaims> ParseClaims(const std::string& json) {
                   ReadInt(object, "sub_id", claims.user_id) &&
                   ReadString(object, "preferred_username", claims.user_name) &&
                   ReadString(object, "scope", claims.scope) &&
-                  ReadInt(object, "iat", claims.issued_at) &&
-                  ReadInt(object, "nbf", claims.not_before) &&
-                  ReadInt(object, "exp", claims.expires_at);
+                  ReadNumericDate(object, "iat", Rounding::kDown, claims.issued_at) &&
+                  ReadNumericDate(object, "nbf", Rounding::kUp, claims.not_before) &&
+                  ReadNumericDate(object, "exp", Rounding::kDown, claims.expires_at);
   if (!ok) return std::nullopt;
   return claims;
 }
 
 }  // namespace
+
+std::string RevokedTokenReason(absl::string_view token_name, absl::string_view token_id) {
+  return absl::StrCat("PersonalToken name='", token_name, "', id=", token_id, " is revoked");
+}
 
 absl::StatusOr<JwsAlgorithm> ParseJwsAlgorithm(absl::string_view name) {
   if (name == "HS256") return JwsAlgorithm::kHS256;
@@ -208,14 +233,18 @@ absl::StatusOr<TokenClaims> VerifyPersonalToken(absl::string_view token,
   const absl::string_view signing_input = jws.substr(0, last_dot);
   const auto header_json = Base64UrlDecode(jws.substr(0, first_dot));
   const auto payload_json = Base64UrlDecode(jws.substr(first_dot + 1, last_dot - first_dot - 1));
-  const auto signature = Base64UrlDecode(jws.substr(last_dot + 1));
-  if (!header_json || !payload_json || !signature) return Unauthenticated(kReasonInvalidToken);
+  if (!header_json || !payload_json) return Unauthenticated(kReasonInvalidToken);
 
   const auto header = ParseHeader(*header_json);
   if (!header) return Unauthenticated(kReasonInvalidToken);
   if (header->alg != JwsAlgorithmName(options.algorithm)) {
     return Unauthenticated(kReasonBadAlgorithm);
   }
+
+  // A signature that is not even base64url cannot match: Data.Rentgen (PyJWT)
+  // reports any broken signature segment this way too.
+  const auto signature = Base64UrlDecode(jws.substr(last_dot + 1));
+  if (!signature) return Unauthenticated(kReasonBadSignature);
 
   // A token without `kid` (Data.Rentgen's, or our single-key form) may match
   // any listed key; with a `kid`, only that key is tried.

@@ -52,6 +52,8 @@ inline constexpr absl::string_view kReasonExpired = "Token has expired";
 inline constexpr absl::string_view kReasonNotYetValid = "Token is not valid yet";
 inline constexpr absl::string_view kReasonBadIssuer = "Invalid issuer";
 inline constexpr absl::string_view kReasonBadAlgorithm = "Token algorithm is not allowed";
+// "PersonalToken name='N', id=ID is revoked", Data.Rentgen's wording.
+std::string RevokedTokenReason(absl::string_view token_name, absl::string_view token_id);
 
 // UNAUTHENTICATED with one of the reasons above when the token is not
 // acceptable; the claims otherwise. Checks prefix, structure, header `alg`

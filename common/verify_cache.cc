@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/field_error.h"
+#include "common/token_codec.h"
 
 namespace tokengate {
 
@@ -46,10 +47,6 @@ bool HashToken(absl::string_view token, Key* key) {
          EVP_DigestInit_ex2(context.get(), sha256, nullptr) == 1 &&
          EVP_DigestUpdate(context.get(), token.data(), token.size()) == 1 &&
          EVP_DigestFinal_ex(context.get(), key->data(), &length) == 1 && length == key->size();
-}
-
-std::string RevokedReason(const std::string& token_id) {
-  return absl::StrCat("PersonalToken id=", token_id, " is revoked");
 }
 
 VerifyResult Invalid(std::string reason) {
@@ -164,16 +161,20 @@ class VerifyCache::Impl {
   void OnRevoked(const std::string& token_id, int64_t expires_at_unix) {
     if (token_id.empty()) return;
     revocations_++;
-    const std::string reason = RememberRevoked(token_id, RevokedReason(token_id), expires_at_unix);
+    // The stream names no token: the reason is made from a cached answer's name.
+    RememberRevoked(token_id, "", expires_at_unix);
     // Turned into an invalid answer rather than dropped, so the next request
     // with this token is refused without asking the authority.
-    auto answer = std::make_shared<const VerifyResult>(Invalid(reason));
     for (size_t i = 0; i < shard_count_; ++i) {
       Shard& shard = shards_[i];
       absl::MutexLock lock(&shard.mutex);
       auto it = shard.valid_by_token_id.find(token_id);
       if (it == shard.valid_by_token_id.end()) continue;
-      for (const Key& key : it->second) shard.entries.at(key).answer = answer;
+      for (const Key& key : it->second) {
+        Answer& answer = shard.entries.at(key).answer;
+        answer = std::make_shared<const VerifyResult>(
+            Invalid(RevokedTokenReason(answer->principal.token_name, token_id)));
+      }
       shard.valid_by_token_id.erase(it);
     }
   }
@@ -232,7 +233,9 @@ class VerifyCache::Impl {
       // A revocation may have arrived while the RPC was in flight, or a
       // lagging authority replica may not know it yet: the edge remembers.
       if (auto reason = RevokedReasonOf(result.principal.token_id)) {
-        result = Invalid(*std::move(reason));
+        result = Invalid(reason->empty() ? RevokedTokenReason(result.principal.token_name,
+                                                              result.principal.token_id)
+                                         : *std::move(reason));
         ttl = std::min(ttl, options_.negative_ttl);
       }
     }
@@ -271,6 +274,7 @@ class VerifyCache::Impl {
     result.outcome = VerifyOutcome::kValid;
     Principal& principal = result.principal;
     principal.token_id = response->token_id();
+    principal.token_name = response->token_name();
     principal.user_id = response->user_id();
     principal.user_name = response->user_name();
     principal.scopes.assign(response->scopes().begin(), response->scopes().end());
@@ -284,7 +288,8 @@ class VerifyCache::Impl {
   }
 
   // Adds `token_id` to the revoked ids until its token expires; returns the
-  // reason kept for it (the first one known, so an id keeps one story).
+  // reason kept for it (the first one known, so an id keeps one story; ""
+  // while only the stream has named the id, which carries no token name).
   std::string RememberRevoked(const std::string& token_id, const std::string& reason,
                               int64_t expires_at_unix) {
     const absl::Time now = clock_->Now();
@@ -293,6 +298,7 @@ class VerifyCache::Impl {
     absl::MutexLock lock(&revoked_mutex_);
     SweepRevokedLocked(now);
     auto [it, inserted] = revoked_.try_emplace(token_id, RevokedId{reason, forget_at});
+    if (!inserted && it->second.reason.empty()) it->second.reason = reason;
     // A known exp is better than the guess made for an unknown one.
     if (!inserted && expires_at_unix > 0) it->second.forget_at = forget_at;
     return it->second.reason;

@@ -24,6 +24,7 @@ namespace tokengate {
 // Who a valid token speaks for.
 struct Principal {
   std::string token_id;
+  std::string token_name;  // Names the token in a later "is revoked" answer.
   int64_t user_id = 0;
   std::string user_name;
   std::vector<std::string> scopes;

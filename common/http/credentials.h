@@ -9,6 +9,11 @@
 
 namespace tokengate {
 
+// Data.Rentgen's words for credentials of the wrong kind (401 message and details).
+inline constexpr absl::string_view kMissingAuthorization = "Missing Authorization header";
+inline constexpr absl::string_view kAccessTokenExpected = "PersonalToken was passed but access token was expected";
+inline constexpr absl::string_view kPersonalTokenExpected = "Access token was passed but PersonalToken was expected";
+
 // The token of "Bearer <token>", or nullopt for another scheme, a missing
 // token or a token with spaces inside.
 std::optional<absl::string_view> BearerToken(absl::string_view authorization);

@@ -61,6 +61,14 @@ HttpResponse Conflict(absl::string_view message, std::optional<std::string> deta
   return Error(409, "conflict", message, details);
 }
 
+HttpResponse NotFoundWithDetails(absl::string_view message, absl::string_view details_json) {
+  return HttpResponse::Json(404, ErrorJson("not_found", message, details_json));
+}
+
+HttpResponse ConflictWithDetails(absl::string_view message, absl::string_view details_json) {
+  return HttpResponse::Json(409, ErrorJson("conflict", message, details_json));
+}
+
 HttpResponse RequestTooLarge(absl::string_view message) {
   return Error(413, "request_too_large", message, std::nullopt);
 }
@@ -73,17 +81,14 @@ HttpResponse InvalidRequest(const std::vector<FieldIssue>& issues) {
     details.Key("location");
     details.BeginArray();
     for (const auto& part : issue.location) details.String(part);
+    if (issue.location_index) details.Int(*issue.location_index);
     details.EndArray();
     details.Field("code", issue.code);
     details.Field("message", issue.message);
-    if (!issue.context_json.empty()) {
-      details.Key("context");
-      details.Raw(issue.context_json);
-    }
-    if (!issue.input_json.empty()) {
-      details.Key("input");
-      details.Raw(issue.input_json);
-    }
+    details.Key("context");
+    details.Raw(issue.context_json.empty() ? "{}" : issue.context_json);
+    details.Key("input");
+    details.Raw(issue.input_json.empty() ? "null" : issue.input_json);
     details.EndObject();
   }
   details.EndArray();

@@ -15,14 +15,16 @@
 namespace tokengate {
 
 // One entry of a 422's details, as pydantic reports it: where (e.g.
-// ["body", "name"]), a machine code ("missing", "string_too_long", …) and a
-// message; context and input are raw JSON, left out when empty.
+// ["body", "name"], plus an item index for a list), a machine code
+// ("missing", "string_too_long", …) and a message; context and input are raw
+// JSON, written as {} and null when empty (Data.Rentgen always has both).
 struct FieldIssue {
   std::vector<std::string> location;
   std::string code;
   std::string message;
   std::string context_json;
   std::string input_json;
+  std::optional<int> location_index;
 };
 
 // The error JSON; `details_json` is raw JSON ("null" when empty).
@@ -37,6 +39,9 @@ HttpResponse Forbidden(absl::string_view message, std::optional<std::string> det
 HttpResponse NotFound(absl::string_view message, std::optional<std::string> details = {});
 HttpResponse MethodNotAllowed(const std::vector<std::string>& allowed);
 HttpResponse Conflict(absl::string_view message, std::optional<std::string> details = {});
+// 404 / 409 whose details are a JSON object (Data.Rentgen's {entity_type, field, value}).
+HttpResponse NotFoundWithDetails(absl::string_view message, absl::string_view details_json);
+HttpResponse ConflictWithDetails(absl::string_view message, absl::string_view details_json);
 HttpResponse RequestTooLarge(absl::string_view message);
 HttpResponse InvalidRequest(const std::vector<FieldIssue>& issues);
 HttpResponse InternalError();

@@ -49,6 +49,20 @@ struct Slot {
   HttpResponse response;
 };
 
+// The query of the head's request target ("GET /p?a=1&a=2 HTTP/1.1" →
+// "a=1&a=2"): Pistache's parse keeps one value per name, the api needs all
+// (Data.Rentgen's repeated personal_token_id).
+std::string RawQuery(absl::string_view head) {
+  const absl::string_view line = head.substr(0, head.find("\r\n"));
+  const size_t target_start = line.find(' ');
+  const size_t target_end = line.rfind(' ');
+  if (target_start == absl::string_view::npos || target_end <= target_start) return "";
+  const absl::string_view target = line.substr(target_start + 1, target_end - target_start - 1);
+  const size_t question = target.find('?');
+  if (question == absl::string_view::npos) return "";
+  return std::string(target.substr(question + 1, target.find('#') - question - 1));
+}
+
 // A request head with the body our framer read, handed to the Router.
 class FramedHttpRequest final : public Pistache::Http::Request {
  public:
@@ -356,10 +370,12 @@ class FramingHandler final : public Pistache::Http::Handler {
       }
     }
     std::shared_ptr<HttpServer::Shared> shared = shared_;
+    const std::string raw_query = RawQuery(framed.head);
     shared_->router->Dispatch(*request, request_id,
                               Responder([shared, connection, seq](HttpResponse response) {
                                 shared->Complete(connection, seq, std::move(response));
-                              }));
+                              }),
+                              raw_query);
   }
 
   std::shared_ptr<HttpServer::Shared> shared_;

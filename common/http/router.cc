@@ -28,9 +28,13 @@ bool IsParam(absl::string_view segment) {
 }  // namespace
 
 HttpRequest::HttpRequest(const Pistache::Http::Request& raw, std::string route,
-                         UrlParams path_params, std::string request_id)
+                         UrlParams path_params, std::string request_id, absl::string_view raw_query)
     : raw_(raw), route_(std::move(route)), path_params_(std::move(path_params)),
       request_id_(std::move(request_id)) {
+  if (!raw_query.empty()) {
+    query_ = ParseUrlEncoded(raw_query);
+    return;
+  }
   // Pistache splits the query but leaves the percent-encoding in place.
   const auto& query = raw_.query();
   for (auto it = query.parameters_begin(); it != query.parameters_end(); ++it) {
@@ -164,7 +168,7 @@ void Router::Record(const Route* route, Pistache::Http::Method method, int statu
 }
 
 void Router::Dispatch(const Pistache::Http::Request& request, const std::string& request_id,
-                      Responder respond) const {
+                      Responder respond, absl::string_view raw_query) const {
   ++in_flight_;
   // HEAD is GET without the body (RFC 9110 §9.3.2); the server drops the body.
   const Pistache::Http::Method method = request.method() == Pistache::Http::Method::Head
@@ -190,7 +194,7 @@ void Router::Dispatch(const Pistache::Http::Request& request, const std::string&
     finish(RequestTooLarge(absl::StrCat("Request body is larger than ", limit, " bytes")));
     return;
   }
-  HttpRequest view(request, route->path_template, std::move(match.params), request_id);
+  HttpRequest view(request, route->path_template, std::move(match.params), request_id, raw_query);
   try {
     if (route->async_handler) {
       route->async_handler(view, std::move(finish));

@@ -27,8 +27,10 @@ namespace tokengate {
 // A request as handlers see it.
 class HttpRequest {
  public:
+  // `raw_query`: the request target's query as received (after '?'), which
+  // keeps repeated names; Pistache's own parse keeps one value per name.
   HttpRequest(const Pistache::Http::Request& raw, std::string route, UrlParams path_params,
-              std::string request_id);
+              std::string request_id, absl::string_view raw_query);
 
   Pistache::Http::Method method() const { return raw_.method(); }
   const std::string& path() const { return raw_.resource(); }
@@ -38,7 +40,7 @@ class HttpRequest {
   const std::string& body() const { return raw_.body(); }
   // A path parameter by name ("" when the template has none of that name).
   std::string PathParam(absl::string_view name) const;
-  // Query parameters, decoded. Pistache 0.0.5 keeps one value per name.
+  // Query parameters, decoded, repeated names kept (?id=a&id=b).
   const UrlParams& query() const { return query_; }
   // A request header by name (case-insensitive), or nullopt.
   std::optional<std::string> Header(absl::string_view name) const;
@@ -94,7 +96,8 @@ class Router {
   // The full pipeline for one request; `respond` gets the answer (at once
   // unless the route is asynchronous).
   void Dispatch(const Pistache::Http::Request& request, const std::string& request_id,
-                Responder respond) const;
+                Responder respond,
+                absl::string_view raw_query = "") const;
 
   // The largest body any route accepts (the server's framing limit).
   size_t largest_body_limit() const;

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the build, the tests and the local stack need, skipping what
 # is there: Debian packages, the Python venv under .local/, and (by argument)
-# the Kafka jars, the Go tools, the npm assets and Keycloak.
-# Usage: install-deps.sh [kafka] [go-tools] [npm] [keycloak]
+# the Kafka jars, the Go tools, the npm assets, Keycloak and Data.Rentgen (to compare against).
+# Usage: install-deps.sh [kafka] [go-tools] [npm] [keycloak] [data-rentgen]
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -47,6 +47,7 @@ for extra in "$@"; do
     go-tools) "$ROOT/deploy/local/go-tools.sh" ;;
     npm) "$ROOT/deploy/local/npm-assets.sh" ;;
     keycloak) "$ROOT/deploy/local/keycloak.sh" install ;;
+    data-rentgen) "$ROOT/deploy/local/data-rentgen.sh" ;;
     *) echo "unknown extra '$extra'" >&2; exit 2 ;;
   esac
 done

@@ -44,8 +44,10 @@ AuthResult Authenticator::FromBearer(absl::string_view token) const {
   if (absl::StartsWith(token, kAccessTokenPrefix)) return FromAccessToken(token);
   // A JWS compact serialization starts with the base64url of '{"'.
   if (oidc_ != nullptr && absl::StartsWith(token, "eyJ")) return FromOidc(oidc_->BearerUser(token), false);
+  // Data.Rentgen hands anything but a personal token to its login provider,
+  // which calls it a personal token of the wrong kind.
   if (!absl::StartsWith(token, kPersonalTokenPrefix)) {
-    return Denied(Unauthorized("Invalid token", "Unknown token type"));
+    return Denied(Unauthorized("Invalid token", std::string(kAccessTokenExpected)));
   }
   VerifyResult result = verify_cache_->Verify(token);
   switch (result.outcome) {
@@ -62,26 +64,31 @@ AuthResult Authenticator::FromBearer(absl::string_view token) const {
   return Denied(ServiceUnavailable(UnavailableMessage(result), retry_after_));
 }
 
+std::optional<std::string> Authenticator::Bearer(const HttpRequest& request) {
+  // As Data.Rentgen: a header without a bearer token counts as no header.
+  auto authorization = request.Header("Authorization");
+  if (!authorization) return std::nullopt;
+  auto token = BearerToken(*authorization);
+  if (!token) return std::nullopt;
+  return std::string(*token);
+}
+
 AuthResult Authenticator::Authenticate(const HttpRequest& request) const {
-  if (auto authorization = request.Header("Authorization")) {
-    auto token = BearerToken(*authorization);
-    if (!token) return Denied(Unauthorized("Invalid token", "Expected 'Authorization: Bearer <token>'"));
-    return FromBearer(*token);
-  }
+  if (auto token = Bearer(request)) return FromBearer(*token);
   if (auto cookie = request.Cookie(kSessionCookie); cookie && !cookie->empty()) {
     if (oidc_ != nullptr) return FromOidc(oidc_->SessionUser(*cookie), true);
     return FromAccessToken(*cookie);
   }
-  return Denied(LoginNeeded("Missing auth credentials"));
+  return Denied(LoginNeeded(kMissingAuthorization));
 }
 
 AuthResult Authenticator::AuthenticateHuman(const HttpRequest& request) const {
-  AuthResult result = Authenticate(request);
-  if (result.caller && result.caller->kind == CredentialKind::kPersonalToken) {
-    return Denied(Unauthorized("Invalid token",
-                               "Personal tokens cannot manage personal tokens: log in instead"));
+  // Refused before any verification, as Data.Rentgen does: whatever the
+  // personal token's state, it is the wrong kind of credential here.
+  if (auto token = Bearer(request); token && absl::StartsWith(*token, kPersonalTokenPrefix)) {
+    return Denied(Unauthorized("Invalid token", std::string(kAccessTokenExpected)));
   }
-  return result;
+  return Authenticate(request);
 }
 
 }  // namespace tokengate

@@ -48,6 +48,7 @@ class Authenticator {
   AuthResult AuthenticateHuman(const HttpRequest& request) const;
 
  private:
+  static std::optional<std::string> Bearer(const HttpRequest& request);
   AuthResult FromBearer(absl::string_view token) const;
   AuthResult FromAccessToken(absl::string_view token) const;
   AuthResult FromOidc(absl::StatusOr<std::string> user, bool session) const;

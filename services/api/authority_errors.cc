@@ -1,10 +1,12 @@
 #include "services/api/authority_errors.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/field_error.h"
 #include "common/http/error_body.h"
+#include "common/json_writer.h"
 #include "common/log.h"
 
 namespace tokengate {
@@ -17,9 +19,22 @@ std::string TrailingValue(const grpc::ClientContext& context, const char* key) {
   return std::string(it->second.data(), it->second.size());
 }
 
+// Data.Rentgen's 404/409 details, when the authority named the entity.
+std::optional<std::string> EntityDetails(const grpc::ClientContext& context) {
+  const std::string entity = TrailingValue(context, kEntityMetadata);
+  if (entity.empty()) return std::nullopt;
+  JsonWriter json;
+  json.BeginObject();
+  json.Field("entity_type", entity);
+  json.Field("field", TrailingValue(context, kFieldMetadata));
+  json.Field("value", TrailingValue(context, kValueMetadata));
+  json.EndObject();
+  return json.Take();
+}
+
 // Where the api's clients put what the authority calls `field`.
 std::vector<std::string> LocationOf(const std::string& field) {
-  if (field == "token_id") return {"path", "personal_token_id"};
+  if (field == "token_id") return {"path", "token_id"};
   if (field == "page" || field == "page_size") return {"query", field};
   return {"body", field};
 }
@@ -27,7 +42,7 @@ std::vector<std::string> LocationOf(const std::string& field) {
 }  // namespace
 
 HttpResponse HttpErrorFromAuthority(const grpc::Status& status, const grpc::ClientContext& context,
-                                    absl::Duration retry_after) {
+                                    absl::Duration retry_after, const InputOf& input_json_of) {
   const std::string& message = status.error_message();
   switch (status.error_code()) {
     case grpc::StatusCode::UNAUTHENTICATED:
@@ -36,8 +51,10 @@ HttpResponse HttpErrorFromAuthority(const grpc::Status& status, const grpc::Clie
     case grpc::StatusCode::FAILED_PRECONDITION:
       return Forbidden(message);
     case grpc::StatusCode::NOT_FOUND:
+      if (auto details = EntityDetails(context)) return NotFoundWithDetails(message, *details);
       return NotFound(message);
     case grpc::StatusCode::ALREADY_EXISTS:
+      if (auto details = EntityDetails(context)) return ConflictWithDetails(message, *details);
       return Conflict(message);
     case grpc::StatusCode::INVALID_ARGUMENT: {
       const std::string field = TrailingValue(context, kFieldMetadata);
@@ -45,7 +62,9 @@ HttpResponse HttpErrorFromAuthority(const grpc::Status& status, const grpc::Clie
       return InvalidRequest({FieldIssue{.location = field.empty() ? std::vector<std::string>{"body"}
                                                                   : LocationOf(field),
                                         .code = code.empty() ? "value_error" : code,
-                                        .message = message}});
+                                        .message = message,
+                                        .context_json = TrailingValue(context, kContextMetadata),
+                                        .input_json = input_json_of ? input_json_of(field) : ""}});
     }
     case grpc::StatusCode::UNAVAILABLE:
     case grpc::StatusCode::DEADLINE_EXCEEDED:

@@ -2,12 +2,15 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "common/dates.h"
 #include "common/json_writer.h"
-#include "common/uuid.h"
+#include "services/api/pydantic_date.h"
+#include "services/api/pydantic_uuid.h"
 
 namespace tokengate {
 namespace {
@@ -16,6 +19,11 @@ FieldIssue Issue(std::vector<std::string> location, absl::string_view code, absl
                  std::string input_json = "") {
   return FieldIssue{.location = std::move(location), .code = std::string(code),
                     .message = std::string(message), .input_json = std::move(input_json)};
+}
+
+FieldIssue WithContext(FieldIssue issue, std::string context_json) {
+  issue.context_json = std::move(context_json);
+  return issue;
 }
 
 FieldIssue ExtraField(absl::string_view where, absl::string_view name, std::string input_json) {
@@ -30,19 +38,22 @@ int CharCount(std::string_view text) {
   return count;
 }
 
-void ParsePositive(const std::string& name, const std::string& value, int min, int max, int* out,
+// A positive integer query parameter at most `max` (0: no maximum), with
+// pydantic's codes, messages and context.
+void ParsePositive(const std::string& name, const std::string& value, int max, int* out,
                    std::vector<FieldIssue>& issues) {
   int parsed = 0;
   const std::string input = JsonQuote(value);
   if (!absl::SimpleAtoi(value, &parsed)) {
     issues.push_back(Issue({"query", name}, "int_parsing",
                            "Input should be a valid integer, unable to parse string as an integer", input));
-  } else if (parsed < min) {
-    issues.push_back(Issue({"query", name}, "greater_than_equal",
-                           absl::StrCat("Input should be greater than or equal to ", min), input));
-  } else if (parsed > max) {
-    issues.push_back(Issue({"query", name}, "less_than_equal",
-                           absl::StrCat("Input should be less than or equal to ", max), input));
+  } else if (parsed < 1) {
+    issues.push_back(WithContext(
+        Issue({"query", name}, "greater_than", "Input should be greater than 0", input), R"({"gt":0})"));
+  } else if (max > 0 && parsed > max) {
+    issues.push_back(WithContext(Issue({"query", name}, "less_than_equal",
+                                       absl::StrCat("Input should be less than or equal to ", max), input),
+                                 absl::StrCat(R"({"le":)", max, "}")));
   } else {
     *out = parsed;
   }
@@ -52,15 +63,22 @@ void ParsePositive(const std::string& name, const std::string& value, int min, i
 void ParseUntil(simdjson::dom::element value, std::string* out, std::vector<FieldIssue>& issues) {
   if (value.is_null()) return;
   std::string_view text;
+  // pydantic reads a number as a unix time; tokengate takes only date strings and
+  // answers any number as pydantic answers a time within a day.
+  if (value.is_number()) {
+    issues.push_back(Issue({"body", "until"}, "date_from_datetime_inexact",
+                           "Datetimes provided to dates should have zero time - e.g. be exact dates",
+                           simdjson::to_string(value)));
+    return;
+  }
   if (value.get(text) != simdjson::SUCCESS) {
     issues.push_back(Issue({"body", "until"}, "date_type", "Input should be a valid date",
                            simdjson::to_string(value)));
     return;
   }
-  if (!ParseDay(absl::string_view(text.data(), text.size()))) {
-    issues.push_back(Issue({"body", "until"}, "date_from_datetime_parsing",
-                           "Input should be a valid date in the format YYYY-MM-DD",
-                           JsonQuote(absl::string_view(text.data(), text.size()))));
+  const absl::string_view day(text.data(), text.size());
+  if (DateIssue issue = CheckDateAsPydantic(day); !issue.code.empty()) {
+    issues.push_back(Issue({"body", "until"}, issue.code, issue.message, JsonQuote(day)));
     return;
   }
   *out = std::string(text);
@@ -117,21 +135,24 @@ void TokenData(JsonWriter& json, const v1::PersonalToken& token) {
 Validated<ListQuery> ParseListQuery(const UrlParams& query) {
   ListQuery parsed;
   std::vector<FieldIssue> issues;
+  // Issues in the model's field order, as pydantic reports them; parameters
+  // Data.Rentgen does not know are ignored, as it ignores them.
+  if (auto page = FirstValue(query, "page")) ParsePositive("page", *page, 0, &parsed.page, issues);
+  if (auto size = FirstValue(query, "page_size")) {
+    ParsePositive("page_size", *size, kMaxPageSize, &parsed.page_size, issues);
+  }
+  int id_index = 0;
   for (const auto& [name, value] : query) {
-    if (name == "page") {
-      ParsePositive(name, value, 1, 1 << 30, &parsed.page, issues);
-    } else if (name == "page_size") {
-      ParsePositive(name, value, 1, kMaxPageSize, &parsed.page_size, issues);
-    } else if (name == "personal_token_id") {
-      if (auto id = CanonicalUuid(value)) {
-        parsed.token_ids.push_back(*id);
-      } else {
-        issues.push_back(Issue({"query", name}, "uuid_parsing", "Input should be a valid UUID",
-                               JsonQuote(value)));
-      }
+    if (name != "personal_token_id") continue;
+    UuidParse id = ParseUuidAsPydantic(value);
+    if (id.error.empty()) {
+      parsed.token_ids.push_back(std::move(id.canonical));
     } else {
-      issues.push_back(ExtraField("query", name, JsonQuote(value)));
+      FieldIssue issue = Issue({"query", name}, "uuid_parsing", id.error, JsonQuote(value));
+      issue.location_index = id_index;
+      issues.push_back(std::move(issue));
     }
+    ++id_index;
   }
   return Result(std::move(parsed), std::move(issues));
 }
@@ -142,40 +163,53 @@ Validated<CreateBody> ParseCreateBody(absl::string_view body) {
   simdjson::dom::parser parser;
   auto object = BodyObject(parser, body, issues);
   if (!object) return Result(std::move(parsed), std::move(issues));
+  // pydantic's order: the model's fields (name, until), then extra members.
+  std::vector<FieldIssue> name_issues;
+  std::vector<FieldIssue> until_issues;
+  std::vector<FieldIssue> extra_issues;
   bool has_name = false;
   for (auto [key, value] : *object) {
     if (key == "name") {
       has_name = true;
       std::string_view name;
       if (value.get(name) != simdjson::SUCCESS) {
-        issues.push_back(Issue({"body", "name"}, "string_type", "Input should be a valid string",
-                               simdjson::to_string(value)));
+        name_issues.push_back(Issue({"body", "name"}, "string_type", "Input should be a valid string",
+                                    simdjson::to_string(value)));
       } else if (CharCount(name) < 1) {
-        issues.push_back(Issue({"body", "name"}, "string_too_short",
-                               "String should have at least 1 character", "\"\""));
+        name_issues.push_back(Issue({"body", "name"}, "string_too_short",
+                                    "String should have at least 1 character", "\"\""));
       } else if (CharCount(name) > kMaxTokenNameChars) {
-        issues.push_back(Issue({"body", "name"}, "string_too_long",
-                               absl::StrCat("String should have at most ", kMaxTokenNameChars,
-                                            " characters"),
-                               JsonQuote(absl::string_view(name.data(), name.size()))));
+        name_issues.push_back(Issue({"body", "name"}, "string_too_long",
+                                    absl::StrCat("String should have at most ", kMaxTokenNameChars,
+                                                 " characters"),
+                                    JsonQuote(absl::string_view(name.data(), name.size()))));
       } else {
         parsed.name = std::string(name);
       }
     } else if (key == "until") {
-      ParseUntil(value, &parsed.until, issues);
+      ParseUntil(value, &parsed.until, until_issues);
     } else {
-      issues.push_back(ExtraField("body", absl::string_view(key.data(), key.size()),
-                                  simdjson::to_string(value)));
+      extra_issues.push_back(ExtraField("body", absl::string_view(key.data(), key.size()),
+                                        simdjson::to_string(value)));
     }
   }
-  if (!has_name) issues.push_back(Issue({"body", "name"}, "missing", "Field required"));
+  if (!has_name) {
+    name_issues.push_back(Issue({"body", "name"}, "missing", "Field required",
+                                std::string(absl::StripAsciiWhitespace(body))));
+  }
+  for (auto* part : {&name_issues, &until_issues, &extra_issues}) {
+    issues.insert(issues.end(), part->begin(), part->end());
+  }
   return Result(std::move(parsed), std::move(issues));
 }
 
 Validated<RefreshBody> ParseRefreshBody(absl::string_view body) {
   RefreshBody parsed;
   std::vector<FieldIssue> issues;
-  if (body.find_first_not_of(" \t\r\n") == absl::string_view::npos) return Result(parsed, issues);
+  if (body.find_first_not_of(" \t\r\n") == absl::string_view::npos) {
+    issues.push_back(Issue({"body"}, "missing", "Field required", "null"));
+    return Result(std::move(parsed), std::move(issues));
+  }
   simdjson::dom::parser parser;
   auto object = BodyObject(parser, body, issues);
   if (!object) return Result(std::move(parsed), std::move(issues));
@@ -191,16 +225,19 @@ Validated<RefreshBody> ParseRefreshBody(absl::string_view body) {
 }
 
 Validated<std::string> ParseTokenId(absl::string_view text) {
-  if (auto id = CanonicalUuid(text)) return Validated<std::string>{.value = *id};
+  UuidParse id = ParseUuidAsPydantic(text);
+  if (id.error.empty()) return Validated<std::string>{.value = std::move(id.canonical)};
   return Validated<std::string>{
-      .issues = {Issue({"path", "personal_token_id"}, "uuid_parsing", "Input should be a valid UUID",
-                       JsonQuote(text))}};
+      .issues = {Issue({"path", "token_id"}, "uuid_parsing", id.error, JsonQuote(text))}};
 }
 
 std::string ListJson(const ListQuery& query, const v1::ListTokensResponse& response) {
+  // Data.Rentgen's arithmetic: an empty list still has one page, and there is
+  // a next page while rows beyond this page exist.
   const int64_t total = response.total_count();
-  const int64_t pages = (total + query.page_size - 1) / query.page_size;
-  const bool has_next = query.page < pages;
+  const int64_t pages = std::max<int64_t>(1, (total + query.page_size - 1) / query.page_size);
+  const bool has_next =
+      static_cast<int64_t>(query.page - 1) * query.page_size + response.tokens_size() < total;
   const bool has_previous = query.page > 1;
   JsonWriter json;
   json.BeginObject();

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/http/error_body.h"
+#include "common/json_writer.h"
 #include "common/log.h"
 #include "services/api/authority_errors.h"
 #include "services/api/personal_token_messages.h"
@@ -47,7 +48,7 @@ class PersonalTokensRoutes {
     v1::IssueTokenResponse response;
     auto context = Context();
     grpc::Status status = deps_.authority->IssueToken(context.get(), rpc, &response);
-    if (!status.ok()) return Failed("IssueToken", status, *context);
+    if (!status.ok()) return Failed("IssueToken", status, *context, UntilInput(body.value->until));
     TG_LOG(Info) << "request_id=" << request.request_id() << " created personal token id="
                  << response.token().id();
     return HttpResponse::Json(200, IssuedJson(response.token(), response.content()));
@@ -57,9 +58,11 @@ class PersonalTokensRoutes {
     AuthResult auth = deps_.authenticator->AuthenticateHuman(request);
     if (!auth.caller) return auth.error;
     auto id = ParseTokenId(request.PathParam("personal_token_id"));
-    if (!id.value) return InvalidRequest(id.issues);
     auto body = ParseRefreshBody(request.body());
-    if (!body.value) return InvalidRequest(body.issues);
+    if (!id.value || !body.value) {  // Both reported at once, path first, as pydantic does.
+      id.issues.insert(id.issues.end(), body.issues.begin(), body.issues.end());
+      return InvalidRequest(id.issues);
+    }
     v1::RefreshTokenRequest rpc;
     rpc.set_user_name(auth.caller->user_name);
     rpc.set_token_id(*id.value);
@@ -67,7 +70,7 @@ class PersonalTokensRoutes {
     v1::RefreshTokenResponse response;
     auto context = Context();
     grpc::Status status = deps_.authority->RefreshToken(context.get(), rpc, &response);
-    if (!status.ok()) return Failed("RefreshToken", status, *context);
+    if (!status.ok()) return Failed("RefreshToken", status, *context, UntilInput(body.value->until));
     deps_.verify_cache->OnRevoked(*id.value);
     TG_LOG(Info) << "request_id=" << request.request_id() << " refreshed personal token id="
                  << *id.value << " as id=" << response.token().id();
@@ -98,13 +101,18 @@ class PersonalTokensRoutes {
     return context;
   }
 
-  HttpResponse Failed(const char* method, const grpc::Status& status,
-                      const grpc::ClientContext& context) const {
+  // The client's `until`, for a 422 about it (pydantic echoes the input).
+  static InputOf UntilInput(const std::string& until) {
+    return [until](const std::string& field) { return field == "until" ? JsonQuote(until) : ""; };
+  }
+
+  HttpResponse Failed(const char* method, const grpc::Status& status, const grpc::ClientContext& context,
+                      const InputOf& input_json_of = nullptr) const {
     if (deps_.rpc_errors != nullptr) {
       deps_.rpc_errors->WithLabels({method, absl::StrCat(static_cast<int>(status.error_code()))})
           ->Increment();
     }
-    return HttpErrorFromAuthority(status, context, deps_.retry_after);
+    return HttpErrorFromAuthority(status, context, deps_.retry_after, input_json_of);
   }
 
   const PersonalTokensRoutesDeps deps_;

@@ -93,16 +93,14 @@ std::variant<KafkaMessage, HttpResponse> EventsRoute::Prepare(const HttpRequest&
     return Reject(Rejection::kShuttingDown,
                   ServiceUnavailable("The service is shutting down, retry later", options_.retry_after));
   }
+  // As Data.Rentgen: no bearer token at all is a missing header; any other
+  // bearer token than a personal one is "an access token".
   const std::optional<std::string> authorization = request.Header("Authorization");
-  if (!authorization) return Reject(Rejection::kUnauthorized, Unauthorized("Missing auth credentials"));
-  const std::optional<absl::string_view> token = BearerToken(*authorization);
-  if (!token) {
-    return Reject(Rejection::kUnauthorized,
-                  Unauthorized("Invalid token", "Expected 'Authorization: Bearer <token>'"));
-  }
+  const std::optional<absl::string_view> token =
+      authorization ? BearerToken(*authorization) : std::nullopt;
+  if (!token) return Reject(Rejection::kUnauthorized, Unauthorized(kMissingAuthorization));
   if (!absl::StartsWith(*token, kPersonalTokenPrefix)) {
-    return Reject(Rejection::kUnauthorized,
-                  Unauthorized("Invalid token", "Only personal tokens are accepted here"));
+    return Reject(Rejection::kUnauthorized, Unauthorized("Invalid token", std::string(kPersonalTokenExpected)));
   }
   VerifyResult verified = verify_cache_->Verify(*token);
   if (verified.outcome == VerifyOutcome::kInvalid) {

@@ -1,21 +1,28 @@
 // token-authority: flags/env → config → dependencies → serve gRPC; SIGTERM
 // drains in-flight RPCs, ends watch streams, flushes last_used_at, exits 0.
-// `token-authority migrate` applies the SQL migrations and exits.
+// `token-authority migrate` applies the SQL migrations and exits;
+// `token-authority import-data-rentgen --from <libpq URL>` also copies a
+// Data.Rentgen database's users and tokens (data_rentgen_import.h).
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/grpcpp.h>
 
 #include <iostream>
 
+#include "absl/flags/flag.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/migrations.h"
 #include "common/program.h"
 #include "common/signals.h"
 #include "services/token_authority/authority_config.h"
+#include "services/token_authority/data_rentgen_import.h"
 #include "services/token_authority/personal_tokens.h"
 #include "services/token_authority/caller_policy.h"
 #include "services/token_authority/token_authority_service.h"
+
+// An argument of one command, not a setting: no TOKENGATE_ variable.
+ABSL_FLAG(std::string, from, "", "import-data-rentgen: libpq URI of the Data.Rentgen database to copy");
 
 namespace tokengate {
 namespace {
@@ -29,6 +36,22 @@ absl::Status Migrate(const std::string& database_url) {
   auto status = ApplyMigrations(**conn, EmbeddedMigrations(), &applied);
   if (status.ok()) TG_LOG(Info) << "migrations up to date (" << applied << " applied now)";
   return status;
+}
+
+absl::Status ImportDataRentgen(const std::string& database_url, const std::string& source_url) {
+  if (source_url.empty()) {
+    return absl::InvalidArgumentError("import-data-rentgen needs --from <libpq URL of the Data.Rentgen database>");
+  }
+  if (auto status = Migrate(database_url); !status.ok()) return status;
+  auto source = PgConnection::Connect(source_url);
+  if (!source.ok()) return source.status();
+  auto target = PgConnection::Connect(database_url);
+  if (!target.ok()) return target.status();
+  TG_LOG(Info) << "importing from Data.Rentgen at " << MaskedValue("from", source_url);
+  auto counts = ImportFromDataRentgen(**source, **target);
+  if (!counts.ok()) return counts.status();
+  std::cout << "imported from Data.Rentgen: " << FormatCounts(*counts) << std::endl;
+  return absl::OkStatus();
 }
 
 int Serve(const AuthorityConfig& config) {
@@ -90,12 +113,18 @@ int Serve(const AuthorityConfig& config) {
 
 int main(int argc, char** argv) {
   using namespace tokengate;
-  auto [command, config] = StartProgram(
-      {.name = "token-authority", .flag_names = AuthorityFlagNames(), .commands = {"migrate"}},
-      argc, argv, AuthorityConfigFromFlags);
+  auto [command, config] = StartProgram({.name = "token-authority",
+                                         .flag_names = AuthorityFlagNames(),
+                                         .commands = {"migrate", "import-data-rentgen"}},
+                                        argc, argv, AuthorityConfigFromFlags);
   if (command == "migrate") {
     auto status = Migrate(config.database_url);
     if (!status.ok()) TG_LOG(Error) << status.message();
+    return status.ok() ? 0 : 1;
+  }
+  if (command == "import-data-rentgen") {
+    auto status = ImportDataRentgen(config.database_url, absl::GetFlag(FLAGS_from));
+    if (!status.ok()) TG_LOG(Error) << "import-data-rentgen: " << status.message();
     return status.ok() ? 0 : 1;
   }
   return Serve(config);

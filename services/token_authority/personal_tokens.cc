@@ -106,7 +106,8 @@ absl::StatusOr<absl::CivilDay> PersonalTokens::ResolveUntil(const std::string& u
   if (*day <= today) return InvalidField("until", "date_future", "Date should be in the future");
   if (*day > max_day) {
     return InvalidField("until", "less_than_equal",
-                        absl::StrCat("Input should be less than or equal to ", FormatDay(max_day)));
+                        absl::StrCat("Input should be less than or equal to ", FormatDay(max_day)),
+                        absl::StrCat("{\"le\":\"", FormatDay(max_day), "\"}"));
   }
   return *day;
 }
@@ -164,10 +165,20 @@ absl::StatusOr<v1::RefreshTokenResponse> PersonalTokens::Refresh(
   if (!old_id.ok()) return old_id.status();
   const absl::Time now = clock_->Now();
   const absl::CivilDay today = UtcDay(now);
-  auto until = ResolveUntil(request.until(), today);
-  if (!until.ok()) return until.status();
   auto user_id = UserIdOf(request.user_name());
   if (!user_id.ok()) return user_id.status();
+  auto until = ResolveUntil(request.until(), today);
+  if (!until.ok()) {
+    // Data.Rentgen finds `until` too late only after revoking, so an unknown
+    // or revoked token is its 404 first (a malformed or past date is refused
+    // before anything, there as here).
+    if (PayloadOf(until.status(), kCodePayload) == "less_than_equal") {
+      auto old = store_->GetUserToken(*user_id, *old_id);
+      if (!old.ok()) return old.status();
+      if (old->revoked_at) return EntityError(absl::StatusCode::kNotFound, "PersonalToken", "id", *old_id);
+    }
+    return until.status();
+  }
 
   const int64_t now_ms = absl::ToUnixMillis(now);
   TokenRecord fresh{.id = NewUuidV7(now_ms), .user_id = *user_id, .user_name = request.user_name(),
@@ -268,14 +279,17 @@ absl::StatusOr<v1::VerifyTokenResponse> PersonalTokens::Verify(
   auto id = CanonicalUuid(claims->token_id);
   if (!id) return Invalid(kReasonInvalidToken, config_.negative_cache_ttl);
   auto record = FindRecord(*id);
-  if (absl::IsNotFound(record.status())) {
-    return Invalid(record.status().message(), config_.negative_cache_ttl);
+  if (!record.ok() && !absl::IsNotFound(record.status())) return record.status();
+  // A well-signed token with no row of its owner's is "revoked" to
+  // Data.Rentgen too (it looks the row up by id and user); unlike a revoked
+  // row, edges do not remember it for good, since an import may add the row.
+  if (!record.ok() || record->user_id != claims->user_id) {
+    return Invalid(RevokedTokenReason(claims->token_name, *id), config_.negative_cache_ttl);
   }
-  if (!record.ok()) return record.status();
-  if (record->user_id != claims->user_id) return Invalid(kReasonInvalidToken, config_.negative_cache_ttl);
 
   v1::VerifyTokenResponse response;
   response.set_token_id(record->id);
+  response.set_token_name(record->name);
   response.set_user_id(record->user_id);
   response.set_user_name(record->user_name);
   const int64_t expires_at = StartOfDayUnix(record->until + 1);
@@ -283,8 +297,7 @@ absl::StatusOr<v1::VerifyTokenResponse> PersonalTokens::Verify(
     response.set_valid(false);
     response.set_expires_at_unix(expires_at);
     response.set_revoked(true);
-    response.set_reason(absl::StrCat("PersonalToken name='", record->name, "', id=", record->id,
-                                     " is revoked"));
+    response.set_reason(RevokedTokenReason(record->name, record->id));
     response.set_cache_ttl_seconds(static_cast<int32_t>(absl::ToInt64Seconds(config_.negative_cache_ttl)));
     return response;
   }

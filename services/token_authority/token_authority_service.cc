@@ -25,6 +25,9 @@ grpc::Status ToGrpcStatus(const absl::Status& status, grpc::ServerContext* conte
   if (status.ok()) return grpc::Status::OK;
   if (auto field = PayloadOf(status, kFieldPayload)) context->AddTrailingMetadata(kFieldMetadata, *field);
   if (auto code = PayloadOf(status, kCodePayload)) context->AddTrailingMetadata(kCodeMetadata, *code);
+  if (auto ctx = PayloadOf(status, kContextPayload)) context->AddTrailingMetadata(kContextMetadata, *ctx);
+  if (auto entity = PayloadOf(status, kEntityPayload)) context->AddTrailingMetadata(kEntityMetadata, *entity);
+  if (auto value = PayloadOf(status, kValuePayload)) context->AddTrailingMetadata(kValueMetadata, *value);
   if (status.code() == absl::StatusCode::kUnavailable || status.code() == absl::StatusCode::kInternal) {
     TG_LOG(Warning) << "RPC failed: " << status.message();
   }

@@ -1,10 +1,13 @@
 #include "services/token_authority/token_store.h"
 
+#include <algorithm>
+
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/dates.h"
+#include "common/field_error.h"
 #include "common/json_writer.h"
 #include "simdjson.h"
 
@@ -60,7 +63,11 @@ TokenRecord RecordFromRow(const PgResult& r, int row) {
 }
 
 absl::Status NameClash(const std::string& name) {
-  return absl::AlreadyExistsError(absl::StrCat("PersonalToken with name='", name, "' already exists"));
+  return EntityError(absl::StatusCode::kAlreadyExists, "PersonalToken", "name", name);
+}
+
+absl::Status TokenNotFound(const std::string& id) {
+  return EntityError(absl::StatusCode::kNotFound, "PersonalToken", "id", id);
 }
 
 absl::Status Insert(PgConnection& conn, const TokenRecord& record) {
@@ -122,7 +129,7 @@ absl::Status PgTokenStore::ReplaceToken(int64_t user_id, const std::string& old_
         "WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING name, scopes::text",
         {old_id, absl::StrCat(user_id)});
     if (!old.ok()) return old.status();
-    if (old->rows() == 0) return absl::NotFoundError(absl::StrCat("PersonalToken id=", old_id, " not found"));
+    if (old->rows() == 0) return TokenNotFound(old_id);
     fresh.name = std::string(old->Get(0, 0));
     fresh.scopes = ScopesFromJson(old->Get(0, 1));
     return Insert(conn, fresh);
@@ -132,13 +139,11 @@ absl::Status PgTokenStore::ReplaceToken(int64_t user_id, const std::string& old_
 absl::Status PgTokenStore::RevokeToken(int64_t user_id, const std::string& id) {
   return WriteForUser(user_id, [&](PgConnection& conn) -> absl::Status {
     auto result = conn.Exec(
-        "WITH target AS (SELECT id FROM personal_token WHERE id = $1 AND user_id = $2), "
-        "revoked AS (UPDATE personal_token SET revoked_at = now() "
-        "  WHERE id IN (SELECT id FROM target) AND revoked_at IS NULL) "
-        "SELECT count(*) FROM target",
+        "UPDATE personal_token SET revoked_at = now() "
+        "WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING id",
         {id, absl::StrCat(user_id)});
     if (!result.ok()) return result.status();
-    if (result->GetInt(0, 0) == 0) return absl::NotFoundError(absl::StrCat("PersonalToken id=", id, " not found"));
+    if (result->rows() == 0) return TokenNotFound(id);
     return absl::OkStatus();
   });
 }
@@ -152,7 +157,7 @@ absl::StatusOr<TokenRecord> PgTokenStore::GetUserToken(int64_t user_id, const st
                    " WHERE t.id = $1 AND t.user_id = $2"),
       {id, absl::StrCat(user_id)});
   if (!result.ok()) return result.status();
-  if (result->rows() == 0) return absl::NotFoundError(absl::StrCat("PersonalToken id=", id, " not found"));
+  if (result->rows() == 0) return TokenNotFound(id);
   return RecordFromRow(*result, 0);
 }
 
@@ -161,13 +166,18 @@ absl::StatusOr<TokenPage> PgTokenStore::ListUserTokens(int64_t user_id, int page
   auto conn = pool_->Acquire();
   if (!conn.ok()) return conn.status();
   const PgParam id_filter = ids.empty() ? PgParam() : PgParam(PgArray(ids));
+  // Data.Rentgen's list: the newest live token of each name, by name; a page
+  // asked for by ids holds at most that many rows.
+  const int64_t limit = ids.empty() ? page_size : std::min<int64_t>(page_size, ids.size());
   auto result = (*conn)->Exec(
-      absl::StrCat("SELECT ", kTokenColumns, ", count(*) OVER ()"
-                   " FROM personal_token t JOIN \"user\" u ON u.id = t.user_id"
-                   " WHERE t.user_id = $1 AND t.revoked_at IS NULL"
+      absl::StrCat("WITH newest AS (SELECT DISTINCT ON (t.name) t.*"
+                   " FROM personal_token t WHERE t.user_id = $1 AND t.revoked_at IS NULL"
                    " AND ($2::uuid[] IS NULL OR t.id = ANY($2::uuid[]))"
-                   " ORDER BY t.id DESC LIMIT $3 OFFSET $4"),
-      {absl::StrCat(user_id), id_filter, absl::StrCat(page_size),
+                   " ORDER BY t.name, t.since DESC, t.id DESC) "
+                   "SELECT ", kTokenColumns, ", count(*) OVER ()"
+                   " FROM newest t JOIN \"user\" u ON u.id = t.user_id"
+                   " ORDER BY t.name LIMIT $3 OFFSET $4"),
+      {absl::StrCat(user_id), id_filter, absl::StrCat(limit),
        absl::StrCat(static_cast<int64_t>(page - 1) * page_size)});
   if (!result.ok()) return result.status();
   TokenPage out;
@@ -177,7 +187,7 @@ absl::StatusOr<TokenPage> PgTokenStore::ListUserTokens(int64_t user_id, int page
   } else if (page > 1) {
     // Past the end: the window function saw no rows, so count separately.
     auto count = (*conn)->Exec(
-        "SELECT count(*) FROM personal_token t WHERE t.user_id = $1 AND t.revoked_at IS NULL"
+        "SELECT count(DISTINCT t.name) FROM personal_token t WHERE t.user_id = $1 AND t.revoked_at IS NULL"
         " AND ($2::uuid[] IS NULL OR t.id = ANY($2::uuid[]))",
         {absl::StrCat(user_id), id_filter});
     if (!count.ok()) return count.status();
@@ -194,7 +204,7 @@ absl::StatusOr<TokenRecord> PgTokenStore::LoadToken(const std::string& id) {
                    " FROM personal_token t JOIN \"user\" u ON u.id = t.user_id WHERE t.id = $1"),
       {id});
   if (!result.ok()) return result.status();
-  if (result->rows() == 0) return absl::NotFoundError(absl::StrCat("PersonalToken id=", id, " not found"));
+  if (result->rows() == 0) return TokenNotFound(id);
   return RecordFromRow(*result, 0);
 }
 

@@ -46,10 +46,11 @@ class TokenStore {
   // insert `fresh` with the old row's name and scopes (filled in on return).
   virtual absl::Status ReplaceToken(int64_t user_id, const std::string& old_id,
                                     TokenRecord& fresh) = 0;
-  // OK also when already revoked; NOT_FOUND when not the user's.
+  // NOT_FOUND when not the user's or already revoked (as Data.Rentgen answers).
   virtual absl::Status RevokeToken(int64_t user_id, const std::string& id) = 0;
   virtual absl::StatusOr<TokenRecord> GetUserToken(int64_t user_id, const std::string& id) = 0;
-  // Live (not revoked) tokens, newest first.
+  // Live (not revoked) tokens: the newest of each name, ordered by name;
+  // total_count counts names. `ids`, when given, selects among them.
   virtual absl::StatusOr<TokenPage> ListUserTokens(int64_t user_id, int page, int page_size,
                                                    const std::vector<std::string>& ids) = 0;
   // Any token by id, with its owner's name (the verify path).

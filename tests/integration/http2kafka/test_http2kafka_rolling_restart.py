@@ -77,10 +77,15 @@ def test_every_revocation_reaches_both_edges_within_a_second_through_a_rolling_r
             latencies, revoked_at = [], []
             for token in tokens:
                 deadline = time.monotonic() + POLL_DEADLINE
-                while requests.delete(f"{api.url}/v1/personal-tokens/{token['id']}",
-                                      headers=stack.bearer(access), timeout=5).status_code != 204:
-                    assert time.monotonic() < deadline, "DELETE never succeeded"
-                    time.sleep(0.01)
+                # A retry after a lost answer may find the token revoked already:
+                # 404, as Data.Rentgen answers a second DELETE.
+                statuses = []
+                while not statuses or statuses[-1] != 204 and not (statuses[-1] == 404 and len(statuses) > 1):
+                    assert time.monotonic() < deadline, f"DELETE never succeeded: {statuses[-5:]}"
+                    if statuses:
+                        time.sleep(0.01)
+                    statuses.append(requests.delete(f"{api.url}/v1/personal-tokens/{token['id']}",
+                                                    headers=stack.bearer(access), timeout=5).status_code)
                 answered = time.monotonic()
                 revoked_at.append(answered)
                 while not refused_everywhere(api, edge, token["content"]):

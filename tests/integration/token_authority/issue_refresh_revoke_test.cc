@@ -146,12 +146,14 @@ TEST_F(AuthorityTest, RefreshOfAnotherUsersOrUnknownTokenIsNotFound) {
   EXPECT_TRUE(Verify(issued.content()).valid());
 }
 
-TEST_F(AuthorityTest, RevokingTwiceIsHarmlessAndOthersCannotRevoke) {
+TEST_F(AuthorityTest, RevokingTwiceIsNotFoundAsInDataRentgenAndOthersCannotRevoke) {
   const auto issued = Issue("alice", "etl");
   EXPECT_EQ(Revoke("mallory", issued.token().id()).error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_TRUE(Verify(issued.content()).valid());
   EXPECT_TRUE(Revoke("alice", issued.token().id()).ok());
-  EXPECT_TRUE(Revoke("alice", issued.token().id()).ok());
+  const grpc::Status again = Revoke("alice", issued.token().id());
+  EXPECT_EQ(again.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(again.error_message(), "PersonalToken with id='" + issued.token().id() + "' not found");
   EXPECT_EQ(Revoke("alice", "0192f1a2-b3c4-7d5e-8f60-0123456789ab").error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(Revoke("alice", "not-a-uuid").error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
@@ -168,9 +170,9 @@ TEST_F(AuthorityTest, GetTokenShowsOnlyTheOwnersToken) {
   EXPECT_EQ(stub_->GetToken(Context().get(), request, &response).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
-TEST_F(AuthorityTest, ListPagesLiveTokensNewestFirstWithTotal) {
+TEST_F(AuthorityTest, ListPagesLiveTokensByNameWithTotal) {
   std::vector<std::string> ids;
-  for (int i = 0; i < 5; ++i) ids.push_back(Issue("alice", absl::StrCat("t", i)).token().id());
+  for (const char* name : {"t0", "t4", "t2", "t3", "t1"}) ids.push_back(Issue("alice", name).token().id());
   Issue("bob", "other");
   ASSERT_TRUE(Revoke("alice", ids[0]).ok());
 
@@ -182,7 +184,9 @@ TEST_F(AuthorityTest, ListPagesLiveTokensNewestFirstWithTotal) {
   ASSERT_TRUE(stub_->ListTokens(Context().get(), request, &response).ok());
   EXPECT_EQ(response.total_count(), 4);
   ASSERT_EQ(response.tokens_size(), 3);
-  EXPECT_EQ(response.tokens(0).id(), ids[4]);
+  EXPECT_EQ(response.tokens(0).name(), "t1");
+  EXPECT_EQ(response.tokens(1).name(), "t2");
+  EXPECT_EQ(response.tokens(2).name(), "t3");
 
   request.set_page(5);
   ASSERT_TRUE(stub_->ListTokens(Context().get(), request, &response).ok());
@@ -194,6 +198,29 @@ TEST_F(AuthorityTest, ListPagesLiveTokensNewestFirstWithTotal) {
   ASSERT_TRUE(stub_->ListTokens(Context().get(), request, &response).ok());
   ASSERT_EQ(response.tokens_size(), 1);
   EXPECT_EQ(response.tokens(0).id(), ids[2]);
+
+  request.add_token_ids(ids[1]);
+  request.add_token_ids(ids[0]);  // Revoked: not listed.
+  ASSERT_TRUE(stub_->ListTokens(Context().get(), request, &response).ok());
+  EXPECT_EQ(response.total_count(), 2);
+  ASSERT_EQ(response.tokens_size(), 2);
+  EXPECT_EQ(response.tokens(0).id(), ids[2]);  // t2 before t4.
+  EXPECT_EQ(response.tokens(1).id(), ids[1]);
+}
+
+TEST_F(AuthorityTest, ListShowsOnlyTheNewestLiveTokenOfEachName) {
+  const auto current = Issue("alice", "etl");
+  // A later, non-overlapping token of the same name (as an import may bring).
+  db_.Query("INSERT INTO personal_token (id, user_id, name, scopes, since, until) "
+            "SELECT '0192f1a2-b3c4-7d5e-8f60-0123456789ab', user_id, name, scopes, until + 1, until + 30 "
+            "FROM personal_token WHERE id = '" + current.token().id() + "'");
+  v1::ListTokensRequest request;
+  request.set_user_name("alice");
+  v1::ListTokensResponse response;
+  ASSERT_TRUE(stub_->ListTokens(Context().get(), request, &response).ok());
+  EXPECT_EQ(response.total_count(), 1);
+  ASSERT_EQ(response.tokens_size(), 1);
+  EXPECT_EQ(response.tokens(0).id(), "0192f1a2-b3c4-7d5e-8f60-0123456789ab");
 }
 
 TEST_F(AuthorityTest, ListRejectsPageSizeOverFifty) {

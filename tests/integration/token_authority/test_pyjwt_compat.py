@@ -96,6 +96,38 @@ def test_token_minted_like_data_rentgen_verifies_here(authority):
     assert answer.user_name == "alice"
 
 
+@pytest.mark.parametrize("as_float", [True, False], ids=["float-times", "integer-times"])
+def test_pyjwt_token_with_float_or_integer_times_verifies(authority, as_float):
+    """Data.Rentgen writes nbf/exp as datetime.timestamp() floats (1764288000.0)."""
+    issued = issue(authority, name=f"times-{as_float}")
+    ours = jwt.decode(issued.content.removeprefix("personal_token_"), SECRET, algorithms=["HS256"],
+                      issuer=ISSUER)
+    since = datetime.datetime.fromtimestamp(ours["nbf"], datetime.timezone.utc)
+    until = datetime.datetime.fromtimestamp(ours["exp"], datetime.timezone.utc)
+    claims = {**ours, "nbf": since.timestamp(), "exp": until.timestamp()}
+    if not as_float:
+        claims.update(nbf=int(claims["nbf"]), exp=int(claims["exp"]))
+    minted = jwt.encode(claims, SECRET, algorithm="HS256")
+    payload = minted.split(".")[1]
+    assert (b".0," in jwt.utils.base64url_decode(payload)) == as_float
+    answer = authority.VerifyToken(authority_grpc.pb.VerifyTokenRequest(token="personal_token_" + minted),
+                                   timeout=5)
+    assert answer.valid, answer.reason
+    assert answer.expires_at_unix == ours["exp"]
+
+
+def test_pyjwt_token_with_fractional_exp_in_the_past_is_expired(authority):
+    issued = issue(authority, name="past-fraction")
+    ours = jwt.decode(issued.content.removeprefix("personal_token_"), SECRET, algorithms=["HS256"],
+                      issuer=ISSUER)
+    past = time.time() - 0.5  # A fraction that rounds down into the past.
+    minted = jwt.encode({**ours, "exp": past}, SECRET, algorithm="HS256")
+    answer = authority.VerifyToken(authority_grpc.pb.VerifyTokenRequest(token="personal_token_" + minted),
+                                   timeout=5)
+    assert not answer.valid
+    assert answer.reason == "Token has expired"
+
+
 def test_pyjwt_token_with_wrong_issuer_is_refused(authority):
     issued = issue(authority, name="wrong-iss")
     ours = jwt.decode(issued.content.removeprefix("personal_token_"), SECRET, algorithms=["HS256"],

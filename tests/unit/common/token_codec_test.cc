@@ -102,9 +102,16 @@ TEST(TokenCodecTest, TamperedPayloadFailsSignature) {
 TEST(TokenCodecTest, TamperedSignatureFails) {
   std::string token = EncodePersonalToken(Claims(), Keys(kSecret).Newest(), JwsAlgorithm::kHS256);
   token.back() = token.back() == 'A' ? 'Q' : 'A';
-  EXPECT_THAT(VerifyPersonalToken(token, Keys(kSecret), Options()),
-              ::testing::AnyOf(IsUnauthenticated(kReasonBadSignature),
-                               IsUnauthenticated(kReasonInvalidToken)));
+  EXPECT_THAT(VerifyPersonalToken(token, Keys(kSecret), Options()), IsUnauthenticated(kReasonBadSignature));
+}
+
+TEST(TokenCodecTest, SignatureThatIsNotBase64UrlFailsSignature) {
+  const std::string token = EncodePersonalToken(Claims(), Keys(kSecret).Newest(), JwsAlgorithm::kHS256);
+  // An impossible length, a character outside the alphabet, and padding.
+  for (const std::string& broken : {token + "A", token.substr(0, token.size() - 1) + "+", token + "="}) {
+    EXPECT_THAT(VerifyPersonalToken(broken, Keys(kSecret), Options()), IsUnauthenticated(kReasonBadSignature))
+        << broken.substr(broken.rfind('.'));
+  }
 }
 
 TEST(TokenCodecTest, WrongKeyFailsSignature) {
@@ -190,9 +197,51 @@ TEST(TokenCodecTest, WronglyTypedClaimIsInvalid) {
   EXPECT_THAT(VerifyPersonalToken(Forge(R"({"alg":"HS256"})", payload, kSecret), Keys(kSecret), Options()),
               IsUnauthenticated(kReasonInvalidToken));
   payload = kPayload;
-  payload.replace(payload.find("\"exp\":1764334800"), 16, "\"exp\":1764334800.5");
+  payload.replace(payload.find("\"exp\":1764334800"), 16, "\"exp\":\"1764334800\"");
   EXPECT_THAT(VerifyPersonalToken(Forge(R"({"alg":"HS256"})", payload, kSecret), Keys(kSecret), Options()),
               IsUnauthenticated(kReasonInvalidToken));
+}
+
+// kPayload with nbf/exp replaced by `nbf` and `exp` as written (JSON numbers).
+std::string WithTimes(absl::string_view nbf, absl::string_view exp) {
+  std::string payload = kPayload;
+  payload.replace(payload.find("\"nbf\":1764327600"), 16, absl::StrCat("\"nbf\":", nbf));
+  payload.replace(payload.find("\"exp\":1764334800"), 16, absl::StrCat("\"exp\":", exp));
+  return Forge(R"({"alg":"HS256","typ":"JWT"})", payload, kSecret);
+}
+
+TEST(TokenCodecTest, FractionalTimesAsDataRentgenWritesThemVerify) {
+  auto claims = VerifyPersonalToken(WithTimes("1764327600.0", "1764334800.0"), Keys(kSecret), Options());
+  ASSERT_TRUE(claims.ok()) << claims.status();
+  EXPECT_EQ(claims->not_before, 1764327600);
+  EXPECT_EQ(claims->expires_at, 1764334800);
+}
+
+TEST(TokenCodecTest, FractionalExpRoundsDownToTheStricterSide) {
+  const std::string token = WithTimes("1764327600", "1764334800.9");
+  EXPECT_TRUE(VerifyPersonalToken(token, Keys(kSecret), Options(1764334799)).ok());
+  EXPECT_THAT(VerifyPersonalToken(token, Keys(kSecret), Options(1764334800)), IsUnauthenticated(kReasonExpired));
+}
+
+TEST(TokenCodecTest, FractionalNbfRoundsUpToTheStricterSide) {
+  const std::string token = WithTimes("1764327600.1", "1764334800");
+  EXPECT_THAT(VerifyPersonalToken(token, Keys(kSecret), Options(1764327600)),
+              IsUnauthenticated(kReasonNotYetValid));
+  EXPECT_TRUE(VerifyPersonalToken(token, Keys(kSecret), Options(1764327601)).ok());
+}
+
+TEST(TokenCodecTest, ExponentFormAndIntegerTimesAreTheSameDate) {
+  auto claims = VerifyPersonalToken(WithTimes("1.7643276e9", "1764334800"), Keys(kSecret), Options());
+  ASSERT_TRUE(claims.ok()) << claims.status();
+  EXPECT_EQ(claims->not_before, 1764327600);
+}
+
+TEST(TokenCodecTest, NonFiniteOrHugeTimesAreInvalid) {
+  for (const char* exp : {"1e300", "-1e300", "true", "null"}) {
+    EXPECT_THAT(VerifyPersonalToken(WithTimes("1764327600", exp), Keys(kSecret), Options()),
+                IsUnauthenticated(kReasonInvalidToken))
+        << exp;
+  }
 }
 
 TEST(TokenCodecTest, NonObjectPartsAreInvalid) {

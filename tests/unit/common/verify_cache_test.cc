@@ -73,6 +73,7 @@ v1::VerifyTokenResponse ValidAnswer(const std::string& token_id, int cache_ttl_s
   v1::VerifyTokenResponse response;
   response.set_valid(true);
   response.set_token_id(token_id);
+  response.set_token_name("etl");
   response.set_user_id(7);
   response.set_user_name("alice");
   response.add_scopes("all:read");
@@ -230,7 +231,7 @@ TEST_F(VerifyCacheTest, RevokedIdRefusesAnotherTokenStringCarryingIt) {
   EXPECT_EQ(cache.Verify(other).outcome, VerifyOutcome::kInvalid);
 }
 
-TEST_F(VerifyCacheTest, OnRevokedRefusesACachedValidTokenWithoutAnRpc) {
+TEST_F(VerifyCacheTest, OnRevokedRefusesACachedValidTokenWithoutAnRpcNamingIt) {
   authority_.Answer(kToken, ValidAnswer("id-1", 60));
   VerifyCache cache({}, &authority_, &clock_);
   ASSERT_EQ(cache.Verify(kToken).outcome, VerifyOutcome::kValid);
@@ -239,7 +240,7 @@ TEST_F(VerifyCacheTest, OnRevokedRefusesACachedValidTokenWithoutAnRpc) {
   const VerifyResult after = cache.Verify(kToken);
 
   EXPECT_EQ(after.outcome, VerifyOutcome::kInvalid);
-  EXPECT_EQ(after.reason, "PersonalToken id=id-1 is revoked");
+  EXPECT_EQ(after.reason, "PersonalToken name='etl', id=id-1 is revoked");
   EXPECT_EQ(authority_.calls(), 1);
   EXPECT_EQ(cache.stats().revocations, 1u);
 }
@@ -333,6 +334,7 @@ TEST_F(VerifyCacheTest, RevocationArrivingDuringTheRpcWinsOverItsValidAnswer) {
   request.join();
 
   EXPECT_EQ(during.outcome, VerifyOutcome::kInvalid);
+  EXPECT_EQ(during.reason, "PersonalToken name='etl', id=id-1 is revoked");
   EXPECT_EQ(cache.Verify(kToken).outcome, VerifyOutcome::kInvalid);
   EXPECT_EQ(authority_.calls(), 1);
 }

@@ -39,8 +39,10 @@ class MemoryStore final : public TokenStore {
   }
   absl::Status RevokeToken(int64_t user_id, const std::string& id) override {
     auto it = rows_.find(id);
-    if (it == rows_.end() || it->second.user_id != user_id) return absl::NotFoundError("not found");
-    if (!it->second.revoked_at) it->second.revoked_at = absl::Now();
+    if (it == rows_.end() || it->second.user_id != user_id || it->second.revoked_at) {
+      return absl::NotFoundError("not found");
+    }
+    it->second.revoked_at = absl::Now();
     return absl::OkStatus();
   }
   absl::StatusOr<TokenRecord> GetUserToken(int64_t user_id, const std::string& id) override {
@@ -239,12 +241,18 @@ TEST_F(PersonalTokensTest, CacheTtlNeverPassesExpiry) {
   EXPECT_EQ(Verify(issued.content()).cache_ttl_seconds(), 30);
 }
 
-TEST_F(PersonalTokensTest, TokenOfDeletedRowIsInvalid) {
+TEST_F(PersonalTokensTest, TokenOfDeletedRowIsRevokedAsDataRentgenSaysButNotForGood) {
   const auto issued = Issue();
   store_.rows_.clear();
   const auto answer = Verify(issued.content());
   EXPECT_FALSE(answer.valid());
-  EXPECT_THAT(answer.reason(), HasSubstr("not found"));
+  EXPECT_EQ(answer.reason(), RevokedTokenReason(issued.token().name(), issued.token().id()));
+  EXPECT_FALSE(answer.revoked());
+}
+
+TEST_F(PersonalTokensTest, AnswersNameTheToken) {
+  const auto issued = Issue("nightly");
+  EXPECT_EQ(Verify(issued.content()).token_name(), "nightly");
 }
 
 TEST_F(PersonalTokensTest, DisabledTokensAreNeitherIssuedNorAccepted) {
