@@ -49,28 +49,17 @@ struct Slot {
   HttpResponse response;
 };
 
-// The query of the head's request target ("GET /p?a=1&a=2 HTTP/1.1" →
-// "a=1&a=2"): Pistache's parse keeps one value per name, the api needs all
-// (Data.Rentgen's repeated personal_token_id).
-std::string RawQuery(absl::string_view head) {
-  const absl::string_view line = head.substr(0, head.find("\r\n"));
-  const size_t target_start = line.find(' ');
-  const size_t target_end = line.rfind(' ');
-  if (target_start == absl::string_view::npos || target_end <= target_start) return "";
-  const absl::string_view target = line.substr(target_start + 1, target_end - target_start - 1);
-  const size_t question = target.find('?');
-  if (question == absl::string_view::npos) return "";
-  return std::string(target.substr(question + 1, target.find('#') - question - 1));
+// The framer admits only these methods (others are 501 before routing).
+Pistache::Http::Method MethodOf(absl::string_view method) {
+  using Pistache::Http::Method;
+  if (method == "GET") return Method::Get;
+  if (method == "POST") return Method::Post;
+  if (method == "HEAD") return Method::Head;
+  if (method == "PUT") return Method::Put;
+  if (method == "DELETE") return Method::Delete;
+  if (method == "PATCH") return Method::Patch;
+  return Method::Options;
 }
-
-// A request head with the body our framer read, handed to the Router.
-class FramedHttpRequest final : public Pistache::Http::Request {
- public:
-  FramedHttpRequest(Pistache::Http::Request&& head, std::string body)
-      : Pistache::Http::Request(std::move(head)) {
-    body_ = std::move(body);
-  }
-};
 
 // The state of one TCP connection. Invariant that makes writing from any
 // thread safe: Pistache closes a socket only after calling onDisconnection
@@ -270,9 +259,9 @@ class FramingHandler final : public Pistache::Http::Handler {
     auto connection = std::make_shared<Connection>(shared_->limits);
     connection->transport = transport();
     connection->fd = peer->fd();
-    // Pistache's idle check reads its parser from every peer; we parse heads with it.
-    peer->putData(ParserData, std::make_shared<Pistache::Http::RequestParser>(
-                                  shared_->limits.max_header_bytes + 1024));
+    // Pistache's idle check reads a parser from every peer; it never parses
+    // here (the framer's parse is the only one).
+    peer->putData(ParserData, std::make_shared<Pistache::Http::RequestParser>(1));
     peer->putData(kConnectionData, connection);
     absl::MutexLock lock(&shared_->registry_mu);
     shared_->connections.emplace(connection.get(), connection);
@@ -328,7 +317,7 @@ class FramingHandler final : public Pistache::Http::Handler {
       if (fresh_request && c.framer.mid_request()) c.request_start = now;
     }
     shared_->AfterWrites(connection, std::move(writes));
-    for (Work& item : work) Dispatch(connection, peer, item.seq, std::move(item.request));
+    for (Work& item : work) Dispatch(connection, item.seq, std::move(item.request));
   }
 
  private:
@@ -336,46 +325,26 @@ class FramingHandler final : public Pistache::Http::Handler {
     return std::static_pointer_cast<Connection>(peer->tryGetData(kConnectionData));
   }
 
-  void Dispatch(const std::shared_ptr<Connection>& connection,
-                const std::shared_ptr<Pistache::Tcp::Peer>& peer, uint64_t seq,
-                FramedRequest framed) {
-    auto parser = getParser(peer);
-    parser->reset();
-    std::optional<FramedHttpRequest> request;
-    try {
-      if (!parser->feed(framed.head.data(), framed.head.size())) {
-        throw std::runtime_error("request head larger than the parser's buffer");
-      }
-      // Stops at the body, which our framer has already read.
-      parser->parse();
-      request.emplace(std::move(parser->request), std::move(framed.body));
-    } catch (const std::exception& e) {
-      parser->reset();
-      shared_->Count("unparsable_head");
-      shared_->Complete(connection, seq, BadRequest("Malformed request head"), true);
-      return;
-    }
-    parser->reset();
-    request->copyAddress(peer->address());
-    auto client_id = request->headers().tryGetRaw(kRequestIdHeader);
-    const std::string request_id =
-        RequestIdFrom(client_id ? std::optional<std::string>(client_id->value()) : std::nullopt);
+  void Dispatch(const std::shared_ptr<Connection>& connection, uint64_t seq,
+                FramedRequest request) {
+    const Pistache::Http::Method method = MethodOf(request.method());
+    auto client_id = request.FieldValue(kRequestIdHeader);
+    const std::string request_id = RequestIdFrom(
+        client_id ? std::optional<std::string>(*client_id) : std::nullopt);
     {
       absl::MutexLock lock(&connection->mu);
       if (!connection->slots.empty() && seq >= connection->slots.front().seq &&
           seq - connection->slots.front().seq < connection->slots.size()) {
         Slot& slot = connection->slots[seq - connection->slots.front().seq];
         slot.request_id = request_id;
-        slot.head = request->method() == Pistache::Http::Method::Head;
+        slot.head = method == Pistache::Http::Method::Head;
       }
     }
     std::shared_ptr<HttpServer::Shared> shared = shared_;
-    const std::string raw_query = RawQuery(framed.head);
-    shared_->router->Dispatch(*request, request_id,
+    shared_->router->Dispatch(request, method, request_id,
                               Responder([shared, connection, seq](HttpResponse response) {
                                 shared->Complete(connection, seq, std::move(response));
-                              }),
-                              raw_query);
+                              }));
   }
 
   std::shared_ptr<HttpServer::Shared> shared_;

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <string_view>
-#include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -75,9 +75,12 @@ bool IsKnownMethod(absl::string_view method) {
   return false;
 }
 
+// Values of Content-Length or Transfer-Encoding: nearly always one.
+using FieldList = absl::InlinedVector<std::string, 2>;
+
 // Elements of a comma-separated field value, trimmed and lower-cased; empty
 // elements are skipped as RFC 9110 §5.6.1 allows.
-void AppendListElements(absl::string_view value, std::vector<std::string>& out) {
+void AppendListElements(absl::string_view value, FieldList& out) {
   for (absl::string_view element : absl::StrSplit(value, ',')) {
     element = TrimOws(element);
     if (!element.empty()) out.push_back(absl::AsciiStrToLower(element));
@@ -141,6 +144,13 @@ bool ParseChunkSizeLine(absl::string_view line, size_t* size, bool* bad_extensio
 }
 
 }  // namespace
+
+std::optional<absl::string_view> FramedRequest::FieldValue(absl::string_view name) const {
+  for (const Field& field : fields) {
+    if (absl::EqualsIgnoreCase(View(field.name), name)) return View(field.value);
+  }
+  return std::nullopt;
+}
 
 void RequestFramer::Feed(absl::string_view bytes) {
   if (done_) return;
@@ -238,22 +248,32 @@ RequestFramer::Result RequestFramer::Next(FramedRequest* request, FramingError* 
 }
 
 RequestFramer::Result RequestFramer::ParseHead(absl::string_view head, FramingError* error) {
-  std::vector<absl::string_view> lines = absl::StrSplit(head, kCrlf);
-  // The head ends in CRLF CRLF: the last two pieces are empty.
-  lines.resize(lines.size() - 2);
-  const absl::string_view request_line = lines[0];
+  const auto span = [&](absl::string_view part) {
+    return HeadSpan{.begin = static_cast<uint32_t>(part.data() - head.data()),
+                    .size = static_cast<uint32_t>(part.size())};
+  };
+  // Every LF in the head ends a CRLF (bare LFs were refused while finding
+  // its end), and the head ends in CRLF CRLF.
+  const size_t line_end = head.find(kCrlf);
+  const absl::string_view request_line = head.substr(0, line_end);
   if (request_line.size() > limits_.max_request_line_bytes) {
     return Fail(414, "Request line too long", "request_line_too_long", error);
   }
-  if (lines.size() - 1 > limits_.max_header_count) {
+  if (static_cast<size_t>(std::count(head.begin(), head.end(), '\n')) - 2 >
+      limits_.max_header_count) {
     return Fail(431, "Too many request header fields", "too_many_headers", error);
   }
 
-  const std::vector<absl::string_view> parts = absl::StrSplit(request_line, ' ');
-  if (parts.size() != 3) {
+  const size_t first_space = request_line.find(' ');
+  const size_t second_space = request_line.find(' ', first_space + 1);
+  if (first_space == absl::string_view::npos || second_space == absl::string_view::npos ||
+      request_line.find(' ', second_space + 1) != absl::string_view::npos) {
     return Fail(400, "Malformed request line", "bad_request_line", error);
   }
-  const absl::string_view method = parts[0], target = parts[1], version = parts[2];
+  const absl::string_view method = request_line.substr(0, first_space);
+  const absl::string_view target =
+      request_line.substr(first_space + 1, second_space - first_space - 1);
+  const absl::string_view version = request_line.substr(second_space + 1);
   if (!IsToken(method)) return Fail(400, "Malformed request method", "bad_method", error);
   if (version == "HTTP/1.1") {
     current_.http10 = false;
@@ -276,11 +296,16 @@ RequestFramer::Result RequestFramer::ParseHead(absl::string_view head, FramingEr
     if (u <= 0x20 || u >= 0x7F) target_ok = false;
   }
   if (!target_ok) return Fail(400, "Malformed request target", "bad_target", error);
+  current_.method_span = span(method);
+  current_.target_span = span(target);
 
-  std::vector<std::string> content_lengths, codings, connection;
+  FieldList content_lengths, codings;
+  bool connection_close = false, connection_keep_alive = false;
   int hosts = 0;
-  for (size_t i = 1; i < lines.size(); ++i) {
-    const absl::string_view line = lines[i];
+  for (size_t start = line_end + 2; start < head.size() - 2;) {
+    const size_t end = head.find(kCrlf, start);
+    const absl::string_view line = head.substr(start, end - start);
+    start = end + 2;
     if (!line.empty() && IsOws(line[0])) {
       return Fail(400, "Obsolete line folding is not accepted", "obs_fold", error);
     }
@@ -293,6 +318,7 @@ RequestFramer::Result RequestFramer::ParseHead(absl::string_view head, FramingEr
     if (!IsFieldValue(value)) {
       return Fail(400, "Invalid character in a header field value", "bad_header", error);
     }
+    current_.fields.push_back({.name = span(name), .value = span(value)});
     if (absl::EqualsIgnoreCase(name, "content-length")) {
       AppendListElements(value, content_lengths);
       if (value.empty()) content_lengths.emplace_back();
@@ -300,7 +326,12 @@ RequestFramer::Result RequestFramer::ParseHead(absl::string_view head, FramingEr
       AppendListElements(value, codings);
       if (value.empty()) codings.emplace_back();
     } else if (absl::EqualsIgnoreCase(name, "connection")) {
-      AppendListElements(value, connection);
+      for (absl::string_view option : absl::StrSplit(value, ',')) {
+        option = TrimOws(option);
+        connection_close = connection_close || absl::EqualsIgnoreCase(option, "close");
+        connection_keep_alive =
+            connection_keep_alive || absl::EqualsIgnoreCase(option, "keep-alive");
+      }
     } else if (absl::EqualsIgnoreCase(name, "host")) {
       ++hosts;
     }
@@ -311,13 +342,8 @@ RequestFramer::Result RequestFramer::ParseHead(absl::string_view head, FramingEr
   }
   if (hosts > 1) return Fail(400, "More than one Host header", "bad_host", error);
 
-  auto has = [&](absl::string_view token) {
-    for (const auto& t : connection) {
-      if (t == token) return true;
-    }
-    return false;
-  };
-  current_.keep_alive = current_.http10 ? has("keep-alive") && !has("close") : !has("close");
+  current_.keep_alive =
+      current_.http10 ? connection_keep_alive && !connection_close : !connection_close;
 
   if (!codings.empty()) {
     if (current_.http10) {

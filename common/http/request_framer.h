@@ -7,8 +7,11 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/string_view.h"
 
 namespace tokengate {
@@ -20,11 +23,37 @@ struct FramerLimits {
   size_t max_body_bytes = 1 << 20;           // 413 above (decoded size for chunked)
 };
 
+// Where a part of a request head lies, as an offset into `FramedRequest::head`
+// (offsets, not views, so moving the request keeps them valid).
+struct HeadSpan {
+  uint32_t begin = 0;
+  uint32_t size = 0;
+};
+
 // One complete request: its head exactly as received (request line and
-// fields, ending in the empty line) and its body, de-chunked.
+// fields, ending in the empty line), where the framer found its parts, and
+// its body, de-chunked. The framer's parse is the only one: handlers read
+// method, target and fields from here.
 struct FramedRequest {
+  struct Field {
+    HeadSpan name;
+    HeadSpan value;  // Without the surrounding whitespace.
+  };
+
+  absl::string_view method() const { return View(method_span); }
+  // The request target as sent (origin-form: path and query, or "*").
+  absl::string_view target() const { return View(target_span); }
+  absl::string_view View(HeadSpan span) const {
+    return absl::string_view(head).substr(span.begin, span.size);
+  }
+  // The first field of that name (case-insensitive), or nullopt.
+  std::optional<absl::string_view> FieldValue(absl::string_view name) const;
+
   std::string head;
   std::string body;
+  HeadSpan method_span;
+  HeadSpan target_span;
+  absl::InlinedVector<Field, 12> fields;  // In the order received.
   bool http10 = false;
   // Whether the connection may carry another request after this one
   // (RFC 9112 §9.3: 1.1 unless "close", 1.0 only with "keep-alive").

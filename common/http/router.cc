@@ -21,25 +21,28 @@ std::vector<absl::string_view> SplitPath(absl::string_view path) {
   return absl::StrSplit(path, '/', absl::SkipEmpty());
 }
 
+// "/path?query#fragment" → {"/path", "query"} (clients send no fragment;
+// one that does gets it ignored).
+std::pair<absl::string_view, absl::string_view> SplitTarget(absl::string_view target) {
+  const size_t question = target.find('?');
+  if (question == absl::string_view::npos) return {target, absl::string_view()};
+  absl::string_view query = target.substr(question + 1);
+  return {target.substr(0, question), query.substr(0, query.find('#'))};
+}
+
 bool IsParam(absl::string_view segment) {
   return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
 }
 
 }  // namespace
 
-HttpRequest::HttpRequest(const Pistache::Http::Request& raw, std::string route,
-                         UrlParams path_params, std::string request_id, absl::string_view raw_query)
-    : raw_(raw), route_(std::move(route)), path_params_(std::move(path_params)),
-      request_id_(std::move(request_id)) {
-  if (!raw_query.empty()) {
-    query_ = ParseUrlEncoded(raw_query);
-    return;
-  }
-  // Pistache splits the query but leaves the percent-encoding in place.
-  const auto& query = raw_.query();
-  for (auto it = query.parameters_begin(); it != query.parameters_end(); ++it) {
-    query_.emplace_back(PercentDecode(it->first, true), PercentDecode(it->second, true));
-  }
+HttpRequest::HttpRequest(const FramedRequest& raw, Pistache::Http::Method method,
+                         const std::string& route, UrlParams path_params, std::string request_id)
+    : raw_(raw), method_(method), route_(route),
+      path_params_(std::move(path_params)), request_id_(std::move(request_id)) {
+  const auto [path, query] = SplitTarget(raw_.target());
+  path_.assign(path.data(), path.size());
+  query_ = ParseUrlEncoded(query);
 }
 
 std::string HttpRequest::PathParam(absl::string_view name) const {
@@ -47,15 +50,25 @@ std::string HttpRequest::PathParam(absl::string_view name) const {
 }
 
 std::optional<std::string> HttpRequest::Header(absl::string_view name) const {
-  auto raw = raw_.headers().tryGetRaw(std::string(name));
-  if (!raw) return std::nullopt;
-  return raw->value();
+  auto value = raw_.FieldValue(name);
+  if (!value) return std::nullopt;
+  return std::string(*value);
 }
 
 std::optional<std::string> HttpRequest::Cookie(absl::string_view name) const {
-  const std::string key(name);
-  if (!raw_.cookies().has(key)) return std::nullopt;
-  return raw_.cookies().get(key).value;
+  // cookie-string = cookie-pair *( ";" SP cookie-pair ) (RFC 6265 §4.2.1).
+  std::optional<std::string> found;
+  for (const FramedRequest::Field& field : raw_.fields) {
+    if (!absl::EqualsIgnoreCase(raw_.View(field.name), "cookie")) continue;
+    for (absl::string_view pair : absl::StrSplit(raw_.View(field.value), ';')) {
+      pair = absl::StripAsciiWhitespace(pair);
+      const size_t eq = pair.find('=');
+      if (eq != absl::string_view::npos && pair.substr(0, eq) == name) {
+        found = std::string(pair.substr(eq + 1));
+      }
+    }
+  }
+  return found;
 }
 
 Router::Router(RouterOptions options) : options_(std::move(options)) {
@@ -167,16 +180,17 @@ void Router::Record(const Route* route, Pistache::Http::Method method, int statu
   if (latency != nullptr) latency->Observe(seconds);
 }
 
-void Router::Dispatch(const Pistache::Http::Request& request, const std::string& request_id,
-                      Responder respond, absl::string_view raw_query) const {
+void Router::Dispatch(const FramedRequest& request, Pistache::Http::Method request_method,
+                      const std::string& request_id, Responder respond) const {
   ++in_flight_;
   // HEAD is GET without the body (RFC 9110 §9.3.2); the server drops the body.
-  const Pistache::Http::Method method = request.method() == Pistache::Http::Method::Head
+  const Pistache::Http::Method method = request_method == Pistache::Http::Method::Head
                                             ? Pistache::Http::Method::Get
-                                            : request.method();
-  Match match = Find(method, request.resource());
+                                            : request_method;
+  const absl::string_view path = SplitTarget(request.target()).first;
+  Match match = Find(method, path);
   const Route* route = match.route;
-  Responder finish([this, route, method = request.method(), start = std::chrono::steady_clock::now(),
+  Responder finish([this, route, method = request_method, start = std::chrono::steady_clock::now(),
                     respond = std::move(respond)](HttpResponse response) mutable {
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -185,16 +199,17 @@ void Router::Dispatch(const Pistache::Http::Request& request, const std::string&
     respond(std::move(response));
   });
   if (route == nullptr) {
-    finish(match.allowed.empty() ? NotFound("Not found", request.resource())
+    finish(match.allowed.empty() ? NotFound("Not found", std::string(path))
                                  : MethodNotAllowed(match.allowed));
     return;
   }
   const size_t limit = route->max_body_bytes > 0 ? route->max_body_bytes : options_.max_body_bytes;
-  if (request.body().size() > limit) {
+  if (request.body.size() > limit) {
     finish(RequestTooLarge(absl::StrCat("Request body is larger than ", limit, " bytes")));
     return;
   }
-  HttpRequest view(request, route->path_template, std::move(match.params), request_id, raw_query);
+  HttpRequest view(request, request_method, route->path_template, std::move(match.params),
+                   request_id);
   try {
     if (route->async_handler) {
       route->async_handler(view, std::move(finish));

@@ -18,37 +18,41 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/strings/string_view.h"
+#include "common/http/request_framer.h"
 #include "common/http/response.h"
 #include "common/http/url_encoded.h"
 #include "common/metrics.h"
 
 namespace tokengate {
 
-// A request as handlers see it.
+// A request as handlers see it: a view of the framer's parse.
 class HttpRequest {
  public:
-  // `raw_query`: the request target's query as received (after '?'), which
-  // keeps repeated names; Pistache's own parse keeps one value per name.
-  HttpRequest(const Pistache::Http::Request& raw, std::string route, UrlParams path_params,
-              std::string request_id, absl::string_view raw_query);
+  // `route` is the matched route's template; it outlives the request.
+  HttpRequest(const FramedRequest& raw, Pistache::Http::Method method, const std::string& route,
+              UrlParams path_params, std::string request_id);
 
-  Pistache::Http::Method method() const { return raw_.method(); }
-  const std::string& path() const { return raw_.resource(); }
+  Pistache::Http::Method method() const { return method_; }
+  // The target's path, still percent-encoded.
+  const std::string& path() const { return path_; }
   // The matched template, e.g. "/v1/personal-tokens/{id}".
   const std::string& route() const { return route_; }
   const std::string& request_id() const { return request_id_; }
-  const std::string& body() const { return raw_.body(); }
+  const std::string& body() const { return raw_.body; }
   // A path parameter by name ("" when the template has none of that name).
   std::string PathParam(absl::string_view name) const;
-  // Query parameters, decoded, repeated names kept (?id=a&id=b).
+  // Query parameters, decoded, every value in the order sent.
   const UrlParams& query() const { return query_; }
-  // A request header by name (case-insensitive), or nullopt.
+  // A request header by name (case-insensitive; the first of repeats), or nullopt.
   std::optional<std::string> Header(absl::string_view name) const;
+  // A cookie by name from the Cookie header(s) (the last of repeats), or nullopt.
   std::optional<std::string> Cookie(absl::string_view name) const;
 
  private:
-  const Pistache::Http::Request& raw_;
-  std::string route_;
+  const FramedRequest& raw_;
+  Pistache::Http::Method method_;
+  std::string path_;
+  const std::string& route_;
   UrlParams path_params_;
   UrlParams query_;
   std::string request_id_;
@@ -95,9 +99,8 @@ class Router {
 
   // The full pipeline for one request; `respond` gets the answer (at once
   // unless the route is asynchronous).
-  void Dispatch(const Pistache::Http::Request& request, const std::string& request_id,
-                Responder respond,
-                absl::string_view raw_query = "") const;
+  void Dispatch(const FramedRequest& request, Pistache::Http::Method method,
+                const std::string& request_id, Responder respond) const;
 
   // The largest body any route accepts (the server's framing limit).
   size_t largest_body_limit() const;

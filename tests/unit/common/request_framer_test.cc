@@ -69,6 +69,26 @@ TEST(RequestFramerTest, ByteByByteGivesTheSameRequests) {
   EXPECT_EQ(out.requests[1].body, "abcde");
 }
 
+TEST(RequestFramerTest, TheParseLocatesMethodTargetAndFields) {
+  const Outcome out = FrameAll(
+      "GET /a/b%20c?x=1&x=2 HTTP/1.1\r\nHost: h\r\nX-A:  one \t\r\nx-a: two\r\n"
+      "Authorization: Bearer t\r\nX-Empty:\r\n\r\n");
+  ASSERT_FALSE(out.failed) << out.error.message;
+  const FramedRequest& request = out.requests[0];
+  EXPECT_EQ(request.method(), "GET");
+  EXPECT_EQ(request.target(), "/a/b%20c?x=1&x=2");
+  ASSERT_EQ(request.fields.size(), 5u);
+  EXPECT_EQ(request.View(request.fields[1].name), "X-A");
+  // Values without surrounding whitespace; the first of repeats; names case-insensitive.
+  EXPECT_EQ(request.FieldValue("x-a"), "one");
+  EXPECT_EQ(request.FieldValue("AUTHORIZATION"), "Bearer t");
+  EXPECT_EQ(request.FieldValue("x-empty"), "");
+  EXPECT_EQ(request.FieldValue("Cookie"), std::nullopt);
+  // Spans are offsets, so they survive moving the request.
+  FramedRequest moved = out.requests[0];
+  EXPECT_EQ(moved.FieldValue("host"), "h");
+}
+
 TEST(RequestFramerTest, ConnectionSemanticsFollowRfc9112) {
   EXPECT_TRUE(FrameAll(kGet).requests[0].keep_alive);
   EXPECT_FALSE(FrameAll("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").requests[0].keep_alive);
