@@ -246,6 +246,14 @@ HttpResponse FramingErrorResponse(const FramingError& error) {
   return HttpResponse::Json(error.status, ErrorJson(code, error.message, "null"));
 }
 
+// A framed request on its way to the Router, with its place in the answer order.
+struct Work {
+  uint64_t seq;
+  Pistache::Http::Method method;
+  std::string request_id;
+  FramedRequest request;
+};
+
 class FramingHandler final : public Pistache::Http::Handler {
  public:
   HTTP_PROTOTYPE(FramingHandler)
@@ -286,10 +294,6 @@ class FramingHandler final : public Pistache::Http::Handler {
     auto connection = ConnectionOf(peer);
     if (connection == nullptr) return;
     Connection& c = *connection;
-    struct Work {
-      uint64_t seq;
-      FramedRequest request;
-    };
     std::vector<Work> work;
     std::vector<std::pair<WritePromise, bool>> writes;
     {
@@ -311,13 +315,21 @@ class FramingHandler final : public Pistache::Http::Handler {
         }
         fresh_request = true;
         const bool close = !request.keep_alive || shared_->draining.load();
-        const uint64_t seq = shared_->AddSlot(c, std::string(), request.http10, close);
-        work.push_back(Work{.seq = seq, .request = std::move(request)});
+        const Pistache::Http::Method method = MethodOf(request.method());
+        auto client_id = request.FieldValue(kRequestIdHeader);
+        std::string request_id =
+            RequestIdFrom(client_id ? std::optional<std::string>(*client_id) : std::nullopt);
+        const uint64_t seq = shared_->AddSlot(c, request_id, request.http10, close);
+        c.slots.back().head = method == Pistache::Http::Method::Head;
+        work.push_back(Work{.seq = seq,
+                            .method = method,
+                            .request_id = std::move(request_id),
+                            .request = std::move(request)});
       }
       if (fresh_request && c.framer.mid_request()) c.request_start = now;
     }
     shared_->AfterWrites(connection, std::move(writes));
-    for (Work& item : work) Dispatch(connection, item.seq, std::move(item.request));
+    for (Work& item : work) Dispatch(connection, item);
   }
 
  private:
@@ -325,26 +337,13 @@ class FramingHandler final : public Pistache::Http::Handler {
     return std::static_pointer_cast<Connection>(peer->tryGetData(kConnectionData));
   }
 
-  void Dispatch(const std::shared_ptr<Connection>& connection, uint64_t seq,
-                FramedRequest request) {
-    const Pistache::Http::Method method = MethodOf(request.method());
-    auto client_id = request.FieldValue(kRequestIdHeader);
-    const std::string request_id = RequestIdFrom(
-        client_id ? std::optional<std::string>(*client_id) : std::nullopt);
-    {
-      absl::MutexLock lock(&connection->mu);
-      if (!connection->slots.empty() && seq >= connection->slots.front().seq &&
-          seq - connection->slots.front().seq < connection->slots.size()) {
-        Slot& slot = connection->slots[seq - connection->slots.front().seq];
-        slot.request_id = request_id;
-        slot.head = method == Pistache::Http::Method::Head;
-      }
-    }
+  void Dispatch(const std::shared_ptr<Connection>& connection, Work& work) {
     std::shared_ptr<HttpServer::Shared> shared = shared_;
-    shared_->router->Dispatch(request, method, request_id,
-                              Responder([shared, connection, seq](HttpResponse response) {
-                                shared->Complete(connection, seq, std::move(response));
-                              }));
+    shared_->router->Dispatch(
+        work.request, work.method, work.request_id,
+        Responder([shared, connection, seq = work.seq](HttpResponse response) {
+          shared->Complete(connection, seq, std::move(response));
+        }));
   }
 
   std::shared_ptr<HttpServer::Shared> shared_;

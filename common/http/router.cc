@@ -5,6 +5,7 @@
 #include <exception>
 #include <utility>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -17,7 +18,10 @@ namespace {
 
 constexpr char kUnmatchedRoute[] = "unmatched";
 
-std::vector<absl::string_view> SplitPath(absl::string_view path) {
+// Paths are short: no allocation on the request path.
+using PathSegments = absl::InlinedVector<absl::string_view, 8>;
+
+PathSegments SplitPath(absl::string_view path) {
   return absl::StrSplit(path, '/', absl::SkipEmpty());
 }
 
@@ -132,7 +136,7 @@ size_t Router::largest_body_limit() const {
 }
 
 Router::Match Router::Find(Pistache::Http::Method method, absl::string_view path) const {
-  const std::vector<absl::string_view> segments = SplitPath(path);
+  const PathSegments segments = SplitPath(path);
   Match match;
   for (const Route& route : routes_) {
     if (route.segments.size() != segments.size()) continue;

@@ -178,6 +178,9 @@ edge_run() {  # name delivery-mode body-file gzip(0|1)
     wait "$PERF_PID" || true
     perf report -i "$WORK/perf.data" --no-children --sort dso,symbol --stdio >"$WORK/perf.report" 2>/dev/null
     grep -E '^ +[0-9.]+%' "$WORK/perf.report" | sed -n 1,40p >"$WORK/perf.txt"
+    # By thread name: librdkafka's threads are "rdk:*", ours carry the program's name.
+    perf report -i "$WORK/perf.data" --no-children --sort comm --stdio 2>/dev/null |
+      grep -E '^ +[0-9.]+%' >"$WORK/perf-threads.txt"
   fi
   if [ "$1" = b ]; then
     wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" -H 'Connection: keep-alive' \
@@ -209,6 +212,7 @@ def millis(text):
     value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
     return float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
 
+lost = {}
 def wrk(name):
     text = open(f"{work}/{name}.wrk").read()
     match = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)", text)
@@ -220,17 +224,24 @@ def wrk(name):
     accepted = requests - refused
     p50 = millis(re.search(r"^\s+50%\s+(\S+)", text, re.M).group(1))
     p99 = millis(re.search(r"^\s+99%\s+(\S+)", text, re.M).group(1))
-    # Every 201 is in the topic (plus the warm-up event and answers wrk stopped waiting for).
-    assert in_topic(name) >= accepted + 1, f"{name}: {accepted} answered 201, {in_topic(name)} in the topic"
+    # Durable: every 201 is in the topic (plus the warm-up event and answers
+    # wrk stopped waiting for). Fire-and-forget answers before Kafka has the
+    # event: when the edge outruns the broker its queue grows, and what does
+    # not reach Kafka in time is lost (logged); reported, not asserted.
+    if name == "c":
+        lost[name] = max(0, accepted + 1 - in_topic(name))
+    else:
+        assert in_topic(name) >= accepted + 1, f"{name}: {accepted} answered 201, {in_topic(name)} in the topic"
     cpu_seconds = int(open(f"{work}/{name}.cpu").read()) / ticks_per_second
     return accepted / duration, p50, p99, failed, cpu_seconds / accepted * 1e6
 
 a = json.load(open(f"{work}/a.json"))
 a64 = json.load(open(f"{work}/a64.json"))
 assert in_topic("a") == a["events"] and in_topic("a64") == a64["events"]
-rows = [("(a) librdkafka producer alone (ceiling), 1024 in flight", a["events_per_second"], a["p50_ms"], a["p99_ms"], 0, None),
+rows = [("(a) librdkafka producer alone (ceiling), 1024 in flight", a["events_per_second"], a["p50_ms"], a["p99_ms"], 0,
+         a["cpu_us_per_event"]),
         (f"(a64) librdkafka producer alone, {connections} in flight", a64["events_per_second"], a64["p50_ms"],
-         a64["p99_ms"], 0, None),
+         a64["p99_ms"], 0, a64["cpu_us_per_event"]),
         (f"(b) http2kafka durable, gzip, wrk {connections} conns", *wrk("b")),
         (f"(b-plain) http2kafka durable, plain JSON, wrk {connections} conns", *wrk("b-plain")),
         (f"(c) http2kafka fire-and-forget, gzip, wrk {connections} conns", *wrk("c"))]
@@ -239,12 +250,15 @@ print(f"Event: {event_bytes} B JSON, {gzip_bytes} B gzip on the wire. events/s a
 print("answered 201 (JSON bytes); 'not 201' are 503s (producer queue full) and socket errors.")
 print()
 same_window = rows[1][1]
-print("| run | events/s | MB/s | p50 ms | p99 ms | not 201 | edge CPU µs/event | ratio to (a) | ratio to (a64) |")
+print("| run | events/s | MB/s | p50 ms | p99 ms | not 201 | process CPU µs/event | ratio to (a) | ratio to (a64) |")
 print("|---|---|---|---|---|---|---|---|---|")
 for name, rate, p50, p99, failed, cpu in rows:
     cpu_text = "" if cpu is None else f"{cpu:.0f}"
     print(f"| {name} | {rate:.0f} | {rate * event_bytes / 1e6:.1f} | {p50:.2f} | {p99:.2f} | {failed} "
           f"| {cpu_text} | {rate / ceiling:.2f} | {rate / same_window:.2f} |")
+
+print()
+print(f"(c) fire-and-forget: {lost['c']} events answered 201 did not reach the topic")
 
 def rps(name):
     return float(re.search(r"Requests/sec:\s+([\d.]+)", open(f"{work}/{name}.wrk").read()).group(1))
@@ -252,5 +266,6 @@ print()
 print(f"GET /monitoring/ping on (b)'s process: no Connection header {rps('ping-default'):.0f} req/s, "
       f"keep-alive {rps('ping-keepalive'):.0f} req/s, ratio {rps('ping-default') / rps('ping-keepalive'):.2f}")
 PY
-[ -s "$WORK/perf.txt" ] && { echo; echo "perf, (b)'s edge, self time:"; cat "$WORK/perf.txt"; }
+[ -s "$WORK/perf.txt" ] && { echo; echo "perf, (b)'s edge, by thread:"; cat "$WORK/perf-threads.txt";
+                             echo; echo "perf, (b)'s edge, self time:"; cat "$WORK/perf.txt"; }
 FINISHED=1
