@@ -1,6 +1,8 @@
 """What every api response shares, over real HTTP: JSON errors for unknown
 routes (404), wrong methods (405) and oversized bodies (413), the request id
-header, the liveness ping, Prometheus metrics, and a clean SIGTERM exit."""
+header, the liveness ping, Prometheus metrics, and a clean SIGTERM exit; and
+that handlers see what was sent: every repeated query value, header names in
+any case."""
 import re
 import socket
 
@@ -55,6 +57,27 @@ def test_error_answers_carry_the_request_id(api):
     response = requests.get(f"{api.url}/v1/users/me", headers={"X-Request-ID": "req-401"})
     assert response.status_code == 401
     assert response.headers["X-Request-ID"] == "req-401"
+
+
+def test_every_repeated_query_value_reaches_the_handler(api, access_token):
+    # The second value is checked too (not only the first)...
+    response = requests.get(f"{api.url}/v1/datasets?dataset_id=1&dataset_id=x",
+                            headers=stack.bearer(access_token), timeout=10)
+    assert response.status_code == 422, response.text
+    [detail] = response.json()["error"]["details"]
+    assert detail["location"] == ["query", "dataset_id"]
+    # ...and the values are counted as a list.
+    query = "&".join(f"dataset_id={i}" for i in range(101))
+    response = requests.get(f"{api.url}/v1/datasets?{query}", headers=stack.bearer(access_token),
+                            timeout=10)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["details"][0]["code"] == "too_long"
+
+
+def test_header_names_match_in_any_case(api, access_token):
+    response = requests.get(f"{api.url}/v1/users/me",
+                            headers={"aUTHORIZATION": f"Bearer {access_token}"}, timeout=10)
+    assert response.status_code == 200, response.text
 
 
 def test_ping_answers_ok(api):
