@@ -1,6 +1,6 @@
 // The one HTTP/1.1 server of both edges. Pistache accepts connections and
-// moves bytes; our handler frames each connection's stream itself
-// (RequestFramer) before Pistache's parser reads a request head, so a request
+// moves bytes; our handler frames and parses each connection's stream itself
+// (RequestFramer; Pistache's request parser never runs), so a request
 // reaches the Router only when its framing is certain. Anything else gets one
 // JSON error with X-Request-ID and the connection is closed, and nothing after
 // it is read. Connections persist per RFC 9112 §9.3, pipelined answers leave in
