@@ -1,5 +1,7 @@
 #include "services/http2kafka/http2kafka_config.h"
 
+#include <algorithm>
+
 #include "absl/flags/flag.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -53,6 +55,8 @@ namespace tokengate {
 namespace {
 
 constexpr absl::Duration kVerdictSlack = absl::Milliseconds(700);
+// librdkafka's own default message.timeout.ms.
+constexpr absl::Duration kFireAndForgetMessageTimeout = absl::Minutes(5);
 
 absl::Status Bad(absl::string_view flag, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat(EnvNameOf(flag), ": ", why));
@@ -142,6 +146,11 @@ absl::StatusOr<Http2KafkaConfig> Http2KafkaConfigFromFlags() {
   // this long after librdkafka's own timeout (1.7 s after the request by default).
   if (config.delivery_mode == DeliveryMode::kDurable) {
     kafka.verdict_deadline = kafka.message_timeout + kVerdictSlack;
+  } else {
+    // The client already has its 201: a short expiry would turn a backlog into
+    // silent loss. Events wait for Kafka instead, and the bounded producer
+    // queue answers 503 when it is full.
+    kafka.message_timeout = std::max(kafka.message_timeout, kFireAndForgetMessageTimeout);
   }
   kafka.reconnect_backoff = absl::Milliseconds(absl::GetFlag(FLAGS_kafka_reconnect_backoff_ms));
   kafka.reconnect_backoff_max = absl::Milliseconds(absl::GetFlag(FLAGS_kafka_reconnect_backoff_max_ms));

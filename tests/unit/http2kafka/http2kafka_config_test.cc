@@ -48,6 +48,11 @@ TEST_F(Http2KafkaConfigTest, FireAndForgetHasNoVerdictDeadline) {
   EXPECT_EQ(Http2KafkaConfigFromFlags()->kafka.verdict_deadline, absl::ZeroDuration());
 }
 
+TEST_F(Http2KafkaConfigTest, FireAndForgetEventsWaitMinutesForKafkaInsteadOfExpiring) {
+  absl::SetFlag(&FLAGS_delivery_mode, "fire-and-forget");
+  EXPECT_GE(Http2KafkaConfigFromFlags()->kafka.message_timeout, absl::Minutes(5));
+}
+
 TEST_F(Http2KafkaConfigTest, ReconnectBackoffMaxBelowItsStartIsRefused) {
   absl::SetFlag(&FLAGS_kafka_reconnect_backoff_ms, 800);
   absl::SetFlag(&FLAGS_kafka_reconnect_backoff_max_ms, 500);
