@@ -6,6 +6,7 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$HERE/process-lib.sh"
 LOCAL=${TOKENGATE_LOCAL_DIR:-$(cd "$HERE/../.." && pwd)/.local}
 LIBS=$LOCAL/kafka/libs
 KAFKA_DIR=${KAFKA_DIR:-$LOCAL/kafka/run}
@@ -111,16 +112,9 @@ start() {
 }
 
 stop() {
-  local pid deadline
+  local pid
   if ! pid=$(running_pid); then echo "kafka: not running ($KAFKA_DIR)"; rm -f "$PIDFILE"; return 0; fi
-  kill -TERM "$pid"
-  deadline=$((SECONDS + STOP_TIMEOUT))
-  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
-  if kill -0 "$pid" 2>/dev/null; then
-    echo "kafka: no clean exit within ${STOP_TIMEOUT}s, sending SIGKILL" >&2
-    kill -KILL "$pid"
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-  fi
+  stop_pid kafka "$pid" "$STOP_TIMEOUT"
   rm -f "$PIDFILE"
   echo "kafka: stopped"
 }

@@ -8,6 +8,7 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$HERE/process-lib.sh"
 ROOT=$(cd "$HERE/../.." && pwd)
 LOCAL=${TOKENGATE_LOCAL_DIR:-$ROOT/.local}
 VERSION=26.4.7
@@ -78,17 +79,10 @@ start() {
 }
 
 stop() {
-  local pid deadline
+  local pid
   if ! pid=$(running_pid); then echo "keycloak: not running ($KEYCLOAK_DIR)"; rm -f "$PIDFILE"; return 0; fi
   # kc.sh execs java in the same process; its session (setsid) holds nothing else.
-  kill -TERM "$pid"
-  deadline=$((SECONDS + STOP_TIMEOUT))
-  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
-  if kill -0 "$pid" 2>/dev/null; then
-    echo "keycloak: no clean exit within ${STOP_TIMEOUT}s, sending SIGKILL" >&2
-    kill -KILL "$pid"
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-  fi
+  stop_pid keycloak "$pid" "$STOP_TIMEOUT"
   rm -f "$PIDFILE"
   echo "keycloak: stopped"
 }
