@@ -1,0 +1,48 @@
+#include "services/token_authority/audit_record.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+
+namespace tokengate {
+namespace {
+
+constexpr size_t kMaxNameBytes = 256;
+constexpr size_t kMaxAddressBytes = 128;
+constexpr size_t kMaxUserAgentBytes = 512;
+constexpr size_t kMaxRequestIdBytes = 200;
+constexpr size_t kMaxDetailBytes = 2048;
+
+}  // namespace
+
+std::string ClipForAudit(absl::string_view text, size_t max_bytes) {
+  std::string out;
+  out.reserve(std::min(text.size(), max_bytes));
+  for (const char c : text) {
+    if (c != '\0') out += c;
+  }
+  if (out.size() <= max_bytes) return out;
+  size_t end = max_bytes;
+  // Step back over continuation bytes (10xxxxxx) to the start of a character.
+  while (end > 0 && (static_cast<unsigned char>(out[end]) & 0xC0) == 0x80) --end;
+  out.resize(end);
+  return out;
+}
+
+absl::Status AppendAuditRecord(PgConnection& conn, const AuditRecord& record) {
+  const AuditActor& actor = record.actor;
+  auto result = conn.Exec(
+      "INSERT INTO audit_event (event, actor_kind, actor_name, user_id, user_name, token_id, "
+      "token_name, previous_token_id, client_address, user_agent, request_id, detail) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+      {record.event, actor.kind, ClipForAudit(actor.name, kMaxNameBytes),
+       record.user_id ? PgParam(absl::StrCat(*record.user_id)) : PgParam(),
+       ClipForAudit(record.user_name, kMaxNameBytes), ClipForAudit(record.token_id, kMaxNameBytes),
+       ClipForAudit(record.token_name, kMaxNameBytes), record.previous_token_id,
+       ClipForAudit(actor.client_address, kMaxAddressBytes),
+       ClipForAudit(actor.user_agent, kMaxUserAgentBytes),
+       ClipForAudit(actor.request_id, kMaxRequestIdBytes), ClipForAudit(record.detail, kMaxDetailBytes)});
+  return result.status();
+}
+
+}  // namespace tokengate
