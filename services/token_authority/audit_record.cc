@@ -15,6 +15,26 @@ constexpr size_t kMaxDetailBytes = 2048;
 
 }  // namespace
 
+const absl::string_view kAuditColumns =
+    "id, floor(extract(epoch FROM at) * 1000)::bigint, event, actor_kind, actor_name, user_id, "
+    "user_name, token_id, token_name, previous_token_id, client_address, user_agent, request_id, detail";
+
+AuditEntry AuditEntryFromRow(const PgResult& result, int row) {
+  const auto text = [&](int column) { return std::string(result.Get(row, column)); };
+  AuditEntry entry{.id = result.GetInt(row, 0), .at_unix_ms = result.GetInt(row, 1)};
+  entry.record = AuditRecord{
+      .event = text(2),
+      .actor = AuditActor{.kind = text(3), .name = text(4), .client_address = text(10),
+                          .user_agent = text(11), .request_id = text(12)},
+      .user_id = result.IsNull(row, 5) ? std::nullopt : std::optional<int64_t>(result.GetInt(row, 5)),
+      .user_name = text(6),
+      .token_id = text(7),
+      .token_name = text(8),
+      .previous_token_id = text(9),
+      .detail = text(13)};
+  return entry;
+}
+
 std::string ClipForAudit(absl::string_view text, size_t max_bytes) {
   std::string out;
   out.reserve(std::min(text.size(), max_bytes));

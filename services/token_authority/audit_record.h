@@ -49,6 +49,17 @@ struct AuditRecord {
   std::string detail;             // A failure's message; a notice's channel.
 };
 
+// A stored audit record with its id and time.
+struct AuditEntry {
+  int64_t id = 0;
+  int64_t at_unix_ms = 0;
+  AuditRecord record;
+};
+
+// The audit_event columns AuditEntryFromRow reads, in its order (for SELECT).
+extern const absl::string_view kAuditColumns;
+AuditEntry AuditEntryFromRow(const PgResult& result, int row);
+
 // Appends `record` on `conn`, which must be inside the transaction of the
 // change (BEGIN … COMMIT by the caller). Long or NUL-holding values are
 // clipped and cleaned, so a record never fails where its change would not.

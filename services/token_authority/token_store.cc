@@ -310,7 +310,7 @@ absl::Status PgTokenStore::RecordUsage(const std::vector<TokenUse>& uses) {
   for (const TokenUse& use : uses) {
     json.BeginObject();
     json.Field("id", use.token_id);
-    json.Field("at", absl::ToUnixSeconds(use.at));
+    json.Field("at_ms", absl::ToUnixMillis(use.at));
     json.Field("addr", ClipForAudit(use.client_address, kMaxClientBytes));
     json.Field("ua", ClipForAudit(use.user_agent, kMaxClientBytes));
     json.EndObject();
@@ -323,18 +323,18 @@ absl::Status PgTokenStore::RecordUsage(const std::vector<TokenUse>& uses) {
   // address is recorded. A use older than the row's last one changes nothing.
   return RetryConflicts([&] {
     return (*conn)->Exec(
-        "WITH u AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS u(id uuid, at bigint, addr text, ua text)), "
+        "WITH u AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS u(id uuid, at_ms bigint, addr text, ua text)), "
         "old AS MATERIALIZED (SELECT t.id, t.user_id, t.name, t.last_used_at, t.last_used_from "
         "  FROM personal_token t JOIN u ON u.id = t.id ORDER BY t.id FOR UPDATE OF t), "
-        "changed AS (UPDATE personal_token t SET last_used_at = to_timestamp(u.at), "
+        "changed AS (UPDATE personal_token t SET last_used_at = to_timestamp(u.at_ms / 1000.0), "
         "    last_used_from = u.addr, last_used_user_agent = u.ua "
         "  FROM u JOIN old ON old.id = u.id "
-        "  WHERE t.id = u.id AND (old.last_used_at IS NULL OR to_timestamp(u.at) >= old.last_used_at) "
+        "  WHERE t.id = u.id AND (old.last_used_at IS NULL OR to_timestamp(u.at_ms / 1000.0) >= old.last_used_at) "
         "  RETURNING t.id, old.user_id, old.name, old.last_used_at IS NULL AS first, "
-        "    old.last_used_from AS before, u.addr, u.ua, u.at) "
+        "    old.last_used_from AS before, u.addr, u.ua, u.at_ms) "
         "INSERT INTO audit_event (at, event, actor_kind, actor_name, user_id, user_name, token_id, "
         "  token_name, client_address, user_agent) "
-        "SELECT to_timestamp(c.at), CASE WHEN c.first THEN 'token.first_used' ELSE 'token.last_used' END, "
+        "SELECT to_timestamp(c.at_ms / 1000.0), CASE WHEN c.first THEN 'token.first_used' ELSE 'token.last_used' END, "
         "  'user', us.name, c.user_id, us.name, c.id::text, c.name, c.addr, c.ua "
         "FROM changed c JOIN \"user\" us ON us.id = c.user_id "
         "WHERE c.first OR c.before IS DISTINCT FROM c.addr",
@@ -356,25 +356,12 @@ absl::StatusOr<AuditPage> PgTokenStore::ListTokenEvents(const std::string& token
   auto count = (*conn)->Exec(absl::StrCat("SELECT count(*)", kWhere), {token_id});
   if (!count.ok()) return count.status();
   auto result = (*conn)->Exec(
-      absl::StrCat("SELECT id, floor(extract(epoch FROM at) * 1000)::bigint, event, actor_kind, "
-                   "actor_name, user_name, token_id, token_name, previous_token_id, client_address, "
-                   "user_agent, request_id, detail",
-                   kWhere, " ORDER BY id DESC LIMIT $2 OFFSET $3"),
+      absl::StrCat("SELECT ", kAuditColumns, kWhere, " ORDER BY id DESC LIMIT $2 OFFSET $3"),
       {token_id, absl::StrCat(page_size), Offset(page, page_size)});
   if (!result.ok()) return result.status();
   AuditPage out;
   out.total_count = count->GetInt(0, 0);
-  for (int row = 0; row < result->rows(); ++row) {
-    const auto text = [&](int column) { return std::string(result->Get(row, column)); };
-    AuditEntry entry{.id = result->GetInt(row, 0), .at_unix_ms = result->GetInt(row, 1)};
-    entry.record = AuditRecord{.event = text(2),
-                               .actor = AuditActor{.kind = text(3), .name = text(4),
-                                                   .client_address = text(9), .user_agent = text(10),
-                                                   .request_id = text(11)},
-                               .user_name = text(5), .token_id = text(6), .token_name = text(7),
-                               .previous_token_id = text(8), .detail = text(12)};
-    out.items.push_back(std::move(entry));
-  }
+  for (int row = 0; row < result->rows(); ++row) out.items.push_back(AuditEntryFromRow(*result, row));
   return out;
 }
 

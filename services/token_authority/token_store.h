@@ -43,13 +43,6 @@ struct TokenUse {
   std::string user_agent;
 };
 
-// A stored audit record with its id and time.
-struct AuditEntry {
-  int64_t id = 0;
-  int64_t at_unix_ms = 0;
-  AuditRecord record;
-};
-
 struct AuditPage {
   std::vector<AuditEntry> items;
   int64_t total_count = 0;
