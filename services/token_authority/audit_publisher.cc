@@ -38,7 +38,9 @@ absl::StatusOr<std::unique_ptr<AuditPublisher>> AuditPublisher::Create(AuditPubl
   }
   auto publisher = std::unique_ptr<AuditPublisher>(new AuditPublisher(std::move(options)));
   if (conf->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(publisher.get()), error) !=
-      RdKafka::Conf::CONF_OK) {
+          RdKafka::Conf::CONF_OK ||
+      conf->set("event_cb", static_cast<RdKafka::EventCb*>(publisher.get()), error) !=
+          RdKafka::Conf::CONF_OK) {
     return absl::InternalError(error);
   }
   publisher->producer_.reset(RdKafka::Producer::create(conf.get(), error));
@@ -77,6 +79,15 @@ void AuditPublisher::dr_cb(RdKafka::Message& message) {
     delivered_.insert(reinterpret_cast<int64_t>(message.msg_opaque()));
   } else {
     last_error_ = message.errstr();
+  }
+}
+
+void AuditPublisher::event_cb(RdKafka::Event& event) {
+  if (event.type() == RdKafka::Event::EVENT_LOG && event.fac() != "FAIL" &&
+      event.severity() <= RdKafka::Event::EVENT_SEVERITY_WARNING) {
+    TG_LOG(Warning) << "audit kafka " << event.fac() << ": " << event.str();
+  } else {
+    TG_LOG(Debug) << "audit kafka: " << event.str();
   }
 }
 

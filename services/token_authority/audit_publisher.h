@@ -33,7 +33,7 @@ struct AuditPublisherOptions {
   int batch_size = 500;
 };
 
-class AuditPublisher : public RdKafka::DeliveryReportCb {
+class AuditPublisher : public RdKafka::DeliveryReportCb, public RdKafka::EventCb {
  public:
   // INVALID_ARGUMENT for a bad producer setting.
   static absl::StatusOr<std::unique_ptr<AuditPublisher>> Create(AuditPublisherOptions options);
@@ -44,6 +44,8 @@ class AuditPublisher : public RdKafka::DeliveryReportCb {
   void Stop();
 
   void dr_cb(RdKafka::Message& message) override;
+  // librdkafka's own logs and errors, into ours (an outage is said once by Run()).
+  void event_cb(RdKafka::Event& event) override;
 
  private:
   explicit AuditPublisher(AuditPublisherOptions options) : options_(std::move(options)) {}
