@@ -31,30 +31,14 @@ absl::StatusOr<int64_t> AuditRetention::PruneOnce() {
 }
 
 void AuditRetention::Start(absl::Duration interval) {
-  thread_ = std::thread([this, interval] {
-    std::unique_lock lock(mutex_);
-    while (!stopping_) {
-      lock.unlock();
-      auto pruned = PruneOnce();
-      if (!pruned.ok()) {
-        TG_LOG(Warning) << "audit records not pruned, will retry: " << pruned.status().message();
-      } else if (*pruned > 0) {
-        TG_LOG(Info) << "pruned " << *pruned << " audit records older than "
-                     << absl::FormatDuration(retention_);
-      }
-      lock.lock();
-      wake_.wait_for(lock, absl::ToChronoMilliseconds(interval), [this] { return stopping_; });
+  task_.Start(interval, [this] {
+    auto pruned = PruneOnce();
+    if (!pruned.ok()) {
+      TG_LOG(Warning) << "audit records not pruned, will retry: " << pruned.status().message();
+    } else if (*pruned > 0) {
+      TG_LOG(Info) << "pruned " << *pruned << " audit records older than " << absl::FormatDuration(retention_);
     }
   });
-}
-
-void AuditRetention::Stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-    wake_.notify_all();
-  }
-  if (thread_.joinable()) thread_.join();
 }
 
 }  // namespace tokengate

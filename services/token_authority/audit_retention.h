@@ -4,13 +4,11 @@
 // to Kafka, only those Kafka already has are deleted.
 #pragma once
 
-#include <condition_variable>
 #include <memory>
-#include <mutex>
-#include <thread>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/periodic_task.h"
 #include "common/postgres.h"
 
 namespace tokengate {
@@ -19,22 +17,18 @@ class AuditRetention {
  public:
   AuditRetention(std::shared_ptr<PgPool> pool, absl::Duration retention, bool published_only)
       : pool_(std::move(pool)), retention_(retention), published_only_(published_only) {}
-  ~AuditRetention() { Stop(); }
 
   // Deletes what is due; 0 when another replica is cleaning up right now.
   absl::StatusOr<int64_t> PruneOnce();
   // PruneOnce now and then every `interval`, on a thread of its own.
   void Start(absl::Duration interval);
-  void Stop();
+  void Stop() { task_.Stop(); }
 
  private:
   std::shared_ptr<PgPool> pool_;
   const absl::Duration retention_;
   const bool published_only_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
+  PeriodicTask task_;  // Last: stopped before the members it uses go.
 };
 
 }  // namespace tokengate
