@@ -35,6 +35,12 @@ struct AuthorityConfig {
   // (records stay in PostgreSQL only).
   std::string audit_kafka_brokers;
   std::string audit_topic = "tokengate.audit";
+  // How the audit producer talks to the brokers (the edges' Kafka settings).
+  std::string kafka_security_protocol;
+  std::string kafka_sasl_mechanism;
+  std::string kafka_sasl_username;
+  std::string kafka_sasl_password;
+  std::string kafka_ssl_ca_file;
   // Audit records older than this are deleted (published ones only, while publishing).
   absl::Duration audit_retention = absl::Hours(24 * 365);
   // Service-to-service TLS; all empty means plaintext.

@@ -370,5 +370,15 @@ TEST_F(AuditStoreTest, RetentionDeletesOldRecordsKafkaAlreadyHas) {
   EXPECT_EQ(db_.Query("SELECT string_agg(detail, ',' ORDER BY id) FROM audit_event"), "recent");
 }
 
+TEST_F(AuditStoreTest, BadAuditKafkaSettingStopsTheAuthorityWithOneLine) {
+  ChildProcess bad(BinaryPath("token-authority"),
+                   AuthorityEnv({{"TOKENGATE_AUDIT_KAFKA_BROKERS", "127.0.0.1:1"},
+                                 {"TOKENGATE_KAFKA_SECURITY_PROTOCOL", "carrier-pigeon"}}));
+  EXPECT_EQ(bad.StartAndWaitForPort(), -1);
+  EXPECT_EQ(bad.WaitForExit(10s), 2);
+  EXPECT_NE(bad.Log().find("invalid configuration: audit kafka producer security.protocol"), std::string::npos)
+      << bad.Log();
+}
+
 }  // namespace
 }  // namespace tokengate::testing
