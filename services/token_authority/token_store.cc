@@ -316,6 +316,7 @@ absl::Status PgTokenStore::RecordUsage(const std::vector<TokenUse>& uses) {
     json.EndObject();
   }
   json.EndArray();
+  const std::string batch = json.Take();
   auto conn = pool_->Acquire();
   if (!conn.ok()) return conn.status();
   // One statement: rows are locked in id order (as offboarding locks them),
@@ -338,7 +339,7 @@ absl::Status PgTokenStore::RecordUsage(const std::vector<TokenUse>& uses) {
         "  'user', us.name, c.user_id, us.name, c.id::text, c.name, c.addr, c.ua "
         "FROM changed c JOIN \"user\" us ON us.id = c.user_id "
         "WHERE c.first OR c.before IS DISTINCT FROM c.addr",
-        {json.Take()}).status();
+        {batch}).status();
   });
 }
 

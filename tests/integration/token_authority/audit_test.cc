@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafkacpp.h>
 
+#include <future>
 #include <map>
 #include <memory>
 #include <set>
@@ -15,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/postgres.h"
 #include "services/token_authority/audit_retention.h"
+#include "services/token_authority/token_store.h"
 #include "simdjson.h"
 #include "tests/integration/consumer/kafka_test_util.h"
 #include "tests/integration/token_authority/authority_fixture.h"
@@ -279,7 +281,12 @@ TEST_F(AuditTest, LastUseIsOnTheRowAndARecordOnlyWhenItsAddressChanges) {
 }
 
 // The rest needs no Kafka: the authority keeps records in PostgreSQL only.
-class AuditStoreTest : public AuthorityTest {};
+class AuditStoreTest : public AuthorityTest {
+ protected:
+  std::string Count(const std::string& where) const {
+    return db_.Query(absl::StrCat("SELECT count(*) FROM audit_event WHERE ", where));
+  }
+};
 
 TEST_F(AuditStoreTest, TokenHistoryIsTheOwnersNewestFirstAndPaged) {
   const auto issued = Issue("alice", "etl");
@@ -368,6 +375,41 @@ TEST_F(AuditStoreTest, RetentionDeletesOldRecordsKafkaAlreadyHas) {
   ASSERT_TRUE(pruned.ok()) << pruned.status();
   EXPECT_EQ(*pruned, 1);
   EXPECT_EQ(db_.Query("SELECT string_agg(detail, ',' ORDER BY id) FROM audit_event"), "recent");
+}
+
+TEST_F(AuditStoreTest, UsageFlushThatLosesADeadlockIsRetriedAtOnce) {
+  std::string first = Issue("alice", "a").token().id();
+  std::string second = Issue("alice", "b").token().id();
+  if (second < first) std::swap(first, second);  // The flush locks rows in id order.
+  auto holder = PgConnection::Connect(db_.url());
+  ASSERT_TRUE(holder.ok());
+  ASSERT_TRUE((*holder)->Exec("BEGIN").ok());
+  ASSERT_TRUE((*holder)->Exec("SELECT 1 FROM personal_token WHERE id = $1 FOR UPDATE", {second}).ok());
+  const auto deadlocks = [&] {
+    return db_.Query("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()");
+  };
+  const std::string deadlocks_before = deadlocks();
+
+  PgTokenStore store(std::make_shared<PgPool>(db_.url(), 1));
+  auto flush = std::async(std::launch::async, [&] {
+    const absl::Time now = absl::Now();
+    return store.RecordUsage({TokenUse{first, now, "192.0.2.1", "ua"}, TokenUse{second, now, "192.0.2.1", "ua"}});
+  });
+  // The flush holds the first row and waits for the second ...
+  ASSERT_TRUE(Eventually([&] {
+    return db_.Query("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                     "AND wait_event_type = 'Lock'") == "1";
+  }, 10s));
+  // ... and now the holder wants the first: a cycle. PostgreSQL aborts the
+  // flush, which has waited longest; the holder goes on and commits.
+  ASSERT_TRUE((*holder)->Exec("SELECT 1 FROM personal_token WHERE id = $1 FOR UPDATE", {first}).ok());
+  ASSERT_TRUE((*holder)->Exec("COMMIT").ok());
+
+  const absl::Status flushed = flush.get();
+  EXPECT_TRUE(flushed.ok()) << "the same flush should have run again: " << flushed;
+  EXPECT_EQ(db_.Query("SELECT count(*) FROM personal_token WHERE last_used_from = '192.0.2.1'"), "2");
+  EXPECT_EQ(Count("event = 'token.first_used'"), "2");
+  EXPECT_TRUE(Eventually([&] { return deadlocks() != deadlocks_before; }, 5s)) << "no deadlock happened";
 }
 
 TEST_F(AuditStoreTest, BadAuditKafkaSettingStopsTheAuthorityWithOneLine) {
