@@ -16,6 +16,9 @@ namespace {
 constexpr int64_t kPublisherLock = 7305412282;
 constexpr absl::Duration kMaxBackoff = absl::Seconds(10);
 constexpr absl::Duration kFlushSlice = absl::Milliseconds(100);
+// Creating the topic cannot be interrupted: kept short so SIGTERM is not held
+// long by a Kafka that is down (it is retried with the batch anyway).
+constexpr absl::Duration kTopicTimeout = absl::Seconds(2);
 
 }  // namespace
 
@@ -119,7 +122,7 @@ absl::StatusOr<bool> AuditPublisher::Lead() {
 
 absl::StatusOr<int> AuditPublisher::PublishBatch() {
   if (!topic_ready_) {
-    if (auto status = CreateTopicIfMissing(producer_->c_ptr(), options_.topic, 1, options_.delivery_timeout);
+    if (auto status = CreateTopicIfMissing(producer_->c_ptr(), options_.topic, 1, kTopicTimeout);
         !status.ok()) {
       return status;
     }
