@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace tokengate {
@@ -12,6 +13,12 @@ constexpr size_t kMaxAddressBytes = 128;
 constexpr size_t kMaxUserAgentBytes = 512;
 constexpr size_t kMaxRequestIdBytes = 200;
 constexpr size_t kMaxDetailBytes = 2048;
+
+// Every personal token's content starts so ("personal_token_" and a JWS
+// header, base64url of `{"`): a value that holds one was pasted by mistake
+// (a token where an id belongs) and must not reach the table.
+constexpr absl::string_view kTokenContentMark = "personal_token_eyJ";
+constexpr absl::string_view kRedacted = "[redacted: held a token's content]";
 
 }  // namespace
 
@@ -36,6 +43,7 @@ AuditEntry AuditEntryFromRow(const PgResult& result, int row) {
 }
 
 std::string ClipForAudit(absl::string_view text, size_t max_bytes) {
+  if (absl::StrContains(text, kTokenContentMark)) return std::string(kRedacted);
   std::string out;
   out.reserve(std::min(text.size(), max_bytes));
   for (const char c : text) {
@@ -58,9 +66,8 @@ absl::Status AppendAuditRecord(PgConnection& conn, const AuditRecord& record) {
       {record.event, actor.kind, ClipForAudit(actor.name, kMaxNameBytes),
        record.user_id ? PgParam(absl::StrCat(*record.user_id)) : PgParam(),
        ClipForAudit(record.user_name, kMaxNameBytes), ClipForAudit(record.token_id, kMaxNameBytes),
-       ClipForAudit(record.token_name, kMaxNameBytes), record.previous_token_id,
-       ClipForAudit(actor.client_address, kMaxAddressBytes),
-       ClipForAudit(actor.user_agent, kMaxUserAgentBytes),
+       ClipForAudit(record.token_name, kMaxNameBytes), ClipForAudit(record.previous_token_id, kMaxNameBytes),
+       ClipForAudit(actor.client_address, kMaxAddressBytes), ClipForAudit(actor.user_agent, kMaxUserAgentBytes),
        ClipForAudit(actor.request_id, kMaxRequestIdBytes), ClipForAudit(record.detail, kMaxDetailBytes)});
   return result.status();
 }

@@ -62,10 +62,13 @@ AuditEntry AuditEntryFromRow(const PgResult& result, int row);
 
 // Appends `record` on `conn`, which must be inside the transaction of the
 // change (BEGIN … COMMIT by the caller). Long or NUL-holding values are
-// clipped and cleaned, so a record never fails where its change would not.
+// clipped and cleaned (ClipForAudit), so a record never fails where its
+// change would not.
 absl::Status AppendAuditRecord(PgConnection& conn, const AuditRecord& record);
 
-// At most `max_bytes` of `text`, cut at a UTF-8 character boundary, NULs dropped.
+// At most `max_bytes` of `text`, cut at a UTF-8 character boundary, NULs
+// dropped; a value holding a token's content (pasted where an id belongs) is
+// replaced by "[redacted: held a token's content]".
 std::string ClipForAudit(absl::string_view text, size_t max_bytes);
 
 }  // namespace tokengate

@@ -412,6 +412,19 @@ TEST_F(AuditStoreTest, UsageFlushThatLosesADeadlockIsRetriedAtOnce) {
   EXPECT_TRUE(Eventually([&] { return deadlocks() != deadlocks_before; }, 5s)) << "no deadlock happened";
 }
 
+TEST_F(AuditStoreTest, TokenContentSentWhereAnIdBelongsIsNotRecorded) {
+  const auto issued = Issue("alice", "etl");
+  v1::RefreshTokenRequest request;
+  request.set_user_name("alice");
+  request.set_token_id(issued.content());
+  v1::RefreshTokenResponse response;
+  EXPECT_EQ(stub_->RefreshToken(Context().get(), request, &response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Count("event = 'management.failed'"), "1");
+  EXPECT_EQ(Count(absl::StrCat("strpos(to_jsonb(audit_event)::text, '", issued.content().substr(0, 40), "') > 0")),
+            "0");
+}
+
 TEST_F(AuditStoreTest, BadAuditKafkaSettingStopsTheAuthorityWithOneLine) {
   ChildProcess bad(BinaryPath("token-authority"),
                    AuthorityEnv({{"TOKENGATE_AUDIT_KAFKA_BROKERS", "127.0.0.1:1"},

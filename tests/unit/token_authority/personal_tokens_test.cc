@@ -356,5 +356,11 @@ TEST(ClipForAuditTest, CutsAtACharacterBoundaryAndDropsNul) {
   EXPECT_EQ(ClipForAudit("abé", 4), "abé");
 }
 
+TEST(ClipForAuditTest, TokenContentIsNeverKept) {
+  EXPECT_EQ(ClipForAudit("x personal_token_eyJhbGciOiJIUzI1NiJ9.e30.sig", 100),
+            "[redacted: held a token's content]");
+  EXPECT_EQ(ClipForAudit("personal_token_backup", 100), "personal_token_backup");
+}
+
 }  // namespace
 }  // namespace tokengate
