@@ -21,6 +21,15 @@ ABSL_FLAG(int, revocation_log_retention_hours, 168,
           "how long revocations stay replayable to edges that resume their stream");
 ABSL_FLAG(int, shutdown_grace_seconds, 10, "how long SIGTERM waits for in-flight RPCs");
 ABSL_FLAG(int, database_pool_size, 8, "PostgreSQL connections");
+ABSL_FLAG(std::string, audit_kafka_brokers, "",
+          "Kafka bootstrap servers the audit trail is published to; empty: not published");
+ABSL_FLAG(std::string, audit_topic, "tokengate.audit", "Kafka topic of the audit trail");
+ABSL_FLAG(int, audit_retention_days, 365, "audit records older than this are deleted");
+ABSL_FLAG(std::string, kafka_security_protocol, "", "audit producer: plaintext, ssl, sasl_plaintext or sasl_ssl");
+ABSL_FLAG(std::string, kafka_sasl_mechanism, "", "audit producer: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512");
+ABSL_FLAG(std::string, kafka_sasl_username, "", "audit producer: SASL user name");
+ABSL_FLAG(std::string, kafka_sasl_password, "", "audit producer: SASL password");
+ABSL_FLAG(std::string, kafka_ssl_ca_file, "", "audit producer: CA of the brokers' certificates (PEM)");
 ABSL_FLAG(std::string, tls_cert_file, "", "server certificate (PEM); empty: plaintext");
 ABSL_FLAG(std::string, tls_key_file, "", "server private key (PEM)");
 ABSL_FLAG(std::string, tls_ca_file, "", "CA that signs client certificates (PEM)");
@@ -43,7 +52,9 @@ const std::vector<std::string>& AuthorityFlagNames() {
       "token_issuer", "max_duration_days", "personal_tokens_enabled", "verify_cache_ttl_seconds",
       "negative_cache_ttl_seconds", "usage_flush_seconds", "watch_heartbeat_seconds",
       "revocation_log_retention_hours",
-      "shutdown_grace_seconds", "database_pool_size", "tls_cert_file", "tls_key_file",
+      "shutdown_grace_seconds", "database_pool_size", "audit_kafka_brokers", "audit_topic",
+      "audit_retention_days", "kafka_security_protocol", "kafka_sasl_mechanism",
+      "kafka_sasl_username", "kafka_sasl_password", "kafka_ssl_ca_file", "tls_cert_file", "tls_key_file",
       "tls_ca_file", "tls_client_policy"};
   return kNames;
 }
@@ -103,6 +114,17 @@ absl::StatusOr<AuthorityConfig> AuthorityConfigFromFlags() {
   if (config.database_pool_size < 1 || config.database_pool_size > 256) {
     return Bad("database_pool_size", "must be within 1..256");
   }
+  config.audit_kafka_brokers = absl::GetFlag(FLAGS_audit_kafka_brokers);
+  config.audit_topic = absl::GetFlag(FLAGS_audit_topic);
+  if (config.audit_topic.empty()) return Bad("audit_topic", "must not be empty");
+  const int audit_days = absl::GetFlag(FLAGS_audit_retention_days);
+  if (audit_days < 1 || audit_days > 3660) return Bad("audit_retention_days", "must be within 1..3660");
+  config.audit_retention = absl::Hours(24 * audit_days);
+  config.kafka_security_protocol = absl::GetFlag(FLAGS_kafka_security_protocol);
+  config.kafka_sasl_mechanism = absl::GetFlag(FLAGS_kafka_sasl_mechanism);
+  config.kafka_sasl_username = absl::GetFlag(FLAGS_kafka_sasl_username);
+  config.kafka_sasl_password = absl::GetFlag(FLAGS_kafka_sasl_password);
+  config.kafka_ssl_ca_file = absl::GetFlag(FLAGS_kafka_ssl_ca_file);
   config.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
   config.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
   config.tls_ca_file = absl::GetFlag(FLAGS_tls_ca_file);

@@ -31,6 +31,18 @@ struct AuthorityConfig {
   absl::Duration revocation_log_retention = absl::Hours(24 * 7);
   absl::Duration shutdown_grace = absl::Seconds(10);
   int database_pool_size = 8;
+  // Kafka brokers the audit trail is published to; empty: not published
+  // (records stay in PostgreSQL only).
+  std::string audit_kafka_brokers;
+  std::string audit_topic = "tokengate.audit";
+  // How the audit producer talks to the brokers (the edges' Kafka settings).
+  std::string kafka_security_protocol;
+  std::string kafka_sasl_mechanism;
+  std::string kafka_sasl_username;
+  std::string kafka_sasl_password;
+  std::string kafka_ssl_ca_file;
+  // Audit records older than this are deleted (published ones only, while publishing).
+  absl::Duration audit_retention = absl::Hours(24 * 365);
   // Service-to-service TLS; all empty means plaintext.
   std::string tls_cert_file;
   std::string tls_key_file;

@@ -29,15 +29,22 @@ bool CallerPolicy::Allows(absl::string_view identity, absl::string_view method) 
   return it != allowed_.end() && (it->second.contains("*") || it->second.contains(method));
 }
 
-grpc::Status CallerPolicy::Check(const grpc::ServerContext& context, absl::string_view method) const {
-  auto auth = context.auth_context();
-  if (auth == nullptr || !auth->IsPeerAuthenticated()) return grpc::Status::OK;
+std::vector<std::string> CallerIdentities(const grpc::ServerContext& context) {
   std::vector<std::string> identities;
+  auto auth = context.auth_context();
+  if (auth == nullptr || !auth->IsPeerAuthenticated()) return identities;
   for (const char* property : {"x509_common_name", "x509_subject_alternative_name"}) {
     for (const auto& value : auth->FindPropertyValues(property)) {
       identities.emplace_back(value.data(), value.size());
     }
   }
+  return identities;
+}
+
+grpc::Status CallerPolicy::Check(const grpc::ServerContext& context, absl::string_view method) const {
+  auto auth = context.auth_context();
+  if (auth == nullptr || !auth->IsPeerAuthenticated()) return grpc::Status::OK;
+  const std::vector<std::string> identities = CallerIdentities(context);
   for (const auto& identity : identities) {
     if (Allows(identity, method)) return grpc::Status::OK;
   }

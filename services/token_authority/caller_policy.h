@@ -31,6 +31,10 @@ class CallerPolicy {
   absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> allowed_;
 };
 
+// The identities of an mTLS caller (certificate CN, then DNS SANs); empty
+// on plaintext.
+std::vector<std::string> CallerIdentities(const grpc::ServerContext& context);
+
 // Credentials for the listening port: mutual TLS (client certificate
 // required and verified against the CA) when the files are set, else
 // plaintext with a warning unless the address is loopback.

@@ -3,8 +3,11 @@
 #include <optional>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "services/token_authority/audit_record.h"
 
 namespace tokengate {
 namespace {
@@ -85,7 +88,20 @@ absl::Status ImportUser(PgConnection& target, const SourceUser& user, DataRentge
   return absl::OkStatus();
 }
 
-absl::Status ImportToken(PgConnection& target, const SourceToken& token, DataRentgenImportCounts& counts) {
+// The import's audit record for `token` (actor: the system, named by the command).
+absl::Status AuditImport(PgConnection& target, absl::string_view event, const SourceToken& token,
+                         const std::string& user_name, absl::string_view detail) {
+  int64_t user_id = 0;
+  (void)absl::SimpleAtoi(token.user_id, &user_id);
+  return AppendAuditRecord(
+      target, AuditRecord{.event = std::string(event),
+                          .actor = AuditActor{.kind = std::string(kActorSystem), .name = "import-data-rentgen"},
+                          .user_id = user_id, .user_name = user_name, .token_id = token.id,
+                          .token_name = token.name, .detail = std::string(detail)});
+}
+
+absl::Status ImportToken(PgConnection& target, const SourceToken& token, const std::string& user_name,
+                         DataRentgenImportCounts& counts) {
   auto existing = target.Exec(
       "SELECT user_id::text, revoked_at IS NOT NULL FROM personal_token WHERE id = $1", {token.id});
   if (!existing.ok()) return existing.status();
@@ -102,7 +118,9 @@ absl::Status ImportToken(PgConnection& target, const SourceToken& token, DataRen
     }
     if (!inserted.ok()) return inserted.status();
     ++counts.tokens_added;
-    return absl::OkStatus();
+    return AuditImport(target, kAuditTokenCreated, token, user_name,
+                       token.revoked_at_epoch ? "imported from Data.Rentgen, where it is revoked"
+                                              : "imported from Data.Rentgen");
   }
   if (existing->Get(0, 0) != token.user_id) {
     return absl::AlreadyExistsError(absl::StrCat("personal token id=", token.id, " belongs to user id=",
@@ -118,7 +136,7 @@ absl::Status ImportToken(PgConnection& target, const SourceToken& token, DataRen
         {token.id, token.revoked_at_epoch});
     if (!revoked.ok()) return revoked.status();
     ++counts.tokens_revoked;
-    return absl::OkStatus();
+    return AuditImport(target, kAuditTokenRevoked, token, user_name, "revoked in Data.Rentgen");
   }
   ++counts.tokens_present;
   return absl::OkStatus();
@@ -145,8 +163,10 @@ absl::StatusOr<DataRentgenImportCounts> ImportFromDataRentgen(PgConnection& sour
         "SELECT setval(pg_get_serial_sequence('\"user\"', 'id'), "
         "greatest(coalesce((SELECT max(id) FROM \"user\"), 0), 1))");
     if (!sequence.ok()) return sequence.status();
+    absl::flat_hash_map<std::string, std::string> user_names;
+    for (const auto& user : snapshot->users) user_names[user.id] = user.name;
     for (const auto& token : snapshot->tokens) {
-      if (auto status = ImportToken(target, token, counts); !status.ok()) return status;
+      if (auto status = ImportToken(target, token, user_names[token.user_id], counts); !status.ok()) return status;
     }
     return true;
   });

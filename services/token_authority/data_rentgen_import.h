@@ -5,6 +5,8 @@
 // one stays revoked — a move without rotating the ETL jobs' tokens.
 // One transaction on the target; running it again changes nothing except
 // revocations made in Data.Rentgen since. Never reads or writes token content.
+// Each token added and each revocation carried over is audited (actor kind
+// "system", name "import-data-rentgen") in the same transaction.
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,6 @@
 // token-authority: flags/env → config → dependencies → serve gRPC; SIGTERM
-// drains in-flight RPCs, ends watch streams, flushes last_used_at, exits 0.
+// drains in-flight RPCs, ends watch streams, flushes last use, exits 0.
+// Audit records are published to Kafka from their table (audit_publisher.h).
 // `token-authority migrate` applies the SQL migrations and exits;
 // `token-authority import-data-rentgen --from <libpq URL>` also copies a
 // Data.Rentgen database's users and tokens (data_rentgen_import.h).
@@ -15,6 +16,8 @@
 #include "common/migrations.h"
 #include "common/program.h"
 #include "common/signals.h"
+#include "services/token_authority/audit_publisher.h"
+#include "services/token_authority/audit_retention.h"
 #include "services/token_authority/authority_config.h"
 #include "services/token_authority/data_rentgen_import.h"
 #include "services/token_authority/personal_tokens.h"
@@ -28,6 +31,24 @@ namespace tokengate {
 namespace {
 
 constexpr absl::Duration kPruneInterval = absl::Hours(1);
+
+// The outbox publisher when brokers are configured (see audit_publisher.h).
+std::unique_ptr<AuditPublisher> MakeAuditPublisher(const AuthorityConfig& config) {
+  if (config.audit_kafka_brokers.empty()) {
+    TG_LOG(Info) << "audit records are kept in PostgreSQL only (TOKENGATE_AUDIT_KAFKA_BROKERS is empty)";
+    return nullptr;
+  }
+  auto publisher = AuditPublisher::Create({.database_url = config.database_url,
+                                           .brokers = config.audit_kafka_brokers,
+                                           .topic = config.audit_topic,
+                                           .security_protocol = config.kafka_security_protocol,
+                                           .sasl_mechanism = config.kafka_sasl_mechanism,
+                                           .sasl_username = config.kafka_sasl_username,
+                                           .sasl_password = config.kafka_sasl_password,
+                                           .ssl_ca_file = config.kafka_ssl_ca_file});
+  if (!publisher.ok()) ExitOnBadConfig(publisher.status().message());
+  return *std::move(publisher);
+}
 
 absl::Status Migrate(const std::string& database_url) {
   auto conn = PgConnection::Connect(database_url);
@@ -75,6 +96,8 @@ int Serve(const AuthorityConfig& config) {
     ExitOnBadConfig(!policy.ok() ? policy.status().message() : credentials.status().message());
   }
   RevocationLog revocation_log(pool);
+  std::unique_ptr<AuditPublisher> audit_publisher = MakeAuditPublisher(config);
+  AuditRetention audit_retention(pool, config.audit_retention, audit_publisher != nullptr);
   TokenAuthorityService service(&tokens, &feed, &revocation_log, &*policy,
                                 config.watch_heartbeat_interval);
 
@@ -94,6 +117,8 @@ int Serve(const AuthorityConfig& config) {
   feed.Start();
   usage.Start();
   revocation_log.StartPruning(config.revocation_log_retention, kPruneInterval);
+  if (audit_publisher) audit_publisher->Start();
+  audit_retention.Start(kPruneInterval);
   TG_LOG(Info) << "token-authority listening on port " << port;
 
   const int signal = WaitForTerminationSignal();
@@ -104,6 +129,9 @@ int Serve(const AuthorityConfig& config) {
   server->Wait();
   usage.Stop();
   revocation_log.StopPruning();
+  audit_retention.Stop();
+  // What it has not sent by now waits in the table for the next start.
+  if (audit_publisher) audit_publisher->Stop();
   TG_LOG(Info) << "stopped";
   return 0;
 }

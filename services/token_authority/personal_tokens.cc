@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <type_traits>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -74,6 +75,35 @@ absl::StatusOr<std::vector<std::string>> ResolveScopes(
   return scopes;
 }
 
+// Page and page size as Data.Rentgen validates them; 0 means the default.
+absl::Status ResolvePage(int32_t raw_page, int32_t raw_size, int& page, int& page_size) {
+  page = raw_page == 0 ? 1 : raw_page;
+  page_size = raw_size == 0 ? kDefaultPageSize : raw_size;
+  if (page < 1) return InvalidField("page", "greater_than_equal", "Input should be greater than or equal to 1");
+  if (page_size < 1) {
+    return InvalidField("page_size", "greater_than_equal", "Input should be greater than or equal to 1");
+  }
+  if (page_size > kMaxPageSize) {
+    return InvalidField("page_size", "less_than_equal",
+                        absl::StrCat("Input should be less than or equal to ", kMaxPageSize));
+  }
+  return absl::OkStatus();
+}
+
+// Records `result`'s failure, if any, and passes it on.
+template <typename Result>
+Result Audited(PersonalTokens& tokens, absl::string_view method, const AuditActor& actor,
+               const std::string& user_name, const std::string& token_id, Result result) {
+  absl::Status status;
+  if constexpr (std::is_same_v<Result, absl::Status>) {
+    status = result;
+  } else {
+    status = result.status();
+  }
+  if (!status.ok()) tokens.RecordFailure(method, actor, user_name, token_id, status);
+  return result;
+}
+
 v1::VerifyTokenResponse Invalid(absl::string_view reason, absl::Duration ttl) {
   v1::VerifyTokenResponse response;
   response.set_valid(false);
@@ -92,6 +122,7 @@ void ToProto(const TokenRecord& record, v1::PersonalToken* out) {
   out->set_until(FormatDay(record.until));
   out->set_revoked_at_unix(record.revoked_at ? absl::ToUnixSeconds(*record.revoked_at) : 0);
   out->set_last_used_at_unix(record.last_used_at ? absl::ToUnixSeconds(*record.last_used_at) : 0);
+  out->set_last_used_from(record.last_used_from);
 }
 
 absl::StatusOr<absl::CivilDay> PersonalTokens::ResolveUntil(const std::string& until,
@@ -131,7 +162,52 @@ absl::StatusOr<int64_t> PersonalTokens::UserIdOf(const std::string& user_name) {
   return store_->GetOrCreateUser(user_name);
 }
 
-absl::StatusOr<v1::IssueTokenResponse> PersonalTokens::Issue(const v1::IssueTokenRequest& request) {
+void PersonalTokens::RecordFailure(absl::string_view method, const AuditActor& actor,
+                                   const std::string& user_name, const std::string& token_id,
+                                   const absl::Status& failure) {
+  if (absl::IsUnavailable(failure)) return;
+  AuditRecord record{.event = std::string(kAuditManagementFailed), .actor = actor,
+                     .user_name = user_name, .token_id = token_id,
+                     .detail = absl::StrCat(method, ": ", failure.message())};
+  if (auto status = store_->RecordFailure(record); !status.ok()) {
+    TG_LOG(Warning) << "failed " << method << " not audited: " << status.message();
+  }
+}
+
+absl::StatusOr<v1::IssueTokenResponse> PersonalTokens::Issue(const v1::IssueTokenRequest& request,
+                                                             const AuditActor& actor) {
+  return Audited(*this, "IssueToken", actor, request.user_name(), "", IssueUnaudited(request, actor));
+}
+
+absl::StatusOr<v1::RefreshTokenResponse> PersonalTokens::Refresh(const v1::RefreshTokenRequest& request,
+                                                                 const AuditActor& actor) {
+  return Audited(*this, "RefreshToken", actor, request.user_name(), request.token_id(),
+                 RefreshUnaudited(request, actor));
+}
+
+absl::Status PersonalTokens::Revoke(const v1::RevokeTokenRequest& request, const AuditActor& actor) {
+  return Audited(*this, "RevokeToken", actor, request.user_name(), request.token_id(),
+                 RevokeUnaudited(request, actor));
+}
+
+absl::StatusOr<v1::ListTokensResponse> PersonalTokens::List(const v1::ListTokensRequest& request,
+                                                            const AuditActor& actor) {
+  return Audited(*this, "ListTokens", actor, request.user_name(), "", ListUnaudited(request));
+}
+
+absl::StatusOr<v1::AdminListTokensResponse> PersonalTokens::AdminList(
+    const v1::AdminListTokensRequest& request, const AuditActor& actor) {
+  return Audited(*this, "AdminListTokens", actor, request.user_name(), "", AdminListUnaudited(request));
+}
+
+absl::StatusOr<v1::RevokeUserTokensResponse> PersonalTokens::RevokeUserTokens(
+    const v1::RevokeUserTokensRequest& request, const AuditActor& actor) {
+  return Audited(*this, "RevokeUserTokens", actor, request.user_name(), "",
+                 RevokeUserTokensUnaudited(request, actor));
+}
+
+absl::StatusOr<v1::IssueTokenResponse> PersonalTokens::IssueUnaudited(
+    const v1::IssueTokenRequest& request, const AuditActor& actor) {
   if (!config_.personal_tokens_enabled) return Disabled();
   if (auto status = RequireUser(request.user_name()); !status.ok()) return status;
   if (auto status = ValidateName(request.name()); !status.ok()) return status;
@@ -149,7 +225,10 @@ absl::StatusOr<v1::IssueTokenResponse> PersonalTokens::Issue(const v1::IssueToke
   TokenRecord record{.id = NewUuidV7(now_ms), .user_id = *user_id, .user_name = request.user_name(),
                      .name = request.name(), .scopes = *std::move(scopes), .since = today,
                      .until = *until};
-  if (auto status = store_->InsertToken(record); !status.ok()) return status;
+  const AuditRecord audit{.event = std::string(kAuditTokenCreated), .actor = actor,
+                          .user_id = record.user_id, .user_name = record.user_name,
+                          .token_id = record.id, .token_name = record.name};
+  if (auto status = store_->InsertToken(record, audit); !status.ok()) return status;
   TG_LOG(Info) << "issued personal token id=" << record.id << " user_id=" << record.user_id;
 
   v1::IssueTokenResponse response;
@@ -158,8 +237,8 @@ absl::StatusOr<v1::IssueTokenResponse> PersonalTokens::Issue(const v1::IssueToke
   return response;
 }
 
-absl::StatusOr<v1::RefreshTokenResponse> PersonalTokens::Refresh(
-    const v1::RefreshTokenRequest& request) {
+absl::StatusOr<v1::RefreshTokenResponse> PersonalTokens::RefreshUnaudited(
+    const v1::RefreshTokenRequest& request, const AuditActor& actor) {
   if (!config_.personal_tokens_enabled) return Disabled();
   auto old_id = ValidTokenId(request.token_id());
   if (!old_id.ok()) return old_id.status();
@@ -183,7 +262,11 @@ absl::StatusOr<v1::RefreshTokenResponse> PersonalTokens::Refresh(
   const int64_t now_ms = absl::ToUnixMillis(now);
   TokenRecord fresh{.id = NewUuidV7(now_ms), .user_id = *user_id, .user_name = request.user_name(),
                     .since = today, .until = *until};
-  if (auto status = store_->ReplaceToken(*user_id, *old_id, fresh); !status.ok()) return status;
+  AuditRecord audit{.event = std::string(kAuditTokenRefreshed), .actor = actor,
+                    .user_id = *user_id, .user_name = request.user_name()};
+  if (auto status = store_->ReplaceToken(*user_id, *old_id, fresh, std::move(audit)); !status.ok()) {
+    return status;
+  }
   OnRevoked(Revocation{*old_id, absl::ToUnixSeconds(now)});
   TG_LOG(Info) << "refreshed personal token id=" << *old_id << " as id=" << fresh.id;
 
@@ -193,12 +276,15 @@ absl::StatusOr<v1::RefreshTokenResponse> PersonalTokens::Refresh(
   return response;
 }
 
-absl::Status PersonalTokens::Revoke(const v1::RevokeTokenRequest& request) {
+absl::Status PersonalTokens::RevokeUnaudited(const v1::RevokeTokenRequest& request,
+                                             const AuditActor& actor) {
   auto id = ValidTokenId(request.token_id());
   if (!id.ok()) return id.status();
   auto user_id = UserIdOf(request.user_name());
   if (!user_id.ok()) return user_id.status();
-  if (auto status = store_->RevokeToken(*user_id, *id); !status.ok()) return status;
+  AuditRecord audit{.event = std::string(kAuditTokenRevoked), .actor = actor,
+                    .user_id = *user_id, .user_name = request.user_name()};
+  if (auto status = store_->RevokeToken(*user_id, *id, std::move(audit)); !status.ok()) return status;
   // The NOTIFY reaches every replica; this one must not wait for it.
   OnRevoked(Revocation{*id, absl::ToUnixSeconds(clock_->Now())});
   TG_LOG(Info) << "revoked personal token id=" << *id;
@@ -217,16 +303,12 @@ absl::StatusOr<v1::GetTokenResponse> PersonalTokens::Get(const v1::GetTokenReque
   return response;
 }
 
-absl::StatusOr<v1::ListTokensResponse> PersonalTokens::List(const v1::ListTokensRequest& request) {
-  const int page = request.page() == 0 ? 1 : request.page();
-  const int page_size = request.page_size() == 0 ? kDefaultPageSize : request.page_size();
-  if (page < 1) return InvalidField("page", "greater_than_equal", "Input should be greater than or equal to 1");
-  if (page_size < 1) {
-    return InvalidField("page_size", "greater_than_equal", "Input should be greater than or equal to 1");
-  }
-  if (page_size > kMaxPageSize) {
-    return InvalidField("page_size", "less_than_equal",
-                        absl::StrCat("Input should be less than or equal to ", kMaxPageSize));
+absl::StatusOr<v1::ListTokensResponse> PersonalTokens::ListUnaudited(
+    const v1::ListTokensRequest& request) {
+  int page = 0;
+  int page_size = 0;
+  if (auto status = ResolvePage(request.page(), request.page_size(), page, page_size); !status.ok()) {
+    return status;
   }
   std::vector<std::string> ids;
   for (const auto& raw : request.token_ids()) {
@@ -241,6 +323,81 @@ absl::StatusOr<v1::ListTokensResponse> PersonalTokens::List(const v1::ListTokens
   v1::ListTokensResponse response;
   for (const auto& record : page_rows->items) ToProto(record, response.add_tokens());
   response.set_total_count(page_rows->total_count);
+  return response;
+}
+
+absl::StatusOr<v1::ListTokenEventsResponse> PersonalTokens::ListEvents(
+    const v1::ListTokenEventsRequest& request) {
+  int page = 0;
+  int page_size = 0;
+  if (auto status = ResolvePage(request.page(), request.page_size(), page, page_size); !status.ok()) {
+    return status;
+  }
+  auto id = ValidTokenId(request.token_id());
+  if (!id.ok()) return id.status();
+  auto user_id = UserIdOf(request.user_name());
+  if (!user_id.ok()) return user_id.status();
+  // Only the owner sees a token's history.
+  if (auto owned = store_->GetUserToken(*user_id, *id); !owned.ok()) return owned.status();
+  auto events = store_->ListTokenEvents(*id, page, page_size);
+  if (!events.ok()) return events.status();
+  v1::ListTokenEventsResponse response;
+  for (const AuditEntry& entry : events->items) {
+    const AuditRecord& r = entry.record;
+    v1::AuditEvent* event = response.add_events();
+    event->set_id(entry.id);
+    event->set_at_unix_ms(entry.at_unix_ms);
+    event->set_event(r.event);
+    event->set_actor_kind(r.actor.kind);
+    event->set_actor_name(r.actor.name);
+    event->set_user_name(r.user_name);
+    event->set_token_id(r.token_id);
+    event->set_token_name(r.token_name);
+    event->set_client_address(r.actor.client_address);
+    event->set_user_agent(r.actor.user_agent);
+    event->set_request_id(r.actor.request_id);
+    event->set_detail(r.detail);
+  }
+  response.set_total_count(events->total_count);
+  return response;
+}
+
+absl::StatusOr<v1::AdminListTokensResponse> PersonalTokens::AdminListUnaudited(
+    const v1::AdminListTokensRequest& request) {
+  int page = 0;
+  int page_size = 0;
+  if (auto status = ResolvePage(request.page(), request.page_size(), page, page_size); !status.ok()) {
+    return status;
+  }
+  auto rows = store_->ListAllTokens(request.user_name(), request.active_only(), page, page_size);
+  if (!rows.ok()) return rows.status();
+  v1::AdminListTokensResponse response;
+  for (const auto& record : rows->items) {
+    v1::PersonalToken* token = response.add_tokens();
+    ToProto(record, token);
+    token->set_user_name(record.user_name);
+  }
+  response.set_total_count(rows->total_count);
+  return response;
+}
+
+absl::StatusOr<v1::RevokeUserTokensResponse> PersonalTokens::RevokeUserTokensUnaudited(
+    const v1::RevokeUserTokensRequest& request, const AuditActor& actor) {
+  if (auto status = RequireUser(request.user_name()); !status.ok()) return status;
+  auto user_id = store_->FindUser(request.user_name());
+  if (!user_id.ok()) return user_id.status();
+  AuditRecord audit{.event = std::string(kAuditTokenRevoked), .actor = actor, .user_id = *user_id,
+                    .user_name = request.user_name(), .detail = "offboarding: all of the user's tokens"};
+  auto ids = store_->RevokeUserTokens(*user_id, std::move(audit));
+  if (!ids.ok()) return ids.status();
+  const int64_t now = absl::ToUnixSeconds(clock_->Now());
+  v1::RevokeUserTokensResponse response;
+  for (const std::string& id : *ids) {
+    OnRevoked(Revocation{id, now});
+    response.add_token_ids(id);
+  }
+  response.set_revoked_count(static_cast<int32_t>(ids->size()));
+  TG_LOG(Info) << "revoked " << ids->size() << " personal tokens of user_id=" << *user_id;
   return response;
 }
 
@@ -310,7 +467,9 @@ absl::StatusOr<v1::VerifyTokenResponse> PersonalTokens::Verify(
   response.set_expires_at_unix(expires_at);
   response.set_cache_ttl_seconds(static_cast<int32_t>(
       std::min(absl::ToInt64Seconds(config_.verify_cache_ttl), expires_at - now_unix)));
-  usage_->Touch(record->id, now);
+  usage_->Touch(TokenUse{.token_id = record->id, .at = now,
+                         .client_address = request.client_address(),
+                         .user_agent = request.user_agent()});
   return response;
 }
 

@@ -49,30 +49,15 @@ absl::StatusOr<int64_t> RevocationLog::Prune(absl::Duration retention) {
 }
 
 void RevocationLog::StartPruning(absl::Duration retention, absl::Duration interval) {
-  pruner_ = std::thread([this, retention, interval] {
-    std::unique_lock lock(mutex_);
-    while (!stopping_) {
-      lock.unlock();
-      auto pruned = Prune(retention);
-      if (!pruned.ok()) {
-        TG_LOG(Warning) << "revocation log not pruned, will retry: " << pruned.status().message();
-      } else if (*pruned > 0) {
-        TG_LOG(Info) << "pruned " << *pruned << " revocations older than "
-                     << absl::FormatDuration(retention) << " from the revocation log";
-      }
-      lock.lock();
-      wake_.wait_for(lock, absl::ToChronoMilliseconds(interval), [this] { return stopping_; });
+  pruner_.Start(interval, [this, retention] {
+    auto pruned = Prune(retention);
+    if (!pruned.ok()) {
+      TG_LOG(Warning) << "revocation log not pruned, will retry: " << pruned.status().message();
+    } else if (*pruned > 0) {
+      TG_LOG(Info) << "pruned " << *pruned << " revocations older than "
+                   << absl::FormatDuration(retention) << " from the revocation log";
     }
   });
-}
-
-void RevocationLog::StopPruning() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-    wake_.notify_all();
-  }
-  if (pruner_.joinable()) pruner_.join();
 }
 
 bool CanResumeFrom(const std::string& log_id, int64_t position, const RevocationLogSlice& slice) {

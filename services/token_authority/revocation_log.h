@@ -4,16 +4,14 @@
 // database trigger, never here.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/periodic_task.h"
 #include "common/postgres.h"
 
 namespace tokengate {
@@ -35,7 +33,6 @@ struct RevocationLogSlice {
 class RevocationLog {
  public:
   explicit RevocationLog(std::shared_ptr<PgPool> pool) : pool_(std::move(pool)) {}
-  ~RevocationLog() { StopPruning(); }
 
   // Up to `limit` revocations after `position`, with the bounds of the same snapshot.
   absl::StatusOr<RevocationLogSlice> ReadAfter(int64_t position, int limit);
@@ -44,14 +41,11 @@ class RevocationLog {
 
   // Prunes now and then every `interval` on a thread of its own.
   void StartPruning(absl::Duration retention, absl::Duration interval);
-  void StopPruning();
+  void StopPruning() { pruner_.Stop(); }
 
  private:
   std::shared_ptr<PgPool> pool_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread pruner_;
+  PeriodicTask pruner_;  // Last: stopped before the members it uses go.
 };
 
 // Whether a client at (`log_id`, `position`) can be sent exactly what it

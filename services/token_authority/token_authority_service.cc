@@ -34,25 +34,48 @@ grpc::Status ToGrpcStatus(const absl::Status& status, grpc::ServerContext* conte
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
 }
 
+grpc::Status TokenAuthorityService::Allow(grpc::ServerContext* context, absl::string_view method,
+                                          const AuditActor& actor, const std::string& user_name,
+                                          const std::string& token_id) {
+  grpc::Status verdict = policy_->Check(*context, method);
+  if (!verdict.ok()) {
+    tokens_->RecordFailure(method, actor, user_name, token_id,
+                           absl::PermissionDeniedError(verdict.error_message()));
+  }
+  return verdict;
+}
+
 grpc::Status TokenAuthorityService::IssueToken(grpc::ServerContext* context,
                                                const v1::IssueTokenRequest* request,
                                                v1::IssueTokenResponse* response) {
-  if (auto denied = policy_->Check(*context, "IssueToken"); !denied.ok()) return denied;
-  return Answer(tokens_->Issue(*request), response, context);
+  const AuditActor actor = ActorOf(request->has_actor() ? &request->actor() : nullptr, *context,
+                                   request->user_name());
+  if (auto denied = Allow(context, "IssueToken", actor, request->user_name()); !denied.ok()) return denied;
+  return Answer(tokens_->Issue(*request, actor), response, context);
 }
 
 grpc::Status TokenAuthorityService::RefreshToken(grpc::ServerContext* context,
                                                  const v1::RefreshTokenRequest* request,
                                                  v1::RefreshTokenResponse* response) {
-  if (auto denied = policy_->Check(*context, "RefreshToken"); !denied.ok()) return denied;
-  return Answer(tokens_->Refresh(*request), response, context);
+  const AuditActor actor = ActorOf(request->has_actor() ? &request->actor() : nullptr, *context,
+                                   request->user_name());
+  if (auto denied = Allow(context, "RefreshToken", actor, request->user_name(), request->token_id());
+      !denied.ok()) {
+    return denied;
+  }
+  return Answer(tokens_->Refresh(*request, actor), response, context);
 }
 
 grpc::Status TokenAuthorityService::RevokeToken(grpc::ServerContext* context,
                                                 const v1::RevokeTokenRequest* request,
                                                 v1::RevokeTokenResponse*) {
-  if (auto denied = policy_->Check(*context, "RevokeToken"); !denied.ok()) return denied;
-  return ToGrpcStatus(tokens_->Revoke(*request), context);
+  const AuditActor actor = ActorOf(request->has_actor() ? &request->actor() : nullptr, *context,
+                                   request->user_name());
+  if (auto denied = Allow(context, "RevokeToken", actor, request->user_name(), request->token_id());
+      !denied.ok()) {
+    return denied;
+  }
+  return ToGrpcStatus(tokens_->Revoke(*request, actor), context);
 }
 
 grpc::Status TokenAuthorityService::GetToken(grpc::ServerContext* context,
@@ -65,8 +88,10 @@ grpc::Status TokenAuthorityService::GetToken(grpc::ServerContext* context,
 grpc::Status TokenAuthorityService::ListTokens(grpc::ServerContext* context,
                                                const v1::ListTokensRequest* request,
                                                v1::ListTokensResponse* response) {
-  if (auto denied = policy_->Check(*context, "ListTokens"); !denied.ok()) return denied;
-  return Answer(tokens_->List(*request), response, context);
+  const AuditActor actor = ActorOf(request->has_actor() ? &request->actor() : nullptr, *context,
+                                   request->user_name());
+  if (auto denied = Allow(context, "ListTokens", actor, request->user_name()); !denied.ok()) return denied;
+  return Answer(tokens_->List(*request, actor), response, context);
 }
 
 grpc::Status TokenAuthorityService::VerifyToken(grpc::ServerContext* context,
@@ -74,6 +99,33 @@ grpc::Status TokenAuthorityService::VerifyToken(grpc::ServerContext* context,
                                                 v1::VerifyTokenResponse* response) {
   if (auto denied = policy_->Check(*context, "VerifyToken"); !denied.ok()) return denied;
   return Answer(tokens_->Verify(*request), response, context);
+}
+
+grpc::Status TokenAuthorityService::ListTokenEvents(grpc::ServerContext* context,
+                                                    const v1::ListTokenEventsRequest* request,
+                                                    v1::ListTokenEventsResponse* response) {
+  if (auto denied = policy_->Check(*context, "ListTokenEvents"); !denied.ok()) return denied;
+  return Answer(tokens_->ListEvents(*request), response, context);
+}
+
+grpc::Status TokenAuthorityService::AdminListTokens(grpc::ServerContext* context,
+                                                    const v1::AdminListTokensRequest* request,
+                                                    v1::AdminListTokensResponse* response) {
+  const AuditActor actor = AdminActorOf(request->has_actor() ? &request->actor() : nullptr, *context);
+  if (auto denied = Allow(context, "AdminListTokens", actor, request->user_name()); !denied.ok()) {
+    return denied;
+  }
+  return Answer(tokens_->AdminList(*request, actor), response, context);
+}
+
+grpc::Status TokenAuthorityService::RevokeUserTokens(grpc::ServerContext* context,
+                                                     const v1::RevokeUserTokensRequest* request,
+                                                     v1::RevokeUserTokensResponse* response) {
+  const AuditActor actor = AdminActorOf(request->has_actor() ? &request->actor() : nullptr, *context);
+  if (auto denied = Allow(context, "RevokeUserTokens", actor, request->user_name()); !denied.ok()) {
+    return denied;
+  }
+  return Answer(tokens_->RevokeUserTokens(*request, actor), response, context);
 }
 
 grpc::Status TokenAuthorityService::WatchRevocations(grpc::ServerContext* context,

@@ -6,6 +6,7 @@
 #include <atomic>
 
 #include "absl/time/time.h"
+#include "services/token_authority/audit_actor.h"
 #include "services/token_authority/caller_policy.h"
 #include "services/token_authority/personal_tokens.h"
 #include "services/token_authority/revocation_feed.h"
@@ -36,8 +37,18 @@ class TokenAuthorityService final : public v1::TokenAuthority::Service {
   grpc::Status WatchRevocations(grpc::ServerContext* context,
                                 const v1::WatchRevocationsRequest* request,
                                 grpc::ServerWriter<v1::RevocationEvent>* writer) override;
+  grpc::Status ListTokenEvents(grpc::ServerContext* context, const v1::ListTokenEventsRequest* request,
+                               v1::ListTokenEventsResponse* response) override;
+  grpc::Status AdminListTokens(grpc::ServerContext* context, const v1::AdminListTokensRequest* request,
+                               v1::AdminListTokensResponse* response) override;
+  grpc::Status RevokeUserTokens(grpc::ServerContext* context, const v1::RevokeUserTokensRequest* request,
+                                v1::RevokeUserTokensResponse* response) override;
 
  private:
+  // The caller policy's verdict on a management call; a refusal is audited.
+  grpc::Status Allow(grpc::ServerContext* context, absl::string_view method, const AuditActor& actor,
+                     const std::string& user_name, const std::string& token_id = "");
+
   PersonalTokens* tokens_;
   RevocationFeed* feed_;
   RevocationLog* log_;

@@ -16,12 +16,19 @@ namespace {
 
 // A deadlock or serialization failure is retried this often in all.
 constexpr int kMaxWriteAttempts = 5;
+// A use's client address and user agent are kept to this many bytes.
+constexpr size_t kMaxClientBytes = 512;
 
 // Columns every token query selects, in this order (see RecordFromRow).
 constexpr absl::string_view kTokenColumns =
     "t.id::text, t.user_id, u.name, t.name, t.scopes::text, t.since::text, t.until::text, "
     "floor(extract(epoch FROM t.revoked_at))::bigint, "
-    "floor(extract(epoch FROM t.last_used_at))::bigint";
+    "floor(extract(epoch FROM t.last_used_at))::bigint, coalesce(t.last_used_from, '')";
+constexpr int kTokenColumnCount = 10;
+
+// A token is active on a day up to and including its `until`, in UTC.
+constexpr absl::string_view kActive =
+    "t.revoked_at IS NULL AND t.until >= (now() AT TIME ZONE 'UTC')::date";
 
 std::string ScopesJson(const std::vector<std::string>& scopes) {
   JsonWriter json;
@@ -59,6 +66,7 @@ TokenRecord RecordFromRow(const PgResult& r, int row) {
   record.until = ParseDay(r.Get(row, 6)).value_or(absl::CivilDay());
   record.revoked_at = OptionalTime(r, row, 7);
   record.last_used_at = OptionalTime(r, row, 8);
+  record.last_used_from = std::string(r.Get(row, 9));
   return record;
 }
 
@@ -84,6 +92,21 @@ std::string PgArray(const std::vector<std::string>& values) {
   return absl::StrCat("{", absl::StrJoin(values, ","), "}");
 }
 
+std::string Offset(int page, int page_size) {
+  return absl::StrCat(static_cast<int64_t>(page - 1) * page_size);
+}
+
+// Runs `attempt` again while PostgreSQL reports a deadlock or a serialization
+// failure (ABORTED), a bounded number of times.
+absl::Status RetryConflicts(absl::FunctionRef<absl::Status()> attempt) {
+  absl::Status status;
+  for (int i = 0; i < kMaxWriteAttempts; ++i) {
+    status = attempt();
+    if (!absl::IsAborted(status)) return status;
+  }
+  return status;
+}
+
 }  // namespace
 
 absl::StatusOr<int64_t> PgTokenStore::GetOrCreateUser(const std::string& name) {
@@ -98,13 +121,21 @@ absl::StatusOr<int64_t> PgTokenStore::GetOrCreateUser(const std::string& name) {
   return result->GetInt(0, 0);
 }
 
+absl::StatusOr<int64_t> PgTokenStore::FindUser(const std::string& name) {
+  auto conn = pool_->Acquire();
+  if (!conn.ok()) return conn.status();
+  auto result = (*conn)->Exec("SELECT id FROM \"user\" WHERE name = $1", {name});
+  if (!result.ok()) return result.status();
+  if (result->rows() == 0) return EntityError(absl::StatusCode::kNotFound, "User", "name", name);
+  return result->GetInt(0, 0);
+}
+
 absl::Status PgTokenStore::WriteForUser(int64_t user_id,
                                         absl::FunctionRef<absl::Status(PgConnection&)> body) {
   auto conn = pool_->Acquire();
   if (!conn.ok()) return conn.status();
-  absl::Status status;
-  for (int attempt = 0; attempt < kMaxWriteAttempts; ++attempt) {
-    status = InTransaction(**conn, [&]() -> absl::Status {
+  return RetryConflicts([&] {
+    return InTransaction(**conn, [&]() -> absl::Status {
       // Every writer of a user's tokens queues here first, so two writers
       // never hold locks of that user's rows in different orders.
       auto locked = (*conn)->Exec("SELECT 1 FROM \"user\" WHERE id = $1 FOR UPDATE",
@@ -112,17 +143,18 @@ absl::Status PgTokenStore::WriteForUser(int64_t user_id,
       if (!locked.ok()) return locked.status();
       return body(**conn);
     });
-    if (!absl::IsAborted(status)) return status;
-  }
-  return status;
+  });
 }
 
-absl::Status PgTokenStore::InsertToken(const TokenRecord& record) {
-  return WriteForUser(record.user_id, [&](PgConnection& conn) { return Insert(conn, record); });
+absl::Status PgTokenStore::InsertToken(const TokenRecord& record, const AuditRecord& audit) {
+  return WriteForUser(record.user_id, [&](PgConnection& conn) -> absl::Status {
+    if (auto status = Insert(conn, record); !status.ok()) return status;
+    return AppendAuditRecord(conn, audit);
+  });
 }
 
 absl::Status PgTokenStore::ReplaceToken(int64_t user_id, const std::string& old_id,
-                                        TokenRecord& fresh) {
+                                        TokenRecord& fresh, AuditRecord audit) {
   return WriteForUser(user_id, [&](PgConnection& conn) -> absl::Status {
     auto old = conn.Exec(
         "UPDATE personal_token SET revoked_at = now() "
@@ -132,20 +164,59 @@ absl::Status PgTokenStore::ReplaceToken(int64_t user_id, const std::string& old_
     if (old->rows() == 0) return TokenNotFound(old_id);
     fresh.name = std::string(old->Get(0, 0));
     fresh.scopes = ScopesFromJson(old->Get(0, 1));
-    return Insert(conn, fresh);
+    if (auto status = Insert(conn, fresh); !status.ok()) return status;
+    audit.token_id = fresh.id;
+    audit.token_name = fresh.name;
+    audit.previous_token_id = old_id;
+    audit.detail = absl::StrCat("replaces token ", old_id);
+    return AppendAuditRecord(conn, audit);
   });
 }
 
-absl::Status PgTokenStore::RevokeToken(int64_t user_id, const std::string& id) {
+absl::Status PgTokenStore::RevokeToken(int64_t user_id, const std::string& id, AuditRecord audit) {
   return WriteForUser(user_id, [&](PgConnection& conn) -> absl::Status {
     auto result = conn.Exec(
         "UPDATE personal_token SET revoked_at = now() "
-        "WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING id",
+        "WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING name",
         {id, absl::StrCat(user_id)});
     if (!result.ok()) return result.status();
     if (result->rows() == 0) return TokenNotFound(id);
+    audit.token_id = id;
+    audit.token_name = std::string(result->Get(0, 0));
+    return AppendAuditRecord(conn, audit);
+  });
+}
+
+absl::StatusOr<std::vector<std::string>> PgTokenStore::RevokeUserTokens(int64_t user_id,
+                                                                        AuditRecord audit) {
+  std::vector<std::string> ids;
+  auto status = WriteForUser(user_id, [&](PgConnection& conn) -> absl::Status {
+    ids.clear();
+    // Rows locked in id order, as the usage flush locks them, so the two
+    // cannot deadlock. Each revocation fires the revocation trigger (log and
+    // NOTIFY), as a single revoke does.
+    auto result = conn.Exec(
+        absl::StrCat("WITH active AS (SELECT t.id FROM personal_token t WHERE t.user_id = $1 AND ",
+                     kActive, " ORDER BY t.id FOR UPDATE) "
+                     "UPDATE personal_token t SET revoked_at = now() FROM active "
+                     "WHERE t.id = active.id RETURNING t.id::text, t.name"),
+        {absl::StrCat(user_id)});
+    if (!result.ok()) return result.status();
+    std::vector<std::pair<std::string, std::string>> revoked;
+    for (int row = 0; row < result->rows(); ++row) {
+      revoked.emplace_back(result->Get(row, 0), result->Get(row, 1));
+    }
+    std::sort(revoked.begin(), revoked.end());
+    for (const auto& [id, name] : revoked) {
+      audit.token_id = id;
+      audit.token_name = name;
+      if (auto written = AppendAuditRecord(conn, audit); !written.ok()) return written;
+      ids.push_back(id);
+    }
     return absl::OkStatus();
   });
+  if (!status.ok()) return status;
+  return ids;
 }
 
 absl::StatusOr<TokenRecord> PgTokenStore::GetUserToken(int64_t user_id, const std::string& id) {
@@ -178,12 +249,12 @@ absl::StatusOr<TokenPage> PgTokenStore::ListUserTokens(int64_t user_id, int page
                    " FROM newest t JOIN \"user\" u ON u.id = t.user_id"
                    " ORDER BY t.name LIMIT $3 OFFSET $4"),
       {absl::StrCat(user_id), id_filter, absl::StrCat(limit),
-       absl::StrCat(static_cast<int64_t>(page - 1) * page_size)});
+       Offset(page, page_size)});
   if (!result.ok()) return result.status();
   TokenPage out;
   for (int i = 0; i < result->rows(); ++i) out.items.push_back(RecordFromRow(*result, i));
   if (result->rows() > 0) {
-    out.total_count = result->GetInt(0, 9);
+    out.total_count = result->GetInt(0, kTokenColumnCount);
   } else if (page > 1) {
     // Past the end: the window function saw no rows, so count separately.
     auto count = (*conn)->Exec(
@@ -208,21 +279,91 @@ absl::StatusOr<TokenRecord> PgTokenStore::LoadToken(const std::string& id) {
   return RecordFromRow(*result, 0);
 }
 
-absl::Status PgTokenStore::RecordUsage(const std::vector<std::pair<std::string, absl::Time>>& uses) {
-  if (uses.empty()) return absl::OkStatus();
-  std::vector<std::string> ids;
-  std::vector<std::string> times;
-  for (const auto& [id, at] : uses) {
-    ids.push_back(id);
-    times.push_back(absl::StrCat(absl::ToUnixSeconds(at)));
-  }
+absl::StatusOr<TokenPage> PgTokenStore::ListAllTokens(const std::string& user_name,
+                                                      bool active_only, int page, int page_size) {
   auto conn = pool_->Acquire();
   if (!conn.ok()) return conn.status();
+  const PgParam user = user_name.empty() ? PgParam() : PgParam(user_name);
+  const std::string where = absl::StrCat(" WHERE ($1::text IS NULL OR u.name = $1) AND (NOT $2::boolean OR ",
+                                         kActive, ")");
+  const std::string active = active_only ? "true" : "false";
+  auto count = (*conn)->Exec(
+      absl::StrCat("SELECT count(*) FROM personal_token t JOIN \"user\" u ON u.id = t.user_id", where),
+      {user, active});
+  if (!count.ok()) return count.status();
+  // UUIDv7 ids grow with their creation time: newest first is id order.
   auto result = (*conn)->Exec(
-      "UPDATE personal_token t SET last_used_at = greatest(t.last_used_at, to_timestamp(u.at)) "
-      "FROM unnest($1::uuid[], $2::bigint[]) AS u(id, at) WHERE t.id = u.id",
-      {PgArray(ids), PgArray(times)});
-  return result.status();
+      absl::StrCat("SELECT ", kTokenColumns, " FROM personal_token t JOIN \"user\" u ON u.id = t.user_id",
+                   where, " ORDER BY t.id DESC LIMIT $3 OFFSET $4"),
+      {user, active, absl::StrCat(page_size), Offset(page, page_size)});
+  if (!result.ok()) return result.status();
+  TokenPage out;
+  out.total_count = count->GetInt(0, 0);
+  for (int i = 0; i < result->rows(); ++i) out.items.push_back(RecordFromRow(*result, i));
+  return out;
+}
+
+absl::Status PgTokenStore::RecordUsage(const std::vector<TokenUse>& uses) {
+  if (uses.empty()) return absl::OkStatus();
+  JsonWriter json;
+  json.BeginArray();
+  for (const TokenUse& use : uses) {
+    json.BeginObject();
+    json.Field("id", use.token_id);
+    json.Field("at_ms", absl::ToUnixMillis(use.at));
+    json.Field("addr", ClipForAudit(use.client_address, kMaxClientBytes));
+    json.Field("ua", ClipForAudit(use.user_agent, kMaxClientBytes));
+    json.EndObject();
+  }
+  json.EndArray();
+  const std::string batch = json.Take();
+  auto conn = pool_->Acquire();
+  if (!conn.ok()) return conn.status();
+  // One statement: rows are locked in id order (as offboarding locks them),
+  // read as they were, updated, and the first use or a use from a new
+  // address is recorded. A use older than the row's last one changes nothing.
+  return RetryConflicts([&] {
+    return (*conn)->Exec(
+        "WITH u AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS u(id uuid, at_ms bigint, addr text, ua text)), "
+        "old AS MATERIALIZED (SELECT t.id, t.user_id, t.name, t.last_used_at, t.last_used_from "
+        "  FROM personal_token t JOIN u ON u.id = t.id ORDER BY t.id FOR UPDATE OF t), "
+        "changed AS (UPDATE personal_token t SET last_used_at = to_timestamp(u.at_ms / 1000.0), "
+        "    last_used_from = u.addr, last_used_user_agent = u.ua "
+        "  FROM u JOIN old ON old.id = u.id "
+        "  WHERE t.id = u.id AND (old.last_used_at IS NULL OR to_timestamp(u.at_ms / 1000.0) >= old.last_used_at) "
+        "  RETURNING t.id, old.user_id, old.name, old.last_used_at IS NULL AS first, "
+        "    old.last_used_from AS before, u.addr, u.ua, u.at_ms) "
+        "INSERT INTO audit_event (at, event, actor_kind, actor_name, user_id, user_name, token_id, "
+        "  token_name, client_address, user_agent) "
+        "SELECT to_timestamp(c.at_ms / 1000.0), CASE WHEN c.first THEN 'token.first_used' ELSE 'token.last_used' END, "
+        "  'user', us.name, c.user_id, us.name, c.id::text, c.name, c.addr, c.ua "
+        "FROM changed c JOIN \"user\" us ON us.id = c.user_id "
+        "WHERE c.first OR c.before IS DISTINCT FROM c.addr",
+        {batch}).status();
+  });
+}
+
+absl::Status PgTokenStore::RecordFailure(const AuditRecord& audit) {
+  auto conn = pool_->Acquire();
+  if (!conn.ok()) return conn.status();
+  return AppendAuditRecord(**conn, audit);
+}
+
+absl::StatusOr<AuditPage> PgTokenStore::ListTokenEvents(const std::string& token_id, int page,
+                                                        int page_size) {
+  auto conn = pool_->Acquire();
+  if (!conn.ok()) return conn.status();
+  constexpr absl::string_view kWhere = " FROM audit_event WHERE token_id = $1 OR previous_token_id = $1";
+  auto count = (*conn)->Exec(absl::StrCat("SELECT count(*)", kWhere), {token_id});
+  if (!count.ok()) return count.status();
+  auto result = (*conn)->Exec(
+      absl::StrCat("SELECT ", kAuditColumns, kWhere, " ORDER BY id DESC LIMIT $2 OFFSET $3"),
+      {token_id, absl::StrCat(page_size), Offset(page, page_size)});
+  if (!result.ok()) return result.status();
+  AuditPage out;
+  out.total_count = count->GetInt(0, 0);
+  for (int row = 0; row < result->rows(); ++row) out.items.push_back(AuditEntryFromRow(*result, row));
+  return out;
 }
 
 }  // namespace tokengate

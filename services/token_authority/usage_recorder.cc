@@ -15,30 +15,32 @@ void UsageRecorder::Stop() {
   }
   if (thread_.joinable()) thread_.join();
   if (auto status = Flush(); !status.ok()) {
-    TG_LOG(Warning) << "last_used_at not saved at shutdown: " << status.message();
+    TG_LOG(Warning) << "last use not saved at shutdown: " << status.message();
   }
 }
 
-void UsageRecorder::Touch(const std::string& token_id, absl::Time at) {
+void UsageRecorder::Touch(TokenUse use) {
   std::lock_guard lock(mutex_);
-  auto [it, inserted] = pending_.try_emplace(token_id, at);
-  if (!inserted && it->second < at) it->second = at;
+  auto [it, inserted] = pending_.try_emplace(use.token_id, use);
+  if (!inserted && it->second.at <= use.at) it->second = std::move(use);
 }
 
 absl::Status UsageRecorder::Flush() {
-  absl::flat_hash_map<std::string, absl::Time> batch;
+  absl::flat_hash_map<std::string, TokenUse> batch;
   {
     std::lock_guard lock(mutex_);
     batch.swap(pending_);
   }
   if (batch.empty()) return absl::OkStatus();
-  std::vector<std::pair<std::string, absl::Time>> uses(batch.begin(), batch.end());
+  std::vector<TokenUse> uses;
+  uses.reserve(batch.size());
+  for (auto& [id, use] : batch) uses.push_back(std::move(use));
   absl::Status status = store_->RecordUsage(uses);
   if (!status.ok()) {
     std::lock_guard lock(mutex_);
-    for (const auto& [id, at] : batch) {
-      auto [it, inserted] = pending_.try_emplace(id, at);
-      if (!inserted && it->second < at) it->second = at;
+    for (TokenUse& use : uses) {
+      auto [it, inserted] = pending_.try_emplace(use.token_id, use);
+      if (!inserted && it->second.at < use.at) it->second = std::move(use);
     }
   }
   return status;
@@ -51,7 +53,7 @@ void UsageRecorder::Run() {
     if (stopping_) break;
     lock.unlock();
     if (auto status = Flush(); !status.ok()) {
-      TG_LOG(Warning) << "last_used_at flush failed, will retry: " << status.message();
+      TG_LOG(Warning) << "last use flush failed, will retry: " << status.message();
     }
     lock.lock();
   }

@@ -1,6 +1,8 @@
-// Batches "token X was used at T" and writes last_used_at every interval in
-// one UPDATE, instead of one write per verify. A failed flush keeps its
-// entries for the next one; Stop() flushes what is left.
+// Batches "token X was used at T from address A" and writes the last use
+// (time, address, user agent) every interval in one statement, instead of one
+// write per verify; the same statement audits first uses and uses from a new
+// address. A failed flush keeps its entries for the next one (a deadlock is
+// retried at once, bounded, by the store); Stop() flushes what is left.
 #pragma once
 
 #include <condition_variable>
@@ -21,7 +23,7 @@ class UsageRecorder {
 
   void Start();
   void Stop();
-  void Touch(const std::string& token_id, absl::Time at);
+  void Touch(TokenUse use);
   // Writes the pending batch now; exposed for tests and shutdown.
   absl::Status Flush();
 
@@ -32,7 +34,8 @@ class UsageRecorder {
   const absl::Duration interval_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  absl::flat_hash_map<std::string, absl::Time> pending_;
+  // The latest use of each token since the last flush.
+  absl::flat_hash_map<std::string, TokenUse> pending_;
   bool stopping_ = false;
   std::thread thread_;
 };

@@ -451,6 +451,10 @@ def test_tokens_data_rentgen_issued_keep_working_after_import(dr, dr_db):
     with stack.fresh_database("tg_drimport") as db:
         first = import_data_rentgen(db, dr_db)
         assert re.search(r"personal tokens: [1-9]\d* added, 0 newly revoked, 0 already here", first), first
+        # Each token added is audited once, by the system.
+        added = int(re.search(r"personal tokens: (\d+) added", first).group(1))
+        assert stack.psql(db, "SELECT count(*) FROM audit_event WHERE event = 'token.created' AND "
+                              "actor_kind = 'system' AND actor_name = 'import-data-rentgen'") == str(added)
         again = import_data_rentgen(db, dr_db)
         assert re.search(r"users: 0 added, \d+ already here; personal tokens: 0 added, 0 newly revoked", again)
         rows_before = stack.psql(db, "SELECT string_agg(id::text || user_id::text || coalesce(revoked_at::text, ''), ',' "

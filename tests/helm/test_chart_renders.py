@@ -342,7 +342,24 @@ def test_kafka_tls_and_sasl_reach_the_configmap_and_the_kafka_clients():
     assert "kafka-pass-Yy3" not in yaml.safe_dump(data)
     holders = [c for c in COMPONENTS
                if "TOKENGATE_KAFKA_SASL_PASSWORD" in env_of(deployment(objects, c))]
-    assert holders == ["http2kafka", "consumer"]
+    assert holders == ["authority", "http2kafka", "consumer"]  # The authority for its audit trail.
+
+
+def test_audit_trail_goes_to_the_kafka_brokers_by_default():
+    data = find(render({"kafka": {"bootstrapServers": "k1:9092,k2:9092"}}), "ConfigMap", FULLNAME)["data"]
+    assert (data["TOKENGATE_AUDIT_KAFKA_BROKERS"], data["TOKENGATE_AUDIT_TOPIC"],
+            data["TOKENGATE_AUDIT_RETENTION_DAYS"]) == ("k1:9092,k2:9092", "tokengate.audit", "365")
+
+
+def test_audit_trail_kept_in_postgresql_only_needs_no_kafka_password_in_the_authority():
+    objects = render({"audit": {"publishToKafka": False},
+                      "kafka": {"sasl": {"enabled": True, "username": "lineage", "password": "p"}}})
+    assert "TOKENGATE_AUDIT_KAFKA_BROKERS" not in find(objects, "ConfigMap", FULLNAME)["data"]
+    assert "TOKENGATE_KAFKA_SASL_PASSWORD" not in env_of(deployment(objects, "authority"))
+
+
+def test_schema_rejects_an_audit_retention_of_zero_days():
+    assert "retentionDays" in render_error({"audit": {"retentionDays": 0}})
 
 
 def test_kafka_is_plaintext_by_default():

@@ -66,8 +66,10 @@ class AuthorityMtlsTest : public ::testing::Test {
   }
 
   // Starts an authority; returns its port, or -1 with a test failure.
-  int Start(const std::string& listen, bool tls) {
-    authority_ = std::make_unique<ChildProcess>(BinaryPath("token-authority"), Env(listen, tls));
+  int Start(const std::string& listen, bool tls, std::map<std::string, std::string> extra = {}) {
+    auto env = Env(listen, tls);
+    env.merge(extra);
+    authority_ = std::make_unique<ChildProcess>(BinaryPath("token-authority"), env);
     const int port = authority_->StartAndWaitForPort();
     EXPECT_GT(port, 0) << "authority did not start:\n" << authority_->Log();
     return port;
@@ -160,6 +162,45 @@ TEST_F(AuthorityMtlsTest, Http2kafkaIdentityMayNotIssueTokens) {
   const grpc::Status status = Issue(*StubAs(port, "http2kafka"), &issued);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
   EXPECT_EQ(db_.Query("SELECT count(*) FROM personal_token"), "0");
+}
+
+TEST_F(AuthorityMtlsTest, Http2kafkaIdentityMayNotRevokeAUsersTokensAndTheAttemptIsAudited) {
+  const int port = StartTls();
+  IssuedToken(port);
+  v1::RevokeUserTokensRequest request;
+  request.set_user_name("alice");
+  v1::RevokeUserTokensResponse response;
+  const grpc::Status status = StubAs(port, "http2kafka")->RevokeUserTokens(Context().get(), request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
+  EXPECT_EQ(db_.Query("SELECT count(*) FROM personal_token WHERE revoked_at IS NOT NULL"), "0");
+  EXPECT_EQ(db_.Query("SELECT actor_kind || ' ' || actor_name || ' ' || detail FROM audit_event "
+                      "WHERE event = 'management.failed'"),
+            "admin tokengate-http2kafka RevokeUserTokens: caller 'tokengate-http2kafka' may not call "
+            "RevokeUserTokens");
+  v1::AdminListTokensResponse listed;
+  EXPECT_EQ(StubAs(port, "http2kafka")->AdminListTokens(Context().get(), v1::AdminListTokensRequest(), &listed)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(AuthorityMtlsTest, IdentityGrantedTheAdminRpcsMayOffboardButNotIssue) {
+  const int port = Start("127.0.0.1:0", true,
+                         {{"TOKENGATE_TLS_CLIENT_POLICY",
+                           "tokengate-api=*;stranger=AdminListTokens|RevokeUserTokens"}});
+  ASSERT_GT(port, 0);
+  IssuedToken(port);
+  auto admin = StubAs(port, "stranger");
+  v1::RevokeUserTokensRequest request;
+  request.set_user_name("alice");
+  v1::RevokeUserTokensResponse response;
+  const grpc::Status status = admin->RevokeUserTokens(Context().get(), request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.revoked_count(), 1);
+  // Without an Actor in the request, the audit trail names the certificate.
+  EXPECT_EQ(db_.Query("SELECT actor_kind || ' ' || actor_name FROM audit_event WHERE event = 'token.revoked'"),
+            "admin stranger");
+  v1::IssueTokenResponse issued;
+  EXPECT_EQ(Issue(*admin, &issued).error_code(), grpc::StatusCode::PERMISSION_DENIED);
 }
 
 TEST_F(AuthorityMtlsTest, IdentityMayComeFromDnsSubjectAltName) {

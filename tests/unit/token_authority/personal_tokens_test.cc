@@ -19,7 +19,17 @@ class MemoryStore final : public TokenStore {
     auto [it, inserted] = users_.try_emplace(name, static_cast<int64_t>(users_.size() + 1));
     return it->second;
   }
-  absl::Status InsertToken(const TokenRecord& record) override {
+  absl::StatusOr<int64_t> FindUser(const std::string& name) override {
+    auto it = users_.find(name);
+    if (it == users_.end()) return absl::NotFoundError("no such user");
+    return it->second;
+  }
+  absl::Status InsertToken(const TokenRecord& record, const AuditRecord& audit) override {
+    auto status = Insert(record);
+    if (status.ok()) audits.push_back(audit);
+    return status;
+  }
+  absl::Status Insert(const TokenRecord& record) {
     for (const auto& [id, row] : rows_) {
       if (row.user_id == record.user_id && row.name == record.name && !row.revoked_at &&
           row.since <= record.until && record.since <= row.until) {
@@ -29,21 +39,27 @@ class MemoryStore final : public TokenStore {
     rows_[record.id] = record;
     return absl::OkStatus();
   }
-  absl::Status ReplaceToken(int64_t user_id, const std::string& old_id, TokenRecord& fresh) override {
+  absl::Status ReplaceToken(int64_t user_id, const std::string& old_id, TokenRecord& fresh,
+                            AuditRecord audit) override {
     auto it = rows_.find(old_id);
     if (it == rows_.end() || it->second.user_id != user_id || it->second.revoked_at) return absl::NotFoundError("not found");
     it->second.revoked_at = absl::Now();
     fresh.name = it->second.name;
     fresh.scopes = it->second.scopes;
-    return InsertToken(fresh);
+    audits.push_back(audit);
+    return Insert(fresh);
   }
-  absl::Status RevokeToken(int64_t user_id, const std::string& id) override {
+  absl::Status RevokeToken(int64_t user_id, const std::string& id, AuditRecord audit) override {
     auto it = rows_.find(id);
     if (it == rows_.end() || it->second.user_id != user_id || it->second.revoked_at) {
       return absl::NotFoundError("not found");
     }
     it->second.revoked_at = absl::Now();
+    audits.push_back(audit);
     return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<std::string>> RevokeUserTokens(int64_t, AuditRecord) override {
+    return std::vector<std::string>();
   }
   absl::StatusOr<TokenRecord> GetUserToken(int64_t user_id, const std::string& id) override {
     auto it = rows_.find(id);
@@ -53,6 +69,9 @@ class MemoryStore final : public TokenStore {
   absl::StatusOr<TokenPage> ListUserTokens(int64_t, int, int, const std::vector<std::string>&) override {
     return TokenPage{};
   }
+  absl::StatusOr<TokenPage> ListAllTokens(const std::string&, bool, int, int) override {
+    return TokenPage{};
+  }
   absl::StatusOr<TokenRecord> LoadToken(const std::string& id) override {
     ++loads;
     if (!available) return absl::UnavailableError("database unavailable");
@@ -60,13 +79,20 @@ class MemoryStore final : public TokenStore {
     if (it == rows_.end()) return absl::NotFoundError(absl::StrCat("PersonalToken id=", id, " not found"));
     return it->second;
   }
-  absl::Status RecordUsage(const std::vector<std::pair<std::string, absl::Time>>& uses) override {
+  absl::Status RecordUsage(const std::vector<TokenUse>& uses) override {
     used += static_cast<int>(uses.size());
     return absl::OkStatus();
   }
+  absl::Status RecordFailure(const AuditRecord& audit) override {
+    failures.push_back(audit);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<AuditPage> ListTokenEvents(const std::string&, int, int) override { return AuditPage{}; }
 
   std::map<std::string, TokenRecord> rows_;
   std::map<std::string, int64_t> users_;
+  std::vector<AuditRecord> audits;    // Written with a change.
+  std::vector<AuditRecord> failures;  // Written for a failed attempt.
   int loads = 0;
   int used = 0;
   bool available = true;
@@ -279,6 +305,61 @@ TEST_F(PersonalTokensTest, BadTokenIdInRequestsIsInvalidArgument) {
   request.set_user_name("alice");
   request.set_token_id("nope");
   EXPECT_EQ(tokens_->Revoke(request).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(PersonalTokensTest, EachChangeCarriesOneAuditRecordNamingTheActor) {
+  v1::IssueTokenRequest issue;
+  issue.set_user_name("alice");
+  issue.set_name("etl");
+  const AuditActor actor{.kind = "user", .name = "alice", .client_address = "10.0.0.7",
+                         .user_agent = "curl/8", .request_id = "req-1"};
+  auto issued = tokens_->Issue(issue, actor);
+  ASSERT_TRUE(issued.ok());
+  v1::RevokeTokenRequest revoke;
+  revoke.set_user_name("alice");
+  revoke.set_token_id(issued->token().id());
+  ASSERT_TRUE(tokens_->Revoke(revoke, actor).ok());
+
+  ASSERT_EQ(store_.audits.size(), 2u);
+  EXPECT_EQ(store_.audits[0].event, "token.created");
+  EXPECT_EQ(store_.audits[0].token_id, issued->token().id());
+  EXPECT_EQ(store_.audits[0].token_name, "etl");
+  EXPECT_EQ(store_.audits[0].actor.client_address, "10.0.0.7");
+  EXPECT_EQ(store_.audits[1].event, "token.revoked");
+  EXPECT_EQ(store_.audits[1].actor.request_id, "req-1");
+  EXPECT_TRUE(store_.failures.empty());
+}
+
+TEST_F(PersonalTokensTest, FailedAttemptIsAuditedOnceWithItsMessage) {
+  Issue("etl");
+  v1::IssueTokenRequest clash;
+  clash.set_user_name("alice");
+  clash.set_name("etl");
+  EXPECT_EQ(tokens_->Issue(clash, AuditActor{.kind = "user", .name = "alice"}).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  ASSERT_EQ(store_.failures.size(), 1u);
+  EXPECT_EQ(store_.failures[0].event, "management.failed");
+  EXPECT_EQ(store_.failures[0].actor.name, "alice");
+  EXPECT_THAT(store_.failures[0].detail, HasSubstr("IssueToken: PersonalToken with name='etl'"));
+  EXPECT_EQ(store_.audits.size(), 1u) << "only the first issue changed anything";
+}
+
+TEST_F(PersonalTokensTest, FailureBecauseTheDatabaseIsDownIsNotAudited) {
+  tokens_->RecordFailure("RevokeToken", AuditActor(), "alice", "", absl::UnavailableError("down"));
+  EXPECT_TRUE(store_.failures.empty());
+}
+
+TEST(ClipForAuditTest, CutsAtACharacterBoundaryAndDropsNul) {
+  EXPECT_EQ(ClipForAudit(std::string("a\0b", 3), 10), "ab");
+  // "é" is two bytes: a cut inside it drops the whole character.
+  EXPECT_EQ(ClipForAudit("abé", 3), "ab");
+  EXPECT_EQ(ClipForAudit("abé", 4), "abé");
+}
+
+TEST(ClipForAuditTest, TokenContentIsNeverKept) {
+  EXPECT_EQ(ClipForAudit("x personal_token_eyJhbGciOiJIUzI1NiJ9.e30.sig", 100),
+            "[redacted: held a token's content]");
+  EXPECT_EQ(ClipForAudit("personal_token_backup", 100), "personal_token_backup");
 }
 
 }  // namespace
