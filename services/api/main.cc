@@ -59,7 +59,7 @@ int Serve(const ApiConfig& config) {
   MetricsRegistry metrics;
   HumanLogin human = MakeHumanLogin(config, &clock, &metrics);
   Authenticator authenticator(human.access_tokens.get(), human.oidc_login.get(), &verify_cache,
-                              config.retry_after);
+                              config.retry_after, config.admin_users, config.trusted_proxies);
 
   AddVerifyMetrics(metrics, &verify_cache, watcher.get());
   CounterFamily* rpc_errors = metrics.AddCounter(
