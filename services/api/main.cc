@@ -15,6 +15,7 @@
 #include "common/verify_cache.h"
 #include "common/verify_client.h"
 #include "services/api/access_token.h"
+#include "services/api/admin_routes.h"
 #include "services/api/api_config.h"
 #include "services/api/auth_provider.h"
 #include "services/api/auth_routes.h"
@@ -95,7 +96,13 @@ int Serve(const ApiConfig& config) {
   AddPersonalTokensRoutes(router, {.authenticator = &authenticator, .authority = authority.get(),
                                    .verify_cache = &verify_cache,
                                    .deadline = config.authority_deadline,
-                                   .retry_after = config.retry_after, .rpc_errors = rpc_errors});
+                                   .retry_after = config.retry_after, .rpc_errors = rpc_errors,
+                                   .trusted_proxies = config.trusted_proxies});
+  AddAdminRoutes(router, {.authenticator = &authenticator, .authority = authority.get(),
+                          .verify_cache = &verify_cache,
+                          .call = {.deadline = config.authority_deadline, .retry_after = config.retry_after,
+                                   .rpc_errors = rpc_errors},
+                          .trusted_proxies = config.trusted_proxies});
   std::unique_ptr<PgPool> lineage_pool;
   if (config.database_url.empty()) {
     TG_LOG(Warning) << EnvNameOf("database_url")
