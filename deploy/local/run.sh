@@ -98,7 +98,7 @@ for url in "$TOKENGATE_API_URL" "$TOKENGATE_HTTP2KAFKA_URL" "$TOKENGATE_CONSUMER
 done
 
 if [ "$AUTH" = keycloak ]; then
-  LOGIN_HELP="Log in         $TOKENGATE_API_URL/            (Keycloak's form; test users alice / alice-password, bob / bob-password)
+  LOGIN_HELP="Log in         $TOKENGATE_API_URL/            (Keycloak's form; test users alice / alice-password, bob / bob-password, admin carol / carol-password)
   Keycloak       http://127.0.0.1:$KEYCLOAK_PORT/admin/  (admin / admin; realm tokengate)"
   GET_ACCESS="ACCESS=\$(curl -s http://127.0.0.1:$KEYCLOAK_PORT/realms/tokengate/protocol/openid-connect/token -d grant_type=password -d client_id=tokengate-cli -d username=alice -d password=alice-password | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')"
 else

@@ -18,7 +18,7 @@ constexpr char kAdminOnly[] = "Only administrators may do this";
 
 class AdminRoutes {
  public:
-  explicit AdminRoutes(AdminRoutesDeps deps) : deps_(std::move(deps)) {}
+  explicit AdminRoutes(PersonalTokensRoutesDeps deps) : deps_(std::move(deps)) {}
 
   HttpResponse List(const HttpRequest& request) const {
     std::optional<Caller> admin;
@@ -71,12 +71,12 @@ class AdminRoutes {
     return std::nullopt;
   }
 
-  const AdminRoutesDeps deps_;
+  const PersonalTokensRoutesDeps deps_;
 };
 
 }  // namespace
 
-void AddAdminRoutes(Router& router, AdminRoutesDeps deps) {
+void AddAdminRoutes(Router& router, PersonalTokensRoutesDeps deps) {
   auto routes = std::make_shared<AdminRoutes>(std::move(deps));
   router.Add(Method::Get, "/v1/admin/personal-tokens", [routes](const HttpRequest& r) { return routes->List(r); });
   router.Add(Method::Post, "/v1/admin/users/{user_name}/revoke-tokens",

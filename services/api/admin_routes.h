@@ -6,23 +6,12 @@
 // WatchRevocations.
 #pragma once
 
-#include "common/http/client_address.h"
 #include "common/http/router.h"
-#include "common/verify_cache.h"
-#include "services/api/authenticator.h"
-#include "services/api/authority_call.h"
-#include "tokengate/v1/token_authority.grpc.pb.h"
+#include "services/api/personal_tokens_routes.h"
 
 namespace tokengate {
 
-struct AdminRoutesDeps {
-  const Authenticator* authenticator;
-  v1::TokenAuthority::StubInterface* authority;
-  VerifyCache* verify_cache;
-  AuthorityCall call;
-  TrustedProxies trusted_proxies;
-};
-
-void AddAdminRoutes(Router& router, AdminRoutesDeps deps);
+// The same dependencies as the owners' routes.
+void AddAdminRoutes(Router& router, PersonalTokensRoutesDeps deps);
 
 }  // namespace tokengate

@@ -93,16 +93,13 @@ int Serve(const ApiConfig& config) {
                            .cookie_secure = config.cookie_secure});
   }
   AddUsersRoutes(router, &authenticator);
-  AddPersonalTokensRoutes(router, {.authenticator = &authenticator, .authority = authority.get(),
-                                   .verify_cache = &verify_cache,
-                                   .deadline = config.authority_deadline,
-                                   .retry_after = config.retry_after, .rpc_errors = rpc_errors,
-                                   .trusted_proxies = config.trusted_proxies});
-  AddAdminRoutes(router, {.authenticator = &authenticator, .authority = authority.get(),
-                          .verify_cache = &verify_cache,
-                          .call = {.deadline = config.authority_deadline, .retry_after = config.retry_after,
-                                   .rpc_errors = rpc_errors},
-                          .trusted_proxies = config.trusted_proxies});
+  const PersonalTokensRoutesDeps token_routes{
+      .authenticator = &authenticator, .authority = authority.get(), .verify_cache = &verify_cache,
+      .call = {.deadline = config.authority_deadline, .retry_after = config.retry_after,
+               .rpc_errors = rpc_errors},
+      .trusted_proxies = config.trusted_proxies};
+  AddPersonalTokensRoutes(router, token_routes);
+  AddAdminRoutes(router, token_routes);
   std::unique_ptr<PgPool> lineage_pool;
   if (config.database_url.empty()) {
     TG_LOG(Warning) << EnvNameOf("database_url")

@@ -8,7 +8,6 @@
 #include "common/log.h"
 #include "services/api/actor.h"
 #include "services/api/admin_messages.h"
-#include "services/api/authority_call.h"
 #include "services/api/personal_token_messages.h"
 
 namespace tokengate {
@@ -18,9 +17,7 @@ using Method = Pistache::Http::Method;
 
 class PersonalTokensRoutes {
  public:
-  explicit PersonalTokensRoutes(PersonalTokensRoutesDeps deps)
-      : deps_(std::move(deps)),
-        call_{.deadline = deps_.deadline, .retry_after = deps_.retry_after, .rpc_errors = deps_.rpc_errors} {}
+  explicit PersonalTokensRoutes(PersonalTokensRoutesDeps deps) : deps_(std::move(deps)), call_(deps_.call) {}
 
   HttpResponse List(const HttpRequest& request) const {
     AuthResult auth = deps_.authenticator->Authenticate(request);
@@ -133,7 +130,7 @@ class PersonalTokensRoutes {
   }
 
   const PersonalTokensRoutesDeps deps_;
-  const AuthorityCall call_;
+  const AuthorityCall& call_;
 };
 
 }  // namespace

@@ -5,12 +5,11 @@
 // once; the other edges learn it from WatchRevocations.
 #pragma once
 
-#include "absl/time/time.h"
 #include "common/http/client_address.h"
 #include "common/http/router.h"
-#include "common/metrics.h"
 #include "common/verify_cache.h"
 #include "services/api/authenticator.h"
+#include "services/api/authority_call.h"
 #include "tokengate/v1/token_authority.grpc.pb.h"
 
 namespace tokengate {
@@ -19,9 +18,7 @@ struct PersonalTokensRoutesDeps {
   const Authenticator* authenticator;
   v1::TokenAuthority::StubInterface* authority;
   VerifyCache* verify_cache;
-  absl::Duration deadline;
-  absl::Duration retry_after;
-  CounterFamily* rpc_errors;  // {method, code}
+  AuthorityCall call;
   TrustedProxies trusted_proxies;  // For the Actor's client address.
 };
 
