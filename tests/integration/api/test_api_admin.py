@@ -6,6 +6,7 @@ actor, and the client address: X-Forwarded-For believed only from a trusted
 proxy (TOKENGATE_TRUSTED_PROXIES)."""
 import concurrent.futures
 import os
+import subprocess
 import threading
 import time
 import uuid
@@ -284,3 +285,12 @@ def test_first_use_on_http2kafka_records_the_forwarded_client_and_user_agent(api
     assert used, "token.first_used is recorded (batched every second here)"
     assert used["client_address"] == "198.51.100.7"
     assert used["user_agent"] == "openlineage-python/1.40 ?"  # Only printable ASCII travels.
+
+
+def test_http2kafka_refuses_a_bad_trusted_proxy_list():
+    env = stack.env_of({"http_listen": "127.0.0.1:0", "trusted_proxies": "127.0.0.1, proxy.internal"})
+    result = subprocess.run([str(stack.BINARIES["http2kafka"])], env={"PATH": "/usr/bin:/bin", **env},
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("invalid configuration: TOKENGATE_TRUSTED_PROXIES: "
+                                     "'proxy.internal' is not an IP address or CIDR")
