@@ -17,7 +17,7 @@ using Method = Pistache::Http::Method;
 
 class PersonalTokensRoutes {
  public:
-  explicit PersonalTokensRoutes(PersonalTokensRoutesDeps deps) : deps_(std::move(deps)), call_(deps_.call) {}
+  explicit PersonalTokensRoutes(PersonalTokensRoutesDeps deps) : deps_(std::move(deps)) {}
 
   HttpResponse List(const HttpRequest& request) const {
     AuthResult auth = deps_.authenticator->Authenticate(request);
@@ -31,9 +31,9 @@ class PersonalTokensRoutes {
     for (const auto& id : query.value->token_ids) rpc.add_token_ids(id);
     *rpc.mutable_actor() = Actor(*auth.caller, request);
     v1::ListTokensResponse response;
-    auto context = call_.Context();
+    auto context = deps_.call.Context();
     grpc::Status status = deps_.authority->ListTokens(context.get(), rpc, &response);
-    if (!status.ok()) return call_.Failed("ListTokens", status, *context);
+    if (!status.ok()) return deps_.call.Failed("ListTokens", status, *context);
     return HttpResponse::Json(200, ListJson(*query.value, response));
   }
 
@@ -52,9 +52,9 @@ class PersonalTokensRoutes {
     rpc.set_page(query.value->page);
     rpc.set_page_size(query.value->page_size);
     v1::ListTokenEventsResponse response;
-    auto context = call_.Context();
+    auto context = deps_.call.Context();
     grpc::Status status = deps_.authority->ListTokenEvents(context.get(), rpc, &response);
-    if (!status.ok()) return call_.Failed("ListTokenEvents", status, *context);
+    if (!status.ok()) return deps_.call.Failed("ListTokenEvents", status, *context);
     return HttpResponse::Json(200, EventsJson(*query.value, response));
   }
 
@@ -69,9 +69,9 @@ class PersonalTokensRoutes {
     rpc.set_until(body.value->until);
     *rpc.mutable_actor() = Actor(*auth.caller, request);
     v1::IssueTokenResponse response;
-    auto context = call_.Context();
+    auto context = deps_.call.Context();
     grpc::Status status = deps_.authority->IssueToken(context.get(), rpc, &response);
-    if (!status.ok()) return call_.Failed("IssueToken", status, *context, UntilInput(body.value->until));
+    if (!status.ok()) return deps_.call.Failed("IssueToken", status, *context, UntilInput(body.value->until));
     TG_LOG(Info) << "request_id=" << request.request_id() << " created personal token id="
                  << response.token().id();
     return HttpResponse::Json(200, IssuedJson(response.token(), response.content()));
@@ -92,9 +92,9 @@ class PersonalTokensRoutes {
     rpc.set_until(body.value->until);
     *rpc.mutable_actor() = Actor(*auth.caller, request);
     v1::RefreshTokenResponse response;
-    auto context = call_.Context();
+    auto context = deps_.call.Context();
     grpc::Status status = deps_.authority->RefreshToken(context.get(), rpc, &response);
-    if (!status.ok()) return call_.Failed("RefreshToken", status, *context, UntilInput(body.value->until));
+    if (!status.ok()) return deps_.call.Failed("RefreshToken", status, *context, UntilInput(body.value->until));
     deps_.verify_cache->OnRevoked(*id.value);
     TG_LOG(Info) << "request_id=" << request.request_id() << " refreshed personal token id="
                  << *id.value << " as id=" << response.token().id();
@@ -111,9 +111,9 @@ class PersonalTokensRoutes {
     rpc.set_token_id(*id.value);
     *rpc.mutable_actor() = Actor(*auth.caller, request);
     v1::RevokeTokenResponse response;
-    auto context = call_.Context();
+    auto context = deps_.call.Context();
     grpc::Status status = deps_.authority->RevokeToken(context.get(), rpc, &response);
-    if (!status.ok()) return call_.Failed("RevokeToken", status, *context);
+    if (!status.ok()) return deps_.call.Failed("RevokeToken", status, *context);
     deps_.verify_cache->OnRevoked(*id.value);
     TG_LOG(Info) << "request_id=" << request.request_id() << " revoked personal token id=" << *id.value;
     return HttpResponse::NoContent();
@@ -130,7 +130,6 @@ class PersonalTokensRoutes {
   }
 
   const PersonalTokensRoutesDeps deps_;
-  const AuthorityCall& call_;
 };
 
 }  // namespace
