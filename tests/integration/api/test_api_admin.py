@@ -270,7 +270,8 @@ def test_forwarded_for_from_a_trusted_proxy_names_the_client(proxied_api, user):
     assert created["user_agent"] == "curl/8.0"
 
 
-def test_first_use_on_http2kafka_records_the_forwarded_client_and_user_agent(api, edge, access_token):
+def test_first_use_on_http2kafka_records_the_forwarded_client_and_user_agent(api, edge, access_token, user,
+                                                                             admin_token):
     issued = stack.create_token(api.url, access_token)
     response = requests.post(edge.url + EVENTS, data=b"{}", timeout=10, headers={
         **stack.bearer(issued["content"]), "Content-Type": "application/json",
@@ -285,6 +286,12 @@ def test_first_use_on_http2kafka_records_the_forwarded_client_and_user_agent(api
     assert used, "token.first_used is recorded (batched every second here)"
     assert used["client_address"] == "198.51.100.7"
     assert used["user_agent"] == "openlineage-python/1.40 ?"  # Only printable ASCII travels.
+    # The admin list shows where the token was last used from.
+    listed = requests.get(f"{api.url}/v1/admin/personal-tokens", params={"user": user},
+                          headers=stack.bearer(admin_token), timeout=10).json()
+    (item,) = [item for item in listed["items"] if item["id"] == issued["id"]]
+    assert item["data"]["last_used_from"] == "198.51.100.7"
+    assert item["data"]["last_used_at"] is not None
 
 
 def test_http2kafka_refuses_a_bad_trusted_proxy_list():
