@@ -65,6 +65,14 @@ def events_of(api_url, access_token, token_id, **params):
     return response.json()
 
 
+def first_use_of(api_url, access_token, token_id):
+    """The token's token.first_used event once the authority wrote it (polled), else None."""
+    def find():
+        items = events_of(api_url, access_token, token_id)["items"]
+        return next((item["data"] for item in items if item["data"]["event"] == "token.first_used"), None)
+    return stack.eventually(find, timeout=10)
+
+
 def test_non_admin_gets_403_with_a_json_error(api, access_token, user):
     for method, path in [("GET", "/v1/admin/personal-tokens"),
                          ("POST", f"/v1/admin/users/{user}/revoke-tokens")]:
@@ -268,6 +276,12 @@ def test_forwarded_for_from_a_trusted_proxy_names_the_client(proxied_api, user):
     created = events_of(proxied_api.url, owner, issued["id"])["items"][-1]["data"]
     assert created["client_address"] == "198.51.100.23"
     assert created["user_agent"] == "curl/8.0"
+    # The api's verify miss sends the same origin: the token's first use names the client.
+    used = requests.get(f"{proxied_api.url}/v1/users/me", timeout=10, headers={
+        **stack.bearer(issued["content"]), "X-Forwarded-For": "198.51.100.24", "User-Agent": "script/2"})
+    assert used.status_code == 200
+    first = first_use_of(proxied_api.url, owner, issued["id"])
+    assert first and (first["client_address"], first["user_agent"]) == ("198.51.100.24", "script/2")
 
 
 def test_first_use_on_http2kafka_records_the_forwarded_client_and_user_agent(api, edge, access_token, user,
@@ -277,12 +291,7 @@ def test_first_use_on_http2kafka_records_the_forwarded_client_and_user_agent(api
         **stack.bearer(issued["content"]), "Content-Type": "application/json",
         "X-Forwarded-For": "6.6.6.6, 198.51.100.7", "User-Agent": "openlineage-python/1.40 \xe9"})
     assert response.status_code == 422, response.text
-
-    def first_use():
-        items = events_of(api.url, access_token, issued["id"])["items"]
-        return next((item["data"] for item in items if item["data"]["event"] == "token.first_used"), None)
-
-    used = stack.eventually(first_use, timeout=10)
+    used = first_use_of(api.url, access_token, issued["id"])
     assert used, "token.first_used is recorded (batched every second here)"
     assert used["client_address"] == "198.51.100.7"
     assert used["user_agent"] == "openlineage-python/1.40 ?"  # Only printable ASCII travels.
