@@ -105,11 +105,11 @@ class VerifyCache::Impl {
     }
   }
 
-  VerifyResult Verify(absl::string_view token) {
+  VerifyResult Verify(absl::string_view token, absl::FunctionRef<VerifyOrigin()> origin) {
     if (!options_.enabled) {
       misses_++;
       absl::Duration unused_ttl;
-      return AskBackend(token, &unused_ttl);
+      return AskBackend(token, origin(), &unused_ttl);
     }
     Key key;
     if (!HashToken(token, &key)) {
@@ -151,7 +151,7 @@ class VerifyCache::Impl {
       flight->mutex.Await(absl::Condition(&flight->done));
       return flight->result;
     }
-    VerifyResult result = Lead(token, key, shard);
+    VerifyResult result = Lead(token, origin(), key, shard);
     absl::MutexLock lock(&flight->mutex);
     flight->result = result;
     flight->done = true;
@@ -225,9 +225,9 @@ class VerifyCache::Impl {
 
   // The single-flight leader: one RPC, then the answer goes into the cache
   // and the flight is retired in one step, so a newcomer sees either.
-  VerifyResult Lead(absl::string_view token, const Key& key, Shard& shard) {
+  VerifyResult Lead(absl::string_view token, const VerifyOrigin& origin, const Key& key, Shard& shard) {
     absl::Duration ttl;
-    VerifyResult result = AskBackend(token, &ttl);
+    VerifyResult result = AskBackend(token, origin, &ttl);
     absl::MutexLock lock(&shard.mutex);
     if (result.outcome == VerifyOutcome::kValid) {
       // A revocation may have arrived while the RPC was in flight, or a
@@ -247,10 +247,10 @@ class VerifyCache::Impl {
   }
 
   // The backend's answer, and how long it may be cached (zero: not at all).
-  VerifyResult AskBackend(absl::string_view token, absl::Duration* ttl) {
+  VerifyResult AskBackend(absl::string_view token, const VerifyOrigin& origin, absl::Duration* ttl) {
     *ttl = absl::ZeroDuration();
     const auto started = std::chrono::steady_clock::now();
-    auto response = backend_->Verify(std::string(token));
+    auto response = backend_->Verify(std::string(token), origin);
     RecordLatency(std::chrono::steady_clock::now() - started);
     rpcs_++;
     VerifyResult result;
@@ -394,7 +394,13 @@ VerifyCache::VerifyCache(VerifyCacheOptions options, VerifyBackend* backend, con
 
 VerifyCache::~VerifyCache() = default;
 
-VerifyResult VerifyCache::Verify(absl::string_view token) { return impl_->Verify(token); }
+VerifyResult VerifyCache::Verify(absl::string_view token) {
+  return impl_->Verify(token, [] { return VerifyOrigin{}; });
+}
+
+VerifyResult VerifyCache::Verify(absl::string_view token, absl::FunctionRef<VerifyOrigin()> origin) {
+  return impl_->Verify(token, origin);
+}
 
 void VerifyCache::OnRevoked(const std::string& token_id, int64_t expires_at_unix) {
   impl_->OnRevoked(token_id, expires_at_unix);

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -47,13 +48,21 @@ struct VerifyResult {
 // The 503 message for a kUnavailable result: names the part that is down.
 std::string UnavailableMessage(const VerifyResult& result);
 
+// Where a bearer request came from. Sent with VerifyToken on a miss: the
+// authority records a token's first and last use with it.
+struct VerifyOrigin {
+  std::string client_address;
+  std::string user_agent;
+};
+
 // What the cache asks on a miss: the authority's VerifyToken (verify_client.h).
 class VerifyBackend {
  public:
   virtual ~VerifyBackend() = default;
   // A transport failure (UNAVAILABLE, DEADLINE_EXCEEDED…) is an error; an
   // invalid token is a response with valid=false.
-  virtual absl::StatusOr<v1::VerifyTokenResponse> Verify(const std::string& token) = 0;
+  virtual absl::StatusOr<v1::VerifyTokenResponse> Verify(const std::string& token,
+                                                         const VerifyOrigin& origin) = 0;
 };
 
 struct VerifyCacheOptions {
@@ -92,6 +101,9 @@ class VerifyCache {
   ~VerifyCache();
 
   VerifyResult Verify(absl::string_view token);
+  // `origin` is called only when the authority is asked (a miss), so hits
+  // build nothing.
+  VerifyResult Verify(absl::string_view token, absl::FunctionRef<VerifyOrigin()> origin);
   // From WatchRevocations: the token id is invalid from now on, on this edge.
   // It is remembered until `expires_at_unix` (the token's exp; 0: unknown,
   // then for kUnknownExpiryMemory), after which no cache could serve it anyway.

@@ -61,11 +61,14 @@ GrpcVerifyBackend::GrpcVerifyBackend(std::shared_ptr<grpc::ChannelInterface> cha
                                      absl::Duration deadline)
     : stub_(v1::TokenAuthority::NewStub(std::move(channel))), deadline_(deadline) {}
 
-absl::StatusOr<v1::VerifyTokenResponse> GrpcVerifyBackend::Verify(const std::string& token) {
+absl::StatusOr<v1::VerifyTokenResponse> GrpcVerifyBackend::Verify(const std::string& token,
+                                                                  const VerifyOrigin& origin) {
   grpc::ClientContext context;
   context.set_deadline(DeadlineIn(deadline_));
   v1::VerifyTokenRequest request;
   request.set_token(token);
+  request.set_client_address(origin.client_address);
+  request.set_user_agent(origin.user_agent);
   v1::VerifyTokenResponse response;
   const grpc::Status status = stub_->VerifyToken(&context, request, &response);
   if (!status.ok()) {

@@ -36,7 +36,9 @@ class GrpcVerifyBackend final : public VerifyBackend {
  public:
   explicit GrpcVerifyBackend(std::shared_ptr<grpc::ChannelInterface> channel,
                              absl::Duration deadline = absl::Milliseconds(500));
-  absl::StatusOr<v1::VerifyTokenResponse> Verify(const std::string& token) override;
+  absl::StatusOr<v1::VerifyTokenResponse> Verify(const std::string& token,
+                                                 const VerifyOrigin& origin) override;
+  absl::StatusOr<v1::VerifyTokenResponse> Verify(const std::string& token) { return Verify(token, {}); }
 
  private:
   std::unique_ptr<v1::TokenAuthority::Stub> stub_;

@@ -319,6 +319,12 @@
       badge.textContent = active ? 'Active' : 'Expired';
       status.appendChild(badge);
       const actions = cell(row, '', 'actions-cell');
+      const history = document.createElement('button');
+      history.type = 'button';
+      history.className = 'secondary';
+      history.textContent = 'History';
+      history.setAttribute('aria-label', `History of ${token.name}`);
+      history.addEventListener('click', () => openHistory(item));
       const refresh = document.createElement('button');
       refresh.type = 'button';
       refresh.className = 'secondary';
@@ -331,7 +337,7 @@
       revoke.textContent = 'Revoke';
       revoke.setAttribute('aria-label', `Revoke ${token.name}`);
       revoke.addEventListener('click', () => openRevoke(item));
-      actions.append(refresh, revoke);
+      actions.append(history, refresh, revoke);
       body.appendChild(row);
     }
     const meta = result.meta;
@@ -481,6 +487,80 @@
     clearMessages();
     await loadTokens();
     say(`Token "${item.data.name}" revoked; it no longer works anywhere.`);
+  }
+
+  // --- a token's history ----------------------------------------------------------
+
+  const EVENT_LABELS = {
+    'token.created': 'Created',
+    'token.refreshed': 'Refreshed',
+    'token.revoked': 'Revoked',
+    'token.first_used': 'First used',
+    'token.last_used': 'Last used',
+    'token.expiry_notice': 'Expiry notice',
+    'management.failed': 'Failed attempt',
+  };
+  const HISTORY_PAGE_SIZE = 20;
+  const history = { item: null, page: 1, lastUseShown: false };
+
+  function actorText(event) {
+    if (event.actor_kind === 'admin') return `${event.actor_name} (admin)`;
+    if (event.actor_kind === 'user') return event.actor_name;
+    return event.actor_kind === 'system' ? 'system' : `${event.actor_name} (${event.actor_kind})`;
+  }
+
+  function renderHistory(result, append) {
+    const body = $('history-body');
+    if (!append) body.replaceChildren();
+    for (const { data: event } of result.items) {
+      const row = document.createElement('tr');
+      row.dataset.event = event.event;
+      cell(row, formatLastUsed(event.at));
+      const what = cell(row, EVENT_LABELS[event.event] || event.event);
+      if (event.detail) what.title = event.detail;
+      cell(row, actorText(event));
+      cell(row, event.client_address || '—');
+      cell(row, event.user_agent || '—', 'user-agent');
+      body.appendChild(row);
+      // Newest first: the first use event met is the latest one.
+      if (!history.lastUseShown && (event.event === 'token.last_used' || event.event === 'token.first_used')) {
+        history.lastUseShown = true;
+        $('history-last-use').textContent =
+          `Last used ${formatLastUsed(event.at)} from ${event.client_address || 'an unknown address'}.`;
+      }
+    }
+    if (!history.lastUseShown) {
+      $('history-last-use').textContent = 'No use recorded yet (uses are recorded every few seconds).';
+    }
+    $('history-more').hidden = !result.meta.has_next;
+  }
+
+  async function loadHistory(page) {
+    const item = history.item;
+    $('history-loading').hidden = false;
+    $('history-error').textContent = '';
+    try {
+      const result = await call('GET', `/v1/personal-tokens/${encodeURIComponent(item.id)}/events` +
+                                       `?page=${page}&page_size=${HISTORY_PAGE_SIZE}`);
+      if (history.item !== item) return;  // Closed or another token opened meanwhile.
+      history.page = page;
+      renderHistory(result, page > 1);
+    } catch (err) {
+      if (!handleSessionLoss(err)) $('history-error').textContent = `Could not load the history. ${describe(err)}`;
+    } finally {
+      $('history-loading').hidden = true;
+    }
+  }
+
+  function openHistory(item) {
+    history.item = item;
+    history.lastUseShown = false;
+    $('history-name').textContent = `"${item.data.name}"`;
+    $('history-last-use').textContent = '';
+    $('history-body').replaceChildren();
+    $('history-more').hidden = true;
+    openDialog($('history-dialog'), $('history-dialog').querySelector('[data-close]'));
+    loadHistory(1);
   }
 
   // --- login, logout, views ------------------------------------------------------
@@ -634,6 +714,8 @@
     setUpDialog($('create-dialog'));
     setUpDialog($('refresh-dialog'), () => { refreshing = null; });
     setUpDialog($('revoke-dialog'), () => { revoking = null; });
+    setUpDialog($('history-dialog'), () => { history.item = null; });
+    $('history-more').addEventListener('click', () => loadHistory(history.page + 1));
     // The value lives only while its dialog is open.
     setUpDialog($('content-dialog'), () => {
       $('content-value').value = '';

@@ -74,6 +74,7 @@ struct Connection {
   absl::Mutex mu;
   Pistache::Tcp::Transport* transport = nullptr;
   int fd = -1;
+  std::string peer_address;  // Set before any input; read without `mu`.
   RequestFramer framer ABSL_GUARDED_BY(mu);
   std::deque<Slot> slots ABSL_GUARDED_BY(mu);
   uint64_t next_seq ABSL_GUARDED_BY(mu) = 0;
@@ -267,6 +268,7 @@ class FramingHandler final : public Pistache::Http::Handler {
     auto connection = std::make_shared<Connection>(shared_->limits);
     connection->transport = transport();
     connection->fd = peer->fd();
+    connection->peer_address = peer->address().host();
     // Pistache's idle check reads a parser from every peer; it never parses
     // here (the framer's parse is the only one).
     peer->putData(ParserData, std::make_shared<Pistache::Http::RequestParser>(1));
@@ -343,7 +345,8 @@ class FramingHandler final : public Pistache::Http::Handler {
         work.request, work.method, work.request_id,
         Responder([shared, connection, seq = work.seq](HttpResponse response) {
           shared->Complete(connection, seq, std::move(response));
-        }));
+        }),
+        connection->peer_address);
   }
 
   std::shared_ptr<HttpServer::Shared> shared_;

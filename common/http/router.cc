@@ -41,9 +41,11 @@ bool IsParam(absl::string_view segment) {
 }  // namespace
 
 HttpRequest::HttpRequest(const FramedRequest& raw, Pistache::Http::Method method,
-                         const std::string& route, UrlParams path_params, std::string request_id)
+                         const std::string& route, UrlParams path_params, std::string request_id,
+                         absl::string_view peer_address)
     : raw_(raw), method_(method), route_(route),
-      path_params_(std::move(path_params)), request_id_(std::move(request_id)) {
+      path_params_(std::move(path_params)), request_id_(std::move(request_id)),
+      peer_address_(peer_address) {
   const auto [path, query] = SplitTarget(raw_.target());
   path_.assign(path.data(), path.size());
   query_ = ParseUrlEncoded(query);
@@ -57,6 +59,14 @@ std::optional<std::string> HttpRequest::Header(absl::string_view name) const {
   auto value = raw_.FieldValue(name);
   if (!value) return std::nullopt;
   return std::string(*value);
+}
+
+std::vector<absl::string_view> HttpRequest::HeaderValues(absl::string_view name) const {
+  std::vector<absl::string_view> values;
+  for (const FramedRequest::Field& field : raw_.fields) {
+    if (absl::EqualsIgnoreCase(raw_.View(field.name), name)) values.push_back(raw_.View(field.value));
+  }
+  return values;
 }
 
 std::optional<std::string> HttpRequest::Cookie(absl::string_view name) const {
@@ -185,7 +195,8 @@ void Router::Record(const Route* route, Pistache::Http::Method method, int statu
 }
 
 void Router::Dispatch(const FramedRequest& request, Pistache::Http::Method request_method,
-                      const std::string& request_id, Responder respond) const {
+                      const std::string& request_id, Responder respond,
+                      absl::string_view peer_address) const {
   ++in_flight_;
   // HEAD is GET without the body (RFC 9110 §9.3.2); the server drops the body.
   const Pistache::Http::Method method = request_method == Pistache::Http::Method::Head
@@ -213,7 +224,7 @@ void Router::Dispatch(const FramedRequest& request, Pistache::Http::Method reque
     return;
   }
   HttpRequest view(request, request_method, route->path_template, std::move(match.params),
-                   request_id);
+                   request_id, peer_address);
   try {
     if (route->async_handler) {
       route->async_handler(view, std::move(finish));

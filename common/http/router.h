@@ -29,8 +29,9 @@ namespace tokengate {
 class HttpRequest {
  public:
   // `route` is the matched route's template; it outlives the request.
+  // `peer_address` (the TCP peer's IP) must outlive the request too.
   HttpRequest(const FramedRequest& raw, Pistache::Http::Method method, const std::string& route,
-              UrlParams path_params, std::string request_id);
+              UrlParams path_params, std::string request_id, absl::string_view peer_address = "");
 
   Pistache::Http::Method method() const { return method_; }
   // The target's path, still percent-encoded.
@@ -38,6 +39,8 @@ class HttpRequest {
   // The matched template, e.g. "/v1/personal-tokens/{id}".
   const std::string& route() const { return route_; }
   const std::string& request_id() const { return request_id_; }
+  // The TCP peer's IP address (a proxy's, behind one: see client_address.h).
+  absl::string_view peer_address() const { return peer_address_; }
   const std::string& body() const { return raw_.body; }
   // A path parameter by name ("" when the template has none of that name).
   std::string PathParam(absl::string_view name) const;
@@ -45,6 +48,8 @@ class HttpRequest {
   const UrlParams& query() const { return query_; }
   // A request header by name (case-insensitive; the first of repeats), or nullopt.
   std::optional<std::string> Header(absl::string_view name) const;
+  // Every field of that name, in the order received (for list-valued fields).
+  std::vector<absl::string_view> HeaderValues(absl::string_view name) const;
   // A cookie by name from the Cookie header(s) (the last of repeats), or nullopt.
   std::optional<std::string> Cookie(absl::string_view name) const;
 
@@ -56,6 +61,7 @@ class HttpRequest {
   UrlParams path_params_;
   UrlParams query_;
   std::string request_id_;
+  absl::string_view peer_address_;
 };
 
 // The one answer to a request: call it exactly once, from any thread. A
@@ -100,7 +106,8 @@ class Router {
   // The full pipeline for one request; `respond` gets the answer (at once
   // unless the route is asynchronous).
   void Dispatch(const FramedRequest& request, Pistache::Http::Method method,
-                const std::string& request_id, Responder respond) const;
+                const std::string& request_id, Responder respond,
+                absl::string_view peer_address = "") const;
 
   // The largest body any route accepts (the server's framing limit).
   size_t largest_body_limit() const;

@@ -65,7 +65,8 @@ TOKENGATE_OIDC_CLIENT_ID=tokengate
 TOKENGATE_OIDC_CLIENT_SECRET_FILE=$SECRETS/oidc_client_secret
 TOKENGATE_OIDC_REDIRECT_URI=http://127.0.0.1:$API_PORT/v1/auth/callback"
 else
-  AUTH_ENV="TOKENGATE_AUTH_PROVIDER=dummy"
+  AUTH_ENV="TOKENGATE_AUTH_PROVIDER=dummy
+TOKENGATE_ADMIN_USERS=admin"
 fi
 write_stack_env "$LOCAL/stack.env" <<ENV
 TOKENGATE_DATABASE_URL=postgresql://postgres@127.0.0.1:$PG_PORT/tokengate
@@ -98,11 +99,11 @@ for url in "$TOKENGATE_API_URL" "$TOKENGATE_HTTP2KAFKA_URL" "$TOKENGATE_CONSUMER
 done
 
 if [ "$AUTH" = keycloak ]; then
-  LOGIN_HELP="Log in         $TOKENGATE_API_URL/            (Keycloak's form; test users alice / alice-password, bob / bob-password)
+  LOGIN_HELP="Log in         $TOKENGATE_API_URL/            (Keycloak's form; test users alice / alice-password, bob / bob-password, admin carol / carol-password)
   Keycloak       http://127.0.0.1:$KEYCLOAK_PORT/admin/  (admin / admin; realm tokengate)"
   GET_ACCESS="ACCESS=\$(curl -s http://127.0.0.1:$KEYCLOAK_PORT/realms/tokengate/protocol/openid-connect/token -d grant_type=password -d client_id=tokengate-cli -d username=alice -d password=alice-password | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')"
 else
-  LOGIN_HELP="Log in         $TOKENGATE_API_URL/            (dummy provider: any user name, any password)"
+  LOGIN_HELP="Log in         $TOKENGATE_API_URL/            (dummy provider: any user name, any password; user admin is an administrator)"
   GET_ACCESS="ACCESS=\$(curl -s -X POST $TOKENGATE_API_URL/v1/auth/token -d username=alice -d password=any | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')"
 fi
 

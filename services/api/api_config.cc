@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/strip.h"
 #include "common/config.h"
 
@@ -47,6 +48,12 @@ ABSL_FLAG(int, oidc_timeout_ms, 5000, "keycloak/oidc: deadline of each request t
 ABSL_FLAG(int, oidc_clock_skew_seconds, 30, "keycloak/oidc: tolerated clock difference for exp/nbf/iat");
 ABSL_FLAG(int, oidc_jwks_min_refresh_seconds, 10,
           "keycloak/oidc: shortest time between JWKS refetches on an unknown key id");
+ABSL_FLAG(std::string, admin_claim, "realm_access.roles",
+          "keycloak/oidc: claim (dotted path) whose list of strings, or string, names the person's roles");
+ABSL_FLAG(std::string, admin_role, "tokengate-admin", "keycloak/oidc: the role in admin_claim that makes an admin");
+ABSL_FLAG(std::string, admin_users, "", "dummy: comma-separated user names that are admins");
+ABSL_FLAG(std::string, trusted_proxies, "",
+          "comma-separated CIDRs of proxies whose X-Forwarded-For is believed; empty: none");
 ABSL_FLAG(std::string, access_token_secret, "",
           "HMAC key of access_token_… (>= 32 bytes); empty: random per process");
 ABSL_FLAG(int, access_token_lifetime_seconds, 36000, "lifetime of a human login");
@@ -132,7 +139,7 @@ const std::vector<std::string>& ApiFlagNames() {
       "auth_allow_dummy", "keycloak_server_url", "keycloak_realm", "oidc_issuer", "oidc_client_id",
       "oidc_client_secret", "oidc_redirect_uri", "oidc_scope", "oidc_verify_tls", "oidc_ca_file",
       "oidc_timeout_ms", "oidc_clock_skew_seconds", "oidc_jwks_min_refresh_seconds",
-      "access_token_secret",
+      "admin_claim", "admin_role", "admin_users", "trusted_proxies", "access_token_secret",
       "access_token_lifetime_seconds", "cookie_secure", "verify_cache_enabled",
       "verify_cache_ttl_seconds", "verify_negative_ttl_seconds", "verify_cache_size",
       "revocation_watch_enabled", "tls_cert_file", "tls_key_file", "tls_ca_file",
@@ -166,6 +173,20 @@ absl::StatusOr<ApiConfig> ApiConfigFromFlags() {
   } else {
     return Bad("auth_provider", "known providers: keycloak, oidc, dummy");
   }
+
+  config.admin_claim = absl::GetFlag(FLAGS_admin_claim);
+  config.admin_role = absl::GetFlag(FLAGS_admin_role);
+  if (config.admin_claim.empty()) return Bad("admin_claim", "must be set (a claim name or dotted path)");
+  if (config.admin_role.empty()) return Bad("admin_role", "must be set");
+  for (absl::string_view name : absl::StrSplit(absl::GetFlag(FLAGS_admin_users), ',', absl::SkipWhitespace())) {
+    config.admin_users.emplace_back(absl::StripAsciiWhitespace(name));
+  }
+  if (!config.admin_users.empty() && config.auth_provider != "dummy") {
+    return Bad("admin_users", "is for the dummy provider; with keycloak/oidc the IdP gives the admin role");
+  }
+  auto trusted = TrustedProxies::Parse(absl::GetFlag(FLAGS_trusted_proxies));
+  if (!trusted.ok()) return Bad("trusted_proxies", trusted.status().message());
+  config.trusted_proxies = *std::move(trusted);
 
   config.access_token_secret = absl::GetFlag(FLAGS_access_token_secret);
   if (config.access_token_secret.empty()) {

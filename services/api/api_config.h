@@ -8,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/http/client_address.h"
 
 namespace tokengate {
 
@@ -36,6 +37,13 @@ struct ApiConfig {
   absl::Duration oidc_timeout = absl::Seconds(5);
   absl::Duration oidc_clock_skew = absl::Seconds(30);
   absl::Duration oidc_jwks_min_refresh = absl::Seconds(10);
+  // The admin role: keycloak/oidc read the claim at `admin_claim` (a path,
+  // list of strings or string) for `admin_role`; dummy names its admins.
+  std::string admin_claim = "realm_access.roles";
+  std::string admin_role = "tokengate-admin";
+  std::vector<std::string> admin_users;
+  // Peers whose X-Forwarded-For is believed for the audit's client address.
+  TrustedProxies trusted_proxies;
   // The api's own key for access_token_… (humans); never the authority's.
   std::string access_token_secret;
   bool access_token_secret_generated = false;

@@ -21,7 +21,7 @@ HttpResponse Authenticator::LoginNeeded(absl::string_view message) const {
   return response;
 }
 
-AuthResult Authenticator::FromOidc(absl::StatusOr<std::string> user, bool session) const {
+AuthResult Authenticator::FromOidc(absl::StatusOr<Person> user, bool session) const {
   if (absl::IsUnavailable(user.status())) {
     return Denied(ServiceUnavailable("Identity provider is unavailable, retry later", retry_after_));
   }
@@ -29,7 +29,10 @@ AuthResult Authenticator::FromOidc(absl::StatusOr<std::string> user, bool sessio
     return Denied(session ? LoginNeeded(user.status().message())
                           : Unauthorized("Invalid token", std::string(user.status().message())));
   }
-  return AuthResult{.caller = Caller{.user_name = *std::move(user), .kind = CredentialKind::kAccessToken}};
+  return AuthResult{.caller = Caller{.user_name = std::move(user->user_name),
+                                     .kind = CredentialKind::kAccessToken,
+                                     .email = std::move(user->email),
+                                     .admin = user->admin}};
 }
 
 AuthResult Authenticator::FromAccessToken(absl::string_view token) const {
@@ -37,10 +40,11 @@ AuthResult Authenticator::FromAccessToken(absl::string_view token) const {
   auto verified = access_tokens_->Verify(token);
   if (!verified.ok()) return Denied(Unauthorized("Invalid token", std::string(verified.status().message())));
   return AuthResult{.caller = Caller{.user_name = verified->user_name,
-                                     .kind = CredentialKind::kAccessToken}};
+                                     .kind = CredentialKind::kAccessToken,
+                                     .admin = admin_users_.contains(verified->user_name)}};
 }
 
-AuthResult Authenticator::FromBearer(absl::string_view token) const {
+AuthResult Authenticator::FromBearer(absl::string_view token, const HttpRequest& request) const {
   if (absl::StartsWith(token, kAccessTokenPrefix)) return FromAccessToken(token);
   // A JWS compact serialization starts with the base64url of '{"'.
   if (oidc_ != nullptr && absl::StartsWith(token, "eyJ")) return FromOidc(oidc_->BearerUser(token), false);
@@ -49,7 +53,10 @@ AuthResult Authenticator::FromBearer(absl::string_view token) const {
   if (!absl::StartsWith(token, kPersonalTokenPrefix)) {
     return Denied(Unauthorized("Invalid token", std::string(kAccessTokenExpected)));
   }
-  VerifyResult result = verify_cache_->Verify(token);
+  VerifyResult result = verify_cache_->Verify(token, [&] {
+    return VerifyOrigin{.client_address = ClientAddressOf(request, trusted_proxies_),
+                        .user_agent = UserAgentOf(request)};
+  });
   switch (result.outcome) {
     case VerifyOutcome::kValid:
       return AuthResult{.caller = Caller{.user_name = std::move(result.principal.user_name),
@@ -74,7 +81,7 @@ std::optional<std::string> Authenticator::Bearer(const HttpRequest& request) {
 }
 
 AuthResult Authenticator::Authenticate(const HttpRequest& request) const {
-  if (auto token = Bearer(request)) return FromBearer(*token);
+  if (auto token = Bearer(request)) return FromBearer(*token, request);
   if (auto cookie = request.Cookie(kSessionCookie); cookie && !cookie->empty()) {
     if (oidc_ != nullptr) return FromOidc(oidc_->SessionUser(*cookie), true);
     return FromAccessToken(*cookie);

@@ -4,12 +4,17 @@
 // session cookie or an IdP access token (JWT). Answers a Caller or the HTTP
 // error to send: 401 for missing or invalid credentials, 503 + Retry-After
 // when the authority or the IdP cannot be asked (fail closed, never "allow").
+// A human is an admin when the IdP gives the configured role, or, with the
+// dummy provider, when the name is in the configured list.
 #pragma once
 
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/time/time.h"
+#include "common/http/client_address.h"
 #include "common/http/response.h"
 #include "common/http/router.h"
 #include "common/verify_cache.h"
@@ -27,6 +32,8 @@ struct Caller {
   CredentialKind kind = CredentialKind::kAccessToken;
   std::string token_id;  // Personal tokens only; safe to log.
   bool may_read = true;  // Logins may; personal tokens need the all:read scope.
+  std::string email;     // Humans, from the IdP; "" with the dummy provider.
+  bool admin = false;    // Humans only; a personal token never carries the role.
 };
 
 struct AuthResult {
@@ -37,9 +44,13 @@ struct AuthResult {
 class Authenticator {
  public:
   // Exactly one of `access_tokens` (dummy provider) and `oidc` is set.
+  // `admin_users`: the dummy provider's admins. `trusted_proxies`: for the
+  // client address sent with VerifyToken.
   Authenticator(const AccessTokenCodec* access_tokens, OidcLogin* oidc, VerifyCache* verify_cache,
-                absl::Duration retry_after)
-      : access_tokens_(access_tokens), oidc_(oidc), verify_cache_(verify_cache), retry_after_(retry_after) {}
+                absl::Duration retry_after, const std::vector<std::string>& admin_users = {},
+                TrustedProxies trusted_proxies = {})
+      : access_tokens_(access_tokens), oidc_(oidc), verify_cache_(verify_cache), retry_after_(retry_after),
+        admin_users_(admin_users.begin(), admin_users.end()), trusted_proxies_(std::move(trusted_proxies)) {}
 
   // Any credential: personal token, access token or cookie.
   AuthResult Authenticate(const HttpRequest& request) const;
@@ -49,9 +60,9 @@ class Authenticator {
 
  private:
   static std::optional<std::string> Bearer(const HttpRequest& request);
-  AuthResult FromBearer(absl::string_view token) const;
+  AuthResult FromBearer(absl::string_view token, const HttpRequest& request) const;
   AuthResult FromAccessToken(absl::string_view token) const;
-  AuthResult FromOidc(absl::StatusOr<std::string> user, bool session) const;
+  AuthResult FromOidc(absl::StatusOr<Person> person, bool session) const;
   // 401 that tells a browser where to log in.
   HttpResponse LoginNeeded(absl::string_view message) const;
 
@@ -59,6 +70,8 @@ class Authenticator {
   OidcLogin* oidc_;
   VerifyCache* verify_cache_;
   const absl::Duration retry_after_;
+  const absl::flat_hash_set<std::string> admin_users_;
+  const TrustedProxies trusted_proxies_;
 };
 
 }  // namespace tokengate

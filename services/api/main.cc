@@ -15,6 +15,7 @@
 #include "common/verify_cache.h"
 #include "common/verify_client.h"
 #include "services/api/access_token.h"
+#include "services/api/admin_routes.h"
 #include "services/api/api_config.h"
 #include "services/api/auth_provider.h"
 #include "services/api/auth_routes.h"
@@ -59,7 +60,7 @@ int Serve(const ApiConfig& config) {
   MetricsRegistry metrics;
   HumanLogin human = MakeHumanLogin(config, &clock, &metrics);
   Authenticator authenticator(human.access_tokens.get(), human.oidc_login.get(), &verify_cache,
-                              config.retry_after);
+                              config.retry_after, config.admin_users, config.trusted_proxies);
 
   AddVerifyMetrics(metrics, &verify_cache, watcher.get());
   CounterFamily* rpc_errors = metrics.AddCounter(
@@ -92,10 +93,13 @@ int Serve(const ApiConfig& config) {
                            .cookie_secure = config.cookie_secure});
   }
   AddUsersRoutes(router, &authenticator);
-  AddPersonalTokensRoutes(router, {.authenticator = &authenticator, .authority = authority.get(),
-                                   .verify_cache = &verify_cache,
-                                   .deadline = config.authority_deadline,
-                                   .retry_after = config.retry_after, .rpc_errors = rpc_errors});
+  const PersonalTokensRoutesDeps token_routes{
+      .authenticator = &authenticator, .authority = authority.get(), .verify_cache = &verify_cache,
+      .call = {.deadline = config.authority_deadline, .retry_after = config.retry_after,
+               .rpc_errors = rpc_errors},
+      .trusted_proxies = config.trusted_proxies};
+  AddPersonalTokensRoutes(router, token_routes);
+  AddAdminRoutes(router, token_routes);
   std::unique_ptr<PgPool> lineage_pool;
   if (config.database_url.empty()) {
     TG_LOG(Warning) << EnvNameOf("database_url")

@@ -107,7 +107,23 @@ Validated<T> Result(T value, std::vector<FieldIssue> issues) {
   return Validated<T>{.value = std::move(value)};
 }
 
-void TokenData(JsonWriter& json, const v1::PersonalToken& token) {
+}  // namespace
+
+namespace {
+
+void OptionalTime(JsonWriter& json, const char* key, int64_t unix_seconds) {
+  json.Key(key);
+  if (unix_seconds == 0) {
+    json.Null();
+  } else {
+    json.String(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(unix_seconds),
+                                 absl::UTCTimeZone()));
+  }
+}
+
+}  // namespace
+
+void WriteTokenData(JsonWriter& json, const v1::PersonalToken& token, bool admin_view) {
   json.Field("id", token.id());
   json.Key("data");
   json.BeginObject();
@@ -120,27 +136,50 @@ void TokenData(JsonWriter& json, const v1::PersonalToken& token) {
   json.Field("since", token.since());
   json.Field("until", token.until());
   // Beyond Data.Rentgen's shape (additive): the token page shows it.
-  json.Key("last_used_at");
-  if (token.last_used_at_unix() == 0) {
-    json.Null();
-  } else {
-    json.String(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(token.last_used_at_unix()),
-                                 absl::UTCTimeZone()));
+  OptionalTime(json, "last_used_at", token.last_used_at_unix());
+  if (admin_view) {
+    json.Field("user_name", token.user_name());
+    OptionalTime(json, "revoked_at", token.revoked_at_unix());
+    json.Key("last_used_from");
+    token.last_used_from().empty() ? json.Null() : json.String(token.last_used_from());
   }
   json.EndObject();
 }
 
-}  // namespace
+void ParsePageParams(const UrlParams& query, int* page, int* page_size, std::vector<FieldIssue>& issues) {
+  if (auto value = FirstValue(query, "page")) ParsePositive("page", *value, 0, page, issues);
+  if (auto value = FirstValue(query, "page_size")) {
+    ParsePositive("page_size", *value, kMaxPageSize, page_size, issues);
+  }
+}
+
+void WritePageMeta(JsonWriter& json, int page, int page_size, int64_t total, int items_on_page) {
+  // Data.Rentgen's arithmetic: an empty list still has one page, and there is
+  // a next page while rows beyond this page exist.
+  const int64_t pages = std::max<int64_t>(1, (total + page_size - 1) / page_size);
+  const bool has_next = static_cast<int64_t>(page - 1) * page_size + items_on_page < total;
+  const bool has_previous = page > 1;
+  json.Key("meta");
+  json.BeginObject();
+  json.Field("page", page);
+  json.Field("page_size", page_size);
+  json.Field("total_count", total);
+  json.Field("pages_count", pages);
+  json.Field("has_next", has_next);
+  json.Field("has_previous", has_previous);
+  json.Key("next_page");
+  has_next ? json.Int(page + 1) : json.Null();
+  json.Key("previous_page");
+  has_previous ? json.Int(page - 1) : json.Null();
+  json.EndObject();
+}
 
 Validated<ListQuery> ParseListQuery(const UrlParams& query) {
   ListQuery parsed;
   std::vector<FieldIssue> issues;
   // Issues in the model's field order, as pydantic reports them; parameters
   // Data.Rentgen does not know are ignored, as it ignores them.
-  if (auto page = FirstValue(query, "page")) ParsePositive("page", *page, 0, &parsed.page, issues);
-  if (auto size = FirstValue(query, "page_size")) {
-    ParsePositive("page_size", *size, kMaxPageSize, &parsed.page_size, issues);
-  }
+  ParsePageParams(query, &parsed.page, &parsed.page_size, issues);
   int id_index = 0;
   for (const auto& [name, value] : query) {
     if (name != "personal_token_id") continue;
@@ -232,33 +271,14 @@ Validated<std::string> ParseTokenId(absl::string_view text) {
 }
 
 std::string ListJson(const ListQuery& query, const v1::ListTokensResponse& response) {
-  // Data.Rentgen's arithmetic: an empty list still has one page, and there is
-  // a next page while rows beyond this page exist.
-  const int64_t total = response.total_count();
-  const int64_t pages = std::max<int64_t>(1, (total + query.page_size - 1) / query.page_size);
-  const bool has_next =
-      static_cast<int64_t>(query.page - 1) * query.page_size + response.tokens_size() < total;
-  const bool has_previous = query.page > 1;
   JsonWriter json;
   json.BeginObject();
-  json.Key("meta");
-  json.BeginObject();
-  json.Field("page", query.page);
-  json.Field("page_size", query.page_size);
-  json.Field("total_count", total);
-  json.Field("pages_count", pages);
-  json.Field("has_next", has_next);
-  json.Field("has_previous", has_previous);
-  json.Key("next_page");
-  has_next ? json.Int(query.page + 1) : json.Null();
-  json.Key("previous_page");
-  has_previous ? json.Int(query.page - 1) : json.Null();
-  json.EndObject();
+  WritePageMeta(json, query.page, query.page_size, response.total_count(), response.tokens_size());
   json.Key("items");
   json.BeginArray();
   for (const auto& token : response.tokens()) {
     json.BeginObject();
-    TokenData(json, token);
+    WriteTokenData(json, token);
     json.EndObject();
   }
   json.EndArray();
@@ -269,7 +289,7 @@ std::string ListJson(const ListQuery& query, const v1::ListTokensResponse& respo
 std::string IssuedJson(const v1::PersonalToken& token, const std::string& content) {
   JsonWriter json;
   json.BeginObject();
-  TokenData(json, token);
+  WriteTokenData(json, token);
   json.Field("content", content);
   json.EndObject();
   return json.Take();

@@ -10,6 +10,7 @@
 #include "absl/strings/string_view.h"
 #include "common/http/error_body.h"
 #include "common/http/url_encoded.h"
+#include "common/json_writer.h"
 #include "tokengate/v1/token_authority.pb.h"
 
 namespace tokengate {
@@ -46,8 +47,16 @@ Validated<RefreshBody> ParseRefreshBody(absl::string_view body);
 // The {id} path segment, canonical lowercase UUID.
 Validated<std::string> ParseTokenId(absl::string_view text);
 
-// {"meta": {page, page_size, total_count, pages_count, has_next, has_previous,
-//  next_page, previous_page}, "items": [{"id", "data": {id,name,scopes,since,until}}]}
+// A page's "meta" member: {page, page_size, total_count, pages_count,
+// has_next, has_previous, next_page, previous_page}, Data.Rentgen's arithmetic.
+void WritePageMeta(JsonWriter& json, int page, int page_size, int64_t total_count, int items_on_page);
+// A page query's page and page_size (pydantic's checks); other parameters are left alone.
+void ParsePageParams(const UrlParams& query, int* page, int* page_size, std::vector<FieldIssue>& issues);
+// The JSON of a token's public data: "id" and "data" members of an item.
+// `admin_view` adds the owner, revoked_at and last_used_from to "data".
+void WriteTokenData(JsonWriter& json, const v1::PersonalToken& token, bool admin_view = false);
+
+// {"meta": {...}, "items": [{"id", "data": {id,name,scopes,since,until}}]}
 std::string ListJson(const ListQuery& query, const v1::ListTokensResponse& response);
 // {"id", "data": {...}, "content"} — the only place token content leaves the api.
 std::string IssuedJson(const v1::PersonalToken& token, const std::string& content);

@@ -102,7 +102,10 @@ std::variant<KafkaMessage, HttpResponse> EventsRoute::Prepare(const HttpRequest&
   if (!absl::StartsWith(*token, kPersonalTokenPrefix)) {
     return Reject(Rejection::kUnauthorized, Unauthorized("Invalid token", std::string(kPersonalTokenExpected)));
   }
-  VerifyResult verified = verify_cache_->Verify(*token);
+  VerifyResult verified = verify_cache_->Verify(*token, [&] {
+    return VerifyOrigin{.client_address = ClientAddressOf(request, options_.trusted_proxies),
+                        .user_agent = UserAgentOf(request)};
+  });
   if (verified.outcome == VerifyOutcome::kInvalid) {
     return Reject(Rejection::kUnauthorized, Unauthorized("Invalid token", verified.reason));
   }

@@ -12,6 +12,7 @@
 #include <variant>
 
 #include "absl/time/time.h"
+#include "common/http/client_address.h"
 #include "common/http/response.h"
 #include "common/http/router.h"
 #include "common/verify_cache.h"
@@ -28,6 +29,7 @@ struct EventsRouteOptions {
   size_t max_body_bytes = 10 << 20;
   DeliveryMode delivery_mode = DeliveryMode::kDurable;
   absl::Duration retry_after = absl::Seconds(2);
+  TrustedProxies trusted_proxies;  // For the client address sent with VerifyToken.
 };
 
 class EventsRoute {

@@ -48,6 +48,8 @@ ABSL_FLAG(std::string, delivery_mode, "durable",
 ABSL_FLAG(int, max_body_bytes, 10 << 20, "largest event, after gzip decompression");
 ABSL_FLAG(std::string, swagger_assets_dir, TOKENGATE_DEFAULT_SWAGGER_DIR,
           "directory of npm's swagger-ui-dist, served under /static/swagger-ui/");
+ABSL_FLAG(std::string, trusted_proxies, "",
+          "comma-separated CIDRs of proxies whose X-Forwarded-For is believed; empty: none");
 ABSL_FLAG(int, retry_after_seconds, 2, "Retry-After of 503 answers");
 ABSL_FLAG(int, shutdown_grace_seconds, 10, "how long SIGTERM waits for queued events to reach Kafka");
 
@@ -75,7 +77,7 @@ const std::vector<std::string>& Http2KafkaFlagNames() {
       "kafka_message_timeout_ms", "kafka_reconnect_backoff_ms", "kafka_reconnect_backoff_max_ms",
       "kafka_max_message_bytes", "kafka_queue_max_messages",
       "kafka_compression", "delivery_mode", "max_body_bytes", "swagger_assets_dir",
-      "retry_after_seconds", "shutdown_grace_seconds"};
+      "trusted_proxies", "retry_after_seconds", "shutdown_grace_seconds"};
   return kNames;
 }
 
@@ -120,6 +122,9 @@ absl::StatusOr<Http2KafkaConfig> Http2KafkaConfigFromFlags() {
   config.retry_after = absl::Seconds(absl::GetFlag(FLAGS_retry_after_seconds));
   config.shutdown_grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds));
   config.swagger_assets_dir = absl::GetFlag(FLAGS_swagger_assets_dir);
+  auto trusted = TrustedProxies::Parse(absl::GetFlag(FLAGS_trusted_proxies));
+  if (!trusted.ok()) return Bad("trusted_proxies", trusted.status().message());
+  config.trusted_proxies = *std::move(trusted);
 
   const std::string mode = absl::GetFlag(FLAGS_delivery_mode);
   if (mode == "durable") {

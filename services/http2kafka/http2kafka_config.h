@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/http/client_address.h"
 #include "services/http2kafka/kafka_publisher.h"
 
 namespace tokengate {
@@ -41,6 +42,8 @@ struct Http2KafkaConfig {
   // After gzip decompression; a gzip bomb is cut off here.
   size_t max_body_bytes = 10 << 20;
   std::string swagger_assets_dir;
+  // Peers whose X-Forwarded-For is believed (the client address sent with VerifyToken).
+  TrustedProxies trusted_proxies;
   absl::Duration retry_after = absl::Seconds(2);
   // SIGTERM: how long queued events may take to reach Kafka before the rest get 503.
   absl::Duration shutdown_grace = absl::Seconds(10);

@@ -51,7 +51,8 @@ int Serve(const Http2KafkaConfig& config) {
   IngestMetrics ingest(&metrics, publisher->get());
   EventsRoute events(EventsRouteOptions{.max_body_bytes = config.max_body_bytes,
                                         .delivery_mode = config.delivery_mode,
-                                        .retry_after = config.retry_after},
+                                        .retry_after = config.retry_after,
+                                        .trusted_proxies = config.trusted_proxies},
                      &verify_cache, publisher->get(), &ingest);
   StaticFiles swagger_assets(config.swagger_assets_dir);
   if (!swagger_assets.Has("swagger-ui-bundle.js")) {

@@ -513,3 +513,16 @@ def test_login_sessions_pin_browsers_to_one_api_replica():
     assert annotations["team"] == "data"
     dummy = render({"auth": {"provider": "dummy", "allowDummy": True}}, base={})
     assert "sessionAffinity" not in find(dummy, "Service", f"{FULLNAME}-api")["spec"]
+
+
+def test_admin_role_settings_reach_the_api():
+    env = env_of(deployment(render({"auth": {"adminClaim": "groups", "adminRole": "/ops/tokengate"}}), "api"))
+    assert env["TOKENGATE_ADMIN_CLAIM"]["value"] == "groups"
+    assert env["TOKENGATE_ADMIN_ROLE"]["value"] == "/ops/tokengate"
+    assert "TOKENGATE_ADMIN_USERS" not in env
+
+
+def test_trusted_proxies_reach_every_component_through_the_configmap():
+    objects = render({"config": {"trustedProxies": "10.42.0.0/16"}})
+    assert find(objects, "ConfigMap", FULLNAME)["data"]["TOKENGATE_TRUSTED_PROXIES"] == "10.42.0.0/16"
+    assert "TOKENGATE_TRUSTED_PROXIES" not in find(render(), "ConfigMap", FULLNAME)["data"]

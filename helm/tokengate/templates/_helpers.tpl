@@ -280,6 +280,10 @@ into the error message. Included once, from the ConfigMap.
 {{- if eq $a.provider "dummy" }}
 - name: TOKENGATE_AUTH_ALLOW_DUMMY
   value: {{ $a.allowDummy | quote }}
+{{- with $a.adminUsers }}
+- name: TOKENGATE_ADMIN_USERS
+  value: {{ . | quote }}
+{{- end }}
 {{- else }}
 {{- if eq $a.provider "keycloak" }}
 - name: TOKENGATE_KEYCLOAK_SERVER_URL
@@ -298,6 +302,10 @@ into the error message. Included once, from the ConfigMap.
   value: {{ $a.scope | quote }}
 - name: TOKENGATE_OIDC_VERIFY_TLS
   value: {{ $a.verifyTls | quote }}
+- name: TOKENGATE_ADMIN_CLAIM
+  value: {{ $a.adminClaim | quote }}
+- name: TOKENGATE_ADMIN_ROLE
+  value: {{ $a.adminRole | quote }}
 - name: TOKENGATE_OIDC_CLIENT_SECRET
   valueFrom:
     secretKeyRef:

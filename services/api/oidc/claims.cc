@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "absl/status/status.h"
+#include "services/api/oidc/role_claim.h"
 
 namespace tokengate {
 namespace {
@@ -94,7 +95,11 @@ absl::StatusOr<TokenClaims> CheckClaims(absl::string_view claims_json, const Cla
   if (claims["preferred_username"].get_string().get(user) != simdjson::SUCCESS || user.empty()) {
     return Invalid("Token has no preferred_username");
   }
-  return TokenClaims{.user_name = std::string(user), .expires_at = *expires_at};
+  std::string_view email;
+  if (claims["email"].get_string().get(email) != simdjson::SUCCESS) email = "";
+  return TokenClaims{.user_name = std::string(user), .expires_at = *expires_at,
+                     .email = std::string(email),
+                     .admin = ClaimHasRole(claims, rules.admin_claim, rules.admin_role)};
 }
 
 }  // namespace tokengate

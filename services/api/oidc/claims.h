@@ -1,7 +1,8 @@
 // The claim checks of OpenID Connect Core §3.1.3.7 for ID tokens, and the
 // matching ones for IdP access tokens sent as bearer tokens: issuer,
 // audience (this client), time window with a small skew, nonce. The person
-// is `preferred_username`, as Data.Rentgen's Keycloak provider takes it.
+// is `preferred_username`, as Data.Rentgen's Keycloak provider takes it; the
+// `email` claim and the admin role (a configured claim) come along for the audit.
 #pragma once
 
 #include <optional>
@@ -22,11 +23,16 @@ struct ClaimRules {
   TokenUse use = TokenUse::kIdToken;
   // ID tokens of a login: must equal the token's "nonce".
   std::optional<std::string> nonce;
+  // The admin role: the claim at `admin_claim` (role_claim.h) holds `admin_role`.
+  std::string admin_claim;
+  std::string admin_role;
 };
 
 struct TokenClaims {
   std::string user_name;  // preferred_username
   absl::Time expires_at;
+  std::string email;      // "" when the token has none.
+  bool admin = false;
 };
 
 // UNAUTHENTICATED with a reason safe to show ("Token has expired", …).

@@ -130,6 +130,7 @@ absl::StatusOr<TokenSet> OidcClient::TokenGrant(absl::string_view form) {
   if (doc["refresh_token"].get_string().get(text) == simdjson::SUCCESS) {
     tokens.refresh_token = std::string(text);
   }
+  if (doc["access_token"].get_string().get(text) == simdjson::SUCCESS) tokens.access_token = std::string(text);
   int64_t expires_in = 0;
   if (doc["expires_in"].get_int64().get(expires_in) != simdjson::SUCCESS || expires_in <= 0) expires_in = 60;
   tokens.expires_in = absl::Seconds(expires_in);
@@ -183,15 +184,24 @@ absl::StatusOr<TokenClaims> OidcClient::Verify(absl::string_view jwt, ClaimRules
   return CheckClaims(*claims, rules, clock_->Now());
 }
 
+ClaimRules OidcClient::Rules(TokenUse use) const {
+  return ClaimRules{.issuer = settings_.issuer, .client_id = settings_.client_id,
+                    .clock_skew = settings_.clock_skew, .use = use,
+                    .admin_claim = settings_.admin_claim, .admin_role = settings_.admin_role};
+}
+
 absl::StatusOr<TokenClaims> OidcClient::VerifyIdToken(absl::string_view id_token, absl::string_view nonce) {
-  return Verify(id_token, {.issuer = settings_.issuer, .client_id = settings_.client_id,
-                           .clock_skew = settings_.clock_skew, .use = TokenUse::kIdToken,
-                           .nonce = std::string(nonce)});
+  ClaimRules rules = Rules(TokenUse::kIdToken);
+  rules.nonce = std::string(nonce);
+  return Verify(id_token, std::move(rules));
+}
+
+absl::StatusOr<TokenClaims> OidcClient::VerifyRefreshedIdToken(absl::string_view id_token) {
+  return Verify(id_token, Rules(TokenUse::kIdToken));
 }
 
 absl::StatusOr<TokenClaims> OidcClient::VerifyAccessToken(absl::string_view access_token) {
-  return Verify(access_token, {.issuer = settings_.issuer, .client_id = settings_.client_id,
-                               .clock_skew = settings_.clock_skew, .use = TokenUse::kAccessToken});
+  return Verify(access_token, Rules(TokenUse::kAccessToken));
 }
 
 }  // namespace tokengate

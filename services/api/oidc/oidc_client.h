@@ -30,6 +30,9 @@ struct OidcSettings {
   IdpHttpOptions http;
   absl::Duration clock_skew = absl::Seconds(30);
   absl::Duration jwks_min_refresh = absl::Seconds(10);
+  // The admin role: see ClaimRules.
+  std::string admin_claim = "realm_access.roles";
+  std::string admin_role = "tokengate-admin";
 };
 
 struct OidcEndpoints {
@@ -39,11 +42,12 @@ struct OidcEndpoints {
   std::string end_session;  // Empty when the IdP has none.
 };
 
-// What the token endpoint answers that the api keeps; the access token
-// itself is not needed here (the session stands for it), only its lifetime.
+// What the token endpoint answers. The session stands for the access token;
+// it is read once, for roles the IdP puts only there (Keycloak's realm roles).
 struct TokenSet {
   std::string id_token;
   std::string refresh_token;
+  std::string access_token;
   absl::Duration expires_in;
 };
 
@@ -67,11 +71,14 @@ class OidcClient {
   absl::StatusOr<std::string> EndSessionUrl(absl::string_view id_token_hint, absl::string_view back_to);
 
   absl::StatusOr<TokenClaims> VerifyIdToken(absl::string_view id_token, absl::string_view nonce);
+  // An ID token from a refresh grant: the same checks without a nonce.
+  absl::StatusOr<TokenClaims> VerifyRefreshedIdToken(absl::string_view id_token);
   absl::StatusOr<TokenClaims> VerifyAccessToken(absl::string_view access_token);
 
  private:
   absl::StatusOr<TokenSet> TokenGrant(absl::string_view form);
   absl::StatusOr<TokenClaims> Verify(absl::string_view jwt, ClaimRules rules);
+  ClaimRules Rules(TokenUse use) const;
 
   const OidcSettings settings_;
   const Clock* clock_;

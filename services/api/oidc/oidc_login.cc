@@ -62,19 +62,39 @@ absl::StatusOr<LoginDone> OidcLogin::Finish(absl::string_view state, absl::strin
     return claims.status();
   }
   const absl::Time now = clock_->Now();
-  std::string id = store_->Create(Session{.user_name = claims->user_name,
-                                          .refresh_token = std::move(tokens->refresh_token),
-                                          .id_token = std::move(tokens->id_token),
-                                          .access_expires_at = now + tokens->expires_in,
-                                          .ends_at = now + session_lifetime_});
+  Session session{.user_name = claims->user_name,
+                  .access_expires_at = now + tokens->expires_in,
+                  .ends_at = now + session_lifetime_};
+  ReadRoles(*tokens, claims, session);
+  session.refresh_token = std::move(tokens->refresh_token);
+  session.id_token = std::move(tokens->id_token);
+  std::string id = store_->Create(std::move(session));
   Count(logins_, "ok");
   return LoginDone{.session_id = std::move(id), .user_name = claims->user_name, .next = pending->next};
 }
 
-absl::StatusOr<std::string> OidcLogin::SessionUser(absl::string_view session_id) {
+void OidcLogin::ReadRoles(const TokenSet& tokens, const absl::StatusOr<TokenClaims>& id_claims,
+                          Session& session) {
+  session.email.clear();
+  session.admin = false;
+  if (id_claims.ok() && id_claims->user_name == session.user_name) {
+    session.email = id_claims->email;
+    session.admin = id_claims->admin;
+  }
+  if (tokens.access_token.empty()) return;
+  auto access = client_->VerifyAccessToken(tokens.access_token);
+  if (!access.ok() || access->user_name != session.user_name) return;
+  if (session.email.empty()) session.email = access->email;
+  session.admin = session.admin || access->admin;
+}
+
+absl::StatusOr<Person> OidcLogin::SessionUser(absl::string_view session_id) {
   std::optional<Session> session = store_->Find(session_id);
   if (!session) return absl::UnauthenticatedError("Session has ended: log in again");
-  if (clock_->Now() < session->access_expires_at) return session->user_name;
+  auto person = [&session] {
+    return Person{.user_name = session->user_name, .email = session->email, .admin = session->admin};
+  };
+  if (clock_->Now() < session->access_expires_at) return person();
   if (session->refresh_token.empty()) {
     store_->Remove(session_id);
     return absl::UnauthenticatedError("Session has ended: log in again");
@@ -90,19 +110,24 @@ absl::StatusOr<std::string> OidcLogin::SessionUser(absl::string_view session_id)
     return absl::UnauthenticatedError("Session has ended at the identity provider: log in again");
   }
   Count(refreshes_, "ok");
+  // The IdP may have granted or withdrawn the role since the login.
+  const absl::StatusOr<TokenClaims> id_claims =
+      tokens->id_token.empty() ? absl::StatusOr<TokenClaims>(absl::NotFoundError("no ID token"))
+                               : client_->VerifyRefreshedIdToken(tokens->id_token);
+  ReadRoles(*tokens, id_claims, *session);
   if (!tokens->refresh_token.empty()) session->refresh_token = std::move(tokens->refresh_token);
   if (!tokens->id_token.empty()) session->id_token = std::move(tokens->id_token);
   session->access_expires_at = clock_->Now() + tokens->expires_in;
   if (!store_->Update(session_id, *session)) {
     return absl::UnauthenticatedError("Session has ended: log in again");
   }
-  return session->user_name;
+  return person();
 }
 
-absl::StatusOr<std::string> OidcLogin::BearerUser(absl::string_view jwt) {
+absl::StatusOr<Person> OidcLogin::BearerUser(absl::string_view jwt) {
   auto claims = client_->VerifyAccessToken(jwt);
   if (!claims.ok()) return claims.status();
-  return claims->user_name;
+  return Person{.user_name = claims->user_name, .email = claims->email, .admin = claims->admin};
 }
 
 std::string OidcLogin::Logout(absl::string_view session_id, absl::string_view back_to) {

@@ -17,6 +17,14 @@
 
 namespace tokengate {
 
+// The person behind a session or an IdP access token. `email` and `admin`
+// come from the IdP's claims (re-read whenever the session refreshes).
+struct Person {
+  std::string user_name;
+  std::string email;
+  bool admin = false;
+};
+
 struct LoginStart {
   std::string state;         // Also bound to the browser by a cookie.
   std::string redirect_url;  // The IdP's authorization endpoint.
@@ -38,16 +46,21 @@ class OidcLogin {
   absl::StatusOr<LoginStart> Start(absl::string_view next);
   // The browser came back with `code` for `state` (already matched with its cookie).
   absl::StatusOr<LoginDone> Finish(absl::string_view state, absl::string_view code);
-  // The user of a session cookie; refreshes the IdP tokens when they are due.
-  absl::StatusOr<std::string> SessionUser(absl::string_view session_id);
-  // The user of an IdP access token sent as "Authorization: Bearer".
-  absl::StatusOr<std::string> BearerUser(absl::string_view jwt);
+  // The person of a session cookie; refreshes the IdP tokens when they are due.
+  absl::StatusOr<Person> SessionUser(absl::string_view session_id);
+  // The person of an IdP access token sent as "Authorization: Bearer".
+  absl::StatusOr<Person> BearerUser(absl::string_view jwt);
   // Ends the session here and at the IdP (best effort there). Returns where
   // the browser should go to end its IdP session too, then land on `back_to`.
   std::string Logout(absl::string_view session_id, absl::string_view back_to);
 
  private:
   void Count(CounterFamily* family, absl::string_view outcome);
+  // Email and admin flag from the token endpoint's answer: the ID token's
+  // claims (`id_claims`, already verified), then the access token's when it
+  // is a JWT for this client about the same person (Keycloak puts realm roles
+  // only there by default). A role in either counts.
+  void ReadRoles(const TokenSet& tokens, const absl::StatusOr<TokenClaims>& id_claims, Session& session);
 
   OidcClient* client_;
   SessionStore* store_;

@@ -27,6 +27,8 @@ struct PendingLogin {
 
 struct Session {
   std::string user_name;
+  std::string email;   // From the IdP's claims, re-read at each refresh.
+  bool admin = false;  // Likewise.
   std::string refresh_token;
   std::string id_token;  // For the IdP's logout (id_token_hint).
   absl::Time access_expires_at;  // Then refresh: the IdP says whether the session still lives.

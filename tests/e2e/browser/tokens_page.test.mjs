@@ -1,7 +1,8 @@
 // The personal tokens page in a real browser (Debian's Chromium driven by
 // playwright-core) against the real api, authority and PostgreSQL: a person
-// logs in, creates, refreshes and revokes a token, and the token's value from
-// the clipboard works (or stops working) with a plain bearer request. The
+// logs in, creates, refreshes, reads the history of and revokes a token, and
+// the token's value from the clipboard works (or stops working) with a plain
+// bearer request. The
 // steps are one story and run in order; each saves a screenshot.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -198,6 +199,24 @@ describe('personal tokens page', { concurrency: false }, () => {
     await contentDialog().getByRole('button', { name: 'Done' }).click();
     const cells = await row('ci-pipeline').locator('td').allTextContents();
     assert.equal(cells[1], utcDayFromToday(MAX_DURATION_DAYS));
+  });
+
+  test('History shows the refresh: who, when, from where, with which browser', async () => {
+    await row('ci-pipeline').getByRole('button', { name: 'History of ci-pipeline' }).click();
+    const dialog = page.locator('#history-dialog');
+    await dialog.waitFor({ state: 'visible' });
+    const refreshed = page.locator('#history-body tr[data-event="token.refreshed"]');
+    await refreshed.waitFor({ state: 'visible' });
+    const [when, what, by, from, agent] = await refreshed.locator('td').allTextContents();
+    assert.match(when, /^\d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
+    assert.equal(what, 'Refreshed');
+    assert.equal(by, 'alice');
+    assert.equal(from, '127.0.0.1');
+    assert.match(agent, /Chrome/);
+    assert.match(await page.locator('#history-last-use').textContent(), /^(No use recorded yet .+|Last used .+ from \S+\.)$/);
+    await screenshot('history');
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await dialog.waitFor({ state: 'hidden' });
   });
 
   test('revoke asks to confirm, then the row disappears and the value stops working', async () => {

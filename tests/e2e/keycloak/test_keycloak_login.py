@@ -223,6 +223,48 @@ def test_keycloak_access_token_for_this_api_is_a_human_credential(api, keycloak)
     assert bearer_status(api.url, created["content"]) == 200
 
 
+def test_the_realm_role_makes_an_admin_and_a_refresh_rereads_it(api, keycloak):
+    # The realm's client mapper puts realm roles into the tokengate client's ID token too.
+    client = keycloak.client("tokengate")["id"]
+    example = keycloak.admin("GET", f"/clients/{client}/evaluate-scopes/generate-example-id-token",
+                             params={"scope": "openid", "userId": keycloak.user_id("carol")})
+    assert "tokengate-admin" in example["realm_access"]["roles"]
+
+    carol, _ = login(api.url, "carol", "carol-password")
+    alice = stack.create_token(api.url, keycloak.token("tokengate", "tokengate-cli", "alice",
+                                                       "alice-password")["access_token"], name="leaver")
+    listed = carol.get(f"{api.url}/v1/admin/personal-tokens", params={"user": "alice", "active": "true"},
+                       timeout=10)
+    assert listed.status_code == 200, listed.text
+    assert alice["id"] in [item["id"] for item in listed.json()["items"]]
+    # A script with carol's Keycloak access token is an admin too (realm_access is in it by default).
+    script = keycloak.token("tokengate", "tokengate-cli", "carol", "carol-password")["access_token"]
+    assert requests.get(f"{api.url}/v1/admin/personal-tokens", headers=stack.bearer(script),
+                        timeout=10).status_code == 200
+
+    keycloak.set_access_token_lifespan("tokengate", 1)
+    role = keycloak.admin("GET", "/roles/tokengate-admin")
+    bob = keycloak.user_id("bob")
+    try:
+        browser, _ = login(api.url, "bob", "bob-password")
+        offboard = f"{api.url}/v1/admin/users/alice/revoke-tokens"
+        assert browser.post(offboard, timeout=10).status_code == 403
+        # Granted in Keycloak: the session's next refresh (access token of 1 s) makes bob an admin.
+        keycloak.admin("POST", f"/users/{bob}/role-mappings/realm", json=[role])
+        assert stack.eventually(
+            lambda: browser.get(f"{api.url}/v1/admin/personal-tokens", timeout=10).status_code == 200, timeout=15)
+        revoked = browser.post(offboard, timeout=10)
+        assert revoked.status_code == 200, revoked.text
+        assert alice["id"] in revoked.json()["token_ids"]
+        assert bearer_status(api.url, alice["content"]) == 401
+        # Withdrawn in Keycloak: gone again at the next refresh.
+        keycloak.admin("DELETE", f"/users/{bob}/role-mappings/realm", json=[role])
+        assert stack.eventually(lambda: browser.post(offboard, timeout=10).status_code == 403, timeout=15)
+    finally:
+        keycloak.set_access_token_lifespan("tokengate", 300)
+        keycloak.admin("DELETE", f"/users/{bob}/role-mappings/realm", json=[role])
+
+
 def test_tokens_of_another_realm_or_client_are_refused(api, keycloak):
     other_realm = keycloak.token("other", "tokengate", "alice", "alice-password")
     other_client = keycloak.token("tokengate", "other-app", "alice", "alice-password")

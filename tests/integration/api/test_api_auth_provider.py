@@ -48,6 +48,21 @@ def test_dummy_on_all_interfaces_is_refused(authority):
     assert "TOKENGATE_AUTH_ALLOW_DUMMY=true" in line
 
 
+def test_bad_trusted_proxies_are_refused_naming_the_entry(authority):
+    line = refused(start_api(authority, auth_provider="dummy", trusted_proxies="10.0.0.0/8, 10.1.0.0/33"))
+    assert line == ("invalid configuration: TOKENGATE_TRUSTED_PROXIES: '10.1.0.0/33' has a bad prefix length")
+
+
+def test_admin_users_are_refused_with_a_real_identity_provider(authority):
+    line = refused(start_api(authority, **keycloak_settings(admin_users="alice")))
+    assert line.startswith("invalid configuration: TOKENGATE_ADMIN_USERS: is for the dummy provider")
+
+
+def test_an_empty_admin_claim_is_refused(authority):
+    line = refused(start_api(authority, **keycloak_settings(admin_claim="")))
+    assert line.startswith("invalid configuration: TOKENGATE_ADMIN_CLAIM: must be set")
+
+
 def test_dummy_on_all_interfaces_starts_when_allowed_and_warns(authority):
     with start_api(authority, auth_provider="dummy", http_listen="0.0.0.0:0", auth_allow_dummy=True).start() as api:
         assert "DANGER: the dummy auth provider lets ANYONE" in api.log()

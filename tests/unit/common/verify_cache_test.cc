@@ -26,9 +26,11 @@ const std::string kToken = "personal_token_aaaa.bbbb.cccc";
 
 class FakeAuthority final : public VerifyBackend {
  public:
-  absl::StatusOr<v1::VerifyTokenResponse> Verify(const std::string& token) override {
+  absl::StatusOr<v1::VerifyTokenResponse> Verify(const std::string& token,
+                                                 const VerifyOrigin& origin) override {
     absl::MutexLock lock(&mutex_);
     ++calls_;
+    last_origin_ = origin;
     mutex_.Await(absl::Condition(&released_));
     if (!failure_.ok()) return failure_;
     auto it = answers_.find(token);
@@ -59,6 +61,10 @@ class FakeAuthority final : public VerifyBackend {
     absl::MutexLock lock(&mutex_);
     return calls_;
   }
+  VerifyOrigin last_origin() {
+    absl::MutexLock lock(&mutex_);
+    return last_origin_;
+  }
 
  private:
   absl::Mutex mutex_;
@@ -66,6 +72,7 @@ class FakeAuthority final : public VerifyBackend {
   absl::Status failure_ ABSL_GUARDED_BY(mutex_);
   bool released_ ABSL_GUARDED_BY(mutex_) = true;
   int calls_ ABSL_GUARDED_BY(mutex_) = 0;
+  VerifyOrigin last_origin_ ABSL_GUARDED_BY(mutex_);
 };
 
 v1::VerifyTokenResponse ValidAnswer(const std::string& token_id, int cache_ttl_seconds,
@@ -131,6 +138,21 @@ TEST_F(VerifyCacheTest, SecondRequestIsAnsweredFromMemory) {
   EXPECT_EQ(authority_.calls(), 1);
   EXPECT_EQ(cache.stats().hits, 1u);
   EXPECT_EQ(cache.stats().misses, 1u);
+}
+
+TEST_F(VerifyCacheTest, MissSendsTheRequestOriginAndHitNeverBuildsIt) {
+  authority_.Answer(kToken, ValidAnswer("id-1", 60));
+  VerifyCache cache({}, &authority_, &clock_);
+  int built = 0;
+  auto origin = [&built] {
+    ++built;
+    return VerifyOrigin{.client_address = "203.0.113.9", .user_agent = "curl/8"};
+  };
+  ASSERT_EQ(cache.Verify(kToken, origin).outcome, VerifyOutcome::kValid);
+  EXPECT_EQ(authority_.last_origin().client_address, "203.0.113.9");
+  EXPECT_EQ(authority_.last_origin().user_agent, "curl/8");
+  ASSERT_TRUE(cache.Verify(kToken, origin).from_cache);
+  EXPECT_EQ(built, 1);
 }
 
 TEST_F(VerifyCacheTest, ValidAnswerLivesExactlyTheAuthoritysCacheTtl) {
