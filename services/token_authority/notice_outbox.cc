@@ -58,7 +58,7 @@ absl::StatusOr<std::optional<ClaimedNotice>> NoticeOutbox::ClaimNext() {
       "              ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
       "  AND t.id = n.token_id "
       "RETURNING n.id, n.kind, n.threshold_days, n.channel, n.attempts, t.id::text, t.name, u.name, "
-      "          coalesce(u.email, ''), t.until::text, t.revoked_at IS NOT NULL");
+      "          coalesce(u.email, ''), t.until::text, t.revoked_at IS NOT NULL, u.id");
   if (!result.ok()) return result.status();
   if (result->rows() == 0) return std::nullopt;
   ClaimedNotice claimed;
@@ -74,6 +74,7 @@ absl::StatusOr<std::optional<ClaimedNotice>> NoticeOutbox::ClaimNext() {
   n.email = std::string(result->Get(0, 8));
   n.until = ParseDay(result->Get(0, 9)).value_or(absl::CivilDay());
   claimed.token_revoked = result->Get(0, 10) == "t";
+  claimed.user_id = result->GetInt(0, 11);
   return claimed;
 }
 

@@ -19,6 +19,7 @@ namespace tokengate {
 // A notice claimed for sending, and whether its token is still live.
 struct ClaimedNotice {
   Notice notice;
+  int64_t user_id = 0;
   bool token_revoked = false;
 };
 

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "services/token_authority/audit_record.h"
 
 namespace tokengate {
 namespace {
@@ -14,12 +15,8 @@ constexpr int kMaxSendsPerScan = 500;
 }  // namespace
 
 NoticeScheduler::NoticeScheduler(NoticeConfig config, std::string database_url, NoticeSender* email,
-                                 NoticeSender* webhook, NoticeDelivered delivered)
-    : config_(std::move(config)),
-      database_url_(std::move(database_url)),
-      email_(email),
-      webhook_(webhook),
-      delivered_(std::move(delivered)) {}
+                                 NoticeSender* webhook)
+    : config_(std::move(config)), database_url_(std::move(database_url)), email_(email), webhook_(webhook) {}
 
 NoticeScheduler::~NoticeScheduler() { Stop(); }
 
@@ -126,11 +123,8 @@ void NoticeScheduler::Deliver(NoticeOutbox& outbox, const ClaimedNotice& claimed
     const absl::Status sent =
         sender != nullptr ? sender->Send(notice) : absl::FailedPreconditionError("channel is off");
     if (sent.ok()) {
-      marked = outbox.MarkSent(notice.id);
-      if (marked.ok()) {
-        TG_LOG(Info) << what << " delivered";
-        if (delivered_) delivered_(*conn_, notice);
-      }
+      marked = RecordSent(outbox, claimed);
+      if (marked.ok()) TG_LOG(Info) << what << " delivered";
     } else if (absl::IsUnavailable(sent) && notice.attempts < config_.max_attempts) {
       const absl::Duration delay = BackOff(notice.attempts);
       TG_LOG(Warning) << what << " attempt " << notice.attempts << " failed, retry in " << delay << ": "
@@ -142,6 +136,25 @@ void NoticeScheduler::Deliver(NoticeOutbox& outbox, const ClaimedNotice& claimed
     }
   }
   if (!marked.ok()) DropConnection(marked);
+}
+
+absl::Status NoticeScheduler::RecordSent(NoticeOutbox& outbox, const ClaimedNotice& claimed) {
+  const Notice& notice = claimed.notice;
+  return InTransaction(*conn_, [&]() -> absl::Status {
+    if (auto marked = outbox.MarkSent(notice.id); !marked.ok()) return marked;
+    // A leak notice follows the revocation's own record (actor leak-report);
+    // the audit trail has no event of its own for it.
+    if (notice.kind != NoticeKind::kExpiry) return absl::OkStatus();
+    return AppendAuditRecord(
+        *conn_, AuditRecord{.event = std::string(kAuditTokenExpiryNotice),
+                            .actor = AuditActor{.kind = std::string(kActorSystem), .name = "token-authority"},
+                            .user_id = claimed.user_id,
+                            .user_name = notice.user_name,
+                            .token_id = notice.token_id,
+                            .token_name = notice.token_name,
+                            .detail = absl::StrCat("channel=", notice.channel,
+                                                   " threshold_days=", notice.threshold_days)});
+  });
 }
 
 absl::Duration NoticeScheduler::BackOff(int attempts) const {

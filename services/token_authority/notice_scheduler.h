@@ -10,7 +10,6 @@
 #pragma once
 
 #include <condition_variable>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -24,15 +23,11 @@
 
 namespace tokengate {
 
-// Called once per notice delivered, on the lock holder's connection (the
-// audit record "token.expiry_notice" goes here).
-using NoticeDelivered = std::function<void(PgConnection& conn, const Notice& notice)>;
-
 class NoticeScheduler {
  public:
   // `email` and `webhook` may be null (channel off).
   NoticeScheduler(NoticeConfig config, std::string database_url, NoticeSender* email,
-                  NoticeSender* webhook, NoticeDelivered delivered = nullptr);
+                  NoticeSender* webhook);
   ~NoticeScheduler();
 
   // The channels that are on, as the outbox names them.
@@ -50,6 +45,8 @@ class NoticeScheduler {
   // Sends what is due; false on a database error (the connection is dropped).
   bool DeliverDue(NoticeOutbox& outbox);
   void Deliver(NoticeOutbox& outbox, const ClaimedNotice& claimed);
+  // The row says sent and, for an expiry notice, the audit trail says so too, in one transaction.
+  absl::Status RecordSent(NoticeOutbox& outbox, const ClaimedNotice& claimed);
   absl::Duration BackOff(int attempts) const;
   void DropConnection(const absl::Status& why);
 
@@ -57,7 +54,6 @@ class NoticeScheduler {
   const std::string database_url_;
   NoticeSender* email_;
   NoticeSender* webhook_;
-  NoticeDelivered delivered_;
 
   std::unique_ptr<PgConnection> conn_;  // Only the scheduler thread touches it.
   bool holding_lock_ = false;
