@@ -9,7 +9,7 @@
 namespace tokengate {
 namespace {
 
-// A header value built from user input: control characters (CR/LF above all,
+// A header value or a line built from user input: control characters (CR/LF above all,
 // which would start a header of the sender's choosing) become spaces.
 std::string HeaderSafe(std::string text) {
   for (char& c : text) {
@@ -31,19 +31,20 @@ std::string EncodedWord(const std::string& text) {
   return absl::StrCat("=?UTF-8?B?", absl::Base64Escape(text), "?=");
 }
 
+// Names go into the text on one line each, whatever they hold.
 std::string BodyText(const Notice& notice, const std::string& tokens_page) {
   const std::string until = FormatDay(notice.until);
-  const std::string token = absl::StrCat("\"", notice.token_name, "\" (id ", notice.token_id, ")");
+  const std::string token = absl::StrCat("\"", HeaderSafe(notice.token_name), "\" (id ", notice.token_id, ")");
   if (notice.kind == NoticeKind::kLeak) {
     return absl::StrCat(
-        "Hello ", notice.user_name, ",\n\n",
+        "Hello ", HeaderSafe(notice.user_name), ",\n\n",
         "your personal token ", token,
         " was reported as leaked by someone who found it, and it has been revoked: it no longer "
         "works anywhere.\n\n",
         "Create a new token and put it where the old one was used:\n", tokens_page, "\n");
   }
   return absl::StrCat(
-      "Hello ", notice.user_name, ",\n\n",
+      "Hello ", HeaderSafe(notice.user_name), ",\n\n",
       "your personal token ", token, " is valid through ", until,
       " (UTC) and stops working at the start of the next day.\n\n",
       "Refresh it, or create a new one, before jobs that use it start failing:\n", tokens_page, "\n");
