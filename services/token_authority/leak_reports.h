@@ -2,11 +2,12 @@
 // content's signature is verified; the well-signed, live ones are revoked
 // through the normal path (the revocation log and its NOTIFY reach every
 // replica and both edges) and their owners are notified as a "leak" notice.
-// The answer is the same whatever the contents were: every report runs the
-// same verification and exactly one database statement, so neither the
-// answer nor the work done before it tells a live token from garbage (a
-// revoked-now token writes a few more rows; it is dead by the time anyone
-// could notice).
+// The answer is the same whatever the contents were. Nothing is looked up
+// per content: each gets the verification any bearer token gets, then every
+// report runs one transaction with one revoking statement (an empty list
+// revokes nothing). Only a token that really is revoked causes more work
+// (its audit record and notices), and it is dead by the time anyone could
+// measure that.
 #pragma once
 
 #include <functional>
