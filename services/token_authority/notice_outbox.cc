@@ -42,10 +42,11 @@ absl::StatusOr<int> NoticeOutbox::EnqueueExpiring(const std::vector<int>& days,
       "CROSS JOIN LATERAL (SELECT min(d) AS days FROM unnest($1::int[]) AS d "
       "                    WHERE t.until - today.day <= d) AS nearest "
       "CROSS JOIN unnest($2::text[]) AS c(channel) "
-      "WHERE t.revoked_at IS NULL AND t.until >= today.day AND nearest.days IS NOT NULL "
+      "WHERE t.revoked_at IS NULL AND t.until BETWEEN today.day AND today.day + $3::int "
+      "  AND nearest.days IS NOT NULL "
       "  AND (c.channel <> 'email' OR u.email IS NOT NULL) "
       "ON CONFLICT ON CONSTRAINT token_notice_once DO NOTHING RETURNING id",
-      {PgWordArray(day_words), PgWordArray(channels)});
+      {PgWordArray(day_words), PgWordArray(channels), absl::StrCat(days.back())});
   if (!result.ok()) return result.status();
   return result->rows();
 }

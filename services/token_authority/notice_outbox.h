@@ -33,7 +33,7 @@ class NoticeOutbox {
   // Rows a previous holder left in `sending` (it died mid-delivery) go back
   // to pending. Run right after taking the lock.
   absl::StatusOr<int> RequeueInterrupted();
-  // For each live token that expires within one of `days` (ascending): one
+  // For each live token that expires within one of `days` (ascending, not empty): one
   // row for the NEAREST such threshold per channel. A token that crossed 7
   // and 1 while nobody was scanning gets only the 1-day notice, and never a
   // 7-day one later (it is already within 1 day).

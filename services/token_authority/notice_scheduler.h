@@ -4,9 +4,10 @@
 // once when woken) queues the expiry notices that became due, then sends what
 // is due: claim row → send → mark sent. A failed attempt is retried with a
 // doubling back-off up to TOKENGATE_NOTICE_MAX_ATTEMPTS, then marked failed.
-// The one duplicate window: the holder dies after the receiver accepted a
-// notice and before the row says so; the next holder sends it again, with
-// the same notice id (Message-ID, X-Tokengate-Notice-Id) for receivers to drop.
+// The one duplicate window: the holder dies (or loses its database
+// connection, and with it the lock) after the receiver accepted a notice and
+// before the row says so; the next holder sends it again, with the same
+// notice id (Message-ID, X-Tokengate-Notice-Id) for receivers to drop.
 #pragma once
 
 #include <condition_variable>
