@@ -164,3 +164,21 @@ def test_exactly_once_across_two_replicas_with_one_killed_mid_delivery():
     assert subjects == sorted(f'Your personal token "job-{i}" expires after {day(1)}' for i in range(count))
     assert smtp.attempts == count + 1  # Every mail once, plus the refused one.
     assert len({t.token.id for t in tokens}) == count
+
+
+def test_the_owner_address_is_kept_from_their_own_calls_only():
+    with stack.fresh_database("tg_notice") as db, stack.authority(db, shutdown_grace_seconds=1) as authority:
+        stub = authority_grpc.stub(authority.address)
+        email_of = lambda user: stack.psql(db, f"SELECT coalesce(email, '-') FROM \"user\" WHERE name = '{user}'")
+        # An administrator acting on bob's tokens does not give bob their address.
+        stub.IssueToken(pb.IssueTokenRequest(user_name="bob", name="by-admin", until=day(3),
+                                             actor=pb.Actor(name="carol", email="carol@example.test", admin=True)),
+                        timeout=10)
+        assert email_of("bob") == "-"
+        issue(stub, "bob", "bob@example.test", day(3))
+        assert email_of("bob") == "bob@example.test"
+        issue(stub, "bob", "bob\r\nRCPT TO:<x@example.test>", day(4))  # Unusable: ignored.
+        assert email_of("bob") == "bob@example.test"
+        stub.ListTokens(pb.ListTokensRequest(user_name="bob", actor=pb.Actor(name="bob", email="bob@new.example.test")),
+                        timeout=10)
+        assert email_of("bob") == "bob@new.example.test"
