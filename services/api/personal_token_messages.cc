@@ -357,7 +357,8 @@ Validated<std::vector<std::string>> ParseLeakReportBody(absl::string_view body) 
                 few ? "List should have at least 1 item after validation, not 0"
                     : absl::StrCat("List should have at most ", kMaxLeakReportContents,
                                    " items after validation, not ", array.size())),
-          absl::StrCat(R"({"field_type":"List",)", few ? R"("min_length":1)" : absl::StrCat(R"("max_length":)", kMaxLeakReportContents),
+          absl::StrCat(R"({"field_type":"List",)",
+                       few ? R"("min_length":1)" : absl::StrCat(R"("max_length":)", kMaxLeakReportContents),
                        R"(,"actual_length":)", array.size(), "}")));
     } else {
       int index = 0;

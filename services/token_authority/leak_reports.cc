@@ -14,7 +14,7 @@ namespace tokengate {
 
 absl::Status LeakReports::Report(const v1::RevokeTokensByContentRequest& request) {
   if (request.contents_size() < 1 || request.contents_size() > kMaxLeakReportContents) {
-    return InvalidField("contents", "too_long",
+    return InvalidField("contents", request.contents_size() < 1 ? "too_short" : "too_long",
                         absl::StrCat("Give between 1 and ", kMaxLeakReportContents, " token contents"));
   }
   const int64_t now_unix = absl::ToUnixSeconds(clock_->Now());

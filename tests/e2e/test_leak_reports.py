@@ -11,10 +11,12 @@ import os
 import time
 import uuid
 
+import grpc
 import jwt
 import pytest
 import requests
 
+import authority_grpc
 import notice_receivers
 import seed_story
 import stack
@@ -154,3 +156,13 @@ def test_too_many_reports_from_one_address_are_429_with_retry_after(system):
         assert 1 <= int(refused.headers["Retry-After"]) <= 30
         # The limit counts before parsing: garbage does not get around it.
         assert report(api.url, "{not json").status_code == 429
+
+
+@pytest.mark.parametrize("count", [0, 101])
+def test_the_authority_itself_refuses_none_or_more_than_a_hundred(system, count):
+    stub = authority_grpc.stub(system["authority"].address)
+    with pytest.raises(grpc.RpcError) as refused:
+        stub.RevokeTokensByContent(authority_grpc.pb.RevokeTokensByContentRequest(contents=["x"] * count),
+                                   timeout=10)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "between 1 and 100" in refused.value.details()
