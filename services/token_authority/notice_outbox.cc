@@ -51,15 +51,17 @@ absl::StatusOr<int> NoticeOutbox::EnqueueExpiring(const std::vector<int>& days,
   return result->rows();
 }
 
-absl::StatusOr<std::optional<ClaimedNotice>> NoticeOutbox::ClaimNext() {
+absl::StatusOr<std::optional<ClaimedNotice>> NoticeOutbox::ClaimNext(const std::vector<std::string>& channels) {
   auto result = conn_->Exec(
       "UPDATE token_notice n SET state = 'sending', attempts = n.attempts + 1 "
       "FROM personal_token t JOIN \"user\" u ON u.id = t.user_id "
       "WHERE n.id = (SELECT id FROM token_notice WHERE state = 'pending' AND next_attempt_at <= now() "
+      "                AND channel = ANY($1::text[]) "
       "              ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
       "  AND t.id = n.token_id "
       "RETURNING n.id, n.kind, n.threshold_days, n.channel, n.attempts, t.id::text, t.name, u.name, "
-      "          coalesce(u.email, ''), t.until::text, t.revoked_at IS NOT NULL, u.id");
+      "          coalesce(u.email, ''), t.until::text, t.revoked_at IS NOT NULL, u.id",
+      {PgWordArray(channels)});
   if (!result.ok()) return result.status();
   if (result->rows() == 0) return std::nullopt;
   ClaimedNotice claimed;

@@ -38,8 +38,9 @@ class NoticeOutbox {
   // and 1 while nobody was scanning gets only the 1-day notice, and never a
   // 7-day one later (it is already within 1 day).
   absl::StatusOr<int> EnqueueExpiring(const std::vector<int>& days, const std::vector<std::string>& channels);
-  // The next due pending row, now `sending` with attempts + 1; nullopt: none due.
-  absl::StatusOr<std::optional<ClaimedNotice>> ClaimNext();
+  // The next due pending row of one of `channels`, now `sending` with
+  // attempts + 1; nullopt: none due.
+  absl::StatusOr<std::optional<ClaimedNotice>> ClaimNext(const std::vector<std::string>& channels);
   absl::Status MarkSent(int64_t id);
   absl::Status MarkRetry(int64_t id, absl::Duration delay, const std::string& error);
   // Final: `state` is "failed" or "dropped".

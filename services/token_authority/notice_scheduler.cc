@@ -93,35 +93,33 @@ void NoticeScheduler::Scan() {
   DeliverDue(outbox);
 }
 
-bool NoticeScheduler::DeliverDue(NoticeOutbox& outbox) {
-  for (int sent = 0; sent < kMaxSendsPerScan; ++sent) {
+void NoticeScheduler::DeliverDue(NoticeOutbox& outbox) {
+  std::vector<std::string> channels = Channels();
+  for (int sent = 0; sent < kMaxSendsPerScan && !channels.empty(); ++sent) {
     {
       std::lock_guard lock(mutex_);
-      if (stopping_) return true;
+      if (stopping_) return;
     }
-    auto claimed = outbox.ClaimNext();
-    if (!claimed.ok()) {
-      DropConnection(claimed.status());
-      return false;
-    }
-    if (!claimed->has_value()) return true;
-    Deliver(outbox, **claimed);
-    if (conn_ == nullptr) return false;
+    auto claimed = outbox.ClaimNext(channels);
+    if (!claimed.ok()) return DropConnection(claimed.status());
+    if (!claimed->has_value()) return;
+    const absl::Status outcome = Deliver(outbox, **claimed);
+    if (conn_ == nullptr) return;
+    if (absl::IsUnavailable(outcome)) std::erase(channels, (*claimed)->notice.channel);
   }
-  return true;
 }
 
-void NoticeScheduler::Deliver(NoticeOutbox& outbox, const ClaimedNotice& claimed) {
+absl::Status NoticeScheduler::Deliver(NoticeOutbox& outbox, const ClaimedNotice& claimed) {
   const Notice& notice = claimed.notice;
   const std::string what = absl::StrCat("notice id=", notice.id, " (", NoticeEvent(notice.kind),
                                         ", token id=", notice.token_id, ", ", notice.channel, ")");
+  absl::Status sent;
   absl::Status marked;
   if (notice.kind == NoticeKind::kExpiry && claimed.token_revoked) {
     marked = outbox.MarkFinal(notice.id, "dropped", "the token was revoked before the notice went out");
   } else {
     NoticeSender* sender = notice.channel == "email" ? email_ : webhook_;
-    const absl::Status sent =
-        sender != nullptr ? sender->Send(notice) : absl::FailedPreconditionError("channel is off");
+    sent = sender != nullptr ? sender->Send(notice) : absl::FailedPreconditionError("channel is off");
     if (sent.ok()) {
       marked = RecordSent(outbox, claimed);
       if (marked.ok()) TG_LOG(Info) << what << " delivered";
@@ -136,6 +134,7 @@ void NoticeScheduler::Deliver(NoticeOutbox& outbox, const ClaimedNotice& claimed
     }
   }
   if (!marked.ok()) DropConnection(marked);
+  return sent;
 }
 
 absl::Status NoticeScheduler::RecordSent(NoticeOutbox& outbox, const ClaimedNotice& claimed) {

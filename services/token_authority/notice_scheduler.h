@@ -43,9 +43,12 @@ class NoticeScheduler {
  private:
   void Loop();
   void Scan();
-  // Sends what is due; false on a database error (the connection is dropped).
-  bool DeliverDue(NoticeOutbox& outbox);
-  void Deliver(NoticeOutbox& outbox, const ClaimedNotice& claimed);
+  // Sends what is due. A channel whose attempt failed for a reason worth a
+  // retry (its server is down or slow) gets no further attempts in this scan,
+  // so it cannot hold up the other channel or burn its notices' attempts.
+  void DeliverDue(NoticeOutbox& outbox);
+  // The attempt's outcome; UNAVAILABLE when it is worth a retry.
+  absl::Status Deliver(NoticeOutbox& outbox, const ClaimedNotice& claimed);
   // The row says sent and, for an expiry notice, the audit trail says so too, in one transaction.
   absl::Status RecordSent(NoticeOutbox& outbox, const ClaimedNotice& claimed);
   absl::Duration BackOff(int attempts) const;

@@ -182,3 +182,21 @@ def test_the_owner_address_is_kept_from_their_own_calls_only():
         stub.ListTokens(pb.ListTokensRequest(user_name="bob", actor=pb.Actor(name="bob", email="bob@new.example.test")),
                         timeout=10)
         assert email_of("bob") == "bob@new.example.test"
+
+
+def test_a_channel_that_is_down_gets_one_attempt_per_scan_and_holds_up_nothing():
+    dead_webhook = f"http://127.0.0.1:{stack.free_port()}/hook"
+    with notice_receivers.SmtpReceiver() as smtp, stack.fresh_database("tg_notice") as db:
+        with stack.authority(db, shutdown_grace_seconds=1) as quiet:  # Notices off: only issues.
+            stub = authority_grpc.stub(quiet.address)
+            for i in range(3):
+                issue(stub, "kai", "kai@example.test", day(1), name=f"k{i}")
+        # One scan (at start; the next is 30 s away) queues 3 mails and 3 webhook calls.
+        settings = dict(FAST, expiry_scan_seconds=30, smtp_url=smtp.url, smtp_starttls="none",
+                        webhook_url=dead_webhook, webhook_secret=WEBHOOK_SECRET)
+        with stack.authority(db, **settings):
+            mails_sent = lambda: rows(db, "channel, state").count(["email", "sent"]) == 3
+            assert stack.eventually(mails_sent, 10), rows(db)
+            webhook_attempts = sorted(row[1] for row in rows(db, "channel, attempts") if row[0] == "webhook")
+            assert webhook_attempts == ["0", "0", "1"], rows(db)
+    assert len(smtp.received()) == 3
