@@ -8,7 +8,7 @@ namespace tokengate {
 namespace {
 
 // pg_advisory_lock key of the notice sender ("tokengate notices").
-constexpr absl::string_view kNoticeLockKey = "7305412282";
+constexpr absl::string_view kNoticeLockKey = "7305412284";
 
 }  // namespace
 
