@@ -8,7 +8,8 @@ ALTER TABLE "user" ADD COLUMN email text;
 
 CREATE TABLE token_notice (
   id bigserial PRIMARY KEY,
-  token_id uuid NOT NULL REFERENCES personal_token (id),
+  -- A token that is deleted (not revoked: rows are normally kept) takes its notices along.
+  token_id uuid NOT NULL REFERENCES personal_token (id) ON DELETE CASCADE,
   -- expiry: the token expires within threshold_days; leak: it was reported
   -- leaked and revoked (threshold_days 0).
   kind text NOT NULL CHECK (kind IN ('expiry', 'leak')),
