@@ -737,6 +737,7 @@
     $('pager-previous').addEventListener('click', () => loadTokens(state.page - 1));
     $('pager-next').addEventListener('click', () => loadTokens(state.page + 1));
     window.addEventListener('hashchange', route);
+    $('leak-help-origin').textContent = window.location.origin;
 
     try {
       const user = await call('GET', '/v1/users/me');

@@ -75,6 +75,8 @@ ABSL_FLAG(std::string, database_url, "", "libpq URI of the lineage tables (the c
 ABSL_FLAG(int, database_pool_size, 8, "PostgreSQL connections for the lineage endpoints");
 ABSL_FLAG(int, retry_after_seconds, 2, "Retry-After of 503 answers");
 ABSL_FLAG(int, shutdown_grace_seconds, 10, "how long SIGTERM waits for running requests");
+ABSL_FLAG(std::string, leak_report_rate, "10/min",
+          "leak reports (POST /v1/personal-tokens/revoke) per client address: <count>/<s|min|h>");
 
 namespace tokengate {
 namespace {
@@ -144,7 +146,7 @@ const std::vector<std::string>& ApiFlagNames() {
       "verify_cache_ttl_seconds", "verify_negative_ttl_seconds", "verify_cache_size",
       "revocation_watch_enabled", "tls_cert_file", "tls_key_file", "tls_ca_file",
       "max_body_bytes", "swagger_assets_dir", "web_dir", "database_url", "database_pool_size",
-      "retry_after_seconds", "shutdown_grace_seconds"};
+      "retry_after_seconds", "shutdown_grace_seconds", "leak_report_rate"};
   return kNames;
 }
 
@@ -240,6 +242,9 @@ absl::StatusOr<ApiConfig> ApiConfigFromFlags() {
   config.web_dir = absl::GetFlag(FLAGS_web_dir);
   config.database_url = absl::GetFlag(FLAGS_database_url);
   config.database_pool_size = absl::GetFlag(FLAGS_database_pool_size);
+  auto leak_rate = ParseRateLimit(absl::GetFlag(FLAGS_leak_report_rate));
+  if (!leak_rate.ok()) return Bad("leak_report_rate", leak_rate.status().message());
+  config.leak_report_rate = *leak_rate;
 
   config.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
   config.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);

@@ -9,6 +9,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/http/client_address.h"
+#include "services/api/rate_limiter.h"
 
 namespace tokengate {
 
@@ -66,6 +67,8 @@ struct ApiConfig {
   int database_pool_size = 8;
   absl::Duration retry_after = absl::Seconds(2);
   absl::Duration shutdown_grace = absl::Seconds(10);
+  // Leak reports per client address (token bucket).
+  RateLimit leak_report_rate;
 };
 
 // Names of the flags the api reads (for LoadFlags / LogEffectiveConfig).

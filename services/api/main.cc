@@ -22,6 +22,7 @@
 #include "services/api/authenticator.h"
 #include "services/api/docs_routes.h"
 #include "services/api/human_login.h"
+#include "services/api/leak_report_routes.h"
 #include "services/api/lineage_routes.h"
 #include "services/api/monitoring_routes.h"
 #include "services/api/oidc/oidc_routes.h"
@@ -100,6 +101,10 @@ int Serve(const ApiConfig& config) {
       .trusted_proxies = config.trusted_proxies};
   AddPersonalTokensRoutes(router, token_routes);
   AddAdminRoutes(router, token_routes);
+  RateLimiter leak_report_limiter(config.leak_report_rate, &clock);
+  AddLeakReportRoutes(router, {.authority = authority.get(), .limiter = &leak_report_limiter,
+                               .trusted_proxies = &config.trusted_proxies,
+                               .deadline = config.authority_deadline, .retry_after = config.retry_after});
   std::unique_ptr<PgPool> lineage_pool;
   if (config.database_url.empty()) {
     TG_LOG(Warning) << EnvNameOf("database_url")

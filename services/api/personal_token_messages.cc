@@ -295,4 +295,77 @@ std::string IssuedJson(const v1::PersonalToken& token, const std::string& conten
   return json.Take();
 }
 
+namespace {
+
+// One reported content: a string of at most kMaxReportedContentChars.
+void ReportedContent(simdjson::dom::element value, std::vector<std::string> location,
+                     std::vector<std::string>& out, std::vector<FieldIssue>& issues,
+                     std::optional<int> index = std::nullopt) {
+  std::string_view text;
+  FieldIssue issue;
+  if (value.get(text) != simdjson::SUCCESS) {
+    issue = Issue(std::move(location), "string_type", "Input should be a valid string",
+                  simdjson::to_string(value));
+  } else if (CharCount(text) > kMaxReportedContentChars) {
+    // The input is not echoed: it may be a real token.
+    issue = WithContext(Issue(std::move(location), "string_too_long",
+                              absl::StrCat("String should have at most ", kMaxReportedContentChars,
+                                           " characters")),
+                        absl::StrCat(R"({"max_length":)", kMaxReportedContentChars, "}"));
+  } else {
+    out.emplace_back(text);
+    return;
+  }
+  issue.location_index = index;
+  issues.push_back(std::move(issue));
+}
+
+}  // namespace
+
+Validated<std::vector<std::string>> ParseLeakReportBody(absl::string_view body) {
+  std::vector<std::string> contents;
+  std::vector<FieldIssue> issues;
+  simdjson::dom::parser parser;
+  auto object = BodyObject(parser, body, issues);
+  if (!object) return Result(std::move(contents), std::move(issues));
+  std::optional<simdjson::dom::element> one;
+  std::optional<simdjson::dom::element> many;
+  for (auto field : *object) {
+    const absl::string_view key(field.key.data(), field.key.size());
+    if (key == "content") {
+      one = field.value;
+    } else if (key == "contents") {
+      many = field.value;
+    } else {
+      issues.push_back(ExtraField("body", key, "null"));  // Not echoed: it may hold a token.
+    }
+  }
+  if (one && many) {
+    issues.push_back(Issue({"body"}, "value_error", "Value error, give either content or contents, not both"));
+  } else if (!one && !many) {
+    issues.push_back(Issue({"body", "content"}, "missing", "Field required"));
+  } else if (one) {
+    ReportedContent(*one, {"body", "content"}, contents, issues);
+  } else {
+    simdjson::dom::array array;
+    if (many->get(array) != simdjson::SUCCESS) {
+      issues.push_back(Issue({"body", "contents"}, "list_type", "Input should be a valid list"));
+    } else if (array.size() < 1 || array.size() > kMaxLeakReportContents) {
+      const bool few = array.size() < 1;
+      issues.push_back(WithContext(
+          Issue({"body", "contents"}, few ? "too_short" : "too_long",
+                few ? "List should have at least 1 item after validation, not 0"
+                    : absl::StrCat("List should have at most ", kMaxLeakReportContents,
+                                   " items after validation, not ", array.size())),
+          absl::StrCat(R"({"field_type":"List",)",
+                       few ? R"("min_length":1)" : absl::StrCat(R"("max_length":)", kMaxLeakReportContents),
+                       R"(,"actual_length":)", array.size(), "}")));
+    } else {
+      int index = 0;
+      for (auto item : array) ReportedContent(item, {"body", "contents"}, contents, issues, index++);
+    }
+  }
+  return Result(std::move(contents), std::move(issues));
+}
+
 }  // namespace tokengate

@@ -47,6 +47,13 @@ Validated<RefreshBody> ParseRefreshBody(absl::string_view body);
 // The {id} path segment, canonical lowercase UUID.
 Validated<std::string> ParseTokenId(absl::string_view text);
 
+inline constexpr int kMaxLeakReportContents = 100;
+// Far above any real token; longer strings are refused as pydantic refuses them.
+inline constexpr int kMaxReportedContentChars = 4096;
+// POST /v1/personal-tokens/revoke body: {"content": str} or
+// {"contents": [str, …]} with 1..100 items; nothing else allowed.
+Validated<std::vector<std::string>> ParseLeakReportBody(absl::string_view body);
+
 // A page's "meta" member: {page, page_size, total_count, pages_count,
 // has_next, has_previous, next_page, previous_page}, Data.Rentgen's arithmetic.
 void WritePageMeta(JsonWriter& json, int page, int page_size, int64_t total_count, int items_on_page);

@@ -56,7 +56,12 @@ const std::vector<std::string>& AuthorityFlagNames() {
       "audit_retention_days", "kafka_security_protocol", "kafka_sasl_mechanism",
       "kafka_sasl_username", "kafka_sasl_password", "kafka_ssl_ca_file", "tls_cert_file", "tls_key_file",
       "tls_ca_file", "tls_client_policy"};
-  return kNames;
+  static const std::vector<std::string> kAll = [] {
+    std::vector<std::string> all = kNames;
+    all.insert(all.end(), NoticeFlagNames().begin(), NoticeFlagNames().end());
+    return all;
+  }();
+  return kAll;
 }
 
 absl::StatusOr<AuthorityConfig> AuthorityConfigFromFlags() {
@@ -132,6 +137,9 @@ absl::StatusOr<AuthorityConfig> AuthorityConfigFromFlags() {
   if (auto tls = CheckTlsFiles(config.tls_cert_file, config.tls_key_file, config.tls_ca_file); !tls.ok()) {
     return tls;
   }
+  auto notices = NoticeConfigFromFlags();
+  if (!notices.ok()) return notices.status();
+  config.notices = *std::move(notices);
   return config;
 }
 

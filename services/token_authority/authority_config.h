@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "common/signing_keys.h"
 #include "common/token_codec.h"
+#include "services/token_authority/notice_config.h"
 
 namespace tokengate {
 
@@ -49,6 +50,8 @@ struct AuthorityConfig {
   std::string tls_ca_file;
   // With TLS: which client identity may call which RPC (see caller_policy.h).
   std::string tls_client_policy = "tokengate-api=*;tokengate-http2kafka=VerifyToken|WatchRevocations";
+  // Expiry and leak notices to owners (notice_config.h); off by default.
+  NoticeConfig notices;
 };
 
 // Names of the flags the authority reads (for LoadFlags / LogEffectiveConfig).

@@ -20,6 +20,11 @@
 #include "services/token_authority/audit_retention.h"
 #include "services/token_authority/authority_config.h"
 #include "services/token_authority/data_rentgen_import.h"
+#include "services/token_authority/leak_reports.h"
+#include "services/token_authority/notice_scheduler.h"
+#include "services/token_authority/smtp_sender.h"
+#include "services/token_authority/user_emails.h"
+#include "services/token_authority/webhook_sender.h"
 #include "services/token_authority/personal_tokens.h"
 #include "services/token_authority/caller_policy.h"
 #include "services/token_authority/token_authority_service.h"
@@ -100,6 +105,15 @@ int Serve(const AuthorityConfig& config) {
   AuditRetention audit_retention(pool, config.audit_retention, audit_publisher != nullptr);
   TokenAuthorityService service(&tokens, &feed, &revocation_log, &*policy,
                                 config.watch_heartbeat_interval);
+  InitNoticeSenders();
+  SmtpSender smtp(config.notices);
+  WebhookSender webhook(config.notices);
+  NoticeScheduler notices(config.notices, config.database_url,
+                          config.notices.email_enabled() ? &smtp : nullptr,
+                          config.notices.webhook_enabled() ? &webhook : nullptr);
+  UserEmails user_emails(pool);
+  LeakReports leak_reports(config, pool, &tokens, &clock, notices.Channels(), [&] { notices.Wake(); });
+  service.SetNoticeParts(&user_emails, &leak_reports);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -119,6 +133,7 @@ int Serve(const AuthorityConfig& config) {
   revocation_log.StartPruning(config.revocation_log_retention, kPruneInterval);
   if (audit_publisher) audit_publisher->Start();
   audit_retention.Start(kPruneInterval);
+  if (config.notices.enabled()) notices.Start();
   TG_LOG(Info) << "token-authority listening on port " << port;
 
   const int signal = WaitForTerminationSignal();
@@ -128,6 +143,7 @@ int Serve(const AuthorityConfig& config) {
   server->Shutdown(std::chrono::system_clock::now() + absl::ToChronoSeconds(config.shutdown_grace));
   server->Wait();
   usage.Stop();
+  notices.Stop();
   revocation_log.StopPruning();
   audit_retention.Stop();
   // What it has not sent by now waits in the table for the next start.

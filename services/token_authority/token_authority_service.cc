@@ -51,7 +51,9 @@ grpc::Status TokenAuthorityService::IssueToken(grpc::ServerContext* context,
   const AuditActor actor = ActorOf(request->has_actor() ? &request->actor() : nullptr, *context,
                                    request->user_name());
   if (auto denied = Allow(context, "IssueToken", actor, request->user_name()); !denied.ok()) return denied;
-  return Answer(tokens_->Issue(*request, actor), response, context);
+  auto result = tokens_->Issue(*request, actor);
+  if (result.ok()) RememberEmail(request->actor(), request->user_name());
+  return Answer(std::move(result), response, context);
 }
 
 grpc::Status TokenAuthorityService::RefreshToken(grpc::ServerContext* context,
@@ -63,7 +65,9 @@ grpc::Status TokenAuthorityService::RefreshToken(grpc::ServerContext* context,
       !denied.ok()) {
     return denied;
   }
-  return Answer(tokens_->Refresh(*request, actor), response, context);
+  auto result = tokens_->Refresh(*request, actor);
+  if (result.ok()) RememberEmail(request->actor(), request->user_name());
+  return Answer(std::move(result), response, context);
 }
 
 grpc::Status TokenAuthorityService::RevokeToken(grpc::ServerContext* context,
@@ -75,7 +79,21 @@ grpc::Status TokenAuthorityService::RevokeToken(grpc::ServerContext* context,
       !denied.ok()) {
     return denied;
   }
-  return ToGrpcStatus(tokens_->Revoke(*request, actor), context);
+  absl::Status status = tokens_->Revoke(*request, actor);
+  if (status.ok()) RememberEmail(request->actor(), request->user_name());
+  return ToGrpcStatus(status, context);
+}
+
+grpc::Status TokenAuthorityService::RevokeTokensByContent(
+    grpc::ServerContext* context, const v1::RevokeTokensByContentRequest* request,
+    v1::RevokeTokensByContentResponse*) {
+  if (auto denied = policy_->Check(*context, "RevokeTokensByContent"); !denied.ok()) return denied;
+  if (leak_reports_ == nullptr) return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "leak reports are off");
+  return ToGrpcStatus(leak_reports_->Report(*request), context);
+}
+
+void TokenAuthorityService::RememberEmail(const v1::Actor& actor, const std::string& user_name) {
+  if (user_emails_ != nullptr) user_emails_->Remember(actor, user_name);
 }
 
 grpc::Status TokenAuthorityService::GetToken(grpc::ServerContext* context,
@@ -91,7 +109,9 @@ grpc::Status TokenAuthorityService::ListTokens(grpc::ServerContext* context,
   const AuditActor actor = ActorOf(request->has_actor() ? &request->actor() : nullptr, *context,
                                    request->user_name());
   if (auto denied = Allow(context, "ListTokens", actor, request->user_name()); !denied.ok()) return denied;
-  return Answer(tokens_->List(*request, actor), response, context);
+  auto result = tokens_->List(*request, actor);
+  if (result.ok()) RememberEmail(request->actor(), request->user_name());
+  return Answer(std::move(result), response, context);
 }
 
 grpc::Status TokenAuthorityService::VerifyToken(grpc::ServerContext* context,

@@ -8,9 +8,11 @@
 #include "absl/time/time.h"
 #include "services/token_authority/audit_actor.h"
 #include "services/token_authority/caller_policy.h"
+#include "services/token_authority/leak_reports.h"
 #include "services/token_authority/personal_tokens.h"
 #include "services/token_authority/revocation_feed.h"
 #include "services/token_authority/revocation_log.h"
+#include "services/token_authority/user_emails.h"
 #include "tokengate/v1/token_authority.grpc.pb.h"
 
 namespace tokengate {
@@ -21,6 +23,12 @@ class TokenAuthorityService final : public v1::TokenAuthority::Service {
   TokenAuthorityService(PersonalTokens* tokens, RevocationFeed* feed, RevocationLog* log,
                         const CallerPolicy* policy, absl::Duration heartbeat)
       : tokens_(tokens), feed_(feed), log_(log), policy_(policy), heartbeat_(heartbeat) {}
+  // Issue 16's parts: the owners' e-mails from management calls, and
+  // revocation by content (UNIMPLEMENTED while null).
+  void SetNoticeParts(UserEmails* user_emails, LeakReports* leak_reports) {
+    user_emails_ = user_emails;
+    leak_reports_ = leak_reports;
+  }
 
   grpc::Status IssueToken(grpc::ServerContext* context, const v1::IssueTokenRequest* request,
                           v1::IssueTokenResponse* response) override;
@@ -44,7 +52,12 @@ class TokenAuthorityService final : public v1::TokenAuthority::Service {
   grpc::Status RevokeUserTokens(grpc::ServerContext* context, const v1::RevokeUserTokensRequest* request,
                                 v1::RevokeUserTokensResponse* response) override;
 
+ grpc::Status RevokeTokensByContent(grpc::ServerContext* context,
+                                     const v1::RevokeTokensByContentRequest* request,
+                                     v1::RevokeTokensByContentResponse* response) override;
+
  private:
+  void RememberEmail(const v1::Actor& actor, const std::string& user_name);
   // The caller policy's verdict on a management call; a refusal is audited.
   grpc::Status Allow(grpc::ServerContext* context, absl::string_view method, const AuditActor& actor,
                      const std::string& user_name, const std::string& token_id = "");
@@ -54,6 +67,8 @@ class TokenAuthorityService final : public v1::TokenAuthority::Service {
   RevocationLog* log_;
   const CallerPolicy* policy_;
   const absl::Duration heartbeat_;
+  UserEmails* user_emails_ = nullptr;
+  LeakReports* leak_reports_ = nullptr;
 };
 
 grpc::Status ToGrpcStatus(const absl::Status& status, grpc::ServerContext* context);

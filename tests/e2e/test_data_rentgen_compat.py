@@ -400,7 +400,7 @@ def test_import_clashing_user_changes_nothing(dr, dr_db):
     user_id = stack.psql(dr_db, 'SELECT max(id) FROM "user"')
     with stack.fresh_database("tg_drimport") as db:
         assert run_import(db, "--from", dr_db).returncode == 0  # Migrates, then imports.
-        stack.psql(db, "TRUNCATE personal_token, \"user\"")
+        stack.psql(db, "TRUNCATE personal_token, \"user\" CASCADE")  # token_notice refers to them.
         stack.psql(db, f"INSERT INTO \"user\" (id, name) VALUES ({user_id}, 'somebody-else')")
         result = run_import(db, "--from", dr_db)
         assert result.returncode == 1

@@ -526,3 +526,42 @@ def test_trusted_proxies_reach_every_component_through_the_configmap():
     objects = render({"config": {"trustedProxies": "10.42.0.0/16"}})
     assert find(objects, "ConfigMap", FULLNAME)["data"]["TOKENGATE_TRUSTED_PROXIES"] == "10.42.0.0/16"
     assert "TOKENGATE_TRUSTED_PROXIES" not in find(render(), "ConfigMap", FULLNAME)["data"]
+
+
+NOTICES = {"notices": {"publicUrl": "https://tokens.example.org",
+                       "smtp": {"url": "smtp://mail.example.org:587", "from": "noreply@example.org",
+                                "username": "notices", "password": "smtp-pass-Zz9"},
+                       "webhook": {"url": "https://hooks.example.org/tokens",
+                                   "secret": "webhook-secret-0123456789"}}}
+
+
+def test_notices_are_off_by_default_and_the_api_gets_its_leak_report_rate():
+    objects = render()
+    assert not [name for name in env_of(deployment(objects, "authority")) if "SMTP" in name or "WEBHOOK" in name]
+    assert env_of(deployment(objects, "api"))["TOKENGATE_LEAK_REPORT_RATE"]["value"] == "10/min"
+
+
+def test_notice_settings_reach_the_authority_only_and_their_secrets_come_from_the_secret():
+    objects = render(NOTICES)
+    env = env_of(deployment(objects, "authority"))
+    assert (env["TOKENGATE_SMTP_URL"]["value"], env["TOKENGATE_WEBHOOK_URL"]["value"],
+            env["TOKENGATE_PUBLIC_URL"]["value"]) == ("smtp://mail.example.org:587",
+                                                      "https://hooks.example.org/tokens",
+                                                      "https://tokens.example.org")
+    assert env["TOKENGATE_SMTP_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": FULLNAME, "key": "smtp-password"}
+    assert env["TOKENGATE_WEBHOOK_SECRET"]["valueFrom"]["secretKeyRef"] == {"name": FULLNAME,
+                                                                          "key": "webhook-secret"}
+    secret = find(objects, "Secret", FULLNAME)["data"]
+    assert base64.b64decode(secret["webhook-secret"]).decode() == "webhook-secret-0123456789"
+    # The migration job validates the whole config: a webhook without its secret would stop it.
+    for holder in [migration_job(objects)] + [deployment(objects, c) for c in ("api", "http2kafka", "consumer")]:
+        assert not [n for n in env_of(holder) if "SMTP" in n or "WEBHOOK" in n]
+    assert "smtp-pass-Zz9" not in yaml.safe_dump(find(objects, "ConfigMap", FULLNAME))
+
+
+def test_notices_without_their_link_or_secret_are_refused():
+    assert "notices.publicUrl" in render_error({"notices": {"webhook": {"url": "https://h.example.org",
+                                                                        "secret": "0123456789abcdef"}}})
+    short = _merged(NOTICES, {"notices": {"webhook": {"secret": "short"}}})
+    assert "notices.webhook.secret" in render_error(short)
+    assert "starttls" in render_error(_merged(NOTICES, {"notices": {"smtp": {"starttls": "maybe"}}}))

@@ -264,6 +264,19 @@ into the error message. Included once, from the ConfigMap.
 {{- fail "signingKeys: expected kid1:secret1,kid2:secret2 (kid of letters, digits, '.', '_', '-'; each secret at least 32 characters, 256 bits for HS256); value not shown" }}
 {{- end }}
 {{- end }}
+{{- $n := .Values.notices }}
+{{- if and (or $n.smtp.url $n.webhook.url) (not $n.publicUrl) }}
+{{- fail "notices.publicUrl: required when notices.smtp.url or notices.webhook.url is set (the link to the tokens page)" }}
+{{- end }}
+{{- if and $n.smtp.url (not $n.smtp.from) }}
+{{- fail "notices.smtp.from: required with notices.smtp.url" }}
+{{- end }}
+{{- if and $n.smtp.username (not $n.smtp.password) (not .Values.existingSecret) }}
+{{- fail "notices.smtp.password: required with notices.smtp.username (or use existingSecret)" }}
+{{- end }}
+{{- if and $n.webhook.url (lt (len $n.webhook.secret) 16) (not .Values.existingSecret) }}
+{{- fail "notices.webhook.secret: at least 16 bytes required with notices.webhook.url (or use existingSecret); value not shown" }}
+{{- end }}
 {{- range $component := list "authority" "api" "http2kafka" }}
 {{- $a := (index $.Values $component).autoscaling }}
 {{- if and $a.enabled (gt (int $a.minReplicas) (int $a.maxReplicas)) }}
@@ -317,4 +330,41 @@ into the error message. Included once, from the ConfigMap.
 {{/* Base URL of an edge's Ingress, for NOTES.txt. Usage: include "tokengate.ingressUrl" .Values.api.ingress */}}
 {{- define "tokengate.ingressUrl" -}}
 {{- printf "%s://%s%s" (ternary "https" "http" (not (empty .tlsSecretName))) .hostname (trimSuffix "/" .path) -}}
+{{- end -}}
+
+{{/*
+The authority's notice settings: in its own env, not the shared ConfigMap, so
+the migration job (which validates the whole config) never sees a webhook
+without its secret.
+*/}}
+{{- define "tokengate.noticeEnv" -}}
+{{- $n := .Values.notices -}}
+{{- if or $n.smtp.url $n.webhook.url -}}
+- name: TOKENGATE_PUBLIC_URL
+  value: {{ $n.publicUrl | quote }}
+- name: TOKENGATE_EXPIRY_NOTICE_DAYS
+  value: {{ $n.expiryDays | quote }}
+- name: TOKENGATE_EXPIRY_SCAN_SECONDS
+  value: {{ $n.scanSeconds | quote }}
+- name: TOKENGATE_NOTICE_MAX_ATTEMPTS
+  value: {{ $n.maxAttempts | quote }}
+{{- if $n.smtp.url }}
+- name: TOKENGATE_SMTP_URL
+  value: {{ $n.smtp.url | quote }}
+- name: TOKENGATE_SMTP_FROM
+  value: {{ $n.smtp.from | quote }}
+- name: TOKENGATE_SMTP_STARTTLS
+  value: {{ $n.smtp.starttls | quote }}
+{{- if $n.smtp.username }}
+- name: TOKENGATE_SMTP_USERNAME
+  value: {{ $n.smtp.username | quote }}
+{{ include "tokengate.secretEnv" (list . "TOKENGATE_SMTP_PASSWORD" "smtpPassword") }}
+{{- end }}
+{{- end }}
+{{- if $n.webhook.url }}
+- name: TOKENGATE_WEBHOOK_URL
+  value: {{ $n.webhook.url | quote }}
+{{ include "tokengate.secretEnv" (list . "TOKENGATE_WEBHOOK_SECRET" "webhookSecret") }}
+{{- end }}
+{{- end -}}
 {{- end -}}

@@ -137,6 +137,14 @@ describe('personal tokens page', { concurrency: false }, () => {
     await screenshot('empty-list');
   });
 
+  test('"Found a token that leaked?" shows the curl line for this host', async () => {
+    await page.locator('#leak-help summary').click();
+    const line = await page.locator('#leak-help pre').textContent();
+    assert.ok(line.includes(`curl -X POST ${new URL(stack.api.url).origin}/v1/personal-tokens/revoke`), line);
+    await screenshot('leak-help');
+    await page.locator('#leak-help summary').click();
+  });
+
   test('the Create dialog limits Until to tomorrow .. today + max duration', async () => {
     await page.locator('#create-first-button').click();
     await createDialog().waitFor({ state: 'visible' });

@@ -16,7 +16,7 @@ ENDPOINTS = {
     ("patch", "/v1/personal-tokens/{personal_token_id}"),
     ("delete", "/v1/personal-tokens/{personal_token_id}"),
     ("get", "/v1/personal-tokens/{personal_token_id}/events"), ("get", "/v1/admin/personal-tokens"),
-    ("post", "/v1/admin/users/{user_name}/revoke-tokens"),
+    ("post", "/v1/admin/users/{user_name}/revoke-tokens"), ("post", "/v1/personal-tokens/revoke"),
     ("get", "/monitoring/ping"), ("get", "/monitoring/ready"), ("get", "/metrics"),
     ("get", "/v1/locations"), ("get", "/v1/datasets"), ("get", "/v1/jobs"), ("get", "/v1/runs"),
 }

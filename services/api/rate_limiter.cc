@@ -1,0 +1,63 @@
+#include "services/api/rate_limiter.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+
+namespace tokengate {
+
+absl::StatusOr<RateLimit> ParseRateLimit(const std::string& text) {
+  const std::pair<std::string, std::string> parts = absl::StrSplit(text, absl::MaxSplits('/', 1));
+  RateLimit limit;
+  if (!absl::SimpleAtoi(parts.first, &limit.count) || limit.count < 1 || limit.count > 1000000) {
+    return absl::InvalidArgumentError("expected <count>/<unit> with a count within 1..1000000, e.g. 10/min");
+  }
+  const std::string& unit = parts.second;
+  if (unit == "s" || unit == "sec" || unit == "second") {
+    limit.period = absl::Seconds(1);
+  } else if (unit == "min" || unit == "minute") {
+    limit.period = absl::Minutes(1);
+  } else if (unit == "h" || unit == "hour") {
+    limit.period = absl::Hours(1);
+  } else {
+    return absl::InvalidArgumentError("the unit must be s, min or h, e.g. 10/min");
+  }
+  return limit;
+}
+
+double RateLimiter::Refilled(const Bucket& bucket, absl::Time now) const {
+  const double per_second = limit_.count / absl::ToDoubleSeconds(limit_.period);
+  const double gained = std::max(0.0, absl::ToDoubleSeconds(now - bucket.updated)) * per_second;
+  return std::min<double>(limit_.count, bucket.tokens + gained);
+}
+
+void RateLimiter::ForgetFullBuckets(absl::Time now) {
+  absl::erase_if(buckets_, [&](const auto& entry) { return Refilled(entry.second, now) >= limit_.count; });
+  // Every bucket in use: a flood of addresses. Starting afresh admits them
+  // once more, which is better than growing without bound.
+  if (buckets_.size() >= max_keys_) buckets_.clear();
+}
+
+std::optional<absl::Duration> RateLimiter::Admit(const std::string& key) {
+  const absl::Time now = clock_->Now();
+  std::lock_guard lock(mutex_);
+  auto it = buckets_.find(key);
+  if (it == buckets_.end()) {
+    if (buckets_.size() >= max_keys_) ForgetFullBuckets(now);
+    it = buckets_.emplace(key, Bucket{.tokens = static_cast<double>(limit_.count), .updated = now}).first;
+  }
+  Bucket& bucket = it->second;
+  bucket.tokens = Refilled(bucket, now);
+  bucket.updated = now;
+  if (bucket.tokens >= 1.0) {
+    bucket.tokens -= 1.0;
+    return std::nullopt;
+  }
+  const double per_second = limit_.count / absl::ToDoubleSeconds(limit_.period);
+  return absl::Seconds((1.0 - bucket.tokens) / per_second);
+}
+
+}  // namespace tokengate

@@ -1,0 +1,41 @@
+// What an owner is told, and how it is written for each channel: an e-mail
+// (RFC 5322 text, headers safe against injection from token names) and a
+// webhook JSON body. Pure: no I/O. Never carries token content: a notice
+// knows the token's id, name, owner and expiry only.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+
+namespace tokengate {
+
+enum class NoticeKind { kExpiry, kLeak };
+
+struct Notice {
+  int64_t id = 0;  // The outbox row: stable across retries, the receivers' dedupe key.
+  NoticeKind kind = NoticeKind::kExpiry;
+  int threshold_days = 0;  // Expiry notices: the threshold crossed.
+  std::string channel;     // "email" or "webhook".
+  int attempts = 0;        // Including the one being made.
+  std::string token_id;
+  std::string token_name;
+  std::string user_name;
+  std::string email;       // The owner's address; empty when unknown.
+  absl::CivilDay until;    // Last valid day (UTC); the token stops at the next midnight.
+};
+
+// "token.expiry_notice" or "token.leak_revoked".
+const char* NoticeEvent(NoticeKind kind);
+// One line, e.g. `Your personal token "etl" expires after 2026-12-05`.
+std::string NoticeSubject(const Notice& notice);
+// A complete message: headers, a blank line, the text body; CRLF line ends.
+std::string NoticeMail(const Notice& notice, const std::string& from, const std::string& tokens_page,
+                       absl::Time now);
+// {"id", "event", "threshold_days", "token": {id, name, until, expires_at}, "user": {name},
+//  "link", "message"}
+std::string NoticeJson(const Notice& notice, const std::string& tokens_page);
+
+}  // namespace tokengate
