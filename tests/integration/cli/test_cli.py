@@ -188,12 +188,24 @@ def test_version_names_the_release_like_every_binary():
     assert result.stdout.startswith("tokengate ") and "(revision " in result.stdout
 
 
-def test_readme_grpcurl_line_verifies_a_token(authority, pki):
-    """The README's grpcurl line, with the token on stdin (-d @), via reflection."""
+def readme_grpcurl_verify_lines():
+    """The README's grpcurl set-up line and its VerifyToken line, as written there."""
+    lines = (REPO / "README.md").read_text().splitlines()
+    setup = [line for line in lines if line.startswith('G="grpcurl ')]
+    verify = [line for line in lines if line.startswith("printf ") and "/VerifyToken" in line and "$G" in line]
+    assert len(setup) == 1 and len(verify) == 1, "the README's grpcurl lines moved"
+    return setup + verify
+
+
+def test_readme_grpcurl_line_verifies_a_token(authority, pki, tmp_path):
+    """Runs the README's lines with bash: the token on stdin (-d @), the
+    method found through the authority's reflection."""
     _, content = issue(authority, pki)
-    result = subprocess.run([str(GRPCURL), "-cacert", str(pki / "ca.crt"), "-cert", str(pki / "cli.crt"),
-                             "-key", str(pki / "cli.key"), "-d", "@", authority.address,
-                             "tokengate.v1.TokenAuthority/VerifyToken"],
-                            input=json.dumps({"token": content}), capture_output=True, text=True, timeout=30)
+    (tmp_path / "token.txt").write_text(content + "\n")
+    env = {"PATH": f"{GRPCURL.parent}:/usr/bin:/bin", "TOKENGATE_AUTHORITY_ADDRESS": authority.address,
+           "TOKENGATE_TLS_CERT_FILE": str(pki / "cli.crt"), "TOKENGATE_TLS_KEY_FILE": str(pki / "cli.key"),
+           "TOKENGATE_TLS_CA_FILE": str(pki / "ca.crt")}
+    result = subprocess.run(["bash", "-euo", "pipefail", "-c", "\n".join(readme_grpcurl_verify_lines())],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["valid"] is True
