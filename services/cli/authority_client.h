@@ -23,11 +23,18 @@ class AuthorityClient {
  public:
   static absl::StatusOr<std::unique_ptr<AuthorityClient>> Connect(const CliConfig& config);
 
-  v1::TokenAuthority::Stub& stub() { return *stub_; }
-  // A context whose deadline is --timeout from now.
-  std::unique_ptr<grpc::ClientContext> NewContext() const;
+  // One unary call with the deadline; a failure as Failure() words it.
+  template <typename Request, typename Response>
+  absl::Status Call(grpc::Status (v1::TokenAuthority::Stub::*method)(grpc::ClientContext*, const Request&,
+                                                                    Response*),
+                    const Request& request, Response* response) {
+    const grpc::Status status = ((*stub_).*method)(NewContext().get(), request, response);
+    return status.ok() ? absl::OkStatus() : Failure(status);
+  }
   // Who acts: --as (else $USER), marked as the CLI.
   v1::Actor Actor() const;
+  // A context whose deadline is --timeout from now.
+  std::unique_ptr<grpc::ClientContext> NewContext() const;
   // A failed call as a Status with the same code (UNAVAILABLE becomes
   // UNAUTHENTICATED when the TLS handshake was refused) and a one-line
   // message naming the authority.

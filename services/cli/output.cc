@@ -56,6 +56,14 @@ std::string TokenState(const v1::PersonalToken& token, absl::Time now) {
   return "active";
 }
 
+void StringArray(JsonWriter& json, absl::string_view key,
+                 const google::protobuf::RepeatedPtrField<std::string>& values) {
+  json.Key(key);
+  json.BeginArray();
+  for (const auto& value : values) json.String(value);
+  json.EndArray();
+}
+
 void StringOrNull(JsonWriter& json, absl::string_view key, absl::string_view value) {
   json.Key(key);
   if (value.empty()) {
@@ -70,10 +78,7 @@ void WriteTokenJson(JsonWriter& json, const v1::PersonalToken& token, absl::Time
   json.Field("id", token.id());
   json.Field("name", token.name());
   StringOrNull(json, "user_name", token.user_name());
-  json.Key("scopes");
-  json.BeginArray();
-  for (const auto& scope : token.scopes()) json.String(scope);
-  json.EndArray();
+  StringArray(json, "scopes", token.scopes());
   json.Field("since", token.since());
   json.Field("until", token.until());
   json.Field("state", TokenState(token, now));

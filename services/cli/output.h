@@ -40,6 +40,9 @@ void WriteTokenJson(JsonWriter& json, const v1::PersonalToken& token, absl::Time
 // {"id","at","event","actor_kind","actor_name","user_name","token_id",
 //  "token_name","client_address","user_agent","request_id","detail"}.
 void WriteEventJson(JsonWriter& json, const v1::AuditEvent& event);
+// A list of strings (scopes, token ids) as a JSON array.
+void StringArray(JsonWriter& json, absl::string_view key,
+                 const google::protobuf::RepeatedPtrField<std::string>& values);
 // A string, or null when empty.
 void StringOrNull(JsonWriter& json, absl::string_view key, absl::string_view value);
 

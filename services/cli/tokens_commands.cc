@@ -9,6 +9,8 @@
 #include "services/cli/output.h"
 
 namespace tokengate::cli {
+
+using Stub = v1::TokenAuthority::Stub;
 namespace {
 
 // The admin listing is the one that knows every user and revoked tokens;
@@ -72,8 +74,9 @@ absl::StatusOr<ExitCode> RunTokensList(const CliConfig& config, AuthorityClient&
     request.set_page(config.page);
     request.set_page_size(config.page_size);
     v1::AdminListTokensResponse response;
-    const grpc::Status status = client.stub().AdminListTokens(client.NewContext().get(), request, &response);
-    if (!status.ok()) return client.Failure(status);
+    if (absl::Status status = client.Call(&Stub::AdminListTokens, request, &response); !status.ok()) {
+      return status;
+    }
     out << TokensOutput(config, response.tokens(), response.total_count());
     return kExitOk;
   }
@@ -83,8 +86,9 @@ absl::StatusOr<ExitCode> RunTokensList(const CliConfig& config, AuthorityClient&
   request.set_page(config.page);
   request.set_page_size(config.page_size);
   v1::ListTokensResponse response;
-  const grpc::Status status = client.stub().ListTokens(client.NewContext().get(), request, &response);
-  if (!status.ok()) return client.Failure(status);
+  if (absl::Status status = client.Call(&Stub::ListTokens, request, &response); !status.ok()) {
+    return status;
+  }
   out << TokensOutput(config, response.tokens(), response.total_count());
   return kExitOk;
 }
@@ -95,8 +99,9 @@ absl::StatusOr<ExitCode> RunTokensRevoke(const CliConfig& config, AuthorityClien
   request.set_user_name(config.user);
   request.set_token_id(config.token_id);
   v1::RevokeTokenResponse response;
-  const grpc::Status status = client.stub().RevokeToken(client.NewContext().get(), request, &response);
-  if (!status.ok()) return client.Failure(status);
+  if (absl::Status status = client.Call(&Stub::RevokeToken, request, &response); !status.ok()) {
+    return status;
+  }
   if (config.json) {
     JsonWriter json;
     json.BeginObject();
@@ -118,8 +123,9 @@ absl::StatusOr<ExitCode> RunTokensEvents(const CliConfig& config, AuthorityClien
   request.set_page(config.page);
   request.set_page_size(config.page_size);
   v1::ListTokenEventsResponse response;
-  const grpc::Status status = client.stub().ListTokenEvents(client.NewContext().get(), request, &response);
-  if (!status.ok()) return client.Failure(status);
+  if (absl::Status status = client.Call(&Stub::ListTokenEvents, request, &response); !status.ok()) {
+    return status;
+  }
   if (config.json) {
     JsonWriter json;
     json.BeginObject();

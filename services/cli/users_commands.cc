@@ -1,8 +1,11 @@
 #include "services/cli/users_commands.h"
 
 #include "common/json_writer.h"
+#include "services/cli/output.h"
 
 namespace tokengate::cli {
+
+using Stub = v1::TokenAuthority::Stub;
 
 absl::StatusOr<ExitCode> RunUsersRevokeTokens(const CliConfig& config, AuthorityClient& client,
                                               std::ostream& out) {
@@ -10,17 +13,15 @@ absl::StatusOr<ExitCode> RunUsersRevokeTokens(const CliConfig& config, Authority
   *request.mutable_actor() = client.Actor();
   request.set_user_name(config.user);
   v1::RevokeUserTokensResponse response;
-  const grpc::Status status = client.stub().RevokeUserTokens(client.NewContext().get(), request, &response);
-  if (!status.ok()) return client.Failure(status);
+  if (absl::Status status = client.Call(&Stub::RevokeUserTokens, request, &response); !status.ok()) {
+    return status;
+  }
   if (config.json) {
     JsonWriter json;
     json.BeginObject();
     json.Field("user_name", config.user);
     json.Field("revoked_count", response.revoked_count());
-    json.Key("token_ids");
-    json.BeginArray();
-    for (const auto& id : response.token_ids()) json.String(id);
-    json.EndArray();
+    StringArray(json, "token_ids", response.token_ids());
     json.EndObject();
     out << json.Take() << "\n";
     return kExitOk;

@@ -6,6 +6,8 @@
 #include "services/cli/output.h"
 
 namespace tokengate::cli {
+
+using Stub = v1::TokenAuthority::Stub;
 namespace {
 
 // {"valid","reason","revoked","token_id","token_name","user_id","user_name",
@@ -25,10 +27,7 @@ std::string AsJson(const v1::VerifyTokenResponse& answer) {
     json.Int(answer.user_id());
   }
   StringOrNull(json, "user_name", answer.user_name());
-  json.Key("scopes");
-  json.BeginArray();
-  for (const auto& scope : answer.scopes()) json.String(scope);
-  json.EndArray();
+  StringArray(json, "scopes", answer.scopes());
   StringOrNull(json, "expires_at", FormatUnix(answer.expires_at_unix()));
   json.EndObject();
   return json.Take();
@@ -59,8 +58,9 @@ absl::StatusOr<ExitCode> RunVerify(const CliConfig& config, AuthorityClient& cli
   request.set_token(token);
   request.set_user_agent(CliUserAgent());
   v1::VerifyTokenResponse answer;
-  const grpc::Status status = client.stub().VerifyToken(client.NewContext().get(), request, &answer);
-  if (!status.ok()) return client.Failure(status);
+  if (absl::Status status = client.Call(&Stub::VerifyToken, request, &answer); !status.ok()) {
+    return status;
+  }
   out << (config.json ? AsJson(answer) + "\n" : AsText(answer));
   return answer.valid() ? kExitOk : kExitTokenInvalid;
 }
