@@ -209,3 +209,49 @@ def test_readme_grpcurl_line_verifies_a_token(authority, pki, tmp_path):
                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["valid"] is True
+
+
+def test_users_revoke_tokens_revokes_every_active_token_and_prints_the_count(authority, pki):
+    issued = [issue(authority, pki, user="leaver") for _ in range(3)]
+    ids = sorted(token_id for token_id, _ in issued)
+    content = issued[0][1]
+    result = cli(authority, pki, "users", "revoke-tokens", "leaver", "--json")
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["user_name"] == "leaver" and answer["revoked_count"] == 3
+    assert sorted(answer["token_ids"]) == ids
+    assert cli(authority, pki, "verify", stdin=content).returncode == 1
+    again = cli(authority, pki, "users", "revoke-tokens", "leaver")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == "revoked 0 tokens of leaver\n"
+
+
+def test_users_revoke_tokens_of_a_user_never_seen_exits_3(authority, pki):
+    result = cli(authority, pki, "users", "revoke-tokens", f"nobody-{uuid.uuid4().hex[:8]}")
+    assert result.returncode == 3, result.stderr
+
+
+def test_admin_listing_spans_users_and_active_leaves_out_revoked(authority, pki):
+    live, _ = issue(authority, pki, user="dora")
+    gone, _ = issue(authority, pki, user="erin")
+    assert cli(authority, pki, "tokens", "revoke", "--user", "erin", gone).returncode == 0
+    everything = json.loads(cli(authority, pki, "tokens", "list", "--all-users", "--page-size", "50",
+                                "--json").stdout)
+    states = {t["id"]: (t["user_name"], t["state"]) for t in everything["tokens"]}
+    assert states[live] == ("dora", "active") and states[gone] == ("erin", "revoked")
+    active = json.loads(cli(authority, pki, "tokens", "list", "--all-users", "--active", "--page-size", "50",
+                            "--json").stdout)
+    assert live in [t["id"] for t in active["tokens"]] and gone not in [t["id"] for t in active["tokens"]]
+    table = cli(authority, pki, "tokens", "list", "--user", "erin", "--active")
+    assert table.returncode == 0 and table.stdout.splitlines()[-1] == "0 of 0 tokens (page 1)"
+
+
+def test_token_events_name_the_cli_as_the_revoking_actor(authority, pki):
+    token_id, _ = issue(authority, pki, user="frank")
+    assert cli(authority, pki, "tokens", "revoke", "--user", "frank", token_id, "--as", "ops-dave").returncode == 0
+    result = cli(authority, pki, "tokens", "events", "--user", "frank", token_id, "--json")
+    assert result.returncode == 0, result.stderr
+    events = {e["event"]: e for e in json.loads(result.stdout)["events"]}
+    revoked = events["token.revoked"]
+    assert revoked["actor_name"] == "ops-dave" and revoked["user_agent"].startswith("tokengate-cli/")
+    assert "token.created" in events
