@@ -1,5 +1,6 @@
 #include "services/cli/cli_config.h"
 
+#include <cmath>
 #include <cstdlib>
 #include <initializer_list>
 #include <utility>
@@ -68,6 +69,7 @@ absl::StatusOr<absl::Duration> ParseTimeout(absl::string_view source, absl::stri
   absl::Duration timeout;
   double seconds = 0;
   if (absl::SimpleAtod(text, &seconds)) {
+    if (!std::isfinite(seconds)) return Usage(absl::StrCat(source, ": must be a finite duration"));
     timeout = absl::Seconds(seconds);
   } else if (!absl::ParseDuration(text, &timeout)) {
     return Usage(absl::StrCat(source, ": '", text, "' is not a duration (e.g. 10, 2.5, 500ms)"));
@@ -250,9 +252,15 @@ EnvLookup ProcessEnvironment() {
 }
 
 bool LooksLikeToken(absl::string_view text) {
-  if (absl::StrContains(absl::AsciiStrToLower(text), "personal_token_")) return true;
+  const std::string lower = absl::AsciiStrToLower(text);
+  if (absl::StrContains(lower, "personal_token_eyj")) return true;
+  // With the prefix, any three dot-separated parts; without it, a JWS header
+  // ("eyJ"). A file name such as personal_token_ci.txt is neither.
+  const bool prefixed = absl::StartsWith(lower, "personal_token_");
+  if (prefixed) text.remove_prefix(std::string_view("personal_token_").size());
   const std::vector<absl::string_view> parts = absl::StrSplit(text, '.');
-  return parts.size() == 3 && absl::StartsWith(parts[0], "eyJ") && absl::c_all_of(parts, IsBase64UrlPart);
+  return parts.size() == 3 && (prefixed || absl::StartsWith(parts[0], "eyJ")) &&
+         absl::c_all_of(parts, IsBase64UrlPart);
 }
 
 absl::StatusOr<CliConfig> ParseCommandLine(const std::vector<std::string>& args, const EnvLookup& env) {

@@ -59,8 +59,8 @@ EnvLookup ProcessEnvironment();
 // (INVALID_ARGUMENT) whose message never repeats a token-looking argument.
 absl::StatusOr<CliConfig> ParseCommandLine(const std::vector<std::string>& args, const EnvLookup& env);
 
-// True for text that looks like token content: the personal_token_ prefix,
-// or a compact JWS ("eyJ…" in three dot-separated parts).
+// True for text that looks like token content: personal_token_ and three
+// dot-separated parts, or a bare compact JWS ("eyJ…" in three parts).
 bool LooksLikeToken(absl::string_view text);
 
 }  // namespace tokengate::cli

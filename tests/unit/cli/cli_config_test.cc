@@ -127,6 +127,7 @@ TEST(CliConfigTest, TimeoutMustBePositiveAndBounded) {
   EXPECT_FALSE(Parse(With({"verify", "--timeout", "0"})).ok());
   EXPECT_FALSE(Parse(With({"verify", "--timeout", "11m"})).ok());
   EXPECT_FALSE(Parse(With({"verify", "--timeout", "soon"})).ok());
+  EXPECT_FALSE(Parse(With({"verify", "--timeout", "nan"})).ok());
   EXPECT_FALSE(Parse(With({"verify"}), Env({{"TOKENGATE_TIMEOUT", "-1"}})).ok());
 }
 
@@ -192,13 +193,22 @@ TEST(CliConfigTest, HelpAndVersionNeedNoConnection) {
   EXPECT_EQ(Parse({"--version"})->command, Command::kVersion);
 }
 
+TEST(CliConfigTest, TokenFileNamedLikeATokenIsAccepted) {
+  auto config = Parse(With({"verify", "--token-file", "/secrets/personal_token_ci.txt"}));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->token_file, "/secrets/personal_token_ci.txt");
+}
+
 TEST(CliConfigTest, BooleanFlagsTakeNoValue) {
   EXPECT_THAT(Parse(With({"verify", "--json=yes"})).status().message(), HasSubstr("--json takes no value"));
 }
 
 TEST(LooksLikeTokenTest, RecognisesTokensAndLeavesOtherArgumentsAlone) {
   EXPECT_TRUE(LooksLikeToken(kToken));
-  EXPECT_TRUE(LooksLikeToken("PERSONAL_TOKEN_x"));
+  EXPECT_TRUE(LooksLikeToken("PERSONAL_TOKEN_a.b.c"));
+  EXPECT_TRUE(LooksLikeToken("Bearer personal_token_eyJhbGciOiJIUzI1NiJ9"));
+  EXPECT_FALSE(LooksLikeToken("/secrets/personal_token_ci.txt"));
+  EXPECT_FALSE(LooksLikeToken("personal_token_ci.txt"));
   EXPECT_FALSE(LooksLikeToken("0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"));
   EXPECT_FALSE(LooksLikeToken("alice"));
   EXPECT_FALSE(LooksLikeToken("auth.example.com:50051"));
