@@ -7,6 +7,7 @@ error is one line. Also runs the README's grpcurl line."""
 import json
 import os
 import pathlib
+import socket
 import subprocess
 import uuid
 
@@ -172,6 +173,16 @@ def test_authority_down_exits_5():
                        address=f"127.0.0.1:{port}")
     assert result.returncode == 5, result.stderr
     assert "is unavailable" in result.stderr
+
+
+def test_authority_that_never_answers_exits_5_at_the_deadline():
+    with socket.socket() as silent:  # accepts connections (backlog), never speaks
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        result = tokengate("verify", "--plaintext", "--timeout", "500ms", stdin="personal_token_a.b.c",
+                           address=f"127.0.0.1:{silent.getsockname()[1]}")
+    assert result.returncode == 5, result.stderr
+    assert "did not answer within 500ms" in result.stderr
 
 
 def test_token_on_the_command_line_is_refused_with_exit_2(authority, pki):

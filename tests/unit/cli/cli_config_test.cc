@@ -203,7 +203,7 @@ TEST(CliConfigTest, BooleanFlagsTakeNoValue) {
   EXPECT_THAT(Parse(With({"verify", "--json=yes"})).status().message(), HasSubstr("--json takes no value"));
 }
 
-TEST(LooksLikeTokenTest, RecognisesTokensAndLeavesOtherArgumentsAlone) {
+TEST(CliLooksLikeTokenTest, RecognisesTokensAndLeavesOtherArgumentsAlone) {
   EXPECT_TRUE(LooksLikeToken(kToken));
   EXPECT_TRUE(LooksLikeToken("PERSONAL_TOKEN_a.b.c"));
   EXPECT_TRUE(LooksLikeToken("Bearer personal_token_eyJhbGciOiJIUzI1NiJ9"));

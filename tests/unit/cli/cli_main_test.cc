@@ -84,7 +84,7 @@ TEST(CliMainTest, HelpDocumentsEveryExitCode) {
   }
 }
 
-TEST(ExitCodeTest, EachStatusMapsToItsDocumentedCode) {
+TEST(CliExitCodeTest, EachStatusMapsToItsDocumentedCode) {
   EXPECT_EQ(ExitCodeFor(absl::OkStatus()), kExitOk);
   EXPECT_EQ(ExitCodeFor(absl::InvalidArgumentError("")), kExitUsage);
   EXPECT_EQ(ExitCodeFor(absl::NotFoundError("")), kExitNotFound);

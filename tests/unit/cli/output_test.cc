@@ -6,20 +6,20 @@
 namespace tokengate::cli {
 namespace {
 
-TEST(TableTest, PadsColumnsToTheWidestCellWithoutTrailingBlanks) {
+TEST(CliTableTest, PadsColumnsToTheWidestCellWithoutTrailingBlanks) {
   Table table({"ID", "NAME"});
   table.AddRow({"1", "a-long-name"});
   table.AddRow({"12345", ""});
   EXPECT_EQ(table.Render(), "ID     NAME\n1      a-long-name\n12345\n");
 }
 
-TEST(FormatTest, UnixTimesAreRfc3339InUtcAndZeroIsNever) {
+TEST(CliFormatTest, UnixTimesAreRfc3339InUtcAndZeroIsNever) {
   EXPECT_EQ(FormatUnix(1764288000), "2025-11-28T00:00:00Z");
   EXPECT_EQ(FormatUnix(0), "");
   EXPECT_EQ(FormatUnixMs(1764288000123), "2025-11-28T00:00:00.123Z");
 }
 
-TEST(TokenStateTest, RevokedThenExpiredThenActive) {
+TEST(CliTokenStateTest, RevokedThenExpiredThenActive) {
   const absl::Time now = absl::FromUnixSeconds(1764331200);  // 2025-11-28T12:00Z
   v1::PersonalToken token;
   token.set_until("2025-11-28");
@@ -30,13 +30,13 @@ TEST(TokenStateTest, RevokedThenExpiredThenActive) {
   EXPECT_EQ(TokenState(token, now), "revoked");
 }
 
-TEST(RedactTokensTest, CutsEveryTokenDownToItsPrefix) {
+TEST(CliRedactTokensTest, CutsEveryTokenDownToItsPrefix) {
   EXPECT_EQ(RedactTokens("bad personal_token_eyJa.b-c.d_e= here, PERSONAL_TOKEN_x."),
             "bad personal_token_<redacted> here, personal_token_<redacted>");
   EXPECT_EQ(RedactTokens("nothing secret"), "nothing secret");
 }
 
-TEST(TokenJsonTest, AbsentTimesAndAddressesAreNull) {
+TEST(CliTokenJsonTest, AbsentTimesAndAddressesAreNull) {
   v1::PersonalToken token;
   token.set_id("0193");
   token.set_name("ci");
