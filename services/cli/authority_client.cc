@@ -85,9 +85,10 @@ absl::Status AuthorityClient::Failure(const grpc::Status& status) const {
       return absl::DeadlineExceededError(
           absl::StrCat(where, " did not answer within ", absl::FormatDuration(config_.timeout)));
     case grpc::StatusCode::UNAVAILABLE:
-      if (std::optional<std::string> refusal = config_.plaintext ? std::nullopt : TlsRefusalOf(config_, status);
-          refusal.has_value()) {
-        return absl::UnauthenticatedError(absl::StrCat("TLS with ", where, " failed: ", *refusal));
+      if (!config_.plaintext) {
+        if (std::optional<std::string> refusal = TlsRefusalOf(config_, status); refusal.has_value()) {
+          return absl::UnauthenticatedError(absl::StrCat("TLS with ", where, " failed: ", *refusal));
+        }
       }
       return absl::UnavailableError(absl::StrCat(where, " is unavailable: ", status.error_message()));
     default: {

@@ -11,6 +11,7 @@
 namespace tokengate::cli {
 
 using Stub = v1::TokenAuthority::Stub;
+
 namespace {
 
 // The admin listing is the one that knows every user and revoked tokens;
@@ -34,7 +35,8 @@ std::string LastUse(const v1::PersonalToken& token) {
   return absl::StrCat(FormatUnix(token.last_used_at_unix()), " from ", token.last_used_from());
 }
 
-template <typename Tokens>
+using Tokens = google::protobuf::RepeatedPtrField<v1::PersonalToken>;
+
 std::string TokensOutput(const CliConfig& config, const Tokens& tokens, int64_t total) {
   const absl::Time now = absl::Now();
   if (config.json) {

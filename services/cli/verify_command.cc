@@ -8,6 +8,7 @@
 namespace tokengate::cli {
 
 using Stub = v1::TokenAuthority::Stub;
+
 namespace {
 
 // {"valid","reason","revoked","token_id","token_name","user_id","user_name",
