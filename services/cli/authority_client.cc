@@ -33,7 +33,9 @@ std::optional<std::string> TlsRefusalOf(const CliConfig& config, const grpc::Sta
   if (!absl::ConsumePrefix(&first, "ipv4:")) absl::ConsumePrefix(&first, "dns:///");
   absl::StatusOr<std::pair<std::string, int>> address = ParseHostPort(first.substr(0, first.find(',')));
   if (!address.ok()) return std::nullopt;
-  std::optional<std::string> refusal = TlsRefusal({.host = address->first,
+  // "[::1]:50051": getaddrinfo wants the address without brackets.
+  const std::string host(absl::StripSuffix(absl::StripPrefix(address->first, "["), "]"));
+  std::optional<std::string> refusal = TlsRefusal({.host = host,
                                                    .port = address->second,
                                                    .cert_file = config.tls_cert_file,
                                                    .key_file = config.tls_key_file,
