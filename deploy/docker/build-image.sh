@@ -16,7 +16,7 @@ CONTEXT="$BUILD_DIR/image-context"
 SWAGGER="$LOCAL/npm/node_modules/swagger-ui-dist"
 BASE_IMAGE="${TOKENGATE_BASE_IMAGE:-tokengate-base:bookworm}"
 declare -A BINARIES=([token-authority]=token_authority [tokengate-api]=api
-                     [http2kafka]=http2kafka [lineage-consumer]=consumer)
+                     [http2kafka]=http2kafka [lineage-consumer]=consumer [tokengate]=cli)
 
 fail() { echo "build-image: $*" >&2; exit 1; }
 

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Builds the Go-written tools the chart checks and the gRPC benchmarks use
-# (helm, kubeconform, ghz) with `go install`, and the Kubernetes JSON schemas
+# Builds the Go-written tools the chart checks, the gRPC benchmarks and the
+# README's gRPC examples use (helm, kubeconform, ghz, grpcurl) with `go install`, and the Kubernetes JSON schemas
 # kubeconform validates against, all under .local/ so the repo tree stays clean.
 #
 #   deploy/local/go-tools.sh                  # everything
 #   deploy/local/go-tools.sh helm kubeconform # only these
 #
-# Names: helm kubeconform ghz k8s-schemas. A tool is rebuilt only when its
+# Names: helm kubeconform ghz grpcurl k8s-schemas. A tool is rebuilt only when its
 # binary is missing or was built from another version than the pin below.
 set -euo pipefail
 
@@ -17,6 +17,7 @@ local_dir=${TOKENGATE_LOCAL_DIR:-$repo/.local}
 helm_version=v3.22.0
 kubeconform_version=v0.8.0
 ghz_version=v0.121.0
+grpcurl_version=v1.9.4
 # The Kubernetes release whose OpenAPI spec the schemas are generated from;
 # k8s.io/kubernetes ships it as api/openapi-spec/swagger.json.
 k8s_version=v1.37.2
@@ -82,6 +83,11 @@ build_ghz() {
     -ldflags "-s -w -X main.version=$ghz_version"
 }
 
+build_grpcurl() {
+  install_tool grpcurl github.com/fullstorydev/grpcurl github.com/fullstorydev/grpcurl/cmd/grpcurl \
+    "$grpcurl_version" -ldflags "-s -w -X main.version=$grpcurl_version"
+}
+
 # kubeconform normally downloads schemas from GitHub at run time; this network
 # reaches only package registries. The Kubernetes OpenAPI spec comes from the
 # Go module proxy instead (checksum-verified against sum.golang.org) and is
@@ -107,13 +113,14 @@ build_k8s_schemas() {
   echo "go-tools: schemas generated in $((SECONDS - start)) s"
 }
 
-all=(helm kubeconform ghz k8s-schemas)
+all=(helm kubeconform ghz grpcurl k8s-schemas)
 (($# > 0)) && wanted=("$@") || wanted=("${all[@]}")
 for name in "${wanted[@]}"; do
   case $name in
     helm) build_helm ;;
     kubeconform) build_kubeconform ;;
     ghz) build_ghz ;;
+    grpcurl) build_grpcurl ;;
     k8s-schemas) build_k8s_schemas ;;
     *) die "unknown tool '$name' (known: ${all[*]})" ;;
   esac

@@ -124,6 +124,7 @@ Try it:
            -H 'Content-Type: application/json' -d '{"name": "my-etl"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["content"])')
   curl -s -H "Authorization: Bearer \$TOKEN" $TOKENGATE_API_URL/v1/users/me
   curl -s -H "Authorization: Bearer \$TOKEN" $TOKENGATE_API_URL/v1/datasets
+  printf '%s' "\$TOKEN" | $BUILD_DIR/services/cli/tokengate verify --plaintext --authority 127.0.0.1:$AUTHORITY_PORT
 
 openlineage.yaml for the Python client (OPENLINEAGE_CONFIG=openlineage.yaml):
 

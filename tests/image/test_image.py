@@ -17,7 +17,8 @@ import stack
 REPO = pathlib.Path(__file__).resolve().parents[2]
 CHART = REPO / "helm" / "tokengate"
 HELM = pathlib.Path(os.environ.get("TOKENGATE_LOCAL_DIR", REPO / ".local")) / "bin" / "helm"
-BINARIES = ("token-authority", "tokengate-api", "http2kafka", "lineage-consumer")
+# The four services and the command-line client.
+BINARIES = ("token-authority", "tokengate-api", "http2kafka", "lineage-consumer", "tokengate")
 
 
 def app_version():
@@ -55,7 +56,7 @@ def test_image_runs_as_user_10001_by_default():
     assert result.stdout.strip() == "10001"
 
 
-def test_image_holds_exactly_the_four_binaries():
+def test_image_holds_exactly_the_five_binaries():
     result = containers.run_once(["ls", "/usr/local/bin"])
     assert sorted(result.stdout.split()) == sorted(BINARIES)
 

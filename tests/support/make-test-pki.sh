@@ -7,6 +7,7 @@
 #   server          CN=tokengate-authority, SAN IP:127.0.0.1, DNS:localhost
 #   api             CN=tokengate-api
 #   http2kafka      CN=tokengate-http2kafka
+#   cli             CN=tokengate-cli (the command-line client)
 #   stranger        CN=stranger
 #   san-http2kafka  CN=someone-else, SAN DNS:tokengate-http2kafka
 #   expired         CN=tokengate-api, valid only on 2020-01-01
@@ -48,6 +49,7 @@ new_ca other-ca "another test CA"
 new_leaf server ca tokengate-authority serverAuth "IP:127.0.0.1,DNS:localhost"
 new_leaf api ca tokengate-api clientAuth
 new_leaf http2kafka ca tokengate-http2kafka clientAuth
+new_leaf cli ca tokengate-cli clientAuth
 new_leaf stranger ca stranger clientAuth
 new_leaf san-http2kafka ca someone-else clientAuth "DNS:tokengate-http2kafka"
 new_leaf foreign other-ca tokengate-api clientAuth

@@ -23,6 +23,7 @@ BINARIES = {
     "tokengate-api": BUILD / "services/api/tokengate-api",
     "http2kafka": BUILD / "services/http2kafka/http2kafka",
     "lineage-consumer": BUILD / "services/consumer/lineage-consumer",
+    "tokengate": BUILD / "services/cli/tokengate",
 }
 AUTHORITY_SECRET = "test-authority-secret-0123456789-abcdef"
 API_SECRET = "test-api-access-token-secret-0123456789"

@@ -23,6 +23,7 @@ BINARIES = {
     "tokengate-api": "api",
     "http2kafka": "http2kafka",
     "lineage-consumer": "consumer",
+    "tokengate": "cli",
 }
 RUNTIME_USER = 10001
 # The shared runtimes of GCC's sanitizers: a sanitizer build loads them, the
