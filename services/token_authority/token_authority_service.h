@@ -61,6 +61,11 @@ class TokenAuthorityService final : public v1::TokenAuthority::Service {
   // The caller policy's verdict on a management call; a refusal is audited.
   grpc::Status Allow(grpc::ServerContext* context, absl::string_view method, const AuditActor& actor,
                      const std::string& user_name, const std::string& token_id = "");
+  // Allow, and for an administration RPC also the role: a request that names
+  // a person who does not hold it is refused (and audited), so the api can
+  // forward a non-admin's attempt to be recorded.
+  grpc::Status AllowAdmin(grpc::ServerContext* context, absl::string_view method, const v1::Actor* actor,
+                          const AuditActor& audit_actor, const std::string& user_name);
 
   PersonalTokens* tokens_;
   RevocationFeed* feed_;

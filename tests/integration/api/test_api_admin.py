@@ -73,15 +73,25 @@ def first_use_of(api_url, access_token, token_id):
     return stack.eventually(find, timeout=10)
 
 
-def test_non_admin_gets_403_with_a_json_error(api, access_token, user):
+def test_non_admin_gets_403_with_a_json_error_and_the_attempt_is_audited(api, database, access_token, user):
+    victim = f"victim-{uuid.uuid4().hex[:6]}"
+    victims_token = stack.create_token(api.url, stack.login(api.url, victim))
     for method, path in [("GET", "/v1/admin/personal-tokens"),
-                         ("POST", f"/v1/admin/users/{user}/revoke-tokens")]:
-        response = requests.request(method, api.url + path, headers=stack.bearer(access_token), timeout=10)
+                         ("POST", f"/v1/admin/users/{victim}/revoke-tokens")]:
+        response = requests.request(method, api.url + path, headers={
+            **stack.bearer(access_token), "X-Request-ID": f"not-admin-{method}"}, timeout=10)
         assert response.status_code == 403, response.text
         error = response.json()["error"]
         assert error["code"] == "forbidden"
         assert error["message"] == "Only administrators may do this"
         assert user in error["details"]
+    assert requests.get(f"{api.url}/v1/users/me", headers=stack.bearer(victims_token["content"]),
+                        timeout=10).status_code == 200, "the refused offboarding revoked nothing"
+    records = stack.psql(database, "SELECT actor_kind, actor_name, request_id, detail FROM audit_event"
+                                   f" WHERE event = 'management.failed' AND actor_name = '{user}' ORDER BY id")
+    assert records.splitlines() == [
+        f"user|{user}|not-admin-GET|AdminListTokens: User '{user}' does not have the administrator role",
+        f"user|{user}|not-admin-POST|RevokeUserTokens: User '{user}' does not have the administrator role"]
 
 
 def test_no_credentials_get_401(api, user):

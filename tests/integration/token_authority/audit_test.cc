@@ -223,6 +223,28 @@ TEST_F(AuditTest, OffboardingRevokesFiftyTokensInOneTransactionAndStreamsEveryOn
             grpc::StatusCode::NOT_FOUND);
 }
 
+TEST_F(AuditTest, APersonWithoutTheAdminRoleIsRefusedTheAdminRpcsAndTheAttemptIsRecorded) {
+  Issue("leaver", "keep");
+  v1::RevokeUserTokensRequest revoke;
+  revoke.set_user_name("leaver");
+  *revoke.mutable_actor() = ActorNamed("mallory");
+  v1::RevokeUserTokensResponse revoked;
+  const grpc::Status status = stub_->RevokeUserTokens(Context().get(), revoke, &revoked);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(status.error_message(), "User 'mallory' does not have the administrator role");
+  v1::AdminListTokensRequest list;
+  *list.mutable_actor() = ActorNamed("mallory");
+  v1::AdminListTokensResponse listed;
+  EXPECT_EQ(stub_->AdminListTokens(Context().get(), list, &listed).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  EXPECT_EQ(db_.Query("SELECT count(*) FROM personal_token WHERE revoked_at IS NULL"), "1");
+  EXPECT_EQ(db_.Query("SELECT string_agg(actor_kind || ' ' || detail, '; ' ORDER BY id) FROM audit_event "
+                      "WHERE event = 'management.failed' AND actor_name = 'mallory'"),
+            "user RevokeUserTokens: User 'mallory' does not have the administrator role; "
+            "user AdminListTokens: User 'mallory' does not have the administrator role");
+}
+
 TEST_F(AuditTest, PublisherCatchesUpAfterKafkaWasDown) {
   // A replica whose Kafka is unreachable keeps the records in the table.
   authority_->Kill();
