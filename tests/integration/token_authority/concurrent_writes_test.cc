@@ -88,7 +88,9 @@ TEST_F(AuthorityTest, ConcurrentIssueRefreshRevokeOfOneUserNeverFailAndKeepOneLi
     for (size_t p = 0; p < pairs.size(); ++p) {
       ASSERT_LE(refreshed[p].load(), 1) << "a token can be refreshed once";
       // Clear the name for the next round.
-      if (refreshed[p].load() == 1) ASSERT_TRUE(Revoke(pairs[p].user, fresh_id[p]).ok());
+      if (refreshed[p].load() == 1) {
+        ASSERT_TRUE(Revoke(pairs[p].user, fresh_id[p]).ok());
+      }
     }
   }
   EXPECT_THAT(unexpected, ::testing::IsEmpty());
