@@ -1,7 +1,7 @@
 #include "services/api/admin_messages.h"
 
 #include "absl/strings/ascii.h"
-#include "absl/time/time.h"
+#include "common/audit_event_json.h"
 #include "common/json_writer.h"
 
 namespace tokengate {
@@ -25,11 +25,6 @@ void ParseBool(const std::string& name, const std::string& value, bool* out, std
   issues.push_back(FieldIssue{.location = {"query", name}, .code = "bool_parsing",
                               .message = "Input should be a valid boolean, unable to interpret input",
                               .input_json = JsonQuote(value)});
-}
-
-void OptionalText(JsonWriter& json, const char* key, const std::string& value) {
-  json.Key(key);
-  value.empty() ? json.Null() : json.String(value);
 }
 
 }  // namespace
@@ -62,21 +57,7 @@ std::string EventsJson(const PageQuery& query, const v1::ListTokenEventsResponse
     json.BeginObject();
     json.Field("id", event.id());
     json.Key("data");
-    json.BeginObject();
-    json.Field("id", event.id());
-    json.Field("at", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(event.at_unix_ms()),
-                                      absl::UTCTimeZone()));
-    json.Field("event", event.event());
-    json.Field("actor_kind", event.actor_kind());
-    json.Field("actor_name", event.actor_name());
-    json.Field("user_name", event.user_name());
-    json.Field("token_id", event.token_id());
-    json.Field("token_name", event.token_name());
-    OptionalText(json, "client_address", event.client_address());
-    OptionalText(json, "user_agent", event.user_agent());
-    OptionalText(json, "request_id", event.request_id());
-    OptionalText(json, "detail", event.detail());
-    json.EndObject();
+    WriteAuditEventJson(json, event);
     json.EndObject();
   }
   json.EndArray();

@@ -88,23 +88,6 @@ void WriteTokenJson(JsonWriter& json, const v1::PersonalToken& token, absl::Time
   json.EndObject();
 }
 
-void WriteEventJson(JsonWriter& json, const v1::AuditEvent& event) {
-  json.BeginObject();
-  json.Field("id", event.id());
-  json.Field("at", FormatUnixMs(event.at_unix_ms()));
-  json.Field("event", event.event());
-  json.Field("actor_kind", event.actor_kind());
-  json.Field("actor_name", event.actor_name());
-  json.Field("user_name", event.user_name());
-  json.Field("token_id", event.token_id());
-  json.Field("token_name", event.token_name());
-  StringOrNull(json, "client_address", event.client_address());
-  StringOrNull(json, "user_agent", event.user_agent());
-  StringOrNull(json, "request_id", event.request_id());
-  StringOrNull(json, "detail", event.detail());
-  json.EndObject();
-}
-
 std::string RedactTokens(absl::string_view text) {
   const std::string lower = absl::AsciiStrToLower(text);
   std::string out;

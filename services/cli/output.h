@@ -37,9 +37,6 @@ std::string TokenState(const v1::PersonalToken& token, absl::Time now);
 // {"id","name","user_name","scopes","since","until","state","revoked_at",
 //  "last_used_at","last_used_from"}; absent times and addresses are null.
 void WriteTokenJson(JsonWriter& json, const v1::PersonalToken& token, absl::Time now);
-// {"id","at","event","actor_kind","actor_name","user_name","token_id",
-//  "token_name","client_address","user_agent","request_id","detail"}.
-void WriteEventJson(JsonWriter& json, const v1::AuditEvent& event);
 // A list of strings (scopes, token ids) as a JSON array.
 void StringArray(JsonWriter& json, absl::string_view key,
                  const google::protobuf::RepeatedPtrField<std::string>& values);

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "common/audit_event_json.h"
 #include "common/json_writer.h"
 #include "services/cli/output.h"
 
@@ -133,7 +134,7 @@ absl::StatusOr<ExitCode> RunTokensEvents(const CliConfig& config, AuthorityClien
     json.BeginObject();
     json.Key("events");
     json.BeginArray();
-    for (const auto& event : response.events()) WriteEventJson(json, event);
+    for (const auto& event : response.events()) WriteAuditEventJson(json, event);
     json.EndArray();
     WritePageJson(json, config, response.total_count());
     json.EndObject();
