@@ -134,31 +134,7 @@ struct HttpServer::Shared {
       } else if (slot.http10) {
         slot.response.WithHeader("Connection", "keep-alive");
       }
-      std::string bytes = SerializeResponse(slot.response, slot.request_id, !slot.head);
-      size_t sent = 0;
-      if (c.writes_pending == 0) {
-        const ssize_t n = ::send(c.fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-          // The peer is gone; the reactor sees it and cleans up.
-          ::shutdown(c.fd, SHUT_RDWR);
-          c.dropped = true;
-          c.closing = true;
-          c.slots.clear();
-          break;
-        }
-        sent = n > 0 ? static_cast<size_t>(n) : 0;
-      }
-      if (sent == bytes.size()) {
-        c.last_activity = Clock::now();
-        if (close) HalfClose(c);
-      } else {
-        ++c.writes_pending;
-        ++unwritten;
-        const size_t rest = bytes.size() - sent;
-        writes.emplace_back(
-            c.transport->asyncWrite(c.fd, Pistache::RawBuffer(bytes.substr(sent), rest), MSG_NOSIGNAL),
-            close);
-      }
+      if (!Write(c, SerializeResponse(slot.response, slot.request_id, !slot.head), close, writes)) break;
       if (close) {
         // Nothing after a closing answer is sent; later slots cannot exist
         // (closing stops reading), this only guards the invariant.
@@ -166,6 +142,36 @@ struct HttpServer::Shared {
       }
     }
     return writes;
+  }
+
+  // Sends `bytes` after everything queued before it: at once when nothing is
+  // queued, the rest through Pistache's write queue. False when the peer is
+  // gone (the reactor sees it and cleans up).
+  bool Write(Connection& c, std::string bytes, bool close, std::vector<std::pair<WritePromise, bool>>& writes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(c.mu) {
+    size_t sent = 0;
+    if (c.writes_pending == 0) {
+      const ssize_t n = ::send(c.fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+        ::shutdown(c.fd, SHUT_RDWR);
+        c.dropped = true;
+        c.closing = true;
+        c.slots.clear();
+        return false;
+      }
+      sent = n > 0 ? static_cast<size_t>(n) : 0;
+    }
+    if (sent == bytes.size()) {
+      c.last_activity = Clock::now();
+      if (close) HalfClose(c);
+    } else {
+      ++c.writes_pending;
+      ++unwritten;
+      const size_t rest = bytes.size() - sent;
+      writes.emplace_back(
+          c.transport->asyncWrite(c.fd, Pistache::RawBuffer(bytes.substr(sent), rest), MSG_NOSIGNAL), close);
+    }
+    return true;
   }
 
   void AfterWrites(const std::shared_ptr<Connection>& c,
@@ -329,6 +335,12 @@ class FramingHandler final : public Pistache::Http::Handler {
                             .request = std::move(request)});
       }
       if (fresh_request && c.framer.mid_request()) c.request_start = now;
+      // Only when no earlier answer is still owed, so the interim answer
+      // cannot overtake one; else the client sends its body after its own
+      // wait (curl: 1 s).
+      if (!c.closing && c.slots.empty() && c.framer.TakeContinue()) {
+        shared_->Write(c, "HTTP/1.1 100 Continue\r\n\r\n", /*close=*/false, writes);
+      }
     }
     shared_->AfterWrites(connection, std::move(writes));
     for (Work& item : work) Dispatch(connection, item);

@@ -160,6 +160,7 @@ void RequestFramer::Feed(absl::string_view bytes) {
 RequestFramer::Result RequestFramer::Fail(int status, absl::string_view message,
                                           absl::string_view reason, FramingError* error) {
   done_ = true;
+  continue_pending_ = false;
   buffer_.clear();
   pos_ = 0;
   *error = FramingError{.status = status, .message = std::string(message),
@@ -224,6 +225,9 @@ RequestFramer::Result RequestFramer::Next(FramedRequest* request, FramingError* 
     pos_ = end;
     head_scan_ = end;
     if (parsed == Result::kRequest) state_ = State::kHead;
+    const auto expect = current_.FieldValue("expect");
+    continue_pending_ = state_ != State::kHead && !current_.http10 && expect &&
+                        absl::EqualsIgnoreCase(*expect, "100-continue");
   }
   if (state_ == State::kLengthBody) {
     if (buffer_.size() - pos_ < content_length_) return Result::kNeedMore;
@@ -237,6 +241,7 @@ RequestFramer::Result RequestFramer::Next(FramedRequest* request, FramingError* 
   }
   *request = std::move(current_);
   current_ = FramedRequest();
+  continue_pending_ = false;
   if (!request->keep_alive) {
     done_ = true;
     buffer_.clear();

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/string_view.h"
@@ -86,6 +87,10 @@ class RequestFramer {
   bool head_complete() const { return state_ != State::kHead; }
   // True once nothing more will be framed (error, or "close" seen).
   bool done() const { return done_; }
+  // True once for a pending HTTP/1.1 request whose head asked for
+  // "Expect: 100-continue" and whose body has not all arrived: the client
+  // waits for an interim 100 before sending it (RFC 9110 §10.1.1).
+  bool TakeContinue() { return std::exchange(continue_pending_, false); }
 
  private:
   enum class State { kHead, kLengthBody, kChunkSize, kChunkData, kTrailer };
@@ -101,6 +106,7 @@ class RequestFramer {
   size_t head_scan_ = 0;    // Where the search for the head's end resumes.
   State state_ = State::kHead;
   bool done_ = false;
+  bool continue_pending_ = false;
   FramedRequest current_;
   size_t content_length_ = 0;
   size_t chunk_left_ = 0;

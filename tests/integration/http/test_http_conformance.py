@@ -272,6 +272,22 @@ def test_chunked_body_with_extensions_and_trailers_is_accepted(api):
         assert reader.response()["status"] == 200
 
 
+def test_expect_100_continue_is_answered_before_the_body(edge):
+    """A client that sends `Expect: 100-continue` waits for the interim answer
+    before its body (curl: 1 s, then it sends the body anyway)."""
+    body = b"x" * 2048
+    with connect(edge) as sock:
+        reader = Reader(sock)
+        sock.sendall(b"POST /monitoring/ping HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                     b"Content-Length: %d\r\n\r\n" % len(body))
+        interim = reader.response()  # Before any body byte is sent (the socket's timeout is 10 s).
+        assert (interim["version"], interim["status"], interim["body"]) == ("HTTP/1.1", 100, b"")
+        sock.sendall(body + PING)
+        assert reader.response()["status"] >= 400  # The route is GET only; what matters is one final answer.
+        assert reader.response()["status"] == 200
+        assert reader.buffer == b""
+
+
 def test_slow_headers_time_out_with_408(edge):
     with connect(edge) as sock:
         reader = Reader(sock)

@@ -89,6 +89,28 @@ TEST(RequestFramerTest, TheParseLocatesMethodTargetAndFields) {
   EXPECT_EQ(moved.FieldValue("host"), "h");
 }
 
+TEST(RequestFramerTest, ExpectContinueIsOfferedOnceWhileTheBodyIsAwaited) {
+  FramedRequest request;
+  FramingError error;
+  for (const char* framing : {"Content-Length: 3\r\n", "Transfer-Encoding: chunked\r\n"}) {
+    RequestFramer framer({});
+    framer.Feed(std::string("POST /a HTTP/1.1\r\nHost: x\r\nExpect: 100-Continue\r\n") + framing + "\r\n");
+    EXPECT_EQ(framer.Next(&request, &error), RequestFramer::Result::kNeedMore);
+    EXPECT_TRUE(framer.TakeContinue()) << framing;
+    EXPECT_FALSE(framer.TakeContinue()) << "once per request";
+  }
+  // The body came with the head, there is no body, HTTP/1.0, another expectation: nothing to offer.
+  for (const char* head : {"POST /a HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc",
+                           "GET /a HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n",
+                           "POST /a HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n",
+                           "POST /a HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Length: 3\r\n\r\n"}) {
+    RequestFramer framer({});
+    framer.Feed(head);
+    framer.Next(&request, &error);
+    EXPECT_FALSE(framer.TakeContinue()) << head;
+  }
+}
+
 TEST(RequestFramerTest, ConnectionSemanticsFollowRfc9112) {
   EXPECT_TRUE(FrameAll(kGet).requests[0].keep_alive);
   EXPECT_FALSE(FrameAll("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").requests[0].keep_alive);
