@@ -9,14 +9,15 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/cli/token_shaped_text.h"
+
 namespace tokengate::cli {
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-constexpr char kToken[] =
-    "personal_token_eyJhbGciOiJIUzI1NiJ9.eyJqdGkiOiIwMTkzIn0.c2lnbmF0dXJlLWJ5dGVz";
+const std::string kToken = TokenShapedText();
 
 EnvLookup Env(std::map<std::string, std::string> values = {}) {
   return [values](const std::string& name) -> std::optional<std::string> {
@@ -63,12 +64,12 @@ TEST(CliConfigTest, TokenAsPositionalArgumentIsRefusedWithoutRepeatingIt) {
 }
 
 TEST(CliConfigTest, BareJwtAsArgumentIsRefused) {
-  auto config = Parse(With({"verify", "eyJhbGciOiJIUzI1NiJ9.eyJqdGkiOiIwMTkzIn0.c2lnbmF0dXJl"}));
+  auto config = Parse(With({"verify", JwtShapedText()}));
   EXPECT_THAT(config.status().message(), HasSubstr("refusing a token"));
 }
 
 TEST(CliConfigTest, TokenAsAFlagValueIsRefused) {
-  auto config = Parse(With({"verify", std::string("--token=") + kToken}));
+  auto config = Parse(With({"verify", "--token=" + kToken}));
   EXPECT_THAT(config.status().message(), HasSubstr("refusing a token"));
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "services/cli/exit_codes.h"
+#include "tests/unit/cli/token_shaped_text.h"
 
 namespace tokengate::cli {
 namespace {
@@ -21,7 +22,7 @@ using ::testing::MatchesRegex;
 using ::testing::Not;
 using ::testing::StartsWith;
 
-constexpr char kToken[] = "personal_token_eyJhbGciOiJIUzI1NiJ9.eyJqdGkiOiIwMTkzIn0.c2lnbmF0dXJlLWJ5dGVz";
+const std::string kToken = TokenShapedText();
 
 struct Outcome {
   int code;
