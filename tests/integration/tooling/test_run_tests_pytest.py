@@ -9,8 +9,10 @@ linked from the real one), so it never touches the suite's own servers.
 
 import os
 import pathlib
+import shutil
 import socket
 import subprocess
+import tempfile
 import textwrap
 
 import pytest
@@ -60,17 +62,17 @@ def _free_port_pair():
 
 
 @pytest.fixture(scope="module")
-def local_dir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("run-tests-local")
-    # The PostgreSQL cluster belongs to the postgres user, who must reach it.
-    for parent in [root, *root.parents]:
-        if parent == pathlib.Path("/"):
-            break
-        parent.chmod(parent.stat().st_mode | 0o055)
+def local_dir():
+    # Not under pytest's own temporary folder: every pytest that starts makes
+    # that one private again, and the PostgreSQL cluster belongs to the
+    # postgres user, who must reach it.
+    root = pathlib.Path(tempfile.mkdtemp(prefix="tokengate-run-tests-"))
+    root.chmod(0o755)
     (root / "venv").symlink_to(REAL_LOCAL / "venv")
     (root / "kafka").mkdir()
     (root / "kafka" / "libs").symlink_to(REAL_LOCAL / "kafka" / "libs")
-    return root
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def _run(local_dir, *args):
