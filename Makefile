@@ -50,7 +50,9 @@ fuzz: deps
 
 # The generated documentation: docs/configuration.md's tables from the
 # binaries' flags, helm/tokengate/README.md's from values.yaml's @param lines.
-docs: build
+docs: deps
+	@cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD_DIR) --parallel --target token-authority tokengate-api http2kafka lineage-consumer tokengate
 	@python3 deploy/local/config_docs.py --build-dir $(BUILD_DIR)
 	@deploy/local/chart-readme.sh
 
