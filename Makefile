@@ -13,7 +13,7 @@ CMAKE_FLAGS := -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(if $(SANITIZE),-DTOK
 IMAGE_TESTS ?= on
 SKIP_IMAGE := $(filter off,$(IMAGE_TESTS))$(SANITIZE)
 
-.PHONY: all deps build test image image-prefetch run stop bench fuzz clean
+.PHONY: all deps build test image image-prefetch run stop bench fuzz docs clean
 
 all: build
 
@@ -47,6 +47,14 @@ bench: build
 
 fuzz: deps
 	@tests/fuzz/run-fuzz.sh
+
+# The generated documentation: docs/configuration.md's tables from the
+# binaries' flags, helm/tokengate/README.md's from values.yaml's @param lines.
+docs: deps
+	@cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD_DIR) --parallel --target token-authority tokengate-api http2kafka lineage-consumer tokengate
+	@python3 deploy/local/config_docs.py --build-dir $(BUILD_DIR)
+	@deploy/local/chart-readme.sh
 
 clean:
 	rm -rf build build-sanitize build-fuzz

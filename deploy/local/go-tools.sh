@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the Go-written tools the chart checks, the gRPC benchmarks and the
-# README's gRPC examples use (helm, kubeconform, ghz, grpcurl) with `go install`, and the Kubernetes JSON schemas
+# docs/cli.md's gRPC examples use (helm, kubeconform, ghz, grpcurl) with `go install`, and the Kubernetes JSON schemas
 # kubeconform validates against, all under .local/ so the repo tree stays clean.
 #
 #   deploy/local/go-tools.sh                  # everything

@@ -34,7 +34,7 @@ if stack_running; then
 fi
 for port in "${PORTS[@]}"; do
   if port_in_use "$port"; then
-    echo "port $port is already in use: free it or set TOKENGATE_RUN_*_PORT (see README)" >&2
+    echo "port $port is already in use: free it or set TOKENGATE_RUN_*_PORT (see docs/development.md)" >&2
     exit 1
   fi
 done

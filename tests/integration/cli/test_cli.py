@@ -3,7 +3,7 @@ mutual TLS: a throw-away PKI (tests/support/make-test-pki.sh), an authority
 whose caller policy lets the `tokengate-cli` identity do everything and
 `stranger` only verify, and the built binary run as a script would run it.
 Every run checks that no token content reaches stdout or stderr and that an
-error is one line. Also runs the README's grpcurl line."""
+error is one line. Also runs docs/cli.md's grpcurl line."""
 import json
 import os
 import pathlib
@@ -200,16 +200,16 @@ def test_version_names_the_release_like_every_binary():
 
 
 def readme_grpcurl_verify_lines():
-    """The README's grpcurl set-up line and its VerifyToken line, as written there."""
-    lines = (REPO / "README.md").read_text().splitlines()
+    """docs/cli.md's grpcurl set-up line and its VerifyToken line, as written there."""
+    lines = (REPO / "docs" / "cli.md").read_text().splitlines()
     setup = [line for line in lines if line.startswith('G="grpcurl ')]
     verify = [line for line in lines if line.startswith("printf ") and "/VerifyToken" in line and "$G" in line]
-    assert len(setup) == 1 and len(verify) == 1, "the README's grpcurl lines moved"
+    assert len(setup) == 1 and len(verify) == 1, "docs/cli.md's grpcurl lines moved"
     return setup + verify
 
 
 def test_readme_grpcurl_line_verifies_a_token(authority, pki, tmp_path):
-    """Runs the README's lines with bash: the token on stdin (-d @), the
+    """Runs docs/cli.md's lines with bash: the token on stdin (-d @), the
     method found through the authority's reflection."""
     _, content = issue(authority, pki)
     (tmp_path / "token.txt").write_text(content + "\n")
