@@ -6,6 +6,9 @@ SANITIZE ?=
 BUILD_DIR ?= $(if $(SANITIZE),build-sanitize,build)
 # `make run AUTH=keycloak`: log in through a local Keycloak instead of the dummy provider.
 AUTH ?= dummy
+# `make run INSECURE_LOCAL_GRPC=1`: the authority's gRPC in plaintext with no caller policy
+# (any local process may then mint and list anyone's tokens; run.sh prints what it gives away).
+INSECURE_LOCAL_GRPC ?= 0
 CMAKE_FLAGS := -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(if $(SANITIZE),-DTOKENGATE_SANITIZE=$(SANITIZE))
 # off: `make test` leaves out the tests of the container image (label image),
 # for machines where no Docker engine can run; it says so before the summary.
@@ -37,7 +40,7 @@ image: build
 	@BUILD_DIR=$(BUILD_DIR) deploy/docker/build-image.sh
 
 run: build
-	@BUILD_DIR=$(BUILD_DIR) AUTH=$(AUTH) deploy/local/run.sh
+	@BUILD_DIR=$(BUILD_DIR) AUTH=$(AUTH) INSECURE_LOCAL_GRPC=$(INSECURE_LOCAL_GRPC) deploy/local/run.sh
 
 stop:
 	@deploy/local/stop.sh
