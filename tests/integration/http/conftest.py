@@ -1,5 +1,5 @@
 """Shared by the raw-socket tests of both edges: a token authority on a fresh
-database, a Kafka topic of the module's own, and a reader of HTTP answers
+database, a Kafka topic of the module's own, http2kafka on them, and a reader of HTTP answers
 that does no more than Content-Length framing (as our answers are framed)."""
 import os
 import uuid
@@ -25,6 +25,14 @@ def topic():
     admin.create_topics([NewTopic(name, 1, 1)], request_timeout=30)[name].result(timeout=60)
     yield name
     admin.delete_topics([name], request_timeout=30)[name].result(timeout=60)
+
+
+def http2kafka(authority, topic, **settings):
+    """A started http2kafka on `authority` writing to `topic`."""
+    env = stack.env_of({"authority_address": authority.address, "http_listen": "127.0.0.1:0",
+                        "kafka_bootstrap_servers": os.environ["TOKENGATE_TEST_KAFKA"],
+                        "kafka_topic": topic, **settings})
+    return stack.Service("http2kafka", env).start()
 
 
 class Reader:

@@ -6,7 +6,6 @@ idle clients timed out. The request smuggled behind each vector must never
 reach a handler: /metrics' count of /monitoring/ping answers must not move."""
 import gzip
 import json
-import os
 import socket
 import time
 import uuid
@@ -15,7 +14,7 @@ import pytest
 
 import authority_grpc
 import stack
-from conftest import Reader
+from conftest import Reader, http2kafka
 
 PING = b"GET /monitoring/ping HTTP/1.1\r\nHost: x\r\n\r\n"
 PING_200 = {"route": "/monitoring/ping", "method": "GET", "status": "200"}
@@ -30,10 +29,7 @@ def api(authority):
 
 @pytest.fixture(scope="module")
 def h2k(authority, topic):
-    env = stack.env_of({"authority_address": authority.address, "http_listen": "127.0.0.1:0",
-                        "kafka_bootstrap_servers": os.environ["TOKENGATE_TEST_KAFKA"],
-                        "kafka_topic": topic, **TIMEOUTS})
-    with stack.Service("http2kafka", env).start() as service:
+    with http2kafka(authority, topic, **TIMEOUTS) as service:
         yield service
 
 

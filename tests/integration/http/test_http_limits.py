@@ -16,20 +16,13 @@ import pytest
 
 import authority_grpc
 import stack
-from conftest import Reader
+from conftest import Reader, http2kafka
 
 BUNDLE = "/static/swagger-ui/swagger-ui-bundle.js"  # The largest file /docs uses.
 WRITE_TIMEOUT = 2
 SETTINGS = {"http_write_timeout_seconds": WRITE_TIMEOUT}
 EVENTS = "/v1/openlineage"
 MB = 1 << 20
-
-
-def start_h2k(authority, topic, **settings):
-    env = stack.env_of({"authority_address": authority.address, "http_listen": "127.0.0.1:0",
-                        "kafka_bootstrap_servers": os.environ["TOKENGATE_TEST_KAFKA"],
-                        "kafka_topic": topic, **SETTINGS, **settings})
-    return stack.Service("http2kafka", env).start()
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +34,7 @@ def api(authority):
 @pytest.fixture(scope="module")
 def h2k(authority, topic):
     # Kafka takes the 9 MB event (lz4 makes its batch small for the broker).
-    with start_h2k(authority, topic, kafka_max_message_bytes=12 * MB) as service:
+    with http2kafka(authority, topic, **SETTINGS, kafka_max_message_bytes=12 * MB) as service:
         yield service
 
 
@@ -188,7 +181,7 @@ def test_a_valid_tokens_9_mb_event_is_accepted(h2k, writer_token):
 
 
 def test_bodies_beyond_the_receiving_budget_get_503(authority, topic, writer_token):
-    with start_h2k(authority, topic, http_receiving_budget_bytes=2 * MB) as edge:
+    with http2kafka(authority, topic, **SETTINGS, http_receiving_budget_bytes=2 * MB) as edge:
         with connect(edge) as first, connect(edge) as second:
             # The interim 100 says the first head is checked and its 1.5 MB counted.
             first.sendall(event_head(1536 << 10, writer_token, b"Expect: 100-continue\r\n"))
