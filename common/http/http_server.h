@@ -5,7 +5,10 @@
 // JSON error with X-Request-ID and the connection is closed, and nothing after
 // it is read. Connections persist per RFC 9112 §9.3, pipelined answers leave in
 // request order (also when a route answers later from another thread), and
-// idle, header-read and request timeouts close the socket. Logs "<program>
+// idle, header-read, request and write-progress timeouts close the socket.
+// What one connection holds is bounded: requests in flight and answer bytes
+// the peer has not taken (above either, its stream is not read further), and
+// bodies being received across all connections share one budget. Logs "<program>
 // listening on port N" once serving. Callers block SIGTERM/SIGINT before
 // starting any thread (common/signals.h).
 #pragma once
@@ -39,6 +42,17 @@ struct HttpServerOptions {
   // From a request's first byte to the end of its head (slowloris), then to its last byte.
   absl::Duration header_timeout = absl::Seconds(10);
   absl::Duration request_timeout = absl::Seconds(60);
+  // A connection whose peer takes no byte of its pending answers for this long is dropped.
+  absl::Duration write_timeout = absl::Seconds(30);
+  // Pipelined requests read and not yet answered, per connection; at the cap
+  // the connection is not read until answers leave (as nginx and h2o do).
+  int max_pipelined = 16;
+  // Answer bytes the peer has not taken yet, per connection; above this no
+  // further request is read from it (one answer may exceed it).
+  size_t max_queued_write_bytes = 1 << 20;
+  // Bytes of requests being received (declared Content-Length, or what has
+  // arrived) across all connections; a request beyond it gets 503 + Retry-After.
+  size_t max_receiving_bytes = 256 << 20;
   absl::Duration drain_timeout = absl::Seconds(10);
   // Framing errors and timeouts by reason; null: not counted.
   MetricsRegistry* metrics = nullptr;

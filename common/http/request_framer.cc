@@ -68,8 +68,13 @@ absl::string_view TrimOws(absl::string_view s) {
   return s;
 }
 
+// RFC 9110's methods, PATCH (RFC 5789), QUERY (the httpbis draft) and
+// WebDAV's (RFC 4918). A route that does not serve one of these answers 405
+// with Allow; any other method is 501.
 bool IsKnownMethod(absl::string_view method) {
-  for (absl::string_view known : {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"}) {
+  for (absl::string_view known :
+       {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT", "QUERY",
+        "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK"}) {
     if (method == known) return true;
   }
   return false;
@@ -155,6 +160,14 @@ std::optional<absl::string_view> FramedRequest::FieldValue(absl::string_view nam
 void RequestFramer::Feed(absl::string_view bytes) {
   if (done_) return;
   buffer_.append(bytes.data(), bytes.size());
+}
+
+void RequestFramer::Stop() {
+  done_ = true;
+  continue_pending_ = false;
+  std::string().swap(buffer_);
+  pos_ = 0;
+  current_ = FramedRequest();
 }
 
 RequestFramer::Result RequestFramer::Fail(int status, absl::string_view message,

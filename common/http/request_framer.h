@@ -83,8 +83,21 @@ class RequestFramer {
   Result Next(FramedRequest* request, FramingError* error);
   // True when some bytes of a request not yet complete are buffered.
   bool mid_request() const { return !done_ && pos_ < buffer_.size(); }
+  // Accepts nothing more and releases what is buffered (the connection ends).
+  void Stop();
   // True once the head of the pending request is complete (only its body is missing).
   bool head_complete() const { return state_ != State::kHead; }
+  // That request's head (no body yet) while head_complete(), for checks that
+  // can answer before the body is read.
+  const FramedRequest& pending_head() const { return current_; }
+  // The body length the pending head declared (Content-Length); nullopt for
+  // chunked or when no head is pending.
+  std::optional<size_t> declared_body_bytes() const {
+    if (state_ != State::kLengthBody) return std::nullopt;
+    return content_length_;
+  }
+  // Bytes received and not yet handed out as requests (what this stream holds in memory).
+  size_t buffered_bytes() const { return done_ ? 0 : buffer_.size() - pos_ + current_.body.size(); }
   // True once nothing more will be framed (error, or "close" seen).
   bool done() const { return done_; }
   // True once for a pending HTTP/1.1 request whose head asked for

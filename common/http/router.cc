@@ -34,6 +34,17 @@ std::pair<absl::string_view, absl::string_view> SplitTarget(absl::string_view ta
   return {target.substr(0, question), query.substr(0, query.find('#'))};
 }
 
+// The methods routes are registered with; nullopt for the others the framer
+// admits (QUERY, WebDAV's), which no route serves.
+std::optional<Pistache::Http::Method> MethodOf(absl::string_view name) {
+  using Pistache::Http::Method;
+  for (Method method : {Method::Get, Method::Head, Method::Post, Method::Put, Method::Delete,
+                        Method::Patch, Method::Options, Method::Trace, Method::Connect}) {
+    if (name == Pistache::Http::methodString(method)) return method;
+  }
+  return std::nullopt;
+}
+
 bool IsParam(absl::string_view segment) {
   return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
 }
@@ -133,10 +144,15 @@ void Router::Add(Pistache::Http::Method method, absl::string_view path_template,
 }
 
 void Router::AddAsync(Pistache::Http::Method method, absl::string_view path_template,
-                      AsyncRouteHandler handler, size_t max_body_bytes) {
+                      AsyncRouteHandler handler, size_t max_body_bytes, HeadCheck head_check) {
   Route& route = AddRoute(method, path_template);
   route.async_handler = std::move(handler);
   route.max_body_bytes = max_body_bytes;
+  route.head_check = std::move(head_check);
+}
+
+size_t Router::BodyLimitOf(const Route& route) const {
+  return route.max_body_bytes > 0 ? route.max_body_bytes : options_.max_body_bytes;
 }
 
 size_t Router::largest_body_limit() const {
@@ -145,7 +161,8 @@ size_t Router::largest_body_limit() const {
   return largest;
 }
 
-Router::Match Router::Find(Pistache::Http::Method method, absl::string_view path) const {
+Router::Match Router::Find(std::optional<Pistache::Http::Method> method,
+                           absl::string_view path) const {
   const PathSegments segments = SplitPath(path);
   Match match;
   for (const Route& route : routes_) {
@@ -167,16 +184,18 @@ Router::Match Router::Find(Pistache::Http::Method method, absl::string_view path
       return match;
     }
     match.allowed.push_back(Pistache::Http::methodString(route.method));
+    // HEAD is served wherever GET is (see Dispatch).
+    if (route.method == Pistache::Http::Method::Get) match.allowed.push_back("HEAD");
   }
   return match;
 }
 
-void Router::Record(const Route* route, Pistache::Http::Method method, int status,
+void Router::Record(const Route* route, absl::string_view method, int status,
                     double seconds) const {
   if (requests_ == nullptr) return;
   auto lookup = [&] {
     return requests_->WithLabels({route != nullptr ? route->path_template : kUnmatchedRoute,
-                                  Pistache::Http::methodString(method), absl::StrCat(status)});
+                                  std::string(method), absl::StrCat(status)});
   };
   Counter* counter = nullptr;
   if (route != nullptr && status >= 0 && status < static_cast<int>(route->counters->size())) {
@@ -194,22 +213,22 @@ void Router::Record(const Route* route, Pistache::Http::Method method, int statu
   if (latency != nullptr) latency->Observe(seconds);
 }
 
-void Router::Dispatch(const FramedRequest& request, Pistache::Http::Method request_method,
-                      const std::string& request_id, Responder respond,
-                      absl::string_view peer_address) const {
+void Router::Dispatch(const FramedRequest& request, const std::string& request_id,
+                      Responder respond, absl::string_view peer_address) const {
   ++in_flight_;
+  const std::optional<Pistache::Http::Method> request_method = MethodOf(request.method());
   // HEAD is GET without the body (RFC 9110 §9.3.2); the server drops the body.
-  const Pistache::Http::Method method = request_method == Pistache::Http::Method::Head
-                                            ? Pistache::Http::Method::Get
-                                            : request_method;
+  const std::optional<Pistache::Http::Method> method =
+      request_method == Pistache::Http::Method::Head ? Pistache::Http::Method::Get : request_method;
   const absl::string_view path = SplitTarget(request.target()).first;
   Match match = Find(method, path);
   const Route* route = match.route;
-  Responder finish([this, route, method = request_method, start = std::chrono::steady_clock::now(),
+  Responder finish([this, route, method_name = std::string(request.method()),
+                    start = std::chrono::steady_clock::now(),
                     respond = std::move(respond)](HttpResponse response) mutable {
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    Record(route, method, response.status, seconds);
+    Record(route, method_name, response.status, seconds);
     --in_flight_;
     respond(std::move(response));
   });
@@ -218,12 +237,12 @@ void Router::Dispatch(const FramedRequest& request, Pistache::Http::Method reque
                                  : MethodNotAllowed(match.allowed));
     return;
   }
-  const size_t limit = route->max_body_bytes > 0 ? route->max_body_bytes : options_.max_body_bytes;
+  const size_t limit = BodyLimitOf(*route);
   if (request.body.size() > limit) {
     finish(RequestTooLarge(absl::StrCat("Request body is larger than ", limit, " bytes")));
     return;
   }
-  HttpRequest view(request, request_method, route->path_template, std::move(match.params),
+  HttpRequest view(request, *request_method, route->path_template, std::move(match.params),
                    request_id, peer_address);
   try {
     if (route->async_handler) {
@@ -236,6 +255,33 @@ void Router::Dispatch(const FramedRequest& request, Pistache::Http::Method reque
                   << " failed: " << e.what();
     finish(InternalError());
   }
+}
+
+std::optional<HttpResponse> Router::CheckHead(const FramedRequest& head,
+                                              std::optional<size_t> declared_body_bytes,
+                                              const std::string& request_id,
+                                              absl::string_view peer_address) const {
+  const std::optional<Pistache::Http::Method> method = MethodOf(head.method());
+  Match match = Find(method, SplitTarget(head.target()).first);
+  const Route* route = match.route;
+  if (route == nullptr) return std::nullopt;
+  std::optional<HttpResponse> refusal;
+  const size_t limit = BodyLimitOf(*route);
+  if (declared_body_bytes && *declared_body_bytes > limit) {
+    refusal = RequestTooLarge(absl::StrCat("Request body is larger than ", limit, " bytes"));
+  } else if (route->head_check) {
+    HttpRequest view(head, *method, route->path_template, std::move(match.params), request_id,
+                     peer_address);
+    try {
+      refusal = route->head_check(view);
+    } catch (const std::exception& e) {
+      TG_LOG(Error) << "request_id=" << request_id << " " << route->path_template
+                    << " head check failed: " << e.what();
+      refusal = InternalError();
+    }
+  }
+  if (refusal) Record(route, head.method(), refusal->status, 0);
+  return refusal;
 }
 
 }  // namespace tokengate

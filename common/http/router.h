@@ -1,7 +1,8 @@
 // Routes HTTP requests to handlers by method and path template ("/v1/x/{id}")
 // and wraps every request the same way: body size limit (413), unknown route
-// (404) and wrong method (405) as JSON errors, exceptions caught (500), and
-// per-route metrics. A route answers at once (RouteHandler) or later from any
+// (404) and wrong method (405 with Allow) as JSON errors, exceptions caught
+// (500), and per-route metrics. A route may also check a request's head
+// before its body is read (HeadCheck), so a refusal costs no body buffering. A route answers at once (RouteHandler) or later from any
 // thread (AsyncRouteHandler, e.g. from Kafka's delivery callback); handlers
 // never see Pistache's writer. The HttpServer feeds it framed requests.
 #pragma once
@@ -83,6 +84,11 @@ class Responder {
 using RouteHandler = std::function<HttpResponse(const HttpRequest&)>;
 // The request is valid only during the call; keep what is needed later.
 using AsyncRouteHandler = std::function<void(const HttpRequest&, Responder)>;
+// Runs once a request's head is complete and its body is still to come (the
+// request's body() is empty): an answer refuses the request before any of
+// the body is buffered, and the server closes the connection after it;
+// nullopt lets the body come. The handler still sees the whole request.
+using HeadCheck = std::function<std::optional<HttpResponse>(const HttpRequest&)>;
 
 struct RouterOptions {
   // Bodies above this get 413 (Pistache's own limit must be larger, so the
@@ -101,13 +107,19 @@ class Router {
   // A route that answers through its Responder; `max_body_bytes` 0 means the
   // router's limit.
   void AddAsync(Pistache::Http::Method method, absl::string_view path_template,
-                AsyncRouteHandler handler, size_t max_body_bytes = 0);
+                AsyncRouteHandler handler, size_t max_body_bytes = 0,
+                HeadCheck head_check = nullptr);
 
   // The full pipeline for one request; `respond` gets the answer (at once
   // unless the route is asynchronous).
-  void Dispatch(const FramedRequest& request, Pistache::Http::Method method,
-                const std::string& request_id, Responder respond,
+  void Dispatch(const FramedRequest& request, const std::string& request_id, Responder respond,
                 absl::string_view peer_address = "") const;
+  // For a head whose body is still to come: the route's own body limit
+  // against Content-Length (413), then the route's HeadCheck. nullopt: read
+  // the body. Unknown routes and methods pass (their answer needs no body).
+  std::optional<HttpResponse> CheckHead(const FramedRequest& head, std::optional<size_t> declared_body_bytes,
+                                        const std::string& request_id,
+                                        absl::string_view peer_address = "") const;
 
   // The largest body any route accepts (the server's framing limit).
   size_t largest_body_limit() const;
@@ -124,6 +136,7 @@ class Router {
     std::vector<std::string> segments;
     RouteHandler handler;
     AsyncRouteHandler async_handler;
+    HeadCheck head_check;
     size_t max_body_bytes = 0;
     Histogram* latency = nullptr;
     std::unique_ptr<StatusCounters> counters;
@@ -133,9 +146,11 @@ class Router {
     UrlParams params;
     std::vector<std::string> allowed;  // Methods of routes whose path matched.
   };
-  Match Find(Pistache::Http::Method method, absl::string_view path) const;
+  // `method` nullopt: a method no route can serve (QUERY, WebDAV's).
+  Match Find(std::optional<Pistache::Http::Method> method, absl::string_view path) const;
   Route& AddRoute(Pistache::Http::Method method, absl::string_view path_template);
-  void Record(const Route* route, Pistache::Http::Method method, int status, double seconds) const;
+  size_t BodyLimitOf(const Route& route) const;
+  void Record(const Route* route, absl::string_view method, int status, double seconds) const;
 
   const RouterOptions options_;
   std::vector<Route> routes_;

@@ -26,6 +26,8 @@ ABSL_FLAG(int, http_threads, 16, "HTTP reactor threads (handlers block them duri
 ABSL_FLAG(int, http_idle_timeout_seconds, 60,
           "a keep-alive connection with nothing to do is closed after this");
 ABSL_FLAG(int, http_header_timeout_seconds, 10, "a request head must arrive within this (slowloris)");
+ABSL_FLAG(int, http_write_timeout_seconds, 30,
+          "a connection whose client takes no byte of its pending answer for this long is dropped");
 ABSL_FLAG(std::string, authority_address, "127.0.0.1:50051", "token authority gRPC address");
 ABSL_FLAG(int, verify_deadline_ms, 500, "deadline of a VerifyToken RPC");
 ABSL_FLAG(int, authority_deadline_ms, 5000, "deadline of token management RPCs");
@@ -137,6 +139,7 @@ bool IsLoopbackHost(absl::string_view host) {
 const std::vector<std::string>& ApiFlagNames() {
   static const std::vector<std::string> kNames = {
       "http_listen", "http_threads", "http_idle_timeout_seconds", "http_header_timeout_seconds",
+      "http_write_timeout_seconds",
       "authority_address", "verify_deadline_ms", "authority_deadline_ms", "auth_provider",
       "auth_allow_dummy", "keycloak_server_url", "keycloak_realm", "oidc_issuer", "oidc_client_id",
       "oidc_client_secret", "oidc_redirect_uri", "oidc_scope", "oidc_verify_tls", "oidc_ca_file",
@@ -207,6 +210,7 @@ absl::StatusOr<ApiConfig> ApiConfigFromFlags() {
       {"http_threads", absl::GetFlag(FLAGS_http_threads), 1, 1024},
       {"http_idle_timeout_seconds", absl::GetFlag(FLAGS_http_idle_timeout_seconds), 1, 3600},
       {"http_header_timeout_seconds", absl::GetFlag(FLAGS_http_header_timeout_seconds), 1, 3600},
+      {"http_write_timeout_seconds", absl::GetFlag(FLAGS_http_write_timeout_seconds), 1, 3600},
       {"verify_deadline_ms", absl::GetFlag(FLAGS_verify_deadline_ms), 10, 60000},
       {"authority_deadline_ms", absl::GetFlag(FLAGS_authority_deadline_ms), 10, 600000},
       {"access_token_lifetime_seconds", absl::GetFlag(FLAGS_access_token_lifetime_seconds), 60,
@@ -226,6 +230,7 @@ absl::StatusOr<ApiConfig> ApiConfigFromFlags() {
   config.http_threads = absl::GetFlag(FLAGS_http_threads);
   config.http_idle_timeout = absl::Seconds(absl::GetFlag(FLAGS_http_idle_timeout_seconds));
   config.http_header_timeout = absl::Seconds(absl::GetFlag(FLAGS_http_header_timeout_seconds));
+  config.http_write_timeout = absl::Seconds(absl::GetFlag(FLAGS_http_write_timeout_seconds));
   config.verify_deadline = absl::Milliseconds(absl::GetFlag(FLAGS_verify_deadline_ms));
   config.authority_deadline = absl::Milliseconds(absl::GetFlag(FLAGS_authority_deadline_ms));
   config.access_token_lifetime = absl::Seconds(absl::GetFlag(FLAGS_access_token_lifetime_seconds));

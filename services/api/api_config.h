@@ -20,6 +20,7 @@ struct ApiConfig {
   int http_threads = 16;
   absl::Duration http_idle_timeout = absl::Seconds(60);    // Keep-alive connection with nothing to do.
   absl::Duration http_header_timeout = absl::Seconds(10);  // First byte to end of a request head.
+  absl::Duration http_write_timeout = absl::Seconds(30);   // A peer that takes none of its answer is dropped.
   std::string authority_address = "127.0.0.1:50051";
   absl::Duration verify_deadline = absl::Milliseconds(500);
   absl::Duration authority_deadline = absl::Seconds(5);

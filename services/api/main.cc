@@ -132,6 +132,7 @@ int Serve(const ApiConfig& config) {
                                    .threads = config.http_threads,
                                    .idle_timeout = config.http_idle_timeout,
                                    .header_timeout = config.http_header_timeout,
+                                   .write_timeout = config.http_write_timeout,
                                    .drain_timeout = config.shutdown_grace, .metrics = &metrics},
                                   &router);
   if (!server.ok()) {

@@ -87,8 +87,7 @@ HttpResponse EventsRoute::Reject(Rejection reason, HttpResponse response) {
   return response;
 }
 
-std::variant<KafkaMessage, HttpResponse> EventsRoute::Prepare(const HttpRequest& request) {
-  const std::string& request_id = request.request_id();
+std::variant<Principal, HttpResponse> EventsRoute::Authenticate(const HttpRequest& request) {
   if (!accepting_) {
     return Reject(Rejection::kShuttingDown,
                   ServiceUnavailable("The service is shutting down, retry later", options_.retry_after));
@@ -113,13 +112,20 @@ std::variant<KafkaMessage, HttpResponse> EventsRoute::Prepare(const HttpRequest&
     return Reject(Rejection::kAuthorityUnavailable,
                   ServiceUnavailable(UnavailableMessage(verified), options_.retry_after));
   }
-  const Principal& principal = verified.principal;
-  if (!principal.HasScope(kWriteScope)) {
-    TG_LOG(Info) << "request_id=" << request_id << " token_id=" << principal.token_id
+  if (!verified.principal.HasScope(kWriteScope)) {
+    TG_LOG(Info) << "request_id=" << request.request_id() << " token_id=" << verified.principal.token_id
                  << " lacks " << kWriteScope;
     return Reject(Rejection::kForbidden,
                   Forbidden("Forbidden", absl::StrCat("The token has no '", kWriteScope, "' scope")));
   }
+  return std::move(verified.principal);
+}
+
+std::variant<KafkaMessage, HttpResponse> EventsRoute::Prepare(const HttpRequest& request) {
+  const std::string& request_id = request.request_id();
+  std::variant<Principal, HttpResponse> authenticated = Authenticate(request);
+  if (auto* error = std::get_if<HttpResponse>(&authenticated)) return std::move(*error);
+  const Principal& principal = std::get<Principal>(authenticated);
 
   const std::optional<std::string> content_encoding = request.Header("Content-Encoding");
   const Encoding encoding = EncodingOf(content_encoding);
@@ -194,7 +200,14 @@ void EventsRoute::AddTo(Router& router) {
   router.AddAsync(
       Pistache::Http::Method::Post, kEventsPath,
       [this](const HttpRequest& request, Responder respond) { Handle(request, std::move(respond)); },
-      options_.max_body_bytes);
+      options_.max_body_bytes, [this](const HttpRequest& head) -> std::optional<HttpResponse> {
+        const absl::Time start = absl::Now();
+        std::variant<Principal, HttpResponse> authenticated = Authenticate(head);
+        auto* refusal = std::get_if<HttpResponse>(&authenticated);
+        if (refusal == nullptr) return std::nullopt;
+        metrics_->Answered(refusal->status, absl::Now() - start);
+        return std::move(*refusal);
+      });
 }
 
 void EventsRoute::Handle(const HttpRequest& request, Responder respond) {

@@ -1,4 +1,5 @@
-// POST /v1/openlineage: personal token (all:write) → Content-Encoding and
+// POST /v1/openlineage: personal token (all:write, checked on the head before
+// the body is read) → Content-Encoding and
 // Content-Type → gzip inflate within the size limit → RunEvent checks → Kafka.
 // An asynchronous route of the shared HttpServer: in durable mode the
 // Responder travels with the Kafka message and answers from the delivery
@@ -48,6 +49,10 @@ class EventsRoute {
  private:
   struct Pending;
 
+  // Who sends the request, from its head alone (the route's HeadCheck runs it
+  // before the body is read, so an unauthenticated client never makes the
+  // server buffer a body), or the error to answer with.
+  std::variant<Principal, HttpResponse> Authenticate(const HttpRequest& request);
   // The Kafka message for the request, or the error to answer with.
   std::variant<KafkaMessage, HttpResponse> Prepare(const HttpRequest& request);
   HttpResponse Reject(Rejection reason, HttpResponse response);

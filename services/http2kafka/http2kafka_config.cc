@@ -16,6 +16,10 @@ ABSL_FLAG(int, http_threads, 4, "HTTP reactor threads");
 ABSL_FLAG(int, http_idle_timeout_seconds, 60,
           "a keep-alive connection with nothing to do is closed after this");
 ABSL_FLAG(int, http_header_timeout_seconds, 10, "a request head must arrive within this (slowloris)");
+ABSL_FLAG(int, http_write_timeout_seconds, 30,
+          "a connection whose client takes no byte of its pending answer for this long is dropped");
+ABSL_FLAG(int, http_receiving_budget_bytes, 256 << 20,
+          "bytes of request bodies being received across all connections; a request beyond gets 503");
 ABSL_FLAG(std::string, authority_address, "127.0.0.1:50051", "token authority gRPC address");
 ABSL_FLAG(int, verify_deadline_ms, 500, "deadline of a VerifyToken RPC");
 ABSL_FLAG(int, verify_cache_ttl_seconds, 60, "longest time a valid answer is cached");
@@ -69,7 +73,7 @@ absl::Status Bad(absl::string_view flag, absl::string_view why) {
 const std::vector<std::string>& Http2KafkaFlagNames() {
   static const std::vector<std::string> kNames = {
       "http_listen", "http_threads", "http_idle_timeout_seconds", "http_header_timeout_seconds",
-      "authority_address", "verify_deadline_ms",
+      "http_write_timeout_seconds", "http_receiving_budget_bytes", "authority_address", "verify_deadline_ms",
       "verify_cache_ttl_seconds", "verify_negative_ttl_seconds", "verify_cache_size",
       "revocation_watch_enabled", "tls_cert_file", "tls_key_file", "tls_ca_file",
       "kafka_bootstrap_servers", "kafka_topic", "kafka_security_protocol", "kafka_sasl_mechanism",
@@ -95,6 +99,8 @@ absl::StatusOr<Http2KafkaConfig> Http2KafkaConfigFromFlags() {
       {"http_threads", absl::GetFlag(FLAGS_http_threads), 1, 1024},
       {"http_idle_timeout_seconds", absl::GetFlag(FLAGS_http_idle_timeout_seconds), 1, 3600},
       {"http_header_timeout_seconds", absl::GetFlag(FLAGS_http_header_timeout_seconds), 1, 3600},
+      {"http_write_timeout_seconds", absl::GetFlag(FLAGS_http_write_timeout_seconds), 1, 3600},
+      {"http_receiving_budget_bytes", absl::GetFlag(FLAGS_http_receiving_budget_bytes), 1 << 20, 1 << 30},
       {"verify_deadline_ms", absl::GetFlag(FLAGS_verify_deadline_ms), 10, 60000},
       {"verify_cache_ttl_seconds", absl::GetFlag(FLAGS_verify_cache_ttl_seconds), 0, 3600},
       {"verify_negative_ttl_seconds", absl::GetFlag(FLAGS_verify_negative_ttl_seconds), 0, 3600},
@@ -113,6 +119,8 @@ absl::StatusOr<Http2KafkaConfig> Http2KafkaConfigFromFlags() {
   config.http_threads = absl::GetFlag(FLAGS_http_threads);
   config.http_idle_timeout = absl::Seconds(absl::GetFlag(FLAGS_http_idle_timeout_seconds));
   config.http_header_timeout = absl::Seconds(absl::GetFlag(FLAGS_http_header_timeout_seconds));
+  config.http_write_timeout = absl::Seconds(absl::GetFlag(FLAGS_http_write_timeout_seconds));
+  config.http_receiving_budget_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_http_receiving_budget_bytes));
   config.verify_deadline = absl::Milliseconds(absl::GetFlag(FLAGS_verify_deadline_ms));
   config.verify_cache_ttl = absl::Seconds(absl::GetFlag(FLAGS_verify_cache_ttl_seconds));
   config.verify_negative_ttl = absl::Seconds(absl::GetFlag(FLAGS_verify_negative_ttl_seconds));

@@ -28,6 +28,9 @@ struct Http2KafkaConfig {
   int http_threads = 4;
   absl::Duration http_idle_timeout = absl::Seconds(60);    // Keep-alive connection with nothing to do.
   absl::Duration http_header_timeout = absl::Seconds(10);  // First byte to end of a request head.
+  absl::Duration http_write_timeout = absl::Seconds(30);   // A peer that takes none of its answer is dropped.
+  // Bytes of request bodies being received across all connections; beyond: 503.
+  size_t http_receiving_budget_bytes = 256 << 20;
   std::string authority_address = "127.0.0.1:50051";
   absl::Duration verify_deadline = absl::Milliseconds(500);
   absl::Duration verify_cache_ttl = absl::Seconds(60);     // Upper bound on the authority's TTL.

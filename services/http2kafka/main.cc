@@ -70,6 +70,8 @@ int Serve(const Http2KafkaConfig& config) {
                                    .threads = config.http_threads,
                                    .idle_timeout = config.http_idle_timeout,
                                    .header_timeout = config.http_header_timeout,
+                                   .write_timeout = config.http_write_timeout,
+                                   .max_receiving_bytes = config.http_receiving_budget_bytes,
                                    .drain_timeout = kWireDrain,
                                    .metrics = &metrics},
                                   &router);

@@ -50,12 +50,12 @@ constexpr char kOpenApi[] = R"json({
         "responses": {
           "201": {"description": "Accepted (durable mode: acknowledged by Kafka)"},
           "400": {"description": "Unsupported Content-Encoding", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-          "401": {"description": "Missing, invalid, expired or revoked personal token", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+          "401": {"description": "Missing, invalid, expired or revoked personal token (when the body is still to come, answered from the request head before it is read, and the connection is closed)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
           "403": {"description": "The token lacks the all:write scope", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
           "413": {"description": "Event larger than the limit once decompressed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
           "415": {"description": "Content-Type is not application/json", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
           "422": {"description": "Broken gzip, JSON or RunEvent", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/InvalidRequestError"}}}},
-          "503": {"description": "Kafka or the token authority is unavailable; see Retry-After", "headers": {"Retry-After": {"schema": {"type": "integer"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+          "503": {"description": "Kafka or the token authority is unavailable, or too many request bodies are being received at once; see Retry-After", "headers": {"Retry-After": {"schema": {"type": "integer"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
         }
       }
     },

@@ -22,7 +22,7 @@ def test_unknown_route_is_404_json(api):
 def test_wrong_method_is_405_json_with_allow(api):
     response = requests.put(f"{api.url}/v1/users/me")
     assert response.status_code == 405
-    assert response.headers["Allow"] == "GET"
+    assert response.headers["Allow"] == "GET, HEAD"
     assert response.json()["error"]["code"] == "method_not_allowed"
 
 

@@ -6,37 +6,19 @@ idle clients timed out. The request smuggled behind each vector must never
 reach a handler: /metrics' count of /monitoring/ping answers must not move."""
 import gzip
 import json
-import os
 import socket
 import time
 import uuid
 
 import pytest
-from confluent_kafka.admin import AdminClient, NewTopic
 
 import authority_grpc
 import stack
+from conftest import Reader, http2kafka
 
 PING = b"GET /monitoring/ping HTTP/1.1\r\nHost: x\r\n\r\n"
 PING_200 = {"route": "/monitoring/ping", "method": "GET", "status": "200"}
 TIMEOUTS = {"http_header_timeout_seconds": 1, "http_idle_timeout_seconds": 2}
-
-
-@pytest.fixture(scope="module")
-def authority():
-    with stack.fresh_database("tg_http") as db:
-        with stack.authority(db) as service:
-            yield service
-
-
-@pytest.fixture(scope="module")
-def topic():
-    kafka = os.environ["TOKENGATE_TEST_KAFKA"]
-    name = f"http-{uuid.uuid4().hex[:12]}"
-    admin = AdminClient({"bootstrap.servers": kafka})
-    admin.create_topics([NewTopic(name, 1, 1)], request_timeout=30)[name].result(timeout=60)
-    yield name
-    admin.delete_topics([name], request_timeout=30)[name].result(timeout=60)
 
 
 @pytest.fixture(scope="module")
@@ -47,10 +29,7 @@ def api(authority):
 
 @pytest.fixture(scope="module")
 def h2k(authority, topic):
-    env = stack.env_of({"authority_address": authority.address, "http_listen": "127.0.0.1:0",
-                        "kafka_bootstrap_servers": os.environ["TOKENGATE_TEST_KAFKA"],
-                        "kafka_topic": topic, **TIMEOUTS})
-    with stack.Service("http2kafka", env).start() as service:
+    with http2kafka(authority, topic, **TIMEOUTS) as service:
         yield service
 
 
@@ -62,46 +41,6 @@ def edge(request):
 def connect(edge):
     sock = socket.create_connection(("127.0.0.1", int(edge.url.rsplit(":", 1)[1])), timeout=10)
     return sock
-
-
-class Reader:
-    """Reads HTTP responses (Content-Length framed, as ours are) off a socket."""
-
-    def __init__(self, sock):
-        self.sock = sock
-        self.buffer = b""
-
-    def _more(self):
-        chunk = self.sock.recv(65536)
-        if not chunk:
-            raise EOFError
-        self.buffer += chunk
-
-    def response(self, to_head=False):
-        """The next answer; `to_head`: the answer to a HEAD request (no body)."""
-        while b"\r\n\r\n" not in self.buffer:
-            self._more()
-        head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
-        lines = head.decode("latin-1").split("\r\n")
-        version, status, _ = lines[0].split(" ", 2)
-        headers = {}
-        for line in lines[1:]:
-            name, value = line.split(":", 1)
-            headers[name.strip().lower()] = value.strip()
-        length = 0 if to_head else int(headers.get("content-length", "0"))
-        while len(self.buffer) < length:
-            self._more()
-        body, self.buffer = self.buffer[:length], self.buffer[length:]
-        return {"version": version, "status": int(status), "headers": headers, "body": body}
-
-    def closed(self):
-        """True when the peer closed after everything read so far."""
-        if self.buffer:
-            return False
-        try:
-            return self.sock.recv(65536) == b""
-        except ConnectionResetError:
-            return True
 
 
 def ping_count(edge):
@@ -185,7 +124,7 @@ def test_an_answer_from_kafka_keeps_its_place_in_the_pipeline(h2k, authority):
 
 CHUNKED = b"POST /monitoring/ping HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
 VECTORS = {
-    "unknown_method": (b"QUERY /monitoring/ping HTTP/1.1\r\nHost: x\r\nContent-Length: 38\r\n\r\n", 501),
+    "unknown_method": (b"BREW /monitoring/ping HTTP/1.1\r\nHost: x\r\nContent-Length: 38\r\n\r\n", 501),
     "malformed_request_line": (b"GET  /monitoring/ping HTTP/1.1\r\nHost: x\r\n\r\n", 400),
     "lowercase_method": (b"get /monitoring/ping HTTP/1.1\r\nHost: x\r\n\r\n", 501),
     "bad_version": (b"GET /monitoring/ping HTTP/1.2x\r\nHost: x\r\n\r\n", 400),

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+
 namespace tokengate {
 namespace {
 
@@ -124,13 +126,37 @@ TEST(RequestFramerTest, NothingAfterAClosingRequestIsFramed) {
 }
 
 TEST(RequestFramerTest, NothingAfterAnErrorIsFramed) {
-  const Outcome out = FrameAll(std::string("QUERY / HTTP/1.1\r\nHost: x\r\n\r\n") + kGet);
+  const Outcome out = FrameAll(std::string("BREW / HTTP/1.1\r\nHost: x\r\n\r\n") + kGet);
   EXPECT_TRUE(out.failed);
   EXPECT_TRUE(out.requests.empty());
 }
 
+TEST(RequestFramerTest, StandardQueryAndWebDavMethodsAreFramedForTheRouterToAnswer) {
+  for (const char* method : {"TRACE", "CONNECT", "QUERY", "PROPFIND", "MKCOL", "UNLOCK"}) {
+    const Outcome out = FrameAll(absl::StrCat(method, " /x HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}") + kGet);
+    EXPECT_FALSE(out.failed) << method;
+    ASSERT_EQ(out.requests.size(), 2u) << method;
+    EXPECT_EQ(out.requests[0].method(), method);
+    EXPECT_EQ(out.requests[0].body, "{}");
+  }
+}
+
+TEST(RequestFramerTest, APendingHeadIsVisibleBeforeItsBody) {
+  RequestFramer framer(FramerLimits{});
+  framer.Feed("POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nabc");
+  FramedRequest request;
+  FramingError error;
+  EXPECT_EQ(framer.Next(&request, &error), RequestFramer::Result::kNeedMore);
+  ASSERT_TRUE(framer.head_complete());
+  EXPECT_EQ(framer.pending_head().target(), "/x");
+  EXPECT_EQ(framer.declared_body_bytes(), 1000u);
+  EXPECT_EQ(framer.buffered_bytes(), 3u);
+  framer.Stop();
+  EXPECT_EQ(framer.buffered_bytes(), 0u);
+}
+
 TEST(RequestFramerTest, DesyncVectorsAreRefusedWithTheirStatus) {
-  EXPECT_EQ(StatusOf("QUERY /x HTTP/1.1\r\nHost: x\r\n\r\n"), 501);
+  EXPECT_EQ(StatusOf("BREW /x HTTP/1.1\r\nHost: x\r\n\r\n"), 501);
   EXPECT_EQ(StatusOf("G@T /x HTTP/1.1\r\nHost: x\r\n\r\n"), 400);
   EXPECT_EQ(StatusOf("GET  /x HTTP/1.1\r\nHost: x\r\n\r\n"), 400);
   EXPECT_EQ(StatusOf("GET /x HTTP/2.0\r\nHost: x\r\n\r\n"), 505);
