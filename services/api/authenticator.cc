@@ -64,7 +64,7 @@ AuthResult Authenticator::FromBearer(absl::string_view token, const HttpRequest&
                                          .token_id = std::move(result.principal.token_id),
                                          .may_read = result.principal.HasScope("all:read")}};
     case VerifyOutcome::kInvalid:
-      return Denied(Unauthorized("Invalid token", result.reason));
+      return Denied(RefusedPersonalToken(result.reason));
     case VerifyOutcome::kUnavailable:
       break;
   }

@@ -107,7 +107,7 @@ std::variant<KafkaMessage, HttpResponse> EventsRoute::Prepare(const HttpRequest&
                         .user_agent = UserAgentOf(request)};
   });
   if (verified.outcome == VerifyOutcome::kInvalid) {
-    return Reject(Rejection::kUnauthorized, Unauthorized("Invalid token", verified.reason));
+    return Reject(Rejection::kUnauthorized, RefusedPersonalToken(verified.reason));
   }
   if (verified.outcome == VerifyOutcome::kUnavailable) {
     return Reject(Rejection::kAuthorityUnavailable,
