@@ -46,7 +46,7 @@ HttpResponse Login(const AuthRoutesDeps& deps, const HttpRequest& request) {
   return HttpResponse::Json(200, json.Take())
       .WithHeader("Set-Cookie", SessionCookie(token.token, absl::ToInt64Seconds(deps.lifetime),
                                               deps.cookie_secure))
-      .WithHeader("Cache-Control", "no-store");
+      .NotStored();
 }
 
 HttpResponse Logout(const AuthRoutesDeps& deps) {
