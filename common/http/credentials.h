@@ -13,6 +13,8 @@ namespace tokengate {
 inline constexpr absl::string_view kMissingAuthorization = "Missing Authorization header";
 inline constexpr absl::string_view kAccessTokenExpected = "PersonalToken was passed but access token was expected";
 inline constexpr absl::string_view kPersonalTokenExpected = "Access token was passed but PersonalToken was expected";
+// The authority's reason when personal tokens are switched off.
+inline constexpr absl::string_view kPersonalTokensDisabled = "Authentication using PersonalTokens is disabled";
 
 // The token of "Bearer <token>", or nullopt for another scheme, a missing
 // token or a token with spaces inside.

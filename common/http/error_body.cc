@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/http/credentials.h"
 #include "common/json_writer.h"
 
 namespace tokengate {
@@ -46,6 +47,11 @@ HttpResponse Unauthorized(absl::string_view message, std::optional<std::string> 
 
 HttpResponse Forbidden(absl::string_view message, std::optional<std::string> details) {
   return Error(403, "forbidden", message, details);
+}
+
+HttpResponse RefusedPersonalToken(absl::string_view reason) {
+  if (reason == kPersonalTokensDisabled) return Unauthorized(reason);
+  return Unauthorized("Invalid token", std::string(reason));
 }
 
 HttpResponse NotFound(absl::string_view message, std::optional<std::string> details) {

@@ -36,6 +36,10 @@ std::string DetailsText(const std::optional<std::string>& text);
 HttpResponse BadRequest(absl::string_view message, std::optional<std::string> details = {});
 HttpResponse Unauthorized(absl::string_view message, std::optional<std::string> details = {});
 HttpResponse Forbidden(absl::string_view message, std::optional<std::string> details = {});
+// 401 for a personal token the authority refused, as Data.Rentgen words it:
+// "Invalid token" with the reason as details, except that switched-off
+// personal tokens are the message itself (details null).
+HttpResponse RefusedPersonalToken(absl::string_view reason);
 HttpResponse NotFound(absl::string_view message, std::optional<std::string> details = {});
 HttpResponse MethodNotAllowed(const std::vector<std::string>& allowed);
 HttpResponse Conflict(absl::string_view message, std::optional<std::string> details = {});

@@ -30,6 +30,9 @@ struct HttpResponse {
     headers.emplace_back(std::string(name), std::string(value));
     return *this;
   }
+  // For every answer that carries a secret (a token's content, a login): no
+  // cache may keep it, the browser's and HTTP/1.0 proxies' included.
+  HttpResponse& NotStored() { return WithHeader("Cache-Control", "no-store").WithHeader("Pragma", "no-cache"); }
 };
 
 }  // namespace tokengate

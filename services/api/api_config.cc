@@ -13,6 +13,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/strip.h"
 #include "common/config.h"
+#include "services/api/cross_origin.h"
 
 #ifndef TOKENGATE_DEFAULT_SWAGGER_DIR
 #define TOKENGATE_DEFAULT_SWAGGER_DIR "/usr/share/tokengate/swagger-ui-dist"
@@ -60,6 +61,9 @@ ABSL_FLAG(std::string, access_token_secret, "",
           "HMAC key of access_token_… (>= 32 bytes); empty: random per process");
 ABSL_FLAG(int, access_token_lifetime_seconds, 36000, "lifetime of a human login");
 ABSL_FLAG(bool, cookie_secure, false, "mark the login cookie Secure (serve over HTTPS)");
+ABSL_FLAG(std::string, allowed_origins, "",
+          "comma-separated origins (scheme://host[:port]) whose pages may use the session cookie for "
+          "state-changing requests, besides the api's own; empty: none");
 ABSL_FLAG(bool, verify_cache_enabled, true, "cache VerifyToken answers (off: one RPC per request)");
 ABSL_FLAG(int, verify_cache_ttl_seconds, 60, "longest time a valid answer is cached");
 ABSL_FLAG(int, verify_negative_ttl_seconds, 5, "longest time an invalid answer is cached");
@@ -145,7 +149,7 @@ const std::vector<std::string>& ApiFlagNames() {
       "oidc_client_secret", "oidc_redirect_uri", "oidc_scope", "oidc_verify_tls", "oidc_ca_file",
       "oidc_timeout_ms", "oidc_clock_skew_seconds", "oidc_jwks_min_refresh_seconds",
       "admin_claim", "admin_role", "admin_users", "trusted_proxies", "access_token_secret",
-      "access_token_lifetime_seconds", "cookie_secure", "verify_cache_enabled",
+      "access_token_lifetime_seconds", "cookie_secure", "allowed_origins", "verify_cache_enabled",
       "verify_cache_ttl_seconds", "verify_negative_ttl_seconds", "verify_cache_size",
       "revocation_watch_enabled", "tls_cert_file", "tls_key_file", "tls_ca_file",
       "max_body_bytes", "swagger_assets_dir", "web_dir", "database_url", "database_pool_size",
@@ -203,6 +207,9 @@ absl::StatusOr<ApiConfig> ApiConfigFromFlags() {
   // Served over https (as the redirect URI says): the cookies must not travel in clear.
   config.cookie_secure =
       absl::GetFlag(FLAGS_cookie_secure) || absl::StartsWith(config.oidc_redirect_uri, "https://");
+  auto origins = ParseAllowedOrigins(absl::GetFlag(FLAGS_allowed_origins));
+  if (!origins.ok()) return Bad("allowed_origins", origins.status().message());
+  config.allowed_origins = *std::move(origins);
   config.verify_cache_enabled = absl::GetFlag(FLAGS_verify_cache_enabled);
   config.revocation_watch_enabled = absl::GetFlag(FLAGS_revocation_watch_enabled);
 

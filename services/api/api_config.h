@@ -51,6 +51,9 @@ struct ApiConfig {
   bool access_token_secret_generated = false;
   absl::Duration access_token_lifetime = absl::Hours(10);  // Also the longest OIDC session.
   bool cookie_secure = false;
+  // Origins besides the api's own whose pages may send state-changing
+  // requests with the session cookie (lower-cased scheme://host[:port]).
+  std::vector<std::string> allowed_origins;
   bool verify_cache_enabled = true;
   absl::Duration verify_cache_ttl = absl::Seconds(60);     // Upper bound on the authority's TTL.
   absl::Duration verify_negative_ttl = absl::Seconds(5);

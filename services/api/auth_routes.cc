@@ -18,6 +18,7 @@ std::string SessionCookie(absl::string_view value, int64_t max_age_seconds, bool
 }
 
 HttpResponse Login(const AuthRoutesDeps& deps, const HttpRequest& request) {
+  if (auto refused = deps.cross_origin->CheckLoginForm(request)) return *std::move(refused);
   const UrlParams form = ParseUrlEncoded(request.body());
   std::vector<FieldIssue> issues;
   auto username = FirstValue(form, "username");
@@ -46,7 +47,7 @@ HttpResponse Login(const AuthRoutesDeps& deps, const HttpRequest& request) {
   return HttpResponse::Json(200, json.Take())
       .WithHeader("Set-Cookie", SessionCookie(token.token, absl::ToInt64Seconds(deps.lifetime),
                                               deps.cookie_secure))
-      .WithHeader("Cache-Control", "no-store");
+      .NotStored();
 }
 
 HttpResponse Logout(const AuthRoutesDeps& deps) {

@@ -1,6 +1,7 @@
 // Human login with a password provider (dummy): POST /v1/auth/token (OAuth2
 // password grant form, checked by the AuthProvider) answers an access token
-// and sets it as an HttpOnly cookie for browsers; POST|GET /v1/auth/logout
+// and sets it as an HttpOnly cookie for browsers (a post from another origin's
+// page is refused: see cross_origin.h); POST|GET /v1/auth/logout
 // clears that cookie. The identity provider routes answer 400 here.
 #pragma once
 
@@ -8,6 +9,7 @@
 #include "common/http/router.h"
 #include "services/api/access_token.h"
 #include "services/api/auth_provider.h"
+#include "services/api/cross_origin.h"
 
 namespace tokengate {
 
@@ -16,6 +18,8 @@ struct AuthRoutesDeps {
   const AccessTokenCodec* access_tokens;
   absl::Duration lifetime;
   bool cookie_secure = false;
+  // The login form refuses posts from other origins (login CSRF).
+  const CrossOriginGuard* cross_origin;  // Required.
 };
 
 void AddAuthRoutes(Router& router, AuthRoutesDeps deps);

@@ -64,7 +64,7 @@ AuthResult Authenticator::FromBearer(absl::string_view token, const HttpRequest&
                                          .token_id = std::move(result.principal.token_id),
                                          .may_read = result.principal.HasScope("all:read")}};
     case VerifyOutcome::kInvalid:
-      return Denied(Unauthorized("Invalid token", result.reason));
+      return Denied(RefusedPersonalToken(result.reason));
     case VerifyOutcome::kUnavailable:
       break;
   }
@@ -83,6 +83,8 @@ std::optional<std::string> Authenticator::Bearer(const HttpRequest& request) {
 AuthResult Authenticator::Authenticate(const HttpRequest& request) const {
   if (auto token = Bearer(request)) return FromBearer(*token, request);
   if (auto cookie = request.Cookie(kSessionCookie); cookie && !cookie->empty()) {
+    // Before the session is looked at: a forged request learns nothing of it.
+    if (auto refused = cross_origin_->CheckSessionRequest(request)) return Denied(*std::move(refused));
     if (oidc_ != nullptr) return FromOidc(oidc_->SessionUser(*cookie), true);
     return FromAccessToken(*cookie);
   }

@@ -5,7 +5,9 @@
 // error to send: 401 for missing or invalid credentials, 503 + Retry-After
 // when the authority or the IdP cannot be asked (fail closed, never "allow").
 // A human is an admin when the IdP gives the configured role, or, with the
-// dummy provider, when the name is in the configured list.
+// dummy provider, when the name is in the configured list. A state-changing
+// request authenticated by the session cookie must also pass the
+// CrossOriginGuard (403 otherwise); bearer credentials need not.
 #pragma once
 
 #include <optional>
@@ -19,6 +21,7 @@
 #include "common/http/router.h"
 #include "common/verify_cache.h"
 #include "services/api/access_token.h"
+#include "services/api/cross_origin.h"
 #include "services/api/oidc/oidc_login.h"
 
 namespace tokengate {
@@ -45,12 +48,13 @@ class Authenticator {
  public:
   // Exactly one of `access_tokens` (dummy provider) and `oidc` is set.
   // `admin_users`: the dummy provider's admins. `trusted_proxies`: for the
-  // client address sent with VerifyToken.
+  // client address sent with VerifyToken. `cross_origin` outlives this.
   Authenticator(const AccessTokenCodec* access_tokens, OidcLogin* oidc, VerifyCache* verify_cache,
-                absl::Duration retry_after, const std::vector<std::string>& admin_users = {},
-                TrustedProxies trusted_proxies = {})
+                absl::Duration retry_after, const std::vector<std::string>& admin_users,
+                TrustedProxies trusted_proxies, const CrossOriginGuard* cross_origin)
       : access_tokens_(access_tokens), oidc_(oidc), verify_cache_(verify_cache), retry_after_(retry_after),
-        admin_users_(admin_users.begin(), admin_users.end()), trusted_proxies_(std::move(trusted_proxies)) {}
+        admin_users_(admin_users.begin(), admin_users.end()), trusted_proxies_(std::move(trusted_proxies)),
+        cross_origin_(cross_origin) {}
 
   // Any credential: personal token, access token or cookie.
   AuthResult Authenticate(const HttpRequest& request) const;
@@ -72,6 +76,7 @@ class Authenticator {
   const absl::Duration retry_after_;
   const absl::flat_hash_set<std::string> admin_users_;
   const TrustedProxies trusted_proxies_;
+  const CrossOriginGuard* cross_origin_;
 };
 
 }  // namespace tokengate

@@ -48,8 +48,10 @@ HttpResponse HttpErrorFromAuthority(const grpc::Status& status, const grpc::Clie
     case grpc::StatusCode::UNAUTHENTICATED:
       return Unauthorized("Invalid token", message);
     case grpc::StatusCode::PERMISSION_DENIED:
-    case grpc::StatusCode::FAILED_PRECONDITION:
       return Forbidden(message);
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      // Data.Rentgen's ActionNotAllowedError (e.g. personal tokens switched off).
+      return Forbidden("Action not allowed", message);
     case grpc::StatusCode::NOT_FOUND:
       if (auto details = EntityDetails(context)) return NotFoundWithDetails(message, *details);
       return NotFound(message);

@@ -1,7 +1,7 @@
 // API documentation served by the api itself: /openapi.json (the hand-written
-// OpenAPI 3 document, embedded at build time), /docs (Swagger UI page) and
-// /static/swagger-ui/<file> (npm's swagger-ui-dist from a local directory;
-// no CDN, so the docs work offline and behind strict egress rules).
+// OpenAPI 3 document, embedded at build time) and Swagger UI (common/http/
+// swagger_ui.h: npm's swagger-ui-dist from a local directory; no CDN, so the
+// docs work offline and behind strict egress rules).
 #pragma once
 
 #include <string_view>

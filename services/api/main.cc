@@ -20,6 +20,7 @@
 #include "services/api/auth_provider.h"
 #include "services/api/auth_routes.h"
 #include "services/api/authenticator.h"
+#include "services/api/cross_origin.h"
 #include "services/api/docs_routes.h"
 #include "services/api/human_login.h"
 #include "services/api/leak_report_routes.h"
@@ -60,8 +61,9 @@ int Serve(const ApiConfig& config) {
 
   MetricsRegistry metrics;
   HumanLogin human = MakeHumanLogin(config, &clock, &metrics);
+  const CrossOriginGuard cross_origin(config.allowed_origins);
   Authenticator authenticator(human.access_tokens.get(), human.oidc_login.get(), &verify_cache,
-                              config.retry_after, config.admin_users, config.trusted_proxies);
+                              config.retry_after, config.admin_users, config.trusted_proxies, &cross_origin);
 
   AddVerifyMetrics(metrics, &verify_cache, watcher.get());
   CounterFamily* rpc_errors = metrics.AddCounter(
@@ -91,7 +93,8 @@ int Serve(const ApiConfig& config) {
     AddAuthRoutes(router, {.provider = human.password_provider.get(),
                            .access_tokens = human.access_tokens.get(),
                            .lifetime = config.access_token_lifetime,
-                           .cookie_secure = config.cookie_secure});
+                           .cookie_secure = config.cookie_secure,
+                           .cross_origin = &cross_origin});
   }
   AddUsersRoutes(router, &authenticator);
   const PersonalTokensRoutesDeps token_routes{

@@ -74,7 +74,7 @@ class PersonalTokensRoutes {
     if (!status.ok()) return deps_.call.Failed("IssueToken", status, *context, UntilInput(body.value->until));
     TG_LOG(Info) << "request_id=" << request.request_id() << " created personal token id="
                  << response.token().id();
-    return HttpResponse::Json(200, IssuedJson(response.token(), response.content()));
+    return HttpResponse::Json(200, IssuedJson(response.token(), response.content())).NotStored();
   }
 
   HttpResponse Refresh(const HttpRequest& request) const {
@@ -98,7 +98,7 @@ class PersonalTokensRoutes {
     deps_.verify_cache->OnRevoked(*id.value);
     TG_LOG(Info) << "request_id=" << request.request_id() << " refreshed personal token id="
                  << *id.value << " as id=" << response.token().id();
-    return HttpResponse::Json(200, IssuedJson(response.token(), response.content()));
+    return HttpResponse::Json(200, IssuedJson(response.token(), response.content())).NotStored();
   }
 
   HttpResponse Revoke(const HttpRequest& request) const {

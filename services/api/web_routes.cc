@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "common/http/page_security.h"
 
 namespace tokengate {
 namespace {
@@ -16,11 +17,7 @@ HttpResponse ServeFresh(const StaticFiles* web_files, const char* file) {
   for (auto& [name, value] : response.headers) {
     if (name == "Cache-Control") value = "no-cache";
   }
-  if (response.status == 200) {
-    response.WithHeader("X-Content-Type-Options", "nosniff")
-        .WithHeader("Content-Security-Policy",
-                    "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'");
-  }
+  if (response.status == 200) WithPageSecurity(response);
   return response;
 }
 

@@ -106,7 +106,7 @@ std::variant<Principal, HttpResponse> EventsRoute::Authenticate(const HttpReques
                         .user_agent = UserAgentOf(request)};
   });
   if (verified.outcome == VerifyOutcome::kInvalid) {
-    return Reject(Rejection::kUnauthorized, Unauthorized("Invalid token", verified.reason));
+    return Reject(Rejection::kUnauthorized, RefusedPersonalToken(verified.reason));
   }
   if (verified.outcome == VerifyOutcome::kUnavailable) {
     return Reject(Rejection::kAuthorityUnavailable,

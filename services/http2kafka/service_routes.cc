@@ -1,25 +1,9 @@
 #include "services/http2kafka/service_routes.h"
 
+#include "common/http/swagger_ui.h"
+
 namespace tokengate {
 namespace {
-
-constexpr char kDocsHtml[] = R"(<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <title>tokengate http2kafka - Swagger UI</title>
-  <link rel="stylesheet" href="/static/swagger-ui/swagger-ui.css">
-</head>
-<body>
-  <div id="swagger-ui"></div>
-  <script src="/static/swagger-ui/swagger-ui-bundle.js"></script>
-  <script>
-    window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui",
-                                 persistAuthorization: true});
-  </script>
-</body>
-</html>
-)";
 
 constexpr char kOpenApi[] = R"json({
   "openapi": "3.1.0",
@@ -196,12 +180,7 @@ void AddServiceRoutes(Router& router, const MetricsRegistry* metrics,
   router.Add(Method::Get, "/openapi.json", [](const HttpRequest&) {
     return HttpResponse::Json(200, Http2KafkaOpenApiJson());
   });
-  router.Add(Method::Get, "/docs", [](const HttpRequest&) {
-    return HttpResponse::Text(200, "text/html; charset=utf-8", kDocsHtml);
-  });
-  router.Add(Method::Get, "/static/swagger-ui/{file}", [swagger_assets](const HttpRequest& request) {
-    return swagger_assets->Serve(request.PathParam("file"));
-  });
+  AddSwaggerUiRoutes(router, "tokengate http2kafka", swagger_assets);
 }
 
 }  // namespace tokengate

@@ -239,7 +239,6 @@ absl::StatusOr<v1::IssueTokenResponse> PersonalTokens::IssueUnaudited(
 
 absl::StatusOr<v1::RefreshTokenResponse> PersonalTokens::RefreshUnaudited(
     const v1::RefreshTokenRequest& request, const AuditActor& actor) {
-  if (!config_.personal_tokens_enabled) return Disabled();
   auto old_id = ValidTokenId(request.token_id());
   if (!old_id.ok()) return old_id.status();
   const absl::Time now = clock_->Now();
@@ -247,17 +246,19 @@ absl::StatusOr<v1::RefreshTokenResponse> PersonalTokens::RefreshUnaudited(
   auto user_id = UserIdOf(request.user_name());
   if (!user_id.ok()) return user_id.status();
   auto until = ResolveUntil(request.until(), today);
-  if (!until.ok()) {
-    // Data.Rentgen finds `until` too late only after revoking, so an unknown
-    // or revoked token is its 404 first (a malformed or past date is refused
-    // before anything, there as here).
-    if (PayloadOf(until.status(), kCodePayload) == "less_than_equal") {
-      auto old = store_->GetUserToken(*user_id, *old_id);
-      if (!old.ok()) return old.status();
-      if (old->revoked_at) return EntityError(absl::StatusCode::kNotFound, "PersonalToken", "id", *old_id);
-    }
-    return until.status();
+  // Data.Rentgen revokes the old token before it creates the new one, and
+  // only creating checks that personal tokens are on and that `until` is not
+  // too late: an unknown or revoked token is its 404 first (a malformed or
+  // past date is refused before anything, there as here).
+  const bool too_late = !until.ok() && PayloadOf(until.status(), kCodePayload) == "less_than_equal";
+  if (!until.ok() && !too_late) return until.status();
+  if (too_late || !config_.personal_tokens_enabled) {
+    auto old = store_->GetUserToken(*user_id, *old_id);
+    if (!old.ok()) return old.status();
+    if (old->revoked_at) return EntityError(absl::StatusCode::kNotFound, "PersonalToken", "id", *old_id);
   }
+  if (!config_.personal_tokens_enabled) return Disabled();
+  if (!until.ok()) return until.status();
 
   const int64_t now_ms = absl::ToUnixMillis(now);
   TokenRecord fresh{.id = NewUuidV7(now_ms), .user_id = *user_id, .user_name = request.user_name(),

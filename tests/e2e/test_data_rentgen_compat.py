@@ -3,7 +3,9 @@ server on its own database (made by its own migrations) and tokengate's
 authority + api on another, on the same PostgreSQL, with one shared
 personal-token secret and issuer. Every request goes to both; status codes
 and bodies must be equal once ids and token contents are replaced by the
-order they first appear in (each side mints its own). Then tokens that
+order they first appear in (each side mints its own). The same with
+personal tokens switched off (a second Data.Rentgen server and a second
+authority, api and http2kafka on the same databases). Then tokens that
 Data.Rentgen's own code issued are imported (`token-authority
 import-data-rentgen`) and must keep working here, revoked ones refused."""
 import copy
@@ -43,13 +45,19 @@ def dr(dr_db):
         yield url
 
 
-def tokengate_authority(db):
-    return stack.authority(db, secret_key=data_rentgen.PERSONAL_TOKEN_SECRET, token_issuer=ISSUER)
+def tokengate_authority(db, **settings):
+    return stack.authority(db, secret_key=data_rentgen.PERSONAL_TOKEN_SECRET, token_issuer=ISSUER, **settings)
 
 
 @pytest.fixture(scope="module")
-def tg_authority():
-    with stack.fresh_database("tg_drc") as db, tokengate_authority(db) as authority:
+def tg_db():
+    with stack.fresh_database("tg_drc") as db:
+        yield db
+
+
+@pytest.fixture(scope="module")
+def tg_authority(tg_db):
+    with tokengate_authority(tg_db) as authority:
         yield authority
 
 
@@ -63,10 +71,26 @@ def tg(tg_authority):
 def edges(dr_db, tg_authority):
     """Both HTTP→Kafka proxies, each asking its own system (Data.Rentgen's database, tokengate's authority)."""
     kafka = os.environ["TOKENGATE_TEST_KAFKA"]
-    with data_rentgen.http2kafka(dr_db, kafka) as dr_edge, stack.Service("http2kafka", stack.env_of({
-            "authority_address": tg_authority.address, "http_listen": "127.0.0.1:0",
-            "kafka_bootstrap_servers": kafka, "kafka_topic": f"drc-{uuid.uuid4().hex[:8]}"})).start() as edge:
+    with data_rentgen.http2kafka(dr_db, kafka) as dr_edge, tokengate_edge(tg_authority).start() as edge:
         yield dr_edge, edge.url
+
+
+def tokengate_edge(authority):
+    return stack.Service("http2kafka", stack.env_of({
+        "authority_address": authority.address, "http_listen": "127.0.0.1:0",
+        "kafka_bootstrap_servers": os.environ["TOKENGATE_TEST_KAFKA"], "kafka_topic": f"drc-{uuid.uuid4().hex[:8]}"}))
+
+
+@pytest.fixture(scope="module")
+def switched_off(dr_db, tg_db):
+    """Both systems again on the same databases, with personal tokens off:
+    (Data.Rentgen's server, its http2kafka), (tokengate's api, its http2kafka)."""
+    kafka = os.environ["TOKENGATE_TEST_KAFKA"]
+    with data_rentgen.server(dr_db, personal_tokens_enabled=False) as dr_url, \
+            data_rentgen.http2kafka(dr_db, kafka, personal_tokens_enabled=False) as dr_edge, \
+            tokengate_authority(tg_db, personal_tokens_enabled=False) as authority, \
+            stack.api(authority.address) as api, tokengate_edge(authority).start() as edge:
+        yield (dr_url, dr_edge), (api.url, edge.url)
 
 
 class Side:
@@ -236,6 +260,48 @@ def test_http2kafka_revoked_and_corrupted_personal_tokens(sides, edges):
                                    headers={"Content-Type": "application/json", **stack.bearer(content)})
                      for url, content in zip((dr_edge, tg_edge), contents)]
         same(*responses, names=names)
+
+
+# --- personal tokens switched off ------------------------------------------------
+
+@pytest.fixture
+def off_sides(sides, switched_off):
+    """The same user on each system with personal tokens off."""
+    (dr_url, _), (tg_url, _) = switched_off
+    return Side(dr_url, sides[0].user), Side(tg_url, sides[1].user)
+
+
+def test_switched_off_personal_tokens_are_refused_naming_why(sides, off_sides, switched_off):
+    names = ({}, {})
+    tokens = {on: on.create("before") for on in sides}
+    contents = [tokens[on]["content"] for on in sides]
+    for contents_of in (lambda i: contents[i], lambda i: "personal_token_not.even.one"):
+        responses = [off.call("GET", "/v1/personal-tokens", token=contents_of(i)) for i, off in enumerate(off_sides)]
+        body = same(*responses, names=names)
+        assert body["error"] == {"code": "unauthorized", "message": "Authentication using PersonalTokens is disabled",
+                                 "details": None}
+        (_, dr_edge), (_, tg_edge) = switched_off
+        responses = [requests.post(f"{url}/v1/openlineage", data=b"{}", timeout=10,
+                                   headers={"Content-Type": "application/json", **stack.bearer(contents_of(i))})
+                     for i, url in enumerate((dr_edge, tg_edge))]
+        same(*responses, names=names)
+
+
+def test_switched_off_tokens_cannot_be_created_or_refreshed_but_are_listed_and_revoked(sides, off_sides):
+    names = ({}, {})
+    tokens = {off: on.create("kept") for on, off in zip(sides, off_sides)}
+    body = both(off_sides, "POST", "/v1/personal-tokens", names=names, json={"name": "new"})
+    assert body["error"] == {"code": "forbidden", "message": "Action not allowed",
+                             "details": "Authentication using PersonalTokens is disabled"}
+    for body in ({}, {"until": str(today() + datetime.timedelta(days=400))}):
+        responses = [off.as_user("PATCH", f"/v1/personal-tokens/{tokens[off]['id']}", json=body) for off in off_sides]
+        assert same(*responses, names=names)["error"]["message"] == "Action not allowed"
+    both(off_sides, "PATCH", f"/v1/personal-tokens/{uuid.uuid4()}", names=names, json={})
+    both(off_sides, "GET", "/v1/personal-tokens", names=names)
+    responses = [off.as_user("DELETE", f"/v1/personal-tokens/{tokens[off]['id']}") for off in off_sides]
+    same(*responses, names=names)
+    responses = [off.as_user("PATCH", f"/v1/personal-tokens/{tokens[off]['id']}", json={}) for off in off_sides]
+    assert same(*responses, names=names)["error"]["code"] == "not_found"  # Revoked comes before switched off.
 
 
 # --- 422 -------------------------------------------------------------------------

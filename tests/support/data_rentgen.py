@@ -51,15 +51,20 @@ def migrate(db_url):
     assert result.returncode == 0, result.stderr[-4000:]
 
 
-def server(db_url):
+def _personal_tokens(enabled):
+    return {} if enabled else {"DATA_RENTGEN__AUTH__PERSONAL_TOKENS__ENABLED": "false"}
+
+
+def server(db_url, personal_tokens_enabled=True):
     """Data.Rentgen's REST server on a free port; yields its base URL."""
-    return _serve("data_rentgen.server", environment(db_url))
+    return _serve("data_rentgen.server", {**environment(db_url), **_personal_tokens(personal_tokens_enabled)})
 
 
-def http2kafka(db_url, kafka_bootstrap):
+def http2kafka(db_url, kafka_bootstrap, personal_tokens_enabled=True):
     """Data.Rentgen's HTTP→Kafka proxy on a free port; yields its base URL."""
     return _serve("data_rentgen.http2kafka",
-                  {**environment(db_url), "DATA_RENTGEN__KAFKA__BOOTSTRAP_SERVERS": f'["{kafka_bootstrap}"]'})
+                  {**environment(db_url), "DATA_RENTGEN__KAFKA__BOOTSTRAP_SERVERS": f'["{kafka_bootstrap}"]',
+                   **_personal_tokens(personal_tokens_enabled)})
 
 
 @contextlib.contextmanager

@@ -22,7 +22,7 @@ std::string Cookie(absl::string_view name, absl::string_view value, absl::string
 }
 
 HttpResponse Redirect(absl::string_view location) {
-  return HttpResponse{.status = 302}.WithHeader("Location", location).WithHeader("Cache-Control", "no-store");
+  return HttpResponse{.status = 302}.WithHeader("Location", location).NotStored();
 }
 
 HttpResponse LoginFailed(const absl::Status& status, absl::Duration retry_after) {
@@ -82,7 +82,7 @@ HttpResponse Logout(const OidcRoutesDeps& deps, const HttpRequest& request, bool
     json.BeginObject();
     json.Field("logout_url", next);
     json.EndObject();
-    response = HttpResponse::Json(200, json.Take()).WithHeader("Cache-Control", "no-store");
+    response = HttpResponse::Json(200, json.Take()).NotStored();
   }
   return response.WithHeader("Set-Cookie", Cookie(kSessionCookie, "", "/", 0, deps.cookie_secure));
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs the browser test: installs playwright-core if missing (npm-install.sh),
-# then runs node's own test runner.
+# Runs one browser test file (default: tokens_page.test.mjs): installs
+# playwright-core if missing (npm-install.sh), then runs node's own test runner.
 set -euo pipefail
 cd "$(dirname "$0")"
 ./npm-install.sh
-exec node --test --test-reporter=spec tokens_page.test.mjs
+exec node --test --test-reporter=spec "${1:-tokens_page.test.mjs}"

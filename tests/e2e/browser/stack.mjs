@@ -1,21 +1,25 @@
-// Real tokengate processes for the browser test, as tests/support/stack.py
+// Real tokengate processes for the browser tests, as tests/support/stack.py
 // starts them for Python: a built binary with TOKENGATE_* settings on port 0,
 // ready once its log says "<program> listening on port N", stopped with
-// SIGTERM and exit code 0; plus a fresh PostgreSQL database. Waits poll a
-// condition with a deadline, never sleep as synchronisation.
+// SIGTERM and exit code 0; plus a fresh PostgreSQL database and Debian's
+// Chromium. Waits poll a condition with a deadline, never sleep as
+// synchronisation.
 import { spawn, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const BUILD = process.env.TOKENGATE_BUILD_DIR || path.join(ROOT, 'build');
 const BINARIES = {
   'token-authority': path.join(BUILD, 'services/token_authority/token-authority'),
   'tokengate-api': path.join(BUILD, 'services/api/tokengate-api'),
+  http2kafka: path.join(BUILD, 'services/http2kafka/http2kafka'),
 };
+const CHROMIUM = process.env.TOKENGATE_CHROMIUM || '/usr/bin/chromium';
 const WEB_DIR = path.join(ROOT, 'web');
 const AUTHORITY_SECRET = 'test-authority-secret-0123456789-abcdef';
 const API_SECRET = 'test-api-access-token-secret-0123456789';
@@ -117,8 +121,10 @@ export function freshDatabase(prefix) {
   return { url, drop: () => psql(admin, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
-// The authority and the api on a fresh database; `logDir` keeps their logs.
-export async function startStack(logDir, { maxDurationDays = 366 } = {}) {
+// The authority and the api on a fresh database (and, with `http2kafka`, that
+// edge on the test Kafka); `logDir` keeps their logs. `apiSettings` are
+// extra TOKENGATE_* settings of the api.
+export async function startStack(logDir, { maxDurationDays = 366, apiSettings = {}, http2kafka = false } = {}) {
   fs.mkdirSync(logDir, { recursive: true });
   const db = freshDatabase('tg_browser');
   const authority = new Service('token-authority', {
@@ -129,28 +135,50 @@ export async function startStack(logDir, { maxDurationDays = 366 } = {}) {
   const api = new Service('tokengate-api', {
     authority_address: authority.address, http_listen: '127.0.0.1:0', auth_provider: 'dummy',
     access_token_secret: API_SECRET, http_threads: 8, authority_deadline_ms: 2000,
-    web_dir: WEB_DIR,
+    web_dir: WEB_DIR, ...apiSettings,
   }, logDir);
+  const edge = http2kafka ? new Service('http2kafka', {
+    authority_address: authority.address, http_listen: '127.0.0.1:0',
+    kafka_bootstrap_servers: process.env.TOKENGATE_TEST_KAFKA, kafka_topic: `browser-${randomBytes(4).toString('hex')}`,
+  }, logDir) : null;
   try {
     await api.start();
+    if (edge) await edge.start();
   } catch (err) {
+    api.kill();
     authority.kill();
     db.drop();
     throw err;
   }
   return {
-    authority, api, db,
+    authority, api, edge, db,
     async stop() {
       try {
+        if (edge) await edge.stop();
         await api.stop();
         await authority.stop();
       } finally {
+        if (edge) edge.kill();
         api.kill();
         authority.kill();
         db.drop();
       }
     },
   };
+}
+
+// Debian's Chromium, headless, with a fresh profile in `userDataDir` (the
+// caller removes it); `options` go to playwright's launchPersistentContext.
+export function launchChromium(userDataDir, options = {}) {
+  return chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1200, height: 760 },
+    timezoneId: 'UTC',
+    ...options,
+  });
 }
 
 export function tempDir(prefix) {

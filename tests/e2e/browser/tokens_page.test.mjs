@@ -8,11 +8,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium } from 'playwright-core';
 
-import { BUILD, startStack, tempDir } from './stack.mjs';
+import { BUILD, launchChromium, startStack, tempDir } from './stack.mjs';
 
-const CHROMIUM = process.env.TOKENGATE_CHROMIUM || '/usr/bin/chromium';
 const SHOTS = process.env.TOKENGATE_SCREENSHOT_DIR || path.join(BUILD, 'e2e-browser-screenshots');
 const MAX_DURATION_DAYS = 366;
 const UI_TIMEOUT_MS = 10000;
@@ -74,15 +72,7 @@ describe('personal tokens page', { concurrency: false }, () => {
     stack = await startStack(path.join(SHOTS, 'logs'), { maxDurationDays: MAX_DURATION_DAYS });
     userDataDir = tempDir('tokengate-chromium-');
     // launchPersistentContext: a fresh --user-data-dir we own and remove.
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1200, height: 760 },
-      permissions: ['clipboard-read', 'clipboard-write'],
-      timezoneId: 'UTC',
-    });
+    context = await launchChromium(userDataDir, { permissions: ['clipboard-read', 'clipboard-write'] });
     context.setDefaultTimeout(UI_TIMEOUT_MS);
     page = context.pages()[0] || await context.newPage();
     page.on('request', (request) => {

@@ -138,6 +138,8 @@ def login(api_url, user, password):
     response = browser.get(callback_url(api_url, browser, user, password), allow_redirects=False, timeout=10)
     assert response.status_code == 302, response.text
     assert response.headers["Location"] == "/"
+    # It sets the session cookie: no cache may keep it.
+    assert (response.headers["Cache-Control"], response.headers["Pragma"]) == ("no-store", "no-cache")
     return browser, browser.cookies.get("tokengate_session")
 
 

@@ -1,6 +1,10 @@
 """The api documents itself: /openapi.json is a valid OpenAPI 3 document of
 every endpoint with the HTTPBearer and OAuth2 password security schemes, and
-/docs is Swagger UI whose every asset is served by the api itself."""
+/docs is Swagger UI whose every asset is served by the api itself. Every HTML
+page (/docs, the tokens page) has one policy that forbids framing; only the
+Swagger UI files the page loads are served, and a pasted token is not kept
+in the browser's storage. (That Swagger UI works under the policy is checked
+in Chromium: tests/e2e/browser/docs_page.test.mjs.)"""
 import html.parser
 import urllib.parse
 
@@ -78,12 +82,57 @@ def test_bearer_protected_endpoints_offer_http_bearer(api):
         assert {"HTTPBearer": []} in paths[path][method]["security"]
 
 
+def docs_initializer(api):
+    """The script that starts Swagger UI (the page has no inline script)."""
+    parser = AssetLinks()
+    parser.feed(requests.get(f"{api.url}/docs").text)
+    scripts = [url for url in parser.urls if url.endswith("swagger-initializer.js")]
+    assert len(scripts) == 1, parser.urls
+    return requests.get(api.url + scripts[0])
+
+
 def test_docs_page_is_swagger_ui_pointing_at_our_document(api):
     response = requests.get(f"{api.url}/docs")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/html; charset=utf-8"
-    assert "SwaggerUIBundle" in response.text
-    assert 'url: "/openapi.json"' in response.text
+    initializer = docs_initializer(api)
+    assert initializer.status_code == 200
+    assert initializer.headers["Content-Type"].startswith("application/javascript")
+    assert "SwaggerUIBundle" in initializer.text
+    assert 'url: "/openapi.json"' in initializer.text
+
+
+PAGE_POLICY = ("default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+               "form-action 'self'; frame-ancestors 'none'")
+
+
+def test_every_html_page_forbids_framing_with_one_policy(api):
+    for path in ("/docs", "/", "/index.html"):
+        response = requests.get(api.url + path)
+        assert response.status_code == 200, path
+        assert response.headers["Content-Type"] == "text/html; charset=utf-8", path
+        assert response.headers.get("Content-Security-Policy") == PAGE_POLICY, path
+        assert response.headers.get("X-Frame-Options") == "DENY", path
+        assert response.headers.get("X-Content-Type-Options") == "nosniff", path
+
+
+def test_docs_page_has_no_inline_script(api):
+    page = requests.get(f"{api.url}/docs").text
+    assert "<script>" not in page.replace(" ", "")
+    assert "<script" in page
+
+
+def test_swagger_ui_does_not_keep_a_pasted_token(api):
+    assert "persistAuthorization: false" in docs_initializer(api).text
+
+
+def test_only_the_swagger_ui_files_the_page_uses_are_served(api):
+    for name in ["index.html", "oauth2-redirect.html", "oauth2-redirect.js", "swagger-initializer.js",
+                 "swagger-ui-bundle.js.map", "swagger-ui.css.map", "swagger-ui-standalone-preset.js",
+                 "package.json", "README.md"]:
+        response = requests.get(f"{api.url}/static/swagger-ui/{name}")
+        assert response.status_code == 404, name
+        assert response.json()["error"]["code"] == "not_found"
 
 
 def test_every_docs_asset_is_served_by_the_api(api):

@@ -280,10 +280,32 @@ def test_another_users_token_is_404(api, access_token):
     assert response.status_code == 404
 
 
-def test_disabled_personal_tokens_are_403(database):
+def test_disabled_personal_tokens_answer_as_data_rentgen(database):
+    """Data.Rentgen's shapes: creating (and refreshing) is an action not
+    allowed; a personal token is refused naming the reason, with no details;
+    a login still lists and revokes."""
+    with stack.authority(database) as authority, stack.api(authority.address) as api:
+        access_token = stack.login(api.url)
+        token = stack.create_token(api.url, access_token)
     with stack.authority(database, personal_tokens_enabled=False) as authority, \
             stack.api(authority.address) as api:
-        response = create(api, stack.login(api.url), name="nope")
-        assert response.status_code == 403
-        assert response.json()["error"]["code"] == "forbidden"
-        assert response.json()["error"]["message"] == "Authentication using PersonalTokens is disabled"
+        access_token = stack.login(api.url)
+        for response in (create(api, access_token, name="nope"),
+                         requests.patch(f"{api.url}/v1/personal-tokens/{token['id']}", json={},
+                                        headers=stack.bearer(access_token))):
+            assert response.status_code == 403
+            assert response.json() == {"error": {"code": "forbidden", "message": "Action not allowed",
+                                                 "details": "Authentication using PersonalTokens is disabled"}}
+        for content in (token["content"], "personal_token_not.even.one"):
+            response = requests.get(f"{api.url}/v1/personal-tokens", headers=stack.bearer(content))
+            assert response.status_code == 401
+            assert response.json() == {"error": {"code": "unauthorized",
+                                                 "message": "Authentication using PersonalTokens is disabled",
+                                                 "details": None}}
+        listed = requests.get(f"{api.url}/v1/personal-tokens", headers=stack.bearer(access_token))
+        assert [item["id"] for item in listed.json()["items"]] == [token["id"]]
+        unknown = requests.patch(f"{api.url}/v1/personal-tokens/{uuid.uuid4()}", json={},
+                                 headers=stack.bearer(access_token))
+        assert unknown.status_code == 404  # Data.Rentgen looks the token up first.
+        revoked = requests.delete(f"{api.url}/v1/personal-tokens/{token['id']}", headers=stack.bearer(access_token))
+        assert revoked.status_code == 204

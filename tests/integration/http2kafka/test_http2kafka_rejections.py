@@ -328,3 +328,22 @@ def test_docs_page_loads_local_swagger_assets(edge):
     bundle = requests.get(edge.url + "/static/swagger-ui/swagger-ui-bundle.js", timeout=10)
     assert bundle.status_code == 200
     assert "javascript" in bundle.headers["Content-Type"]
+
+
+def test_docs_page_forbids_framing_and_keeps_no_token(edge):
+    page = requests.get(edge.url + "/docs", timeout=10)
+    assert page.headers["Content-Security-Policy"] == (
+        "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'")
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert "<script>" not in page.text
+    initializer = requests.get(edge.url + "/docs/swagger-initializer.js", timeout=10)
+    assert initializer.status_code == 200
+    assert "persistAuthorization: false" in initializer.text
+
+
+def test_only_the_swagger_ui_files_the_docs_page_uses_are_served(edge):
+    for name in ["index.html", "oauth2-redirect.html", "swagger-ui-bundle.js.map", "swagger-initializer.js"]:
+        response = requests.get(f"{edge.url}/static/swagger-ui/{name}", timeout=10)
+        assert response.status_code == 404, name
+    assert requests.get(f"{edge.url}/static/swagger-ui/swagger-ui.css", timeout=10).status_code == 200

@@ -293,6 +293,23 @@ TEST_F(PersonalTokensTest, DisabledTokensAreNeitherIssuedNorAccepted) {
   EXPECT_EQ(tokens_->Issue(request).status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
+// Data.Rentgen revokes the old token before creating the new one fails:
+// an unknown token is its 404 first, a live one its 403 (and stays live).
+TEST_F(PersonalTokensTest, DisabledRefreshLooksTheTokenUpFirst) {
+  const auto issued = Issue();
+  AuthorityConfig config = Config();
+  config.personal_tokens_enabled = false;
+  Rebuild(config);
+  v1::RefreshTokenRequest request;
+  request.set_user_name("alice");
+  request.set_token_id("0192f1a2-b3c4-7d5e-8f60-0123456789ab");
+  EXPECT_EQ(tokens_->Refresh(request).status().code(), absl::StatusCode::kNotFound);
+  request.set_token_id(issued.token().id());
+  EXPECT_EQ(tokens_->Refresh(request).status().code(), absl::StatusCode::kFailedPrecondition);
+  request.set_until("2099-01-01");  // Too late: still "not allowed", as creating comes first there.
+  EXPECT_EQ(tokens_->Refresh(request).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
 TEST_F(PersonalTokensTest, ValidVerifyIsRecordedAsUsage) {
   const auto issued = Issue();
   Verify(issued.content());
