@@ -140,6 +140,8 @@ def login(api_url, user, password):
     assert response.headers["Location"] == "/"
     # It sets the session cookie: no cache may keep it.
     assert (response.headers["Cache-Control"], response.headers["Pragma"]) == ("no-store", "no-cache")
+    # From here on it acts as the api's own page does: a browser marks those requests same-origin.
+    browser.headers["Sec-Fetch-Site"] = "same-origin"
     return browser, browser.cookies.get("tokengate_session")
 
 

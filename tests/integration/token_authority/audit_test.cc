@@ -406,8 +406,14 @@ TEST_F(AuditStoreTest, UsageFlushThatLosesADeadlockIsRetriedAtOnce) {
   std::string first = Issue("alice", "a").token().id();
   std::string second = Issue("alice", "b").token().id();
   if (second < first) std::swap(first, second);  // The flush locks rows in id order.
+  // PostgreSQL checks for a deadlock once per wait, deadlock_timeout after it
+  // began, and aborts the backend that finds the cycle. The flush's check must
+  // come after the holder waits too (under load that can take a while), and
+  // before the holder's own: so the flush's connections get 3 s, the holder 60 s.
+  db_.AdminExec(absl::StrCat("ALTER DATABASE ", db_.name(), " SET deadlock_timeout = '3s'"));
   auto holder = PgConnection::Connect(db_.url());
   ASSERT_TRUE(holder.ok());
+  ASSERT_TRUE((*holder)->Exec("SET deadlock_timeout = '60s'").ok());
   ASSERT_TRUE((*holder)->Exec("BEGIN").ok());
   ASSERT_TRUE((*holder)->Exec("SELECT 1 FROM personal_token WHERE id = $1 FOR UPDATE", {second}).ok());
   const auto deadlocks = [&] {
@@ -425,8 +431,8 @@ TEST_F(AuditStoreTest, UsageFlushThatLosesADeadlockIsRetriedAtOnce) {
     return db_.Query("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                      "AND wait_event_type = 'Lock'") == "1";
   }, 10s));
-  // ... and now the holder wants the first: a cycle. PostgreSQL aborts the
-  // flush, which has waited longest; the holder goes on and commits.
+  // ... and now the holder wants the first: a cycle. The flush's check finds
+  // it and aborts the flush; the holder goes on and commits.
   ASSERT_TRUE((*holder)->Exec("SELECT 1 FROM personal_token WHERE id = $1 FOR UPDATE", {first}).ok());
   ASSERT_TRUE((*holder)->Exec("COMMIT").ok());
 
