@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/field_error.h"
 #include "common/json_writer.h"
 
 namespace tokengate {
@@ -71,6 +72,15 @@ HttpResponse ConflictWithDetails(absl::string_view message, absl::string_view de
 
 HttpResponse RequestTooLarge(absl::string_view message) {
   return Error(413, "request_too_large", message, std::nullopt);
+}
+
+FieldIssue IssueOf(const absl::Status& invalid, std::vector<std::string> location,
+                   std::string input_json) {
+  return FieldIssue{.location = std::move(location),
+                    .code = PayloadOf(invalid, kCodePayload).value_or("value_error"),
+                    .message = std::string(invalid.message()),
+                    .context_json = PayloadOf(invalid, kContextPayload).value_or(""),
+                    .input_json = std::move(input_json)};
 }
 
 HttpResponse InvalidRequest(const std::vector<FieldIssue>& issues) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/http/response.h"
@@ -26,6 +27,11 @@ struct FieldIssue {
   std::string input_json;
   std::optional<int> location_index;
 };
+
+// The entry for an INVALID_ARGUMENT made by InvalidField (field_error.h):
+// its code, message and context, at `location`, with the client's input (raw JSON).
+FieldIssue IssueOf(const absl::Status& invalid, std::vector<std::string> location,
+                   std::string input_json);
 
 // The error JSON; `details_json` is raw JSON ("null" when empty).
 std::string ErrorJson(absl::string_view code, absl::string_view message,

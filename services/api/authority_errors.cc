@@ -35,6 +35,7 @@ std::optional<std::string> EntityDetails(const grpc::ClientContext& context) {
 // Where the api's clients put what the authority calls `field`.
 std::vector<std::string> LocationOf(const std::string& field) {
   if (field == "token_id") return {"path", "token_id"};
+  if (field == "user_name") return {"path", "user_name"};  // Only the admin routes send one of a client's.
   if (field == "page" || field == "page_size") return {"query", field};
   return {"body", field};
 }

@@ -10,6 +10,7 @@
 #include "common/dates.h"
 #include "common/field_error.h"
 #include "common/log.h"
+#include "common/names.h"
 #include "common/uuid.h"
 
 namespace tokengate {
@@ -42,6 +43,7 @@ int Utf8Length(absl::string_view text) {
 absl::Status ValidateName(const std::string& name) {
   const int length = Utf8Length(name);
   if (length < 0) return InvalidField("name", "string_type", "Input should be a valid string");
+  if (auto status = CheckNoControlCharacters("name", name); !status.ok()) return status;
   if (length < 1) return InvalidField("name", "string_too_short", "String should have at least 1 character");
   if (length > kMaxNameChars) {
     return InvalidField("name", "string_too_long",
@@ -58,7 +60,7 @@ absl::StatusOr<std::string> ValidTokenId(const std::string& id) {
 
 absl::Status RequireUser(const std::string& user_name) {
   if (user_name.empty()) return InvalidField("user_name", "missing", "user_name is required");
-  return absl::OkStatus();
+  return CheckNoControlCharacters("user_name", user_name);
 }
 
 absl::StatusOr<std::vector<std::string>> ResolveScopes(
@@ -369,6 +371,7 @@ absl::StatusOr<v1::AdminListTokensResponse> PersonalTokens::AdminListUnaudited(
   if (auto status = ResolvePage(request.page(), request.page_size(), page, page_size); !status.ok()) {
     return status;
   }
+  if (auto status = CheckNoControlCharacters("user_name", request.user_name()); !status.ok()) return status;
   auto rows = store_->ListAllTokens(request.user_name(), request.active_only(), page, page_size);
   if (!rows.ok()) return rows.status();
   v1::AdminListTokensResponse response;

@@ -184,6 +184,33 @@ TEST_F(PersonalTokensTest, NameLengthIsCountedInCharacters) {
   EXPECT_EQ(PayloadOf(tokens_->Issue(request).status(), kCodePayload), "string_too_short");
 }
 
+TEST_F(PersonalTokensTest, UserNameWithAControlCharacterIsRefusedBeforeAnyRow) {
+  for (const std::string& user : {std::string("victim\0x", 8), std::string("eve\r\nINFO forged")}) {
+    v1::IssueTokenRequest request;
+    request.set_user_name(user);
+    request.set_name("etl");
+    const absl::Status status = tokens_->Issue(request).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+    EXPECT_EQ(PayloadOf(status, kFieldPayload), "user_name");
+    EXPECT_EQ(PayloadOf(status, kCodePayload), "string_pattern_mismatch");
+  }
+  EXPECT_TRUE(store_.users_.empty()) << "a refused name must not become a user";
+  EXPECT_TRUE(store_.rows_.empty());
+}
+
+TEST_F(PersonalTokensTest, TokenNameWithAControlCharacterIsRefused) {
+  v1::IssueTokenRequest request;
+  request.set_user_name("alice");
+  for (const std::string& name : {std::string("abc\0def", 7), std::string("a\nb"), std::string("csi\xc2\x9b")}) {
+    request.set_name(name);
+    const absl::Status status = tokens_->Issue(request).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+    EXPECT_EQ(PayloadOf(status, kFieldPayload), "name");
+    EXPECT_EQ(PayloadOf(status, kCodePayload), "string_pattern_mismatch");
+  }
+  EXPECT_TRUE(store_.rows_.empty());
+}
+
 TEST_F(PersonalTokensTest, ScopesMayOnlyNarrow) {
   v1::IssueTokenRequest request;
   request.set_user_name("alice");
@@ -349,8 +376,8 @@ TEST_F(PersonalTokensTest, FailureBecauseTheDatabaseIsDownIsNotAudited) {
   EXPECT_TRUE(store_.failures.empty());
 }
 
-TEST(ClipForAuditTest, CutsAtACharacterBoundaryAndDropsNul) {
-  EXPECT_EQ(ClipForAudit(std::string("a\0b", 3), 10), "ab");
+TEST(ClipForAuditTest, CutsAtACharacterBoundaryAndSpellsOutControlCharacters) {
+  EXPECT_EQ(ClipForAudit(std::string("a\0b\nc", 5), 20), "a\\x00b\\nc");
   // "é" is two bytes: a cut inside it drops the whole character.
   EXPECT_EQ(ClipForAudit("abé", 3), "ab");
   EXPECT_EQ(ClipForAudit("abé", 4), "abé");
