@@ -211,6 +211,36 @@ TEST_F(PersonalTokensTest, TokenNameWithAControlCharacterIsRefused) {
   EXPECT_TRUE(store_.rows_.empty());
 }
 
+TEST_F(PersonalTokensTest, RevokedIdsAreForgottenOnceTheirTokenHasExpired) {
+  const auto short_lived = Issue("short", "2026-11-29");  // Expires at 2026-11-30T00:00Z.
+  const auto long_lived = Issue("long");
+  ASSERT_TRUE(Verify(short_lived.content()).valid());
+  ASSERT_TRUE(Verify(long_lived.content()).valid());
+  for (const auto* issued : {&short_lived, &long_lived}) {
+    v1::RevokeTokenRequest revoke;
+    revoke.set_user_name("alice");
+    revoke.set_token_id(issued->token().id());
+    ASSERT_TRUE(tokens_->Revoke(revoke).ok());
+  }
+  EXPECT_EQ(tokens_->RememberedRevocations(), 2u);
+
+  clock_.Advance(absl::Hours(37));  // 2026-11-30T01:00Z: the short-lived token has expired.
+  tokens_->OnRevoked(Revocation{"0192e000-0000-7000-8000-000000000001", 1});  // Any later revocation sweeps.
+  EXPECT_EQ(tokens_->RememberedRevocations(), 2u) << "the long-lived id and the new one";
+  EXPECT_FALSE(Verify(short_lived.content()).valid());
+  EXPECT_TRUE(Verify(long_lived.content()).revoked());
+}
+
+TEST_F(PersonalTokensTest, RevokedIdOfAnUncachedRowIsForgottenAfterTheLongestLifetime) {
+  tokens_->OnRevoked(Revocation{"0192e000-0000-7000-8000-000000000001", 1});
+  clock_.Advance(absl::Hours(24 * 366));  // Still within what a token issued today may live.
+  tokens_->OnRevoked(Revocation{"0192e000-0000-7000-8000-000000000002", 1});
+  EXPECT_EQ(tokens_->RememberedRevocations(), 2u);
+  clock_.Advance(absl::Hours(24 * 2));
+  tokens_->OnRevoked(Revocation{"0192e000-0000-7000-8000-000000000003", 1});
+  EXPECT_EQ(tokens_->RememberedRevocations(), 2u) << "the first id has outlived any token of it";
+}
+
 TEST_F(PersonalTokensTest, ScopesMayOnlyNarrow) {
   v1::IssueTokenRequest request;
   request.set_user_name("alice");
