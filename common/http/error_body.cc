@@ -15,6 +15,11 @@ HttpResponse Error(int status, absl::string_view code, absl::string_view message
   return HttpResponse::Json(status, ErrorJson(code, message, DetailsText(details)));
 }
 
+// Whole seconds, rounded up, at least 1 (0 would invite an immediate retry).
+int64_t RetryAfterSeconds(absl::Duration wait) {
+  return std::max<int64_t>(1, absl::ToInt64Seconds(absl::Ceil(wait, absl::Seconds(1))));
+}
+
 }  // namespace
 
 std::string ErrorJson(absl::string_view code, absl::string_view message,
@@ -109,11 +114,15 @@ HttpResponse InternalError() {
   return Error(500, "internal_error", "Internal server error", std::nullopt);
 }
 
+HttpResponse TooManyRequests(absl::string_view message, absl::Duration retry_after) {
+  return Error(429, "too_many_requests", message, std::nullopt)
+      .WithHeader("Retry-After", absl::StrCat(RetryAfterSeconds(retry_after)));
+}
+
 HttpResponse ServiceUnavailable(absl::string_view message, absl::Duration retry_after,
                                 std::optional<std::string> details) {
-  const int64_t seconds = std::max<int64_t>(1, absl::ToInt64Seconds(absl::Ceil(retry_after, absl::Seconds(1))));
   return Error(503, "service_unavailable", message, details)
-      .WithHeader("Retry-After", absl::StrCat(seconds));
+      .WithHeader("Retry-After", absl::StrCat(RetryAfterSeconds(retry_after)));
 }
 
 }  // namespace tokengate

@@ -1,7 +1,7 @@
 // DESIGN §6's error bodies, one builder per kind:
 // {"error": {"code": "...", "message": "...", "details": ...}}. Each builder
 // also sets the headers its status needs (WWW-Authenticate on 401,
-// Retry-After on 503, Allow on 405). Never put token content in a message.
+// Retry-After on 429 and 503, Allow on 405). Never put token content in a message.
 #pragma once
 
 #include <optional>
@@ -51,6 +51,8 @@ HttpResponse ConflictWithDetails(absl::string_view message, absl::string_view de
 HttpResponse RequestTooLarge(absl::string_view message);
 HttpResponse InvalidRequest(const std::vector<FieldIssue>& issues);
 HttpResponse InternalError();
+// A rate limit: 429 too_many_requests with Retry-After (whole seconds, at least 1).
+HttpResponse TooManyRequests(absl::string_view message, absl::Duration retry_after);
 // Fail-closed answer when a dependency cannot be asked; the client should retry.
 HttpResponse ServiceUnavailable(absl::string_view message, absl::Duration retry_after,
                                 std::optional<std::string> details = {});
