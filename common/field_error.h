@@ -24,6 +24,13 @@ inline constexpr char kCodeMetadata[] = "tokengate-code";
 inline constexpr absl::string_view kDatabaseUnavailableCode = "database_unavailable";
 inline constexpr absl::string_view kContextPayload = "tokengate.context";
 inline constexpr char kContextMetadata[] = "tokengate-context-bin";  // pydantic's ctx, as JSON.
+// The codes of a RESOURCE_EXHAUSTED: a cap that holds until something is
+// given back (REST 409), and a rate limit that passes with time (REST 429).
+inline constexpr absl::string_view kTooManyTokensCode = "too_many_tokens";
+inline constexpr absl::string_view kTooManyRequestsCode = "too_many_requests";
+// Seconds to wait before trying again (a rate limit's RESOURCE_EXHAUSTED).
+inline constexpr absl::string_view kRetryAfterPayload = "tokengate.retry_after";
+inline constexpr char kRetryAfterMetadata[] = "tokengate-retry-after";
 inline constexpr absl::string_view kEntityPayload = "tokengate.entity";
 inline constexpr absl::string_view kValuePayload = "tokengate.value";
 inline constexpr char kEntityMetadata[] = "tokengate-entity";

@@ -6,6 +6,7 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/names.h"
 
 namespace tokengate {
 namespace {
@@ -38,9 +39,10 @@ bool LogEnabled(LogLevel level) { return static_cast<int>(level) >= g_min_level.
 void WriteLog(LogLevel level, absl::string_view message) {
   const std::string now =
       absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone());
+  const std::string line = EscapeControlCharacters(message);
   std::lock_guard lock(g_mutex);
   std::fprintf(stderr, "%s %s %s: %.*s\n", now.c_str(), LevelName(level), g_program.c_str(),
-               static_cast<int>(message.size()), message.data());
+               static_cast<int>(line.size()), line.data());
   std::fflush(stderr);
 }
 

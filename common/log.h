@@ -1,5 +1,7 @@
 // One-line log records on stderr: "<UTC time> <LEVEL> <program>: <message>".
-// Callers must never pass token content; log token ids only.
+// Callers must never pass token content; log token ids only. A message may
+// hold anything (user names come from clients): the writer escapes control
+// characters, so no caller can break a record into two or forge one.
 #pragma once
 
 #include "absl/strings/string_view.h"
@@ -15,6 +17,7 @@ enum class LogLevel { kDebug, kInfo, kWarning, kError };
 void SetLogProgram(absl::string_view program);
 void SetMinLogLevel(LogLevel level);
 bool LogEnabled(LogLevel level);
+// Writes one line, `message` escaped by EscapeControlCharacters (names.h).
 void WriteLog(LogLevel level, absl::string_view message);
 
 // Collects a message with operator<< and writes it as one line when destroyed.

@@ -58,6 +58,14 @@ absl::StatusOr<std::unique_ptr<PgConnection>> PgConnection::Connect(const std::s
 
 absl::StatusOr<PgResult> PgConnection::Exec(absl::string_view sql,
                                             const std::vector<PgParam>& params) {
+  // libpq reads each parameter as a C string: a NUL would silently cut it
+  // (`victim\0x` would be `victim`), so such a value is refused, never sent.
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (params[i] && params[i]->find('\0') != std::string::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("query parameter $", i + 1, " contains a NUL byte, which PostgreSQL text cannot hold"));
+    }
+  }
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& param : params) values.push_back(param ? param->c_str() : nullptr);

@@ -1,8 +1,10 @@
 // libpq, thinly wrapped: RAII results, parameterised queries returning
 // absl::Status, and a small connection pool that reconnects by itself.
-// Errors map to codes once, here: connection loss → UNAVAILABLE, unique or
-// exclusion violation → ALREADY_EXISTS, deadlock or serialization failure →
-// ABORTED (worth running again), anything else → INTERNAL.
+// A parameter holding a NUL byte is INVALID_ARGUMENT before anything is sent
+// (libpq would cut it there). Errors map to codes once, here: connection
+// loss → UNAVAILABLE, unique or exclusion violation → ALREADY_EXISTS,
+// deadlock or serialization failure → ABORTED (worth running again), anything
+// else → INTERNAL.
 #pragma once
 
 #include "absl/strings/string_view.h"

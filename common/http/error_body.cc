@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/field_error.h"
 #include "common/http/credentials.h"
 #include "common/json_writer.h"
 
@@ -13,6 +14,11 @@ namespace {
 HttpResponse Error(int status, absl::string_view code, absl::string_view message,
                    const std::optional<std::string>& details) {
   return HttpResponse::Json(status, ErrorJson(code, message, DetailsText(details)));
+}
+
+// Whole seconds, rounded up, at least 1 (0 would invite an immediate retry).
+int64_t RetryAfterSeconds(absl::Duration wait) {
+  return std::max<int64_t>(1, absl::ToInt64Seconds(absl::Ceil(wait, absl::Seconds(1))));
 }
 
 }  // namespace
@@ -79,6 +85,15 @@ HttpResponse RequestTooLarge(absl::string_view message) {
   return Error(413, "request_too_large", message, std::nullopt);
 }
 
+FieldIssue IssueOf(const absl::Status& invalid, std::vector<std::string> location,
+                   std::string input_json) {
+  return FieldIssue{.location = std::move(location),
+                    .code = PayloadOf(invalid, kCodePayload).value_or("value_error"),
+                    .message = std::string(invalid.message()),
+                    .context_json = PayloadOf(invalid, kContextPayload).value_or(""),
+                    .input_json = std::move(input_json)};
+}
+
 HttpResponse InvalidRequest(const std::vector<FieldIssue>& issues) {
   JsonWriter details;
   details.BeginArray();
@@ -105,11 +120,15 @@ HttpResponse InternalError() {
   return Error(500, "internal_error", "Internal server error", std::nullopt);
 }
 
+HttpResponse TooManyRequests(absl::string_view message, absl::Duration retry_after) {
+  return Error(429, "too_many_requests", message, std::nullopt)
+      .WithHeader("Retry-After", absl::StrCat(RetryAfterSeconds(retry_after)));
+}
+
 HttpResponse ServiceUnavailable(absl::string_view message, absl::Duration retry_after,
                                 std::optional<std::string> details) {
-  const int64_t seconds = std::max<int64_t>(1, absl::ToInt64Seconds(absl::Ceil(retry_after, absl::Seconds(1))));
   return Error(503, "service_unavailable", message, details)
-      .WithHeader("Retry-After", absl::StrCat(seconds));
+      .WithHeader("Retry-After", absl::StrCat(RetryAfterSeconds(retry_after)));
 }
 
 }  // namespace tokengate

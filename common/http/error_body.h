@@ -1,13 +1,14 @@
 // DESIGN §6's error bodies, one builder per kind:
 // {"error": {"code": "...", "message": "...", "details": ...}}. Each builder
 // also sets the headers its status needs (WWW-Authenticate on 401,
-// Retry-After on 503, Allow on 405). Never put token content in a message.
+// Retry-After on 429 and 503, Allow on 405). Never put token content in a message.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/http/response.h"
@@ -26,6 +27,11 @@ struct FieldIssue {
   std::string input_json;
   std::optional<int> location_index;
 };
+
+// The entry for an INVALID_ARGUMENT made by InvalidField (field_error.h):
+// its code, message and context, at `location`, with the client's input (raw JSON).
+FieldIssue IssueOf(const absl::Status& invalid, std::vector<std::string> location,
+                   std::string input_json);
 
 // The error JSON; `details_json` is raw JSON ("null" when empty).
 std::string ErrorJson(absl::string_view code, absl::string_view message,
@@ -49,6 +55,8 @@ HttpResponse ConflictWithDetails(absl::string_view message, absl::string_view de
 HttpResponse RequestTooLarge(absl::string_view message);
 HttpResponse InvalidRequest(const std::vector<FieldIssue>& issues);
 HttpResponse InternalError();
+// A rate limit: 429 too_many_requests with Retry-After (whole seconds, at least 1).
+HttpResponse TooManyRequests(absl::string_view message, absl::Duration retry_after);
 // Fail-closed answer when a dependency cannot be asked; the client should retry.
 HttpResponse ServiceUnavailable(absl::string_view message, absl::Duration retry_after,
                                 std::optional<std::string> details = {});

@@ -5,6 +5,7 @@
 #include "common/http/url_encoded.h"
 #include "common/json_writer.h"
 #include "common/log.h"
+#include "common/names.h"
 #include "services/api/authenticator.h"
 
 namespace tokengate {
@@ -30,6 +31,13 @@ HttpResponse Login(const AuthRoutesDeps& deps, const HttpRequest& request) {
   if (auto grant = FirstValue(form, "grant_type"); grant && *grant != "password") {
     issues.push_back(FieldIssue{.location = {"body", "grant_type"}, .code = "string_pattern_mismatch",
                                 .message = "String should match pattern '^password$'"});
+  }
+  // Two names must never become one principal (a NUL cuts C strings) nor
+  // forge log lines (CR/LF).
+  if (username) {
+    if (auto bad = CheckNoControlCharacters("username", *username); !bad.ok()) {
+      issues.push_back(IssueOf(bad, {"body", "username"}, JsonQuote(*username)));
+    }
   }
   if (!issues.empty()) return InvalidRequest(issues);
 

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "common/field_error.h"
 #include "common/http/error_body.h"
 #include "common/json_writer.h"
@@ -35,6 +36,7 @@ std::optional<std::string> EntityDetails(const grpc::ClientContext& context) {
 // Where the api's clients put what the authority calls `field`.
 std::vector<std::string> LocationOf(const std::string& field) {
   if (field == "token_id") return {"path", "token_id"};
+  if (field == "user_name") return {"path", "user_name"};  // Only the admin routes send one of a client's.
   if (field == "page" || field == "page_size") return {"query", field};
   return {"body", field};
 }
@@ -58,6 +60,17 @@ HttpResponse HttpErrorFromAuthority(const grpc::Status& status, const grpc::Clie
     case grpc::StatusCode::ALREADY_EXISTS:
       if (auto details = EntityDetails(context)) return ConflictWithDetails(message, *details);
       return Conflict(message);
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: {
+      // A rate limit passes: 429, retry later. A cap on live tokens stays
+      // until the owner revokes one: the request conflicts with the state of
+      // their tokens (409), it is not malformed (422).
+      if (TrailingValue(context, kCodeMetadata) == kTooManyRequestsCode) {
+        int64_t seconds = 0;
+        if (!absl::SimpleAtoi(TrailingValue(context, kRetryAfterMetadata), &seconds)) seconds = 1;
+        return TooManyRequests(message, absl::Seconds(seconds));
+      }
+      return Conflict(message);
+    }
     case grpc::StatusCode::INVALID_ARGUMENT: {
       const std::string field = TrailingValue(context, kFieldMetadata);
       const std::string code = TrailingValue(context, kCodeMetadata);

@@ -4,6 +4,7 @@
 // ALREADY_EXISTS→409 (404/409 details {entity_type, field, value} from the
 // trailing metadata), INVALID_ARGUMENT→422 (field, code and context from the
 // trailing metadata; the input as the client sent it, from `input_json_of`),
+// RESOURCE_EXHAUSTED→429 with Retry-After for a rate limit, 409 for a cap,
 // UNAVAILABLE/DEADLINE_EXCEEDED→503 with Retry-After, else 500.
 #pragma once
 

@@ -1,7 +1,6 @@
 #include "services/api/leak_report_routes.h"
 
 #include <chrono>
-#include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "common/http/error_body.h"
@@ -12,16 +11,11 @@
 namespace tokengate {
 namespace {
 
-HttpResponse TooManyReports(absl::Duration wait) {
-  const int64_t seconds = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(absl::ToDoubleSeconds(wait))));
-  return HttpResponse::Json(429, ErrorJson("too_many_requests",
-                                           "Too many leak reports from this address, retry later", "null"))
-      .WithHeader("Retry-After", absl::StrCat(seconds));
-}
-
 HttpResponse Report(const LeakReportRoutesDeps& deps, const HttpRequest& request) {
   const std::string client = ClientAddressOf(request, *deps.trusted_proxies);
-  if (auto wait = deps.limiter->Admit(client)) return TooManyReports(*wait);
+  if (auto wait = deps.limiter->Admit(client)) {
+    return TooManyRequests("Too many leak reports from this address, retry later", *wait);
+  }
   auto contents = ParseLeakReportBody(request.body());
   if (!contents.value) return InvalidRequest(contents.issues);
 

@@ -8,7 +8,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/http/error_body.h"
 #include "common/json_writer.h"
+#include "common/names.h"
 #include "services/api/pydantic_date.h"
 #include "services/api/pydantic_uuid.h"
 
@@ -222,6 +224,10 @@ Validated<CreateBody> ParseCreateBody(absl::string_view body) {
                                     absl::StrCat("String should have at most ", kMaxTokenNameChars,
                                                  " characters"),
                                     JsonQuote(absl::string_view(name.data(), name.size()))));
+      } else if (auto bad = CheckNoControlCharacters("name", absl::string_view(name.data(), name.size()));
+                 !bad.ok()) {
+        name_issues.push_back(
+            IssueOf(bad, {"body", "name"}, JsonQuote(absl::string_view(name.data(), name.size()))));
       } else {
         parsed.name = std::string(name);
       }

@@ -1,10 +1,12 @@
 #include "services/api/rate_limiter.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
-#include <cmath>
 
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
 namespace tokengate {
@@ -28,26 +30,42 @@ absl::StatusOr<RateLimit> ParseRateLimit(const std::string& text) {
   return limit;
 }
 
+std::string RateLimitKey(const std::string& address) {
+  in6_addr ip6{};
+  if (inet_pton(AF_INET6, address.c_str(), &ip6) != 1) return address;
+  if (IN6_IS_ADDR_V4MAPPED(&ip6)) {
+    char ip4[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &ip6.s6_addr[12], ip4, sizeof(ip4));
+    return ip4;
+  }
+  std::fill(ip6.s6_addr + 8, ip6.s6_addr + 16, 0);
+  char prefix[INET6_ADDRSTRLEN];
+  inet_ntop(AF_INET6, &ip6, prefix, sizeof(prefix));
+  return absl::StrCat(prefix, "/64");
+}
+
 double RateLimiter::Refilled(const Bucket& bucket, absl::Time now) const {
   const double per_second = limit_.count / absl::ToDoubleSeconds(limit_.period);
   const double gained = std::max(0.0, absl::ToDoubleSeconds(now - bucket.updated)) * per_second;
   return std::min<double>(limit_.count, bucket.tokens + gained);
 }
 
-void RateLimiter::ForgetFullBuckets(absl::Time now) {
-  absl::erase_if(buckets_, [&](const auto& entry) { return Refilled(entry.second, now) >= limit_.count; });
-  // Every bucket in use: a flood of addresses. Starting afresh admits them
-  // once more, which is better than growing without bound.
-  if (buckets_.size() >= max_keys_) buckets_.clear();
-}
-
-std::optional<absl::Duration> RateLimiter::Admit(const std::string& key) {
+std::optional<absl::Duration> RateLimiter::Admit(const std::string& address) {
+  const std::string key = RateLimitKey(address);
   const absl::Time now = clock_->Now();
   std::lock_guard lock(mutex_);
   auto it = buckets_.find(key);
   if (it == buckets_.end()) {
-    if (buckets_.size() >= max_keys_) ForgetFullBuckets(now);
-    it = buckets_.emplace(key, Bucket{.tokens = static_cast<double>(limit_.count), .updated = now}).first;
+    if (buckets_.size() >= max_keys_) {
+      buckets_.erase(recency_.back());
+      recency_.pop_back();
+    }
+    recency_.push_front(key);
+    it = buckets_.emplace(key, Bucket{.tokens = static_cast<double>(limit_.count), .updated = now,
+                                      .recency = recency_.begin()})
+             .first;
+  } else {
+    recency_.splice(recency_.begin(), recency_, it->second.recency);
   }
   Bucket& bucket = it->second;
   bucket.tokens = Refilled(bucket, now);

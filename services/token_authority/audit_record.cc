@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/names.h"
 
 namespace tokengate {
 namespace {
@@ -44,11 +45,9 @@ AuditEntry AuditEntryFromRow(const PgResult& result, int row) {
 
 std::string ClipForAudit(absl::string_view text, size_t max_bytes) {
   if (absl::StrContains(text, kTokenContentMark)) return std::string(kRedacted);
-  std::string out;
-  out.reserve(std::min(text.size(), max_bytes));
-  for (const char c : text) {
-    if (c != '\0') out += c;
-  }
+  // Spelt out, not dropped: a refused name (`victim\0x`) is recorded as the
+  // caller sent it, and a NUL could not be stored at all.
+  std::string out = EscapeControlCharacters(text);
   if (out.size() <= max_bytes) return out;
   size_t end = max_bytes;
   // Step back over continuation bytes (10xxxxxx) to the start of a character.

@@ -61,14 +61,15 @@ extern const absl::string_view kAuditColumns;
 AuditEntry AuditEntryFromRow(const PgResult& result, int row);
 
 // Appends `record` on `conn`, which must be inside the transaction of the
-// change (BEGIN … COMMIT by the caller). Long or NUL-holding values are
-// clipped and cleaned (ClipForAudit), so a record never fails where its
+// change (BEGIN … COMMIT by the caller). Long or control-holding values are
+// clipped and spelt out (ClipForAudit), so a record never fails where its
 // change would not.
 absl::Status AppendAuditRecord(PgConnection& conn, const AuditRecord& record);
 
-// At most `max_bytes` of `text`, cut at a UTF-8 character boundary, NULs
-// dropped; a value holding a token's content (pasted where an id belongs) is
-// replaced by "[redacted: held a token's content]".
+// At most `max_bytes` of `text`, control characters spelt out
+// (EscapeControlCharacters), cut at a UTF-8 character boundary; a value
+// holding a token's content (pasted where an id belongs) is replaced by
+// "[redacted: held a token's content]".
 std::string ClipForAudit(absl::string_view text, size_t max_bytes);
 
 }  // namespace tokengate

@@ -21,6 +21,9 @@ ABSL_FLAG(int, revocation_log_retention_hours, 168,
           "how long revocations stay replayable to edges that resume their stream");
 ABSL_FLAG(int, shutdown_grace_seconds, 10, "how long SIGTERM waits for in-flight RPCs");
 ABSL_FLAG(int, database_pool_size, 8, "PostgreSQL connections");
+ABSL_FLAG(int, max_tokens_per_owner, 100, "live personal tokens one user may hold; 0: no limit");
+ABSL_FLAG(int, max_token_creations_per_hour, 60,
+          "personal tokens one user may create or refresh per hour; 0: no limit");
 ABSL_FLAG(std::string, audit_kafka_brokers, "",
           "Kafka bootstrap servers the audit trail is published to; empty: not published");
 ABSL_FLAG(std::string, audit_topic, "tokengate.audit", "Kafka topic of the audit trail");
@@ -52,7 +55,8 @@ const std::vector<std::string>& AuthorityFlagNames() {
       "token_issuer", "max_duration_days", "personal_tokens_enabled", "verify_cache_ttl_seconds",
       "negative_cache_ttl_seconds", "usage_flush_seconds", "watch_heartbeat_seconds",
       "revocation_log_retention_hours",
-      "shutdown_grace_seconds", "database_pool_size", "audit_kafka_brokers", "audit_topic",
+      "shutdown_grace_seconds", "database_pool_size", "max_tokens_per_owner",
+      "max_token_creations_per_hour", "audit_kafka_brokers", "audit_topic",
       "audit_retention_days", "kafka_security_protocol", "kafka_sasl_mechanism",
       "kafka_sasl_username", "kafka_sasl_password", "kafka_ssl_ca_file", "tls_cert_file", "tls_key_file",
       "tls_ca_file", "tls_client_policy"};
@@ -118,6 +122,14 @@ absl::StatusOr<AuthorityConfig> AuthorityConfigFromFlags() {
   config.database_pool_size = absl::GetFlag(FLAGS_database_pool_size);
   if (config.database_pool_size < 1 || config.database_pool_size > 256) {
     return Bad("database_pool_size", "must be within 1..256");
+  }
+  config.max_tokens_per_owner = absl::GetFlag(FLAGS_max_tokens_per_owner);
+  if (config.max_tokens_per_owner < 0 || config.max_tokens_per_owner > 1000000) {
+    return Bad("max_tokens_per_owner", "must be within 0..1000000 (0: no limit)");
+  }
+  config.max_token_creations_per_hour = absl::GetFlag(FLAGS_max_token_creations_per_hour);
+  if (config.max_token_creations_per_hour < 0 || config.max_token_creations_per_hour > 1000000) {
+    return Bad("max_token_creations_per_hour", "must be within 0..1000000 (0: no limit)");
   }
   config.audit_kafka_brokers = absl::GetFlag(FLAGS_audit_kafka_brokers);
   config.audit_topic = absl::GetFlag(FLAGS_audit_topic);

@@ -32,6 +32,10 @@ struct AuthorityConfig {
   absl::Duration revocation_log_retention = absl::Hours(24 * 7);
   absl::Duration shutdown_grace = absl::Seconds(10);
   int database_pool_size = 8;
+  // Per owner (token_store.h TokenLimits; 0: no limit): live tokens, and
+  // tokens created or refreshed in the last hour.
+  int max_tokens_per_owner = 100;
+  int max_token_creations_per_hour = 60;
   // Kafka brokers the audit trail is published to; empty: not published
   // (records stay in PostgreSQL only).
   std::string audit_kafka_brokers;

@@ -86,7 +86,8 @@ int Serve(const AuthorityConfig& config) {
     return 1;
   }
   auto pool = std::make_shared<PgPool>(config.database_url, config.database_pool_size);
-  PgTokenStore store(pool);
+  PgTokenStore store(pool, TokenLimits{.max_live_per_owner = config.max_tokens_per_owner,
+                                        .max_creations_per_hour = config.max_token_creations_per_hour});
   SystemClock clock;
   UsageRecorder usage(&store, config.usage_flush_interval);
   PersonalTokens tokens(config, &store, &usage, &clock);

@@ -10,6 +10,7 @@
 #include "common/dates.h"
 #include "common/field_error.h"
 #include "common/log.h"
+#include "common/names.h"
 #include "common/uuid.h"
 
 namespace tokengate {
@@ -19,6 +20,8 @@ constexpr int kMaxNameChars = 64;
 constexpr int kMaxPageSize = 50;
 constexpr int kDefaultPageSize = 20;
 constexpr size_t kMaxCachedRows = 200000;
+// How often the remembered revocations are swept for expired tokens.
+constexpr absl::Duration kRevokedSweepInterval = absl::Minutes(1);
 const std::vector<std::string> kAllScopes = {"all:read", "all:write"};
 
 absl::Status Disabled() { return absl::FailedPreconditionError(kReasonDisabled); }
@@ -42,6 +45,7 @@ int Utf8Length(absl::string_view text) {
 absl::Status ValidateName(const std::string& name) {
   const int length = Utf8Length(name);
   if (length < 0) return InvalidField("name", "string_type", "Input should be a valid string");
+  if (auto status = CheckNoControlCharacters("name", name); !status.ok()) return status;
   if (length < 1) return InvalidField("name", "string_too_short", "String should have at least 1 character");
   if (length > kMaxNameChars) {
     return InvalidField("name", "string_too_long",
@@ -58,7 +62,7 @@ absl::StatusOr<std::string> ValidTokenId(const std::string& id) {
 
 absl::Status RequireUser(const std::string& user_name) {
   if (user_name.empty()) return InvalidField("user_name", "missing", "user_name is required");
-  return absl::OkStatus();
+  return CheckNoControlCharacters("user_name", user_name);
 }
 
 absl::StatusOr<std::vector<std::string>> ResolveScopes(
@@ -370,6 +374,7 @@ absl::StatusOr<v1::AdminListTokensResponse> PersonalTokens::AdminListUnaudited(
   if (auto status = ResolvePage(request.page(), request.page_size(), page, page_size); !status.ok()) {
     return status;
   }
+  if (auto status = CheckNoControlCharacters("user_name", request.user_name()); !status.ok()) return status;
   auto rows = store_->ListAllTokens(request.user_name(), request.active_only(), page, page_size);
   if (!rows.ok()) return rows.status();
   v1::AdminListTokensResponse response;
@@ -416,7 +421,10 @@ absl::StatusOr<TokenRecord> PersonalTokens::FindRecord(const std::string& id) {
   if (!record.ok()) return record.status();
   std::unique_lock lock(mutex_);
   // A revocation or gap seen while we were reading may be newer than the row.
-  if (revoked_.contains(id) && !record->revoked_at) record->revoked_at = clock_->Now();
+  if (auto it = revoked_.find(id); it != revoked_.end()) {
+    if (!record->revoked_at) record->revoked_at = clock_->Now();
+    it->second = absl::FromUnixSeconds(StartOfDayUnix(record->until + 1));
+  }
   if (trusted && generation == generation_) {
     if (rows_.size() >= kMaxCachedRows) rows_.clear();
     rows_[id] = *record;
@@ -475,11 +483,26 @@ absl::StatusOr<v1::VerifyTokenResponse> PersonalTokens::Verify(
 }
 
 void PersonalTokens::OnRevoked(const Revocation& revocation) {
+  const absl::Time now = clock_->Now();
   std::unique_lock lock(mutex_);
-  revoked_.insert(revocation.token_id);
-  if (auto it = rows_.find(revocation.token_id); it != rows_.end() && !it->second.revoked_at) {
-    it->second.revoked_at = absl::FromUnixSeconds(revocation.revoked_at_unix);
+  // The token's expiry when its row is cached; else the latest any token
+  // issued here can expire (an imported one may live longer: once forgotten,
+  // its row, which says revoked, is read again on its next use).
+  auto [remembered, inserted] = revoked_.try_emplace(
+      revocation.token_id,
+      absl::FromUnixSeconds(StartOfDayUnix(UtcDay(now) + config_.max_duration_days + 1)));
+  if (auto it = rows_.find(revocation.token_id); it != rows_.end()) {
+    if (!it->second.revoked_at) it->second.revoked_at = absl::FromUnixSeconds(revocation.revoked_at_unix);
+    remembered->second = absl::FromUnixSeconds(StartOfDayUnix(it->second.until + 1));
   }
+  if (now < next_sweep_) return;
+  next_sweep_ = now + kRevokedSweepInterval;
+  absl::erase_if(revoked_, [&](const auto& entry) { return entry.second <= now; });
+}
+
+size_t PersonalTokens::RememberedRevocations() {
+  std::shared_lock lock(mutex_);
+  return revoked_.size();
 }
 
 void PersonalTokens::OnFeedGap() {

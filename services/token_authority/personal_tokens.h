@@ -13,7 +13,6 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "common/clock.h"
 #include "services/token_authority/authority_config.h"
@@ -62,6 +61,8 @@ class PersonalTokens {
   void OnFeedGap();
   // Whether cached rows may be trusted (set while the feed is listening).
   void SetCacheTrusted(std::function<bool()> trusted) { cache_trusted_ = std::move(trusted); }
+  // How many revoked ids are held in memory now (each until its token expires).
+  size_t RememberedRevocations();
 
  private:
   absl::StatusOr<v1::IssueTokenResponse> IssueUnaudited(const v1::IssueTokenRequest& request,
@@ -87,7 +88,10 @@ class PersonalTokens {
 
   std::shared_mutex mutex_;
   absl::flat_hash_map<std::string, TokenRecord> rows_;  // Guarded by mutex_.
-  absl::flat_hash_set<std::string> revoked_;            // Guarded by mutex_; kept for good.
+  // Revoked id → when it may be forgotten: its token's expiry, after which
+  // Verify refuses the token anyway (the row stays the truth). Guarded by mutex_.
+  absl::flat_hash_map<std::string, absl::Time> revoked_;
+  absl::Time next_sweep_ = absl::InfinitePast();        // Guarded by mutex_.
   uint64_t generation_ = 0;                             // Guarded by mutex_; bumped on gaps.
 };
 

@@ -29,6 +29,7 @@ grpc::Status ToGrpcStatus(const absl::Status& status, grpc::ServerContext* conte
   if (auto ctx = PayloadOf(status, kContextPayload)) context->AddTrailingMetadata(kContextMetadata, *ctx);
   if (auto entity = PayloadOf(status, kEntityPayload)) context->AddTrailingMetadata(kEntityMetadata, *entity);
   if (auto value = PayloadOf(status, kValuePayload)) context->AddTrailingMetadata(kValueMetadata, *value);
+  if (auto wait = PayloadOf(status, kRetryAfterPayload)) context->AddTrailingMetadata(kRetryAfterMetadata, *wait);
   if (status.code() == absl::StatusCode::kUnavailable || status.code() == absl::StatusCode::kInternal) {
     TG_LOG(Warning) << "RPC failed: " << status.message();
   }

@@ -5,10 +5,12 @@
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/dates.h"
 #include "common/field_error.h"
 #include "common/json_writer.h"
+#include "common/uuid.h"
 #include "simdjson.h"
 
 namespace tokengate {
@@ -146,8 +148,50 @@ absl::Status PgTokenStore::WriteForUser(int64_t user_id,
   });
 }
 
+absl::Status PgTokenStore::CheckLimits(PgConnection& conn, int64_t user_id, const std::string& new_id) {
+  if (limits_.max_live_per_owner > 0) {
+    auto live = conn.Exec(
+        absl::StrCat("SELECT count(*) FROM personal_token t WHERE t.user_id = $1 AND ", kActive),
+        {absl::StrCat(user_id)});
+    if (!live.ok()) return live.status();
+    if (live->GetInt(0, 0) >= limits_.max_live_per_owner) {
+      absl::Status status = absl::ResourceExhaustedError(
+          absl::StrCat("User may have at most ", limits_.max_live_per_owner,
+                       " active personal tokens; revoke one before creating another"));
+      status.SetPayload(kCodePayload, absl::Cord(kTooManyTokensCode));
+      return status;
+    }
+  }
+  if (limits_.max_creations_per_hour > 0) {
+    const int64_t now_ms = UuidV7UnixMs(new_id).value_or(0);
+    const int64_t window_ms = absl::ToInt64Milliseconds(absl::Hours(1));
+    const int64_t from_ms = now_ms - window_ms;
+    // UUIDv7s sort by time: the smallest one of `from_ms` bounds the window.
+    const std::string lowest = absl::StrFormat("%08x-%04x-0000-0000-000000000000",
+                                               from_ms >> 16, from_ms & 0xffff);
+    // The max-th newest row of the window: while it is in there, no more.
+    auto nth = conn.Exec(
+        "SELECT id::text FROM personal_token WHERE user_id = $1 AND id >= $2::uuid "
+        "ORDER BY id DESC OFFSET $3 LIMIT 1",
+        {absl::StrCat(user_id), lowest, absl::StrCat(limits_.max_creations_per_hour - 1)});
+    if (!nth.ok()) return nth.status();
+    if (nth->rows() > 0) {
+      const int64_t leaves_ms = UuidV7UnixMs(nth->Get(0, 0)).value_or(now_ms) + window_ms;
+      const int64_t wait_seconds = std::max<int64_t>(1, (leaves_ms - now_ms + 999) / 1000);
+      absl::Status status = absl::ResourceExhaustedError(
+          absl::StrCat("Too many personal tokens created: at most ", limits_.max_creations_per_hour,
+                       " per hour, retry later"));
+      status.SetPayload(kCodePayload, absl::Cord(kTooManyRequestsCode));
+      status.SetPayload(kRetryAfterPayload, absl::Cord(absl::StrCat(wait_seconds)));
+      return status;
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status PgTokenStore::InsertToken(const TokenRecord& record, const AuditRecord& audit) {
   return WriteForUser(record.user_id, [&](PgConnection& conn) -> absl::Status {
+    if (auto status = CheckLimits(conn, record.user_id, record.id); !status.ok()) return status;
     if (auto status = Insert(conn, record); !status.ok()) return status;
     return AppendAuditRecord(conn, audit);
   });
@@ -164,6 +208,8 @@ absl::Status PgTokenStore::ReplaceToken(int64_t user_id, const std::string& old_
     if (old->rows() == 0) return TokenNotFound(old_id);
     fresh.name = std::string(old->Get(0, 0));
     fresh.scopes = ScopesFromJson(old->Get(0, 1));
+    // After the old one is revoked: a refresh never adds a live token.
+    if (auto status = CheckLimits(conn, user_id, fresh.id); !status.ok()) return status;
     if (auto status = Insert(conn, fresh); !status.ok()) return status;
     audit.token_id = fresh.id;
     audit.token_name = fresh.name;

@@ -5,6 +5,8 @@
 // run one at a time (the user's row is locked first), so they cannot deadlock;
 // a conflict PostgreSQL still reports is retried a bounded number of times.
 // Every change writes its audit record (audit_record.h) in its own transaction.
+// Creates and refreshes obey an owner's TokenLimits, checked in that same
+// locked transaction, so concurrent creates cannot pass them together.
 #pragma once
 
 #include <cstdint>
@@ -53,6 +55,17 @@ struct TokenPage {
   int64_t total_count = 0;
 };
 
+// What one owner may hold and make; 0 means no limit.
+struct TokenLimits {
+  // Live (neither revoked nor expired) tokens; beyond it RESOURCE_EXHAUSTED
+  // with code kTooManyTokensCode.
+  int max_live_per_owner = 100;
+  // Rows written (creates and refreshes, revoked ones too) in the last hour;
+  // beyond it RESOURCE_EXHAUSTED with code kTooManyRequestsCode and the wait
+  // in kRetryAfterPayload (seconds).
+  int max_creations_per_hour = 60;
+};
+
 class TokenStore {
  public:
   virtual ~TokenStore() = default;
@@ -97,7 +110,8 @@ class TokenStore {
 
 class PgTokenStore final : public TokenStore {
  public:
-  explicit PgTokenStore(std::shared_ptr<PgPool> pool) : pool_(std::move(pool)) {}
+  explicit PgTokenStore(std::shared_ptr<PgPool> pool, TokenLimits limits = {})
+      : pool_(std::move(pool)), limits_(limits) {}
   absl::StatusOr<int64_t> GetOrCreateUser(const std::string& name) override;
   absl::StatusOr<int64_t> FindUser(const std::string& name) override;
   absl::Status InsertToken(const TokenRecord& record, const AuditRecord& audit) override;
@@ -119,8 +133,12 @@ class PgTokenStore final : public TokenStore {
  private:
   // BEGIN, lock the user's row, `body`, COMMIT; again on a deadlock (ABORTED).
   absl::Status WriteForUser(int64_t user_id, absl::FunctionRef<absl::Status(PgConnection&)> body);
+  // Inside WriteForUser: may `user_id` add the row `new_id` (a UUIDv7, whose
+  // time ends the rate window, so the store needs no clock of its own)?
+  absl::Status CheckLimits(PgConnection& conn, int64_t user_id, const std::string& new_id);
 
   std::shared_ptr<PgPool> pool_;
+  const TokenLimits limits_;
 };
 
 }  // namespace tokengate

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "absl/status/status.h"
+#include "common/names.h"
 #include "services/api/oidc/role_claim.h"
 
 namespace tokengate {
@@ -94,6 +95,10 @@ absl::StatusOr<TokenClaims> CheckClaims(absl::string_view claims_json, const Cla
   std::string_view user;
   if (claims["preferred_username"].get_string().get(user) != simdjson::SUCCESS || user.empty()) {
     return Invalid("Token has no preferred_username");
+  }
+  // The IdP's name becomes our principal: it obeys the rule every name does.
+  if (HasControlCharacter(absl::string_view(user.data(), user.size()))) {
+    return Invalid("Token's preferred_username holds control characters");
   }
   std::string_view email;
   if (claims["email"].get_string().get(email) != simdjson::SUCCESS) email = "";

@@ -101,6 +101,50 @@ TEST_F(AuthorityTest, ConcurrentCreatesWithOneNameLetExactlyOneWin) {
   EXPECT_EQ(exists.load(), kCallers - 1);
 }
 
+TEST_F(AuthorityTest, NulInAUserNameIsInvalidArgumentNotAnotherUser) {
+  const auto victims = Issue("victim", "etl");
+  const std::string hostile("victim\0x", 8);
+
+  v1::ListTokensRequest list;
+  list.set_user_name(hostile);
+  v1::ListTokensResponse listed;
+  auto list_context = Context();
+  auto status = stub_->ListTokens(list_context.get(), list, &listed);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_EQ(Trailer(*list_context, "tokengate-field"), "user_name");
+  EXPECT_EQ(listed.tokens_size(), 0) << "the victim's tokens must not be listed";
+
+  v1::IssueTokenRequest issue;
+  issue.set_user_name(hostile);
+  issue.set_name("mine");
+  v1::IssueTokenResponse issued;
+  EXPECT_EQ(stub_->IssueToken(Context().get(), issue, &issued).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  v1::RefreshTokenRequest refresh;
+  refresh.set_user_name(hostile);
+  refresh.set_token_id(victims.token().id());
+  v1::RefreshTokenResponse refreshed;
+  EXPECT_EQ(stub_->RefreshToken(Context().get(), refresh, &refreshed).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(db_.Query("SELECT count(*) FROM personal_token"), "1");
+  EXPECT_EQ(db_.Query("SELECT string_agg(name, ',') FROM \"user\""), "victim");
+}
+
+TEST_F(AuthorityTest, ControlCharactersInATokenNameAreInvalidArgumentNotCut) {
+  for (const std::string& name : {std::string("abc\0def", 7), std::string("abc\r\ndef")}) {
+    v1::IssueTokenRequest request;
+    request.set_user_name("alice");
+    request.set_name(name);
+    v1::IssueTokenResponse response;
+    auto context = Context();
+    auto status = stub_->IssueToken(context.get(), request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+    EXPECT_EQ(Trailer(*context, "tokengate-field"), "name");
+    EXPECT_EQ(Trailer(*context, "tokengate-code"), "string_pattern_mismatch");
+  }
+  EXPECT_EQ(db_.Query("SELECT count(*) FROM personal_token"), "0");
+}
+
 TEST_F(AuthorityTest, ReadOnlyScopeIsKept) {
   v1::IssueTokenRequest request;
   request.set_user_name("alice");

@@ -102,6 +102,18 @@ TEST(ClaimsTest, MissingUserNameIsRefused) {
   EXPECT_THAT(Message(CheckClaims(claims, IdRules(), Now())), HasSubstr("preferred_username"));
 }
 
+TEST(ClaimsTest, UserNameWithAControlCharacterIsRefused) {
+  // JSON escapes, as an IdP would send them: a NUL (two principals one), a
+  // line break (forged log lines) and U+009B (a terminal's CSI).
+  for (const char* hostile : {R"(victim\u0000x)", R"(eve\r\nINFO forged)", R"(csi\u009b31m)"}) {
+    const std::string claims = absl::StrReplaceAll(
+        IdClaims(), {{R"("preferred_username":"alice")", absl::StrCat(R"("preferred_username":")", hostile, "\"")}});
+    const auto checked = CheckClaims(claims, IdRules(), Now());
+    EXPECT_EQ(checked.status().code(), absl::StatusCode::kUnauthenticated) << hostile;
+    EXPECT_THAT(Message(checked), HasSubstr("control characters")) << hostile;
+  }
+}
+
 TEST(ClaimsTest, AccessTokenForUsByAudienceOrAuthorizedParty) {
   const std::string base = absl::StrCat(R"({"iss":"https://idp.test/realms/tokengate","exp":)", kNow + 60,
                                         R"(,"typ":"Bearer","preferred_username":"bob",)");

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace tokengate {
 namespace {
 
@@ -41,6 +43,46 @@ TEST(RateLimiterTest, AFullTableForgetsRefilledBuckets) {
   clock.Advance(absl::Seconds(1));
   EXPECT_FALSE(limiter.Admit("c"));  // a and b refilled: forgotten, room for c.
   EXPECT_TRUE(limiter.Admit("c"));
+}
+
+TEST(RateLimiterTest, AFullTableDoesNotRefillADrainedClient) {
+  FakeClock clock(absl::FromUnixSeconds(1000));
+  RateLimiter limiter({.count = 1, .period = absl::Hours(1)}, &clock, /*max_keys=*/3);
+  EXPECT_FALSE(limiter.Admit("10.0.0.66"));
+  // A flood of new addresses fills the table again and again; the drained
+  // client keeps coming back and must stay limited all along.
+  for (int i = 0; i < 20; ++i) {
+    limiter.Admit("10.1.0." + std::to_string(i));
+    EXPECT_TRUE(limiter.Admit("10.0.0.66")) << "after " << i + 1 << " new addresses";
+  }
+}
+
+TEST(RateLimiterTest, AFullTableEvictsTheLeastRecentlyUsedClient) {
+  FakeClock clock(absl::FromUnixSeconds(1000));
+  RateLimiter limiter({.count = 1, .period = absl::Hours(1)}, &clock, /*max_keys=*/2);
+  EXPECT_FALSE(limiter.Admit("a"));
+  EXPECT_FALSE(limiter.Admit("b"));
+  EXPECT_TRUE(limiter.Admit("a"));   // a is now the most recent.
+  EXPECT_FALSE(limiter.Admit("c"));  // b goes.
+  EXPECT_TRUE(limiter.Admit("a"));
+  EXPECT_TRUE(limiter.Admit("c"));
+}
+
+TEST(RateLimiterTest, IPv6ClientsShareTheBucketOfTheirSlash64) {
+  FakeClock clock(absl::FromUnixSeconds(1000));
+  RateLimiter limiter({.count = 1, .period = absl::Minutes(1)}, &clock);
+  EXPECT_FALSE(limiter.Admit("2001:db8:1:2::1"));
+  EXPECT_TRUE(limiter.Admit("2001:db8:1:2:ffff:ffff:ffff:ffff"));
+  EXPECT_FALSE(limiter.Admit("2001:db8:1:3::1"));
+}
+
+TEST(RateLimitKeyTest, IPv6ByItsSlash64AndEverythingElseAsItIs) {
+  EXPECT_EQ(RateLimitKey("2001:db8:1:2:a:b:c:d"), "2001:db8:1:2::/64");
+  EXPECT_EQ(RateLimitKey("2001:0DB8:0001:0002::1"), "2001:db8:1:2::/64");
+  EXPECT_EQ(RateLimitKey("::1"), "::/64");
+  EXPECT_EQ(RateLimitKey("::ffff:192.0.2.7"), "192.0.2.7");
+  EXPECT_EQ(RateLimitKey("192.0.2.7"), "192.0.2.7");
+  EXPECT_EQ(RateLimitKey("not an address"), "not an address");
 }
 
 TEST(ParseRateLimitTest, ReadsCountAndUnit) {

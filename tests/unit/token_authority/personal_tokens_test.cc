@@ -184,6 +184,63 @@ TEST_F(PersonalTokensTest, NameLengthIsCountedInCharacters) {
   EXPECT_EQ(PayloadOf(tokens_->Issue(request).status(), kCodePayload), "string_too_short");
 }
 
+TEST_F(PersonalTokensTest, UserNameWithAControlCharacterIsRefusedBeforeAnyRow) {
+  for (const std::string& user : {std::string("victim\0x", 8), std::string("eve\r\nINFO forged")}) {
+    v1::IssueTokenRequest request;
+    request.set_user_name(user);
+    request.set_name("etl");
+    const absl::Status status = tokens_->Issue(request).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+    EXPECT_EQ(PayloadOf(status, kFieldPayload), "user_name");
+    EXPECT_EQ(PayloadOf(status, kCodePayload), "string_pattern_mismatch");
+  }
+  EXPECT_TRUE(store_.users_.empty()) << "a refused name must not become a user";
+  EXPECT_TRUE(store_.rows_.empty());
+}
+
+TEST_F(PersonalTokensTest, TokenNameWithAControlCharacterIsRefused) {
+  v1::IssueTokenRequest request;
+  request.set_user_name("alice");
+  for (const std::string& name : {std::string("abc\0def", 7), std::string("a\nb"), std::string("csi\xc2\x9b")}) {
+    request.set_name(name);
+    const absl::Status status = tokens_->Issue(request).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+    EXPECT_EQ(PayloadOf(status, kFieldPayload), "name");
+    EXPECT_EQ(PayloadOf(status, kCodePayload), "string_pattern_mismatch");
+  }
+  EXPECT_TRUE(store_.rows_.empty());
+}
+
+TEST_F(PersonalTokensTest, RevokedIdsAreForgottenOnceTheirTokenHasExpired) {
+  const auto short_lived = Issue("short", "2026-11-29");  // Expires at 2026-11-30T00:00Z.
+  const auto long_lived = Issue("long");
+  ASSERT_TRUE(Verify(short_lived.content()).valid());
+  ASSERT_TRUE(Verify(long_lived.content()).valid());
+  for (const auto* issued : {&short_lived, &long_lived}) {
+    v1::RevokeTokenRequest revoke;
+    revoke.set_user_name("alice");
+    revoke.set_token_id(issued->token().id());
+    ASSERT_TRUE(tokens_->Revoke(revoke).ok());
+  }
+  EXPECT_EQ(tokens_->RememberedRevocations(), 2u);
+
+  clock_.Advance(absl::Hours(37));  // 2026-11-30T01:00Z: the short-lived token has expired.
+  tokens_->OnRevoked(Revocation{"0192e000-0000-7000-8000-000000000001", 1});  // Any later revocation sweeps.
+  EXPECT_EQ(tokens_->RememberedRevocations(), 2u) << "the long-lived id and the new one";
+  EXPECT_FALSE(Verify(short_lived.content()).valid());
+  EXPECT_TRUE(Verify(long_lived.content()).revoked());
+}
+
+TEST_F(PersonalTokensTest, RevokedIdOfAnUncachedRowIsForgottenAfterTheLongestLifetime) {
+  tokens_->OnRevoked(Revocation{"0192e000-0000-7000-8000-000000000001", 1});
+  clock_.Advance(absl::Hours(24 * 366));  // Still within what a token issued today may live.
+  tokens_->OnRevoked(Revocation{"0192e000-0000-7000-8000-000000000002", 1});
+  EXPECT_EQ(tokens_->RememberedRevocations(), 2u);
+  clock_.Advance(absl::Hours(24 * 2));
+  tokens_->OnRevoked(Revocation{"0192e000-0000-7000-8000-000000000003", 1});
+  EXPECT_EQ(tokens_->RememberedRevocations(), 2u) << "the first id has outlived any token of it";
+}
+
 TEST_F(PersonalTokensTest, ScopesMayOnlyNarrow) {
   v1::IssueTokenRequest request;
   request.set_user_name("alice");
@@ -366,8 +423,8 @@ TEST_F(PersonalTokensTest, FailureBecauseTheDatabaseIsDownIsNotAudited) {
   EXPECT_TRUE(store_.failures.empty());
 }
 
-TEST(ClipForAuditTest, CutsAtACharacterBoundaryAndDropsNul) {
-  EXPECT_EQ(ClipForAudit(std::string("a\0b", 3), 10), "ab");
+TEST(ClipForAuditTest, CutsAtACharacterBoundaryAndSpellsOutControlCharacters) {
+  EXPECT_EQ(ClipForAudit(std::string("a\0b\nc", 5), 20), "a\\x00b\\nc");
   // "é" is two bytes: a cut inside it drops the whole character.
   EXPECT_EQ(ClipForAudit("abé", 3), "ab");
   EXPECT_EQ(ClipForAudit("abé", 4), "abé");
