@@ -96,6 +96,8 @@ class RequestFramer {
   enum class State { kHead, kLengthBody, kChunkSize, kChunkData, kTrailer };
 
   Result Fail(int status, absl::string_view message, absl::string_view reason, FramingError* error);
+  // 414/431 when the head so far (whole or still arriving) breaks a limit, else kNeedMore.
+  Result CheckHeadLimits(absl::string_view head, FramingError* error);
   Result ParseHead(absl::string_view head, FramingError* error);
   Result ReadChunked(FramingError* error);
   void Compact();
