@@ -36,6 +36,17 @@ void CheckPassed(absl::string_view json, const ClaimRules& rules, const TokenCla
   std::string_view issuer;
   Require(object["iss"].get_string().get(issuer) == simdjson::SUCCESS && issuer == rules.issuer,
           "a passing token is from the issuer");
+  // The time window, in the claims' own numbers.
+  const double now_s = absl::ToDoubleSeconds(now - absl::UnixEpoch());
+  const double skew_s = absl::ToDoubleSeconds(rules.clock_skew);
+  double seconds;
+  Require(object["exp"].get_double().get(seconds) == simdjson::SUCCESS && now_s <= seconds + skew_s,
+          "a passing token's exp is not past");
+  for (const char* name : {"nbf", "iat"}) {
+    if (object[name].get_double().get(seconds) == simdjson::SUCCESS) {
+      Require(seconds <= now_s + skew_s, "a passing token's nbf and iat are not in the future");
+    }
+  }
   if (rules.nonce) {
     std::string_view nonce;
     Require(object["nonce"].get_string().get(nonce) == simdjson::SUCCESS && nonce == *rules.nonce,
