@@ -51,6 +51,11 @@ absl::StatusOr<JwsHeader> ParseHeader(absl::string_view encoded) {
 absl::StatusOr<std::string> VerifyJws(absl::string_view compact, JwksCache& keys) {
   const std::vector<absl::string_view> parts = absl::StrSplit(compact, '.');
   if (parts.size() != 3 || parts[2].empty()) return Invalid("Malformed token");
+  // Debian's cjose 0.6.1 aborts the process on some malformed base64url (an
+  // '=' inside a part) instead of failing, so cjose sees no part our strict
+  // decoder refuses. The header is decoded by ParseHeader.
+  auto payload = Base64UrlDecode(parts[1]);
+  if (!payload || !Base64UrlDecode(parts[2])) return Invalid("Malformed token");
   auto header = ParseHeader(parts[0]);
   if (!header.ok()) return header.status();
   auto key = keys.KeyFor(header->kid);
@@ -62,8 +67,6 @@ absl::StatusOr<std::string> VerifyJws(absl::string_view compact, JwksCache& keys
       cjose_jws_import(compact.data(), compact.size(), &err), &cjose_jws_release);
   if (!jws) return Invalid("Malformed token");
   if (!cjose_jws_verify(jws.get(), (*key)->key(), &err)) return Invalid("Signature verification failed");
-  auto payload = Base64UrlDecode(parts[1]);
-  if (!payload) return Invalid("Malformed token");
   return *std::move(payload);
 }
 
