@@ -22,7 +22,7 @@ mkdir -p "$ROOT/.local/fuzz/crashes"
 for target in $TARGETS; do
   corpus="$ROOT/.local/fuzz/$target"
   mkdir -p "$corpus"
-  cp -n "$ROOT/tests/fuzz/seeds/$target"/* "$corpus"/
+  cp -n "$ROOT/tests/fuzz/seeds/$target"/* "$corpus"/ 2>/dev/null || true  # keep what earlier runs found
   echo "== $target (${SECONDS_PER_TARGET}s)"
   "$BUILD/tests/fuzz/${target}_fuzz" -max_total_time="$SECONDS_PER_TARGET" -max_len=8192 \
     -print_final_stats=1 -artifact_prefix="$ROOT/.local/fuzz/crashes/${target}-" "$corpus"
