@@ -3,6 +3,9 @@
 #include <cjose/jwk.h>
 #include <simdjson.h>
 
+#include <algorithm>
+#include <iterator>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/base64url.h"
@@ -16,14 +19,19 @@ constexpr std::string_view kBase64UrlMembers[] = {"n", "e", "d", "p", "q", "dp",
 
 // Debian's cjose 0.6.1 aborts the process on some malformed base64url (an '='
 // inside a value) instead of failing, so a key reaches it only when each such
-// member passes our strict decoder.
+// member passes our strict decoder. Every member is looked at, repeats too:
+// cjose's JSON parser keeps the last of a repeated name, simdjson's lookup the first.
 bool MembersDecode(simdjson::dom::element entry) {
-  for (std::string_view name : kBase64UrlMembers) {
+  simdjson::dom::object members;
+  if (entry.get_object().get(members) != simdjson::SUCCESS) return false;
+  for (const auto& member : members) {
     std::string_view value;
-    if (entry[name].get_string().get(value) == simdjson::SUCCESS &&
-        !Base64UrlDecode(absl::string_view(value.data(), value.size()))) {
-      return false;
+    if (std::find(std::begin(kBase64UrlMembers), std::end(kBase64UrlMembers), member.key) ==
+            std::end(kBase64UrlMembers) ||
+        member.value.get_string().get(value) != simdjson::SUCCESS) {
+      continue;
     }
+    if (!Base64UrlDecode(absl::string_view(value.data(), value.size()))) return false;
   }
   return true;
 }

@@ -3,7 +3,9 @@
 #include <cjose/jws.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -27,6 +29,14 @@ absl::StatusOr<JwsHeader> ParseHeader(absl::string_view encoded) {
   simdjson::dom::parser parser;
   simdjson::dom::object header;
   if (parser.parse(*json).get_object().get(header) != simdjson::SUCCESS) return Invalid("Malformed token");
+  // RFC 7515 §4: names are unique, or a parser must take the last. cjose's
+  // parser takes the last and simdjson's lookup the first, so that the two
+  // never disagree on alg or kid a repeated name is refused.
+  std::vector<std::string_view> names;
+  for (const auto& member : header) {
+    if (std::find(names.begin(), names.end(), member.key) != names.end()) return Invalid("Malformed token");
+    names.push_back(member.key);
+  }
   std::string_view alg, kid;
   if (header["alg"].get_string().get(alg) != simdjson::SUCCESS) return Invalid("Token has no algorithm");
   JwsHeader out;

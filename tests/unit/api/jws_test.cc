@@ -174,6 +174,20 @@ TEST_F(JwsTest, PaddingInsideAPartIsRefusedBeforeCjoseSeesIt) {
   }
 }
 
+// RFC 7515 §4: names in a JOSE header must be unique, or the last one counts.
+// simdjson's lookup takes the first and cjose's parser the last, so a repeat
+// could let the two disagree on alg or kid: refused before any cryptography.
+TEST_F(JwsTest, RepeatedHeaderNamesAreRefused) {
+  const std::string token = rsa_.Sign(kClaims);
+  const std::string rest = token.substr(token.find('.'));
+  for (const char* header : {R"({"alg":"RS256","kid":"rsa-1","alg":"ES256"})",
+                             R"({"alg":"RS256","kid":"ec-1","kid":"rsa-1"})"}) {
+    auto claims = VerifyJws(absl::StrCat(Base64UrlEncode(header), rest), cache_);
+    EXPECT_TRUE(absl::IsUnauthenticated(claims.status())) << header;
+    EXPECT_THAT(claims.status().message(), HasSubstr("Malformed token")) << header;
+  }
+}
+
 TEST_F(JwsTest, TamperedPayloadIsRefused) {
   const std::string token = rsa_.Sign(kClaims);
   const size_t first = token.find('.');
@@ -264,6 +278,15 @@ TEST(ParseJwksTest, KeyWithPaddingInsideAValueIsLeftOut) {
   ASSERT_TRUE(keys.ok()) << keys.status();
   EXPECT_EQ(keys->size(), 1u);
   EXPECT_TRUE(keys->contains("sig"));
+}
+
+TEST(ParseJwksTest, RepeatedMemberWithPaddingInsideIsLeftOut) {
+  // cjose's parser keeps the last "n": every repeat is checked, not the first only.
+  const TestKey good = TestKey::Rsa("sig");
+  const std::string bad = R"({"kty":"RSA","kid":"bad","e":"AQAB","n":"AAAA","n":"AAAAA=AA"})";
+  auto keys = ParseJwks(absl::StrCat(R"({"keys":[)", bad, ",", good.PublicJson(), "]}"));
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  EXPECT_EQ(keys->size(), 1u);
 }
 
 TEST(ParseJwksTest, NotAJwkSetIsAnError) {
