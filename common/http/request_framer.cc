@@ -190,10 +190,10 @@ void RequestFramer::Compact() {
 RequestFramer::Result RequestFramer::Next(FramedRequest* request, FramingError* error) {
   if (done_) return Result::kNeedMore;
   if (state_ == State::kHead) {
-    // Skip the empty lines a client may send between requests.
-    size_t empty_lines = 0;
+    // Skip the empty lines a client may send between requests (counted across
+    // calls, so sending them one packet at a time does not lift the limit).
     while (absl::StartsWith(absl::string_view(buffer_).substr(pos_), kCrlf)) {
-      if (++empty_lines > kMaxLeadingEmptyLines) {
+      if (++empty_lines_ > kMaxLeadingEmptyLines) {
         return Fail(400, "Too many empty lines before the request line", "empty_lines", error);
       }
       pos_ += 2;
@@ -248,6 +248,7 @@ RequestFramer::Result RequestFramer::Next(FramedRequest* request, FramingError* 
   *request = std::move(current_);
   current_ = FramedRequest();
   continue_pending_ = false;
+  empty_lines_ = 0;
   if (!request->keep_alive) {
     done_ = true;
     buffer_.clear();

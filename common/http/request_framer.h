@@ -106,6 +106,7 @@ class RequestFramer {
   std::string buffer_;
   size_t pos_ = 0;          // Start of unconsumed bytes.
   size_t head_scan_ = 0;    // Where the search for the head's end resumes.
+  size_t empty_lines_ = 0;  // Skipped before the pending request.
   State state_ = State::kHead;
   bool done_ = false;
   bool continue_pending_ = false;

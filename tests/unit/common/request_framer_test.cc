@@ -189,6 +189,8 @@ TEST(RequestFramerTest, WhereTheStreamIsCutNeverChangesTheAnswer) {
       {chunked + "0\r\nX-T: " + std::string(2000, 't') + "\r\n\r\n", {}},
       // A chunk-size line over its limit, then a bare LF: the length answers both ways.
       {chunked + std::string(1100, '0') + "1\nx\r\n0\r\n\r\n", {}},
+      // More empty lines before a request than allowed, one per packet: still refused.
+      {std::string("\r\n\r\n\r\n") + kGet, {}},
   };
   for (const auto& c : cases) {
     const Outcome whole = FrameAll(c.stream, c.limits);
