@@ -181,6 +181,17 @@ RequestFramer::Result RequestFramer::Fail(int status, absl::string_view message,
   return Result::kError;
 }
 
+RequestFramer::Result RequestFramer::CheckHeadLimits(absl::string_view head, FramingError* error) {
+  const size_t first_line = std::min(head.find('\r'), head.size());
+  if (first_line > limits_.max_request_line_bytes) {
+    return Fail(414, "Request line too long", "request_line_too_long", error);
+  }
+  if (head.size() > limits_.max_header_bytes) {
+    return Fail(431, "Request header fields too large", "headers_too_large", error);
+  }
+  return Result::kNeedMore;
+}
+
 void RequestFramer::Compact() {
   if (pos_ == 0) return;
   if (pos_ < buffer_.size() && pos_ < (64 << 10)) return;
@@ -192,10 +203,10 @@ void RequestFramer::Compact() {
 RequestFramer::Result RequestFramer::Next(FramedRequest* request, FramingError* error) {
   if (done_) return Result::kNeedMore;
   if (state_ == State::kHead) {
-    // Skip the empty lines a client may send between requests.
-    size_t empty_lines = 0;
+    // Skip the empty lines a client may send between requests (counted across
+    // calls, so sending them one packet at a time does not lift the limit).
     while (absl::StartsWith(absl::string_view(buffer_).substr(pos_), kCrlf)) {
-      if (++empty_lines > kMaxLeadingEmptyLines) {
+      if (++empty_lines_ > kMaxLeadingEmptyLines) {
         return Fail(400, "Too many empty lines before the request line", "empty_lines", error);
       }
       pos_ += 2;
@@ -208,6 +219,11 @@ RequestFramer::Result RequestFramer::Next(FramedRequest* request, FramingError* 
     for (size_t i = buffer_.find('\n', head_scan_); i != std::string::npos;
          i = buffer_.find('\n', i + 1)) {
       if (i == pos_ || buffer_[i - 1] != '\r') {
+        // The bytes before it were a head still arriving: the limits they
+        // break answer first, as they would have had the LF come later.
+        if (CheckHeadLimits(absl::string_view(buffer_).substr(pos_, i - pos_), error) == Result::kError) {
+          return Result::kError;
+        }
         return Fail(400, "Line ends with a bare LF; CRLF is required", "bare_lf", error);
       }
       if (i >= pos_ + 3 && buffer_[i - 2] == '\n') {
@@ -217,20 +233,10 @@ RequestFramer::Result RequestFramer::Next(FramedRequest* request, FramingError* 
     }
     if (end == std::string::npos) {
       head_scan_ = buffer_.size();
-      const absl::string_view pending = absl::string_view(buffer_).substr(pos_);
-      const size_t first_line = std::min(pending.find('\r'), pending.size());
-      if (first_line > limits_.max_request_line_bytes) {
-        return Fail(414, "Request line too long", "request_line_too_long", error);
-      }
-      if (pending.size() > limits_.max_header_bytes) {
-        return Fail(431, "Request header fields too large", "headers_too_large", error);
-      }
-      return Result::kNeedMore;
+      return CheckHeadLimits(absl::string_view(buffer_).substr(pos_), error);
     }
     const absl::string_view head = absl::string_view(buffer_).substr(pos_, end - pos_);
-    if (head.size() > limits_.max_header_bytes) {
-      return Fail(431, "Request header fields too large", "headers_too_large", error);
-    }
+    if (CheckHeadLimits(head, error) == Result::kError) return Result::kError;
     current_ = FramedRequest();
     const Result parsed = ParseHead(head, error);
     if (parsed == Result::kError) return parsed;
@@ -255,6 +261,7 @@ RequestFramer::Result RequestFramer::Next(FramedRequest* request, FramingError* 
   *request = std::move(current_);
   current_ = FramedRequest();
   continue_pending_ = false;
+  empty_lines_ = 0;
   if (!request->keep_alive) {
     done_ = true;
     buffer_.clear();
@@ -422,16 +429,17 @@ RequestFramer::Result RequestFramer::ReadChunked(FramingError* error) {
       state_ = State::kChunkSize;
       continue;
     }
+    // The length limits hold for a line still arriving and for a whole one
+    // alike, and answer before its syntax, so where TCP cut it never matters.
     const size_t lf = rest.find('\n');
-    if (lf == absl::string_view::npos) {
-      if (rest.size() > kMaxChunkSizeLine) {
-        return Fail(400, "Chunk size line too long", "bad_chunk", error);
-      }
-      if (state_ == State::kTrailer && trailer_bytes_ + rest.size() > limits_.max_header_bytes) {
-        return Fail(431, "Trailer fields too large", "headers_too_large", error);
-      }
-      return Result::kNeedMore;
+    const size_t line_bytes = std::min(lf, rest.size());  // Up to the LF, CR included.
+    if (state_ == State::kChunkSize && line_bytes > kMaxChunkSizeLine) {
+      return Fail(400, "Chunk size line too long", "bad_chunk_size", error);
     }
+    if (state_ == State::kTrailer && trailer_bytes_ + line_bytes > limits_.max_header_bytes) {
+      return Fail(431, "Trailer fields too large", "headers_too_large", error);
+    }
+    if (lf == absl::string_view::npos) return Result::kNeedMore;
     if (lf == 0 || rest[lf - 1] != '\r') {
       return Fail(400, "Line ends with a bare LF; CRLF is required", "bare_lf", error);
     }
@@ -443,9 +451,6 @@ RequestFramer::Result RequestFramer::ReadChunked(FramingError* error) {
     if (state_ == State::kTrailer) {
       if (line.empty()) return Result::kRequest;
       trailer_bytes_ += line.size() + 2;
-      if (trailer_bytes_ > limits_.max_header_bytes) {
-        return Fail(431, "Trailer fields too large", "headers_too_large", error);
-      }
       const size_t colon = line.find(':');
       if (IsOws(line[0]) || colon == absl::string_view::npos || !IsToken(line.substr(0, colon)) ||
           !IsFieldValue(line.substr(colon + 1))) {
@@ -455,7 +460,7 @@ RequestFramer::Result RequestFramer::ReadChunked(FramingError* error) {
     }
     size_t size = 0;
     bool bad_extension = false;
-    if (line.size() > kMaxChunkSizeLine || !ParseChunkSizeLine(line, &size, &bad_extension)) {
+    if (!ParseChunkSizeLine(line, &size, &bad_extension)) {
       return Fail(400, bad_extension ? "Malformed chunk extension" : "Malformed chunk size",
                   bad_extension ? "bad_chunk_extension" : "bad_chunk_size", error);
     }

@@ -109,6 +109,8 @@ class RequestFramer {
   enum class State { kHead, kLengthBody, kChunkSize, kChunkData, kTrailer };
 
   Result Fail(int status, absl::string_view message, absl::string_view reason, FramingError* error);
+  // 414/431 when the head so far (whole or still arriving) breaks a limit, else kNeedMore.
+  Result CheckHeadLimits(absl::string_view head, FramingError* error);
   Result ParseHead(absl::string_view head, FramingError* error);
   Result ReadChunked(FramingError* error);
   void Compact();
@@ -117,6 +119,7 @@ class RequestFramer {
   std::string buffer_;
   size_t pos_ = 0;          // Start of unconsumed bytes.
   size_t head_scan_ = 0;    // Where the search for the head's end resumes.
+  size_t empty_lines_ = 0;  // Skipped before the pending request.
   State state_ = State::kHead;
   bool done_ = false;
   bool continue_pending_ = false;

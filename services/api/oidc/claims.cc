@@ -14,13 +14,15 @@ namespace {
 
 absl::Status Invalid(absl::string_view reason) { return absl::UnauthenticatedError(reason); }
 
-// NumericDate (RFC 7519 §2): seconds, possibly fractional.
+// NumericDate (RFC 7519 §2): seconds, possibly fractional. A time beyond what
+// absl::Time holds saturates to the infinite past or future (absl::Seconds of
+// a double does), where a cast to an integer would be undefined.
 std::optional<absl::Time> TimeClaim(simdjson::dom::object claims, const char* name) {
   double seconds;
   if (claims[name].get_double().get(seconds) != simdjson::SUCCESS || !std::isfinite(seconds)) {
     return std::nullopt;
   }
-  return absl::FromUnixMicros(static_cast<int64_t>(seconds * 1e6));
+  return absl::UnixEpoch() + absl::Seconds(seconds);
 }
 
 bool HasAudience(simdjson::dom::object claims, const std::string& client_id, size_t* count) {

@@ -3,13 +3,38 @@
 #include <cjose/jwk.h>
 #include <simdjson.h>
 
+#include <algorithm>
+#include <iterator>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/base64url.h"
 
 namespace tokengate {
 namespace {
 
 constexpr size_t kMinRsaBits = 2048;
+// Members cjose decodes as base64url (RFC 7518 §6).
+constexpr std::string_view kBase64UrlMembers[] = {"n", "e", "d", "p", "q", "dp", "dq", "qi", "x", "y", "k"};
+
+// Debian's cjose 0.6.1 aborts the process on some malformed base64url (an '='
+// inside a value) instead of failing, so a key reaches it only when each such
+// member passes our strict decoder. Every member is looked at, repeats too:
+// cjose's JSON parser keeps the last of a repeated name, simdjson's lookup the first.
+bool MembersDecode(simdjson::dom::element entry) {
+  simdjson::dom::object members;
+  if (entry.get_object().get(members) != simdjson::SUCCESS) return false;
+  for (const auto& member : members) {
+    std::string_view value;
+    if (std::find(std::begin(kBase64UrlMembers), std::end(kBase64UrlMembers), member.key) ==
+            std::end(kBase64UrlMembers) ||
+        member.value.get_string().get(value) != simdjson::SUCCESS) {
+      continue;
+    }
+    if (!Base64UrlDecode(absl::string_view(value.data(), value.size()))) return false;
+  }
+  return true;
+}
 
 // The algorithm a JWK is for, or nullopt when we do not accept it.
 std::optional<JwsAlg> AlgOf(const cjose_jwk_t* key, std::string_view declared_alg) {
@@ -53,6 +78,7 @@ absl::StatusOr<JwkSet> ParseJwks(absl::string_view json) {
     if (entry["kid"].get_string().get(kid) != simdjson::SUCCESS || kid.empty()) continue;
     if (entry["use"].get_string().get(use) == simdjson::SUCCESS && use != "sig") continue;
     if (entry["alg"].get_string().get(declared_alg) != simdjson::SUCCESS) declared_alg = {};
+    if (!MembersDecode(entry)) continue;
     const std::string text = simdjson::minify(entry);
     cjose_err err;
     cjose_jwk_t* key = cjose_jwk_import(text.data(), text.size(), &err);

@@ -3,7 +3,9 @@
 #include <cjose/jws.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -27,6 +29,14 @@ absl::StatusOr<JwsHeader> ParseHeader(absl::string_view encoded) {
   simdjson::dom::parser parser;
   simdjson::dom::object header;
   if (parser.parse(*json).get_object().get(header) != simdjson::SUCCESS) return Invalid("Malformed token");
+  // RFC 7515 §4: names are unique, or a parser must take the last. cjose's
+  // parser takes the last and simdjson's lookup the first, so that the two
+  // never disagree on alg or kid a repeated name is refused.
+  std::vector<std::string_view> names;
+  for (const auto& member : header) {
+    if (std::find(names.begin(), names.end(), member.key) != names.end()) return Invalid("Malformed token");
+    names.push_back(member.key);
+  }
   std::string_view alg, kid;
   if (header["alg"].get_string().get(alg) != simdjson::SUCCESS) return Invalid("Token has no algorithm");
   JwsHeader out;
@@ -51,6 +61,11 @@ absl::StatusOr<JwsHeader> ParseHeader(absl::string_view encoded) {
 absl::StatusOr<std::string> VerifyJws(absl::string_view compact, JwksCache& keys) {
   const std::vector<absl::string_view> parts = absl::StrSplit(compact, '.');
   if (parts.size() != 3 || parts[2].empty()) return Invalid("Malformed token");
+  // Debian's cjose 0.6.1 aborts the process on some malformed base64url (an
+  // '=' inside a part) instead of failing, so cjose sees no part our strict
+  // decoder refuses. The header is decoded by ParseHeader.
+  auto payload = Base64UrlDecode(parts[1]);
+  if (!payload || !Base64UrlDecode(parts[2])) return Invalid("Malformed token");
   auto header = ParseHeader(parts[0]);
   if (!header.ok()) return header.status();
   auto key = keys.KeyFor(header->kid);
@@ -62,8 +77,6 @@ absl::StatusOr<std::string> VerifyJws(absl::string_view compact, JwksCache& keys
       cjose_jws_import(compact.data(), compact.size(), &err), &cjose_jws_release);
   if (!jws) return Invalid("Malformed token");
   if (!cjose_jws_verify(jws.get(), (*key)->key(), &err)) return Invalid("Signature verification failed");
-  auto payload = Base64UrlDecode(parts[1]);
-  if (!payload) return Invalid("Malformed token");
   return *std::move(payload);
 }
 

@@ -78,6 +78,20 @@ TEST(ClaimsTest, NotYetValidIsRefused) {
   EXPECT_TRUE(CheckClaims(future, IdRules(), Now() + absl::Seconds(100)).ok());
 }
 
+// Found by tests/fuzz/oidc_claims_fuzz: a time beyond int64 microseconds was
+// cast (undefined behaviour), and on x86 came out as the far past, so a
+// token that is never valid passed as valid since long ago.
+TEST(ClaimsTest, TimesBeyondAnyDateSaturate) {
+  const std::string never_valid = IdClaims(R"("nbf":1e72,)");
+  EXPECT_THAT(Message(CheckClaims(never_valid, IdRules(), Now())), HasSubstr("not valid yet"));
+  const std::string issued_never =
+      absl::StrReplaceAll(IdClaims(), {{absl::StrCat(R"("iat":)", kNow), R"("iat":1e300)"}});
+  EXPECT_THAT(Message(CheckClaims(issued_never, IdRules(), Now())), HasSubstr("future"));
+  const std::string expired_always =
+      absl::StrReplaceAll(IdClaims(), {{absl::StrCat(R"("exp":)", kNow + 300), R"("exp":-1e72)"}});
+  EXPECT_THAT(Message(CheckClaims(expired_always, IdRules(), Now())), HasSubstr("expired"));
+}
+
 TEST(ClaimsTest, IssuedInTheFutureIsRefused) {
   const std::string claims = absl::StrReplaceAll(IdClaims(), {{absl::StrCat(R"("iat":)", kNow),
                                                                absl::StrCat(R"("iat":)", kNow + 600)}});

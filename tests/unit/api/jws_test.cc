@@ -160,6 +160,34 @@ TEST_F(JwsTest, AlgThatDoesNotMatchTheKeyIsRefused) {
   EXPECT_THAT(claims.status().message(), HasSubstr("does not match its key"));
 }
 
+// Found by tests/fuzz/oidc_jws_fuzz: Debian's cjose 0.6.1 asserts (aborts the
+// process) on base64url that stops at an '=' one character into a quantum, and
+// it decodes payload and signature itself: any bearer token with a known kid
+// could bring the api down. Every part is checked strictly before cjose runs.
+TEST_F(JwsTest, PaddingInsideAPartIsRefusedBeforeCjoseSeesIt) {
+  const std::string token = rsa_.Sign(kClaims);
+  const std::string header = token.substr(0, token.find('.'));
+  for (const std::string& bad : {absl::StrCat(header, ".AAAAA=AA.AAAA"), absl::StrCat(header, ".AAAA.AAAAA=AA")}) {
+    auto claims = VerifyJws(bad, cache_);
+    EXPECT_TRUE(absl::IsUnauthenticated(claims.status())) << bad;
+    EXPECT_THAT(claims.status().message(), HasSubstr("Malformed token"));
+  }
+}
+
+// RFC 7515 §4: names in a JOSE header must be unique, or the last one counts.
+// simdjson's lookup takes the first and cjose's parser the last, so a repeat
+// could let the two disagree on alg or kid: refused before any cryptography.
+TEST_F(JwsTest, RepeatedHeaderNamesAreRefused) {
+  const std::string token = rsa_.Sign(kClaims);
+  const std::string rest = token.substr(token.find('.'));
+  for (const char* header : {R"({"alg":"RS256","kid":"rsa-1","alg":"ES256"})",
+                             R"({"alg":"RS256","kid":"ec-1","kid":"rsa-1"})"}) {
+    auto claims = VerifyJws(absl::StrCat(Base64UrlEncode(header), rest), cache_);
+    EXPECT_TRUE(absl::IsUnauthenticated(claims.status())) << header;
+    EXPECT_THAT(claims.status().message(), HasSubstr("Malformed token")) << header;
+  }
+}
+
 TEST_F(JwsTest, TamperedPayloadIsRefused) {
   const std::string token = rsa_.Sign(kClaims);
   const size_t first = token.find('.');
@@ -240,6 +268,25 @@ TEST(ParseJwksTest, KeepsOnlyUsableSigningKeys) {
   ASSERT_TRUE(keys.ok()) << keys.status();
   EXPECT_EQ(keys->size(), 1u);
   EXPECT_TRUE(keys->contains("sig"));
+}
+
+TEST(ParseJwksTest, KeyWithPaddingInsideAValueIsLeftOut) {
+  // The same cjose assertion, reached through the identity provider's JWK set.
+  const TestKey good = TestKey::Rsa("sig");
+  const std::string bad = R"({"kty":"RSA","kid":"bad","e":"AQAB","n":"AAAAA=AA"})";
+  auto keys = ParseJwks(absl::StrCat(R"({"keys":[)", bad, ",", good.PublicJson(), "]}"));
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  EXPECT_EQ(keys->size(), 1u);
+  EXPECT_TRUE(keys->contains("sig"));
+}
+
+TEST(ParseJwksTest, RepeatedMemberWithPaddingInsideIsLeftOut) {
+  // cjose's parser keeps the last "n": every repeat is checked, not the first only.
+  const TestKey good = TestKey::Rsa("sig");
+  const std::string bad = R"({"kty":"RSA","kid":"bad","e":"AQAB","n":"AAAA","n":"AAAAA=AA"})";
+  auto keys = ParseJwks(absl::StrCat(R"({"keys":[)", bad, ",", good.PublicJson(), "]}"));
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  EXPECT_EQ(keys->size(), 1u);
 }
 
 TEST(ParseJwksTest, NotAJwkSetIsAnError) {

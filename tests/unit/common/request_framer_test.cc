@@ -194,6 +194,40 @@ TEST(RequestFramerTest, LimitsGiveTheirStatus) {
   EXPECT_EQ(StatusOf("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123456789", limits), 0);
 }
 
+// Found by tests/fuzz/request_framer_fuzz: the limits were checked on a head
+// still arriving but not on a whole one, so the same bytes got another status
+// (or, for a long trailer, no request) depending on where TCP cut them.
+TEST(RequestFramerTest, WhereTheStreamIsCutNeverChangesTheAnswer) {
+  const FramerLimits tiny{.max_request_line_bytes = 64, .max_header_bytes = 256, .max_header_count = 3,
+                          .max_body_bytes = 10};
+  const std::string chunked = "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const struct {
+    std::string stream;
+    FramerLimits limits;
+  } cases[] = {
+      // A request line over its limit, then a bare LF: 414 whichever comes first.
+      {"GET /" + std::string(100, 'a') + " HTTP/1.1\nHost: x\r\n\r\n", tiny},
+      // A request line over its limit in a head over its limit: 414 both ways.
+      {"GET /" + std::string(300, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n", tiny},
+      // A head over its limit whose end is a bare LF: 431 both ways.
+      {"GET / HTTP/1.1\r\nHost: x\r\nX-A: " + std::string(300, 'a') + "\n\r\n", tiny},
+      // A trailer field longer than a chunk-size line may be, within the head limit: a request.
+      {chunked + "0\r\nX-T: " + std::string(2000, 't') + "\r\n\r\n", {}},
+      // A chunk-size line over its limit, then a bare LF: the length answers both ways.
+      {chunked + std::string(1100, '0') + "1\nx\r\n0\r\n\r\n", {}},
+      // More empty lines before a request than allowed, one per packet: still refused.
+      {std::string("\r\n\r\n\r\n") + kGet, {}},
+  };
+  for (const auto& c : cases) {
+    const Outcome whole = FrameAll(c.stream, c.limits);
+    const Outcome bytewise = FrameAll(c.stream, c.limits, 1);
+    EXPECT_EQ(whole.requests.size(), bytewise.requests.size()) << c.stream.substr(0, 80);
+    EXPECT_EQ(whole.failed, bytewise.failed) << c.stream.substr(0, 80);
+    EXPECT_EQ(whole.error.status, bytewise.error.status) << c.stream.substr(0, 80);
+    EXPECT_EQ(whole.error.reason, bytewise.error.reason) << c.stream.substr(0, 80);
+  }
+}
+
 TEST(RequestFramerTest, OneEmptyLineBeforeARequestIsSkipped) {
   const Outcome out = FrameAll(std::string("\r\n") + kGet);
   EXPECT_FALSE(out.failed);
