@@ -23,9 +23,12 @@ STOP_TIMEOUT=30
 die() { echo "keycloak.sh: $*" >&2; exit 1; }
 
 running_pid() {
-  local pid
+  local pid home
   pid=$(cat "$PIDFILE" 2>/dev/null) || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "-Dkc.home.dir=$HOME_DIR/" || return 1
+  # kc.sh names its home by the resolved path: in a git worktree .local/keycloak is a
+  # symlink to the main checkout's, and an unresolved HOME_DIR never matched (stop left it running).
+  home=$(realpath -m -- "$HOME_DIR")
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "-Dkc.home.dir=$home/" || return 1
   echo "$pid"
 }
 

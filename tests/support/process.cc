@@ -45,8 +45,22 @@ ChildProcess::ChildProcess(std::string binary, std::map<std::string, std::string
   log_path_ = path;
 }
 
+namespace {
+
+// What ASan, LeakSanitizer and UBSan print when they find something.
+bool HasSanitizerReport(const std::string& log) {
+  return log.find("ERROR: AddressSanitizer") != std::string::npos ||
+         log.find("ERROR: LeakSanitizer") != std::string::npos ||
+         log.find(": runtime error: ") != std::string::npos;
+}
+
+}  // namespace
+
 ChildProcess::~ChildProcess() {
   if (pid_ > 0) Kill();
+  // Checked here, at the end, because a child can report after the test's
+  // last assertion (or be killed before anyone looked at its log).
+  if (HasSanitizerReport(Log())) ADD_FAILURE() << binary_ << " reported a sanitizer finding (its log follows)";
   if (::testing::Test::HasFailure()) {
     std::cerr << "---- log of " << binary_ << " ----\n" << Log() << "---- end of log ----\n";
   }

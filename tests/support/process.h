@@ -1,6 +1,7 @@
 // Test support: runs a real binary as a child process, with its own
 // environment, and reads the port it bound from its log ("listening on port N").
-// stderr goes to a file under the test's temp dir, shown when a test fails.
+// stderr goes to a file under the test's temp dir, shown when a test fails;
+// a sanitizer report in it fails the test (checked when the ChildProcess ends).
 #pragma once
 
 #include <sys/types.h>

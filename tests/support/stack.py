@@ -25,6 +25,8 @@ BINARIES = {
     "lineage-consumer": BUILD / "services/consumer/lineage-consumer",
     "tokengate": BUILD / "services/cli/tokengate",
 }
+# What ASan, LeakSanitizer and UBSan print when they find something.
+SANITIZER_REPORT = re.compile(r"ERROR: (?:Address|Leak)Sanitizer|: runtime error: ")
 AUTHORITY_SECRET = "test-authority-secret-0123456789-abcdef"
 API_SECRET = "test-api-access-token-secret-0123456789"
 
@@ -117,8 +119,9 @@ class Service(Listener):
             return f.read()
 
     def stop(self, timeout=20.0):
-        """SIGTERM, then the exit code must be 0 within `timeout`."""
+        """SIGTERM, then the exit code must be 0 within `timeout`, with no sanitizer report in the log."""
         if not self.running():
+            self.assert_no_sanitizer_report()
             return
         self.process.send_signal(signal.SIGTERM)
         try:
@@ -127,11 +130,22 @@ class Service(Listener):
             self.kill()
             raise AssertionError(f"{self.program} ignored SIGTERM for {timeout}s:\n{self.log()[-4000:]}")
         assert code == 0, f"{self.program} exited with {code}:\n{self.log()[-4000:]}"
+        self.assert_no_sanitizer_report()
 
     def kill(self):
         if self.running():
             self.process.kill()
             self.process.wait(timeout=10)
+        self.assert_no_sanitizer_report()
+
+    def assert_no_sanitizer_report(self):
+        """Checked when the program ends: a sanitizer build's finding fails the test that
+        started it, even when the program kept serving or exited 0."""
+        if self.process is None:
+            return
+        log = self.log()
+        match = SANITIZER_REPORT.search(log)
+        assert not match, f"{self.program} reported a sanitizer finding:\n{log[match.start():][:4000]}"
 
     def __enter__(self):
         return self

@@ -21,6 +21,8 @@ const BINARIES = {
 };
 const CHROMIUM = process.env.TOKENGATE_CHROMIUM || '/usr/bin/chromium';
 const WEB_DIR = path.join(ROOT, 'web');
+// What ASan, LeakSanitizer and UBSan print when they find something.
+const SANITIZER_REPORT = /ERROR: (?:Address|Leak)Sanitizer|: runtime error: /;
 const AUTHORITY_SECRET = 'test-authority-secret-0123456789-abcdef';
 const API_SECRET = 'test-api-access-token-secret-0123456789';
 
@@ -83,9 +85,21 @@ export class Service {
   get address() { return `127.0.0.1:${this.port}`; }
   get url() { return `http://127.0.0.1:${this.port}`; }
 
-  // SIGTERM; the exit code must be 0 within the timeout.
+  // A sanitizer build's finding fails the test that started the program, even when it
+  // kept serving or exited 0 (tests/support/stack.py checks the same).
+  assertNoSanitizerReport() {
+    const log = this.log();
+    const match = SANITIZER_REPORT.exec(log);
+    if (match) throw new Error(`${this.program} reported a sanitizer finding:\n${log.slice(match.index, match.index + 4000)}`);
+  }
+
+  // SIGTERM; the exit code must be 0 within the timeout, with no sanitizer report in the log.
   async stop(timeoutMs = 20000) {
-    if (!this.child || this.exited) return;
+    if (!this.child) return;
+    if (this.exited) {
+      this.assertNoSanitizerReport();
+      return;
+    }
     this.child.kill('SIGTERM');
     let timer;
     const result = await Promise.race([
@@ -100,6 +114,7 @@ export class Service {
     if (result.code !== 0) {
       throw new Error(`${this.program} exited with ${result.code ?? result.signal}:\n${this.log().slice(-4000)}`);
     }
+    this.assertNoSanitizerReport();
   }
 
   kill() {
