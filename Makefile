@@ -9,7 +9,10 @@ AUTH ?= dummy
 # `make run INSECURE_LOCAL_GRPC=1`: the authority's gRPC in plaintext with no caller policy
 # (any local process may then mint and list anyone's tokens; run.sh prints what it gives away).
 INSECURE_LOCAL_GRPC ?= 0
-CMAKE_FLAGS := -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(if $(SANITIZE),-DTOKENGATE_SANITIZE=$(SANITIZE))
+# ccache, where installed, makes a rebuild in another clone or worktree quick.
+CCACHE := $(shell command -v ccache 2>/dev/null)
+CMAKE_FLAGS := -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(if $(SANITIZE),-DTOKENGATE_SANITIZE=$(SANITIZE)) \
+  $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE))
 # off: `make test` leaves out the tests of the container image (label image),
 # for machines where no Docker engine can run; it says so before the summary.
 # On: they fail (image.build first) when no engine can be started.
