@@ -82,6 +82,9 @@ int ChildProcess::StartAndWaitForPort(std::chrono::milliseconds deadline) {
   for (auto& s : argv_strings) argv.push_back(s.data());
   argv.push_back(nullptr);
 
+  // Where this start's lines begin: measured before the fork, since a quick
+  // child can write its port line before the parent looks.
+  const size_t log_offset = Log().size();
   pid_ = fork();
   if (pid_ == 0) {
     const int fd = open(log_path_.c_str(), O_WRONLY | O_APPEND);
@@ -95,7 +98,6 @@ int ChildProcess::StartAndWaitForPort(std::chrono::milliseconds deadline) {
     _exit(127);
   }
   constexpr std::string_view kPortLine = "listening on port ";
-  const size_t log_offset = Log().size();
   Eventually(
       [&] {
         const std::string log = Log().substr(log_offset);
