@@ -23,6 +23,10 @@ fi
 # Ports below the kernel's ephemeral range (32768+), so a client socket never holds them.
 export PG_DIR="$LOCAL/test-postgres" PG_PORT="${TEST_PG_PORT:-25433}" PG_FSYNC=off
 export KAFKA_DIR="$LOCAL/test-kafka" KAFKA_PORT="${TEST_KAFKA_PORT:-29092}"
+# A second listener, SASL_PLAINTEXT with the PLAIN mechanism, for the tests of the Kafka clients' SASL
+# (given to kafka.sh only: a test that starts a broker of its own gets none).
+KAFKA_SASL_PORT="${TEST_KAFKA_SASL_PORT:-$((KAFKA_PORT + 2))}" KAFKA_SASL_USER=tokengate-test
+KAFKA_SASL_PASSWORD=tokengate-test-sasl
 
 cleanup() {
   "$ROOT/deploy/local/kafka.sh" stop >/dev/null 2>&1 || true
@@ -31,12 +35,15 @@ cleanup() {
 trap cleanup EXIT
 
 "$ROOT/deploy/local/postgres.sh" start
-"$ROOT/deploy/local/kafka.sh" start
+KAFKA_SASL_PORT="$KAFKA_SASL_PORT" KAFKA_SASL_USER="$KAFKA_SASL_USER" KAFKA_SASL_PASSWORD="$KAFKA_SASL_PASSWORD" \
+  "$ROOT/deploy/local/kafka.sh" start
 
 export TOKENGATE_TEST_DATABASE_URL="postgresql://postgres@127.0.0.1:$PG_PORT/postgres"
 export TOKENGATE_TEST_PG_DIR="$PG_DIR"
 export TOKENGATE_TEST_KAFKA="127.0.0.1:$KAFKA_PORT"
 export TOKENGATE_TEST_KAFKA_DIR="$KAFKA_DIR"
+export TOKENGATE_TEST_KAFKA_SASL="127.0.0.1:$KAFKA_SASL_PORT"
+export TOKENGATE_TEST_KAFKA_SASL_USER="$KAFKA_SASL_USER" TOKENGATE_TEST_KAFKA_SASL_PASSWORD="$KAFKA_SASL_PASSWORD"
 export TOKENGATE_TEST_VENV="$LOCAL/venv"
 export TOKENGATE_ROOT="$ROOT"
 

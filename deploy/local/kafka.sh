@@ -2,7 +2,9 @@
 # Single-node Apache Kafka (KRaft, broker+controller in one JVM) from Maven Central jars, no Docker.
 # Usage: kafka.sh install | start | stop | status | create-topic NAME [PARTITIONS]
 # Env: TOKENGATE_LOCAL_DIR (default <repo>/.local), KAFKA_DIR (default $TOKENGATE_LOCAL_DIR/kafka/run),
-#      KAFKA_PORT (default 9092), KAFKA_CONTROLLER_PORT (default KAFKA_PORT+1).
+#      KAFKA_PORT (default 9092), KAFKA_CONTROLLER_PORT (default KAFKA_PORT+1),
+#      KAFKA_SASL_PORT (default none: no SASL listener; set: a SASL_PLAINTEXT listener with the PLAIN
+#      mechanism and one user KAFKA_SASL_USER / KAFKA_SASL_PASSWORD, default tokengate / tokengate-local).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -12,6 +14,9 @@ LIBS=$LOCAL/kafka/libs
 KAFKA_DIR=${KAFKA_DIR:-$LOCAL/kafka/run}
 KAFKA_PORT=${KAFKA_PORT:-9092}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}
+KAFKA_SASL_PORT=${KAFKA_SASL_PORT:-}
+KAFKA_SASL_USER=${KAFKA_SASL_USER:-tokengate}
+KAFKA_SASL_PASSWORD=${KAFKA_SASL_PASSWORD:-tokengate-local}
 CONF=$KAFKA_DIR/server.properties
 LOG=$KAFKA_DIR/kafka.log
 PIDFILE=$KAFKA_DIR/kafka.pid
@@ -74,16 +79,30 @@ log.retention.hours=24
 EOF
 }
 
+# The optional SASL_PLAINTEXT listener (PLAIN, one user), added to what write_config wrote: lets tests
+# reach the broker as a managed Kafka asks clients to. Brokers keep talking to each other in PLAINTEXT.
+add_sasl_listener() {
+  [[ -n $KAFKA_SASL_PORT ]] || return 0
+  sed -i -e "s|^listeners=.*|&,SASL_PLAINTEXT://127.0.0.1:$KAFKA_SASL_PORT|" \
+    -e "s|^advertised.listeners=.*|&,SASL_PLAINTEXT://127.0.0.1:$KAFKA_SASL_PORT|" \
+    -e "s|^listener.security.protocol.map=.*|&,SASL_PLAINTEXT:SASL_PLAINTEXT|" "$CONF"
+  cat >>"$CONF" <<EOF
+listener.name.sasl_plaintext.sasl.enabled.mechanisms=PLAIN
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$KAFKA_SASL_USER="$KAFKA_SASL_PASSWORD";
+EOF
+}
+
 start() {
   local pid deadline p
   if pid=$(running_pid); then echo "kafka: already running (pid $pid, port $KAFKA_PORT, dir $KAFKA_DIR)"; return 0; fi
-  for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
+  for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" $KAFKA_SASL_PORT; do
     port_busy "$p" && die "port $p is already in use by another process; set KAFKA_PORT/KAFKA_CONTROLLER_PORT"
   done
   command -v kcat >/dev/null || die "kcat not found (apt-get install kcat)"
   install
   mkdir -p "$KAFKA_DIR"
   write_config
+  add_sasl_listener
   # Format once; meta.properties holds the cluster id, so restarts reuse it and the data.
   if [[ ! -f $KAFKA_DIR/data/meta.properties ]]; then
     tool kafka.tools.StorageTool format -t "$(tool kafka.tools.StorageTool random-uuid)" -c "$CONF" >>"$LOG" 2>&1 \
@@ -108,7 +127,7 @@ start() {
     fi
     sleep 0.2
   done
-  echo "kafka: up on 127.0.0.1:$KAFKA_PORT (pid $pid, dir $KAFKA_DIR)"
+  echo "kafka: up on 127.0.0.1:$KAFKA_PORT${KAFKA_SASL_PORT:+ (SASL_PLAINTEXT on $KAFKA_SASL_PORT)} (pid $pid, dir $KAFKA_DIR)"
 }
 
 stop() {

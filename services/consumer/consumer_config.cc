@@ -4,6 +4,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/config.h"
+#include "common/kafka_client_config.h"
 
 ABSL_FLAG(std::string, database_url, "", "libpq URI of the lineage database");
 ABSL_FLAG(std::string, kafka_bootstrap_servers, "127.0.0.1:9092", "Kafka bootstrap servers");
@@ -39,7 +40,12 @@ const std::vector<std::string>& ConsumerFlagNames() {
                                                   "batch_wait_ms",
                                                   "retry_max_ms",
                                                   "http_listen"};
-  return kNames;
+  static const std::vector<std::string> kAll = [] {
+    std::vector<std::string> all = kNames;
+    all.insert(all.end(), KafkaClientSecurityFlagNames().begin(), KafkaClientSecurityFlagNames().end());
+    return all;
+  }();
+  return kAll;
 }
 
 absl::StatusOr<ConsumerConfig> ConsumerConfigFromFlags() {
@@ -52,6 +58,9 @@ absl::StatusOr<ConsumerConfig> ConsumerConfigFromFlags() {
   if (config.kafka_topic.empty()) return Bad("kafka_topic", "must be set");
   config.kafka_group_id = absl::GetFlag(FLAGS_kafka_group_id);
   if (config.kafka_group_id.empty()) return Bad("kafka_group_id", "must be set");
+  auto security = KafkaClientSecurityFromFlags();
+  if (!security.ok()) return security.status();
+  config.kafka_security = *std::move(security);
   const int session_ms = absl::GetFlag(FLAGS_kafka_session_timeout_ms);
   // Brokers accept 6..300 s by default (group.min/max.session.timeout.ms).
   if (session_ms < 6000 || session_ms > 300000) {

@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/kafka_client_config.h"
 
 namespace tokengate {
 
@@ -15,6 +16,8 @@ struct ConsumerConfig {
   std::string kafka_bootstrap_servers = "127.0.0.1:9092";
   std::string kafka_topic = "input.runs";
   std::string kafka_group_id = "lineage-consumer";
+  // How the consumer and its side-topic producer reach the brokers.
+  KafkaClientSecurity kafka_security;
   // How soon the group notices a consumer that died without leaving (its
   // partitions wait that long before another member takes them).
   absl::Duration kafka_session_timeout = absl::Seconds(10);

@@ -46,6 +46,7 @@ absl::StatusOr<std::unique_ptr<KafkaLineageConsumer>> KafkaLineageConsumer::Crea
       return absl::InvalidArgumentError(absl::StrCat("kafka consumer ", key, ": ", error));
     }
   }
+  if (auto status = config.kafka_security.ApplyTo(conf->c_ptr_global()); !status.ok()) return status;
   if (conf->set("rebalance_cb", static_cast<RdKafka::RebalanceCb*>(self.get()), error) !=
       RdKafka::Conf::CONF_OK) {
     return absl::InternalError(error);

@@ -66,7 +66,8 @@ int Serve(const ConsumerConfig& config) {
   }).detach();
 
   LineageDatabase database(config.database_url);
-  auto sink = MalformedSink::Create(config.kafka_bootstrap_servers, config.malformed_topic);
+  auto sink = MalformedSink::Create(config.kafka_bootstrap_servers, config.kafka_security,
+                                    config.malformed_topic);
   if (!sink.ok()) ExitOnBadConfig(sink.status().message());
   if (!RetryUntilStopped(config, stop, "database", [&] { return database.Connect(); }) ||
       !RetryUntilStopped(config, stop, "malformed-message topic",

@@ -9,7 +9,7 @@
 namespace tokengate {
 
 absl::StatusOr<std::unique_ptr<MalformedSink>> MalformedSink::Create(
-    const std::string& bootstrap_servers, std::string topic) {
+    const std::string& bootstrap_servers, const KafkaClientSecurity& security, std::string topic) {
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   std::string error;
   // Idempotent with acks=all: a retried send is never written twice.
@@ -23,6 +23,7 @@ absl::StatusOr<std::unique_ptr<MalformedSink>> MalformedSink::Create(
       return absl::InvalidArgumentError(absl::StrCat("kafka producer ", key, ": ", error));
     }
   }
+  if (auto status = security.ApplyTo(conf->c_ptr_global()); !status.ok()) return status;
   // The sink is its own delivery callback; it is set once the object exists.
   auto sink = std::unique_ptr<MalformedSink>(new MalformedSink(nullptr, std::move(topic)));
   if (conf->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(sink.get()), error) !=

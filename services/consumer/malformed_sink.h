@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/kafka_client_config.h"
 
 namespace tokengate {
 
@@ -22,6 +23,7 @@ class MalformedSink : public RdKafka::DeliveryReportCb {
  public:
   // UNAVAILABLE when the producer cannot be created.
   static absl::StatusOr<std::unique_ptr<MalformedSink>> Create(const std::string& bootstrap_servers,
+                                                               const KafkaClientSecurity& security,
                                                                std::string topic);
   ~MalformedSink() override;
 

@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/config.h"
+#include "common/kafka_client_config.h"
 
 #ifndef TOKENGATE_DEFAULT_SWAGGER_DIR
 #define TOKENGATE_DEFAULT_SWAGGER_DIR "/usr/share/tokengate/swagger-ui-dist"
@@ -31,11 +32,6 @@ ABSL_FLAG(std::string, tls_key_file, "", "client private key (PEM)");
 ABSL_FLAG(std::string, tls_ca_file, "", "CA that signed the authority's certificate (PEM)");
 ABSL_FLAG(std::string, kafka_bootstrap_servers, "127.0.0.1:9092", "Kafka bootstrap servers");
 ABSL_FLAG(std::string, kafka_topic, "input.runs", "topic the events are written to");
-ABSL_FLAG(std::string, kafka_security_protocol, "", "plaintext, ssl, sasl_plaintext or sasl_ssl");
-ABSL_FLAG(std::string, kafka_sasl_mechanism, "", "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512");
-ABSL_FLAG(std::string, kafka_sasl_username, "", "SASL user name");
-ABSL_FLAG(std::string, kafka_sasl_password, "", "SASL password");
-ABSL_FLAG(std::string, kafka_ssl_ca_file, "", "CA of the brokers' certificates (PEM); empty: system CAs");
 ABSL_FLAG(int, kafka_linger_ms, 2, "how long the producer waits to fill a batch");
 ABSL_FLAG(int, kafka_message_timeout_ms, 1000,
           "how long an event may wait for Kafka before the client gets 503 (below the "
@@ -76,13 +72,17 @@ const std::vector<std::string>& Http2KafkaFlagNames() {
       "http_write_timeout_seconds", "http_receiving_budget_bytes", "authority_address", "verify_deadline_ms",
       "verify_cache_ttl_seconds", "verify_negative_ttl_seconds", "verify_cache_size",
       "revocation_watch_enabled", "tls_cert_file", "tls_key_file", "tls_ca_file",
-      "kafka_bootstrap_servers", "kafka_topic", "kafka_security_protocol", "kafka_sasl_mechanism",
-      "kafka_sasl_username", "kafka_sasl_password", "kafka_ssl_ca_file", "kafka_linger_ms",
+      "kafka_bootstrap_servers", "kafka_topic", "kafka_linger_ms",
       "kafka_message_timeout_ms", "kafka_reconnect_backoff_ms", "kafka_reconnect_backoff_max_ms",
       "kafka_max_message_bytes", "kafka_queue_max_messages",
       "kafka_compression", "delivery_mode", "max_body_bytes", "swagger_assets_dir",
       "trusted_proxies", "retry_after_seconds", "shutdown_grace_seconds"};
-  return kNames;
+  static const std::vector<std::string> kAll = [] {
+    std::vector<std::string> all = kNames;
+    all.insert(all.end(), KafkaClientSecurityFlagNames().begin(), KafkaClientSecurityFlagNames().end());
+    return all;
+  }();
+  return kAll;
 }
 
 absl::StatusOr<Http2KafkaConfig> Http2KafkaConfigFromFlags() {
@@ -148,11 +148,9 @@ absl::StatusOr<Http2KafkaConfig> Http2KafkaConfigFromFlags() {
   if (kafka.bootstrap_servers.empty()) return Bad("kafka_bootstrap_servers", "must be set");
   kafka.topic = absl::GetFlag(FLAGS_kafka_topic);
   if (kafka.topic.empty()) return Bad("kafka_topic", "must be set");
-  kafka.security_protocol = absl::GetFlag(FLAGS_kafka_security_protocol);
-  kafka.sasl_mechanism = absl::GetFlag(FLAGS_kafka_sasl_mechanism);
-  kafka.sasl_username = absl::GetFlag(FLAGS_kafka_sasl_username);
-  kafka.sasl_password = absl::GetFlag(FLAGS_kafka_sasl_password);
-  kafka.ssl_ca_file = absl::GetFlag(FLAGS_kafka_ssl_ca_file);
+  auto security = KafkaClientSecurityFromFlags();
+  if (!security.ok()) return security.status();
+  kafka.security = *std::move(security);
   kafka.linger_ms = absl::GetFlag(FLAGS_kafka_linger_ms);
   kafka.message_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_kafka_message_timeout_ms));
   // Someone waits for the verdict only in durable mode; there it comes at most

@@ -102,19 +102,9 @@ absl::StatusOr<std::unique_ptr<KafkaPublisher>> KafkaPublisher::Create(
       return status;
     }
   }
-  const std::pair<const char*, const std::string*> optional[] = {
-      {"security.protocol", &options.security_protocol},
-      {"sasl.mechanism", &options.sasl_mechanism},
-      {"sasl.username", &options.sasl_username},
-      {"sasl.password", &options.sasl_password},
-      {"ssl.ca.location", &options.ssl_ca_file},
-  };
-  for (const auto& [name, value] : optional) {
-    if (value->empty()) continue;
-    if (auto status = Set(conf, name, *value); !status.ok()) {
-      rd_kafka_conf_destroy(conf);
-      return status;
-    }
+  if (auto status = options.security.ApplyTo(conf); !status.ok()) {
+    rd_kafka_conf_destroy(conf);
+    return status;
   }
   rd_kafka_conf_set_dr_msg_cb(conf, &KafkaPublisher::OnDelivery);
   rd_kafka_conf_set_error_cb(conf, &OnError);

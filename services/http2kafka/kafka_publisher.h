@@ -19,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/kafka_client_config.h"
 
 typedef struct rd_kafka_s rd_kafka_t;
 typedef struct rd_kafka_topic_s rd_kafka_topic_t;
@@ -29,12 +30,7 @@ namespace tokengate {
 struct KafkaPublisherOptions {
   std::string bootstrap_servers;
   std::string topic;
-  // Empty values keep librdkafka's defaults (plaintext, no SASL).
-  std::string security_protocol;
-  std::string sasl_mechanism;
-  std::string sasl_username;
-  std::string sasl_password;
-  std::string ssl_ca_file;
+  KafkaClientSecurity security;
   // Measured on 2 cores at 64 concurrent durable requests: 0-1 ms floods the
   // broker with small requests, 5 ms makes every answer wait; 2 ms did best.
   int linger_ms = 2;

@@ -39,16 +39,7 @@ absl::StatusOr<std::unique_ptr<AuditPublisher>> AuditPublisher::Create(AuditPubl
       return absl::InvalidArgumentError(absl::StrCat("audit kafka producer ", key, ": ", error));
     }
   }
-  for (const auto& [key, value] : std::vector<std::pair<std::string, const std::string*>>{
-           {"security.protocol", &options.security_protocol},
-           {"sasl.mechanism", &options.sasl_mechanism},
-           {"sasl.username", &options.sasl_username},
-           {"sasl.password", &options.sasl_password},
-           {"ssl.ca.location", &options.ssl_ca_file}}) {
-    if (!value->empty() && conf->set(key, *value, error) != RdKafka::Conf::CONF_OK) {
-      return absl::InvalidArgumentError(absl::StrCat("audit kafka producer ", key, ": ", error));
-    }
-  }
+  if (auto status = options.security.ApplyTo(conf->c_ptr_global()); !status.ok()) return status;
   auto publisher = std::unique_ptr<AuditPublisher>(new AuditPublisher(std::move(options)));
   if (conf->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(publisher.get()), error) !=
           RdKafka::Conf::CONF_OK ||

@@ -19,6 +19,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/kafka_client_config.h"
 #include "common/postgres.h"
 
 namespace tokengate {
@@ -27,12 +28,7 @@ struct AuditPublisherOptions {
   std::string database_url;
   std::string brokers;
   std::string topic = "tokengate.audit";
-  // Empty values keep librdkafka's defaults (plaintext, no SASL).
-  std::string security_protocol;
-  std::string sasl_mechanism;
-  std::string sasl_username;
-  std::string sasl_password;
-  std::string ssl_ca_file;
+  KafkaClientSecurity security;
   absl::Duration poll_interval = absl::Milliseconds(500);
   // How long one batch may wait for Kafka before it is tried again.
   absl::Duration delivery_timeout = absl::Seconds(5);

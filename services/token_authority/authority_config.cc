@@ -4,6 +4,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/config.h"
+#include "common/kafka_client_config.h"
 
 ABSL_FLAG(std::string, database_url, "", "libpq URI of the token database");
 ABSL_FLAG(std::string, grpc_listen, "0.0.0.0:50051", "gRPC listen address (port 0: pick one)");
@@ -28,11 +29,6 @@ ABSL_FLAG(std::string, audit_kafka_brokers, "",
           "Kafka bootstrap servers the audit trail is published to; empty: not published");
 ABSL_FLAG(std::string, audit_topic, "tokengate.audit", "Kafka topic of the audit trail");
 ABSL_FLAG(int, audit_retention_days, 365, "audit records older than this are deleted");
-ABSL_FLAG(std::string, kafka_security_protocol, "", "audit producer: plaintext, ssl, sasl_plaintext or sasl_ssl");
-ABSL_FLAG(std::string, kafka_sasl_mechanism, "", "audit producer: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512");
-ABSL_FLAG(std::string, kafka_sasl_username, "", "audit producer: SASL user name");
-ABSL_FLAG(std::string, kafka_sasl_password, "", "audit producer: SASL password");
-ABSL_FLAG(std::string, kafka_ssl_ca_file, "", "audit producer: CA of the brokers' certificates (PEM)");
 ABSL_FLAG(std::string, tls_cert_file, "", "server certificate (PEM); empty: plaintext");
 ABSL_FLAG(std::string, tls_key_file, "", "server private key (PEM)");
 ABSL_FLAG(std::string, tls_ca_file, "", "CA that signs client certificates (PEM)");
@@ -57,11 +53,10 @@ const std::vector<std::string>& AuthorityFlagNames() {
       "revocation_log_retention_hours",
       "shutdown_grace_seconds", "database_pool_size", "max_tokens_per_owner",
       "max_token_creations_per_hour", "audit_kafka_brokers", "audit_topic",
-      "audit_retention_days", "kafka_security_protocol", "kafka_sasl_mechanism",
-      "kafka_sasl_username", "kafka_sasl_password", "kafka_ssl_ca_file", "tls_cert_file", "tls_key_file",
-      "tls_ca_file", "tls_client_policy"};
+      "audit_retention_days", "tls_cert_file", "tls_key_file", "tls_ca_file", "tls_client_policy"};
   static const std::vector<std::string> kAll = [] {
     std::vector<std::string> all = kNames;
+    all.insert(all.end(), KafkaClientSecurityFlagNames().begin(), KafkaClientSecurityFlagNames().end());
     all.insert(all.end(), NoticeFlagNames().begin(), NoticeFlagNames().end());
     return all;
   }();
@@ -137,11 +132,9 @@ absl::StatusOr<AuthorityConfig> AuthorityConfigFromFlags() {
   const int audit_days = absl::GetFlag(FLAGS_audit_retention_days);
   if (audit_days < 1 || audit_days > 3660) return Bad("audit_retention_days", "must be within 1..3660");
   config.audit_retention = absl::Hours(24 * audit_days);
-  config.kafka_security_protocol = absl::GetFlag(FLAGS_kafka_security_protocol);
-  config.kafka_sasl_mechanism = absl::GetFlag(FLAGS_kafka_sasl_mechanism);
-  config.kafka_sasl_username = absl::GetFlag(FLAGS_kafka_sasl_username);
-  config.kafka_sasl_password = absl::GetFlag(FLAGS_kafka_sasl_password);
-  config.kafka_ssl_ca_file = absl::GetFlag(FLAGS_kafka_ssl_ca_file);
+  auto kafka_security = KafkaClientSecurityFromFlags();
+  if (!kafka_security.ok()) return kafka_security.status();
+  config.kafka_security = *std::move(kafka_security);
   config.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
   config.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
   config.tls_ca_file = absl::GetFlag(FLAGS_tls_ca_file);

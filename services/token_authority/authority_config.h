@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/kafka_client_config.h"
 #include "common/signing_keys.h"
 #include "common/token_codec.h"
 #include "services/token_authority/notice_config.h"
@@ -40,12 +41,8 @@ struct AuthorityConfig {
   // (records stay in PostgreSQL only).
   std::string audit_kafka_brokers;
   std::string audit_topic = "tokengate.audit";
-  // How the audit producer talks to the brokers (the edges' Kafka settings).
-  std::string kafka_security_protocol;
-  std::string kafka_sasl_mechanism;
-  std::string kafka_sasl_username;
-  std::string kafka_sasl_password;
-  std::string kafka_ssl_ca_file;
+  // How the audit producer reaches the brokers (as every Kafka client does).
+  KafkaClientSecurity kafka_security;
   // Audit records older than this are deleted (published ones only, while publishing).
   absl::Duration audit_retention = absl::Hours(24 * 365);
   // Service-to-service TLS; all empty means plaintext.

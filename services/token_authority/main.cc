@@ -46,11 +46,7 @@ std::unique_ptr<AuditPublisher> MakeAuditPublisher(const AuthorityConfig& config
   auto publisher = AuditPublisher::Create({.database_url = config.database_url,
                                            .brokers = config.audit_kafka_brokers,
                                            .topic = config.audit_topic,
-                                           .security_protocol = config.kafka_security_protocol,
-                                           .sasl_mechanism = config.kafka_sasl_mechanism,
-                                           .sasl_username = config.kafka_sasl_username,
-                                           .sasl_password = config.kafka_sasl_password,
-                                           .ssl_ca_file = config.kafka_ssl_ca_file});
+                                           .security = config.kafka_security});
   if (!publisher.ok()) ExitOnBadConfig(publisher.status().message());
   return *std::move(publisher);
 }

@@ -54,7 +54,8 @@ def test_the_document_is_what_make_docs_writes(flags, doc_text):
 
 def test_a_flag_missing_from_the_document_is_named(flags, doc_text):
     services, _ = flags
-    flag = services["http2kafka"][0]
+    # One of http2kafka's own flags: a shared block's (common/…) has its rows in the shared table.
+    flag = next(f for f in services["http2kafka"] if f.source.startswith("services/http2kafka/"))
     variable = flag.key
     # Only the http2kafka row goes: another binary's row of the same name does not count.
     without = "\n".join(_rows_removed(doc_text, "http2kafka", variable))

@@ -269,6 +269,22 @@ TEST_F(AuditTest, PublisherCatchesUpAfterKafkaWasDown) {
   for (size_t i = 0; i < events.size(); ++i) EXPECT_EQ(events[i].event, "token.created");
 }
 
+TEST_F(AuditTest, PublishesThroughASaslListener) {
+  authority_->Kill();
+  auto env = PublishingTo(RequiredEnv("TOKENGATE_TEST_KAFKA_SASL"));
+  env.insert({{"TOKENGATE_KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT"},
+              {"TOKENGATE_KAFKA_SASL_MECHANISM", "PLAIN"},
+              {"TOKENGATE_KAFKA_SASL_USERNAME", RequiredEnv("TOKENGATE_TEST_KAFKA_SASL_USER")},
+              {"TOKENGATE_KAFKA_SASL_PASSWORD", RequiredEnv("TOKENGATE_TEST_KAFKA_SASL_PASSWORD")}});
+  authority_ = StartAuthority(env);
+  ASSERT_NE(authority_, nullptr);
+  stub_ = StubFor(authority_->port());
+  Issue("alice", "etl");
+  const auto events = Published();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].event, "token.created");
+}
+
 TEST_F(AuditTest, LastUseIsOnTheRowAndARecordOnlyWhenItsAddressChanges) {
   const auto issued = Issue("alice", "etl");
   const auto use_from = [&](const std::string& address) {
@@ -462,7 +478,8 @@ TEST_F(AuditStoreTest, BadAuditKafkaSettingStopsTheAuthorityWithOneLine) {
                                  {"TOKENGATE_KAFKA_SECURITY_PROTOCOL", "carrier-pigeon"}}));
   EXPECT_EQ(bad.StartAndWaitForPort(), -1);
   EXPECT_EQ(bad.WaitForExit(10s), 2);
-  EXPECT_NE(bad.Log().find("invalid configuration: audit kafka producer security.protocol"), std::string::npos)
+  EXPECT_NE(bad.Log().find("invalid configuration: TOKENGATE_KAFKA_SECURITY_PROTOCOL: Invalid value"),
+            std::string::npos)
       << bad.Log();
 }
 
