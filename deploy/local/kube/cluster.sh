@@ -4,8 +4,9 @@
 # CRI on, the kubelet, kube-proxy and CoreDNS as processes of the host, pods
 # on a bridge of their own; the tokengate image loaded into the node and the
 # chart installed against the host's PostgreSQL and Kafka.
-# Usage: cluster.sh up | install | info | down | start (up, install, info) | stop (= down) | kubectl ARGS
+# Usage: cluster.sh up | install | info | start | down | stop (= down) | kubectl ARGS
 #   up       starts the cluster (binaries built once by build.sh) and waits for the node and DNS
+#   start    up unless running, install, info: `make cluster`
 #   install  loads the image into the node and `helm upgrade --install`s the chart
 #   info     prints how to reach the page, the edges and kubectl
 #   down     stops everything `up` started, by pid, and removes what it made on the host:
@@ -577,7 +578,8 @@ case "${1:-}" in
   up) up ;;
   install) install ;;
   info) host_services; info ;;
-  start) up; install; info ;;
+  # A running cluster gets the chart (and a newer image) again.
+  start) alive kube-apiserver || up; install; info ;;
   down | stop) down ;;
   kubectl) shift; exec "$KUBECTL" --kubeconfig "$KUBECONFIG_FILE" "$@" ;;
   *) echo "usage: $0 up|install|info|start|down|kubectl ARGS..." >&2; exit 2 ;;
