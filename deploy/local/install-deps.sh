@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the build, the tests and the local stack need, skipping what
 # is there: Debian packages, the Python venv under .local/, and (by argument)
-# the Kafka jars, the Go tools, the npm assets, Keycloak and Data.Rentgen (to compare against).
-# Usage: install-deps.sh [kafka] [go-tools] [npm] [keycloak] [data-rentgen]
+# the Kafka jars, the Go tools, the npm assets, Keycloak, Data.Rentgen (to compare against)
+# and the Debian parts of `make cluster`'s Kubernetes (its own binaries: deploy/local/kube/build.sh).
+# Usage: install-deps.sh [kafka] [go-tools] [npm] [keycloak] [data-rentgen] [cluster]
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -20,6 +21,12 @@ PACKAGES=(
   openjdk-17-jre-headless maven
   docker.io debootstrap
 )
+
+# Only `make cluster` and the cluster tests run these.
+CLUSTER_PACKAGES=(etcd-server containerd containernetworking-plugins socat conntrack iptables)
+for extra in "$@"; do
+  [ "$extra" = cluster ] && PACKAGES+=("${CLUSTER_PACKAGES[@]}")
+done
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
@@ -48,6 +55,7 @@ for extra in "$@"; do
     npm) "$ROOT/deploy/local/npm-assets.sh" ;;
     keycloak) "$ROOT/deploy/local/keycloak.sh" install ;;
     data-rentgen) "$ROOT/deploy/local/data-rentgen.sh" ;;
+    cluster) "$ROOT/deploy/local/go-tools.sh" helm ;;
     *) echo "unknown extra '$extra'" >&2; exit 2 ;;
   esac
 done

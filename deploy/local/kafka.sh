@@ -5,6 +5,9 @@
 #      KAFKA_PORT (default 9092), KAFKA_CONTROLLER_PORT (default KAFKA_PORT+1),
 #      KAFKA_SASL_PORT (default none: no SASL listener; set: a SASL_PLAINTEXT listener with the PLAIN
 #      mechanism and one user KAFKA_SASL_USER / KAFKA_SASL_PASSWORD, default tokengate / tokengate-local).
+#      KAFKA_CLUSTER_LISTENER=HOST:PORT (default none): a second listener on 127.0.0.1:PORT that
+#        advertises HOST:PORT, for clients that reach the broker through a forwarder at HOST (the
+#        pods of deploy/local/kube/cluster.sh); the first listener advertises 127.0.0.1, their own loopback.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -52,15 +55,20 @@ install() {
 }
 
 write_config() {
+  local listeners="PLAINTEXT://127.0.0.1:$KAFKA_PORT" advertised="PLAINTEXT://127.0.0.1:$KAFKA_PORT"
+  if [[ -n ${KAFKA_CLUSTER_LISTENER:-} ]]; then
+    listeners+=",CLUSTER://127.0.0.1:${KAFKA_CLUSTER_LISTENER##*:}"
+    advertised+=",CLUSTER://$KAFKA_CLUSTER_LISTENER"
+  fi
   cat >"$CONF" <<EOF
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+listeners=$listeners,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=$advertised
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,CLUSTER:PLAINTEXT
 log.dirs=$KAFKA_DIR/data
 auto.create.topics.enable=false
 num.partitions=1
@@ -95,7 +103,7 @@ EOF
 start() {
   local pid deadline p
   if pid=$(running_pid); then echo "kafka: already running (pid $pid, port $KAFKA_PORT, dir $KAFKA_DIR)"; return 0; fi
-  for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" $KAFKA_SASL_PORT; do
+  for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" $KAFKA_SASL_PORT ${KAFKA_CLUSTER_LISTENER:+"${KAFKA_CLUSTER_LISTENER##*:}"}; do
     port_busy "$p" && die "port $p is already in use by another process; set KAFKA_PORT/KAFKA_CONTROLLER_PORT"
   done
   command -v kcat >/dev/null || die "kcat not found (apt-get install kcat)"
