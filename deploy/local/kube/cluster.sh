@@ -397,6 +397,10 @@ host_services() {
     kafka="$(sed -n 's/^TOKENGATE_KAFKA_BOOTSTRAP_SERVERS=//p' "$env")"
     password="$(sed -n 's/^PGPASSWORD=//p' "$env")"
   fi
+  # make run keeps PostgreSQL's password here (0600).
+  if [ -z "$password" ] && [ -r "$LOCAL/secrets/postgres_password" ]; then
+    password="$(cat "$LOCAL/secrets/postgres_password")"
+  fi
   HOST_PG_PASSWORD="${CLUSTER_PG_PASSWORD:-$password}"
   if [ -f "$RUN/host-services" ]; then source "$RUN/host-services"; fi
   HOST_PG_PORT="${CLUSTER_PG_PORT:-${HOST_PG_PORT:-$(python3 -c 'import sys, urllib.parse; print(urllib.parse.urlsplit(sys.argv[1]).port or "")' "$url")}}"
