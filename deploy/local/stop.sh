@@ -11,11 +11,13 @@ for name in "${SERVICES[@]}"; do
   pidfile="$RUN_DIR/$name.pid"
   [ -f "$pidfile" ] || continue
   pid="$(cat "$pidfile")"
+  # Gone before the signal: run.sh, watching from the foreground, must never see
+  # a service that ended with its pid file still there (that means it crashed).
+  rm -f "$pidfile"
   if kill -TERM "$pid" 2>/dev/null; then
     for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -0 "$pid" 2>/dev/null && { echo "$name did not stop in 15 s; killing it" >&2; kill -KILL "$pid"; }
   fi
-  rm -f "$pidfile"
   echo "$name: stopped"
 done
 if [ -f "$LOCAL/keycloak/run/keycloak.pid" ]; then

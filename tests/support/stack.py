@@ -50,10 +50,11 @@ def free_port():
 
 
 def env_of(settings):
-    """{"verify_cache_ttl_seconds": 2} → {"TOKENGATE_VERIFY_CACHE_TTL_SECONDS": "2"}."""
+    """{"verify_cache_ttl_seconds": 2} → {"TOKENGATE_VERIFY_CACHE_TTL_SECONDS": "2"}; a name
+    already in upper case (TOKENGATE_…, ASAN_OPTIONS) is taken as it is."""
     out = {}
     for key, value in settings.items():
-        name = key if key.startswith("TOKENGATE_") else "TOKENGATE_" + key.upper()
+        name = key if key.isupper() else "TOKENGATE_" + key.upper()
         out[name] = str(value).lower() if isinstance(value, bool) else str(value)
     return out
 
