@@ -1,5 +1,6 @@
 // tokengate: the command-line client of the token authority. All of it is
 // in RunCli; main only hands over the process's argv, environment and streams.
+#include <grpc/grpc.h>
 #include <grpc/support/log.h>
 
 #include <iostream>
@@ -16,6 +17,14 @@ void DiscardGrpcLog(gpr_log_func_args*) {}
 
 int main(int argc, char** argv) {
   gpr_set_log_function(DiscardGrpcLog);
+  // gRPC tears its core down on a thread of its own once the last channel is
+  // gone; a short-lived process can exit before that (its TLS contexts then
+  // look leaked). Holding a reference here and dropping it with a blocking
+  // shutdown ends gRPC before main returns.
+  grpc_init();
   const std::vector<std::string> args(argv + 1, argv + argc);
-  return tokengate::cli::RunCli(args, tokengate::cli::ProcessEnvironment(), std::cin, std::cout, std::cerr);
+  const int code =
+      tokengate::cli::RunCli(args, tokengate::cli::ProcessEnvironment(), std::cin, std::cout, std::cerr);
+  grpc_shutdown_blocking();
+  return code;
 }
