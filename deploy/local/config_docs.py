@@ -83,7 +83,7 @@ def parse_helpfull(text):
         if header:
             flush()
             entry = []
-            path = re.sub(r"^(\.\./|\./)+", "", header.group(1))
+            path = repository_path(header.group(1))
             source = None if path.startswith("absl/") else path
         elif line.startswith("    --"):
             flush()
@@ -95,6 +95,20 @@ def parse_helpfull(text):
             entry = []
     flush()
     return flags
+
+
+def repository_path(path):
+    """The file Abseil names, relative to the repository. Abseil prints
+    `__FILE__` without its leading slashes: an absolute path from a plain
+    build ("src/tokengate/common/x.cc" for /src/tokengate/common/x.cc) or one
+    relative to the build folder from ccache's base_dir ("../common/x.cc").
+    The repository's part is the longest tail that names a file in it."""
+    parts = [p for p in path.split("/") if p not in ("", ".", "..")]
+    for start in range(len(parts)):
+        tail = "/".join(parts[start:])
+        if (ROOT / tail).is_file():
+            return tail
+    return "/".join(parts)
 
 
 def unquote(value):
