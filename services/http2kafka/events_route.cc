@@ -12,7 +12,7 @@
 #include "absl/strings/strip.h"
 #include "common/http/credentials.h"
 #include "common/http/error_body.h"
-#include "common/log.h"
+#include "common/base/log.h"
 #include "services/http2kafka/event_validator.h"
 #include "services/http2kafka/gzip_inflater.h"
 
