@@ -14,6 +14,7 @@
 #include "absl/strings/strip.h"
 #include "common/config/config.h"
 #include "services/api/auth/cross_origin.h"
+#include "common/base/status_macros.h"
 
 #ifndef TOKENGATE_DEFAULT_SWAGGER_DIR
 #define TOKENGATE_DEFAULT_SWAGGER_DIR "/usr/share/tokengate/swagger-ui-dist"
@@ -175,7 +176,7 @@ absl::StatusOr<ApiConfig> ApiConfigFromFlags() {
                                                EnvNameOf("auth_allow_dummy"), "=true)"));
     }
   } else if (config.auth_provider == "keycloak" || config.auth_provider == "oidc") {
-    if (auto oidc = ReadOidcSettings(config); !oidc.ok()) return oidc;
+    TG_RETURN_IF_ERROR(ReadOidcSettings(config));
   } else if (config.auth_provider.empty()) {
     return Bad("auth_provider",
                "must be set: keycloak or oidc (real logins), or dummy (any user, local use only)");

@@ -25,7 +25,7 @@
 #include "services/api/human_login.h"
 #include "services/api/tokens/leak_report_routes.h"
 #include "services/api/lineage/lineage_routes.h"
-#include "services/api/site/monitoring_routes.h"
+#include "common/http/monitoring_routes.h"
 #include "services/api/auth/oidc_routes.h"
 #include "services/api/tokens/personal_tokens_routes.h"
 #include "services/api/auth/users_routes.h"

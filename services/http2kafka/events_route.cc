@@ -55,19 +55,6 @@ HttpResponse UnsupportedMediaType(absl::string_view content_type) {
                      DetailsText(std::string(content_type))));
 }
 
-std::vector<FieldIssue> IssuesOf(std::vector<FieldError> errors) {
-  std::vector<FieldIssue> issues;
-  issues.reserve(errors.size());
-  for (FieldError& e : errors) {
-    issues.push_back(FieldIssue{.location = std::move(e.location),
-                                .code = std::move(e.code),
-                                .message = std::move(e.message),
-                                .context_json = std::move(e.context_json),
-                                .input_json = std::move(e.input_json)});
-  }
-  return issues;
-}
-
 }  // namespace
 
 // One request between its arrival and its answer on the wire.
@@ -167,7 +154,7 @@ std::variant<KafkaMessage, HttpResponse> EventsRoute::Prepare(const HttpRequest&
   thread_local EventValidator validator;
   EventCheck check = validator.Check(json);
   if (!check.ok()) {
-    return Reject(Rejection::kInvalidEvent, InvalidRequest(IssuesOf(std::move(check.errors))));
+    return Reject(Rejection::kInvalidEvent, InvalidRequest(std::move(check.errors)));
   }
   return KafkaMessage{.value = std::move(json),
                       .key = std::move(check.kafka_key),
@@ -198,7 +185,7 @@ void EventsRoute::Answer(Pending& pending, const HttpResponse& response) {
 
 void EventsRoute::AddTo(Router& router) {
   router.AddAsync(
-      Pistache::Http::Method::Post, kEventsPath,
+      HttpMethod::kPost, kEventsPath,
       [this](const HttpRequest& request, Responder respond) { Handle(request, std::move(respond)); },
       options_.max_body_bytes, [this](const HttpRequest& head) -> std::optional<HttpResponse> {
         const absl::Time start = absl::Now();

@@ -12,6 +12,7 @@
 #include "common/base/log.h"
 #include "common/base/names.h"
 #include "common/base/uuid.h"
+#include "common/base/status_macros.h"
 
 namespace tokengate {
 namespace {
@@ -45,7 +46,7 @@ int Utf8Length(absl::string_view text) {
 absl::Status ValidateName(const std::string& name) {
   const int length = Utf8Length(name);
   if (length < 0) return InvalidField("name", "string_type", "Input should be a valid string");
-  if (auto status = CheckNoControlCharacters("name", name); !status.ok()) return status;
+  TG_RETURN_IF_ERROR(CheckNoControlCharacters("name", name));
   if (length < 1) return InvalidField("name", "string_too_short", "String should have at least 1 character");
   if (length > kMaxNameChars) {
     return InvalidField("name", "string_too_long",
@@ -162,7 +163,7 @@ std::string PersonalTokens::Mint(const TokenRecord& record, absl::Time now) cons
 }
 
 absl::StatusOr<int64_t> PersonalTokens::UserIdOf(const std::string& user_name) {
-  if (auto status = RequireUser(user_name); !status.ok()) return status;
+  TG_RETURN_IF_ERROR(RequireUser(user_name));
   return store_->GetOrCreateUser(user_name);
 }
 
@@ -213,8 +214,8 @@ absl::StatusOr<v1::RevokeUserTokensResponse> PersonalTokens::RevokeUserTokens(
 absl::StatusOr<v1::IssueTokenResponse> PersonalTokens::IssueUnaudited(
     const v1::IssueTokenRequest& request, const AuditActor& actor) {
   if (!config_.personal_tokens_enabled) return Disabled();
-  if (auto status = RequireUser(request.user_name()); !status.ok()) return status;
-  if (auto status = ValidateName(request.name()); !status.ok()) return status;
+  TG_RETURN_IF_ERROR(RequireUser(request.user_name()));
+  TG_RETURN_IF_ERROR(ValidateName(request.name()));
   const absl::Time now = clock_->Now();
   const absl::CivilDay today = UtcDay(now);
   auto until = ResolveUntil(request.until(), today);
@@ -232,7 +233,7 @@ absl::StatusOr<v1::IssueTokenResponse> PersonalTokens::IssueUnaudited(
   const AuditRecord audit{.event = std::string(kAuditTokenCreated), .actor = actor,
                           .user_id = record.user_id, .user_name = record.user_name,
                           .token_id = record.id, .token_name = record.name};
-  if (auto status = store_->InsertToken(record, audit); !status.ok()) return status;
+  TG_RETURN_IF_ERROR(store_->InsertToken(record, audit));
   TG_LOG(Info) << "issued personal token id=" << record.id << " user_id=" << record.user_id;
 
   v1::IssueTokenResponse response;
@@ -289,7 +290,7 @@ absl::Status PersonalTokens::RevokeUnaudited(const v1::RevokeTokenRequest& reque
   if (!user_id.ok()) return user_id.status();
   AuditRecord audit{.event = std::string(kAuditTokenRevoked), .actor = actor,
                     .user_id = *user_id, .user_name = request.user_name()};
-  if (auto status = store_->RevokeToken(*user_id, *id, std::move(audit)); !status.ok()) return status;
+  TG_RETURN_IF_ERROR(store_->RevokeToken(*user_id, *id, std::move(audit)));
   // The NOTIFY reaches every replica; this one must not wait for it.
   OnRevoked(Revocation{*id, absl::ToUnixSeconds(clock_->Now())});
   TG_LOG(Info) << "revoked personal token id=" << *id;
@@ -374,7 +375,7 @@ absl::StatusOr<v1::AdminListTokensResponse> PersonalTokens::AdminListUnaudited(
   if (auto status = ResolvePage(request.page(), request.page_size(), page, page_size); !status.ok()) {
     return status;
   }
-  if (auto status = CheckNoControlCharacters("user_name", request.user_name()); !status.ok()) return status;
+  TG_RETURN_IF_ERROR(CheckNoControlCharacters("user_name", request.user_name()));
   auto rows = store_->ListAllTokens(request.user_name(), request.active_only(), page, page_size);
   if (!rows.ok()) return rows.status();
   v1::AdminListTokensResponse response;
@@ -389,7 +390,7 @@ absl::StatusOr<v1::AdminListTokensResponse> PersonalTokens::AdminListUnaudited(
 
 absl::StatusOr<v1::RevokeUserTokensResponse> PersonalTokens::RevokeUserTokensUnaudited(
     const v1::RevokeUserTokensRequest& request, const AuditActor& actor) {
-  if (auto status = RequireUser(request.user_name()); !status.ok()) return status;
+  TG_RETURN_IF_ERROR(RequireUser(request.user_name()));
   auto user_id = store_->FindUser(request.user_name());
   if (!user_id.ok()) return user_id.status();
   AuditRecord audit{.event = std::string(kAuditTokenRevoked), .actor = actor, .user_id = *user_id,
