@@ -35,6 +35,10 @@ std::string MaskedValue(absl::string_view flag_name, absl::string_view value);
 // "TOKENGATE_X: <why>" as INVALID_ARGUMENT: how every check of a config block
 // names the setting it refuses.
 absl::Status BadFlag(absl::string_view flag_name, absl::string_view why);
+template <typename T>
+absl::Status BadFlag(const absl::Flag<T>& flag, absl::string_view why) {
+  return BadFlag(absl::GetFlagReflectionHandle(flag).Name(), why);
+}
 
 // Mutual TLS needs the certificate, key and CA files together, or none.
 absl::Status CheckTlsFiles(absl::string_view cert, absl::string_view key, absl::string_view ca);

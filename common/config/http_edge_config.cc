@@ -40,7 +40,7 @@ void HttpEdgeConfig::ApplyTo(HttpServerOptions& options) const {
 absl::StatusOr<HttpEdgeConfig> HttpEdgeConfigFromFlags() {
   if (absl::Status ranges = CheckRanges(HttpEdgeFlags()); !ranges.ok()) return ranges;
   auto trusted = TrustedProxies::Parse(absl::GetFlag(FLAGS_trusted_proxies));
-  if (!trusted.ok()) return BadFlag("trusted_proxies", trusted.status().message());
+  if (!trusted.ok()) return BadFlag(FLAGS_trusted_proxies, trusted.status().message());
   return HttpEdgeConfig{
       .idle_timeout = absl::Seconds(absl::GetFlag(FLAGS_http_idle_timeout_seconds)),
       .header_timeout = absl::Seconds(absl::GetFlag(FLAGS_http_header_timeout_seconds)),

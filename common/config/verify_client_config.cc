@@ -36,7 +36,7 @@ void VerifyClientConfig::ApplyTo(VerifyCacheOptions& options) const {
 absl::StatusOr<VerifyClientConfig> VerifyClientConfigFromFlags() {
   const std::string address = absl::GetFlag(FLAGS_authority_address);
   if (absl::Status checked = CheckAuthorityAddress(address); !checked.ok()) {
-    return BadFlag("authority_address", checked.message());
+    return BadFlag(FLAGS_authority_address, checked.message());
   }
   if (absl::Status ranges = CheckRanges(VerifyClientFlags()); !ranges.ok()) return ranges;
   return VerifyClientConfig{

@@ -81,27 +81,27 @@ absl::Status ReadOidcSettings(ApiConfig& config) {
   if (config.auth_provider == "keycloak") {
     const std::string server = absl::GetFlag(FLAGS_keycloak_server_url);
     const std::string realm = absl::GetFlag(FLAGS_keycloak_realm);
-    if (!IsHttpUrl(server)) return BadFlag("keycloak_server_url", "must be an http(s) URL");
-    if (realm.empty()) return BadFlag("keycloak_realm", "must be set");
+    if (!IsHttpUrl(server)) return BadFlag(FLAGS_keycloak_server_url, "must be an http(s) URL");
+    if (realm.empty()) return BadFlag(FLAGS_keycloak_realm, "must be set");
     config.oidc_issuer = absl::StrCat(absl::StripSuffix(server, "/"), "/realms/", realm);
   } else {
     config.oidc_issuer = absl::GetFlag(FLAGS_oidc_issuer);
-    if (!IsHttpUrl(config.oidc_issuer)) return BadFlag("oidc_issuer", "must be an http(s) URL");
+    if (!IsHttpUrl(config.oidc_issuer)) return BadFlag(FLAGS_oidc_issuer, "must be an http(s) URL");
   }
   config.oidc_client_id = absl::GetFlag(FLAGS_oidc_client_id);
   config.oidc_client_secret = absl::GetFlag(FLAGS_oidc_client_secret);
   config.oidc_redirect_uri = absl::GetFlag(FLAGS_oidc_redirect_uri);
   config.oidc_scope = absl::GetFlag(FLAGS_oidc_scope);
-  if (config.oidc_client_id.empty()) return BadFlag("oidc_client_id", "must be set");
-  if (config.oidc_client_secret.empty()) return BadFlag("oidc_client_secret", "must be set (or its _FILE form)");
+  if (config.oidc_client_id.empty()) return BadFlag(FLAGS_oidc_client_id, "must be set");
+  if (config.oidc_client_secret.empty()) return BadFlag(FLAGS_oidc_client_secret, "must be set (or its _FILE form)");
   constexpr absl::string_view kCallback = "/v1/auth/callback";
   if (!IsHttpUrl(config.oidc_redirect_uri) || !absl::EndsWith(config.oidc_redirect_uri, kCallback)) {
-    return BadFlag("oidc_redirect_uri", "must be the http(s) URL of this api's /v1/auth/callback");
+    return BadFlag(FLAGS_oidc_redirect_uri, "must be the http(s) URL of this api's /v1/auth/callback");
   }
   config.oidc_home_url = absl::StrCat(absl::StripSuffix(config.oidc_redirect_uri, kCallback), "/");
   const std::vector<absl::string_view> scopes = absl::StrSplit(config.oidc_scope, ' ', absl::SkipEmpty());
   if (std::find(scopes.begin(), scopes.end(), "openid") == scopes.end()) {
-    return BadFlag("oidc_scope", "must include openid");
+    return BadFlag(FLAGS_oidc_scope, "must include openid");
   }
   config.oidc_verify_tls = absl::GetFlag(FLAGS_oidc_verify_tls);
   config.oidc_ca_file = absl::GetFlag(FLAGS_oidc_ca_file);
@@ -160,7 +160,7 @@ const std::vector<std::string>& ApiFlagNames() {
 absl::StatusOr<ApiConfig> ApiConfigFromFlags() {
   ApiConfig config;
   config.http_listen = absl::GetFlag(FLAGS_http_listen);
-  if (auto hp = ParseHostPort(config.http_listen); !hp.ok()) return BadFlag("http_listen", hp.status().message());
+  if (auto hp = ParseHostPort(config.http_listen); !hp.ok()) return BadFlag(FLAGS_http_listen, hp.status().message());
   auto verify = VerifyClientConfigFromFlags();
   if (!verify.ok()) return verify.status();
   config.verify = *std::move(verify);
@@ -169,28 +169,28 @@ absl::StatusOr<ApiConfig> ApiConfigFromFlags() {
   if (config.auth_provider == "dummy") {
     const std::string host = ParseHostPort(config.http_listen)->first;
     if (!IsLoopbackHost(host) && !config.auth_allow_dummy) {
-      return BadFlag("auth_provider", absl::StrCat("dummy lets anyone log in as anyone: refused on ", host,
+      return BadFlag(FLAGS_auth_provider, absl::StrCat("dummy lets anyone log in as anyone: refused on ", host,
                                                " (listen on 127.0.0.1, or set ",
                                                EnvNameOf("auth_allow_dummy"), "=true)"));
     }
   } else if (config.auth_provider == "keycloak" || config.auth_provider == "oidc") {
     if (auto oidc = ReadOidcSettings(config); !oidc.ok()) return oidc;
   } else if (config.auth_provider.empty()) {
-    return BadFlag("auth_provider",
+    return BadFlag(FLAGS_auth_provider,
                "must be set: keycloak or oidc (real logins), or dummy (any user, local use only)");
   } else {
-    return BadFlag("auth_provider", "known providers: keycloak, oidc, dummy");
+    return BadFlag(FLAGS_auth_provider, "known providers: keycloak, oidc, dummy");
   }
 
   config.admin_claim = absl::GetFlag(FLAGS_admin_claim);
   config.admin_role = absl::GetFlag(FLAGS_admin_role);
-  if (config.admin_claim.empty()) return BadFlag("admin_claim", "must be set (a claim name or dotted path)");
-  if (config.admin_role.empty()) return BadFlag("admin_role", "must be set");
+  if (config.admin_claim.empty()) return BadFlag(FLAGS_admin_claim, "must be set (a claim name or dotted path)");
+  if (config.admin_role.empty()) return BadFlag(FLAGS_admin_role, "must be set");
   for (absl::string_view name : absl::StrSplit(absl::GetFlag(FLAGS_admin_users), ',', absl::SkipWhitespace())) {
     config.admin_users.emplace_back(absl::StripAsciiWhitespace(name));
   }
   if (!config.admin_users.empty() && config.auth_provider != "dummy") {
-    return BadFlag("admin_users", "is for the dummy provider; with keycloak/oidc the IdP gives the admin role");
+    return BadFlag(FLAGS_admin_users, "is for the dummy provider; with keycloak/oidc the IdP gives the admin role");
   }
   auto http = HttpEdgeConfigFromFlags();
   if (!http.ok()) return http.status();
@@ -201,13 +201,13 @@ absl::StatusOr<ApiConfig> ApiConfigFromFlags() {
     config.access_token_secret = RandomSecret();
     config.access_token_secret_generated = true;
   } else if (config.access_token_secret.size() < kMinSecretBytes) {
-    return BadFlag("access_token_secret", absl::StrCat("must be at least ", kMinSecretBytes, " bytes"));
+    return BadFlag(FLAGS_access_token_secret, absl::StrCat("must be at least ", kMinSecretBytes, " bytes"));
   }
   // Served over https (as the redirect URI says): the cookies must not travel in clear.
   config.cookie_secure =
       absl::GetFlag(FLAGS_cookie_secure) || absl::StartsWith(config.oidc_redirect_uri, "https://");
   auto origins = ParseAllowedOrigins(absl::GetFlag(FLAGS_allowed_origins));
-  if (!origins.ok()) return BadFlag("allowed_origins", origins.status().message());
+  if (!origins.ok()) return BadFlag(FLAGS_allowed_origins, origins.status().message());
   config.allowed_origins = *std::move(origins);
   config.verify_cache_enabled = absl::GetFlag(FLAGS_verify_cache_enabled);
 
@@ -224,7 +224,7 @@ absl::StatusOr<ApiConfig> ApiConfigFromFlags() {
   config.database_url = absl::GetFlag(FLAGS_database_url);
   config.database_pool_size = absl::GetFlag(FLAGS_database_pool_size);
   auto leak_rate = ParseRateLimit(absl::GetFlag(FLAGS_leak_report_rate));
-  if (!leak_rate.ok()) return BadFlag("leak_report_rate", leak_rate.status().message());
+  if (!leak_rate.ok()) return BadFlag(FLAGS_leak_report_rate, leak_rate.status().message());
   config.leak_report_rate = *leak_rate;
 
   auto tls = TlsClientConfigFromFlags();

@@ -50,13 +50,13 @@ const std::vector<std::string>& ConsumerFlagNames() {
 absl::StatusOr<ConsumerConfig> ConsumerConfigFromFlags() {
   ConsumerConfig config;
   config.database_url = absl::GetFlag(FLAGS_database_url);
-  if (config.database_url.empty()) return BadFlag("database_url", "must be set");
+  if (config.database_url.empty()) return BadFlag(FLAGS_database_url, "must be set");
   config.kafka_bootstrap_servers = absl::GetFlag(FLAGS_kafka_bootstrap_servers);
-  if (config.kafka_bootstrap_servers.empty()) return BadFlag("kafka_bootstrap_servers", "must be set");
+  if (config.kafka_bootstrap_servers.empty()) return BadFlag(FLAGS_kafka_bootstrap_servers, "must be set");
   config.kafka_topic = absl::GetFlag(FLAGS_kafka_topic);
-  if (config.kafka_topic.empty()) return BadFlag("kafka_topic", "must be set");
+  if (config.kafka_topic.empty()) return BadFlag(FLAGS_kafka_topic, "must be set");
   config.kafka_group_id = absl::GetFlag(FLAGS_kafka_group_id);
-  if (config.kafka_group_id.empty()) return BadFlag("kafka_group_id", "must be set");
+  if (config.kafka_group_id.empty()) return BadFlag(FLAGS_kafka_group_id, "must be set");
   auto security = KafkaClientSecurityFromFlags();
   if (!security.ok()) return security.status();
   config.kafka_security = *std::move(security);
@@ -65,14 +65,14 @@ absl::StatusOr<ConsumerConfig> ConsumerConfigFromFlags() {
   config.malformed_topic = absl::GetFlag(FLAGS_malformed_topic);
   if (config.malformed_topic.empty()) config.malformed_topic = config.kafka_topic + "__malformed";
   if (config.malformed_topic == config.kafka_topic) {
-    return BadFlag("malformed_topic", "must differ from the topic it guards");
+    return BadFlag(FLAGS_malformed_topic, "must differ from the topic it guards");
   }
   config.batch_size = absl::GetFlag(FLAGS_batch_size);
   config.batch_wait = absl::Milliseconds(absl::GetFlag(FLAGS_batch_wait_ms));
   config.retry_max = absl::Milliseconds(absl::GetFlag(FLAGS_retry_max_ms));
   config.http_listen = absl::GetFlag(FLAGS_http_listen);
   if (auto hp = ParseHostPort(config.http_listen); !hp.ok()) {
-    return BadFlag("http_listen", hp.status().message());
+    return BadFlag(FLAGS_http_listen, hp.status().message());
   }
   return config;
 }

@@ -69,7 +69,7 @@ absl::StatusOr<Http2KafkaConfig> Http2KafkaConfigFromFlags() {
   Http2KafkaConfig config;
   config.http_listen = absl::GetFlag(FLAGS_http_listen);
   if (auto hp = ParseHostPort(config.http_listen); !hp.ok()) {
-    return BadFlag("http_listen", hp.status().message());
+    return BadFlag(FLAGS_http_listen, hp.status().message());
   }
   auto verify = VerifyClientConfigFromFlags();
   if (!verify.ok()) return verify.status();
@@ -89,14 +89,14 @@ absl::StatusOr<Http2KafkaConfig> Http2KafkaConfigFromFlags() {
   } else if (mode == "fire-and-forget") {
     config.delivery_mode = DeliveryMode::kFireAndForget;
   } else {
-    return BadFlag("delivery_mode", "must be durable or fire-and-forget");
+    return BadFlag(FLAGS_delivery_mode, "must be durable or fire-and-forget");
   }
 
   KafkaPublisherOptions& kafka = config.kafka;
   kafka.bootstrap_servers = absl::GetFlag(FLAGS_kafka_bootstrap_servers);
-  if (kafka.bootstrap_servers.empty()) return BadFlag("kafka_bootstrap_servers", "must be set");
+  if (kafka.bootstrap_servers.empty()) return BadFlag(FLAGS_kafka_bootstrap_servers, "must be set");
   kafka.topic = absl::GetFlag(FLAGS_kafka_topic);
-  if (kafka.topic.empty()) return BadFlag("kafka_topic", "must be set");
+  if (kafka.topic.empty()) return BadFlag(FLAGS_kafka_topic, "must be set");
   auto security = KafkaClientSecurityFromFlags();
   if (!security.ok()) return security.status();
   kafka.security = *std::move(security);
@@ -115,7 +115,7 @@ absl::StatusOr<Http2KafkaConfig> Http2KafkaConfigFromFlags() {
   kafka.reconnect_backoff = absl::Milliseconds(absl::GetFlag(FLAGS_kafka_reconnect_backoff_ms));
   kafka.reconnect_backoff_max = absl::Milliseconds(absl::GetFlag(FLAGS_kafka_reconnect_backoff_max_ms));
   if (kafka.reconnect_backoff_max < kafka.reconnect_backoff) {
-    return BadFlag("kafka_reconnect_backoff_max_ms", "must not be below kafka_reconnect_backoff_ms");
+    return BadFlag(FLAGS_kafka_reconnect_backoff_max_ms, "must not be below kafka_reconnect_backoff_ms");
   }
   kafka.max_message_bytes = absl::GetFlag(FLAGS_kafka_max_message_bytes);
   kafka.queue_max_messages = absl::GetFlag(FLAGS_kafka_queue_max_messages);

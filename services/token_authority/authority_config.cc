@@ -78,20 +78,20 @@ const std::vector<std::string>& AuthorityFlagNames() {
 
 absl::StatusOr<AuthorityConfig> AuthorityConfigFromFlags() {
   auto keys = SigningKeyring::Parse(absl::GetFlag(FLAGS_secret_key), absl::GetFlag(FLAGS_signing_keys));
-  if (!keys.ok()) return BadFlag("signing_keys", keys.status().message());
+  if (!keys.ok()) return BadFlag(FLAGS_signing_keys, keys.status().message());
   auto algorithm = ParseJwsAlgorithm(absl::GetFlag(FLAGS_token_algorithm));
-  if (!algorithm.ok()) return BadFlag("token_algorithm", algorithm.status().message());
+  if (!algorithm.ok()) return BadFlag(FLAGS_token_algorithm, algorithm.status().message());
 
   AuthorityConfig config{.keys = *std::move(keys)};
   config.algorithm = *algorithm;
   config.database_url = absl::GetFlag(FLAGS_database_url);
-  if (config.database_url.empty()) return BadFlag("database_url", "must be set");
+  if (config.database_url.empty()) return BadFlag(FLAGS_database_url, "must be set");
   config.grpc_listen = absl::GetFlag(FLAGS_grpc_listen);
   if (auto hp = ParseHostPort(config.grpc_listen); !hp.ok()) {
-    return BadFlag("grpc_listen", hp.status().message());
+    return BadFlag(FLAGS_grpc_listen, hp.status().message());
   }
   config.issuer = absl::GetFlag(FLAGS_token_issuer);
-  if (config.issuer.empty()) return BadFlag("token_issuer", "must not be empty");
+  if (config.issuer.empty()) return BadFlag(FLAGS_token_issuer, "must not be empty");
   if (absl::Status ranges = CheckRanges(AuthorityFlags()); !ranges.ok()) return ranges;
   config.max_duration_days = absl::GetFlag(FLAGS_max_duration_days);
   config.personal_tokens_enabled = absl::GetFlag(FLAGS_personal_tokens_enabled);
@@ -106,7 +106,7 @@ absl::StatusOr<AuthorityConfig> AuthorityConfigFromFlags() {
   config.max_token_creations_per_hour = absl::GetFlag(FLAGS_max_token_creations_per_hour);
   config.audit_kafka_brokers = absl::GetFlag(FLAGS_audit_kafka_brokers);
   config.audit_topic = absl::GetFlag(FLAGS_audit_topic);
-  if (config.audit_topic.empty()) return BadFlag("audit_topic", "must not be empty");
+  if (config.audit_topic.empty()) return BadFlag(FLAGS_audit_topic, "must not be empty");
   config.audit_retention = absl::Hours(24 * absl::GetFlag(FLAGS_audit_retention_days));
   auto kafka_security = KafkaClientSecurityFromFlags();
   if (!kafka_security.ok()) return kafka_security.status();

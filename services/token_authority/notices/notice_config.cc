@@ -68,7 +68,7 @@ absl::StatusOr<std::vector<int>> ParseExpiryDays(const std::string& text) {
 absl::StatusOr<NoticeConfig> NoticeConfigFromFlags() {
   NoticeConfig config;
   auto days = ParseExpiryDays(absl::GetFlag(FLAGS_expiry_notice_days));
-  if (!days.ok()) return BadFlag("expiry_notice_days", days.status().message());
+  if (!days.ok()) return BadFlag(FLAGS_expiry_notice_days, days.status().message());
   config.expiry_days = *days;
   if (absl::Status ranges = CheckRanges(NoticeFlags()); !ranges.ok()) return ranges;
   config.max_attempts = absl::GetFlag(FLAGS_notice_max_attempts);
@@ -83,30 +83,30 @@ absl::StatusOr<NoticeConfig> NoticeConfigFromFlags() {
   config.smtp_password = absl::GetFlag(FLAGS_smtp_password);
   config.smtp_ca_file = absl::GetFlag(FLAGS_smtp_ca_file);
   const std::string starttls = absl::GetFlag(FLAGS_smtp_starttls);
-  if (starttls != "required" && starttls != "none") return BadFlag("smtp_starttls", "must be required or none");
+  if (starttls != "required" && starttls != "none") return BadFlag(FLAGS_smtp_starttls, "must be required or none");
   config.smtp_starttls_required = starttls == "required";
   if (config.email_enabled()) {
     if (!absl::StartsWith(config.smtp_url, "smtp://") && !absl::StartsWith(config.smtp_url, "smtps://")) {
-      return BadFlag("smtp_url", "must start with smtp:// or smtps://");
+      return BadFlag(FLAGS_smtp_url, "must start with smtp:// or smtps://");
     }
-    if (config.smtp_from.empty()) return BadFlag("smtp_from", "must be set with TOKENGATE_SMTP_URL");
+    if (config.smtp_from.empty()) return BadFlag(FLAGS_smtp_from, "must be set with TOKENGATE_SMTP_URL");
   }
   if (config.smtp_password.empty() != config.smtp_username.empty()) {
-    return BadFlag("smtp_password", "SMTP username and password go together");
+    return BadFlag(FLAGS_smtp_password, "SMTP username and password go together");
   }
 
   config.webhook_url = absl::GetFlag(FLAGS_webhook_url);
   config.webhook_secret = absl::GetFlag(FLAGS_webhook_secret);
   if (config.webhook_enabled()) {
     if (!absl::StartsWith(config.webhook_url, "http://") && !absl::StartsWith(config.webhook_url, "https://")) {
-      return BadFlag("webhook_url", "must start with http:// or https://");
+      return BadFlag(FLAGS_webhook_url, "must start with http:// or https://");
     }
     if (config.webhook_secret.size() < 16) {
-      return BadFlag("webhook_secret", "must be set with TOKENGATE_WEBHOOK_URL (at least 16 bytes)");
+      return BadFlag(FLAGS_webhook_secret, "must be set with TOKENGATE_WEBHOOK_URL (at least 16 bytes)");
     }
   }
   if (config.enabled() && config.public_url.empty()) {
-    return BadFlag("public_url", "must be set when notices are on (the link to the tokens page)");
+    return BadFlag(FLAGS_public_url, "must be set when notices are on (the link to the tokens page)");
   }
   return config;
 }
