@@ -1,7 +1,8 @@
 // Configuration loading shared by every binary: each absl flag `name` may also
 // come from the environment as TOKENGATE_NAME, or from a file named by
 // TOKENGATE_NAME_FILE (how Kubernetes mounts secrets). The command line wins.
-// Validation of values belongs to each binary's config struct, in one place.
+// Validation of values belongs to the config struct of each binary or shared
+// block (http_edge_config.h, verify_client_config.h, …), in one place.
 #pragma once
 
 #include "absl/strings/string_view.h"
