@@ -22,6 +22,7 @@
 #include "common/http/response_wire.h"
 #include "common/base/log.h"
 #include "common/base/signals.h"
+#include "common/base/status_macros.h"
 
 namespace tokengate {
 namespace {
@@ -554,15 +555,14 @@ HttpServer::~HttpServer() { Shutdown(); }
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options,
                                                               Router* router) {
-  auto host_port = ParseHostPort(options.listen);
-  if (!host_port.ok()) return host_port.status();
+  TG_ASSIGN_OR_RETURN(auto host_port, ParseHostPort(options.listen));
   // Debian's Abseil checks every Mutex acquisition for lock-order cycles (its
   // debug default); on the request path that bookkeeping showed in profiles.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   std::unique_ptr<HttpServer> server(new HttpServer(options, router));
   try {
-    const Pistache::Address address(host_port->first,
-                                    Pistache::Port(static_cast<uint16_t>(host_port->second)));
+    const Pistache::Address address(host_port.first,
+                                    Pistache::Port(static_cast<uint16_t>(host_port.second)));
     server->endpoint_ = std::make_unique<Pistache::Http::Endpoint>(address);
     auto endpoint_options = Pistache::Http::Endpoint::options()
                                 .threads(options.threads)

@@ -13,10 +13,9 @@ constexpr absl::string_view kLockKey = "1953196916";
 
 absl::Status ApplyPending(PgConnection& conn, const std::vector<Migration>& migrations,
                           int* applied) {
-  auto done = conn.Exec("SELECT name FROM schema_migrations");
-  if (!done.ok()) return done.status();
+  TG_ASSIGN_OR_RETURN(auto done, conn.Exec("SELECT name FROM schema_migrations"));
   absl::flat_hash_set<std::string> names;
-  for (int i = 0; i < done->rows(); ++i) names.insert(std::string(done->Get(i, 0)));
+  for (int i = 0; i < done.rows(); ++i) names.insert(std::string(done.Get(i, 0)));
   for (const auto& migration : migrations) {
     if (names.contains(migration.name)) continue;
     auto result = InTransaction(conn, [&]() -> absl::StatusOr<PgResult> {

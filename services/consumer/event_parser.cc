@@ -146,19 +146,17 @@ absl::StatusOr<object> RequiredObject(const object& parent, const char* key,
 }
 
 absl::StatusOr<std::string> RunIdOf(const object& run, absl::string_view path) {
-  auto text = RequiredString(run, "runId", path, 64);
-  if (!text.ok()) return text.status();
-  auto uuid = CanonicalUuid(*text);
+  TG_ASSIGN_OR_RETURN(auto text, RequiredString(run, "runId", path, 64));
+  auto uuid = CanonicalUuid(text);
   if (!uuid) return Malformed(path, "must be a UUID");
   return *uuid;
 }
 
 absl::StatusOr<JobFact> JobOf(const object& job, absl::string_view path) {
-  auto ns = RequiredString(job, "namespace", absl::StrCat(path, ".namespace"), kMaxNamespaceBytes);
-  if (!ns.ok()) return ns.status();
+  TG_ASSIGN_OR_RETURN(auto ns, RequiredString(job, "namespace", absl::StrCat(path, ".namespace"), kMaxNamespaceBytes));
   auto name = RequiredString(job, "name", absl::StrCat(path, ".name"), kMaxNameBytes);
   if (!name.ok()) return name.status();
-  JobFact fact{.location = JobLocation(*ns), .name = std::string(*name), .type = "UNKNOWN"};
+  JobFact fact{.location = JobLocation(ns), .name = std::string(*name), .type = "UNKNOWN"};
   if (auto facets = OptionalObject(job, "facets")) {
     if (auto job_type = OptionalObject(*facets, "jobType")) {
       auto integration = OptionalString(*job_type, "integration");
@@ -292,32 +290,29 @@ absl::StatusOr<RunEventFacts> ParseRunEvent(absl::string_view json) {
   if (!time) return Malformed("eventTime", "must be an ISO 8601 date-time");
   facts.event_time = *time;
 
-  auto event_type = RequiredString(event, "eventType", "eventType", 16);
-  if (!event_type.ok()) return event_type.status();
-  auto status = StatusOfEventType(*event_type);
+  TG_ASSIGN_OR_RETURN(auto event_type, RequiredString(event, "eventType", "eventType", 16));
+  auto status = StatusOfEventType(event_type);
   if (!status) {
     return Malformed("eventType", "must be START, RUNNING, COMPLETE, ABORT, FAIL or OTHER");
   }
   facts.status = *status;
-  if (*event_type == "START") facts.started_at = facts.event_time;
+  if (event_type == "START") facts.started_at = facts.event_time;
   if (facts.status == RunStatus::kSucceeded || facts.status == RunStatus::kFailed ||
       facts.status == RunStatus::kKilled) {
     facts.ended_at = facts.event_time;
   }
 
-  auto run = RequiredObject(event, "run", "run");
-  if (!run.ok()) return run.status();
-  auto run_id = RunIdOf(*run, "run.runId");
+  TG_ASSIGN_OR_RETURN(auto run, RequiredObject(event, "run", "run"));
+  auto run_id = RunIdOf(run, "run.runId");
   if (!run_id.ok()) return run_id.status();
   facts.run_id = *std::move(run_id);
 
   auto job = RequiredObject(event, "job", "job");
   if (!job.ok()) return job.status();
-  auto job_fact = JobOf(*job, "job");
-  if (!job_fact.ok()) return job_fact.status();
-  facts.job = *std::move(job_fact);
+  TG_ASSIGN_OR_RETURN(auto job_fact, JobOf(*job, "job"));
+  facts.job = std::move(job_fact);
 
-  if (auto facets = OptionalObject(*run, "facets")) {
+  if (auto facets = OptionalObject(run, "facets")) {
     element parent_value;
     if (facets->at_key("parent").get(parent_value) == simdjson::SUCCESS &&
         !parent_value.is_null()) {
@@ -325,17 +320,14 @@ absl::StatusOr<RunEventFacts> ParseRunEvent(absl::string_view json) {
       if (parent_value.get_object().get(parent) != simdjson::SUCCESS) {
         return Malformed("run.facets.parent", "must be an object");
       }
-      auto parent_run = RequiredObject(parent, "run", "run.facets.parent.run");
-      if (!parent_run.ok()) return parent_run.status();
-      auto parent_id = RunIdOf(*parent_run, "run.facets.parent.run.runId");
-      if (!parent_id.ok()) return parent_id.status();
-      auto parent_job = RequiredObject(parent, "job", "run.facets.parent.job");
-      if (!parent_job.ok()) return parent_job.status();
-      auto parent_job_fact = JobOf(*parent_job, "run.facets.parent.job");
+      TG_ASSIGN_OR_RETURN(auto parent_run, RequiredObject(parent, "run", "run.facets.parent.run"));
+      TG_ASSIGN_OR_RETURN(auto parent_id, RunIdOf(parent_run, "run.facets.parent.run.runId"));
+      TG_ASSIGN_OR_RETURN(auto parent_job, RequiredObject(parent, "job", "run.facets.parent.job"));
+      auto parent_job_fact = JobOf(parent_job, "run.facets.parent.job");
       if (!parent_job_fact.ok()) return parent_job_fact.status();
-      if (*parent_id != facts.run_id) {
+      if (parent_id != facts.run_id) {
         facts.parent =
-            ParentRunFact{.run_id = *std::move(parent_id), .job = *std::move(parent_job_fact)};
+            ParentRunFact{.run_id = std::move(parent_id), .job = *std::move(parent_job_fact)};
       }
     }
     ReadRunFacets(*facets, &facts);

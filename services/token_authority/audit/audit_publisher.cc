@@ -97,9 +97,8 @@ absl::StatusOr<bool> AuditPublisher::Lead() {
     conn_ = *std::move(conn);
   }
   if (leading_) return true;
-  auto locked = conn_->Exec("SELECT pg_try_advisory_lock($1)", {absl::StrCat(kPublisherLock)});
-  if (!locked.ok()) return locked.status();
-  leading_ = locked->Get(0, 0) == "t";
+  TG_ASSIGN_OR_RETURN(auto locked, conn_->Exec("SELECT pg_try_advisory_lock($1)", {absl::StrCat(kPublisherLock)}));
+  leading_ = locked.Get(0, 0) == "t";
   if (leading_) TG_LOG(Info) << "publishing audit records to Kafka topic " << options_.topic;
   return leading_;
 }

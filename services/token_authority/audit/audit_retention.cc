@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/base/log.h"
+#include "common/base/status_macros.h"
 
 namespace tokengate {
 namespace {
@@ -12,14 +13,12 @@ constexpr int64_t kRetentionLock = 7305412283;
 }  // namespace
 
 absl::StatusOr<int64_t> AuditRetention::PruneOnce() {
-  auto conn = pool_->Acquire();
-  if (!conn.ok()) return conn.status();
+  TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
   int64_t pruned = 0;
-  auto status = InTransaction(**conn, [&]() -> absl::Status {
-    auto locked = (*conn)->Exec("SELECT pg_try_advisory_xact_lock($1)", {absl::StrCat(kRetentionLock)});
-    if (!locked.ok()) return locked.status();
-    if (locked->Get(0, 0) != "t") return absl::OkStatus();
-    auto result = (*conn)->Exec("SELECT audit_event_prune(make_interval(secs => $1), $2)",
+  auto status = InTransaction(*conn, [&]() -> absl::Status {
+    TG_ASSIGN_OR_RETURN(auto locked, conn->Exec("SELECT pg_try_advisory_xact_lock($1)", {absl::StrCat(kRetentionLock)}));
+    if (locked.Get(0, 0) != "t") return absl::OkStatus();
+    auto result = conn->Exec("SELECT audit_event_prune(make_interval(secs => $1), $2)",
                                 {absl::StrCat(absl::ToInt64Seconds(retention_)),
                                  published_only_ ? "true" : "false"});
     if (!result.ok()) return result.status();

@@ -83,8 +83,7 @@ absl::Status ImportUser(PgConnection& target, const SourceUser& user, DataRentge
     ++counts.users_present;
     return absl::OkStatus();
   }
-  auto inserted = target.Exec("INSERT INTO \"user\" (id, name) VALUES ($1, $2)", {user.id, user.name});
-  if (!inserted.ok()) return inserted.status();
+  TG_RETURN_IF_ERROR(target.Exec("INSERT INTO \"user\" (id, name) VALUES ($1, $2)", {user.id, user.name}));
   ++counts.users_added;
   return absl::OkStatus();
 }
@@ -152,11 +151,10 @@ std::string FormatCounts(const DataRentgenImportCounts& counts) {
 }
 
 absl::StatusOr<DataRentgenImportCounts> ImportFromDataRentgen(PgConnection& source, PgConnection& target) {
-  auto snapshot = ReadSource(source);
-  if (!snapshot.ok()) return snapshot.status();
+  TG_ASSIGN_OR_RETURN(auto snapshot, ReadSource(source));
   DataRentgenImportCounts counts;
   auto result = InTransaction(target, [&]() -> absl::StatusOr<bool> {
-    for (const auto& user : snapshot->users) {
+    for (const auto& user : snapshot.users) {
       TG_RETURN_IF_ERROR(ImportUser(target, user, counts));
     }
     // Ids kept from Data.Rentgen must not be handed out again to new users.
@@ -165,8 +163,8 @@ absl::StatusOr<DataRentgenImportCounts> ImportFromDataRentgen(PgConnection& sour
         "greatest(coalesce((SELECT max(id) FROM \"user\"), 0), 1))");
     if (!sequence.ok()) return sequence.status();
     absl::flat_hash_map<std::string, std::string> user_names;
-    for (const auto& user : snapshot->users) user_names[user.id] = user.name;
-    for (const auto& token : snapshot->tokens) {
+    for (const auto& user : snapshot.users) user_names[user.id] = user.name;
+    for (const auto& token : snapshot.tokens) {
       TG_RETURN_IF_ERROR(ImportToken(target, token, user_names[token.user_id], counts));
     }
     return true;

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/base/dates.h"
+#include "common/base/status_macros.h"
 
 namespace tokengate {
 namespace {
@@ -17,15 +18,13 @@ std::string PgWordArray(const std::vector<std::string>& words) {
 }
 
 absl::StatusOr<bool> NoticeOutbox::TryLock() {
-  auto result = conn_->Exec(absl::StrCat("SELECT pg_try_advisory_lock(", kNoticeLockKey, ")"));
-  if (!result.ok()) return result.status();
-  return result->Get(0, 0) == "t";
+  TG_ASSIGN_OR_RETURN(auto result, conn_->Exec(absl::StrCat("SELECT pg_try_advisory_lock(", kNoticeLockKey, ")")));
+  return result.Get(0, 0) == "t";
 }
 
 absl::StatusOr<int> NoticeOutbox::RequeueInterrupted() {
-  auto result = conn_->Exec("UPDATE token_notice SET state = 'pending' WHERE state = 'sending' RETURNING id");
-  if (!result.ok()) return result.status();
-  return result->rows();
+  TG_ASSIGN_OR_RETURN(auto result, conn_->Exec("UPDATE token_notice SET state = 'pending' WHERE state = 'sending' RETURNING id"));
+  return result.rows();
 }
 
 absl::StatusOr<int> NoticeOutbox::EnqueueExpiring(const std::vector<int>& days,

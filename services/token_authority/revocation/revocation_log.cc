@@ -2,14 +2,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/base/log.h"
+#include "common/base/status_macros.h"
 
 namespace tokengate {
 
 absl::StatusOr<RevocationLogSlice> RevocationLog::ReadAfter(int64_t position, int limit) {
-  auto conn = pool_->Acquire();
-  if (!conn.ok()) return conn.status();
+  TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
   // One statement, one snapshot: the bounds and the rows agree.
-  auto result = (*conn)->Exec(
+  auto result = conn->Exec(
       "SELECT s.log_id::text, s.pruned_through, "
       "  greatest(s.pruned_through, (SELECT coalesce(max(position), 0) FROM revocation_log)), "
       "  l.position, l.token_id::text, floor(extract(epoch FROM l.revoked_at))::bigint, "
@@ -35,9 +35,8 @@ absl::StatusOr<RevocationLogSlice> RevocationLog::ReadAfter(int64_t position, in
 }
 
 absl::StatusOr<int64_t> RevocationLog::Prune(absl::Duration retention) {
-  auto conn = pool_->Acquire();
-  if (!conn.ok()) return conn.status();
-  auto result = (*conn)->Exec(
+  TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
+  auto result = conn->Exec(
       "WITH gone AS (DELETE FROM revocation_log "
       "  WHERE revoked_at < now() - make_interval(secs => $1) RETURNING position) "
       "UPDATE revocation_log_state "
