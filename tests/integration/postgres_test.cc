@@ -8,15 +8,19 @@
 #include <string>
 
 #include "tests/support/test_database.h"
+#include "tests/support/status_matchers.h"
 
 namespace tokengate {
 namespace {
+
+using ::tokengate::testing::IsOk;
+using ::tokengate::testing::StatusIs;
 
 class PostgresTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto conn = PgConnection::Connect(db_.url());
-    ASSERT_TRUE(conn.ok()) << conn.status();
+    ASSERT_THAT(conn, IsOk());
     conn_ = *std::move(conn);
     ASSERT_TRUE(conn_->Exec("CREATE TABLE person (name text PRIMARY KEY)").ok());
     ASSERT_TRUE(conn_->Exec("INSERT INTO person VALUES ('victim')").ok());
@@ -33,17 +37,17 @@ TEST_F(PostgresTest, ParameterWithNulIsRefusedNotTruncated) {
   EXPECT_NE(found.status().message().find("$1"), std::string_view::npos) << found.status();
 
   auto inserted = conn_->Exec("INSERT INTO person VALUES ($1)", {hostile});
-  EXPECT_EQ(inserted.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(inserted, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(db_.Query("SELECT count(*) FROM person"), "1") << "nothing may be written";
 }
 
 TEST_F(PostgresTest, TheConnectionStaysUsableAfterARefusal) {
   (void)conn_->Exec("SELECT $1::text", {std::string("a\0b", 3)});
   auto found = conn_->Exec("SELECT name FROM person WHERE name = $1", {"victim"});
-  ASSERT_TRUE(found.ok()) << found.status();
+  ASSERT_THAT(found, IsOk());
   EXPECT_EQ(found->rows(), 1);
   auto null_param = conn_->Exec("SELECT $1::text IS NULL", {PgParam()});
-  ASSERT_TRUE(null_param.ok()) << null_param.status();
+  ASSERT_THAT(null_param, IsOk());
   EXPECT_EQ(null_param->Get(0, 0), "t");
 }
 

@@ -15,15 +15,19 @@
 #include "common/verify/verify_cache.h"
 #include "common/verify/verify_client.h"
 #include "tests/integration/token_authority/authority_fixture.h"
+#include "tests/support/status_matchers.h"
 
 namespace tokengate::testing {
 namespace {
+
+using ::tokengate::testing::IsOk;
+using ::tokengate::testing::StatusIs;
 
 using std::chrono::seconds;
 
 std::shared_ptr<grpc::Channel> PlaintextChannel(int port) {
   auto channel = MakeAuthorityChannel({.address = absl::StrCat("127.0.0.1:", port)});
-  EXPECT_TRUE(channel.ok()) << channel.status();
+  EXPECT_THAT(channel, IsOk());
   return channel.ok() ? *channel : nullptr;
 }
 
@@ -66,7 +70,7 @@ TEST_F(VerifyClientTest, GrpcBackendVerifiesARealToken) {
 
   auto answer = backend.Verify(issued.content());
 
-  ASSERT_TRUE(answer.ok()) << answer.status();
+  ASSERT_THAT(answer, IsOk());
   EXPECT_TRUE(answer->valid());
   EXPECT_EQ(answer->token_id(), issued.token().id());
   EXPECT_EQ(answer->user_name(), "alice");
@@ -79,7 +83,7 @@ TEST_F(VerifyClientTest, GrpcBackendReportsAForgedTokenAsAnAnswerNotAnError) {
 
   auto answer = backend.Verify(issued.content() + "x");
 
-  ASSERT_TRUE(answer.ok()) << answer.status();
+  ASSERT_THAT(answer, IsOk());
   EXPECT_FALSE(answer->valid());
   EXPECT_FALSE(answer->reason().empty());
 }
@@ -284,11 +288,11 @@ TEST_F(VerifyClientTlsTest, MutualTlsChannelVerifiesAsTheEdgesIdentity) {
   auto channel =
       MakeAuthorityChannel({.address = TlsAddress(), .tls_cert_file = Pki("http2kafka.crt"),
                             .tls_key_file = Pki("http2kafka.key"), .tls_ca_file = Pki("ca.crt")});
-  ASSERT_TRUE(channel.ok()) << channel.status();
+  ASSERT_THAT(channel, IsOk());
 
   auto answer = GrpcVerifyBackend(*channel).Verify(issued.content());
 
-  ASSERT_TRUE(answer.ok()) << answer.status();
+  ASSERT_THAT(answer, IsOk());
   EXPECT_TRUE(answer->valid());
 }
 
@@ -297,7 +301,7 @@ TEST_F(VerifyClientTlsTest, ChannelRefusesAnAuthorityItsCaDidNotSign) {
   auto channel =
       MakeAuthorityChannel({.address = TlsAddress(), .tls_cert_file = Pki("http2kafka.crt"),
                             .tls_key_file = Pki("http2kafka.key"), .tls_ca_file = Pki("other-ca.crt")});
-  ASSERT_TRUE(channel.ok()) << channel.status();
+  ASSERT_THAT(channel, IsOk());
 
   auto answer = GrpcVerifyBackend(*channel).Verify(issued.content());
 
@@ -316,7 +320,7 @@ TEST(MakeAuthorityChannelTest, RefusesTlsWithoutAllThreeFiles) {
   auto channel = MakeAuthorityChannel(
       {.address = "127.0.0.1:1", .tls_cert_file = "client.crt", .tls_ca_file = "ca.crt"});
 
-  EXPECT_EQ(channel.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(channel, StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(MakeAuthorityChannelTest, NamesAnUnreadableFile) {

@@ -17,9 +17,12 @@
 #include "tests/integration/consumer/kafka_test_util.h"
 #include "tests/support/process.h"
 #include "tests/support/test_database.h"
+#include "tests/support/status_matchers.h"
 
 namespace tokengate::testing {
 namespace {
+
+using ::tokengate::testing::IsOk;
 
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
@@ -451,7 +454,7 @@ class OwnPostgres {
     port_ = FreePort();
     Control("start");
     auto conn = PgConnection::Connect(Url("postgres"));
-    EXPECT_TRUE(conn.ok()) << conn.status();
+    EXPECT_THAT(conn, IsOk());
     if (conn.ok()) {
       EXPECT_TRUE((*conn)->Exec("CREATE DATABASE lineage").ok());
     }

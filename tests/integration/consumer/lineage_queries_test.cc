@@ -15,9 +15,13 @@
 #include "services/api/lineage/lineage_params.h"
 #include "services/api/lineage/lineage_sql.h"
 #include "tests/support/test_database.h"
+#include "tests/support/status_matchers.h"
 
 namespace tokengate::testing {
 namespace {
+
+using ::tokengate::testing::IsOk;
+using ::tokengate::testing::StatusIs;
 
 using ::testing::ElementsAre;
 using ::testing::UnorderedElementsAre;
@@ -26,7 +30,7 @@ using ::testing::UnorderedElementsAre;
 class Json {
  public:
   explicit Json(const absl::StatusOr<std::string>& text) {
-    EXPECT_TRUE(text.ok()) << text.status();
+    EXPECT_THAT(text, IsOk());
     text_ = text.ok() ? *text : "{}";
     EXPECT_EQ(parser_.parse(text_).get(root_), simdjson::SUCCESS) << text_;
   }
@@ -73,7 +77,7 @@ class LineageQueriesTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto conn = PgConnection::Connect(db_.url());
-    ASSERT_TRUE(conn.ok()) << conn.status();
+    ASSERT_THAT(conn, IsOk());
     conn_ = *std::move(conn);
     ASSERT_TRUE(ApplyMigrations(*conn_, EmbeddedMigrations()).ok());
   }
@@ -181,7 +185,7 @@ TEST_F(LineageQueriesTest, PageSizeAboveFiftyAndPageZeroAreRejectedNamingTheFiel
   DatasetQuery query;
   query.page.page_size = 51;
   auto too_big = ListDatasets(pool_, query);
-  EXPECT_EQ(too_big.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(too_big, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(PayloadOf(too_big.status(), kFieldPayload), "page_size");
   EXPECT_EQ(PayloadOf(too_big.status(), kCodePayload), "less_than_equal");
 
@@ -357,7 +361,7 @@ TEST_F(LineageRunsTest, RunsFilterBySinceUntilStatusParentJobAndSearch) {
 TEST(LineageParamsTest, RepeatedIdsAreAllKept) {
   auto query =
       DatasetQueryFromParams({{"dataset_id", "3"}, {"dataset_id", "7"}, {"page_size", "50"}});
-  ASSERT_TRUE(query.ok()) << query.status();
+  ASSERT_THAT(query, IsOk());
   EXPECT_THAT(query->dataset_id, ElementsAre(3, 7));
   EXPECT_EQ(query->page.page_size, 50);
 }
@@ -387,7 +391,7 @@ TEST(LineageParamsTest, RunParametersAreTypedAndChecked) {
   auto ok = RunQueryFromParams({{"since", "2024-07-05T10:00:00+02:00"},
                                 {"status", "SUCCEEDED"},
                                 {"parent_run_id", "01908224-7000-7ABC-8DEF-000000000001"}});
-  ASSERT_TRUE(ok.ok()) << ok.status();
+  ASSERT_THAT(ok, IsOk());
   EXPECT_EQ(ok->since, absl::FromUnixSeconds(1720166400));
   EXPECT_THAT(ok->parent_run_id, ElementsAre("01908224-7000-7abc-8def-000000000001"));
   EXPECT_EQ(PayloadOf(RunQueryFromParams({{"status", "DONE"}}).status(), kCodePayload), "enum");

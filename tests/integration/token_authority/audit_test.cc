@@ -20,9 +20,12 @@
 #include "simdjson.h"
 #include "tests/integration/consumer/kafka_test_util.h"
 #include "tests/integration/token_authority/authority_fixture.h"
+#include "tests/support/status_matchers.h"
 
 namespace tokengate::testing {
 namespace {
+
+using ::tokengate::testing::IsOk;
 
 using namespace std::chrono_literals;
 
@@ -407,13 +410,13 @@ TEST_F(AuditStoreTest, RetentionDeletesOldRecordsKafkaAlreadyHas) {
 
   AuditRetention publishing(pool, absl::Hours(24 * 365), /*published_only=*/true);
   auto pruned = publishing.PruneOnce();
-  ASSERT_TRUE(pruned.ok()) << pruned.status();
+  ASSERT_THAT(pruned, IsOk());
   EXPECT_EQ(*pruned, 1);
   EXPECT_EQ(db_.Query("SELECT string_agg(detail, ',' ORDER BY id) FROM audit_event"), "old unpublished,recent");
 
   AuditRetention not_publishing(pool, absl::Hours(24 * 365), /*published_only=*/false);
   pruned = not_publishing.PruneOnce();
-  ASSERT_TRUE(pruned.ok()) << pruned.status();
+  ASSERT_THAT(pruned, IsOk());
   EXPECT_EQ(*pruned, 1);
   EXPECT_EQ(db_.Query("SELECT string_agg(detail, ',' ORDER BY id) FROM audit_event"), "recent");
 }

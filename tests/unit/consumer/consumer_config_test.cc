@@ -6,6 +6,7 @@
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
+#include "tests/support/status_matchers.h"
 
 ABSL_DECLARE_FLAG(std::string, database_url);
 ABSL_DECLARE_FLAG(std::string, kafka_topic);
@@ -15,6 +16,8 @@ ABSL_DECLARE_FLAG(int, kafka_session_timeout_ms);
 
 namespace tokengate {
 namespace {
+
+using ::tokengate::testing::IsOk;
 
 using ::testing::HasSubstr;
 
@@ -26,7 +29,7 @@ class ConsumerConfigTest : public ::testing::Test {
 
 TEST_F(ConsumerConfigTest, DefaultsFollowTheDesign) {
   auto config = ConsumerConfigFromFlags();
-  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_THAT(config, IsOk());
   EXPECT_EQ(config->kafka_bootstrap_servers, "127.0.0.1:9092");
   EXPECT_EQ(config->kafka_topic, "input.runs");
   EXPECT_EQ(config->malformed_topic, "input.runs__malformed");

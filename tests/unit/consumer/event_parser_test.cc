@@ -5,9 +5,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "tests/support/status_matchers.h"
 
 namespace tokengate {
 namespace {
+
+using ::tokengate::testing::IsOk;
+using ::tokengate::testing::StatusIs;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -115,7 +119,7 @@ TEST(JobLocationTest, HttpAirflowUrlIsNamedByItsHost) {
 
 TEST(ParseRunEventTest, SparkEventYieldsRunJobParentAndDatasets) {
   auto facts = ParseRunEvent(SparkEvent());
-  ASSERT_TRUE(facts.ok()) << facts.status();
+  ASSERT_THAT(facts, IsOk());
   EXPECT_EQ(facts->run_id, "01908224-8410-7d2c-a2c1-4a3e2f3b9c0d");  // Canonical lower case.
   EXPECT_EQ(facts->status, RunStatus::kSucceeded);
   EXPECT_EQ(facts->job.name, "my_app.execute_insert_into_hadoop_fs_relation_command");
@@ -174,7 +178,7 @@ TEST(ParseRunEventTest, StatusNamesAreDataRentgens) {
 
 TEST(ParseRunEventTest, JobWithoutTypeFacetIsUnknownAndHasNoDatasets) {
   auto facts = ParseRunEvent(MinimalEvent());
-  ASSERT_TRUE(facts.ok()) << facts.status();
+  ASSERT_THAT(facts, IsOk());
   EXPECT_EQ(facts->job.type, "UNKNOWN");
   EXPECT_TRUE(facts->inputs.empty());
   EXPECT_TRUE(facts->outputs.empty());
@@ -185,7 +189,7 @@ TEST(ParseRunEventTest, AirflowTaskFacetGivesExternalIdAndAttempt) {
   auto facts =
       ParseRunEvent(MinimalEvent("", R"({"airflow": {"dagRun": {"run_id": "manual__2024-07-05"},
       "taskInstance": {"try_number": 2, "log_url": "http://airflow/log"}}})"));
-  ASSERT_TRUE(facts.ok()) << facts.status();
+  ASSERT_THAT(facts, IsOk());
   EXPECT_EQ(facts->external_id, "manual__2024-07-05");
   EXPECT_EQ(facts->attempt, "2");
   EXPECT_EQ(facts->persistent_log_url, "http://airflow/log");
@@ -196,13 +200,13 @@ TEST(ParseRunEventTest, JobTypeWithoutJobTypeFieldIsTheIntegration) {
       "", "{}",
       R"({"namespace": "airflow", "name": "dag",
           "facets": {"jobType": {"integration": "airflow"}}})"));
-  ASSERT_TRUE(facts.ok()) << facts.status();
+  ASSERT_THAT(facts, IsOk());
   EXPECT_EQ(facts->job.type, "AIRFLOW");
 }
 
 TEST(ParseRunEventTest, NotJsonIsRejectedWithReason) {
   auto facts = ParseRunEvent("{not json");
-  EXPECT_EQ(facts.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(facts, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(facts.status().message(), HasSubstr("invalid JSON"));
 }
 
@@ -285,7 +289,7 @@ TEST(ParseRunEventTest, OverlongNameIsRejectedBeforeItReachesAnIndex) {
 TEST(ParseRunEventTest, UnicodeNamesAreKeptAsSent) {
   auto facts = ParseRunEvent(
       MinimalEvent(R"(, "outputs": [{"namespace": "s3://b", "name": "Ärger/日本語"}])"));
-  ASSERT_TRUE(facts.ok()) << facts.status();
+  ASSERT_THAT(facts, IsOk());
   EXPECT_EQ(facts->outputs[0].name, "Ärger/日本語");
 }
 

@@ -9,9 +9,13 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "tests/support/status_matchers.h"
 
 namespace tokengate {
 namespace {
+
+using ::tokengate::testing::IsOk;
+using ::tokengate::testing::StatusIs;
 
 using ::testing::HasSubstr;
 
@@ -59,20 +63,20 @@ std::string GzipOfZeros(size_t zeros) {
 TEST(GzipInflaterTest, InflatesAnEventBackToItsBytes) {
   const std::string event = R"({"eventType":"START","eventTime":"2024-07-05T09:04:13Z"})";
   auto inflated = InflateGzip(Gzip(event), 1024);
-  ASSERT_TRUE(inflated.ok()) << inflated.status();
+  ASSERT_THAT(inflated, IsOk());
   EXPECT_EQ(*inflated, event);
 }
 
 TEST(GzipInflaterTest, BodyExactlyAtTheLimitIsAccepted) {
   const std::string data(4096, 'x');
   auto inflated = InflateGzip(Gzip(data), 4096);
-  ASSERT_TRUE(inflated.ok()) << inflated.status();
+  ASSERT_THAT(inflated, IsOk());
   EXPECT_EQ(inflated->size(), 4096u);
 }
 
 TEST(GzipInflaterTest, OneByteOverTheLimitIsTooLarge) {
   auto inflated = InflateGzip(Gzip(std::string(4097, 'x')), 4096);
-  EXPECT_EQ(inflated.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(inflated, StatusIs(absl::StatusCode::kResourceExhausted));
   EXPECT_THAT(inflated.status().message(), HasSubstr("too large"));
 }
 
@@ -87,7 +91,7 @@ TEST(GzipInflaterTest, GigabyteBombStopsAtTheLimitWithoutAllocatingIt) {
   ASSERT_LT(bomb.size(), 2u << 20) << "the bomb should be small when compressed";
   const long before = PeakRssKib();
   auto inflated = InflateGzip(bomb, 10 << 20);
-  EXPECT_EQ(inflated.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(inflated, StatusIs(absl::StatusCode::kResourceExhausted));
   // The peak may grow by the 10 MiB limit (and allocator slack), never by the gigabyte.
   EXPECT_LT(PeakRssKib() - before, 64 * 1024);
 }
@@ -95,49 +99,49 @@ TEST(GzipInflaterTest, GigabyteBombStopsAtTheLimitWithoutAllocatingIt) {
 TEST(GzipInflaterTest, TruncatedStreamIsRefused) {
   const std::string gz = Gzip(std::string(10000, 'a') + "tail");
   auto inflated = InflateGzip(gz.substr(0, gz.size() - 6), 1 << 20);
-  EXPECT_EQ(inflated.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(inflated, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(inflated.status().message(), HasSubstr("truncated"));
 }
 
 TEST(GzipInflaterTest, StreamCutInsideTheHeaderIsRefused) {
   auto inflated = InflateGzip(Gzip("{}").substr(0, 4), 1024);
-  EXPECT_EQ(inflated.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(inflated, StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(GzipInflaterTest, EmptyBodyIsTruncated) {
   auto inflated = InflateGzip("", 1024);
-  EXPECT_EQ(inflated.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(inflated, StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(GzipInflaterTest, CorruptDataIsRefused) {
   std::string gz = Gzip(std::string(1000, 'z') + "0123456789");
   gz[gz.size() / 2] ^= 0x55;
   auto inflated = InflateGzip(gz, 1 << 20);
-  EXPECT_EQ(inflated.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(inflated, StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(GzipInflaterTest, WrongTrailerChecksumIsRefused) {
   std::string gz = Gzip("{\"a\":1}");
   gz[gz.size() - 8] ^= 0x01;  // CRC32 of the trailer.
   auto inflated = InflateGzip(gz, 1024);
-  EXPECT_EQ(inflated.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(inflated, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(inflated.status().message(), HasSubstr("corrupt"));
 }
 
 TEST(GzipInflaterTest, PlainJsonIsNotGzip) {
   auto inflated = InflateGzip(R"({"eventType":"START"})", 1024);
-  EXPECT_EQ(inflated.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(inflated, StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(GzipInflaterTest, ConcatenatedMembersInflateToTheirConcatenation) {
   auto inflated = InflateGzip(Gzip("{\"a\":") + Gzip("1}"), 1024);
-  ASSERT_TRUE(inflated.ok()) << inflated.status();
+  ASSERT_THAT(inflated, IsOk());
   EXPECT_EQ(*inflated, "{\"a\":1}");
 }
 
 TEST(GzipInflaterTest, GarbageAfterTheStreamIsRefused) {
   auto inflated = InflateGzip(Gzip("{}") + "garbage", 1024);
-  EXPECT_EQ(inflated.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(inflated, StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(GzipInflaterTest, SpareCapacityIsReserved) {

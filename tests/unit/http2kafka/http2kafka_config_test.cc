@@ -6,6 +6,7 @@
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
+#include "tests/support/status_matchers.h"
 
 ABSL_DECLARE_FLAG(std::string, delivery_mode);
 ABSL_DECLARE_FLAG(int, max_body_bytes);
@@ -18,6 +19,8 @@ ABSL_DECLARE_FLAG(std::string, authority_address);
 namespace tokengate {
 namespace {
 
+using ::tokengate::testing::IsOk;
+
 using ::testing::HasSubstr;
 
 class Http2KafkaConfigTest : public ::testing::Test {
@@ -27,7 +30,7 @@ class Http2KafkaConfigTest : public ::testing::Test {
 
 TEST_F(Http2KafkaConfigTest, DefaultsAreDurableTenMegabytesAndInputRuns) {
   auto config = Http2KafkaConfigFromFlags();
-  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_THAT(config, IsOk());
   EXPECT_EQ(config->delivery_mode, DeliveryMode::kDurable);
   EXPECT_EQ(config->max_body_bytes, size_t{10} << 20);
   EXPECT_EQ(config->kafka.topic, "input.runs");
@@ -36,7 +39,7 @@ TEST_F(Http2KafkaConfigTest, DefaultsAreDurableTenMegabytesAndInputRuns) {
 
 TEST_F(Http2KafkaConfigTest, KafkaOutageDefaultsAnswerWithinTwoSecondsAndReconnectWithinHalfASecond) {
   auto config = Http2KafkaConfigFromFlags();
-  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_THAT(config, IsOk());
   EXPECT_LE(config->kafka.message_timeout, absl::Seconds(1));
   EXPECT_LE(config->kafka.reconnect_backoff_max, absl::Milliseconds(500));
   EXPECT_GT(config->kafka.verdict_deadline, config->kafka.message_timeout);

@@ -13,9 +13,12 @@
 #include <thread>
 
 #include "absl/synchronization/notification.h"
+#include "tests/support/status_matchers.h"
 
 namespace tokengate {
 namespace {
+
+using ::tokengate::testing::IsOk;
 
 constexpr char kTopic[] = "events";
 
@@ -42,7 +45,7 @@ class KafkaPublisherTest : public ::testing::Test {
                               // Longer than the slow broker's answers: only the deadline can answer early.
                               .message_timeout = absl::Seconds(5),
                               .verdict_deadline = absl::Milliseconds(1500)});
-    EXPECT_TRUE(publisher.ok()) << publisher.status();
+    EXPECT_THAT(publisher, IsOk());
     publisher_ = *std::move(publisher);
     return *publisher_;
   }

@@ -1,13 +1,16 @@
 #include "common/base/field_error.h"
+#include "tests/support/status_matchers.h"
 
 #include <gtest/gtest.h>
 
 namespace tokengate {
 namespace {
 
+using ::tokengate::testing::StatusIs;
+
 TEST(FieldErrorTest, EntityErrorsReadAsDataRentgensAndKeepTheirParts) {
   const absl::Status missing = EntityError(absl::StatusCode::kNotFound, "PersonalToken", "id", "abc");
-  EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(missing, StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(missing.message(), "PersonalToken with id='abc' not found");
   EXPECT_EQ(PayloadOf(missing, kEntityPayload), "PersonalToken");
   EXPECT_EQ(PayloadOf(missing, kFieldPayload), "id");

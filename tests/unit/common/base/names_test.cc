@@ -5,9 +5,12 @@
 #include <string>
 
 #include "common/base/field_error.h"
+#include "tests/support/status_matchers.h"
 
 namespace tokengate {
 namespace {
+
+using ::tokengate::testing::StatusIs;
 
 TEST(NamesTest, PlainAndInternationalNamesHaveNoControlCharacter) {
   EXPECT_FALSE(HasControlCharacter("alice"));
@@ -28,7 +31,7 @@ TEST(NamesTest, C0DelAndC1AreControlCharacters) {
 TEST(NamesTest, RefusalIsPydanticShapedAndNamesTheField) {
   EXPECT_TRUE(CheckNoControlCharacters("user_name", "alice").ok());
   const absl::Status refused = CheckNoControlCharacters("user_name", std::string("victim\0x", 8));
-  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(PayloadOf(refused, kFieldPayload), "user_name");
   EXPECT_EQ(PayloadOf(refused, kCodePayload), "string_pattern_mismatch");
   EXPECT_EQ(refused.message(), "String should match pattern '^[^\\x00-\\x1f\\x7f-\\x9f]*$'");

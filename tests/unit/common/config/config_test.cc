@@ -4,6 +4,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
+#include "tests/support/status_matchers.h"
 
 ABSL_FLAG(int, config_test_threads, 4, "a bounded flag");
 ABSL_FLAG(int, config_test_limit, 5, "a bounded flag whose 0 means something");
@@ -11,6 +12,8 @@ ABSL_FLAG(std::string, config_test_name, "", "an unbounded flag");
 
 namespace tokengate {
 namespace {
+
+using ::tokengate::testing::StatusIs;
 
 TEST(ConfigTest, EnvNameIsPrefixedUpperCase) {
   EXPECT_EQ(EnvNameOf("database_url"), "TOKENGATE_DATABASE_URL");
@@ -66,7 +69,7 @@ TEST(ConfigTest, FlagNamesListEveryFlagOfEveryListInOrder) {
 
 TEST(ConfigTest, BadFlagNamesTheVariable) {
   const absl::Status status = BadFlag("kafka_topic", "must be set");
-  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(status.message(), "TOKENGATE_KAFKA_TOPIC: must be set");
 }
 

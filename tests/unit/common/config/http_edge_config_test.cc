@@ -8,6 +8,7 @@
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
+#include "tests/support/status_matchers.h"
 
 ABSL_DECLARE_FLAG(int, http_idle_timeout_seconds);
 ABSL_DECLARE_FLAG(int, http_write_timeout_seconds);
@@ -16,6 +17,8 @@ ABSL_DECLARE_FLAG(std::string, trusted_proxies);
 
 namespace tokengate {
 namespace {
+
+using ::tokengate::testing::IsOk;
 
 using ::testing::HasSubstr;
 
@@ -26,7 +29,7 @@ class HttpEdgeConfigTest : public ::testing::Test {
 
 TEST_F(HttpEdgeConfigTest, DefaultsReachTheServerOptions) {
   auto config = HttpEdgeConfigFromFlags();
-  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_THAT(config, IsOk());
   HttpServerOptions options{.idle_timeout = absl::ZeroDuration(),
                             .header_timeout = absl::ZeroDuration(),
                             .write_timeout = absl::ZeroDuration()};
@@ -65,7 +68,7 @@ TEST_F(HttpEdgeConfigTest, RetryAfterOfZeroIsRefused) {
 TEST_F(HttpEdgeConfigTest, TrustedProxiesAreParsedAndABadEntryNamed) {
   absl::SetFlag(&FLAGS_trusted_proxies, "10.0.0.0/8");
   auto config = HttpEdgeConfigFromFlags();
-  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_THAT(config, IsOk());
   EXPECT_TRUE(config->trusted_proxies.Contains("10.1.2.3"));
   absl::SetFlag(&FLAGS_trusted_proxies, "10.0.0.0/99");
   config = HttpEdgeConfigFromFlags();

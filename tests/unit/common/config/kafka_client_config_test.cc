@@ -9,6 +9,7 @@
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
+#include "tests/support/status_matchers.h"
 
 ABSL_DECLARE_FLAG(std::string, kafka_security_protocol);
 ABSL_DECLARE_FLAG(std::string, kafka_sasl_mechanism);
@@ -17,6 +18,8 @@ ABSL_DECLARE_FLAG(std::string, kafka_sasl_password);
 
 namespace tokengate {
 namespace {
+
+using ::tokengate::testing::IsOk;
 
 using ::testing::HasSubstr;
 
@@ -33,7 +36,7 @@ std::string Get(rd_kafka_conf_t* conf, const char* name) {
 
 TEST_F(KafkaClientSecurityTest, DefaultsLeaveLibrdkafkasOwn) {
   auto security = KafkaClientSecurityFromFlags();
-  ASSERT_TRUE(security.ok()) << security.status();
+  ASSERT_THAT(security, IsOk());
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   ASSERT_TRUE(security->ApplyTo(conf).ok());
   EXPECT_EQ(Get(conf, "security.protocol"), "plaintext");
@@ -46,7 +49,7 @@ TEST_F(KafkaClientSecurityTest, SaslSettingsReachTheClientConfiguration) {
   absl::SetFlag(&FLAGS_kafka_sasl_username, "lineage");
   absl::SetFlag(&FLAGS_kafka_sasl_password, "p");
   auto security = KafkaClientSecurityFromFlags();
-  ASSERT_TRUE(security.ok()) << security.status();
+  ASSERT_THAT(security, IsOk());
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   ASSERT_TRUE(security->ApplyTo(conf).ok());
   EXPECT_EQ(Get(conf, "security.protocol"), "sasl_ssl");

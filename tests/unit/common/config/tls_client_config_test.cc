@@ -7,6 +7,7 @@
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
+#include "tests/support/status_matchers.h"
 
 ABSL_DECLARE_FLAG(std::string, tls_cert_file);
 ABSL_DECLARE_FLAG(std::string, tls_key_file);
@@ -15,6 +16,8 @@ ABSL_DECLARE_FLAG(std::string, tls_ca_file);
 namespace tokengate {
 namespace {
 
+using ::tokengate::testing::IsOk;
+
 class TlsClientConfigTest : public ::testing::Test {
  private:
   absl::FlagSaver saver_;  // Each test starts from the defaults.
@@ -22,7 +25,7 @@ class TlsClientConfigTest : public ::testing::Test {
 
 TEST_F(TlsClientConfigTest, NoFilesIsPlaintext) {
   auto config = TlsClientConfigFromFlags();
-  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_THAT(config, IsOk());
   AuthorityChannelOptions channel{.address = "authority:50051"};
   config->ApplyTo(channel);
   EXPECT_EQ(channel.address, "authority:50051");
@@ -35,7 +38,7 @@ TEST_F(TlsClientConfigTest, TheThreeFilesReachTheChannel) {
   absl::SetFlag(&FLAGS_tls_key_file, "api.key");
   absl::SetFlag(&FLAGS_tls_ca_file, "ca.crt");
   auto config = TlsClientConfigFromFlags();
-  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_THAT(config, IsOk());
   AuthorityChannelOptions channel;
   config->ApplyTo(channel);
   EXPECT_EQ(channel.tls_cert_file, "api.crt");

@@ -8,6 +8,7 @@
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
+#include "tests/support/status_matchers.h"
 
 ABSL_DECLARE_FLAG(std::string, authority_address);
 ABSL_DECLARE_FLAG(int, verify_cache_size);
@@ -16,6 +17,8 @@ ABSL_DECLARE_FLAG(int, verify_deadline_ms);
 
 namespace tokengate {
 namespace {
+
+using ::tokengate::testing::IsOk;
 
 using ::testing::HasSubstr;
 
@@ -26,7 +29,7 @@ class VerifyClientConfigTest : public ::testing::Test {
 
 TEST_F(VerifyClientConfigTest, DefaultsMatchTheCacheAndTheChannel) {
   auto config = VerifyClientConfigFromFlags();
-  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_THAT(config, IsOk());
   EXPECT_EQ(config->deadline, absl::Milliseconds(500));
   EXPECT_TRUE(config->revocation_watch_enabled);
   AuthorityChannelOptions channel;

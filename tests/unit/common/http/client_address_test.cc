@@ -1,4 +1,5 @@
 #include "common/http/client_address.h"
+#include "tests/support/status_matchers.h"
 
 #include <gtest/gtest.h>
 
@@ -7,9 +8,11 @@
 namespace tokengate {
 namespace {
 
+using ::tokengate::testing::IsOk;
+
 TrustedProxies Trust(absl::string_view list) {
   auto proxies = TrustedProxies::Parse(list);
-  EXPECT_TRUE(proxies.ok()) << proxies.status();
+  EXPECT_THAT(proxies, IsOk());
   return *proxies;
 }
 

@@ -7,9 +7,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/base/base64url.h"
+#include "tests/support/status_matchers.h"
 
 namespace tokengate {
 namespace {
+
+using ::tokengate::testing::IsOk;
 
 using ::testing::HasSubstr;
 
@@ -66,7 +69,7 @@ TEST(TokenCodecTest, IssuedTokenVerifiesWithEveryClaim) {
   const std::string token = EncodePersonalToken(Claims(), Keys(kSecret).Newest(), JwsAlgorithm::kHS256);
   EXPECT_THAT(token, ::testing::StartsWith("personal_token_"));
   auto claims = VerifyPersonalToken(token, Keys(kSecret), Options());
-  ASSERT_TRUE(claims.ok()) << claims.status();
+  ASSERT_THAT(claims, IsOk());
   EXPECT_EQ(claims->token_id, Claims().token_id);
   EXPECT_EQ(claims->user_id, 7);
   EXPECT_EQ(claims->user_name, "alice");
@@ -212,7 +215,7 @@ std::string WithTimes(absl::string_view nbf, absl::string_view exp) {
 
 TEST(TokenCodecTest, FractionalTimesAsDataRentgenWritesThemVerify) {
   auto claims = VerifyPersonalToken(WithTimes("1764327600.0", "1764334800.0"), Keys(kSecret), Options());
-  ASSERT_TRUE(claims.ok()) << claims.status();
+  ASSERT_THAT(claims, IsOk());
   EXPECT_EQ(claims->not_before, 1764327600);
   EXPECT_EQ(claims->expires_at, 1764334800);
 }
@@ -232,7 +235,7 @@ TEST(TokenCodecTest, FractionalNbfRoundsUpToTheStricterSide) {
 
 TEST(TokenCodecTest, ExponentFormAndIntegerTimesAreTheSameDate) {
   auto claims = VerifyPersonalToken(WithTimes("1.7643276e9", "1764334800"), Keys(kSecret), Options());
-  ASSERT_TRUE(claims.ok()) << claims.status();
+  ASSERT_THAT(claims, IsOk());
   EXPECT_EQ(claims->not_before, 1764327600);
 }
 

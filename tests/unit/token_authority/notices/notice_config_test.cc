@@ -6,6 +6,7 @@
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
+#include "tests/support/status_matchers.h"
 
 ABSL_DECLARE_FLAG(std::string, expiry_notice_days);
 ABSL_DECLARE_FLAG(std::string, public_url);
@@ -19,6 +20,8 @@ ABSL_DECLARE_FLAG(int, notice_max_attempts);
 
 namespace tokengate {
 namespace {
+
+using ::tokengate::testing::IsOk;
 
 using ::testing::HasSubstr;
 
@@ -35,7 +38,7 @@ class NoticeConfigTest : public ::testing::Test {
 
 TEST_F(NoticeConfigTest, OffByDefaultWithSevenAndOneDays) {
   auto config = NoticeConfigFromFlags();
-  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_THAT(config, IsOk());
   EXPECT_FALSE(config->enabled());
   EXPECT_EQ(config->expiry_days, (std::vector<int>{1, 7}));
   EXPECT_TRUE(config->smtp_starttls_required);
