@@ -193,20 +193,20 @@ absl::Status StatusOf(const LimitIssue& issue) {
   return InvalidField(issue.field, issue.code, issue.message, issue.context_json);
 }
 
-TokenLimits::TokenLimits(std::vector<std::string> namespaces, const std::vector<std::string>& networks)
+TokenRestrictions::TokenRestrictions(std::vector<std::string> namespaces, const std::vector<std::string>& networks)
     : namespaces_(std::move(namespaces)), limits_networks_(!networks.empty()) {
   for (const auto& text : networks) {
     if (auto network = IpNetwork::Parse(text, /*strict=*/false); network.ok()) networks_.push_back(*network);
   }
 }
 
-bool TokenLimits::AllowsNamespace(absl::string_view name) const {
+bool TokenRestrictions::AllowsNamespace(absl::string_view name) const {
   if (namespaces_.empty()) return true;
   return std::any_of(namespaces_.begin(), namespaces_.end(),
                      [&](const std::string& pattern) { return NamespaceMatches(pattern, name); });
 }
 
-bool TokenLimits::AllowsAddress(absl::string_view address) const {
+bool TokenRestrictions::AllowsAddress(absl::string_view address) const {
   if (!limits_networks_) return true;
   std::optional<IpAddress> ip = ParseIpAddress(address);
   if (!ip) return false;

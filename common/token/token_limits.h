@@ -65,13 +65,13 @@ std::optional<LimitIssue> WiderNetworks(const std::vector<std::string>& current,
 absl::Status StatusOf(const LimitIssue& issue);
 
 // What an edge enforces, built once per verify answer (and cached with it).
-class TokenLimits {
+class TokenRestrictions {
  public:
-  TokenLimits() = default;  // No limits.
+  TokenRestrictions() = default;  // No limits.
   // From the authority's answer. A network that does not parse (never written
   // by the authority) is dropped, and a token whose every network was dropped
   // is allowed from nowhere: fail closed.
-  TokenLimits(std::vector<std::string> namespaces, const std::vector<std::string>& networks);
+  TokenRestrictions(std::vector<std::string> namespaces, const std::vector<std::string>& networks);
 
   const std::vector<std::string>& namespaces() const { return namespaces_; }
   bool limits_networks() const { return limits_networks_; }

@@ -107,14 +107,14 @@ TEST(WiderTest, NarrowingPassesAndWideningNamesTheEntry) {
 }
 
 TEST(TokenLimitsTest, NoLimitsAllowEverything) {
-  TokenLimits none;
+  TokenRestrictions none;
   EXPECT_TRUE(none.AllowsNamespace("anything"));
   EXPECT_TRUE(none.AllowsAddress("203.0.113.9"));
   EXPECT_TRUE(none.AllowsAddress("not an address"));
 }
 
 TEST(TokenLimitsTest, NetworksAllowOnlyTheirAddressesIpv4MappedCountingAsIpv4) {
-  TokenLimits limits({}, {"127.0.0.2/32", "2001:db8::/32"});
+  TokenRestrictions limits({}, {"127.0.0.2/32", "2001:db8::/32"});
   EXPECT_TRUE(limits.AllowsAddress("127.0.0.2"));
   EXPECT_TRUE(limits.AllowsAddress("::ffff:127.0.0.2"));
   EXPECT_TRUE(limits.AllowsAddress("2001:db8::7"));
@@ -125,13 +125,13 @@ TEST(TokenLimitsTest, NetworksAllowOnlyTheirAddressesIpv4MappedCountingAsIpv4) {
 }
 
 TEST(TokenLimitsTest, UnreadableNetworksFailClosed) {
-  TokenLimits limits({}, {"garbage"});
+  TokenRestrictions limits({}, {"garbage"});
   EXPECT_TRUE(limits.limits_networks());
   EXPECT_FALSE(limits.AllowsAddress("127.0.0.1"));
 }
 
 TEST(TokenLimitsTest, NamespacesAllowOnlyMatchingOnes) {
-  TokenLimits limits({"tg-ns-*", "airflow"}, {});
+  TokenRestrictions limits({"tg-ns-*", "airflow"}, {});
   EXPECT_TRUE(limits.AllowsNamespace("tg-ns-a"));
   EXPECT_TRUE(limits.AllowsNamespace("airflow"));
   EXPECT_FALSE(limits.AllowsNamespace("other"));
