@@ -10,7 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
-#include "common/http/ip_network.h"
+#include "common/base/ip_network.h"
 #include "common/http/router.h"
 
 namespace tokengate {

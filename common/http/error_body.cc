@@ -4,9 +4,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "common/field_error.h"
+#include "common/base/field_error.h"
 #include "common/http/credentials.h"
-#include "common/json_writer.h"
+#include "common/base/json_writer.h"
 
 namespace tokengate {
 namespace {

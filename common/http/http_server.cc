@@ -16,12 +16,12 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "common/config.h"
+#include "common/config/config.h"
 #include "common/http/error_body.h"
 #include "common/http/request_id.h"
 #include "common/http/response_wire.h"
-#include "common/log.h"
-#include "common/signals.h"
+#include "common/base/log.h"
+#include "common/base/signals.h"
 
 namespace tokengate {
 namespace {

@@ -10,7 +10,7 @@
 // the peer has not taken (above either, its stream is not read further), and
 // bodies being received across all connections share one budget. Logs "<program>
 // listening on port N" once serving. Callers block SIGTERM/SIGINT before
-// starting any thread (common/signals.h).
+// starting any thread (common/base/signals.h).
 #pragma once
 
 #include <pistache/endpoint.h>
@@ -24,7 +24,7 @@
 #include "absl/time/time.h"
 #include "common/http/request_framer.h"
 #include "common/http/router.h"
-#include "common/metrics.h"
+#include "common/base/metrics.h"
 
 namespace tokengate {
 

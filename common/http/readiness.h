@@ -4,7 +4,7 @@
 #pragma once
 
 #include "common/http/router.h"
-#include "common/verify_client.h"
+#include "common/verify/verify_client.h"
 
 namespace tokengate {
 

@@ -5,7 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/http/request_id.h"
-#include "common/log.h"
+#include "common/base/log.h"
 
 namespace tokengate {
 namespace {

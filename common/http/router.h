@@ -22,7 +22,7 @@
 #include "common/http/request_framer.h"
 #include "common/http/response.h"
 #include "common/http/url_encoded.h"
-#include "common/metrics.h"
+#include "common/base/metrics.h"
 
 namespace tokengate {
 

@@ -3,9 +3,9 @@
 // latency, single-flight coalescing, revocations, watch stream state).
 #pragma once
 
-#include "common/metrics.h"
-#include "common/verify_cache.h"
-#include "common/verify_client.h"
+#include "common/base/metrics.h"
+#include "common/verify/verify_cache.h"
+#include "common/verify/verify_client.h"
 
 namespace tokengate {
 

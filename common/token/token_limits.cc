@@ -4,8 +4,8 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
-#include "common/field_error.h"
-#include "common/names.h"
+#include "common/base/field_error.h"
+#include "common/base/names.h"
 
 namespace tokengate {
 namespace {

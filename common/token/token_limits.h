@@ -12,7 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "common/http/ip_network.h"
+#include "common/base/ip_network.h"
 
 namespace tokengate {
 

@@ -12,8 +12,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/strip.h"
-#include "common/config.h"
-#include "services/api/cross_origin.h"
+#include "common/config/config.h"
+#include "services/api/auth/cross_origin.h"
 
 #ifndef TOKENGATE_DEFAULT_SWAGGER_DIR
 #define TOKENGATE_DEFAULT_SWAGGER_DIR "/usr/share/tokengate/swagger-ui-dist"

@@ -9,7 +9,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/http/client_address.h"
-#include "services/api/rate_limiter.h"
+#include "services/api/auth/rate_limiter.h"
 
 namespace tokengate {
 

@@ -1,8 +1,8 @@
 #include "services/api/human_login.h"
 
-#include "common/config.h"
-#include "common/log.h"
-#include "services/api/oidc/idp_http.h"
+#include "common/config/config.h"
+#include "common/base/log.h"
+#include "services/api/auth/oidc/idp_http.h"
 
 namespace tokengate {
 

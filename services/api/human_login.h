@@ -5,14 +5,14 @@
 
 #include <memory>
 
-#include "common/clock.h"
-#include "common/metrics.h"
-#include "services/api/access_token.h"
+#include "common/base/clock.h"
+#include "common/base/metrics.h"
+#include "services/api/auth/access_token.h"
 #include "services/api/api_config.h"
-#include "services/api/auth_provider.h"
-#include "services/api/oidc/oidc_client.h"
-#include "services/api/oidc/oidc_login.h"
-#include "services/api/oidc/session_store.h"
+#include "services/api/auth/auth_provider.h"
+#include "services/api/auth/oidc/oidc_client.h"
+#include "services/api/auth/oidc/oidc_login.h"
+#include "services/api/auth/oidc/session_store.h"
 
 namespace tokengate {
 

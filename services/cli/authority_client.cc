@@ -10,10 +10,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "common/config.h"
-#include "common/uuid.h"
-#include "common/verify_client.h"
-#include "common/version.h"
+#include "common/config/config.h"
+#include "common/base/uuid.h"
+#include "common/verify/verify_client.h"
+#include "common/config/version.h"
 #include "services/cli/tls_probe.h"
 
 namespace tokengate::cli {

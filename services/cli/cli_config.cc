@@ -12,8 +12,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "common/config.h"
-#include "common/uuid.h"
+#include "common/config/config.h"
+#include "common/base/uuid.h"
 
 namespace tokengate::cli {
 namespace {

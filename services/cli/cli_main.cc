@@ -3,7 +3,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
-#include "common/version.h"
+#include "common/config/version.h"
 #include "services/cli/authority_client.h"
 #include "services/cli/exit_codes.h"
 #include "services/cli/output.h"

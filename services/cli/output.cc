@@ -6,7 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "common/dates.h"
+#include "common/base/dates.h"
 
 namespace tokengate::cli {
 namespace {

@@ -10,7 +10,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "common/json_writer.h"
+#include "common/base/json_writer.h"
 #include "tokengate/v1/token_authority.pb.h"
 
 namespace tokengate::cli {

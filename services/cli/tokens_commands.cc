@@ -5,8 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
-#include "common/audit_event_json.h"
-#include "common/json_writer.h"
+#include "common/token/audit_event_json.h"
+#include "common/base/json_writer.h"
 #include "services/cli/output.h"
 
 namespace tokengate::cli {

@@ -1,6 +1,6 @@
 #include "services/cli/users_commands.h"
 
-#include "common/json_writer.h"
+#include "common/base/json_writer.h"
 #include "services/cli/output.h"
 
 namespace tokengate::cli {

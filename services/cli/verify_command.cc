@@ -2,7 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "common/json_writer.h"
+#include "common/base/json_writer.h"
 #include "services/cli/output.h"
 
 namespace tokengate::cli {

@@ -3,8 +3,8 @@
 #include "absl/flags/flag.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "common/config.h"
-#include "common/kafka_client_config.h"
+#include "common/config/config.h"
+#include "common/config/kafka_client_config.h"
 
 ABSL_FLAG(std::string, database_url, "", "libpq URI of the lineage database");
 ABSL_FLAG(std::string, kafka_bootstrap_servers, "127.0.0.1:9092", "Kafka bootstrap servers");

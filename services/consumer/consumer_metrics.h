@@ -5,7 +5,7 @@
 #include <atomic>
 #include <cstdint>
 
-#include "common/metrics.h"
+#include "common/base/metrics.h"
 
 namespace tokengate {
 

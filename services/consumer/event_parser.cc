@@ -9,7 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "common/uuid.h"
+#include "common/base/uuid.h"
 
 namespace tokengate {
 namespace {

@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "common/log.h"
+#include "common/base/log.h"
 #include "services/consumer/lineage_writer.h"
 
 namespace tokengate {

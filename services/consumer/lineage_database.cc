@@ -2,8 +2,8 @@
 
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
-#include "common/log.h"
-#include "common/migrations.h"
+#include "common/base/log.h"
+#include "common/pg/migrations.h"
 #include "services/consumer/lineage_writer.h"
 
 namespace tokengate {

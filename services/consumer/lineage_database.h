@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "common/postgres.h"
+#include "common/pg/postgres.h"
 #include "services/consumer/event_parser.h"
 
 namespace tokengate {

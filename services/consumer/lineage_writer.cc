@@ -9,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/time.h"
-#include "common/uuid.h"
+#include "common/base/uuid.h"
 
 namespace tokengate {
 namespace {

@@ -6,13 +6,13 @@
 #include <thread>
 
 #include "absl/time/clock.h"
-#include "common/config.h"
+#include "common/config/config.h"
 #include "common/http/http_server.h"
 #include "common/http/router.h"
-#include "common/log.h"
-#include "common/migrations.h"
-#include "common/program.h"
-#include "common/signals.h"
+#include "common/base/log.h"
+#include "common/pg/migrations.h"
+#include "common/config/program.h"
+#include "common/base/signals.h"
 #include "services/consumer/consumer_config.h"
 #include "services/consumer/consumer_metrics.h"
 #include "services/consumer/kafka_consumer.h"

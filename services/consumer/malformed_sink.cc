@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "common/kafka_topics.h"
-#include "common/log.h"
+#include "common/kafka/kafka_topics.h"
+#include "common/base/log.h"
 
 namespace tokengate {
 

@@ -15,7 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "common/kafka_client_config.h"
+#include "common/config/kafka_client_config.h"
 
 namespace tokengate {
 

@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
-#include "common/json_writer.h"
+#include "common/base/json_writer.h"
 
 namespace tokengate {
 namespace {

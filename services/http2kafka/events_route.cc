@@ -11,10 +11,10 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/http/credentials.h"
-#include "common/field_error.h"
+#include "common/base/field_error.h"
 #include "common/http/error_body.h"
-#include "common/log.h"
-#include "common/names.h"
+#include "common/base/log.h"
+#include "common/base/names.h"
 #include "services/http2kafka/event_validator.h"
 #include "services/http2kafka/gzip_inflater.h"
 

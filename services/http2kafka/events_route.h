@@ -17,7 +17,7 @@
 #include "common/http/client_address.h"
 #include "common/http/response.h"
 #include "common/http/router.h"
-#include "common/verify_cache.h"
+#include "common/verify/verify_cache.h"
 #include "services/http2kafka/http2kafka_config.h"
 #include "services/http2kafka/ingest_metrics.h"
 #include "services/http2kafka/kafka_publisher.h"

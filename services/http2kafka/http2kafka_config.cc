@@ -5,8 +5,8 @@
 #include "absl/flags/flag.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "common/config.h"
-#include "common/kafka_client_config.h"
+#include "common/config/config.h"
+#include "common/config/kafka_client_config.h"
 
 #ifndef TOKENGATE_DEFAULT_SWAGGER_DIR
 #define TOKENGATE_DEFAULT_SWAGGER_DIR "/usr/share/tokengate/swagger-ui-dist"

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "absl/time/time.h"
-#include "common/metrics.h"
+#include "common/base/metrics.h"
 #include "services/http2kafka/kafka_publisher.h"
 
 namespace tokengate {

@@ -8,7 +8,7 @@
 
 #include "common/http/router.h"
 #include "common/http/static_files.h"
-#include "common/metrics.h"
+#include "common/base/metrics.h"
 
 namespace tokengate {
 

@@ -3,8 +3,8 @@
 #include "absl/flags/flag.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "common/config.h"
-#include "common/kafka_client_config.h"
+#include "common/config/config.h"
+#include "common/config/kafka_client_config.h"
 
 ABSL_FLAG(std::string, database_url, "", "libpq URI of the token database");
 ABSL_FLAG(std::string, grpc_listen, "0.0.0.0:50051", "gRPC listen address (port 0: pick one)");

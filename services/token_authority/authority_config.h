@@ -7,10 +7,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "common/kafka_client_config.h"
-#include "common/signing_keys.h"
-#include "common/token_codec.h"
-#include "services/token_authority/notice_config.h"
+#include "common/config/kafka_client_config.h"
+#include "common/token/signing_keys.h"
+#include "common/token/token_codec.h"
+#include "services/token_authority/notices/notice_config.h"
 
 namespace tokengate {
 

@@ -89,10 +89,10 @@ def _rows_removed(doc_text, block, variable):
 
 
 @pytest.mark.parametrize("reported", [
-    "../common/kafka_client_config.cc",           # ccache's base_dir: relative to the build folder
-    "ci/check/tokengate/common/kafka_client_config.cc",  # a plain build: absolute, leading slash dropped
-    "common/kafka_client_config.cc",
+    "../common/config/kafka_client_config.cc",           # ccache's base_dir: relative to the build folder
+    "ci/check/tokengate/common/config/kafka_client_config.cc",  # a plain build: absolute, leading slash dropped
+    "common/config/kafka_client_config.cc",
 ])
 def test_a_source_is_named_relative_to_the_repository_however_it_was_compiled(reported):
-    assert config_docs.repository_path(reported) == "common/kafka_client_config.cc"
+    assert config_docs.repository_path(reported) == "common/config/kafka_client_config.cc"
     assert config_docs.repository_path("./absl/flags/parse.cc") == "absl/flags/parse.cc"

@@ -12,8 +12,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "services/api/oidc/claims.h"
-#include "services/api/oidc/role_claim.h"
+#include "services/api/auth/oidc/claims.h"
+#include "services/api/auth/oidc/role_claim.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace tokengate {

@@ -12,10 +12,10 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
-#include "common/base64url.h"
-#include "common/clock.h"
-#include "services/api/oidc/jwks.h"
-#include "services/api/oidc/jws.h"
+#include "common/base/base64url.h"
+#include "common/base/clock.h"
+#include "services/api/auth/oidc/jwks.h"
+#include "services/api/auth/oidc/jws.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace tokengate {

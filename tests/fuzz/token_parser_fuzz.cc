@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <string>
 
-#include "common/base64url.h"
-#include "common/token_codec.h"
+#include "common/base/base64url.h"
+#include "common/token/token_codec.h"
 
 namespace {
 

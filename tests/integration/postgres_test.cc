@@ -1,7 +1,7 @@
 // The PostgreSQL layer against a real server: a parameter holding a NUL is
 // refused before anything is sent, never cut short (libpq reads C strings,
 // so `victim\0x` would have become `victim`).
-#include "common/postgres.h"
+#include "common/pg/postgres.h"
 
 #include <gtest/gtest.h>
 

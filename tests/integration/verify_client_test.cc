@@ -11,9 +11,9 @@
 #include <functional>
 
 #include "absl/strings/str_cat.h"
-#include "common/clock.h"
-#include "common/verify_cache.h"
-#include "common/verify_client.h"
+#include "common/base/clock.h"
+#include "common/verify/verify_cache.h"
+#include "common/verify/verify_client.h"
 #include "tests/integration/token_authority/authority_fixture.h"
 
 namespace tokengate::testing {

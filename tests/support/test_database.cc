@@ -6,7 +6,7 @@
 #include <atomic>
 
 #include "absl/strings/str_cat.h"
-#include "common/postgres.h"
+#include "common/pg/postgres.h"
 #include "tests/support/process.h"
 
 namespace tokengate::testing {

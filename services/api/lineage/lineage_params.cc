@@ -6,8 +6,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "common/field_error.h"
-#include "common/uuid.h"
+#include "common/base/field_error.h"
+#include "common/base/uuid.h"
 
 namespace tokengate {
 namespace {

@@ -2,7 +2,7 @@
 // structs of lineage_queries.h, with Data.Rentgen's validation: unknown names,
 // non-integers, bad UUIDs and dates, page < 1, page_size outside 1..50 and a
 // search_query under 3 characters are INVALID_ARGUMENT naming the field and a
-// pydantic code (common/field_error.h), ready for a 422.
+// pydantic code (common/base/field_error.h), ready for a 422.
 #pragma once
 
 #include <string>

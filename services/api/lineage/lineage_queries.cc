@@ -3,7 +3,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
-#include "common/json_writer.h"
+#include "common/base/json_writer.h"
 #include "services/api/lineage/lineage_params.h"
 #include "services/api/lineage/lineage_sql.h"
 

@@ -29,7 +29,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "common/postgres.h"
+#include "common/pg/postgres.h"
 
 namespace tokengate {
 

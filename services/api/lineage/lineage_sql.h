@@ -12,7 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
-#include "common/postgres.h"
+#include "common/pg/postgres.h"
 #include "services/api/lineage/lineage_queries.h"
 
 namespace tokengate {

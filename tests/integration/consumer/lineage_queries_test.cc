@@ -9,9 +9,9 @@
 #include <simdjson.h>
 
 #include "absl/strings/str_cat.h"
-#include "common/field_error.h"
-#include "common/migrations.h"
-#include "common/postgres.h"
+#include "common/base/field_error.h"
+#include "common/pg/migrations.h"
+#include "common/pg/postgres.h"
 #include "services/api/lineage/lineage_params.h"
 #include "services/api/lineage/lineage_sql.h"
 #include "tests/support/test_database.h"

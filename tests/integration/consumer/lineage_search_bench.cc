@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "common/postgres.h"
+#include "common/pg/postgres.h"
 #include "services/api/lineage/lineage_queries.h"
 
 int main(int argc, char** argv) {

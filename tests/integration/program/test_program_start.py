@@ -1,4 +1,4 @@
-"""What every binary does before its own work (common/program.h), on the
+"""What every binary does before its own work (common/config/program.h), on the
 built binaries: --version names the release and the git revision without
 needing any setting, and an argument the binary does not take stops it with
 one line and exit code 2 before it touches anything."""

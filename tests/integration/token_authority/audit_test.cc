@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "common/postgres.h"
-#include "services/token_authority/audit_retention.h"
-#include "services/token_authority/token_store.h"
+#include "common/pg/postgres.h"
+#include "services/token_authority/audit/audit_retention.h"
+#include "services/token_authority/tokens/token_store.h"
 #include "simdjson.h"
 #include "tests/integration/consumer/kafka_test_util.h"
 #include "tests/integration/token_authority/authority_fixture.h"

@@ -4,7 +4,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "common/dates.h"
+#include "common/base/dates.h"
 #include "tests/integration/token_authority/authority_fixture.h"
 
 namespace tokengate::testing {

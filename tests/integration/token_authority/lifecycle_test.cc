@@ -5,7 +5,7 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
-#include "common/migrations.h"
+#include "common/pg/migrations.h"
 #include "tests/integration/token_authority/authority_fixture.h"
 
 namespace tokengate::testing {

@@ -4,7 +4,7 @@
 #include <gmock/gmock.h>
 
 #include "absl/strings/str_cat.h"
-#include "common/token_codec.h"
+#include "common/token/token_codec.h"
 #include "tests/integration/token_authority/authority_fixture.h"
 
 namespace tokengate::testing {

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "common/base64url.h"
+#include "common/base/base64url.h"
 
 namespace tokengate::cli {
 

@@ -1,5 +1,5 @@
 // Checks the options a sanitizer build compiles into every binary
-// (common/sanitizer_options.cc): an undefined-behaviour finding stops the
+// (common/base/sanitizer_options.cc): an undefined-behaviour finding stops the
 // process with a non-zero exit code instead of being printed and passed over.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

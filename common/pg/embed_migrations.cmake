@@ -1,0 +1,11 @@
+# Writes OUTPUT: a .cc defining EmbeddedMigrations() from every *.sql in DIR.
+file(GLOB files "${DIR}/*.sql")
+list(SORT files)
+set(body "")
+foreach(f IN LISTS files)
+  get_filename_component(name "${f}" NAME)
+  file(READ "${f}" sql)
+  string(APPEND body "      {\"${name}\", R\"tg_sql(${sql})tg_sql\"},\n")
+endforeach()
+file(WRITE "${OUTPUT}.tmp" "#include \"common/pg/migrations.h\"\n\nnamespace tokengate {\n\nconst std::vector<Migration>& EmbeddedMigrations() {\n  static const std::vector<Migration> kMigrations = {\n${body}  };\n  return kMigrations;\n}\n\n}  // namespace tokengate\n")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different "${OUTPUT}.tmp" "${OUTPUT}")

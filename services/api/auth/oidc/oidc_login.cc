@@ -1,0 +1,146 @@
+#include "services/api/auth/oidc/oidc_login.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "common/base/log.h"
+
+namespace tokengate {
+
+std::string SafeNextPath(absl::string_view next) {
+  if (next.empty() || next[0] != '/' || absl::StartsWith(next, "//") || absl::StrContains(next, '\\')) {
+    return "/";
+  }
+  for (char c : next) {
+    if (absl::ascii_iscntrl(static_cast<unsigned char>(c))) return "/";
+  }
+  return std::string(next);
+}
+
+OidcLogin::OidcLogin(OidcClient* client, SessionStore* store, absl::Duration session_lifetime,
+                     const Clock* clock, MetricsRegistry* metrics)
+    : client_(client), store_(store), session_lifetime_(session_lifetime), clock_(clock) {
+  if (metrics != nullptr) {
+    logins_ = metrics->AddCounter("tokengate_oidc_logins_total",
+                                  "Browser logins through the identity provider, by outcome", {"outcome"});
+    refreshes_ = metrics->AddCounter("tokengate_oidc_refreshes_total",
+                                     "Session refreshes at the identity provider, by outcome", {"outcome"});
+  }
+}
+
+void OidcLogin::Count(CounterFamily* family, absl::string_view outcome) {
+  if (family != nullptr) family->WithLabels({std::string(outcome)})->Increment();
+}
+
+absl::StatusOr<LoginStart> OidcLogin::Start(absl::string_view next) {
+  PendingLogin pending{.nonce = RandomToken(), .code_verifier = RandomToken(), .next = SafeNextPath(next)};
+  const std::string nonce = pending.nonce;
+  const std::string challenge = CodeChallengeS256(pending.code_verifier);
+  // Discovery afresh, before storing anything: a down IdP gets a clear 503 here rather than a
+  // browser error page at its address, and costs no memory.
+  if (auto endpoints = client_->FetchEndpoints(); !endpoints.ok()) return endpoints.status();
+  std::string state = store_->StartLogin(std::move(pending));
+  auto url = client_->AuthorizationUrl(state, nonce, challenge);
+  if (!url.ok()) return url.status();
+  return LoginStart{.state = std::move(state), .redirect_url = *std::move(url)};
+}
+
+absl::StatusOr<LoginDone> OidcLogin::Finish(absl::string_view state, absl::string_view code) {
+  std::optional<PendingLogin> pending = store_->TakeLogin(state);
+  if (!pending) {
+    Count(logins_, "bad_state");
+    return absl::UnauthenticatedError("Unknown or expired login state: start the login again");
+  }
+  auto tokens = client_->ExchangeCode(code, pending->code_verifier);
+  if (!tokens.ok()) {
+    Count(logins_, absl::IsUnavailable(tokens.status()) ? "idp_unavailable" : "refused");
+    return tokens.status();
+  }
+  auto claims = client_->VerifyIdToken(tokens->id_token, pending->nonce);
+  if (!claims.ok()) {
+    Count(logins_, absl::IsUnavailable(claims.status()) ? "idp_unavailable" : "bad_id_token");
+    return claims.status();
+  }
+  const absl::Time now = clock_->Now();
+  Session session{.user_name = claims->user_name,
+                  .access_expires_at = now + tokens->expires_in,
+                  .ends_at = now + session_lifetime_};
+  ReadRoles(*tokens, claims, session);
+  session.refresh_token = std::move(tokens->refresh_token);
+  session.id_token = std::move(tokens->id_token);
+  std::string id = store_->Create(std::move(session));
+  Count(logins_, "ok");
+  return LoginDone{.session_id = std::move(id), .user_name = claims->user_name, .next = pending->next};
+}
+
+void OidcLogin::ReadRoles(const TokenSet& tokens, const absl::StatusOr<TokenClaims>& id_claims,
+                          Session& session) {
+  session.email.clear();
+  session.admin = false;
+  if (id_claims.ok() && id_claims->user_name == session.user_name) {
+    session.email = id_claims->email;
+    session.admin = id_claims->admin;
+  }
+  if (tokens.access_token.empty()) return;
+  auto access = client_->VerifyAccessToken(tokens.access_token);
+  if (!access.ok() || access->user_name != session.user_name) return;
+  if (session.email.empty()) session.email = access->email;
+  session.admin = session.admin || access->admin;
+}
+
+absl::StatusOr<Person> OidcLogin::SessionUser(absl::string_view session_id) {
+  std::optional<Session> session = store_->Find(session_id);
+  if (!session) return absl::UnauthenticatedError("Session has ended: log in again");
+  auto person = [&session] {
+    return Person{.user_name = session->user_name, .email = session->email, .admin = session->admin};
+  };
+  if (clock_->Now() < session->access_expires_at) return person();
+  if (session->refresh_token.empty()) {
+    store_->Remove(session_id);
+    return absl::UnauthenticatedError("Session has ended: log in again");
+  }
+  auto tokens = client_->Refresh(session->refresh_token);
+  if (absl::IsUnavailable(tokens.status())) {
+    Count(refreshes_, "idp_unavailable");
+    return tokens.status();
+  }
+  if (!tokens.ok()) {
+    Count(refreshes_, "refused");
+    store_->Remove(session_id);
+    return absl::UnauthenticatedError("Session has ended at the identity provider: log in again");
+  }
+  Count(refreshes_, "ok");
+  // The IdP may have granted or withdrawn the role since the login.
+  const absl::StatusOr<TokenClaims> id_claims =
+      tokens->id_token.empty() ? absl::StatusOr<TokenClaims>(absl::NotFoundError("no ID token"))
+                               : client_->VerifyRefreshedIdToken(tokens->id_token);
+  ReadRoles(*tokens, id_claims, *session);
+  if (!tokens->refresh_token.empty()) session->refresh_token = std::move(tokens->refresh_token);
+  if (!tokens->id_token.empty()) session->id_token = std::move(tokens->id_token);
+  session->access_expires_at = clock_->Now() + tokens->expires_in;
+  if (!store_->Update(session_id, *session)) {
+    return absl::UnauthenticatedError("Session has ended: log in again");
+  }
+  return person();
+}
+
+absl::StatusOr<Person> OidcLogin::BearerUser(absl::string_view jwt) {
+  auto claims = client_->VerifyAccessToken(jwt);
+  if (!claims.ok()) return claims.status();
+  return Person{.user_name = claims->user_name, .email = claims->email, .admin = claims->admin};
+}
+
+std::string OidcLogin::Logout(absl::string_view session_id, absl::string_view back_to) {
+  std::optional<Session> session = store_->Remove(session_id);
+  if (!session) return std::string(back_to);
+  TG_LOG(Info) << "logout user=" << session->user_name;
+  if (!session->refresh_token.empty()) {
+    if (absl::Status ended = client_->EndIdpSession(session->refresh_token); !ended.ok()) {
+      TG_LOG(Warning) << "could not end the session at the identity provider: " << ended.message();
+    }
+  }
+  auto url = client_->EndSessionUrl(session->id_token, back_to);
+  return url.ok() ? *url : std::string(back_to);
+}
+
+}  // namespace tokengate

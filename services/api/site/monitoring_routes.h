@@ -1,0 +1,12 @@
+// Liveness (/monitoring/ping, no auth, no dependencies: it must stay cheap
+// and answer even when the authority is down) and Prometheus /metrics.
+#pragma once
+
+#include "common/http/router.h"
+#include "common/base/metrics.h"
+
+namespace tokengate {
+
+void AddMonitoringRoutes(Router& router, const MetricsRegistry* metrics);
+
+}  // namespace tokengate

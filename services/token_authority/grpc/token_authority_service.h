@@ -1,0 +1,81 @@
+// The gRPC face of PersonalTokens: proto in, proto out, and the one place
+// where absl::Status becomes a gRPC status (same code numbers; a field error's
+// field and code travel as trailing metadata).
+#pragma once
+
+#include <atomic>
+
+#include "absl/time/time.h"
+#include "services/token_authority/grpc/audit_actor.h"
+#include "services/token_authority/grpc/caller_policy.h"
+#include "services/token_authority/tokens/leak_reports.h"
+#include "services/token_authority/tokens/personal_tokens.h"
+#include "services/token_authority/revocation/revocation_feed.h"
+#include "services/token_authority/revocation/revocation_log.h"
+#include "services/token_authority/notices/user_emails.h"
+#include "tokengate/v1/token_authority.grpc.pb.h"
+
+namespace tokengate {
+
+class TokenAuthorityService final : public v1::TokenAuthority::Service {
+ public:
+  // The feed wakes watch streams; the log is what they send.
+  TokenAuthorityService(PersonalTokens* tokens, RevocationFeed* feed, RevocationLog* log,
+                        const CallerPolicy* policy, absl::Duration heartbeat)
+      : tokens_(tokens), feed_(feed), log_(log), policy_(policy), heartbeat_(heartbeat) {}
+  // Issue 16's parts: the owners' e-mails from management calls, and
+  // revocation by content (UNIMPLEMENTED while null).
+  void SetNoticeParts(UserEmails* user_emails, LeakReports* leak_reports) {
+    user_emails_ = user_emails;
+    leak_reports_ = leak_reports;
+  }
+
+  grpc::Status IssueToken(grpc::ServerContext* context, const v1::IssueTokenRequest* request,
+                          v1::IssueTokenResponse* response) override;
+  grpc::Status RefreshToken(grpc::ServerContext* context, const v1::RefreshTokenRequest* request,
+                            v1::RefreshTokenResponse* response) override;
+  grpc::Status RevokeToken(grpc::ServerContext* context, const v1::RevokeTokenRequest* request,
+                           v1::RevokeTokenResponse* response) override;
+  grpc::Status GetToken(grpc::ServerContext* context, const v1::GetTokenRequest* request,
+                        v1::GetTokenResponse* response) override;
+  grpc::Status ListTokens(grpc::ServerContext* context, const v1::ListTokensRequest* request,
+                          v1::ListTokensResponse* response) override;
+  grpc::Status VerifyToken(grpc::ServerContext* context, const v1::VerifyTokenRequest* request,
+                           v1::VerifyTokenResponse* response) override;
+  grpc::Status WatchRevocations(grpc::ServerContext* context,
+                                const v1::WatchRevocationsRequest* request,
+                                grpc::ServerWriter<v1::RevocationEvent>* writer) override;
+  grpc::Status ListTokenEvents(grpc::ServerContext* context, const v1::ListTokenEventsRequest* request,
+                               v1::ListTokenEventsResponse* response) override;
+  grpc::Status AdminListTokens(grpc::ServerContext* context, const v1::AdminListTokensRequest* request,
+                               v1::AdminListTokensResponse* response) override;
+  grpc::Status RevokeUserTokens(grpc::ServerContext* context, const v1::RevokeUserTokensRequest* request,
+                                v1::RevokeUserTokensResponse* response) override;
+
+ grpc::Status RevokeTokensByContent(grpc::ServerContext* context,
+                                     const v1::RevokeTokensByContentRequest* request,
+                                     v1::RevokeTokensByContentResponse* response) override;
+
+ private:
+  void RememberEmail(const v1::Actor& actor, const std::string& user_name);
+  // The caller policy's verdict on a management call; a refusal is audited.
+  grpc::Status Allow(grpc::ServerContext* context, absl::string_view method, const AuditActor& actor,
+                     const std::string& user_name, const std::string& token_id = "");
+  // Allow, and for an administration RPC also the role: a request that names
+  // a person who does not hold it is refused (and audited), so the api can
+  // forward a non-admin's attempt to be recorded.
+  grpc::Status AllowAdmin(grpc::ServerContext* context, absl::string_view method, const v1::Actor* actor,
+                          const AuditActor& audit_actor, const std::string& user_name);
+
+  PersonalTokens* tokens_;
+  RevocationFeed* feed_;
+  RevocationLog* log_;
+  const CallerPolicy* policy_;
+  const absl::Duration heartbeat_;
+  UserEmails* user_emails_ = nullptr;
+  LeakReports* leak_reports_ = nullptr;
+};
+
+grpc::Status ToGrpcStatus(const absl::Status& status, grpc::ServerContext* context);
+
+}  // namespace tokengate

@@ -1,0 +1,106 @@
+#include "services/token_authority/notices/notice_outbox.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/base/dates.h"
+
+namespace tokengate {
+namespace {
+
+// pg_advisory_lock key of the notice sender ("tokengate notices").
+constexpr absl::string_view kNoticeLockKey = "7305412284";
+
+}  // namespace
+
+std::string PgWordArray(const std::vector<std::string>& words) {
+  return absl::StrCat("{", absl::StrJoin(words, ","), "}");
+}
+
+absl::StatusOr<bool> NoticeOutbox::TryLock() {
+  auto result = conn_->Exec(absl::StrCat("SELECT pg_try_advisory_lock(", kNoticeLockKey, ")"));
+  if (!result.ok()) return result.status();
+  return result->Get(0, 0) == "t";
+}
+
+absl::StatusOr<int> NoticeOutbox::RequeueInterrupted() {
+  auto result = conn_->Exec("UPDATE token_notice SET state = 'pending' WHERE state = 'sending' RETURNING id");
+  if (!result.ok()) return result.status();
+  return result->rows();
+}
+
+absl::StatusOr<int> NoticeOutbox::EnqueueExpiring(const std::vector<int>& days,
+                                                  const std::vector<std::string>& channels) {
+  std::vector<std::string> day_words;
+  for (int d : days) day_words.push_back(absl::StrCat(d));
+  // Days left counts the days after today the token is still valid: a token
+  // valid through tomorrow has 1 day left and is within a 1-day threshold.
+  auto result = conn_->Exec(
+      "WITH today AS (SELECT (now() AT TIME ZONE 'UTC')::date AS day) "
+      "INSERT INTO token_notice (token_id, kind, threshold_days, channel) "
+      "SELECT t.id, 'expiry', nearest.days, c.channel "
+      "FROM personal_token t JOIN \"user\" u ON u.id = t.user_id CROSS JOIN today "
+      "CROSS JOIN LATERAL (SELECT min(d) AS days FROM unnest($1::int[]) AS d "
+      "                    WHERE t.until - today.day <= d) AS nearest "
+      "CROSS JOIN unnest($2::text[]) AS c(channel) "
+      "WHERE t.revoked_at IS NULL AND t.until BETWEEN today.day AND today.day + $3::int "
+      "  AND nearest.days IS NOT NULL "
+      "  AND (c.channel <> 'email' OR u.email IS NOT NULL) "
+      "ON CONFLICT ON CONSTRAINT token_notice_once DO NOTHING RETURNING id",
+      {PgWordArray(day_words), PgWordArray(channels), absl::StrCat(days.back())});
+  if (!result.ok()) return result.status();
+  return result->rows();
+}
+
+absl::StatusOr<std::optional<ClaimedNotice>> NoticeOutbox::ClaimNext(const std::vector<std::string>& channels) {
+  auto result = conn_->Exec(
+      "UPDATE token_notice n SET state = 'sending', attempts = n.attempts + 1 "
+      "FROM personal_token t JOIN \"user\" u ON u.id = t.user_id "
+      "WHERE n.id = (SELECT id FROM token_notice WHERE state = 'pending' AND next_attempt_at <= now() "
+      "                AND channel = ANY($1::text[]) "
+      "              ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+      "  AND t.id = n.token_id "
+      "RETURNING n.id, n.kind, n.threshold_days, n.channel, n.attempts, t.id::text, t.name, u.name, "
+      "          coalesce(u.email, ''), t.until::text, t.revoked_at IS NOT NULL, u.id",
+      {PgWordArray(channels)});
+  if (!result.ok()) return result.status();
+  if (result->rows() == 0) return std::nullopt;
+  ClaimedNotice claimed;
+  Notice& n = claimed.notice;
+  n.id = result->GetInt(0, 0);
+  n.kind = result->Get(0, 1) == "leak" ? NoticeKind::kLeak : NoticeKind::kExpiry;
+  n.threshold_days = static_cast<int>(result->GetInt(0, 2));
+  n.channel = std::string(result->Get(0, 3));
+  n.attempts = static_cast<int>(result->GetInt(0, 4));
+  n.token_id = std::string(result->Get(0, 5));
+  n.token_name = std::string(result->Get(0, 6));
+  n.user_name = std::string(result->Get(0, 7));
+  n.email = std::string(result->Get(0, 8));
+  n.until = ParseDay(result->Get(0, 9)).value_or(absl::CivilDay());
+  claimed.token_revoked = result->Get(0, 10) == "t";
+  claimed.user_id = result->GetInt(0, 11);
+  return claimed;
+}
+
+absl::Status NoticeOutbox::MarkSent(int64_t id) {
+  return conn_
+      ->Exec("UPDATE token_notice SET state = 'sent', sent_at = now(), last_error = NULL WHERE id = $1",
+             {absl::StrCat(id)})
+      .status();
+}
+
+absl::Status NoticeOutbox::MarkRetry(int64_t id, absl::Duration delay, const std::string& error) {
+  return conn_
+      ->Exec("UPDATE token_notice SET state = 'pending', last_error = $2, "
+             "next_attempt_at = now() + make_interval(secs => $3) WHERE id = $1",
+             {absl::StrCat(id), error, absl::StrCat(absl::ToDoubleSeconds(delay))})
+      .status();
+}
+
+absl::Status NoticeOutbox::MarkFinal(int64_t id, absl::string_view state, const std::string& error) {
+  return conn_
+      ->Exec("UPDATE token_notice SET state = $2, last_error = $3 WHERE id = $1",
+             {absl::StrCat(id), std::string(state), error})
+      .status();
+}
+
+}  // namespace tokengate

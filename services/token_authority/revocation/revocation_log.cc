@@ -1,0 +1,67 @@
+#include "services/token_authority/revocation/revocation_log.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/base/log.h"
+
+namespace tokengate {
+
+absl::StatusOr<RevocationLogSlice> RevocationLog::ReadAfter(int64_t position, int limit) {
+  auto conn = pool_->Acquire();
+  if (!conn.ok()) return conn.status();
+  // One statement, one snapshot: the bounds and the rows agree.
+  auto result = (*conn)->Exec(
+      "SELECT s.log_id::text, s.pruned_through, "
+      "  greatest(s.pruned_through, (SELECT coalesce(max(position), 0) FROM revocation_log)), "
+      "  l.position, l.token_id::text, floor(extract(epoch FROM l.revoked_at))::bigint, "
+      "  floor(extract(epoch FROM l.expires_at))::bigint "
+      "FROM revocation_log_state s LEFT JOIN LATERAL ("
+      "  SELECT * FROM revocation_log WHERE position > $1 ORDER BY position LIMIT $2) l ON true "
+      "ORDER BY l.position",
+      {absl::StrCat(position), absl::StrCat(limit)});
+  if (!result.ok()) return result.status();
+  if (result->rows() == 0) return absl::InternalError("revocation_log_state has no row");
+  RevocationLogSlice slice;
+  slice.log_id = std::string(result->Get(0, 0));
+  slice.pruned_through = result->GetInt(0, 1);
+  slice.head = result->GetInt(0, 2);
+  for (int row = 0; row < result->rows(); ++row) {
+    if (result->IsNull(row, 3)) continue;  // The LEFT JOIN's row when nothing came after.
+    slice.items.push_back(LoggedRevocation{.position = result->GetInt(row, 3),
+                                           .token_id = std::string(result->Get(row, 4)),
+                                           .revoked_at_unix = result->GetInt(row, 5),
+                                           .expires_at_unix = result->GetInt(row, 6)});
+  }
+  return slice;
+}
+
+absl::StatusOr<int64_t> RevocationLog::Prune(absl::Duration retention) {
+  auto conn = pool_->Acquire();
+  if (!conn.ok()) return conn.status();
+  auto result = (*conn)->Exec(
+      "WITH gone AS (DELETE FROM revocation_log "
+      "  WHERE revoked_at < now() - make_interval(secs => $1) RETURNING position) "
+      "UPDATE revocation_log_state "
+      "SET pruned_through = greatest(pruned_through, (SELECT coalesce(max(position), 0) FROM gone)) "
+      "RETURNING (SELECT count(*) FROM gone)",
+      {absl::StrCat(absl::ToInt64Seconds(retention))});
+  if (!result.ok()) return result.status();
+  return result->GetInt(0, 0);
+}
+
+void RevocationLog::StartPruning(absl::Duration retention, absl::Duration interval) {
+  pruner_.Start(interval, [this, retention] {
+    auto pruned = Prune(retention);
+    if (!pruned.ok()) {
+      TG_LOG(Warning) << "revocation log not pruned, will retry: " << pruned.status().message();
+    } else if (*pruned > 0) {
+      TG_LOG(Info) << "pruned " << *pruned << " revocations older than "
+                   << absl::FormatDuration(retention) << " from the revocation log";
+    }
+  });
+}
+
+bool CanResumeFrom(const std::string& log_id, int64_t position, const RevocationLogSlice& slice) {
+  return log_id == slice.log_id && position >= slice.pruned_through && position <= slice.head;
+}
+
+}  // namespace tokengate

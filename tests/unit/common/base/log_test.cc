@@ -1,0 +1,66 @@
+// The log writer itself: whatever a message holds, one record is one line.
+#include "common/base/log.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+
+#include "absl/strings/str_split.h"
+
+namespace tokengate {
+namespace {
+
+using ::testing::MatchesRegex;
+using ::testing::SizeIs;
+
+// What WriteLog puts on stderr while `write` runs.
+template <typename Write>
+std::string CapturedStderr(Write write) {
+  std::FILE* file = std::tmpfile();
+  std::fflush(stderr);
+  const int saved = dup(STDERR_FILENO);
+  dup2(fileno(file), STDERR_FILENO);
+  write();
+  std::fflush(stderr);
+  dup2(saved, STDERR_FILENO);
+  close(saved);
+  std::string out;
+  std::rewind(file);
+  char buffer[4096];
+  while (size_t n = std::fread(buffer, 1, sizeof(buffer), file)) out.append(buffer, n);
+  std::fclose(file);
+  return out;
+}
+
+TEST(LogTest, ForgedLineBreaksStayInsideTheirRecord) {
+  SetLogProgram("tokengate-api");
+  const std::string out = CapturedStderr([] {
+    WriteLog(LogLevel::kInfo,
+             "login user=eve\r\n2026-12-07T00:00:00.000Z INFO tokengate-api: admin revoked 42 tokens");
+  });
+  std::vector<std::string> lines = absl::StrSplit(out, '\n', absl::SkipEmpty());
+  ASSERT_THAT(lines, SizeIs(1)) << out;
+  EXPECT_THAT(lines[0], MatchesRegex(R"(^[0-9T:.-]+Z INFO tokengate-api: login user=eve\\r\\n2026.*42 tokens$)"));
+}
+
+TEST(LogTest, EveryControlCharacterIsSpeltOutReadably) {
+  SetLogProgram("tokengate");
+  const std::string out = CapturedStderr([] {
+    WriteLog(LogLevel::kWarning, std::string("nul\0 esc\x1b[2J del\x7f tab\t nel\xc2\x85 ls\xe2\x80\xa8.", 35));
+  });
+  EXPECT_THAT(out, ::testing::EndsWith(
+                       ": nul\\x00 esc\\x1b[2J del\\x7f tab\\t nel\\u0085 ls\\u2028.\n"));
+}
+
+TEST(LogTest, OrdinaryMessagesAreWrittenUnchanged) {
+  const std::string out = CapturedStderr([] {
+    TG_LOG(Info) << "issued personal token id=" << "0192" << " path C:\\tmp é";
+  });
+  EXPECT_THAT(out, ::testing::EndsWith(": issued personal token id=0192 path C:\\tmp é\n"));
+}
+
+}  // namespace
+}  // namespace tokengate
