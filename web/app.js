@@ -230,6 +230,15 @@
     return text.split(',').map((entry) => entry.trim()).filter(Boolean);
   }
 
+  // The field's comma-separated list, or null after marking what `check` finds wrong.
+  function checkedList(input, check) {
+    const list = listOf(input.value);
+    const problem = check(list);
+    if (!problem) return list;
+    setFieldError(input, problem);
+    return null;
+  }
+
   // The server's rules for namespace patterns and networks, checked first so
   // the field says what is wrong before anything is sent ('' when fine).
   const MAX_LIMIT_ENTRIES = 20;
@@ -444,19 +453,10 @@
       ok = false;
     }
     const namespaces = $('create-namespaces');
-    const namespaceList = listOf(namespaces.value);
-    const namespaceProblem = checkNamespaces(namespaceList);
-    if (namespaceProblem) {
-      setFieldError(namespaces, namespaceProblem);
-      ok = false;
-    }
     const networks = $('create-networks');
-    const networkList = listOf(networks.value);
-    const networkProblem = checkNetworks(networkList);
-    if (networkProblem) {
-      setFieldError(networks, networkProblem);
-      ok = false;
-    }
+    const namespaceList = checkedList(namespaces, checkNamespaces);
+    const networkList = checkedList(networks, checkNetworks);
+    if (!namespaceList || !networkList) ok = false;
     if (!ok) {
       form.querySelector('[aria-invalid="true"]').focus();
       return;
