@@ -363,7 +363,7 @@
       row.appendChild(name);
       cell(row, token.since);
       cell(row, token.until);
-      cell(row, accessSummary(token), 'access');
+      cell(row, accessSummary(token));
       cell(row, formatLastUsed(token.last_used_at));
       const active = token.until >= today;
       const status = cell(row, '');
@@ -577,6 +577,15 @@
     return event.actor_kind === 'system' ? 'system' : `${event.actor_name} (${event.actor_kind})`;
   }
 
+  // "scopes=all:write namespaces=spark-*" from a create or refresh record's
+  // detail; '' for other events and for a token with both scopes and no limits.
+  function limitsOf(event) {
+    if (event.event !== 'token.created' && event.event !== 'token.refreshed') return '';
+    const start = (event.detail || '').indexOf('scopes=');
+    const limits = start < 0 ? '' : event.detail.slice(start);
+    return limits === 'scopes=all:read,all:write' ? '' : limits;
+  }
+
   function renderHistory(result, append) {
     const body = $('history-body');
     if (!append) body.replaceChildren();
@@ -586,12 +595,14 @@
       cell(row, formatLastUsed(event.at));
       const what = cell(row, EVENT_LABELS[event.event] || event.event);
       if (event.detail) what.title = event.detail;
-      // A created or refreshed token's limits are part of what happened: shown, not only hovered.
-      if (event.detail && (event.event === 'token.created' || event.event === 'token.refreshed')) {
-        const limits = document.createElement('span');
-        limits.className = 'event-detail';
-        limits.textContent = event.detail;
-        what.append(document.createElement('br'), limits);
+      // A narrow token's limits are part of what happened when it was created
+      // or refreshed: shown, not only hovered. A default token's are not news.
+      const limits = limitsOf(event);
+      if (limits) {
+        const shown = document.createElement('span');
+        shown.className = 'event-detail';
+        shown.textContent = limits;
+        what.append(document.createElement('br'), shown);
       }
       cell(row, actorText(event));
       cell(row, event.client_address || '—');

@@ -304,9 +304,14 @@ describe('personal tokens page', { concurrency: false }, () => {
     await listed.waitFor({ state: 'visible' });
     assert.equal((await listed.locator('td').allTextContents())[2], 'write only · spark-* · from 127.0.0.0/8');
     assert.equal(await bearerStatus(stack.api.url, content), 200);  // /v1/users/me works with all:write
-    const datasets = await fetch(`${stack.api.url}/v1/datasets`, { headers: { Authorization: `Bearer ${content}` } });
-    assert.equal(datasets.status, 403);
     await screenshot('create-limits-listed');
+    await listed.getByRole('button', { name: 'History of spark-writer' }).click();
+    const created = page.locator('#history-body tr[data-event="token.created"]');
+    await created.waitFor({ state: 'visible' });
+    assert.match(await created.textContent(), /scopes=all:write namespaces=spark-\* networks=127\.0\.0\.0\/8/);
+    await screenshot('history-limits');
+    await page.keyboard.press('Escape');
+    await page.locator('#history-dialog').waitFor({ state: 'hidden' });
     // Gone again, so the paging test below counts the tokens it expects.
     const login = await fetch(`${stack.api.url}/v1/auth/token`, {
       method: 'POST', body: new URLSearchParams({ username: 'alice', password: 'any' }),
