@@ -1,18 +1,18 @@
 // An INVALID_ARGUMENT that names the bad field and a machine-readable code
 // (pydantic's words: "date_future", "less_than_equal", …), so the REST edge can
-// build DESIGN §6's 422 details; and NOT_FOUND / ALREADY_EXISTS that name the
+// build docs/design.md §6's 422 details; and NOT_FOUND / ALREADY_EXISTS that name the
 // entity, field and value, for Data.Rentgen's 404/409 details. Carried as
 // absl::Status payloads inside a process and as gRPC trailing metadata
 // between processes.
 #pragma once
 
-#include "absl/strings/string_view.h"
-
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace tokengate {
 
@@ -36,6 +36,22 @@ inline constexpr absl::string_view kValuePayload = "tokengate.value";
 inline constexpr char kEntityMetadata[] = "tokengate-entity";
 // A "-bin" key: a value (a token name) may be any UTF-8.
 inline constexpr char kValueMetadata[] = "tokengate-value-bin";
+
+// One entry of a 422's details, as pydantic reports it: where (e.g.
+// ["body", "name"], plus an item index for a list), a machine code
+// ("missing", "string_too_long", …) and a message; context and input are raw
+// JSON, written as {} and null when empty (Data.Rentgen always has both).
+// The one shape of a field error in a process (http2kafka's event checks, the
+// api's request parsing); between processes it travels as an
+// INVALID_ARGUMENT made by InvalidField, turned back by IssueOf (error_body.h).
+struct FieldIssue {
+  std::vector<std::string> location;
+  std::string code;
+  std::string message;
+  std::string context_json;
+  std::string input_json;
+  std::optional<int> location_index;
+};
 
 inline absl::Status InvalidField(absl::string_view field, absl::string_view code,
                                  absl::string_view message, absl::string_view context_json = "") {

@@ -82,11 +82,14 @@ void LogEffectiveConfig(const std::vector<std::string>& flag_names) {
   }
 }
 
+absl::Status BadFlag(absl::string_view flag_name, absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrCat(EnvNameOf(flag_name), ": ", why));
+}
+
 absl::Status CheckTlsFiles(absl::string_view cert, absl::string_view key, absl::string_view ca) {
   const int set = !cert.empty() + !key.empty() + !ca.empty();
   if (set != 0 && set != 3) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        EnvNameOf("tls_cert_file"), ": TLS needs the certificate, key and CA files together"));
+    return BadFlag("tls_cert_file", "TLS needs the certificate, key and CA files together");
   }
   return absl::OkStatus();
 }
@@ -114,14 +117,25 @@ absl::Status CheckAuthorityAddress(absl::string_view text) {
   return absl::OkStatus();
 }
 
-absl::Status CheckRanges(std::initializer_list<FlagRange> ranges) {
-  for (const FlagRange& r : ranges) {
-    if (r.value < r.min || r.value > r.max) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(EnvNameOf(r.flag), ": must be within ", r.min, "..", r.max));
+absl::Status CheckRanges(const FlagList& flags) {
+  for (const ConfigFlag& flag : flags) {
+    if (flag.bounded == nullptr) continue;
+    const int value = absl::GetFlag(*flag.bounded);
+    if (value < flag.min || value > flag.max) {
+      return BadFlag(flag.name, absl::StrCat("must be within ", flag.min, "..", flag.max,
+                                             flag.note.empty() ? "" : " (", flag.note,
+                                             flag.note.empty() ? "" : ")"));
     }
   }
   return absl::OkStatus();
+}
+
+std::vector<std::string> FlagNames(std::initializer_list<const FlagList*> lists) {
+  std::vector<std::string> names;
+  for (const FlagList* list : lists) {
+    for (const ConfigFlag& flag : *list) names.emplace_back(flag.name);
+  }
+  return names;
 }
 
 }  // namespace tokengate

@@ -38,11 +38,11 @@ absl::Status KafkaClientSecurity::ApplyTo(rd_kafka_conf_t* conf) const {
   return absl::OkStatus();
 }
 
-const std::vector<std::string>& KafkaClientSecurityFlagNames() {
-  static const std::vector<std::string> kNames = {"kafka_security_protocol", "kafka_sasl_mechanism",
-                                                  "kafka_sasl_username", "kafka_sasl_password",
-                                                  "kafka_ssl_ca_file"};
-  return kNames;
+const FlagList& KafkaClientSecurityFlags() {
+  static const FlagList kFlags = {{FLAGS_kafka_security_protocol}, {FLAGS_kafka_sasl_mechanism},
+                                  {FLAGS_kafka_sasl_username}, {FLAGS_kafka_sasl_password},
+                                  {FLAGS_kafka_ssl_ca_file}};
+  return kFlags;
 }
 
 absl::StatusOr<KafkaClientSecurity> KafkaClientSecurityFromFlags() {

@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/config/config.h"
 
 typedef struct rd_kafka_conf_s rd_kafka_conf_t;
 
@@ -30,8 +31,7 @@ struct KafkaClientSecurity {
   absl::Status ApplyTo(rd_kafka_conf_t* conf) const;
 };
 
-// Names of the flags of this block, for a binary's own list of flag names.
-const std::vector<std::string>& KafkaClientSecurityFlagNames();
+const FlagList& KafkaClientSecurityFlags();
 
 // From the parsed flags, checked before any client exists: a value librdkafka
 // refuses, or SASL PLAIN/SCRAM without its user name and password, is an

@@ -1,4 +1,4 @@
-// DESIGN §6's error bodies, one builder per kind:
+// docs/design.md §6's error bodies, one builder per kind:
 // {"error": {"code": "...", "message": "...", "details": ...}}. Each builder
 // also sets the headers its status needs (WWW-Authenticate on 401,
 // Retry-After on 429 and 503, Allow on 405). Never put token content in a message.
@@ -11,22 +11,10 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/base/field_error.h"
 #include "common/http/response.h"
 
 namespace tokengate {
-
-// One entry of a 422's details, as pydantic reports it: where (e.g.
-// ["body", "name"], plus an item index for a list), a machine code
-// ("missing", "string_too_long", …) and a message; context and input are raw
-// JSON, written as {} and null when empty (Data.Rentgen always has both).
-struct FieldIssue {
-  std::vector<std::string> location;
-  std::string code;
-  std::string message;
-  std::string context_json;
-  std::string input_json;
-  std::optional<int> location_index;
-};
 
 // The entry for an INVALID_ARGUMENT made by InvalidField (field_error.h):
 // its code, message and context, at `location`, with the client's input (raw JSON).

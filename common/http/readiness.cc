@@ -12,7 +12,7 @@ constexpr absl::Duration kRetryAfter = absl::Seconds(1);
 }  // namespace
 
 void AddReadinessRoute(Router& router, const RevocationWatcher* watcher) {
-  router.Add(Pistache::Http::Method::Get, "/monitoring/ready", [watcher](const HttpRequest&) {
+  router.Add(HttpMethod::kGet, "/monitoring/ready", [watcher](const HttpRequest&) {
     if (watcher != nullptr && !watcher->Connected()) {
       return ServiceUnavailable("The revocation stream from the token authority is down", kRetryAfter);
     }

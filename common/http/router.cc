@@ -34,24 +34,13 @@ std::pair<absl::string_view, absl::string_view> SplitTarget(absl::string_view ta
   return {target.substr(0, question), query.substr(0, query.find('#'))};
 }
 
-// The methods routes are registered with; nullopt for the others the framer
-// admits (QUERY, WebDAV's), which no route serves.
-std::optional<Pistache::Http::Method> MethodOf(absl::string_view name) {
-  using Pistache::Http::Method;
-  for (Method method : {Method::Get, Method::Head, Method::Post, Method::Put, Method::Delete,
-                        Method::Patch, Method::Options, Method::Trace, Method::Connect}) {
-    if (name == Pistache::Http::methodString(method)) return method;
-  }
-  return std::nullopt;
-}
-
 bool IsParam(absl::string_view segment) {
   return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
 }
 
 }  // namespace
 
-HttpRequest::HttpRequest(const FramedRequest& raw, Pistache::Http::Method method,
+HttpRequest::HttpRequest(const FramedRequest& raw, HttpMethod method,
                          const std::string& route, UrlParams path_params, std::string request_id,
                          absl::string_view peer_address)
     : raw_(raw), method_(method), route_(route),
@@ -128,7 +117,7 @@ void Responder::operator()(HttpResponse response) {
   done(std::move(response));
 }
 
-Router::Route& Router::AddRoute(Pistache::Http::Method method, absl::string_view path_template) {
+Router::Route& Router::AddRoute(HttpMethod method, absl::string_view path_template) {
   Route route{.method = method, .path_template = std::string(path_template)};
   for (absl::string_view segment : SplitPath(path_template)) route.segments.emplace_back(segment);
   if (latency_ != nullptr) route.latency = latency_->WithLabels({route.path_template});
@@ -138,12 +127,12 @@ Router::Route& Router::AddRoute(Pistache::Http::Method method, absl::string_view
   return routes_.back();
 }
 
-void Router::Add(Pistache::Http::Method method, absl::string_view path_template,
+void Router::Add(HttpMethod method, absl::string_view path_template,
                  RouteHandler handler) {
   AddRoute(method, path_template).handler = std::move(handler);
 }
 
-void Router::AddAsync(Pistache::Http::Method method, absl::string_view path_template,
+void Router::AddAsync(HttpMethod method, absl::string_view path_template,
                       AsyncRouteHandler handler, size_t max_body_bytes, HeadCheck head_check) {
   Route& route = AddRoute(method, path_template);
   route.async_handler = std::move(handler);
@@ -161,7 +150,7 @@ size_t Router::largest_body_limit() const {
   return largest;
 }
 
-Router::Match Router::Find(std::optional<Pistache::Http::Method> method,
+Router::Match Router::Find(std::optional<HttpMethod> method,
                            absl::string_view path) const {
   const PathSegments segments = SplitPath(path);
   Match match;
@@ -183,9 +172,9 @@ Router::Match Router::Find(std::optional<Pistache::Http::Method> method,
       match.params = std::move(params);
       return match;
     }
-    match.allowed.push_back(Pistache::Http::methodString(route.method));
+    match.allowed.push_back(std::string(HttpMethodName(route.method)));
     // HEAD is served wherever GET is (see Dispatch).
-    if (route.method == Pistache::Http::Method::Get) match.allowed.push_back("HEAD");
+    if (route.method == HttpMethod::kGet) match.allowed.push_back("HEAD");
   }
   return match;
 }
@@ -216,10 +205,10 @@ void Router::Record(const Route* route, absl::string_view method, int status,
 void Router::Dispatch(const FramedRequest& request, const std::string& request_id,
                       Responder respond, absl::string_view peer_address) const {
   ++in_flight_;
-  const std::optional<Pistache::Http::Method> request_method = MethodOf(request.method());
+  const std::optional<HttpMethod> request_method = ParseHttpMethod(request.method());
   // HEAD is GET without the body (RFC 9110 §9.3.2); the server drops the body.
-  const std::optional<Pistache::Http::Method> method =
-      request_method == Pistache::Http::Method::Head ? Pistache::Http::Method::Get : request_method;
+  const std::optional<HttpMethod> method =
+      request_method == HttpMethod::kHead ? HttpMethod::kGet : request_method;
   const absl::string_view path = SplitTarget(request.target()).first;
   Match match = Find(method, path);
   const Route* route = match.route;
@@ -261,7 +250,7 @@ std::optional<HttpResponse> Router::CheckHead(const FramedRequest& head,
                                               std::optional<size_t> declared_body_bytes,
                                               const std::string& request_id,
                                               absl::string_view peer_address) const {
-  const std::optional<Pistache::Http::Method> method = MethodOf(head.method());
+  const std::optional<HttpMethod> method = ParseHttpMethod(head.method());
   Match match = Find(method, SplitTarget(head.target()).first);
   const Route* route = match.route;
   if (route == nullptr) return std::nullopt;

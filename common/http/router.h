@@ -7,8 +7,6 @@
 // never see Pistache's writer. The HttpServer feeds it framed requests.
 #pragma once
 
-#include <pistache/http.h>
-
 #include <array>
 #include <atomic>
 #include <functional>
@@ -19,6 +17,7 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/strings/string_view.h"
+#include "common/http/http_method.h"
 #include "common/http/request_framer.h"
 #include "common/http/response.h"
 #include "common/http/url_encoded.h"
@@ -31,10 +30,10 @@ class HttpRequest {
  public:
   // `route` is the matched route's template; it outlives the request.
   // `peer_address` (the TCP peer's IP) must outlive the request too.
-  HttpRequest(const FramedRequest& raw, Pistache::Http::Method method, const std::string& route,
+  HttpRequest(const FramedRequest& raw, HttpMethod method, const std::string& route,
               UrlParams path_params, std::string request_id, absl::string_view peer_address = "");
 
-  Pistache::Http::Method method() const { return method_; }
+  HttpMethod method() const { return method_; }
   // The target's path, still percent-encoded.
   const std::string& path() const { return path_; }
   // The matched template, e.g. "/v1/personal-tokens/{id}".
@@ -56,7 +55,7 @@ class HttpRequest {
 
  private:
   const FramedRequest& raw_;
-  Pistache::Http::Method method_;
+  HttpMethod method_;
   std::string path_;
   const std::string& route_;
   UrlParams path_params_;
@@ -103,10 +102,10 @@ class Router {
   explicit Router(RouterOptions options);
 
   // Templates are literal segments and "{name}" segments (one segment each).
-  void Add(Pistache::Http::Method method, absl::string_view path_template, RouteHandler handler);
+  void Add(HttpMethod method, absl::string_view path_template, RouteHandler handler);
   // A route that answers through its Responder; `max_body_bytes` 0 means the
   // router's limit.
-  void AddAsync(Pistache::Http::Method method, absl::string_view path_template,
+  void AddAsync(HttpMethod method, absl::string_view path_template,
                 AsyncRouteHandler handler, size_t max_body_bytes = 0,
                 HeadCheck head_check = nullptr);
 
@@ -131,7 +130,7 @@ class Router {
   // the hot path neither allocates nor locks.
   using StatusCounters = std::array<std::atomic<Counter*>, 600>;
   struct Route {
-    Pistache::Http::Method method;
+    HttpMethod method;
     std::string path_template;
     std::vector<std::string> segments;
     RouteHandler handler;
@@ -147,8 +146,8 @@ class Router {
     std::vector<std::string> allowed;  // Methods of routes whose path matched.
   };
   // `method` nullopt: a method no route can serve (QUERY, WebDAV's).
-  Match Find(std::optional<Pistache::Http::Method> method, absl::string_view path) const;
-  Route& AddRoute(Pistache::Http::Method method, absl::string_view path_template);
+  Match Find(std::optional<HttpMethod> method, absl::string_view path) const;
+  Route& AddRoute(HttpMethod method, absl::string_view path_template);
   size_t BodyLimitOf(const Route& route) const;
   void Record(const Route* route, absl::string_view method, int status, double seconds) const;
 

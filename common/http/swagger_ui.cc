@@ -10,7 +10,6 @@
 namespace tokengate {
 namespace {
 
-using Method = Pistache::Http::Method;
 
 constexpr char kPage[] = R"html(<!DOCTYPE html>
 <html lang="en">
@@ -53,15 +52,15 @@ bool IsPageFile(absl::string_view file) {
 void AddSwaggerUiRoutes(Router& router, absl::string_view title, const StaticFiles* assets) {
   // Titles are ours (program names), never a client's: no escaping needed.
   const std::string page = absl::StrReplaceAll(kPage, {{"$title", title}});
-  router.Add(Method::Get, "/docs", [page](const HttpRequest&) {
+  router.Add(HttpMethod::kGet, "/docs", [page](const HttpRequest&) {
     HttpResponse response = HttpResponse::Text(200, "text/html; charset=utf-8", page);
     return WithPageSecurity(response);
   });
-  router.Add(Method::Get, "/docs/swagger-initializer.js", [](const HttpRequest&) {
+  router.Add(HttpMethod::kGet, "/docs/swagger-initializer.js", [](const HttpRequest&) {
     return HttpResponse::Text(200, "application/javascript; charset=utf-8", kInitializer)
         .WithHeader("X-Content-Type-Options", "nosniff");
   });
-  router.Add(Method::Get, "/static/swagger-ui/{file}", [assets](const HttpRequest& request) {
+  router.Add(HttpMethod::kGet, "/static/swagger-ui/{file}", [assets](const HttpRequest& request) {
     const std::string file = request.PathParam("file");
     if (!IsPageFile(file)) return NotFound("Not found", file);
     return assets->Serve(file);

@@ -3,6 +3,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/base/log.h"
+#include "common/base/status_macros.h"
 
 namespace tokengate {
 namespace {
@@ -19,7 +20,7 @@ absl::Status ApplyPending(PgConnection& conn, const std::vector<Migration>& migr
   for (const auto& migration : migrations) {
     if (names.contains(migration.name)) continue;
     auto result = InTransaction(conn, [&]() -> absl::StatusOr<PgResult> {
-      if (auto run = conn.ExecScript(migration.sql); !run.ok()) return run;
+      TG_RETURN_IF_ERROR(conn.ExecScript(migration.sql));
       return conn.Exec("INSERT INTO schema_migrations (name) VALUES ($1)", {migration.name});
     });
     if (!result.ok()) {

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/base/status_macros.h"
 
 namespace tokengate {
 namespace {
@@ -33,14 +34,14 @@ absl::StatusOr<SigningKeyring> SigningKeyring::Parse(absl::string_view single,
         return absl::InvalidArgumentError("signing keys must look like kid1:secret1,kid2:secret2");
       }
       SigningKey key{std::string(entry.substr(0, colon)), std::string(entry.substr(colon + 1))};
-      if (auto status = CheckSecret(key.kid, key.secret); !status.ok()) return status;
+      TG_RETURN_IF_ERROR(CheckSecret(key.kid, key.secret));
       if (!seen.insert(key.kid).second) {
         return absl::InvalidArgumentError(absl::StrCat("signing key id '", key.kid, "' is listed twice"));
       }
       keys.push_back(std::move(key));
     }
   } else if (!single.empty()) {
-    if (auto status = CheckSecret("(single)", single); !status.ok()) return status;
+    TG_RETURN_IF_ERROR(CheckSecret("(single)", single));
     keys.push_back(SigningKey{"", std::string(single)});
   }
   if (keys.empty()) {

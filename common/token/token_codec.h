@@ -1,6 +1,6 @@
 // Personal token codec: "personal_token_" + a compact JWS (HS256 by default)
 // with Data.Rentgen's claim set. Pure: no I/O, no clock (time is passed in).
-// Verification stops at the first failure in DESIGN §3's order and reports a
+// Verification stops at the first failure in docs/design.md §3's order and reports a
 // reason that is safe to show; it never echoes the token.
 #pragma once
 

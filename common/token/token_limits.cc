@@ -19,14 +19,14 @@ int CharCount(absl::string_view text) {
   return count;
 }
 
-LimitIssue Issue(absl::string_view field, std::optional<int> index, absl::string_view code, std::string message,
+FieldIssue Issue(absl::string_view field, std::optional<int> index, absl::string_view code, std::string message,
                  std::string context_json = "") {
-  return LimitIssue{.field = std::string(field), .index = index, .code = std::string(code),
-                    .message = std::move(message), .context_json = std::move(context_json)};
+  return FieldIssue{.location = {std::string(field)}, .code = std::string(code), .message = std::move(message),
+                    .context_json = std::move(context_json), .location_index = index};
 }
 
 // The list-level checks pydantic makes before looking at the entries' values.
-void CheckLength(absl::string_view field, size_t size, std::vector<LimitIssue>& issues) {
+void CheckLength(absl::string_view field, size_t size, std::vector<FieldIssue>& issues) {
   if (size <= static_cast<size_t>(kMaxLimitEntries)) return;
   issues.push_back(Issue(field, std::nullopt, "too_long",
                          absl::StrCat("List should have at most ", kMaxLimitEntries,
@@ -36,7 +36,7 @@ void CheckLength(absl::string_view field, size_t size, std::vector<LimitIssue>& 
 }
 
 // The first entry listed twice, as a value_error on the whole list.
-void CheckUnique(absl::string_view field, const std::vector<std::string>& values, std::vector<LimitIssue>& issues) {
+void CheckUnique(absl::string_view field, const std::vector<std::string>& values, std::vector<FieldIssue>& issues) {
   absl::flat_hash_set<absl::string_view> seen;
   for (const auto& value : values) {
     if (!seen.insert(value).second) {
@@ -47,7 +47,7 @@ void CheckUnique(absl::string_view field, const std::vector<std::string>& values
   }
 }
 
-LimitIssue Wider(absl::string_view field, absl::string_view entry, absl::string_view how) {
+FieldIssue Wider(absl::string_view field, absl::string_view entry, absl::string_view how) {
   return Issue(field, std::nullopt, "value_error",
                absl::StrCat("Value error, ", field, " would be wider than the token's: ", PythonRepr(entry),
                             " is not ", how, " them"));
@@ -98,8 +98,8 @@ bool PatternCovers(absl::string_view wide, absl::string_view narrow) {
   return at(0, 0);
 }
 
-std::vector<LimitIssue> CheckScopes(const std::vector<std::string>& scopes) {
-  std::vector<LimitIssue> issues;
+std::vector<FieldIssue> CheckScopes(const std::vector<std::string>& scopes) {
+  std::vector<FieldIssue> issues;
   for (size_t i = 0; i < scopes.size(); ++i) {
     if (scopes[i] != kReadScope && scopes[i] != kWriteScope) {
       issues.push_back(Issue("scopes", static_cast<int>(i), "enum", absl::StrCat("Input should be ", kScopeChoices),
@@ -110,8 +110,8 @@ std::vector<LimitIssue> CheckScopes(const std::vector<std::string>& scopes) {
   return issues;
 }
 
-std::vector<LimitIssue> CheckNamespaces(const std::vector<std::string>& patterns) {
-  std::vector<LimitIssue> issues;
+std::vector<FieldIssue> CheckNamespaces(const std::vector<std::string>& patterns) {
+  std::vector<FieldIssue> issues;
   CheckLength("namespaces", patterns.size(), issues);
   if (!issues.empty()) return issues;
   for (size_t i = 0; i < patterns.size(); ++i) {
@@ -133,9 +133,9 @@ std::vector<LimitIssue> CheckNamespaces(const std::vector<std::string>& patterns
   return issues;
 }
 
-std::vector<LimitIssue> CheckNetworks(const std::vector<std::string>& networks,
+std::vector<FieldIssue> CheckNetworks(const std::vector<std::string>& networks,
                                       std::vector<std::string>* canonical_networks) {
-  std::vector<LimitIssue> issues;
+  std::vector<FieldIssue> issues;
   CheckLength("networks", networks.size(), issues);
   if (!issues.empty()) return issues;
   std::vector<std::string> canonical;
@@ -153,7 +153,7 @@ std::vector<LimitIssue> CheckNetworks(const std::vector<std::string>& networks,
   return issues;
 }
 
-std::optional<LimitIssue> WiderScopes(const std::vector<std::string>& current,
+std::optional<FieldIssue> WiderScopes(const std::vector<std::string>& current,
                                       const std::vector<std::string>& requested) {
   for (const auto& scope : requested) {
     if (std::find(current.begin(), current.end(), scope) == current.end()) return Wider("scopes", scope, "among");
@@ -161,7 +161,7 @@ std::optional<LimitIssue> WiderScopes(const std::vector<std::string>& current,
   return std::nullopt;
 }
 
-std::optional<LimitIssue> WiderNamespaces(const std::vector<std::string>& current,
+std::optional<FieldIssue> WiderNamespaces(const std::vector<std::string>& current,
                                           const std::vector<std::string>& requested) {
   if (current.empty()) return std::nullopt;
   for (const auto& pattern : requested) {
@@ -172,7 +172,7 @@ std::optional<LimitIssue> WiderNamespaces(const std::vector<std::string>& curren
   return std::nullopt;
 }
 
-std::optional<LimitIssue> WiderNetworks(const std::vector<std::string>& current,
+std::optional<FieldIssue> WiderNetworks(const std::vector<std::string>& current,
                                         const std::vector<std::string>& requested) {
   if (current.empty()) return std::nullopt;
   std::vector<IpNetwork> wide;
@@ -189,8 +189,8 @@ std::optional<LimitIssue> WiderNetworks(const std::vector<std::string>& current,
   return std::nullopt;
 }
 
-absl::Status StatusOf(const LimitIssue& issue) {
-  return InvalidField(issue.field, issue.code, issue.message, issue.context_json);
+absl::Status StatusOf(const FieldIssue& issue) {
+  return InvalidField(issue.location.back(), issue.code, issue.message, issue.context_json);
 }
 
 TokenRestrictions::TokenRestrictions(std::vector<std::string> namespaces, const std::vector<std::string>& networks)

@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "common/base/field_error.h"
 #include "common/base/ip_network.h"
 
 namespace tokengate {
@@ -31,38 +32,31 @@ bool NamespaceMatches(absl::string_view pattern, absl::string_view name);
 // consumed by one of wide's `*`.
 bool PatternCovers(absl::string_view wide, absl::string_view narrow);
 
-// One thing wrong with a list a client sent, in pydantic's words: `field` is
-// "scopes", "namespaces" or "networks"; `index` is set when one entry is at fault.
-struct LimitIssue {
-  std::string field;
-  std::optional<int> index;
-  std::string code;
-  std::string message;
-  std::string context_json;  // "" or a JSON object.
-};
-
+// The checks below answer FieldIssues (field_error.h) in pydantic's words:
+// `location` is {"scopes"}, {"namespaces"} or {"networks"} (the REST edge
+// puts "body" in front), `location_index` set when one entry is at fault.
 // Given lists (an empty one means "not given"). Scopes: known, each once.
 // Namespaces: ≤ 20 patterns of 1..255 characters, no control characters, each
 // once. Networks: ≤ 20 CIDRs or addresses, no host bits, each once; their
 // canonical text ("192.0.2.7" → "192.0.2.7/32") goes to `canonical_networks`.
-std::vector<LimitIssue> CheckScopes(const std::vector<std::string>& scopes);
-std::vector<LimitIssue> CheckNamespaces(const std::vector<std::string>& patterns);
-std::vector<LimitIssue> CheckNetworks(const std::vector<std::string>& networks,
+std::vector<FieldIssue> CheckScopes(const std::vector<std::string>& scopes);
+std::vector<FieldIssue> CheckNamespaces(const std::vector<std::string>& patterns);
+std::vector<FieldIssue> CheckNetworks(const std::vector<std::string>& networks,
                                       std::vector<std::string>* canonical_networks = nullptr);
 
 // Refresh may narrow, never widen: an issue on the field when `requested`
 // (non-empty) reaches beyond `current` (empty current: no limit, so anything
 // narrows it). Lists must have passed the checks above.
-std::optional<LimitIssue> WiderScopes(const std::vector<std::string>& current,
+std::optional<FieldIssue> WiderScopes(const std::vector<std::string>& current,
                                       const std::vector<std::string>& requested);
-std::optional<LimitIssue> WiderNamespaces(const std::vector<std::string>& current,
+std::optional<FieldIssue> WiderNamespaces(const std::vector<std::string>& current,
                                           const std::vector<std::string>& requested);
-std::optional<LimitIssue> WiderNetworks(const std::vector<std::string>& current,
+std::optional<FieldIssue> WiderNetworks(const std::vector<std::string>& current,
                                         const std::vector<std::string>& requested);
 
 // The issue as an INVALID_ARGUMENT naming its field (field_error.h), for the
 // authority's answer.
-absl::Status StatusOf(const LimitIssue& issue);
+absl::Status StatusOf(const FieldIssue& issue);
 
 // What an edge enforces, built once per verify answer (and cached with it).
 class TokenRestrictions {

@@ -1,4 +1,4 @@
-// The edges' view of token verification (DESIGN §7): every bearer request asks
+// The edges' view of token verification (docs/design.md §7): every bearer request asks
 // a VerifyCache, which answers from memory or makes ONE VerifyToken RPC per
 // token (single-flight), keyed by a SHA-256 of the token so the token itself
 // is never stored. Valid answers live min(cache_ttl, exp - now); invalid ones

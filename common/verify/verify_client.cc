@@ -28,17 +28,18 @@ std::chrono::system_clock::time_point DeadlineIn(absl::Duration timeout) {
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeAuthorityChannel(const std::string& address,
-                                                                    const std::string& tls_cert_file,
-                                                                    const std::string& tls_key_file,
-                                                                    const std::string& tls_ca_file) {
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeAuthorityChannel(
+    const AuthorityChannelOptions& options) {
+  const std::string& tls_cert_file = options.tls_cert_file;
+  const std::string& tls_key_file = options.tls_key_file;
+  const std::string& tls_ca_file = options.tls_ca_file;
   // gRPC's default reconnect back-off grows to 2 minutes, long enough to turn
   // an authority restart into minutes of 503s; ours stays under a second.
   grpc::ChannelArguments arguments;
   arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, kInitialReconnectMs);
   arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, kMaxReconnectMs);
   if (tls_cert_file.empty() && tls_key_file.empty() && tls_ca_file.empty()) {
-    return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), arguments);
+    return grpc::CreateCustomChannel(options.address, grpc::InsecureChannelCredentials(), arguments);
   }
   if (tls_cert_file.empty() || tls_key_file.empty() || tls_ca_file.empty()) {
     return absl::InvalidArgumentError(
@@ -54,7 +55,7 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeAuthorityChannel(const std::s
   tls.pem_root_certs = *std::move(ca);
   tls.pem_private_key = *std::move(key);
   tls.pem_cert_chain = *std::move(cert);
-  return grpc::CreateCustomChannel(address, grpc::SslCredentials(tls), arguments);
+  return grpc::CreateCustomChannel(options.address, grpc::SslCredentials(tls), arguments);
 }
 
 GrpcVerifyBackend::GrpcVerifyBackend(std::shared_ptr<grpc::ChannelInterface> channel,

@@ -19,16 +19,22 @@
 
 namespace tokengate {
 
-// A channel to the authority at `address` ("host:port"). No files: plaintext.
-// Otherwise mutual TLS: `tls_ca_file` is the root that must have signed the
-// authority's certificate, and `tls_cert_file`/`tls_key_file` are this edge's
-// client identity (the authority's caller policy reads its name). The channel
-// retries connecting after 80 ms, then with back-off capped at 700 ms (gRPC
-// adds ±20 % jitter), so an authority that comes back is used within a second.
-absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeAuthorityChannel(const std::string& address,
-                                                                    const std::string& tls_cert_file,
-                                                                    const std::string& tls_key_file,
-                                                                    const std::string& tls_ca_file);
+struct AuthorityChannelOptions {
+  std::string address;  // "host:port", or replicas (see CheckAuthorityAddress).
+  // No files: plaintext. Otherwise mutual TLS: `tls_ca_file` is the root that
+  // must have signed the authority's certificate, and `tls_cert_file`/
+  // `tls_key_file` are this client's identity (the authority's caller policy
+  // reads its name).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_ca_file;
+};
+
+// A channel to the authority. It retries connecting after 80 ms, then with
+// back-off capped at 700 ms (gRPC adds ±20 % jitter), so an authority that
+// comes back is used within a second.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeAuthorityChannel(
+    const AuthorityChannelOptions& options);
 
 // VerifyToken with a deadline. Fails fast (no wait-for-ready): an authority
 // that cannot be reached is an error the cache turns into kUnavailable.

@@ -271,7 +271,8 @@ def render_blocks(services, cli, notes):
         flags_by_binary = {b: [f for f in services[b] if f.source == source] for b in users[source]}
         out.append(f"From `{source}`, in {', '.join(users[source])}:")
         out.append("")
-        out += table(f"shared:{source}", flags_by_binary, users[source])
+        # Notes are read back per generated block: the shared tables are one block.
+        out += table("shared", flags_by_binary, users[source])
         out.append("")
     blocks["shared"] = "\n".join(out).rstrip() or "None: each binary defines its own flags."
 

@@ -14,23 +14,14 @@
 #include "absl/strings/strip.h"
 #include "common/config/config.h"
 #include "services/api/auth/cross_origin.h"
+#include "common/base/status_macros.h"
 
-#ifndef TOKENGATE_DEFAULT_SWAGGER_DIR
-#define TOKENGATE_DEFAULT_SWAGGER_DIR "/usr/share/tokengate/swagger-ui-dist"
-#endif
 #ifndef TOKENGATE_DEFAULT_WEB_DIR
 #define TOKENGATE_DEFAULT_WEB_DIR "/usr/share/tokengate/web"
 #endif
 
 ABSL_FLAG(std::string, http_listen, "0.0.0.0:8000", "HTTP listen address (port 0: pick one)");
 ABSL_FLAG(int, http_threads, 16, "HTTP reactor threads (handlers block them during RPCs)");
-ABSL_FLAG(int, http_idle_timeout_seconds, 60,
-          "a keep-alive connection with nothing to do is closed after this");
-ABSL_FLAG(int, http_header_timeout_seconds, 10, "a request head must arrive within this (slowloris)");
-ABSL_FLAG(int, http_write_timeout_seconds, 30,
-          "a connection whose client takes no byte of its pending answer for this long is dropped");
-ABSL_FLAG(std::string, authority_address, "127.0.0.1:50051", "token authority gRPC address");
-ABSL_FLAG(int, verify_deadline_ms, 500, "deadline of a VerifyToken RPC");
 ABSL_FLAG(int, authority_deadline_ms, 5000, "deadline of token management RPCs");
 ABSL_FLAG(std::string, auth_provider, "",
           "human login: keycloak, oidc (any OpenID Connect issuer) or dummy (any user; local use only)");
@@ -55,8 +46,6 @@ ABSL_FLAG(std::string, admin_claim, "realm_access.roles",
           "keycloak/oidc: claim (dotted path) whose list of strings, or string, names the person's roles");
 ABSL_FLAG(std::string, admin_role, "tokengate-admin", "keycloak/oidc: the role in admin_claim that makes an admin");
 ABSL_FLAG(std::string, admin_users, "", "dummy: comma-separated user names that are admins");
-ABSL_FLAG(std::string, trusted_proxies, "",
-          "comma-separated CIDRs of proxies whose X-Forwarded-For is believed; empty: none");
 ABSL_FLAG(std::string, access_token_secret, "",
           "HMAC key of access_token_… (>= 32 bytes); empty: random per process");
 ABSL_FLAG(int, access_token_lifetime_seconds, 36000, "lifetime of a human login");
@@ -65,21 +54,11 @@ ABSL_FLAG(std::string, allowed_origins, "",
           "comma-separated origins (scheme://host[:port]) whose pages may use the session cookie for "
           "state-changing requests, besides the api's own; empty: none");
 ABSL_FLAG(bool, verify_cache_enabled, true, "cache VerifyToken answers (off: one RPC per request)");
-ABSL_FLAG(int, verify_cache_ttl_seconds, 60, "longest time a valid answer is cached");
-ABSL_FLAG(int, verify_negative_ttl_seconds, 5, "longest time an invalid answer is cached");
-ABSL_FLAG(int, verify_cache_size, 100000, "most answers held by the verify cache");
-ABSL_FLAG(bool, revocation_watch_enabled, true, "follow the authority's revocation stream");
-ABSL_FLAG(std::string, tls_cert_file, "", "client certificate for the authority (PEM); empty: plaintext");
-ABSL_FLAG(std::string, tls_key_file, "", "client private key (PEM)");
-ABSL_FLAG(std::string, tls_ca_file, "", "CA that signed the authority's certificate (PEM)");
 ABSL_FLAG(int, max_body_bytes, 1 << 20, "largest accepted request body");
-ABSL_FLAG(std::string, swagger_assets_dir, TOKENGATE_DEFAULT_SWAGGER_DIR,
-          "directory of npm's swagger-ui-dist, served under /static/swagger-ui/");
 ABSL_FLAG(std::string, web_dir, TOKENGATE_DEFAULT_WEB_DIR,
           "directory of the personal tokens page (web/ in the repo), served at /");
 ABSL_FLAG(std::string, database_url, "", "libpq URI of the lineage tables (the consumer writes them)");
 ABSL_FLAG(int, database_pool_size, 8, "PostgreSQL connections for the lineage endpoints");
-ABSL_FLAG(int, retry_after_seconds, 2, "Retry-After of 503 answers");
 ABSL_FLAG(int, shutdown_grace_seconds, 10, "how long SIGTERM waits for running requests");
 ABSL_FLAG(std::string, leak_report_rate, "10/min",
           "leak reports (POST /v1/personal-tokens/revoke) per client address: <count>/<s|min|h>");
@@ -88,10 +67,6 @@ namespace tokengate {
 namespace {
 
 constexpr size_t kMinSecretBytes = 32;
-
-absl::Status Bad(absl::string_view flag, absl::string_view why) {
-  return absl::InvalidArgumentError(absl::StrCat(EnvNameOf(flag), ": ", why));
-}
 
 std::string RandomSecret() {
   unsigned char bytes[kMinSecretBytes];
@@ -107,31 +82,68 @@ absl::Status ReadOidcSettings(ApiConfig& config) {
   if (config.auth_provider == "keycloak") {
     const std::string server = absl::GetFlag(FLAGS_keycloak_server_url);
     const std::string realm = absl::GetFlag(FLAGS_keycloak_realm);
-    if (!IsHttpUrl(server)) return Bad("keycloak_server_url", "must be an http(s) URL");
-    if (realm.empty()) return Bad("keycloak_realm", "must be set");
+    if (!IsHttpUrl(server)) return BadFlag(FLAGS_keycloak_server_url, "must be an http(s) URL");
+    if (realm.empty()) return BadFlag(FLAGS_keycloak_realm, "must be set");
     config.oidc_issuer = absl::StrCat(absl::StripSuffix(server, "/"), "/realms/", realm);
   } else {
     config.oidc_issuer = absl::GetFlag(FLAGS_oidc_issuer);
-    if (!IsHttpUrl(config.oidc_issuer)) return Bad("oidc_issuer", "must be an http(s) URL");
+    if (!IsHttpUrl(config.oidc_issuer)) return BadFlag(FLAGS_oidc_issuer, "must be an http(s) URL");
   }
   config.oidc_client_id = absl::GetFlag(FLAGS_oidc_client_id);
   config.oidc_client_secret = absl::GetFlag(FLAGS_oidc_client_secret);
   config.oidc_redirect_uri = absl::GetFlag(FLAGS_oidc_redirect_uri);
   config.oidc_scope = absl::GetFlag(FLAGS_oidc_scope);
-  if (config.oidc_client_id.empty()) return Bad("oidc_client_id", "must be set");
-  if (config.oidc_client_secret.empty()) return Bad("oidc_client_secret", "must be set (or its _FILE form)");
+  if (config.oidc_client_id.empty()) return BadFlag(FLAGS_oidc_client_id, "must be set");
+  if (config.oidc_client_secret.empty()) return BadFlag(FLAGS_oidc_client_secret, "must be set (or its _FILE form)");
   constexpr absl::string_view kCallback = "/v1/auth/callback";
   if (!IsHttpUrl(config.oidc_redirect_uri) || !absl::EndsWith(config.oidc_redirect_uri, kCallback)) {
-    return Bad("oidc_redirect_uri", "must be the http(s) URL of this api's /v1/auth/callback");
+    return BadFlag(FLAGS_oidc_redirect_uri, "must be the http(s) URL of this api's /v1/auth/callback");
   }
   config.oidc_home_url = absl::StrCat(absl::StripSuffix(config.oidc_redirect_uri, kCallback), "/");
   const std::vector<absl::string_view> scopes = absl::StrSplit(config.oidc_scope, ' ', absl::SkipEmpty());
   if (std::find(scopes.begin(), scopes.end(), "openid") == scopes.end()) {
-    return Bad("oidc_scope", "must include openid");
+    return BadFlag(FLAGS_oidc_scope, "must include openid");
   }
   config.oidc_verify_tls = absl::GetFlag(FLAGS_oidc_verify_tls);
   config.oidc_ca_file = absl::GetFlag(FLAGS_oidc_ca_file);
   return absl::OkStatus();
+}
+
+const FlagList& ApiFlags() {
+  static const FlagList kFlags = {
+      {FLAGS_http_listen},
+      {FLAGS_http_threads, 1, 1024},
+      {FLAGS_authority_deadline_ms, 10, 600000},
+      {FLAGS_auth_provider},
+      {FLAGS_auth_allow_dummy},
+      {FLAGS_keycloak_server_url},
+      {FLAGS_keycloak_realm},
+      {FLAGS_oidc_issuer},
+      {FLAGS_oidc_client_id},
+      {FLAGS_oidc_client_secret},
+      {FLAGS_oidc_redirect_uri},
+      {FLAGS_oidc_scope},
+      {FLAGS_oidc_verify_tls},
+      {FLAGS_oidc_ca_file},
+      {FLAGS_oidc_timeout_ms, 100, 60000},
+      {FLAGS_oidc_clock_skew_seconds, 0, 300},
+      {FLAGS_oidc_jwks_min_refresh_seconds, 0, 3600},
+      {FLAGS_admin_claim},
+      {FLAGS_admin_role},
+      {FLAGS_admin_users},
+      {FLAGS_access_token_secret},
+      {FLAGS_access_token_lifetime_seconds, 60, 30 * 86400},
+      {FLAGS_cookie_secure},
+      {FLAGS_allowed_origins},
+      {FLAGS_verify_cache_enabled},
+      {FLAGS_max_body_bytes, 1024, 64 << 20},
+      {FLAGS_web_dir},
+      {FLAGS_database_url},
+      {FLAGS_database_pool_size, 1, 256},
+      {FLAGS_shutdown_grace_seconds, 0, 600},
+      {FLAGS_leak_report_rate},
+  };
+  return kFlags;
 }
 
 }  // namespace
@@ -141,129 +153,84 @@ bool IsLoopbackHost(absl::string_view host) {
 }
 
 const std::vector<std::string>& ApiFlagNames() {
-  static const std::vector<std::string> kNames = {
-      "http_listen", "http_threads", "http_idle_timeout_seconds", "http_header_timeout_seconds",
-      "http_write_timeout_seconds",
-      "authority_address", "verify_deadline_ms", "authority_deadline_ms", "auth_provider",
-      "auth_allow_dummy", "keycloak_server_url", "keycloak_realm", "oidc_issuer", "oidc_client_id",
-      "oidc_client_secret", "oidc_redirect_uri", "oidc_scope", "oidc_verify_tls", "oidc_ca_file",
-      "oidc_timeout_ms", "oidc_clock_skew_seconds", "oidc_jwks_min_refresh_seconds",
-      "admin_claim", "admin_role", "admin_users", "trusted_proxies", "access_token_secret",
-      "access_token_lifetime_seconds", "cookie_secure", "allowed_origins", "verify_cache_enabled",
-      "verify_cache_ttl_seconds", "verify_negative_ttl_seconds", "verify_cache_size",
-      "revocation_watch_enabled", "tls_cert_file", "tls_key_file", "tls_ca_file",
-      "max_body_bytes", "swagger_assets_dir", "web_dir", "database_url", "database_pool_size",
-      "retry_after_seconds", "shutdown_grace_seconds", "leak_report_rate"};
+  static const std::vector<std::string> kNames = FlagNames(
+      {&ApiFlags(), &HttpEdgeFlags(), &VerifyClientFlags(), &TlsClientFlags()});
   return kNames;
 }
 
 absl::StatusOr<ApiConfig> ApiConfigFromFlags() {
   ApiConfig config;
   config.http_listen = absl::GetFlag(FLAGS_http_listen);
-  if (auto hp = ParseHostPort(config.http_listen); !hp.ok()) return Bad("http_listen", hp.status().message());
-  config.authority_address = absl::GetFlag(FLAGS_authority_address);
-  if (auto address = CheckAuthorityAddress(config.authority_address); !address.ok()) {
-    return Bad("authority_address", address.message());
-  }
+  if (auto hp = ParseHostPort(config.http_listen); !hp.ok()) return BadFlag(FLAGS_http_listen, hp.status().message());
+  auto verify = VerifyClientConfigFromFlags();
+  if (!verify.ok()) return verify.status();
+  config.verify = *std::move(verify);
   config.auth_provider = absl::GetFlag(FLAGS_auth_provider);
   config.auth_allow_dummy = absl::GetFlag(FLAGS_auth_allow_dummy);
   if (config.auth_provider == "dummy") {
     const std::string host = ParseHostPort(config.http_listen)->first;
     if (!IsLoopbackHost(host) && !config.auth_allow_dummy) {
-      return Bad("auth_provider", absl::StrCat("dummy lets anyone log in as anyone: refused on ", host,
+      return BadFlag(FLAGS_auth_provider, absl::StrCat("dummy lets anyone log in as anyone: refused on ", host,
                                                " (listen on 127.0.0.1, or set ",
                                                EnvNameOf("auth_allow_dummy"), "=true)"));
     }
   } else if (config.auth_provider == "keycloak" || config.auth_provider == "oidc") {
-    if (auto oidc = ReadOidcSettings(config); !oidc.ok()) return oidc;
+    TG_RETURN_IF_ERROR(ReadOidcSettings(config));
   } else if (config.auth_provider.empty()) {
-    return Bad("auth_provider",
+    return BadFlag(FLAGS_auth_provider,
                "must be set: keycloak or oidc (real logins), or dummy (any user, local use only)");
   } else {
-    return Bad("auth_provider", "known providers: keycloak, oidc, dummy");
+    return BadFlag(FLAGS_auth_provider, "known providers: keycloak, oidc, dummy");
   }
 
   config.admin_claim = absl::GetFlag(FLAGS_admin_claim);
   config.admin_role = absl::GetFlag(FLAGS_admin_role);
-  if (config.admin_claim.empty()) return Bad("admin_claim", "must be set (a claim name or dotted path)");
-  if (config.admin_role.empty()) return Bad("admin_role", "must be set");
+  if (config.admin_claim.empty()) return BadFlag(FLAGS_admin_claim, "must be set (a claim name or dotted path)");
+  if (config.admin_role.empty()) return BadFlag(FLAGS_admin_role, "must be set");
   for (absl::string_view name : absl::StrSplit(absl::GetFlag(FLAGS_admin_users), ',', absl::SkipWhitespace())) {
     config.admin_users.emplace_back(absl::StripAsciiWhitespace(name));
   }
   if (!config.admin_users.empty() && config.auth_provider != "dummy") {
-    return Bad("admin_users", "is for the dummy provider; with keycloak/oidc the IdP gives the admin role");
+    return BadFlag(FLAGS_admin_users, "is for the dummy provider; with keycloak/oidc the IdP gives the admin role");
   }
-  auto trusted = TrustedProxies::Parse(absl::GetFlag(FLAGS_trusted_proxies));
-  if (!trusted.ok()) return Bad("trusted_proxies", trusted.status().message());
-  config.trusted_proxies = *std::move(trusted);
+  auto http = HttpEdgeConfigFromFlags();
+  if (!http.ok()) return http.status();
+  config.http = *std::move(http);
 
   config.access_token_secret = absl::GetFlag(FLAGS_access_token_secret);
   if (config.access_token_secret.empty()) {
     config.access_token_secret = RandomSecret();
     config.access_token_secret_generated = true;
   } else if (config.access_token_secret.size() < kMinSecretBytes) {
-    return Bad("access_token_secret", absl::StrCat("must be at least ", kMinSecretBytes, " bytes"));
+    return BadFlag(FLAGS_access_token_secret, absl::StrCat("must be at least ", kMinSecretBytes, " bytes"));
   }
   // Served over https (as the redirect URI says): the cookies must not travel in clear.
   config.cookie_secure =
       absl::GetFlag(FLAGS_cookie_secure) || absl::StartsWith(config.oidc_redirect_uri, "https://");
   auto origins = ParseAllowedOrigins(absl::GetFlag(FLAGS_allowed_origins));
-  if (!origins.ok()) return Bad("allowed_origins", origins.status().message());
+  if (!origins.ok()) return BadFlag(FLAGS_allowed_origins, origins.status().message());
   config.allowed_origins = *std::move(origins);
   config.verify_cache_enabled = absl::GetFlag(FLAGS_verify_cache_enabled);
-  config.revocation_watch_enabled = absl::GetFlag(FLAGS_revocation_watch_enabled);
 
-  const absl::Status ranges = CheckRanges({
-      {"http_threads", absl::GetFlag(FLAGS_http_threads), 1, 1024},
-      {"http_idle_timeout_seconds", absl::GetFlag(FLAGS_http_idle_timeout_seconds), 1, 3600},
-      {"http_header_timeout_seconds", absl::GetFlag(FLAGS_http_header_timeout_seconds), 1, 3600},
-      {"http_write_timeout_seconds", absl::GetFlag(FLAGS_http_write_timeout_seconds), 1, 3600},
-      {"verify_deadline_ms", absl::GetFlag(FLAGS_verify_deadline_ms), 10, 60000},
-      {"authority_deadline_ms", absl::GetFlag(FLAGS_authority_deadline_ms), 10, 600000},
-      {"access_token_lifetime_seconds", absl::GetFlag(FLAGS_access_token_lifetime_seconds), 60,
-       30 * 86400},
-      {"verify_cache_ttl_seconds", absl::GetFlag(FLAGS_verify_cache_ttl_seconds), 0, 3600},
-      {"verify_negative_ttl_seconds", absl::GetFlag(FLAGS_verify_negative_ttl_seconds), 0, 3600},
-      {"verify_cache_size", absl::GetFlag(FLAGS_verify_cache_size), 1, 100000000},
-      {"max_body_bytes", absl::GetFlag(FLAGS_max_body_bytes), 1024, 64 << 20},
-      {"database_pool_size", absl::GetFlag(FLAGS_database_pool_size), 1, 256},
-      {"retry_after_seconds", absl::GetFlag(FLAGS_retry_after_seconds), 1, 3600},
-      {"oidc_timeout_ms", absl::GetFlag(FLAGS_oidc_timeout_ms), 100, 60000},
-      {"oidc_clock_skew_seconds", absl::GetFlag(FLAGS_oidc_clock_skew_seconds), 0, 300},
-      {"oidc_jwks_min_refresh_seconds", absl::GetFlag(FLAGS_oidc_jwks_min_refresh_seconds), 0, 3600},
-      {"shutdown_grace_seconds", absl::GetFlag(FLAGS_shutdown_grace_seconds), 0, 600},
-  });
-  if (!ranges.ok()) return ranges;
+  if (absl::Status ranges = CheckRanges(ApiFlags()); !ranges.ok()) return ranges;
   config.http_threads = absl::GetFlag(FLAGS_http_threads);
-  config.http_idle_timeout = absl::Seconds(absl::GetFlag(FLAGS_http_idle_timeout_seconds));
-  config.http_header_timeout = absl::Seconds(absl::GetFlag(FLAGS_http_header_timeout_seconds));
-  config.http_write_timeout = absl::Seconds(absl::GetFlag(FLAGS_http_write_timeout_seconds));
-  config.verify_deadline = absl::Milliseconds(absl::GetFlag(FLAGS_verify_deadline_ms));
   config.authority_deadline = absl::Milliseconds(absl::GetFlag(FLAGS_authority_deadline_ms));
   config.access_token_lifetime = absl::Seconds(absl::GetFlag(FLAGS_access_token_lifetime_seconds));
-  config.verify_cache_ttl = absl::Seconds(absl::GetFlag(FLAGS_verify_cache_ttl_seconds));
-  config.verify_negative_ttl = absl::Seconds(absl::GetFlag(FLAGS_verify_negative_ttl_seconds));
-  config.verify_cache_size = absl::GetFlag(FLAGS_verify_cache_size);
   config.max_body_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_body_bytes));
-  config.retry_after = absl::Seconds(absl::GetFlag(FLAGS_retry_after_seconds));
   config.oidc_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_oidc_timeout_ms));
   config.oidc_clock_skew = absl::Seconds(absl::GetFlag(FLAGS_oidc_clock_skew_seconds));
   config.oidc_jwks_min_refresh = absl::Seconds(absl::GetFlag(FLAGS_oidc_jwks_min_refresh_seconds));
   config.shutdown_grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds));
-  config.swagger_assets_dir = absl::GetFlag(FLAGS_swagger_assets_dir);
   config.web_dir = absl::GetFlag(FLAGS_web_dir);
   config.database_url = absl::GetFlag(FLAGS_database_url);
   config.database_pool_size = absl::GetFlag(FLAGS_database_pool_size);
   auto leak_rate = ParseRateLimit(absl::GetFlag(FLAGS_leak_report_rate));
-  if (!leak_rate.ok()) return Bad("leak_report_rate", leak_rate.status().message());
+  if (!leak_rate.ok()) return BadFlag(FLAGS_leak_report_rate, leak_rate.status().message());
   config.leak_report_rate = *leak_rate;
 
-  config.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
-  config.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
-  config.tls_ca_file = absl::GetFlag(FLAGS_tls_ca_file);
-  if (auto tls = CheckTlsFiles(config.tls_cert_file, config.tls_key_file, config.tls_ca_file); !tls.ok()) {
-    return tls;
-  }
+  auto tls = TlsClientConfigFromFlags();
+  if (!tls.ok()) return tls.status();
+  config.tls = *std::move(tls);
   return config;
 }
 

@@ -8,7 +8,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "common/http/client_address.h"
+#include "common/config/http_edge_config.h"
+#include "common/config/tls_client_config.h"
+#include "common/config/verify_client_config.h"
 #include "services/api/auth/rate_limiter.h"
 
 namespace tokengate {
@@ -18,11 +20,9 @@ struct ApiConfig {
   // Reactor threads; verify misses and token management block one each
   // while their RPC runs.
   int http_threads = 16;
-  absl::Duration http_idle_timeout = absl::Seconds(60);    // Keep-alive connection with nothing to do.
-  absl::Duration http_header_timeout = absl::Seconds(10);  // First byte to end of a request head.
-  absl::Duration http_write_timeout = absl::Seconds(30);   // A peer that takes none of its answer is dropped.
-  std::string authority_address = "127.0.0.1:50051";
-  absl::Duration verify_deadline = absl::Milliseconds(500);
+  HttpEdgeConfig http;
+  VerifyClientConfig verify;
+  TlsClientConfig tls;  // To the authority.
   absl::Duration authority_deadline = absl::Seconds(5);
   // "dummy", "keycloak" or "oidc": no default, a deployment names its choice.
   std::string auth_provider;
@@ -44,8 +44,6 @@ struct ApiConfig {
   std::string admin_claim = "realm_access.roles";
   std::string admin_role = "tokengate-admin";
   std::vector<std::string> admin_users;
-  // Peers whose X-Forwarded-For is believed for the audit's client address.
-  TrustedProxies trusted_proxies;
   // The api's own key for access_token_… (humans); never the authority's.
   std::string access_token_secret;
   bool access_token_secret_generated = false;
@@ -54,22 +52,12 @@ struct ApiConfig {
   // Origins besides the api's own whose pages may send state-changing
   // requests with the session cookie (lower-cased scheme://host[:port]).
   std::vector<std::string> allowed_origins;
-  bool verify_cache_enabled = true;
-  absl::Duration verify_cache_ttl = absl::Seconds(60);     // Upper bound on the authority's TTL.
-  absl::Duration verify_negative_ttl = absl::Seconds(5);
-  int verify_cache_size = 100000;
-  // Follow WatchRevocations; off only to show that the TTL alone bounds revocation.
-  bool revocation_watch_enabled = true;
-  std::string tls_cert_file;   // This edge's client identity for mutual TLS.
-  std::string tls_key_file;
-  std::string tls_ca_file;     // Root that signed the authority's certificate.
+  bool verify_cache_enabled = true;  // Off: one VerifyToken RPC per request (benchmarks).
   size_t max_body_bytes = 1 << 20;
-  std::string swagger_assets_dir;
   std::string web_dir;  // The personal tokens page (web/ in the repo), served at "/".
   // The lineage tables; empty: the lineage endpoints are not served.
   std::string database_url;
   int database_pool_size = 8;
-  absl::Duration retry_after = absl::Seconds(2);
   absl::Duration shutdown_grace = absl::Seconds(10);
   // Leak reports per client address (token bucket).
   RateLimit leak_report_rate;

@@ -25,7 +25,7 @@
 #include "services/api/human_login.h"
 #include "services/api/tokens/leak_report_routes.h"
 #include "services/api/lineage/lineage_routes.h"
-#include "services/api/site/monitoring_routes.h"
+#include "common/http/monitoring_routes.h"
 #include "services/api/auth/oidc_routes.h"
 #include "services/api/tokens/personal_tokens_routes.h"
 #include "services/api/auth/users_routes.h"
@@ -40,18 +40,18 @@ int Serve(const ApiConfig& config) {
                     << " is not set: using a random key, so logins end with this process and "
                        "are not shared between replicas";
   }
-  auto channel = MakeAuthorityChannel(config.authority_address, config.tls_cert_file,
-                                      config.tls_key_file, config.tls_ca_file);
+  AuthorityChannelOptions channel_options;
+  config.verify.ApplyTo(channel_options);
+  config.tls.ApplyTo(channel_options);
+  auto channel = MakeAuthorityChannel(channel_options);
   if (!channel.ok()) ExitOnBadConfig(channel.status().message());
   SystemClock clock;
-  GrpcVerifyBackend verify_backend(*channel, config.verify_deadline);
-  VerifyCache verify_cache({.max_entries = static_cast<size_t>(config.verify_cache_size),
-                            .max_ttl = config.verify_cache_ttl,
-                            .negative_ttl = config.verify_negative_ttl,
-                            .enabled = config.verify_cache_enabled},
-                           &verify_backend, &clock);
+  GrpcVerifyBackend verify_backend(*channel, config.verify.deadline);
+  VerifyCacheOptions cache_options{.enabled = config.verify_cache_enabled};
+  config.verify.ApplyTo(cache_options);
+  VerifyCache verify_cache(cache_options, &verify_backend, &clock);
   std::unique_ptr<RevocationWatcher> watcher;
-  if (config.revocation_watch_enabled) {
+  if (config.verify.revocation_watch_enabled) {
     watcher = std::make_unique<RevocationWatcher>(*channel, &verify_cache);
     watcher->Start();
   } else {
@@ -63,16 +63,16 @@ int Serve(const ApiConfig& config) {
   HumanLogin human = MakeHumanLogin(config, &clock, &metrics);
   const CrossOriginGuard cross_origin(config.allowed_origins);
   Authenticator authenticator(human.access_tokens.get(), human.oidc_login.get(), &verify_cache,
-                              config.retry_after, config.admin_users, config.trusted_proxies, &cross_origin);
+                              config.http.retry_after, config.admin_users, config.http.trusted_proxies, &cross_origin);
 
   AddVerifyMetrics(metrics, &verify_cache, watcher.get());
   CounterFamily* rpc_errors = metrics.AddCounter(
       "tokengate_authority_rpc_errors_total",
       "Token management RPCs to the authority that failed, by method and gRPC code",
       {"method", "code"});
-  StaticFiles swagger_assets(config.swagger_assets_dir);
+  StaticFiles swagger_assets(config.http.swagger_assets_dir);
   if (!swagger_assets.Has("swagger-ui-bundle.js")) {
-    TG_LOG(Warning) << "no Swagger UI assets in " << config.swagger_assets_dir
+    TG_LOG(Warning) << "no Swagger UI assets in " << config.http.swagger_assets_dir
                     << ": /docs will not load (run deploy/local/npm-assets.sh)";
   }
 
@@ -88,7 +88,7 @@ int Serve(const ApiConfig& config) {
   if (human.oidc_login != nullptr) {
     AddOidcRoutes(router, {.login = human.oidc_login.get(), .home_url = config.oidc_home_url,
                            .session_lifetime = config.access_token_lifetime,
-                           .retry_after = config.retry_after, .cookie_secure = config.cookie_secure});
+                           .retry_after = config.http.retry_after, .cookie_secure = config.cookie_secure});
   } else {
     AddAuthRoutes(router, {.provider = human.password_provider.get(),
                            .access_tokens = human.access_tokens.get(),
@@ -99,15 +99,15 @@ int Serve(const ApiConfig& config) {
   AddUsersRoutes(router, &authenticator);
   const PersonalTokensRoutesDeps token_routes{
       .authenticator = &authenticator, .authority = authority.get(), .verify_cache = &verify_cache,
-      .call = {.deadline = config.authority_deadline, .retry_after = config.retry_after,
+      .call = {.deadline = config.authority_deadline, .retry_after = config.http.retry_after,
                .rpc_errors = rpc_errors},
-      .trusted_proxies = config.trusted_proxies};
+      .trusted_proxies = config.http.trusted_proxies};
   AddPersonalTokensRoutes(router, token_routes);
   AddAdminRoutes(router, token_routes);
   RateLimiter leak_report_limiter(config.leak_report_rate, &clock);
   AddLeakReportRoutes(router, {.authority = authority.get(), .limiter = &leak_report_limiter,
-                               .trusted_proxies = &config.trusted_proxies,
-                               .deadline = config.authority_deadline, .retry_after = config.retry_after});
+                               .trusted_proxies = &config.http.trusted_proxies,
+                               .deadline = config.authority_deadline, .retry_after = config.http.retry_after});
   std::unique_ptr<PgPool> lineage_pool;
   if (config.database_url.empty()) {
     TG_LOG(Warning) << EnvNameOf("database_url")
@@ -115,7 +115,7 @@ int Serve(const ApiConfig& config) {
   } else {
     lineage_pool = std::make_unique<PgPool>(config.database_url, config.database_pool_size);
     AddLineageRoutes(router, {.authenticator = &authenticator, .pool = lineage_pool.get(),
-                              .retry_after = config.retry_after});
+                              .retry_after = config.http.retry_after});
   }
   AddDocsRoutes(router, &swagger_assets);
   PageGate page_gate;
@@ -131,13 +131,11 @@ int Serve(const ApiConfig& config) {
   AddMonitoringRoutes(router, &metrics);
   AddReadinessRoute(router, watcher.get());
 
-  auto server = HttpServer::Start({.program = "tokengate-api", .listen = config.http_listen,
+  HttpServerOptions server_options{.program = "tokengate-api", .listen = config.http_listen,
                                    .threads = config.http_threads,
-                                   .idle_timeout = config.http_idle_timeout,
-                                   .header_timeout = config.http_header_timeout,
-                                   .write_timeout = config.http_write_timeout,
-                                   .drain_timeout = config.shutdown_grace, .metrics = &metrics},
-                                  &router);
+                                   .drain_timeout = config.shutdown_grace, .metrics = &metrics};
+  config.http.ApplyTo(server_options);
+  auto server = HttpServer::Start(server_options, &router);
   if (!server.ok()) {
     TG_LOG(Error) << server.status().message();
     return 1;

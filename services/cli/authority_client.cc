@@ -52,9 +52,11 @@ std::string CliUserAgent() { return absl::StrCat("tokengate-cli/", Version()); }
 absl::StatusOr<std::unique_ptr<AuthorityClient>> AuthorityClient::Connect(const CliConfig& config) {
   // Plaintext only when asked for: the config demands all three files otherwise.
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
-      config.plaintext ? MakeAuthorityChannel(config.authority, "", "", "")
-                       : MakeAuthorityChannel(config.authority, config.tls_cert_file,
-                                              config.tls_key_file, config.tls_ca_file);
+      config.plaintext ? MakeAuthorityChannel({.address = config.authority})
+                       : MakeAuthorityChannel({.address = config.authority,
+                                               .tls_cert_file = config.tls_cert_file,
+                                               .tls_key_file = config.tls_key_file,
+                                               .tls_ca_file = config.tls_ca_file});
   if (!channel.ok()) return channel.status();
   return std::unique_ptr<AuthorityClient>(new AuthorityClient(config, *std::move(channel)));
 }

@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "common/config/config.h"
 #include "common/base/uuid.h"
+#include "common/base/status_macros.h"
 
 namespace tokengate::cli {
 namespace {
@@ -212,7 +213,7 @@ absl::Status CheckCommand(CliConfig& config, std::vector<std::string>& words) {
     case Command::kVerify:
       return CheckArgumentCount("verify", words, 0, "");
     case Command::kTokensList:
-      if (auto count = CheckArgumentCount("tokens list", words, 0, ""); !count.ok()) return count;
+      TG_RETURN_IF_ERROR(CheckArgumentCount("tokens list", words, 0, ""));
       if (config.all_users && !config.user.empty()) {
         return Usage("tokens list: --user and --all-users exclude each other");
       }
@@ -224,7 +225,7 @@ absl::Status CheckCommand(CliConfig& config, std::vector<std::string>& words) {
     case Command::kTokensEvents: {
       const absl::string_view name =
           config.command == Command::kTokensRevoke ? "tokens revoke" : "tokens events";
-      if (auto count = CheckArgumentCount(name, words, 1, "a token ID"); !count.ok()) return count;
+      TG_RETURN_IF_ERROR(CheckArgumentCount(name, words, 1, "a token ID"));
       if (config.user.empty()) return Usage(absl::StrCat(name, " needs --user NAME (the token's owner)"));
       std::optional<std::string> id = CanonicalUuid(words[0]);
       if (!id.has_value()) return Usage(absl::StrCat(name, ": '", words[0], "' is not a token ID (a UUID)"));
@@ -274,7 +275,7 @@ absl::StatusOr<CliConfig> ParseCommandLine(const std::vector<std::string>& args,
     }
   }
   CliConfig config;
-  if (absl::Status status = ApplyEnvironment(env, config); !status.ok()) return status;
+  TG_RETURN_IF_ERROR(ApplyEnvironment(env, config));
 
   std::vector<std::string> words;
   std::vector<const FlagSpec*> given;
@@ -305,7 +306,7 @@ absl::StatusOr<CliConfig> ParseCommandLine(const std::vector<std::string>& args,
     } else if (!flag->takes_value && has_value) {
       return Usage(absl::StrCat("--", flag->name, " takes no value"));
     }
-    if (absl::Status status = ApplyFlag(flag->name, value, config); !status.ok()) return status;
+    TG_RETURN_IF_ERROR(ApplyFlag(flag->name, value, config));
     given.push_back(flag);
   }
 
@@ -329,9 +330,9 @@ absl::StatusOr<CliConfig> ParseCommandLine(const std::vector<std::string>& args,
       return Usage(absl::StrCat("--", flag->name, " does not apply to this command"));
     }
   }
-  if (absl::Status status = CheckCommand(config, words); !status.ok()) return status;
+  TG_RETURN_IF_ERROR(CheckCommand(config, words));
   if (config.command == Command::kHelp || config.command == Command::kVersion) return config;
-  if (absl::Status status = CheckConnection(config); !status.ok()) return status;
+  TG_RETURN_IF_ERROR(CheckConnection(config));
   return config;
 }
 

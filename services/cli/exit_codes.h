@@ -1,5 +1,5 @@
 // The exit codes scripts rely on (documented in `tokengate --help` and the
-// README), and the one mapping from a failed call's status to them.
+// docs/cli.md), and the one mapping from a failed call's status to them.
 #pragma once
 
 #include "absl/status/status.h"

@@ -26,7 +26,7 @@ Connection (flag, or environment variable):
   --as NAME              TOKENGATE_AS                 who acts, for the audit trail; default $USER
 
 Output:
-  --json                 one JSON document on stdout (field names in the README)
+  --json                 one JSON document on stdout (field names in docs/cli.md)
   --page N, --page-size N  listings: page (from 1) and its size (1..50, default 20)
 Errors go to stderr as one line and never contain a token.
 

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/base/uuid.h"
+#include "common/base/status_macros.h"
 
 namespace tokengate {
 namespace {
@@ -340,8 +341,8 @@ absl::StatusOr<RunEventFacts> ParseRunEvent(absl::string_view json) {
     ReadRunFacets(*facets, &facts);
   }
 
-  if (auto s = DatasetsOf(event, "inputs", &facts.inputs); !s.ok()) return s;
-  if (auto s = DatasetsOf(event, "outputs", &facts.outputs); !s.ok()) return s;
+  TG_RETURN_IF_ERROR(DatasetsOf(event, "inputs", &facts.inputs));
+  TG_RETURN_IF_ERROR(DatasetsOf(event, "outputs", &facts.outputs));
   return facts;
 }
 

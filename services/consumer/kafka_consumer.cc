@@ -6,6 +6,7 @@
 #include "absl/time/clock.h"
 #include "common/base/log.h"
 #include "services/consumer/lineage_writer.h"
+#include "common/base/status_macros.h"
 
 namespace tokengate {
 namespace {
@@ -46,7 +47,7 @@ absl::StatusOr<std::unique_ptr<KafkaLineageConsumer>> KafkaLineageConsumer::Crea
       return absl::InvalidArgumentError(absl::StrCat("kafka consumer ", key, ": ", error));
     }
   }
-  if (auto status = config.kafka_security.ApplyTo(conf->c_ptr_global()); !status.ok()) return status;
+  TG_RETURN_IF_ERROR(config.kafka_security.ApplyTo(conf->c_ptr_global()));
   if (conf->set("rebalance_cb", static_cast<RdKafka::RebalanceCb*>(self.get()), error) !=
       RdKafka::Conf::CONF_OK) {
     return absl::InternalError(error);

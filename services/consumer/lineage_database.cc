@@ -5,6 +5,7 @@
 #include "common/base/log.h"
 #include "common/pg/migrations.h"
 #include "services/consumer/lineage_writer.h"
+#include "common/base/status_macros.h"
 
 namespace tokengate {
 namespace {
@@ -37,7 +38,7 @@ absl::Status LineageDatabase::Connect() {
 }
 
 absl::StatusOr<int64_t> LineageDatabase::Write(const std::vector<const RunEventFacts*>& events) {
-  if (auto status = Connect(); !status.ok()) return status;
+  TG_RETURN_IF_ERROR(Connect());
   auto written = WriteLineageBatch(*conn_, events);
   // A broken connection is reopened on the next call; a failed transaction
   // on a live one was rolled back and the connection stays usable.

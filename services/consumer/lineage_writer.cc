@@ -10,6 +10,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/time/time.h"
 #include "common/base/uuid.h"
+#include "common/base/status_macros.h"
 
 namespace tokengate {
 namespace {
@@ -183,7 +184,7 @@ class BatchWriter {
     for (auto step :
          {&BatchWriter::WriteLocations, &BatchWriter::WriteAddresses, &BatchWriter::WriteDatasets,
           &BatchWriter::WriteJobs, &BatchWriter::WriteRuns, &BatchWriter::WriteLinks}) {
-      if (auto status = (this->*step)(); !status.ok()) return status;
+      TG_RETURN_IF_ERROR((this->*step)());
     }
     return written_;
   }

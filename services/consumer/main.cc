@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "common/config/config.h"
 #include "common/http/http_server.h"
+#include "common/http/monitoring_routes.h"
 #include "common/http/router.h"
 #include "common/base/log.h"
 #include "common/pg/migrations.h"
@@ -44,12 +45,7 @@ int Serve(const ConsumerConfig& config) {
   ConsumerMetrics metrics(&registry);
   // The consumer has no API: its HTTP port is for probes and scrapes only.
   Router router(RouterOptions{.metrics = &registry});
-  router.Add(Pistache::Http::Method::Get, "/monitoring/ping",
-             [](const HttpRequest&) { return HttpResponse::Json(200, R"({"status":"ok"})"); });
-  router.Add(Pistache::Http::Method::Get, "/metrics", [&registry](const HttpRequest&) {
-    return HttpResponse::Text(200, "text/plain; version=0.0.4; charset=utf-8",
-                              registry.RenderText());
-  });
+  AddMonitoringRoutes(router, &registry);
   auto http = HttpServer::Start(
       {.program = "lineage-consumer", .listen = config.http_listen, .threads = 1}, &router);
   if (!http.ok()) {

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/kafka/kafka_topics.h"
 #include "common/base/log.h"
+#include "common/base/status_macros.h"
 
 namespace tokengate {
 
@@ -23,7 +24,7 @@ absl::StatusOr<std::unique_ptr<MalformedSink>> MalformedSink::Create(
       return absl::InvalidArgumentError(absl::StrCat("kafka producer ", key, ": ", error));
     }
   }
-  if (auto status = security.ApplyTo(conf->c_ptr_global()); !status.ok()) return status;
+  TG_RETURN_IF_ERROR(security.ApplyTo(conf->c_ptr_global()));
   // The sink is its own delivery callback; it is set once the object exists.
   auto sink = std::unique_ptr<MalformedSink>(new MalformedSink(nullptr, std::move(topic)));
   if (conf->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(sink.get()), error) !=

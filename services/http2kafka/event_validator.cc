@@ -114,11 +114,11 @@ bool IsUuid(std::string_view text) {
 // Walks the event, recording each problem as pydantic would word it.
 class Checker {
  public:
-  explicit Checker(std::vector<FieldError>* errors) : errors_(errors) {}
+  explicit Checker(std::vector<FieldIssue>* errors) : errors_(errors) {}
 
   void Add(Path location, absl::string_view code, absl::string_view message,
            std::string input_json, std::string context_json = "{}") {
-    errors_->push_back(FieldError{.location = std::move(location),
+    errors_->push_back(FieldIssue{.location = std::move(location),
                                   .code = std::string(code),
                                   .message = std::string(message),
                                   .context_json = std::move(context_json),
@@ -198,7 +198,7 @@ class Checker {
   }
 
  private:
-  std::vector<FieldError>* errors_;
+  std::vector<FieldIssue>* errors_;
 };
 
 bool IsNull(element value) { return value.type() == element_type::NULL_VALUE; }

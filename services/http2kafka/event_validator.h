@@ -1,4 +1,4 @@
-// Checks an OpenLineage RunEvent the way Data.Rentgen's model does (DESIGN §6)
+// Checks an OpenLineage RunEvent the way Data.Rentgen's model does (docs/design.md §6)
 // and extracts what its Kafka message needs: the key and the timestamp.
 // It only reads the bytes (the message value is the event exactly as received)
 // and reports every bad field at once, in pydantic's words, for a 422.
@@ -9,21 +9,13 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "common/base/field_error.h"
 #include "simdjson.h"
 
 namespace tokengate {
 
-// One entry of a 422's `details`: {location, message, code, context, input}.
-struct FieldError {
-  std::vector<std::string> location;  // e.g. {"body", "run", "runId"}
-  std::string code;                   // pydantic's error type: "missing", "uuid_parsing", …
-  std::string message;
-  std::string context_json = "{}";    // a JSON object
-  std::string input_json = "null";    // the offending JSON value, or null when large
-};
-
 struct EventCheck {
-  std::vector<FieldError> errors;  // Empty: the event is valid.
+  std::vector<FieldIssue> errors;  // Empty: the event is valid.
   // `run:{namespace}/{name}` of run.facets.parent.root.job, else
   // run.facets.parent.job, else job (the OpenLineage Kafka transport's key).
   std::string kafka_key;

@@ -57,19 +57,6 @@ HttpResponse UnsupportedMediaType(absl::string_view content_type) {
                      DetailsText(std::string(content_type))));
 }
 
-std::vector<FieldIssue> IssuesOf(std::vector<FieldError> errors) {
-  std::vector<FieldIssue> issues;
-  issues.reserve(errors.size());
-  for (FieldError& e : errors) {
-    issues.push_back(FieldIssue{.location = std::move(e.location),
-                                .code = std::move(e.code),
-                                .message = std::move(e.message),
-                                .context_json = std::move(e.context_json),
-                                .input_json = std::move(e.input_json)});
-  }
-  return issues;
-}
-
 // At most the first 255 bytes of a client's namespace, cut at a character
 // boundary: enough to name it in an answer or a log line, however long it is.
 absl::string_view Shown(absl::string_view name) {
@@ -186,7 +173,7 @@ std::variant<KafkaMessage, HttpResponse> EventsRoute::Prepare(const HttpRequest&
   thread_local EventValidator validator;
   EventCheck check = validator.Check(json);
   if (!check.ok()) {
-    return Reject(Rejection::kInvalidEvent, InvalidRequest(IssuesOf(std::move(check.errors))));
+    return Reject(Rejection::kInvalidEvent, InvalidRequest(std::move(check.errors)));
   }
   if (!principal.limits.AllowsNamespace(check.job_namespace)) {
     TG_LOG(Info) << "request_id=" << request_id << " token_id=" << principal.token_id
@@ -224,7 +211,7 @@ void EventsRoute::Answer(Pending& pending, const HttpResponse& response) {
 
 void EventsRoute::AddTo(Router& router) {
   router.AddAsync(
-      Pistache::Http::Method::Post, kEventsPath,
+      HttpMethod::kPost, kEventsPath,
       [this](const HttpRequest& request, Responder respond) { Handle(request, std::move(respond)); },
       options_.max_body_bytes, [this](const HttpRequest& head) -> std::optional<HttpResponse> {
         const absl::Time start = absl::Now();

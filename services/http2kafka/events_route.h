@@ -5,7 +5,7 @@
 // An asynchronous route of the shared HttpServer: in durable mode the
 // Responder travels with the Kafka message and answers from the delivery
 // thread, so reactor threads never wait for Kafka, and 201 means the broker
-// has the event. Errors follow DESIGN §6.
+// has the event. Errors follow docs/design.md §6.
 #pragma once
 
 #include <atomic>

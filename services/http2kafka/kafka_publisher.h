@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -119,7 +120,7 @@ class KafkaPublisher {
   std::thread poller_;
   std::mutex watched_mutex_;
   std::condition_variable watched_wake_;
-  std::deque<std::shared_ptr<Pending>> watched_;  // Oldest first; guarded by watched_mutex_.
+  std::deque<std::shared_ptr<Pending>> watched_ ABSL_GUARDED_BY(watched_mutex_);  // Oldest first.
   std::thread watchdog_;
 };
 

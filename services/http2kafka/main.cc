@@ -31,50 +31,49 @@ constexpr size_t kOtherRoutesMaxBody = 64 << 10;
 constexpr absl::Duration kWireDrain = absl::Seconds(2);
 
 int Serve(const Http2KafkaConfig& config) {
-  auto channel = MakeAuthorityChannel(config.authority_address, config.tls_cert_file,
-                                      config.tls_key_file, config.tls_ca_file);
+  AuthorityChannelOptions channel_options;
+  config.verify.ApplyTo(channel_options);
+  config.tls.ApplyTo(channel_options);
+  auto channel = MakeAuthorityChannel(channel_options);
   if (!channel.ok()) ExitOnBadConfig(channel.status().message());
   auto publisher = KafkaPublisher::Create(config.kafka);
   if (!publisher.ok()) ExitOnBadConfig(publisher.status().message());
 
-  GrpcVerifyBackend backend(*channel, config.verify_deadline);
+  GrpcVerifyBackend backend(*channel, config.verify.deadline);
   SystemClock clock;
-  VerifyCache verify_cache(VerifyCacheOptions{.max_entries = static_cast<size_t>(config.verify_cache_size),
-                                              .max_ttl = config.verify_cache_ttl,
-                                              .negative_ttl = config.verify_negative_ttl},
-                           &backend, &clock);
+  VerifyCacheOptions cache_options;
+  config.verify.ApplyTo(cache_options);
+  VerifyCache verify_cache(cache_options, &backend, &clock);
   RevocationWatcher watcher(*channel, &verify_cache);
-  if (config.revocation_watch_enabled) watcher.Start();
+  if (config.verify.revocation_watch_enabled) watcher.Start();
 
   MetricsRegistry metrics;
-  AddVerifyMetrics(metrics, &verify_cache, config.revocation_watch_enabled ? &watcher : nullptr);
+  AddVerifyMetrics(metrics, &verify_cache, config.verify.revocation_watch_enabled ? &watcher : nullptr);
   IngestMetrics ingest(&metrics, publisher->get());
   EventsRoute events(EventsRouteOptions{.max_body_bytes = config.max_body_bytes,
                                         .delivery_mode = config.delivery_mode,
-                                        .retry_after = config.retry_after,
-                                        .trusted_proxies = config.trusted_proxies},
+                                        .retry_after = config.http.retry_after,
+                                        .trusted_proxies = config.http.trusted_proxies},
                      &verify_cache, publisher->get(), &ingest);
-  StaticFiles swagger_assets(config.swagger_assets_dir);
+  StaticFiles swagger_assets(config.http.swagger_assets_dir);
   if (!swagger_assets.Has("swagger-ui-bundle.js")) {
-    TG_LOG(Warning) << "no swagger-ui-dist in " << config.swagger_assets_dir
+    TG_LOG(Warning) << "no swagger-ui-dist in " << config.http.swagger_assets_dir
                     << ": /docs will not render (deploy/local/npm-assets.sh installs it)";
   }
   Router router(RouterOptions{.max_body_bytes = kOtherRoutesMaxBody, .metrics = &metrics});
   AddServiceRoutes(router, &metrics, &swagger_assets);
-  AddReadinessRoute(router, config.revocation_watch_enabled ? &watcher : nullptr);
+  AddReadinessRoute(router, config.verify.revocation_watch_enabled ? &watcher : nullptr);
 
   events.AddTo(router);
 
-  auto server = HttpServer::Start({.program = "http2kafka",
+  HttpServerOptions server_options{.program = "http2kafka",
                                    .listen = config.http_listen,
                                    .threads = config.http_threads,
-                                   .idle_timeout = config.http_idle_timeout,
-                                   .header_timeout = config.http_header_timeout,
-                                   .write_timeout = config.http_write_timeout,
                                    .max_receiving_bytes = config.http_receiving_budget_bytes,
                                    .drain_timeout = kWireDrain,
-                                   .metrics = &metrics},
-                                  &router);
+                                   .metrics = &metrics};
+  config.http.ApplyTo(server_options);
+  auto server = HttpServer::Start(server_options, &router);
   if (!server.ok()) {
     TG_LOG(Error) << server.status().message();
     return 1;

@@ -1,5 +1,6 @@
 #include "services/http2kafka/service_routes.h"
 
+#include "common/http/monitoring_routes.h"
 #include "common/http/swagger_ui.h"
 
 namespace tokengate {
@@ -170,14 +171,8 @@ const std::string& Http2KafkaOpenApiJson() {
 
 void AddServiceRoutes(Router& router, const MetricsRegistry* metrics,
                       const StaticFiles* swagger_assets) {
-  using Pistache::Http::Method;
-  router.Add(Method::Get, "/monitoring/ping", [](const HttpRequest&) {
-    return HttpResponse::Json(200, R"({"status":"ok"})");
-  });
-  router.Add(Method::Get, "/metrics", [metrics](const HttpRequest&) {
-    return HttpResponse::Text(200, "text/plain; version=0.0.4; charset=utf-8", metrics->RenderText());
-  });
-  router.Add(Method::Get, "/openapi.json", [](const HttpRequest&) {
+  AddMonitoringRoutes(router, metrics);
+  router.Add(HttpMethod::kGet, "/openapi.json", [](const HttpRequest&) {
     return HttpResponse::Json(200, Http2KafkaOpenApiJson());
   });
   AddSwaggerUiRoutes(router, "tokengate http2kafka", swagger_assets);

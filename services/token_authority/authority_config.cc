@@ -2,7 +2,6 @@
 
 #include "absl/flags/flag.h"
 #include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
 #include "common/config/config.h"
 #include "common/config/kafka_client_config.h"
 
@@ -39,99 +38,76 @@ ABSL_FLAG(std::string, tls_client_policy,
 namespace tokengate {
 namespace {
 
-absl::Status Bad(absl::string_view flag, absl::string_view why) {
-  return absl::InvalidArgumentError(absl::StrCat(EnvNameOf(flag), ": ", why));
+const FlagList& AuthorityFlags() {
+  static const FlagList kFlags = {
+      {FLAGS_database_url},
+      {FLAGS_grpc_listen},
+      {FLAGS_secret_key},
+      {FLAGS_signing_keys},
+      {FLAGS_token_algorithm},
+      {FLAGS_token_issuer},
+      {FLAGS_max_duration_days, 1, 3660},
+      {FLAGS_personal_tokens_enabled},
+      {FLAGS_verify_cache_ttl_seconds, 0, 3600},
+      {FLAGS_negative_cache_ttl_seconds, 0, 3600},
+      {FLAGS_usage_flush_seconds, 1, 3600},
+      {FLAGS_watch_heartbeat_seconds, 1, 600},
+      {FLAGS_revocation_log_retention_hours, 0, 24 * 3660},
+      {FLAGS_shutdown_grace_seconds, 0, 600},
+      {FLAGS_database_pool_size, 1, 256},
+      {FLAGS_max_tokens_per_owner, 0, 1000000, "0: no limit"},
+      {FLAGS_max_token_creations_per_hour, 0, 1000000, "0: no limit"},
+      {FLAGS_audit_kafka_brokers},
+      {FLAGS_audit_topic},
+      {FLAGS_audit_retention_days, 1, 3660},
+      {FLAGS_tls_cert_file},
+      {FLAGS_tls_key_file},
+      {FLAGS_tls_ca_file},
+      {FLAGS_tls_client_policy},
+  };
+  return kFlags;
 }
 
 }  // namespace
 
 const std::vector<std::string>& AuthorityFlagNames() {
-  static const std::vector<std::string> kNames = {
-      "database_url", "grpc_listen", "secret_key", "signing_keys", "token_algorithm",
-      "token_issuer", "max_duration_days", "personal_tokens_enabled", "verify_cache_ttl_seconds",
-      "negative_cache_ttl_seconds", "usage_flush_seconds", "watch_heartbeat_seconds",
-      "revocation_log_retention_hours",
-      "shutdown_grace_seconds", "database_pool_size", "max_tokens_per_owner",
-      "max_token_creations_per_hour", "audit_kafka_brokers", "audit_topic",
-      "audit_retention_days", "tls_cert_file", "tls_key_file", "tls_ca_file", "tls_client_policy"};
-  static const std::vector<std::string> kAll = [] {
-    std::vector<std::string> all = kNames;
-    all.insert(all.end(), KafkaClientSecurityFlagNames().begin(), KafkaClientSecurityFlagNames().end());
-    all.insert(all.end(), NoticeFlagNames().begin(), NoticeFlagNames().end());
-    return all;
-  }();
-  return kAll;
+  static const std::vector<std::string> kNames =
+      FlagNames({&AuthorityFlags(), &KafkaClientSecurityFlags(), &NoticeFlags()});
+  return kNames;
 }
 
 absl::StatusOr<AuthorityConfig> AuthorityConfigFromFlags() {
   auto keys = SigningKeyring::Parse(absl::GetFlag(FLAGS_secret_key), absl::GetFlag(FLAGS_signing_keys));
-  if (!keys.ok()) return Bad("signing_keys", keys.status().message());
+  if (!keys.ok()) return BadFlag(FLAGS_signing_keys, keys.status().message());
   auto algorithm = ParseJwsAlgorithm(absl::GetFlag(FLAGS_token_algorithm));
-  if (!algorithm.ok()) return Bad("token_algorithm", algorithm.status().message());
+  if (!algorithm.ok()) return BadFlag(FLAGS_token_algorithm, algorithm.status().message());
 
   AuthorityConfig config{.keys = *std::move(keys)};
   config.algorithm = *algorithm;
   config.database_url = absl::GetFlag(FLAGS_database_url);
-  if (config.database_url.empty()) return Bad("database_url", "must be set");
+  if (config.database_url.empty()) return BadFlag(FLAGS_database_url, "must be set");
   config.grpc_listen = absl::GetFlag(FLAGS_grpc_listen);
   if (auto hp = ParseHostPort(config.grpc_listen); !hp.ok()) {
-    return Bad("grpc_listen", hp.status().message());
+    return BadFlag(FLAGS_grpc_listen, hp.status().message());
   }
   config.issuer = absl::GetFlag(FLAGS_token_issuer);
-  if (config.issuer.empty()) return Bad("token_issuer", "must not be empty");
+  if (config.issuer.empty()) return BadFlag(FLAGS_token_issuer, "must not be empty");
+  if (absl::Status ranges = CheckRanges(AuthorityFlags()); !ranges.ok()) return ranges;
   config.max_duration_days = absl::GetFlag(FLAGS_max_duration_days);
-  if (config.max_duration_days < 1 || config.max_duration_days > 3660) {
-    return Bad("max_duration_days", "must be within 1..3660");
-  }
   config.personal_tokens_enabled = absl::GetFlag(FLAGS_personal_tokens_enabled);
-
-  const struct {
-    const char* flag;
-    int value;
-    int min;
-    int max;
-    absl::Duration* target;
-  } durations[] = {
-      {"verify_cache_ttl_seconds", absl::GetFlag(FLAGS_verify_cache_ttl_seconds), 0, 3600,
-       &config.verify_cache_ttl},
-      {"negative_cache_ttl_seconds", absl::GetFlag(FLAGS_negative_cache_ttl_seconds), 0, 3600,
-       &config.negative_cache_ttl},
-      {"usage_flush_seconds", absl::GetFlag(FLAGS_usage_flush_seconds), 1, 3600,
-       &config.usage_flush_interval},
-      {"watch_heartbeat_seconds", absl::GetFlag(FLAGS_watch_heartbeat_seconds), 1, 600,
-       &config.watch_heartbeat_interval},
-      {"shutdown_grace_seconds", absl::GetFlag(FLAGS_shutdown_grace_seconds), 0, 600,
-       &config.shutdown_grace},
-  };
-  const int retention_hours = absl::GetFlag(FLAGS_revocation_log_retention_hours);
-  if (retention_hours < 0 || retention_hours > 24 * 3660) {
-    return Bad("revocation_log_retention_hours", absl::StrCat("must be within 0..", 24 * 3660));
-  }
-  config.revocation_log_retention = absl::Hours(retention_hours);
-  for (const auto& d : durations) {
-    if (d.value < d.min || d.value > d.max) {
-      return Bad(d.flag, absl::StrCat("must be within ", d.min, "..", d.max));
-    }
-    *d.target = absl::Seconds(d.value);
-  }
+  config.verify_cache_ttl = absl::Seconds(absl::GetFlag(FLAGS_verify_cache_ttl_seconds));
+  config.negative_cache_ttl = absl::Seconds(absl::GetFlag(FLAGS_negative_cache_ttl_seconds));
+  config.usage_flush_interval = absl::Seconds(absl::GetFlag(FLAGS_usage_flush_seconds));
+  config.watch_heartbeat_interval = absl::Seconds(absl::GetFlag(FLAGS_watch_heartbeat_seconds));
+  config.revocation_log_retention = absl::Hours(absl::GetFlag(FLAGS_revocation_log_retention_hours));
+  config.shutdown_grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds));
   config.database_pool_size = absl::GetFlag(FLAGS_database_pool_size);
-  if (config.database_pool_size < 1 || config.database_pool_size > 256) {
-    return Bad("database_pool_size", "must be within 1..256");
-  }
   config.max_tokens_per_owner = absl::GetFlag(FLAGS_max_tokens_per_owner);
-  if (config.max_tokens_per_owner < 0 || config.max_tokens_per_owner > 1000000) {
-    return Bad("max_tokens_per_owner", "must be within 0..1000000 (0: no limit)");
-  }
   config.max_token_creations_per_hour = absl::GetFlag(FLAGS_max_token_creations_per_hour);
-  if (config.max_token_creations_per_hour < 0 || config.max_token_creations_per_hour > 1000000) {
-    return Bad("max_token_creations_per_hour", "must be within 0..1000000 (0: no limit)");
-  }
   config.audit_kafka_brokers = absl::GetFlag(FLAGS_audit_kafka_brokers);
   config.audit_topic = absl::GetFlag(FLAGS_audit_topic);
-  if (config.audit_topic.empty()) return Bad("audit_topic", "must not be empty");
-  const int audit_days = absl::GetFlag(FLAGS_audit_retention_days);
-  if (audit_days < 1 || audit_days > 3660) return Bad("audit_retention_days", "must be within 1..3660");
-  config.audit_retention = absl::Hours(24 * audit_days);
+  if (config.audit_topic.empty()) return BadFlag(FLAGS_audit_topic, "must not be empty");
+  config.audit_retention = absl::Hours(24 * absl::GetFlag(FLAGS_audit_retention_days));
   auto kafka_security = KafkaClientSecurityFromFlags();
   if (!kafka_security.ok()) return kafka_security.status();
   config.kafka_security = *std::move(kafka_security);

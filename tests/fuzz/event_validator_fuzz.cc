@@ -26,7 +26,7 @@ bool IsJson(const std::string& text) {
 }
 
 void CheckResult(const EventCheck& check) {
-  for (const FieldError& error : check.errors) {
+  for (const FieldIssue& error : check.errors) {
     Require(!error.location.empty() && error.location[0] == "body", "an error's location is under body");
     Require(!error.code.empty() && !error.message.empty(), "an error has a code and a message");
     Require(IsJson(error.context_json), "an error's context is JSON");
@@ -44,8 +44,8 @@ bool SameResult(const EventCheck& a, const EventCheck& b) {
     return false;
   }
   for (size_t i = 0; i < a.errors.size(); ++i) {
-    const FieldError& x = a.errors[i];
-    const FieldError& y = b.errors[i];
+    const FieldIssue& x = a.errors[i];
+    const FieldIssue& y = b.errors[i];
     if (x.location != y.location || x.code != y.code || x.message != y.message ||
         x.context_json != y.context_json || x.input_json != y.input_json) {
       return false;

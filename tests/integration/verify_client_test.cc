@@ -22,7 +22,7 @@ namespace {
 using std::chrono::seconds;
 
 std::shared_ptr<grpc::Channel> PlaintextChannel(int port) {
-  auto channel = MakeAuthorityChannel(absl::StrCat("127.0.0.1:", port), "", "", "");
+  auto channel = MakeAuthorityChannel({.address = absl::StrCat("127.0.0.1:", port)});
   EXPECT_TRUE(channel.ok()) << channel.status();
   return channel.ok() ? *channel : nullptr;
 }
@@ -282,7 +282,8 @@ class VerifyClientTlsTest : public AuthorityTest {
 TEST_F(VerifyClientTlsTest, MutualTlsChannelVerifiesAsTheEdgesIdentity) {
   const auto issued = Issue("alice", "etl");  // Same database, so the TLS authority knows it.
   auto channel =
-      MakeAuthorityChannel(TlsAddress(), Pki("http2kafka.crt"), Pki("http2kafka.key"), Pki("ca.crt"));
+      MakeAuthorityChannel({.address = TlsAddress(), .tls_cert_file = Pki("http2kafka.crt"),
+                            .tls_key_file = Pki("http2kafka.key"), .tls_ca_file = Pki("ca.crt")});
   ASSERT_TRUE(channel.ok()) << channel.status();
 
   auto answer = GrpcVerifyBackend(*channel).Verify(issued.content());
@@ -294,7 +295,8 @@ TEST_F(VerifyClientTlsTest, MutualTlsChannelVerifiesAsTheEdgesIdentity) {
 TEST_F(VerifyClientTlsTest, ChannelRefusesAnAuthorityItsCaDidNotSign) {
   const auto issued = Issue("alice", "etl");
   auto channel =
-      MakeAuthorityChannel(TlsAddress(), Pki("http2kafka.crt"), Pki("http2kafka.key"), Pki("other-ca.crt"));
+      MakeAuthorityChannel({.address = TlsAddress(), .tls_cert_file = Pki("http2kafka.crt"),
+                            .tls_key_file = Pki("http2kafka.key"), .tls_ca_file = Pki("other-ca.crt")});
   ASSERT_TRUE(channel.ok()) << channel.status();
 
   auto answer = GrpcVerifyBackend(*channel).Verify(issued.content());
@@ -311,14 +313,17 @@ TEST_F(VerifyClientTlsTest, PlaintextChannelCannotVerifyAgainstATlsAuthority) {
 }
 
 TEST(MakeAuthorityChannelTest, RefusesTlsWithoutAllThreeFiles) {
-  auto channel = MakeAuthorityChannel("127.0.0.1:1", "client.crt", "", "ca.crt");
+  auto channel = MakeAuthorityChannel(
+      {.address = "127.0.0.1:1", .tls_cert_file = "client.crt", .tls_ca_file = "ca.crt"});
 
   EXPECT_EQ(channel.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(MakeAuthorityChannelTest, NamesAnUnreadableFile) {
-  auto channel = MakeAuthorityChannel("127.0.0.1:1", "/nonexistent/client.crt", "/nonexistent/client.key",
-                                      "/nonexistent/ca.crt");
+  auto channel = MakeAuthorityChannel({.address = "127.0.0.1:1",
+                                       .tls_cert_file = "/nonexistent/client.crt",
+                                       .tls_key_file = "/nonexistent/client.key",
+                                       .tls_ca_file = "/nonexistent/ca.crt"});
 
   EXPECT_THAT(channel.status().message(), ::testing::HasSubstr("/nonexistent/client.crt"));
 }

@@ -11,7 +11,6 @@
 namespace tokengate {
 namespace {
 
-using Method = Pistache::Http::Method;
 
 std::string SessionCookie(absl::string_view value, int64_t max_age_seconds, bool secure) {
   return absl::StrCat(kSessionCookie, "=", value, "; Path=/; Max-Age=", max_age_seconds,
@@ -76,11 +75,11 @@ HttpResponse NoIdentityProvider(const HttpRequest&) {
 }  // namespace
 
 void AddAuthRoutes(Router& router, AuthRoutesDeps deps) {
-  router.Add(Method::Post, "/v1/auth/token", [deps](const HttpRequest& r) { return Login(deps, r); });
-  router.Add(Method::Post, "/v1/auth/logout", [deps](const HttpRequest&) { return Logout(deps); });
-  router.Add(Method::Get, "/v1/auth/logout", [deps](const HttpRequest&) { return BrowserLogout(deps); });
-  router.Add(Method::Get, "/v1/auth/login", NoIdentityProvider);
-  router.Add(Method::Get, "/v1/auth/callback", NoIdentityProvider);
+  router.Add(HttpMethod::kPost, "/v1/auth/token", [deps](const HttpRequest& r) { return Login(deps, r); });
+  router.Add(HttpMethod::kPost, "/v1/auth/logout", [deps](const HttpRequest&) { return Logout(deps); });
+  router.Add(HttpMethod::kGet, "/v1/auth/logout", [deps](const HttpRequest&) { return BrowserLogout(deps); });
+  router.Add(HttpMethod::kGet, "/v1/auth/login", NoIdentityProvider);
+  router.Add(HttpMethod::kGet, "/v1/auth/callback", NoIdentityProvider);
 }
 
 }  // namespace tokengate

@@ -63,7 +63,7 @@ class Authenticator {
   // Any credential: personal token, access token or cookie.
   AuthResult Authenticate(const HttpRequest& request) const;
   // A human login only: creating, refreshing and revoking personal tokens
-  // must not be possible with a personal token (DESIGN §6).
+  // must not be possible with a personal token (docs/design.md §6).
   AuthResult AuthenticateHuman(const HttpRequest& request) const;
 
  private:

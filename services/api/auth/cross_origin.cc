@@ -11,15 +11,14 @@
 namespace tokengate {
 namespace {
 
-using Method = Pistache::Http::Method;
 
 constexpr absl::string_view kRefused = "Cross-origin request refused";
 constexpr absl::string_view kUseBearer =
     "; scripts and other sites' servers authenticate with 'Authorization: Bearer'";
 
-bool ChangesState(Method method) {
-  return method == Method::Post || method == Method::Put || method == Method::Patch ||
-         method == Method::Delete;
+bool ChangesState(HttpMethod method) {
+  return method == HttpMethod::kPost || method == HttpMethod::kPut || method == HttpMethod::kPatch ||
+         method == HttpMethod::kDelete;
 }
 
 // "https://host:port" without its scheme, or "" when it has none of ours.

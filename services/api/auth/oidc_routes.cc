@@ -11,7 +11,6 @@
 namespace tokengate {
 namespace {
 
-using Method = Pistache::Http::Method;
 
 constexpr int64_t kLoginStateSeconds = 600;
 
@@ -90,14 +89,14 @@ HttpResponse Logout(const OidcRoutesDeps& deps, const HttpRequest& request, bool
 }  // namespace
 
 void AddOidcRoutes(Router& router, OidcRoutesDeps deps) {
-  router.Add(Method::Post, "/v1/auth/token", [](const HttpRequest&) {
+  router.Add(HttpMethod::kPost, "/v1/auth/token", [](const HttpRequest&) {
     return BadRequest("Password login is off: log in through the identity provider at /v1/auth/login, "
                       "or use a personal token");
   });
-  router.Add(Method::Get, "/v1/auth/login", [deps](const HttpRequest& r) { return Login(deps, r); });
-  router.Add(Method::Get, "/v1/auth/callback", [deps](const HttpRequest& r) { return Callback(deps, r); });
-  router.Add(Method::Get, "/v1/auth/logout", [deps](const HttpRequest& r) { return Logout(deps, r, true); });
-  router.Add(Method::Post, "/v1/auth/logout",
+  router.Add(HttpMethod::kGet, "/v1/auth/login", [deps](const HttpRequest& r) { return Login(deps, r); });
+  router.Add(HttpMethod::kGet, "/v1/auth/callback", [deps](const HttpRequest& r) { return Callback(deps, r); });
+  router.Add(HttpMethod::kGet, "/v1/auth/logout", [deps](const HttpRequest& r) { return Logout(deps, r, true); });
+  router.Add(HttpMethod::kPost, "/v1/auth/logout",
              [deps](const HttpRequest& r) { return Logout(deps, r, false); });
 }
 

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -50,8 +51,8 @@ class RateLimiter {
   const Clock* clock_;
   const size_t max_keys_;
   std::mutex mutex_;
-  absl::flat_hash_map<std::string, Bucket> buckets_;  // Guarded by mutex_.
-  std::list<std::string> recency_;  // Guarded by mutex_; keys, most recently used first.
+  absl::flat_hash_map<std::string, Bucket> buckets_ ABSL_GUARDED_BY(mutex_);
+  std::list<std::string> recency_ ABSL_GUARDED_BY(mutex_);  // Keys, most recently used first.
 };
 
 }  // namespace tokengate

@@ -5,7 +5,7 @@
 namespace tokengate {
 
 void AddUsersRoutes(Router& router, const Authenticator* authenticator) {
-  router.Add(Pistache::Http::Method::Get, "/v1/users/me", [authenticator](const HttpRequest& request) {
+  router.Add(HttpMethod::kGet, "/v1/users/me", [authenticator](const HttpRequest& request) {
     AuthResult auth = authenticator->Authenticate(request);
     if (!auth.caller) return auth.error;
     JsonWriter json;

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/field_error.h"
 #include "common/base/uuid.h"
+#include "common/base/status_macros.h"
 
 namespace tokengate {
 namespace {
@@ -70,7 +71,7 @@ absl::Status Apply(const LineageParams& params, const std::map<std::string, Sett
           name, "too_long",
           absl::StrCat("List should have at most ", kMaxFilterValues, " items after validation"));
     }
-    if (auto status = it->second(name, value); !status.ok()) return status;
+    TG_RETURN_IF_ERROR(it->second(name, value));
   }
   return absl::OkStatus();
 }
@@ -146,8 +147,8 @@ Setter Statuses(std::vector<std::string>* out) {
 template <typename Query>
 absl::StatusOr<Query> Finish(Query query, absl::Status status) {
   if (!status.ok()) return status;
-  if (auto page = ValidatePage(query.page); !page.ok()) return page;
-  if (auto search = ValidateSearchQuery(query.search_query); !search.ok()) return search;
+  TG_RETURN_IF_ERROR(ValidatePage(query.page));
+  TG_RETURN_IF_ERROR(ValidateSearchQuery(query.search_query));
   return query;
 }
 

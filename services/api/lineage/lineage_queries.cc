@@ -6,6 +6,7 @@
 #include "common/base/json_writer.h"
 #include "services/api/lineage/lineage_params.h"
 #include "services/api/lineage/lineage_sql.h"
+#include "common/base/status_macros.h"
 
 namespace tokengate {
 namespace {
@@ -122,13 +123,13 @@ std::string PageJson(const PageRequest& page, const PageRows& rows, WriteItem wr
 template <typename Query, typename FilterFor, typename Render>
 absl::StatusOr<std::string> ListPage(PgPool& pool, const Query& query, const Listing& listing,
                                      FilterFor filter_for, Render render) {
-  if (auto page = ValidatePage(query.page); !page.ok()) return page;
-  if (auto search = ValidateSearchQuery(query.search_query); !search.ok()) return search;
+  TG_RETURN_IF_ERROR(ValidatePage(query.page));
+  TG_RETURN_IF_ERROR(ValidateSearchQuery(query.search_query));
   auto lease = pool.Acquire();
   if (!lease.ok()) return lease.status();
   PgConnection& conn = **lease;
   SqlFilter filter;
-  if (auto status = filter_for(conn, filter); !status.ok()) return status;
+  TG_RETURN_IF_ERROR(filter_for(conn, filter));
   auto page = FetchPage(conn, filter, listing, query.page);
   if (!page.ok()) return page.status();
   return render(conn, *page);

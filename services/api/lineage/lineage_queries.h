@@ -7,7 +7,7 @@
 //
 // Intended wiring in the api edge (common/http/router.h):
 //
-//   router.Add(Method::Get, "/v1/datasets", [&pool](const HttpRequest& request) {
+//   router.Add(HttpMethod::kGet, "/v1/datasets", [&pool](const HttpRequest& request) {
 //     // Repeated names (dataset_id=1&dataset_id=2) must survive: decode the raw
 //     // query string with ParseUrlEncoded, not a one-value-per-name map.
 //     auto query = DatasetQueryFromParams(ParseUrlEncoded(raw_query_of(request)));

@@ -27,7 +27,7 @@ HttpResponse ErrorOf(const absl::Status& status, absl::Duration retry_after) {
 template <typename ParseFn, typename ListFn>
 void AddListRoute(Router& router, const char* path, const LineageRoutesDeps& deps, ParseFn parse,
                   ListFn list) {
-  router.Add(Pistache::Http::Method::Get, path, [deps, parse, list](const HttpRequest& request) {
+  router.Add(HttpMethod::kGet, path, [deps, parse, list](const HttpRequest& request) {
     AuthResult auth = deps.authenticator->Authenticate(request);
     if (!auth.caller) return auth.error;
     if (!auth.caller->may_read) {

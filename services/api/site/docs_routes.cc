@@ -5,7 +5,7 @@
 namespace tokengate {
 
 void AddDocsRoutes(Router& router, const StaticFiles* swagger_assets) {
-  router.Add(Pistache::Http::Method::Get, "/openapi.json", [](const HttpRequest&) {
+  router.Add(HttpMethod::kGet, "/openapi.json", [](const HttpRequest&) {
     return HttpResponse::Json(200, std::string(OpenApiJson()));
   });
   AddSwaggerUiRoutes(router, "tokengate API", swagger_assets);

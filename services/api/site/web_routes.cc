@@ -8,7 +8,6 @@
 namespace tokengate {
 namespace {
 
-using Method = Pistache::Http::Method;
 
 // Revalidate on every load, so a new page and its script arrive together
 // after an upgrade instead of a day later.
@@ -24,14 +23,14 @@ HttpResponse ServeFresh(const StaticFiles* web_files, const char* file) {
 }  // namespace
 
 void AddWebRoutes(Router& router, const StaticFiles* web_files, PageGate gate) {
-  router.Add(Method::Get, "/", [web_files, gate](const HttpRequest& request) {
+  router.Add(HttpMethod::kGet, "/", [web_files, gate](const HttpRequest& request) {
     if (gate) {
       if (std::optional<HttpResponse> answer = gate(request)) return *std::move(answer);
     }
     return ServeFresh(web_files, "index.html");
   });
   for (const char* file : kWebPageFiles) {
-    router.Add(Method::Get, absl::StrCat("/", file), [web_files, file](const HttpRequest&) {
+    router.Add(HttpMethod::kGet, absl::StrCat("/", file), [web_files, file](const HttpRequest&) {
       return ServeFresh(web_files, file);
     });
   }

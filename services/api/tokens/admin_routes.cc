@@ -11,7 +11,6 @@
 namespace tokengate {
 namespace {
 
-using Method = Pistache::Http::Method;
 
 constexpr char kAdminOnly[] = "Only administrators may do this";
 
@@ -79,8 +78,8 @@ class AdminRoutes {
 
 void AddAdminRoutes(Router& router, PersonalTokensRoutesDeps deps) {
   auto routes = std::make_shared<AdminRoutes>(std::move(deps));
-  router.Add(Method::Get, "/v1/admin/personal-tokens", [routes](const HttpRequest& r) { return routes->List(r); });
-  router.Add(Method::Post, "/v1/admin/users/{user_name}/revoke-tokens",
+  router.Add(HttpMethod::kGet, "/v1/admin/personal-tokens", [routes](const HttpRequest& r) { return routes->List(r); });
+  router.Add(HttpMethod::kPost, "/v1/admin/users/{user_name}/revoke-tokens",
              [routes](const HttpRequest& r) { return routes->RevokeUserTokens(r); });
 }
 

@@ -1,5 +1,5 @@
 // The one place where the authority's gRPC status becomes a REST error
-// (DESIGN §6, STYLE "map once at the edge"): UNAUTHENTICATED→401,
+// (docs/design.md §6; errors are mapped once, at the edge): UNAUTHENTICATED→401,
 // PERMISSION_DENIED/FAILED_PRECONDITION→403, NOT_FOUND→404,
 // ALREADY_EXISTS→409 (404/409 details {entity_type, field, value} from the
 // trailing metadata), INVALID_ARGUMENT→422 (field, code and context from the

@@ -38,7 +38,7 @@ HttpResponse Report(const LeakReportRoutesDeps& deps, const HttpRequest& request
 }  // namespace
 
 void AddLeakReportRoutes(Router& router, LeakReportRoutesDeps deps) {
-  router.Add(Pistache::Http::Method::Post, "/v1/personal-tokens/revoke",
+  router.Add(HttpMethod::kPost, "/v1/personal-tokens/revoke",
              [deps](const HttpRequest& request) { return Report(deps, request); });
 }
 

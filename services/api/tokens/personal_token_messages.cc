@@ -122,7 +122,7 @@ void ParseLimitList(simdjson::dom::element value, absl::string_view field, std::
   const size_t before = issues.size();
   ParseStringList(value, field, out, &entries, issues);
   if (issues.size() != before || value.is_null()) return;
-  std::vector<LimitIssue> problems;
+  std::vector<FieldIssue> problems;
   if (field == "scopes") {
     if (out->empty()) {
       issues.push_back(WithContext(Issue({"body", "scopes"}, "too_short",
@@ -136,12 +136,11 @@ void ParseLimitList(simdjson::dom::element value, absl::string_view field, std::
   } else {
     problems = CheckNetworks(*out);
   }
-  for (LimitIssue& problem : problems) {
-    FieldIssue issue = Issue({"body", std::string(field)}, problem.code, problem.message,
-                             problem.index ? entries[*problem.index] : simdjson::to_string(value));
-    issue.context_json = std::move(problem.context_json);
-    issue.location_index = problem.index;
-    issues.push_back(std::move(issue));
+  // The shared checks name the field; a body's issue is at body.<field>, echoing what was sent.
+  for (FieldIssue& problem : problems) {
+    problem.location.insert(problem.location.begin(), "body");
+    problem.input_json = problem.location_index ? entries[*problem.location_index] : simdjson::to_string(value);
+    issues.push_back(std::move(problem));
   }
 }
 

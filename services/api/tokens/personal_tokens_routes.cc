@@ -13,7 +13,6 @@
 namespace tokengate {
 namespace {
 
-using Method = Pistache::Http::Method;
 
 class PersonalTokensRoutes {
  public:
@@ -145,13 +144,13 @@ class PersonalTokensRoutes {
 
 void AddPersonalTokensRoutes(Router& router, PersonalTokensRoutesDeps deps) {
   auto routes = std::make_shared<PersonalTokensRoutes>(deps);
-  router.Add(Method::Get, "/v1/personal-tokens", [routes](const HttpRequest& r) { return routes->List(r); });
-  router.Add(Method::Post, "/v1/personal-tokens", [routes](const HttpRequest& r) { return routes->Create(r); });
-  router.Add(Method::Patch, "/v1/personal-tokens/{personal_token_id}",
+  router.Add(HttpMethod::kGet, "/v1/personal-tokens", [routes](const HttpRequest& r) { return routes->List(r); });
+  router.Add(HttpMethod::kPost, "/v1/personal-tokens", [routes](const HttpRequest& r) { return routes->Create(r); });
+  router.Add(HttpMethod::kPatch, "/v1/personal-tokens/{personal_token_id}",
              [routes](const HttpRequest& r) { return routes->Refresh(r); });
-  router.Add(Method::Delete, "/v1/personal-tokens/{personal_token_id}",
+  router.Add(HttpMethod::kDelete, "/v1/personal-tokens/{personal_token_id}",
              [routes](const HttpRequest& r) { return routes->Revoke(r); });
-  router.Add(Method::Get, "/v1/personal-tokens/{personal_token_id}/events",
+  router.Add(HttpMethod::kGet, "/v1/personal-tokens/{personal_token_id}/events",
              [routes](const HttpRequest& r) { return routes->Events(r); });
 }
 

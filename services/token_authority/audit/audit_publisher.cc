@@ -8,6 +8,7 @@
 #include "common/base/log.h"
 #include "services/token_authority/audit/audit_json.h"
 #include "services/token_authority/audit/audit_record.h"
+#include "common/base/status_macros.h"
 
 namespace tokengate {
 namespace {
@@ -39,7 +40,7 @@ absl::StatusOr<std::unique_ptr<AuditPublisher>> AuditPublisher::Create(AuditPubl
       return absl::InvalidArgumentError(absl::StrCat("audit kafka producer ", key, ": ", error));
     }
   }
-  if (auto status = options.security.ApplyTo(conf->c_ptr_global()); !status.ok()) return status;
+  TG_RETURN_IF_ERROR(options.security.ApplyTo(conf->c_ptr_global()));
   auto publisher = std::unique_ptr<AuditPublisher>(new AuditPublisher(std::move(options)));
   if (conf->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(publisher.get()), error) !=
           RdKafka::Conf::CONF_OK ||
@@ -59,26 +60,18 @@ AuditPublisher::~AuditPublisher() {
   producer_.reset();  // Before the members its delivery callback uses.
 }
 
-void AuditPublisher::Start() { thread_ = std::thread([this] { Run(); }); }
+void AuditPublisher::Start() {
+  backoff_ = options_.poll_interval;
+  loop_.Start([this] { return PublishOnce(); });
+}
 
 void AuditPublisher::Stop() {
-  {
-    std::lock_guard lock(mutex_);
-    if (stopping_) return;
-    stopping_ = true;
-    wake_.notify_all();
-  }
-  if (thread_.joinable()) thread_.join();
+  loop_.Stop();
   if (producer_ != nullptr) producer_->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT);
 }
 
-void AuditPublisher::Pause(absl::Duration pause) {
-  std::unique_lock lock(mutex_);
-  wake_.wait_for(lock, absl::ToChronoMilliseconds(pause), [this] { return stopping_; });
-}
-
 void AuditPublisher::dr_cb(RdKafka::Message& message) {
-  std::lock_guard lock(delivered_mutex_);
+  absl::MutexLock lock(&delivered_mutex_);
   if (message.err() == RdKafka::ERR_NO_ERROR) {
     delivered_.insert(reinterpret_cast<int64_t>(message.msg_opaque()));
   } else {
@@ -125,7 +118,7 @@ absl::StatusOr<int> AuditPublisher::PublishBatch() {
   if (!rows.ok()) return rows.status();
   if (rows->rows() == 0) return 0;
   {
-    std::lock_guard lock(delivered_mutex_);
+    absl::MutexLock lock(&delivered_mutex_);
     delivered_.clear();
   }
   int produced = 0;
@@ -141,7 +134,7 @@ absl::StatusOr<int> AuditPublisher::PublishBatch() {
         headers, reinterpret_cast<void*>(entry.id));
     if (code != RdKafka::ERR_NO_ERROR) {
       delete headers;  // Ownership passes to librdkafka only on success.
-      std::lock_guard lock(delivered_mutex_);
+      absl::MutexLock lock(&delivered_mutex_);
       last_error_ = RdKafka::err2str(code);
       break;
     }
@@ -151,13 +144,12 @@ absl::StatusOr<int> AuditPublisher::PublishBatch() {
   const absl::Time deadline = absl::Now() + options_.delivery_timeout + absl::Seconds(1);
   while (producer_->outq_len() > 0 && absl::Now() < deadline) {
     producer_->flush(static_cast<int>(absl::ToInt64Milliseconds(kFlushSlice)));
-    std::lock_guard lock(mutex_);
-    if (stopping_) break;
+    if (loop_.Stopping()) break;
   }
   std::vector<std::string> ids;
   std::string error;
   {
-    std::lock_guard lock(delivered_mutex_);
+    absl::MutexLock lock(&delivered_mutex_);
     for (int64_t id : delivered_) ids.push_back(absl::StrCat(id));
     error = last_error_;
     last_error_.clear();
@@ -175,33 +167,25 @@ absl::StatusOr<int> AuditPublisher::PublishBatch() {
   return static_cast<int>(ids.size());
 }
 
-void AuditPublisher::Run() {
-  absl::Duration backoff = options_.poll_interval;
-  bool warned = false;
-  while (true) {
-    {
-      std::lock_guard lock(mutex_);
-      if (stopping_) return;
-    }
-    auto leading = Lead();
-    absl::StatusOr<int> published = 0;
-    if (leading.ok() && *leading) published = PublishBatch();
-    const absl::Status status = !leading.ok() ? leading.status() : published.status();
-    if (!status.ok()) {
-      // Said once per outage, not on every retry.
-      if (!warned) TG_LOG(Warning) << "audit records wait for Kafka or PostgreSQL: " << status.message();
-      warned = true;
-      if (!conn_ || !conn_->Healthy()) leading_ = false;
-      Pause(backoff);
-      backoff = std::min(backoff * 2, kMaxBackoff);
-      continue;
-    }
-    if (warned) TG_LOG(Info) << "audit publishing resumed";
-    warned = false;
-    backoff = options_.poll_interval;
-    // A full batch means more are waiting: go on at once.
-    if (*published < options_.batch_size) Pause(options_.poll_interval);
+absl::Duration AuditPublisher::PublishOnce() {
+  auto leading = Lead();
+  absl::StatusOr<int> published = 0;
+  if (leading.ok() && *leading) published = PublishBatch();
+  const absl::Status status = !leading.ok() ? leading.status() : published.status();
+  if (!status.ok()) {
+    // Said once per outage, not on every retry.
+    if (!warned_) TG_LOG(Warning) << "audit records wait for Kafka or PostgreSQL: " << status.message();
+    warned_ = true;
+    if (!conn_ || !conn_->Healthy()) leading_ = false;
+    const absl::Duration pause = backoff_;
+    backoff_ = std::min(backoff_ * 2, kMaxBackoff);
+    return pause;
   }
+  if (warned_) TG_LOG(Info) << "audit publishing resumed";
+  warned_ = false;
+  backoff_ = options_.poll_interval;
+  // A full batch means more are waiting: go on at once.
+  return *published < options_.batch_size ? options_.poll_interval : absl::ZeroDuration();
 }
 
 }  // namespace tokengate

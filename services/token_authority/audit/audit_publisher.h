@@ -10,15 +10,15 @@
 
 #include <librdkafka/rdkafkacpp.h>
 
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
-#include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/base/periodic_task.h"
 #include "common/config/kafka_client_config.h"
 #include "common/pg/postgres.h"
 
@@ -51,13 +51,12 @@ class AuditPublisher : public RdKafka::DeliveryReportCb, public RdKafka::EventCb
 
  private:
   explicit AuditPublisher(AuditPublisherOptions options) : options_(std::move(options)) {}
-  void Run();
+  // One turn of the loop; returns the pause before the next (longer while Kafka or PostgreSQL is down).
+  absl::Duration PublishOnce();
   // Takes the publisher lock if free; false while another replica holds it.
   absl::StatusOr<bool> Lead();
   // Publishes one batch; returns how many rows were marked published.
   absl::StatusOr<int> PublishBatch();
-  // Sleeps up to `pause`, or less when stopping.
-  void Pause(absl::Duration pause);
 
   const AuditPublisherOptions options_;
   std::unique_ptr<RdKafka::Producer> producer_;
@@ -65,14 +64,14 @@ class AuditPublisher : public RdKafka::DeliveryReportCb, public RdKafka::EventCb
   bool leading_ = false;
   bool topic_ready_ = false;
 
-  std::mutex delivered_mutex_;
-  std::set<int64_t> delivered_;  // Guarded by delivered_mutex_: ids Kafka acknowledged.
-  std::string last_error_;       // Guarded by delivered_mutex_.
+  absl::Mutex delivered_mutex_;
+  std::set<int64_t> delivered_ ABSL_GUARDED_BY(delivered_mutex_);  // Ids Kafka acknowledged.
+  std::string last_error_ ABSL_GUARDED_BY(delivered_mutex_);
 
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;  // Guarded by mutex_.
-  std::thread thread_;
+  // Only the loop's thread touches these.
+  absl::Duration backoff_;
+  bool warned_ = false;
+  PeriodicTask loop_;
 };
 
 }  // namespace tokengate

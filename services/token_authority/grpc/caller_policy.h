@@ -1,7 +1,8 @@
 // Which authenticated caller may call which RPC, when the authority runs with
 // mutual TLS. The caller's identity is its client certificate's common name
-// (or a DNS SAN). Without TLS there is no identity and every call is allowed
-// (plaintext is for loopback and local use only).
+// (or a DNS SAN). Without TLS there is no identity and every call is allowed:
+// whoever reaches the port may issue and revoke for anyone, which is why the
+// authority warns when it listens in plaintext beyond loopback (docs/security.md).
 #pragma once
 
 #include "absl/strings/string_view.h"

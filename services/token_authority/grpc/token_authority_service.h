@@ -19,16 +19,14 @@ namespace tokengate {
 
 class TokenAuthorityService final : public v1::TokenAuthority::Service {
  public:
-  // The feed wakes watch streams; the log is what they send.
-  TokenAuthorityService(PersonalTokens* tokens, RevocationFeed* feed, RevocationLog* log,
-                        const CallerPolicy* policy, absl::Duration heartbeat)
-      : tokens_(tokens), feed_(feed), log_(log), policy_(policy), heartbeat_(heartbeat) {}
-  // Issue 16's parts: the owners' e-mails from management calls, and
+  // The feed wakes watch streams; the log is what they send. `user_emails`
+  // keeps the owners' e-mails from management calls; `leak_reports` is
   // revocation by content (UNIMPLEMENTED while null).
-  void SetNoticeParts(UserEmails* user_emails, LeakReports* leak_reports) {
-    user_emails_ = user_emails;
-    leak_reports_ = leak_reports;
-  }
+  TokenAuthorityService(PersonalTokens* tokens, RevocationFeed* feed, RevocationLog* log,
+                        const CallerPolicy* policy, absl::Duration heartbeat, UserEmails* user_emails,
+                        LeakReports* leak_reports)
+      : tokens_(tokens), feed_(feed), log_(log), policy_(policy), heartbeat_(heartbeat),
+        user_emails_(user_emails), leak_reports_(leak_reports) {}
 
   grpc::Status IssueToken(grpc::ServerContext* context, const v1::IssueTokenRequest* request,
                           v1::IssueTokenResponse* response) override;
@@ -72,8 +70,8 @@ class TokenAuthorityService final : public v1::TokenAuthority::Service {
   RevocationLog* log_;
   const CallerPolicy* policy_;
   const absl::Duration heartbeat_;
-  UserEmails* user_emails_ = nullptr;
-  LeakReports* leak_reports_ = nullptr;
+  UserEmails* const user_emails_;
+  LeakReports* const leak_reports_;
 };
 
 grpc::Status ToGrpcStatus(const absl::Status& status, grpc::ServerContext* context);

@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "services/token_authority/audit/audit_record.h"
+#include "common/base/status_macros.h"
 
 namespace tokengate {
 namespace {
@@ -156,7 +157,7 @@ absl::StatusOr<DataRentgenImportCounts> ImportFromDataRentgen(PgConnection& sour
   DataRentgenImportCounts counts;
   auto result = InTransaction(target, [&]() -> absl::StatusOr<bool> {
     for (const auto& user : snapshot->users) {
-      if (auto status = ImportUser(target, user, counts); !status.ok()) return status;
+      TG_RETURN_IF_ERROR(ImportUser(target, user, counts));
     }
     // Ids kept from Data.Rentgen must not be handed out again to new users.
     auto sequence = target.Exec(
@@ -166,7 +167,7 @@ absl::StatusOr<DataRentgenImportCounts> ImportFromDataRentgen(PgConnection& sour
     absl::flat_hash_map<std::string, std::string> user_names;
     for (const auto& user : snapshot->users) user_names[user.id] = user.name;
     for (const auto& token : snapshot->tokens) {
-      if (auto status = ImportToken(target, token, user_names[token.user_id], counts); !status.ok()) return status;
+      TG_RETURN_IF_ERROR(ImportToken(target, token, user_names[token.user_id], counts));
     }
     return true;
   });

@@ -27,20 +27,25 @@ ABSL_FLAG(std::string, webhook_url, "", "http(s) URL that receives notices as JS
 ABSL_FLAG(std::string, webhook_secret, "", "HMAC-SHA256 key of the webhook signature (or _FILE)");
 
 namespace tokengate {
-namespace {
 
-absl::Status Bad(absl::string_view flag, absl::string_view why) {
-  return absl::InvalidArgumentError(absl::StrCat(EnvNameOf(flag), ": ", why));
-}
-
-}  // namespace
-
-const std::vector<std::string>& NoticeFlagNames() {
-  static const std::vector<std::string> kNames = {
-      "expiry_notice_days", "expiry_scan_seconds", "notice_max_attempts", "notice_retry_seconds",
-      "notice_timeout_seconds", "public_url", "smtp_url", "smtp_from", "smtp_username",
-      "smtp_password", "smtp_starttls", "smtp_ca_file", "webhook_url", "webhook_secret"};
-  return kNames;
+const FlagList& NoticeFlags() {
+  static const FlagList kFlags = {
+      {FLAGS_expiry_notice_days},
+      {FLAGS_expiry_scan_seconds, 1, 86400},
+      {FLAGS_notice_max_attempts, 1, 100},
+      {FLAGS_notice_retry_seconds, 1, 86400},
+      {FLAGS_notice_timeout_seconds, 1, 600},
+      {FLAGS_public_url},
+      {FLAGS_smtp_url},
+      {FLAGS_smtp_from},
+      {FLAGS_smtp_username},
+      {FLAGS_smtp_password},
+      {FLAGS_smtp_starttls},
+      {FLAGS_smtp_ca_file},
+      {FLAGS_webhook_url},
+      {FLAGS_webhook_secret},
+  };
+  return kFlags;
 }
 
 absl::StatusOr<std::vector<int>> ParseExpiryDays(const std::string& text) {
@@ -63,22 +68,13 @@ absl::StatusOr<std::vector<int>> ParseExpiryDays(const std::string& text) {
 absl::StatusOr<NoticeConfig> NoticeConfigFromFlags() {
   NoticeConfig config;
   auto days = ParseExpiryDays(absl::GetFlag(FLAGS_expiry_notice_days));
-  if (!days.ok()) return Bad("expiry_notice_days", days.status().message());
+  if (!days.ok()) return BadFlag(FLAGS_expiry_notice_days, days.status().message());
   config.expiry_days = *days;
-  const int scan = absl::GetFlag(FLAGS_expiry_scan_seconds);
-  const int retry = absl::GetFlag(FLAGS_notice_retry_seconds);
-  const int timeout = absl::GetFlag(FLAGS_notice_timeout_seconds);
+  if (absl::Status ranges = CheckRanges(NoticeFlags()); !ranges.ok()) return ranges;
   config.max_attempts = absl::GetFlag(FLAGS_notice_max_attempts);
-  if (auto ranges = CheckRanges({{"expiry_scan_seconds", scan, 1, 86400},
-                                 {"notice_retry_seconds", retry, 1, 86400},
-                                 {"notice_timeout_seconds", timeout, 1, 600},
-                                 {"notice_max_attempts", config.max_attempts, 1, 100}});
-      !ranges.ok()) {
-    return ranges;
-  }
-  config.scan_interval = absl::Seconds(scan);
-  config.retry_delay = absl::Seconds(retry);
-  config.send_timeout = absl::Seconds(timeout);
+  config.scan_interval = absl::Seconds(absl::GetFlag(FLAGS_expiry_scan_seconds));
+  config.retry_delay = absl::Seconds(absl::GetFlag(FLAGS_notice_retry_seconds));
+  config.send_timeout = absl::Seconds(absl::GetFlag(FLAGS_notice_timeout_seconds));
   config.public_url = std::string(absl::StripSuffix(absl::GetFlag(FLAGS_public_url), "/"));
 
   config.smtp_url = absl::GetFlag(FLAGS_smtp_url);
@@ -87,30 +83,30 @@ absl::StatusOr<NoticeConfig> NoticeConfigFromFlags() {
   config.smtp_password = absl::GetFlag(FLAGS_smtp_password);
   config.smtp_ca_file = absl::GetFlag(FLAGS_smtp_ca_file);
   const std::string starttls = absl::GetFlag(FLAGS_smtp_starttls);
-  if (starttls != "required" && starttls != "none") return Bad("smtp_starttls", "must be required or none");
+  if (starttls != "required" && starttls != "none") return BadFlag(FLAGS_smtp_starttls, "must be required or none");
   config.smtp_starttls_required = starttls == "required";
   if (config.email_enabled()) {
     if (!absl::StartsWith(config.smtp_url, "smtp://") && !absl::StartsWith(config.smtp_url, "smtps://")) {
-      return Bad("smtp_url", "must start with smtp:// or smtps://");
+      return BadFlag(FLAGS_smtp_url, "must start with smtp:// or smtps://");
     }
-    if (config.smtp_from.empty()) return Bad("smtp_from", "must be set with TOKENGATE_SMTP_URL");
+    if (config.smtp_from.empty()) return BadFlag(FLAGS_smtp_from, "must be set with TOKENGATE_SMTP_URL");
   }
   if (config.smtp_password.empty() != config.smtp_username.empty()) {
-    return Bad("smtp_password", "SMTP username and password go together");
+    return BadFlag(FLAGS_smtp_password, "SMTP username and password go together");
   }
 
   config.webhook_url = absl::GetFlag(FLAGS_webhook_url);
   config.webhook_secret = absl::GetFlag(FLAGS_webhook_secret);
   if (config.webhook_enabled()) {
     if (!absl::StartsWith(config.webhook_url, "http://") && !absl::StartsWith(config.webhook_url, "https://")) {
-      return Bad("webhook_url", "must start with http:// or https://");
+      return BadFlag(FLAGS_webhook_url, "must start with http:// or https://");
     }
     if (config.webhook_secret.size() < 16) {
-      return Bad("webhook_secret", "must be set with TOKENGATE_WEBHOOK_URL (at least 16 bytes)");
+      return BadFlag(FLAGS_webhook_secret, "must be set with TOKENGATE_WEBHOOK_URL (at least 16 bytes)");
     }
   }
   if (config.enabled() && config.public_url.empty()) {
-    return Bad("public_url", "must be set when notices are on (the link to the tokens page)");
+    return BadFlag(FLAGS_public_url, "must be set when notices are on (the link to the tokens page)");
   }
   return config;
 }

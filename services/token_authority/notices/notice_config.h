@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/config/config.h"
 
 namespace tokengate {
 
@@ -41,7 +42,7 @@ struct NoticeConfig {
 
 inline constexpr absl::Duration kMaxRetryDelay = absl::Hours(6);
 
-const std::vector<std::string>& NoticeFlagNames();
+const FlagList& NoticeFlags();
 // From the parsed flags; an error names the bad setting.
 absl::StatusOr<NoticeConfig> NoticeConfigFromFlags();
 // "7,1" → {1, 7}; each within 1..366, no repeats; "" → {}.

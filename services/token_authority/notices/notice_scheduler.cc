@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/log.h"
 #include "services/token_authority/audit/audit_record.h"
+#include "common/base/status_macros.h"
 
 namespace tokengate {
 namespace {
@@ -27,36 +28,19 @@ std::vector<std::string> NoticeScheduler::Channels() const {
   return channels;
 }
 
-void NoticeScheduler::Start() { thread_ = std::thread([this] { Loop(); }); }
+void NoticeScheduler::Start() {
+  loop_.Start([this] {
+    Scan();
+    return config_.scan_interval;
+  });
+}
 
 void NoticeScheduler::Stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-void NoticeScheduler::Wake() {
-  {
-    std::lock_guard lock(mutex_);
-    woken_ = true;
-  }
-  wake_.notify_all();
-}
-
-void NoticeScheduler::Loop() {
-  while (true) {
-    Scan();
-    std::unique_lock lock(mutex_);
-    wake_.wait_for(lock, absl::ToChronoMilliseconds(config_.scan_interval),
-                   [this] { return stopping_ || woken_; });
-    if (stopping_) break;
-    woken_ = false;
-  }
+  loop_.Stop();
   conn_.reset();  // Frees the lock for another replica.
 }
+
+void NoticeScheduler::Wake() { loop_.Wake(); }
 
 void NoticeScheduler::DropConnection(const absl::Status& why) {
   TG_LOG(Warning) << "notice scheduler: database error, letting go of the notice lock: " << why.message();
@@ -96,10 +80,7 @@ void NoticeScheduler::Scan() {
 void NoticeScheduler::DeliverDue(NoticeOutbox& outbox) {
   std::vector<std::string> channels = Channels();
   for (int sent = 0; sent < kMaxSendsPerScan && !channels.empty(); ++sent) {
-    {
-      std::lock_guard lock(mutex_);
-      if (stopping_) return;
-    }
+    if (loop_.Stopping()) return;
     auto claimed = outbox.ClaimNext(channels);
     if (!claimed.ok()) return DropConnection(claimed.status());
     if (!claimed->has_value()) return;
@@ -140,7 +121,7 @@ absl::Status NoticeScheduler::Deliver(NoticeOutbox& outbox, const ClaimedNotice&
 absl::Status NoticeScheduler::RecordSent(NoticeOutbox& outbox, const ClaimedNotice& claimed) {
   const Notice& notice = claimed.notice;
   return InTransaction(*conn_, [&]() -> absl::Status {
-    if (auto marked = outbox.MarkSent(notice.id); !marked.ok()) return marked;
+    TG_RETURN_IF_ERROR(outbox.MarkSent(notice.id));
     // A leak notice follows the revocation's own record (actor leak-report);
     // the audit trail has no event of its own for it.
     if (notice.kind != NoticeKind::kExpiry) return absl::OkStatus();

@@ -10,13 +10,11 @@
 // notice id (Message-ID, X-Tokengate-Notice-Id) for receivers to drop.
 #pragma once
 
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "common/base/periodic_task.h"
 #include "common/pg/postgres.h"
 #include "services/token_authority/notices/notice_config.h"
 #include "services/token_authority/notices/notice_outbox.h"
@@ -41,7 +39,6 @@ class NoticeScheduler {
   void Wake();
 
  private:
-  void Loop();
   void Scan();
   // Sends what is due. A channel whose attempt failed for a reason worth a
   // retry (its server is down or slow) gets no further attempts in this scan,
@@ -62,11 +59,7 @@ class NoticeScheduler {
   std::unique_ptr<PgConnection> conn_;  // Only the scheduler thread touches it.
   bool holding_lock_ = false;
 
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;  // Guarded by mutex_.
-  bool woken_ = false;     // Guarded by mutex_.
-  std::thread thread_;
+  PeriodicTask loop_;  // Last: stopped before the members it uses go.
 };
 
 }  // namespace tokengate

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "common/pg/postgres.h"
 #include "tokengate/v1/token_authority.pb.h"
@@ -24,7 +25,7 @@ class UserEmails {
  private:
   std::shared_ptr<PgPool> pool_;
   std::mutex mutex_;
-  absl::flat_hash_map<std::string, std::string> stored_;  // user → email; guarded by mutex_.
+  absl::flat_hash_map<std::string, std::string> stored_ ABSL_GUARDED_BY(mutex_);  // User → email.
 };
 
 }  // namespace tokengate

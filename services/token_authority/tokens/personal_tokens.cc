@@ -11,6 +11,7 @@
 #include "common/base/field_error.h"
 #include "common/base/log.h"
 #include "common/base/names.h"
+#include "common/base/status_macros.h"
 #include "common/base/uuid.h"
 #include "common/token/token_limits.h"
 
@@ -46,7 +47,7 @@ int Utf8Length(absl::string_view text) {
 absl::Status ValidateName(const std::string& name) {
   const int length = Utf8Length(name);
   if (length < 0) return InvalidField("name", "string_type", "Input should be a valid string");
-  if (auto status = CheckNoControlCharacters("name", name); !status.ok()) return status;
+  TG_RETURN_IF_ERROR(CheckNoControlCharacters("name", name));
   if (length < 1) return InvalidField("name", "string_too_short", "String should have at least 1 character");
   if (length > kMaxNameChars) {
     return InvalidField("name", "string_too_long",
@@ -71,7 +72,7 @@ std::vector<std::string> Strings(const google::protobuf::RepeatedPtrField<std::s
 }
 
 // The first thing wrong with a list, as INVALID_ARGUMENT naming it.
-absl::Status FirstIssue(const std::vector<LimitIssue>& issues) {
+absl::Status FirstIssue(const std::vector<FieldIssue>& issues) {
   return issues.empty() ? absl::OkStatus() : StatusOf(issues.front());
 }
 
@@ -86,11 +87,9 @@ struct RequestedLimits {
 template <typename Request>
 absl::StatusOr<RequestedLimits> CheckedLimits(const Request& request) {
   RequestedLimits limits{.scopes = Strings(request.scopes()), .namespaces = Strings(request.namespaces())};
-  if (auto status = FirstIssue(CheckScopes(limits.scopes)); !status.ok()) return status;
-  if (auto status = FirstIssue(CheckNamespaces(limits.namespaces)); !status.ok()) return status;
-  if (auto status = FirstIssue(CheckNetworks(Strings(request.networks()), &limits.networks)); !status.ok()) {
-    return status;
-  }
+  TG_RETURN_IF_ERROR(FirstIssue(CheckScopes(limits.scopes)));
+  TG_RETURN_IF_ERROR(FirstIssue(CheckNamespaces(limits.namespaces)));
+  TG_RETURN_IF_ERROR(FirstIssue(CheckNetworks(Strings(request.networks()), &limits.networks)));
   std::sort(limits.scopes.begin(), limits.scopes.end());
   return limits;
 }
@@ -194,7 +193,7 @@ std::string PersonalTokens::Mint(const TokenRecord& record, absl::Time now) cons
 }
 
 absl::StatusOr<int64_t> PersonalTokens::UserIdOf(const std::string& user_name) {
-  if (auto status = RequireUser(user_name); !status.ok()) return status;
+  TG_RETURN_IF_ERROR(RequireUser(user_name));
   return store_->GetOrCreateUser(user_name);
 }
 
@@ -245,8 +244,8 @@ absl::StatusOr<v1::RevokeUserTokensResponse> PersonalTokens::RevokeUserTokens(
 absl::StatusOr<v1::IssueTokenResponse> PersonalTokens::IssueUnaudited(
     const v1::IssueTokenRequest& request, const AuditActor& actor) {
   if (!config_.personal_tokens_enabled) return Disabled();
-  if (auto status = RequireUser(request.user_name()); !status.ok()) return status;
-  if (auto status = ValidateName(request.name()); !status.ok()) return status;
+  TG_RETURN_IF_ERROR(RequireUser(request.user_name()));
+  TG_RETURN_IF_ERROR(ValidateName(request.name()));
   const absl::Time now = clock_->Now();
   const absl::CivilDay today = UtcDay(now);
   auto until = ResolveUntil(request.until(), today);
@@ -266,7 +265,7 @@ absl::StatusOr<v1::IssueTokenResponse> PersonalTokens::IssueUnaudited(
   const AuditRecord audit{.event = std::string(kAuditTokenCreated), .actor = actor,
                           .user_id = record.user_id, .user_name = record.user_name,
                           .token_id = record.id, .token_name = record.name, .detail = LimitsDetail(record)};
-  if (auto status = store_->InsertToken(record, audit); !status.ok()) return status;
+  TG_RETURN_IF_ERROR(store_->InsertToken(record, audit));
   TG_LOG(Info) << "issued personal token id=" << record.id << " user_id=" << record.user_id;
 
   v1::IssueTokenResponse response;
@@ -326,7 +325,7 @@ absl::Status PersonalTokens::RevokeUnaudited(const v1::RevokeTokenRequest& reque
   if (!user_id.ok()) return user_id.status();
   AuditRecord audit{.event = std::string(kAuditTokenRevoked), .actor = actor,
                     .user_id = *user_id, .user_name = request.user_name()};
-  if (auto status = store_->RevokeToken(*user_id, *id, std::move(audit)); !status.ok()) return status;
+  TG_RETURN_IF_ERROR(store_->RevokeToken(*user_id, *id, std::move(audit)));
   // The NOTIFY reaches every replica; this one must not wait for it.
   OnRevoked(Revocation{*id, absl::ToUnixSeconds(clock_->Now())});
   TG_LOG(Info) << "revoked personal token id=" << *id;
@@ -411,7 +410,7 @@ absl::StatusOr<v1::AdminListTokensResponse> PersonalTokens::AdminListUnaudited(
   if (auto status = ResolvePage(request.page(), request.page_size(), page, page_size); !status.ok()) {
     return status;
   }
-  if (auto status = CheckNoControlCharacters("user_name", request.user_name()); !status.ok()) return status;
+  TG_RETURN_IF_ERROR(CheckNoControlCharacters("user_name", request.user_name()));
   auto rows = store_->ListAllTokens(request.user_name(), request.active_only(), page, page_size);
   if (!rows.ok()) return rows.status();
   v1::AdminListTokensResponse response;
@@ -426,7 +425,7 @@ absl::StatusOr<v1::AdminListTokensResponse> PersonalTokens::AdminListUnaudited(
 
 absl::StatusOr<v1::RevokeUserTokensResponse> PersonalTokens::RevokeUserTokensUnaudited(
     const v1::RevokeUserTokensRequest& request, const AuditActor& actor) {
-  if (auto status = RequireUser(request.user_name()); !status.ok()) return status;
+  TG_RETURN_IF_ERROR(RequireUser(request.user_name()));
   auto user_id = store_->FindUser(request.user_name());
   if (!user_id.ok()) return user_id.status();
   AuditRecord audit{.event = std::string(kAuditTokenRevoked), .actor = actor, .user_id = *user_id,

@@ -12,6 +12,7 @@
 #include <shared_mutex>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "common/base/clock.h"
@@ -27,9 +28,12 @@ inline constexpr absl::string_view kReasonDisabled = "Authentication using Perso
 
 class PersonalTokens {
  public:
+  // `cache_trusted`: whether cached rows may be believed now (the revocation
+  // feed is listening, so a revocation would have reached the cache).
   PersonalTokens(const AuthorityConfig& config, TokenStore* store, UsageRecorder* usage,
-                 const Clock* clock)
-      : config_(config), store_(store), usage_(usage), clock_(clock) {}
+                 const Clock* clock, std::function<bool()> cache_trusted)
+      : config_(config), store_(store), usage_(usage), clock_(clock),
+        cache_trusted_(std::move(cache_trusted)) {}
 
   // `actor` is who the audit trail names (see audit_actor.h).
   absl::StatusOr<v1::IssueTokenResponse> Issue(const v1::IssueTokenRequest& request,
@@ -59,8 +63,6 @@ class PersonalTokens {
   void OnRevoked(const Revocation& revocation);
   // Notifications may have been missed: forget every cached row.
   void OnFeedGap();
-  // Whether cached rows may be trusted (set while the feed is listening).
-  void SetCacheTrusted(std::function<bool()> trusted) { cache_trusted_ = std::move(trusted); }
   // How many revoked ids are held in memory now (each until its token expires).
   size_t RememberedRevocations();
 
@@ -84,15 +86,15 @@ class PersonalTokens {
   TokenStore* store_;
   UsageRecorder* usage_;
   const Clock* clock_;
-  std::function<bool()> cache_trusted_ = [] { return false; };
+  const std::function<bool()> cache_trusted_;
 
   std::shared_mutex mutex_;
-  absl::flat_hash_map<std::string, TokenRecord> rows_;  // Guarded by mutex_.
+  absl::flat_hash_map<std::string, TokenRecord> rows_ ABSL_GUARDED_BY(mutex_);
   // Revoked id → when it may be forgotten: its token's expiry, after which
-  // Verify refuses the token anyway (the row stays the truth). Guarded by mutex_.
-  absl::flat_hash_map<std::string, absl::Time> revoked_;
-  absl::Time next_sweep_ = absl::InfinitePast();        // Guarded by mutex_.
-  uint64_t generation_ = 0;                             // Guarded by mutex_; bumped on gaps.
+  // Verify refuses the token anyway (the row stays the truth).
+  absl::flat_hash_map<std::string, absl::Time> revoked_ ABSL_GUARDED_BY(mutex_);
+  absl::Time next_sweep_ ABSL_GUARDED_BY(mutex_) = absl::InfinitePast();
+  uint64_t generation_ ABSL_GUARDED_BY(mutex_) = 0;  // Bumped on gaps.
 };
 
 // The contract's view of a row.

@@ -12,6 +12,7 @@
 #include "common/base/json_writer.h"
 #include "common/base/uuid.h"
 #include "simdjson.h"
+#include "common/base/status_macros.h"
 
 namespace tokengate {
 namespace {
@@ -207,8 +208,8 @@ absl::Status PgTokenStore::CheckLimits(PgConnection& conn, int64_t user_id, cons
 
 absl::Status PgTokenStore::InsertToken(const TokenRecord& record, const AuditRecord& audit) {
   return WriteForUser(record.user_id, [&](PgConnection& conn) -> absl::Status {
-    if (auto status = CheckLimits(conn, record.user_id, record.id); !status.ok()) return status;
-    if (auto status = Insert(conn, record); !status.ok()) return status;
+    TG_RETURN_IF_ERROR(CheckLimits(conn, record.user_id, record.id));
+    TG_RETURN_IF_ERROR(Insert(conn, record));
     return AppendAuditRecord(conn, audit);
   });
 }
@@ -231,8 +232,8 @@ absl::Status PgTokenStore::ReplaceToken(
     // A refusal (a wider limit) rolls the revocation back with it.
     if (auto status = derive(old, fresh); !status.ok()) return status;
     // After the old one is revoked: a refresh never adds a live token.
-    if (auto status = CheckLimits(conn, user_id, fresh.id); !status.ok()) return status;
-    if (auto status = Insert(conn, fresh); !status.ok()) return status;
+    TG_RETURN_IF_ERROR(CheckLimits(conn, user_id, fresh.id));
+    TG_RETURN_IF_ERROR(Insert(conn, fresh));
     audit.token_id = fresh.id;
     audit.token_name = fresh.name;
     audit.previous_token_id = old_id;
@@ -278,7 +279,7 @@ absl::StatusOr<std::vector<std::string>> PgTokenStore::RevokeUserTokens(int64_t 
     for (const auto& [id, name] : revoked) {
       audit.token_id = id;
       audit.token_name = name;
-      if (auto written = AppendAuditRecord(conn, audit); !written.ok()) return written;
+      TG_RETURN_IF_ERROR(AppendAuditRecord(conn, audit));
       ids.push_back(id);
     }
     return absl::OkStatus();

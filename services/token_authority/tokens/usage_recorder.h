@@ -5,13 +5,13 @@
 // retried at once, bounded, by the store); Stop() flushes what is left.
 #pragma once
 
-#include <condition_variable>
-#include <mutex>
 #include <string>
-#include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/base/periodic_task.h"
 #include "services/token_authority/tokens/token_store.h"
 
 namespace tokengate {
@@ -22,22 +22,19 @@ class UsageRecorder {
   ~UsageRecorder() { Stop(); }
 
   void Start();
+  // Ends the loop, then writes what is pending.
   void Stop();
   void Touch(TokenUse use);
   // Writes the pending batch now; exposed for tests and shutdown.
   absl::Status Flush();
 
  private:
-  void Run();
-
   TokenStore* store_;
   const absl::Duration interval_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
+  absl::Mutex mutex_;
   // The latest use of each token since the last flush.
-  absl::flat_hash_map<std::string, TokenUse> pending_;
-  bool stopping_ = false;
-  std::thread thread_;
+  absl::flat_hash_map<std::string, TokenUse> pending_ ABSL_GUARDED_BY(mutex_);
+  PeriodicTask flusher_;  // Last: stopped before the members it uses go.
 };
 
 }  // namespace tokengate

@@ -1,6 +1,6 @@
 """Personal-token management over real HTTP, forwarded to a real authority:
 response shapes (Data.Rentgen's), paging, and every validation and error
-answer of DESIGN §6 with its status code and details."""
+answer of docs/design.md §6 with its status code and details."""
 import datetime
 import re
 import uuid

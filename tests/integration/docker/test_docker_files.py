@@ -57,13 +57,13 @@ def apt_packages():
 
 def flag_env_names(binary):
     """TOKENGATE_* names the binary's sources read: each ABSL_FLAG defined in its
-    folder or in common/, and listed (quoted) in its folder's flag-name list,
+    folder or in common/, and listed in a config block's FlagList ("{FLAGS_name"),
     which is what LoadFlags maps to the environment."""
     service_sources = "".join(
         p.read_text() for p in (REPO / "services" / BINARIES[binary]).rglob("*.cc"))
     all_sources = service_sources + "".join(p.read_text() for p in (REPO / "common").rglob("*.cc"))
     defined = set(re.findall(r"ABSL_FLAG\(\s*[\w:<>]+\s*,\s*(\w+)\s*,", all_sources))
-    listed = {name for name in defined if f'"{name}"' in service_sources}
+    listed = {name for name in defined if re.search(rf"\{{FLAGS_{name}\b", all_sources)}
     return {f"TOKENGATE_{n.upper()}" for n in listed}
 
 

@@ -1,5 +1,5 @@
 """Every way a request is refused, over plain HTTP against the real binary:
-the status, the JSON error of DESIGN §6 and its headers, and that nothing
+the status, the JSON error of docs/design.md §6 and its headers, and that nothing
 refused ever reaches the topic."""
 import concurrent.futures
 import gzip

@@ -42,9 +42,9 @@ EventCheck Check(const std::string& json) {
 }
 
 // For failure messages: every error on one line each.
-std::string Describe(const std::vector<FieldError>& errors) {
+std::string Describe(const std::vector<FieldIssue>& errors) {
   std::string out;
-  for (const FieldError& e : errors) {
+  for (const FieldIssue& e : errors) {
     absl::StrAppend(&out, absl::StrJoin(e.location, "."), " ", e.code, ": ", e.message, "\n");
   }
   return out;
@@ -52,7 +52,7 @@ std::string Describe(const std::vector<FieldError>& errors) {
 
 std::vector<std::string> Locations(const EventCheck& check) {
   std::vector<std::string> out;
-  for (const FieldError& e : check.errors) out.push_back(absl::StrJoin(e.location, "."));
+  for (const FieldIssue& e : check.errors) out.push_back(absl::StrJoin(e.location, "."));
   return out;
 }
 
@@ -135,14 +135,14 @@ bool IsJsonOfType(const std::string& json, simdjson::dom::element_type type) {
 TEST(EventValidatorTest, ErrorsCarryDataRentgensDetailFields) {
   EventCheck check = Check(R"({"eventType":"START","run":{"runId":"x"},"job":{"namespace":"n","name":"j"}})");
   ASSERT_THAT(check.errors, SizeIs(2)) << Describe(check.errors);
-  const FieldError& missing = check.errors[0];
+  const FieldIssue& missing = check.errors[0];
   EXPECT_THAT(missing.location, ElementsAre("body", "eventTime"));
   EXPECT_EQ(missing.code, "missing");
   EXPECT_EQ(missing.message, "Field required");
   EXPECT_TRUE(IsJsonOfType(missing.context_json, simdjson::dom::element_type::OBJECT));
   // pydantic echoes the object the field is missing from.
   EXPECT_TRUE(IsJsonOfType(missing.input_json, simdjson::dom::element_type::OBJECT));
-  const FieldError& uuid = check.errors[1];
+  const FieldIssue& uuid = check.errors[1];
   EXPECT_THAT(uuid.location, ElementsAre("body", "run", "runId"));
   EXPECT_EQ(uuid.code, "uuid_parsing");
   EXPECT_EQ(uuid.message, "Input should be a valid UUID");

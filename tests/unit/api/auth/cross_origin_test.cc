@@ -14,7 +14,6 @@
 namespace tokengate {
 namespace {
 
-using Method = Pistache::Http::Method;
 using ::testing::HasSubstr;
 
 class CrossOriginGuardTest : public ::testing::Test {
@@ -30,14 +29,14 @@ class CrossOriginGuardTest : public ::testing::Test {
     return request;
   }
 
-  std::optional<HttpResponse> Session(Method method, const std::string& fields, const std::string& body = "") {
-    const FramedRequest raw = Frame(method == Method::Get ? "GET" : "POST", fields, body);
+  std::optional<HttpResponse> Session(HttpMethod method, const std::string& fields, const std::string& body = "") {
+    const FramedRequest raw = Frame(method == HttpMethod::kGet ? "GET" : "POST", fields, body);
     return guard_.CheckSessionRequest(HttpRequest(raw, method, route_, {}, "req-1"));
   }
 
   std::optional<HttpResponse> Login(const std::string& fields) {
     const FramedRequest raw = Frame("POST", fields, "username=a&password=b");
-    return guard_.CheckLoginForm(HttpRequest(raw, Method::Post, route_, {}, "req-1"));
+    return guard_.CheckLoginForm(HttpRequest(raw, HttpMethod::kPost, route_, {}, "req-1"));
   }
 
   const std::string route_ = "/v1/personal-tokens";
@@ -45,15 +44,15 @@ class CrossOriginGuardTest : public ::testing::Test {
 };
 
 TEST_F(CrossOriginGuardTest, SafeMethodsAreNeverRefused) {
-  EXPECT_EQ(Session(Method::Get, "Origin: https://evil.example\r\nSec-Fetch-Site: cross-site\r\n"), std::nullopt);
+  EXPECT_EQ(Session(HttpMethod::kGet, "Origin: https://evil.example\r\nSec-Fetch-Site: cross-site\r\n"), std::nullopt);
 }
 
 TEST_F(CrossOriginGuardTest, SameOriginFetchMetadataIsServed) {
-  EXPECT_EQ(Session(Method::Post, "Sec-Fetch-Site: same-origin\r\n"), std::nullopt);
+  EXPECT_EQ(Session(HttpMethod::kPost, "Sec-Fetch-Site: same-origin\r\n"), std::nullopt);
 }
 
 TEST_F(CrossOriginGuardTest, SameSiteIsNotSameOrigin) {
-  auto refused = Session(Method::Post, "Sec-Fetch-Site: same-site\r\nOrigin: http://api.example:8000\r\n");
+  auto refused = Session(HttpMethod::kPost, "Sec-Fetch-Site: same-site\r\nOrigin: http://api.example:8000\r\n");
   ASSERT_TRUE(refused.has_value());
   EXPECT_EQ(refused->status, 403);
   EXPECT_THAT(refused->body, HasSubstr("Cross-origin request refused"));
@@ -61,38 +60,38 @@ TEST_F(CrossOriginGuardTest, SameSiteIsNotSameOrigin) {
 }
 
 TEST_F(CrossOriginGuardTest, OriginOfTheHostItWasReachedByIsServedWhateverTheScheme) {
-  EXPECT_EQ(Session(Method::Post, "Origin: http://api.example:8000\r\n"), std::nullopt);
-  EXPECT_EQ(Session(Method::Post, "Origin: https://API.example:8000\r\n"), std::nullopt);
+  EXPECT_EQ(Session(HttpMethod::kPost, "Origin: http://api.example:8000\r\n"), std::nullopt);
+  EXPECT_EQ(Session(HttpMethod::kPost, "Origin: https://API.example:8000\r\n"), std::nullopt);
 }
 
 TEST_F(CrossOriginGuardTest, AnotherPortOrAnOpaqueOriginIsRefused) {
   for (const char* origin : {"http://api.example:8002", "null", "api.example:8000"}) {
-    auto refused = Session(Method::Post, std::string("Origin: ") + origin + "\r\n");
+    auto refused = Session(HttpMethod::kPost, std::string("Origin: ") + origin + "\r\n");
     ASSERT_TRUE(refused.has_value()) << origin;
     EXPECT_EQ(refused->status, 403) << origin;
   }
 }
 
 TEST_F(CrossOriginGuardTest, AnAllowedOriginIsServedEvenCrossSite) {
-  EXPECT_EQ(Session(Method::Post, "Origin: https://UI.example\r\nSec-Fetch-Site: cross-site\r\n"), std::nullopt);
+  EXPECT_EQ(Session(HttpMethod::kPost, "Origin: https://UI.example\r\nSec-Fetch-Site: cross-site\r\n"), std::nullopt);
 }
 
 TEST_F(CrossOriginGuardTest, ASessionRequestWithoutBrowserHeadersIsRefused) {
-  auto refused = Session(Method::Post, "");
+  auto refused = Session(HttpMethod::kPost, "");
   ASSERT_TRUE(refused.has_value());
   EXPECT_THAT(refused->body, HasSubstr("neither Origin nor Sec-Fetch-Site"));
 }
 
 TEST_F(CrossOriginGuardTest, ABodyMustBeDeclaredJson) {
   const std::string same = "Sec-Fetch-Site: same-origin\r\n";
-  EXPECT_EQ(Session(Method::Post, same + "Content-Type: application/json\r\n", "{}"), std::nullopt);
-  EXPECT_EQ(Session(Method::Post, same + "Content-Type: Application/JSON; charset=UTF-8\r\n", "{}"), std::nullopt);
+  EXPECT_EQ(Session(HttpMethod::kPost, same + "Content-Type: application/json\r\n", "{}"), std::nullopt);
+  EXPECT_EQ(Session(HttpMethod::kPost, same + "Content-Type: Application/JSON; charset=UTF-8\r\n", "{}"), std::nullopt);
   for (const char* type : {"text/plain", "application/jsonx", "application/x-www-form-urlencoded"}) {
-    auto refused = Session(Method::Post, same + "Content-Type: " + type + "\r\n", "{}");
+    auto refused = Session(HttpMethod::kPost, same + "Content-Type: " + type + "\r\n", "{}");
     ASSERT_TRUE(refused.has_value()) << type;
     EXPECT_THAT(refused->body, HasSubstr("Unsupported content type")) << type;
   }
-  auto untyped = Session(Method::Post, same, "{}");
+  auto untyped = Session(HttpMethod::kPost, same, "{}");
   ASSERT_TRUE(untyped.has_value());
   EXPECT_THAT(untyped->body, HasSubstr("Unsupported content type"));
 }

@@ -2,6 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/flags/flag.h"
+#include "absl/flags/reflection.h"
+
+ABSL_FLAG(int, config_test_threads, 4, "a bounded flag");
+ABSL_FLAG(int, config_test_limit, 5, "a bounded flag whose 0 means something");
+ABSL_FLAG(std::string, config_test_name, "", "an unbounded flag");
+
 namespace tokengate {
 namespace {
 
@@ -28,11 +35,46 @@ TEST(ConfigTest, HostPortNeedsAValidPort) {
   EXPECT_FALSE(ParseHostPort("host:70000").ok());
 }
 
+const tokengate::FlagList& TestFlags() {
+  static const tokengate::FlagList kFlags = {{FLAGS_config_test_threads, 1, 1024},
+                                             {FLAGS_config_test_name},
+                                             {FLAGS_config_test_limit, 0, 100, "0: no limit"}};
+  return kFlags;
+}
+
 TEST(ConfigTest, CheckRangesNamesTheFirstFlagOutOfItsBounds) {
-  EXPECT_TRUE(CheckRanges({{"http_threads", 4, 1, 1024}, {"retry_after_seconds", 1, 1, 3600}}).ok());
-  const absl::Status status =
-      CheckRanges({{"http_threads", 4, 1, 1024}, {"retry_after_seconds", 0, 1, 3600}});
-  EXPECT_EQ(status.message(), "TOKENGATE_RETRY_AFTER_SECONDS: must be within 1..3600");
+  absl::FlagSaver saver;
+  EXPECT_TRUE(CheckRanges(TestFlags()).ok());
+  absl::SetFlag(&FLAGS_config_test_threads, 0);
+  absl::SetFlag(&FLAGS_config_test_limit, -1);
+  EXPECT_EQ(CheckRanges(TestFlags()).message(), "TOKENGATE_CONFIG_TEST_THREADS: must be within 1..1024");
+}
+
+TEST(ConfigTest, CheckRangesAddsTheNoteOfABound) {
+  absl::FlagSaver saver;
+  absl::SetFlag(&FLAGS_config_test_limit, 101);
+  EXPECT_EQ(CheckRanges(TestFlags()).message(),
+            "TOKENGATE_CONFIG_TEST_LIMIT: must be within 0..100 (0: no limit)");
+}
+
+TEST(ConfigTest, FlagNamesListEveryFlagOfEveryListInOrder) {
+  const FlagList more = {{FLAGS_config_test_name}};
+  EXPECT_EQ(FlagNames({&TestFlags(), &more}),
+            (std::vector<std::string>{"config_test_threads", "config_test_name", "config_test_limit",
+                                      "config_test_name"}));
+}
+
+TEST(ConfigTest, BadFlagNamesTheVariable) {
+  const absl::Status status = BadFlag("kafka_topic", "must be set");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(), "TOKENGATE_KAFKA_TOPIC: must be set");
+}
+
+TEST(ConfigTest, TlsFilesGoTogether) {
+  EXPECT_TRUE(CheckTlsFiles("", "", "").ok());
+  EXPECT_TRUE(CheckTlsFiles("c", "k", "ca").ok());
+  EXPECT_EQ(CheckTlsFiles("c", "", "ca").message(),
+            "TOKENGATE_TLS_CERT_FILE: TLS needs the certificate, key and CA files together");
 }
 
 TEST(ConfigTest, AuthorityAddressMayListReplicasButEachNeedsAPort) {

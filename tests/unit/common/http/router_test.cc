@@ -13,8 +13,6 @@
 namespace tokengate {
 namespace {
 
-using Pistache::Http::Method;
-
 // The framer's parse of `head` (a complete head; its body is not needed).
 FramedRequest HeadOf(const std::string& head) {
   RequestFramer framer(FramerLimits{});
@@ -36,18 +34,31 @@ class RouterHeadCheckTest : public ::testing::Test {
  protected:
   RouterHeadCheckTest() : router_(RouterOptions{.max_body_bytes = 1024}) {
     router_.AddAsync(
-        Method::Post, "/events", [](const HttpRequest&, Responder respond) { respond(HttpResponse::NoContent()); },
+        HttpMethod::kPost, "/events", [](const HttpRequest&, Responder respond) { respond(HttpResponse::NoContent()); },
         /*max_body_bytes=*/4096, [this](const HttpRequest& head) -> std::optional<HttpResponse> {
           ++checks_;
           if (head.Header("Authorization")) return std::nullopt;
           return HttpResponse::Json(401, "{}");
         });
-    router_.Add(Method::Get, "/ping", [](const HttpRequest&) { return HttpResponse::Json(200, "{}"); });
+    router_.Add(HttpMethod::kGet, "/ping", [](const HttpRequest&) { return HttpResponse::Json(200, "{}"); });
   }
 
   Router router_;
   int checks_ = 0;
 };
+
+TEST(HttpMethodTest, NamesRoundTripAndOnlyExactTokensParse) {
+  for (HttpMethod method : {HttpMethod::kGet, HttpMethod::kHead, HttpMethod::kPost, HttpMethod::kPut,
+                            HttpMethod::kPatch, HttpMethod::kDelete, HttpMethod::kOptions,
+                            HttpMethod::kTrace, HttpMethod::kConnect}) {
+    EXPECT_EQ(ParseHttpMethod(HttpMethodName(method)), method) << HttpMethodName(method);
+  }
+  EXPECT_EQ(HttpMethodName(HttpMethod::kPatch), "PATCH");
+  // Methods are case-sensitive (RFC 9110 §9.1); the framer's others (QUERY, WebDAV's) have no route.
+  EXPECT_EQ(ParseHttpMethod("get"), std::nullopt);
+  EXPECT_EQ(ParseHttpMethod("QUERY"), std::nullopt);
+  EXPECT_EQ(ParseHttpMethod(""), std::nullopt);
+}
 
 TEST_F(RouterHeadCheckTest, TheRoutesHeadCheckRefusesBeforeTheBody) {
   const auto refusal = router_.CheckHead(

@@ -45,9 +45,9 @@ TEST(PatternCoversTest, NarrowerPatternsAreWithinWiderOnes) {
   EXPECT_FALSE(PatternCovers("a*b", "a*"));
 }
 
-std::vector<std::string> Codes(const std::vector<LimitIssue>& issues) {
+std::vector<std::string> Codes(const std::vector<FieldIssue>& issues) {
   std::vector<std::string> codes;
-  for (const auto& issue : issues) codes.push_back(issue.field + ":" + issue.code);
+  for (const auto& issue : issues) codes.push_back(issue.location.back() + ":" + issue.code);
   return codes;
 }
 
@@ -55,7 +55,7 @@ TEST(CheckScopesTest, UnknownIsEnumAtItsIndexAndDuplicateIsAValueError) {
   EXPECT_THAT(CheckScopes({"all:read", "all:write"}), IsEmpty());
   auto unknown = CheckScopes({"all:read", "all:admin"});
   ASSERT_THAT(Codes(unknown), ElementsAre("scopes:enum"));
-  EXPECT_EQ(unknown[0].index, 1);
+  EXPECT_EQ(unknown[0].location_index, 1);
   EXPECT_EQ(unknown[0].message, "Input should be 'all:read' or 'all:write'");
   EXPECT_THAT(Codes(CheckScopes({"all:read", "all:read"})), ElementsAre("scopes:value_error"));
 }
@@ -66,7 +66,7 @@ TEST(CheckNamespacesTest, LengthsCountAndControlCharacters) {
   EXPECT_THAT(Codes(CheckNamespaces({std::string(256, 'a')})), ElementsAre("namespaces:string_too_long"));
   EXPECT_THAT(CheckNamespaces({std::string(255, 'a') + "é"})[0].code, "string_too_long");
   EXPECT_THAT(Codes(CheckNamespaces({"ok", "new\nline"})), ElementsAre("namespaces:string_pattern_mismatch"));
-  EXPECT_EQ(CheckNamespaces({"ok", "new\nline"})[0].index, 1);
+  EXPECT_EQ(CheckNamespaces({"ok", "new\nline"})[0].location_index, 1);
   EXPECT_THAT(Codes(CheckNamespaces({"a", "a"})), ElementsAre("namespaces:value_error"));
   std::vector<std::string> many(21, "x");
   auto too_many = CheckNamespaces(many);
@@ -85,11 +85,11 @@ TEST(CheckNetworksTest, BadPrefixHostBitsGarbageAndDuplicatesAreRefused) {
                           "host.example"}) {
     auto issues = CheckNetworks({"127.0.0.1", bad});
     ASSERT_THAT(Codes(issues), ElementsAre("networks:value_error")) << bad;
-    EXPECT_EQ(issues[0].index, 1) << bad;
+    EXPECT_EQ(issues[0].location_index, 1) << bad;
   }
   auto duplicate = CheckNetworks({"10.0.0.0/8", "10.0.0.0/8"});
   ASSERT_THAT(Codes(duplicate), ElementsAre("networks:value_error"));
-  EXPECT_FALSE(duplicate[0].index.has_value());
+  EXPECT_FALSE(duplicate[0].location_index.has_value());
 }
 
 TEST(WiderTest, NarrowingPassesAndWideningNamesTheEntry) {

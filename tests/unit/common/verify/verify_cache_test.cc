@@ -1,4 +1,4 @@
-// The VerifyCache's rules (DESIGN §7), one per test, with a fake clock and a
+// The VerifyCache's rules (docs/design.md §7), one per test, with a fake clock and a
 // fake authority that counts calls and can block or fail on demand.
 #include "common/verify/verify_cache.h"
 

@@ -115,8 +115,8 @@ class PersonalTokensTest : public ::testing::Test {
   }
   void Rebuild(const AuthorityConfig& config) {
     usage_ = std::make_unique<UsageRecorder>(&store_, absl::Seconds(5));
-    tokens_ = std::make_unique<PersonalTokens>(config, &store_, usage_.get(), &clock_);
-    tokens_->SetCacheTrusted([this] { return trusted_; });
+    tokens_ = std::make_unique<PersonalTokens>(config, &store_, usage_.get(), &clock_,
+                                               [this] { return trusted_; });
   }
   v1::IssueTokenResponse Issue(const std::string& name = "etl", const std::string& until = "") {
     v1::IssueTokenRequest request;

@@ -1,12 +1,12 @@
-#include "services/api/site/monitoring_routes.h"
+#include "common/http/monitoring_routes.h"
 
 namespace tokengate {
 
 void AddMonitoringRoutes(Router& router, const MetricsRegistry* metrics) {
-  router.Add(Pistache::Http::Method::Get, "/monitoring/ping", [](const HttpRequest&) {
+  router.Add(HttpMethod::kGet, "/monitoring/ping", [](const HttpRequest&) {
     return HttpResponse::Json(200, R"({"status":"ok"})");
   });
-  router.Add(Pistache::Http::Method::Get, "/metrics", [metrics](const HttpRequest&) {
+  router.Add(HttpMethod::kGet, "/metrics", [metrics](const HttpRequest&) {
     return HttpResponse::Text(200, "text/plain; version=0.0.4; charset=utf-8", metrics->RenderText());
   });
 }

@@ -1,0 +1,135 @@
+#include "services/token_authority/authority_server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include "common/base/log.h"
+#include "common/base/signals.h"
+#include "common/pg/migrations.h"
+
+namespace tokengate {
+namespace {
+
+constexpr absl::Duration kPruneInterval = absl::Hours(1);
+
+// The outbox publisher when brokers are configured (see audit_publisher.h).
+absl::StatusOr<std::unique_ptr<AuditPublisher>> MakeAuditPublisher(const AuthorityConfig& config) {
+  if (config.audit_kafka_brokers.empty()) {
+    TG_LOG(Info) << "audit records are kept in PostgreSQL only (TOKENGATE_AUDIT_KAFKA_BROKERS is empty)";
+    return nullptr;
+  }
+  return AuditPublisher::Create({.database_url = config.database_url,
+                                 .brokers = config.audit_kafka_brokers,
+                                 .topic = config.audit_topic,
+                                 .security = config.kafka_security});
+}
+
+}  // namespace
+
+absl::Status MigrateDatabase(const std::string& database_url) {
+  auto conn = PgConnection::Connect(database_url);
+  if (!conn.ok()) return conn.status();
+  int applied = 0;
+  auto status = ApplyMigrations(**conn, EmbeddedMigrations(), &applied);
+  if (status.ok()) TG_LOG(Info) << "migrations up to date (" << applied << " applied now)";
+  return status;
+}
+
+absl::StatusOr<std::unique_ptr<AuthorityServer>> AuthorityServer::Create(const AuthorityConfig& config) {
+  auto policy = CallerPolicy::Parse(config.tls_client_policy);
+  if (!policy.ok()) return policy.status();
+  auto credentials = MakeServerCredentials(config.grpc_listen, config.tls_cert_file,
+                                           config.tls_key_file, config.tls_ca_file);
+  if (!credentials.ok()) return credentials.status();
+  auto audit_publisher = MakeAuditPublisher(config);
+  if (!audit_publisher.ok()) return audit_publisher.status();
+  if (auto status = MigrateDatabase(config.database_url); !status.ok()) {
+    return absl::UnavailableError(absl::StrCat("cannot prepare the database: ", status.message()));
+  }
+  InitNoticeSenders();
+  return std::unique_ptr<AuthorityServer>(new AuthorityServer(
+      config, *std::move(policy), *std::move(credentials), *std::move(audit_publisher)));
+}
+
+AuthorityServer::AuthorityServer(const AuthorityConfig& config, CallerPolicy policy,
+                                 std::shared_ptr<grpc::ServerCredentials> credentials,
+                                 std::unique_ptr<AuditPublisher> audit_publisher)
+    : config_(config),
+      policy_(std::move(policy)),
+      credentials_(std::move(credentials)),
+      pool_(std::make_shared<PgPool>(config.database_url, config.database_pool_size)),
+      store_(pool_, TokenLimits{.max_live_per_owner = config.max_tokens_per_owner,
+                                .max_creations_per_hour = config.max_token_creations_per_hour}),
+      usage_(&store_, config.usage_flush_interval),
+      // Cached rows are trusted only while the feed would tell of their revocation.
+      tokens_(config_, &store_, &usage_, &clock_, [this] { return feed_.Listening(); }),
+      feed_(
+          config.database_url, [this](const Revocation& r) { tokens_.OnRevoked(r); },
+          [this] { tokens_.OnFeedGap(); }),
+      revocation_log_(pool_),
+      audit_publisher_(std::move(audit_publisher)),
+      audit_retention_(pool_, config.audit_retention, audit_publisher_ != nullptr),
+      smtp_(config.notices),
+      webhook_(config.notices),
+      notices_(config.notices, config.database_url, config.notices.email_enabled() ? &smtp_ : nullptr,
+               config.notices.webhook_enabled() ? &webhook_ : nullptr),
+      user_emails_(pool_),
+      leak_reports_(config_, pool_, &tokens_, &clock_, notices_.Channels(), [this] { notices_.Wake(); }),
+      service_(&tokens_, &feed_, &revocation_log_, &policy_, config.watch_heartbeat_interval,
+               &user_emails_, &leak_reports_) {}
+
+absl::Status AuthorityServer::Start() {
+  if (audit_publisher_) audit_publisher_->Start();
+  audit_retention_.Start(kPruneInterval);
+  revocation_log_.StartPruning(config_.revocation_log_retention, kPruneInterval);
+  if (config_.notices.enabled()) notices_.Start();
+  usage_.Start();
+  feed_.Start();
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  // Without this a second server binds the same port silently (SO_REUSEPORT).
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.AddListeningPort(config_.grpc_listen, credentials_, &port_);
+  builder.RegisterService(&service_);
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", config_.grpc_listen, " (in use?)"));
+  }
+  TG_LOG(Info) << "token-authority listening on port " << port_;
+  return absl::OkStatus();
+}
+
+void AuthorityServer::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (server_ != nullptr) {
+    server_->GetHealthCheckService()->SetServingStatus(false);
+    feed_.Stop();  // Ends watch streams, which would otherwise hold Shutdown.
+    server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoSeconds(config_.shutdown_grace));
+    server_->Wait();
+  }
+  feed_.Stop();
+  usage_.Stop();
+  notices_.Stop();
+  revocation_log_.StopPruning();
+  audit_retention_.Stop();
+  // What it has not sent by now waits in the table for the next start.
+  if (audit_publisher_) audit_publisher_->Stop();
+}
+
+int AuthorityServer::Run() {
+  if (auto status = Start(); !status.ok()) {
+    TG_LOG(Error) << status.message();
+    Stop();
+    return 1;
+  }
+  const int signal = WaitForTerminationSignal();
+  TG_LOG(Info) << "signal " << signal << ": draining";
+  Stop();
+  TG_LOG(Info) << "stopped";
+  return 0;
+}
+
+}  // namespace tokengate
