@@ -31,6 +31,13 @@ def proxied_api(authority, database):
         yield service
 
 
+@pytest.fixture(scope="module")
+def ipv6_api(authority, database):
+    """Listening on the IPv6 loopback only: its clients come from ::1."""
+    with stack.api(authority.address, database_url=database, http_listen="[::1]:0") as service:
+        yield service
+
+
 def create(api_url, access_token, **body):
     body.setdefault("name", f"t-{uuid.uuid4().hex[:12]}")
     return requests.post(f"{api_url}/v1/personal-tokens", json=body, headers=stack.bearer(access_token),
@@ -57,9 +64,9 @@ def details(response):
 
 def get_from(url, path, token, source="127.0.0.1", headers=None):
     """GET with the client socket bound to `source` (any 127/8 address reaches
-    a server on 127.0.0.1); returns (status, parsed JSON body)."""
-    host, port = url.removeprefix("http://").split(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=10, source_address=(source, 0))
+    a server on 127.0.0.1; "::1" a server on [::1]); returns (status, parsed JSON body)."""
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    connection = http.client.HTTPConnection(host.strip("[]"), int(port), timeout=10, source_address=(source, 0))
     try:
         connection.request("GET", path, headers={"Authorization": f"Bearer {token}", **(headers or {})})
         response = connection.getresponse()
@@ -223,11 +230,20 @@ def test_trusted_proxys_forwarded_address_is_honoured(proxied_api, authority, ac
     assert get_from(proxied_api.url, "/v1/users/me", token, headers={"X-Forwarded-For": "2001:db9::7"})[0] == 403
 
 
-def test_ipv6_loopback_network(proxied_api, access_token):
+def test_ipv6_address_forwarded_by_a_trusted_proxy(proxied_api, access_token):
     token = created(proxied_api.url, access_token, networks=["::1/128"])["content"]
     assert get_from(proxied_api.url, "/v1/users/me", token, headers={"X-Forwarded-For": "::1"})[0] == 200
     assert get_from(proxied_api.url, "/v1/users/me", token, headers={"X-Forwarded-For": "::2"})[0] == 403
-    assert get_from(proxied_api.url, "/v1/users/me", token)[0] == 403  # 127.0.0.1 is not ::1.
+
+
+def test_ipv6_client_and_ipv6_networks(api, ipv6_api, access_token):
+    v6_url = f"http://[::1]:{ipv6_api.port}"
+    bound_v6 = created(api.url, access_token, networks=["::1/128"])["content"]
+    bound_v4 = created(api.url, access_token, networks=["127.0.0.1/32"])["content"]
+    assert get_from(v6_url, "/v1/users/me", bound_v6, source="::1")[0] == 200
+    status, body = get_from(v6_url, "/v1/users/me", bound_v4, source="::1")
+    assert status == 403 and body["error"]["message"] == "token not allowed from this address"
+    assert get_from(api.url, "/v1/users/me", bound_v6)[0] == 403  # 127.0.0.1 is not ::1.
 
 
 def test_untrusted_peers_forwarded_address_is_ignored(api, access_token):
