@@ -192,7 +192,7 @@
   }
 
   function setFieldError(input, message) {
-    const error = $(`${input.id}-error`);
+    const error = $(input.dataset.error || `${input.id}-error`);
     error.textContent = message || '';
     if (message) input.setAttribute('aria-invalid', 'true');
     else input.removeAttribute('aria-invalid');
@@ -223,6 +223,48 @@
       return;
     }
     formError.textContent = describe(err);
+  }
+
+  // "a, b ,c" → ["a", "b", "c"]; blanks and empty entries dropped.
+  function listOf(text) {
+    return text.split(',').map((entry) => entry.trim()).filter(Boolean);
+  }
+
+  // The field's comma-separated list, or null after marking what `check` finds wrong.
+  function checkedList(input, check) {
+    const list = listOf(input.value);
+    const problem = check(list);
+    if (!problem) return list;
+    setFieldError(input, problem);
+    return null;
+  }
+
+  // The server's rules for namespace patterns and networks, checked first so
+  // the field says what is wrong before anything is sent ('' when fine).
+  const MAX_LIMIT_ENTRIES = 20;
+  function checkNamespaces(list) {
+    if (list.length > MAX_LIMIT_ENTRIES) return `At most ${MAX_LIMIT_ENTRIES} namespaces.`;
+    const long = list.find((entry) => entry.length > 255);
+    if (long) return 'A namespace has at most 255 characters.';
+    if (new Set(list).size !== list.length) return 'A namespace is listed twice.';
+    return '';
+  }
+
+  const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
+  function checkNetworks(list) {
+    if (list.length > MAX_LIMIT_ENTRIES) return `At most ${MAX_LIMIT_ENTRIES} networks.`;
+    for (const entry of list) {
+      const [address, bits, extra] = entry.split('/');
+      const v4 = IPV4.test(address);
+      const v6 = !v4 && address.includes(':') && /^[0-9a-fA-F:.]+$/.test(address);
+      const max = v4 ? 32 : 128;
+      const prefixOk = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= max);
+      if ((!v4 && !v6) || !prefixOk || extra !== undefined) {
+        return `"${entry}" is not an address or CIDR range (e.g. 10.0.0.0/8, 2001:db8::/32).`;
+      }
+    }
+    if (new Set(list).size !== list.length) return 'A network is listed twice.';
+    return '';
   }
 
   // Our own check of a date field before the server's: empty is allowed when
@@ -296,6 +338,17 @@
     return td;
   }
 
+  // "read & write", or what the token is limited to: "write only · spark-* · from 10.0.0.0/8".
+  function accessSummary(token) {
+    const scopes = token.scopes || [];
+    const read = scopes.includes('all:read');
+    const write = scopes.includes('all:write');
+    const parts = [read && write ? 'read & write' : read ? 'read only' : write ? 'write only' : '—'];
+    if (token.namespaces && token.namespaces.length) parts.push(token.namespaces.join(', '));
+    if (token.networks && token.networks.length) parts.push(`from ${token.networks.join(', ')}`);
+    return parts.join(' · ');
+  }
+
   function renderTokens(result) {
     const body = $('tokens-body');
     body.replaceChildren();
@@ -310,7 +363,7 @@
       row.appendChild(name);
       cell(row, token.since);
       cell(row, token.until);
-      cell(row, (token.scopes || []).join(', ') || '—');
+      cell(row, accessSummary(token));
       cell(row, formatLastUsed(token.last_used_at));
       const active = token.until >= today;
       const status = cell(row, '');
@@ -393,19 +446,34 @@
       ok = false;
     }
     if (!checkUntil(until, true)) ok = false;
+    const read = $('create-read');
+    const write = $('create-write');
+    if (!read.checked && !write.checked) {
+      setFieldError(read, 'Choose Read, Write or both.');
+      ok = false;
+    }
+    const namespaces = $('create-namespaces');
+    const networks = $('create-networks');
+    const namespaceList = checkedList(namespaces, checkNamespaces);
+    const networkList = checkedList(networks, checkNetworks);
+    if (!namespaceList || !networkList) ok = false;
     if (!ok) {
       form.querySelector('[aria-invalid="true"]').focus();
       return;
     }
     const body = { name: name.value.trim() };
     if (until.value) body.until = until.value;
+    // Only what narrows the token is sent: a default token's request is the one it always was.
+    if (!(read.checked && write.checked)) body.scopes = read.checked ? ['all:read'] : ['all:write'];
+    if (namespaceList.length) body.namespaces = namespaceList;
+    if (networkList.length) body.networks = networkList;
     const submit = form.querySelector('[type="submit"]');
     submit.disabled = true;
     let issued;
     try {
       issued = await call('POST', '/v1/personal-tokens', { json: body });
     } catch (err) {
-      showFormError(form, err, { name, until });
+      showFormError(form, err, { name, until, scopes: read, namespaces, networks });
       return;
     } finally {
       submit.disabled = false;
@@ -509,6 +577,15 @@
     return event.actor_kind === 'system' ? 'system' : `${event.actor_name} (${event.actor_kind})`;
   }
 
+  // "scopes=all:write namespaces=spark-*" from a create or refresh record's
+  // detail; '' for other events and for a token with both scopes and no limits.
+  function limitsOf(event) {
+    if (event.event !== 'token.created' && event.event !== 'token.refreshed') return '';
+    const start = (event.detail || '').indexOf('scopes=');
+    const limits = start < 0 ? '' : event.detail.slice(start);
+    return limits === 'scopes=all:read,all:write' ? '' : limits;
+  }
+
   function renderHistory(result, append) {
     const body = $('history-body');
     if (!append) body.replaceChildren();
@@ -518,6 +595,15 @@
       cell(row, formatLastUsed(event.at));
       const what = cell(row, EVENT_LABELS[event.event] || event.event);
       if (event.detail) what.title = event.detail;
+      // A narrow token's limits are part of what happened when it was created
+      // or refreshed: shown, not only hovered. A default token's are not news.
+      const limits = limitsOf(event);
+      if (limits) {
+        const shown = document.createElement('span');
+        shown.className = 'event-detail';
+        shown.textContent = limits;
+        what.append(document.createElement('br'), shown);
+      }
       cell(row, actorText(event));
       cell(row, event.client_address || '—');
       cell(row, event.user_agent || '—', 'user-agent');

@@ -4,14 +4,13 @@
 // reaches the edge directly cannot choose the address recorded for it.
 #pragma once
 
-#include <array>
-#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "common/base/ip_network.h"
 #include "common/http/router.h"
 
 namespace tokengate {
@@ -30,12 +29,7 @@ class TrustedProxies {
   bool empty() const { return networks_.empty(); }
 
  private:
-  struct Network {
-    std::array<uint8_t, 16> bytes{};
-    int size = 4;  // 4 or 16 bytes.
-    int prefix_bits = 32;
-  };
-  std::vector<Network> networks_;
+  std::vector<IpNetwork> networks_;
 };
 
 // The client's address (canonical text, e.g. "203.0.113.7", "2001:db8::1").

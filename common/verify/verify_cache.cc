@@ -279,6 +279,8 @@ class VerifyCache::Impl {
     principal.user_name = response->user_name();
     principal.scopes.assign(response->scopes().begin(), response->scopes().end());
     principal.expires_at_unix = response->expires_at_unix();
+    principal.limits = TokenRestrictions({response->namespaces().begin(), response->namespaces().end()},
+                                   {response->networks().begin(), response->networks().end()});
     // Without an expiry there is no bound to respect, so such an answer is not kept.
     if (principal.expires_at_unix > 0) {
       *ttl = std::min({answer_ttl, options_.max_ttl,

@@ -18,6 +18,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/base/clock.h"
+#include "common/token/token_limits.h"
 #include "tokengate/v1/token_authority.pb.h"
 
 namespace tokengate {
@@ -30,6 +31,8 @@ struct Principal {
   std::string user_name;
   std::vector<std::string> scopes;
   int64_t expires_at_unix = 0;
+  // Namespaces and networks from the token row, parsed once per answer.
+  TokenRestrictions limits;
 
   bool HasScope(absl::string_view scope) const;
 };

@@ -79,6 +79,8 @@ void WriteTokenJson(JsonWriter& json, const v1::PersonalToken& token, absl::Time
   json.Field("name", token.name());
   StringOrNull(json, "user_name", token.user_name());
   StringArray(json, "scopes", token.scopes());
+  StringArray(json, "namespaces", token.namespaces());
+  StringArray(json, "networks", token.networks());
   json.Field("since", token.since());
   json.Field("until", token.until());
   json.Field("state", TokenState(token, now));
@@ -86,6 +88,10 @@ void WriteTokenJson(JsonWriter& json, const v1::PersonalToken& token, absl::Time
   StringOrNull(json, "last_used_at", FormatUnix(token.last_used_at_unix()));
   StringOrNull(json, "last_used_from", token.last_used_from());
   json.EndObject();
+}
+
+std::string LimitText(const google::protobuf::RepeatedPtrField<std::string>& values) {
+  return values.empty() ? "any" : absl::StrJoin(values, ",");
 }
 
 std::string RedactTokens(absl::string_view text) {

@@ -34,12 +34,16 @@ std::string FormatUnixMs(int64_t unix_ms);
 // "active", "revoked" or "expired" (its `until` day is over at `now`).
 std::string TokenState(const v1::PersonalToken& token, absl::Time now);
 
-// {"id","name","user_name","scopes","since","until","state","revoked_at",
-//  "last_used_at","last_used_from"}; absent times and addresses are null.
+// {"id","name","user_name","scopes","namespaces","networks","since","until",
+//  "state","revoked_at","last_used_at","last_used_from"}; absent times and
+//  addresses are null; no namespace or network limit is an empty list.
 void WriteTokenJson(JsonWriter& json, const v1::PersonalToken& token, absl::Time now);
 // A list of strings (scopes, token ids) as a JSON array.
 void StringArray(JsonWriter& json, absl::string_view key,
                  const google::protobuf::RepeatedPtrField<std::string>& values);
+// A token's namespace or network limit for a table cell: comma-separated, or
+// "any" when there is none.
+std::string LimitText(const google::protobuf::RepeatedPtrField<std::string>& values);
 // A string, or null when empty.
 void StringOrNull(JsonWriter& json, absl::string_view key, absl::string_view value);
 

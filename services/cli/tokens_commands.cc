@@ -54,13 +54,14 @@ std::string TokensOutput(const CliConfig& config, const Tokens& tokens, int64_t 
   const bool admin = IsAdminListing(config);
   std::vector<std::string> header = {"ID", "NAME"};
   if (admin) header.push_back("USER");
-  header.insert(header.end(), {"SCOPES", "SINCE", "UNTIL", "STATE", "LAST USED"});
+  header.insert(header.end(), {"SCOPES", "NAMESPACES", "NETWORKS", "SINCE", "UNTIL", "STATE", "LAST USED"});
   Table table(header);
   for (const auto& token : tokens) {
     std::vector<std::string> row = {token.id(), token.name()};
     if (admin) row.push_back(token.user_name());
-    row.insert(row.end(), {absl::StrJoin(token.scopes(), " "), token.since(), token.until(),
-                           TokenState(token, now), LastUse(token)});
+    row.insert(row.end(), {absl::StrJoin(token.scopes(), " "), LimitText(token.namespaces()),
+                           LimitText(token.networks()), token.since(), token.until(), TokenState(token, now),
+                           LastUse(token)});
     table.AddRow(row);
   }
   return table.Render() + PageLine(tokens.size(), total, config.page, "tokens");

@@ -12,7 +12,7 @@ using Stub = v1::TokenAuthority::Stub;
 namespace {
 
 // {"valid","reason","revoked","token_id","token_name","user_id","user_name",
-//  "scopes","expires_at"}; unknown values are null.
+//  "scopes","namespaces","networks","expires_at"}; unknown values are null.
 std::string AsJson(const v1::VerifyTokenResponse& answer) {
   JsonWriter json;
   json.BeginObject();
@@ -29,6 +29,8 @@ std::string AsJson(const v1::VerifyTokenResponse& answer) {
   }
   StringOrNull(json, "user_name", answer.user_name());
   StringArray(json, "scopes", answer.scopes());
+  StringArray(json, "namespaces", answer.namespaces());
+  StringArray(json, "networks", answer.networks());
   StringOrNull(json, "expires_at", FormatUnix(answer.expires_at_unix()));
   json.EndObject();
   return json.Take();
@@ -46,6 +48,8 @@ std::string AsText(const v1::VerifyTokenResponse& answer) {
     details.AddRow({"owner", absl::StrCat(answer.user_name(), " (user id ", answer.user_id(), ")")});
   }
   if (answer.scopes_size() > 0) details.AddRow({"scopes", absl::StrJoin(answer.scopes(), " ")});
+  if (answer.namespaces_size() > 0) details.AddRow({"namespaces", LimitText(answer.namespaces())});
+  if (answer.networks_size() > 0) details.AddRow({"networks", LimitText(answer.networks())});
   if (answer.expires_at_unix() != 0) details.AddRow({"expires", FormatUnix(answer.expires_at_unix())});
   if (answer.revoked()) details.AddRow({"revoked", "yes"});
   return absl::StrCat(out, details.Render());

@@ -177,14 +177,16 @@ class Checker {
     }
   }
 
-  // A {namespace, name} job; returns "run:{namespace}/{name}" when both are strings.
-  std::optional<std::string> JobKey(object parent, const Path& path) {
+  // A {namespace, name} job; returns "run:{namespace}/{name}" when both are
+  // strings, and the namespace in `job_namespace` when asked for.
+  std::optional<std::string> JobKey(object parent, const Path& path, std::string* job_namespace = nullptr) {
     auto job = ObjectMember(parent, path, "job");
     if (!job) return std::nullopt;
     const Path job_path = Child(path, "job");
     auto ns = StringMember(*job, job_path, "namespace");
     auto name = StringMember(*job, job_path, "name");
     if (!ns || !name) return std::nullopt;
+    if (job_namespace != nullptr) job_namespace->assign(ns->data(), ns->size());
     return absl::StrCat("run:", View(*ns), "/", View(*name));
   }
 
@@ -352,7 +354,7 @@ EventCheck EventValidator::Check(const std::string& json) {
                     absl::StrCat(R"({"expected":)", JsonQuote(kExpectedEventTypes), "}"));
       }
     }
-    std::optional<std::string> job_key = checker.JobKey(*event, body);
+    std::optional<std::string> job_key = checker.JobKey(*event, body, &check.job_namespace);
     std::optional<std::string> parent_key;
     std::optional<std::string> root_key;
     if (auto run = checker.ObjectMember(*event, body, "run")) {

@@ -20,6 +20,8 @@ struct EventCheck {
   // run.facets.parent.job, else job (the OpenLineage Kafka transport's key).
   std::string kafka_key;
   int64_t timestamp_ms = 0;  // eventTime, milliseconds since the Unix epoch.
+  // job.namespace, for tokens limited to namespaces (from this same parse).
+  std::string job_namespace;
 
   bool ok() const { return errors.empty(); }
 };

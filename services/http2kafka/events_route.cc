@@ -11,8 +11,10 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/http/credentials.h"
+#include "common/base/field_error.h"
 #include "common/http/error_body.h"
 #include "common/base/log.h"
+#include "common/base/names.h"
 #include "services/http2kafka/event_validator.h"
 #include "services/http2kafka/gzip_inflater.h"
 
@@ -53,6 +55,16 @@ HttpResponse UnsupportedMediaType(absl::string_view content_type) {
   return HttpResponse::Json(
       415, ErrorJson("unsupported_media_type", "Content-Type must be application/json",
                      DetailsText(std::string(content_type))));
+}
+
+// At most the first 255 bytes of a client's namespace, cut at a character
+// boundary: enough to name it in an answer or a log line, however long it is.
+absl::string_view Shown(absl::string_view name) {
+  constexpr size_t kMaxShownBytes = 255;
+  if (name.size() <= kMaxShownBytes) return name;
+  size_t end = kMaxShownBytes;
+  while (end > 0 && (static_cast<unsigned char>(name[end]) & 0xC0) == 0x80) --end;
+  return name.substr(0, end);
 }
 
 }  // namespace
@@ -105,6 +117,13 @@ std::variant<Principal, HttpResponse> EventsRoute::Authenticate(const HttpReques
     return Reject(Rejection::kForbidden,
                   Forbidden("Forbidden", absl::StrCat("The token has no '", kWriteScope, "' scope")));
   }
+  // The address is worked out only for a token bound to networks: the others pay nothing.
+  if (verified.principal.limits.limits_networks() &&
+      !verified.principal.limits.AllowsAddress(ClientAddressOf(request, options_.trusted_proxies))) {
+    TG_LOG(Info) << "request_id=" << request.request_id() << " token_id=" << verified.principal.token_id
+                 << " used from outside its networks";
+    return Reject(Rejection::kForbidden, Forbidden(kAddressNotAllowed));
+  }
   return std::move(verified.principal);
 }
 
@@ -155,6 +174,13 @@ std::variant<KafkaMessage, HttpResponse> EventsRoute::Prepare(const HttpRequest&
   EventCheck check = validator.Check(json);
   if (!check.ok()) {
     return Reject(Rejection::kInvalidEvent, InvalidRequest(std::move(check.errors)));
+  }
+  if (!principal.limits.AllowsNamespace(check.job_namespace)) {
+    TG_LOG(Info) << "request_id=" << request_id << " token_id=" << principal.token_id
+                 << " may not write namespace " << EscapeControlCharacters(Shown(check.job_namespace));
+    return Reject(Rejection::kForbidden,
+                  Forbidden(absl::StrCat("Token not allowed to write namespace ",
+                                         PythonRepr(Shown(check.job_namespace)))));
   }
   return KafkaMessage{.value = std::move(json),
                       .key = std::move(check.kafka_key),

@@ -1,6 +1,7 @@
-// POST /v1/openlineage: personal token (all:write, checked on the head before
-// the body is read) → Content-Encoding and
-// Content-Type → gzip inflate within the size limit → RunEvent checks → Kafka.
+// POST /v1/openlineage: personal token (all:write and the token's networks,
+// checked on the head before the body is read) → Content-Encoding and
+// Content-Type → gzip inflate within the size limit → RunEvent checks → the
+// token's namespaces (job.namespace from the same parse) → Kafka.
 // An asynchronous route of the shared HttpServer: in durable mode the
 // Responder travels with the Kafka message and answers from the delivery
 // thread, so reactor threads never wait for Kafka, and 201 means the broker
@@ -24,7 +25,6 @@
 namespace tokengate {
 
 inline constexpr char kEventsPath[] = "/v1/openlineage";
-inline constexpr char kWriteScope[] = "all:write";
 
 struct EventsRouteOptions {
   size_t max_body_bytes = 10 << 20;

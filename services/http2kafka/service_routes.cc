@@ -36,7 +36,7 @@ constexpr char kOpenApi[] = R"json({
           "201": {"description": "Accepted (durable mode: acknowledged by Kafka)"},
           "400": {"description": "Unsupported Content-Encoding", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
           "401": {"description": "Missing, invalid, expired or revoked personal token (when the body is still to come, answered from the request head before it is read, and the connection is closed)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-          "403": {"description": "The token lacks the all:write scope", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+          "403": {"description": "The token lacks the all:write scope, is limited to namespaces that job.namespace does not match (the message names it; nothing reaches Kafka), or is used from an address outside its networks (token not allowed from this address)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
           "413": {"description": "Event larger than the limit once decompressed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
           "415": {"description": "Content-Type is not application/json", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
           "422": {"description": "Broken gzip, JSON or RunEvent", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/InvalidRequestError"}}}},

@@ -6,7 +6,10 @@
 #  (b) http2kafka in the default durable mode (201 after Kafka's ack), driven
 #      by wrk at 64 keep-alive connections posting the gzip event with a token;
 #  (b-plain) the same with the plain (uncompressed) event;
-#  (c) the same in fire-and-forget mode (201 on enqueue).
+#  (c) the same in fire-and-forget mode (201 on enqueue);
+#  (b-limited) (b) with a token limited to namespaces (issue 21): each event's
+#      job.namespace is matched against the token's patterns; its ratio to (b),
+#      both in this run, is what the limit costs.
 # For (b), (b-plain) and (c) also the edge's CPU time per event answered 201
 # (utime + stime from /proc/PID/stat over the wrk run), and for (b)'s process
 # GET /monitoring/ping without a Connection header against keep-alive.
@@ -71,7 +74,7 @@ stop_last() {  # SIGTERM the last started process; it must exit 0.
 "$ROOT/deploy/local/postgres.sh" createdb tokengate_h2k_bench >/dev/null 2>&1 || true
 "$ROOT/deploy/local/kafka.sh" start >/dev/null
 RUN_ID="$(date +%s)"
-for t in a a64 b b-plain c; do "$ROOT/deploy/local/kafka.sh" create-topic "bench.h2k.$t.$RUN_ID" 1 >/dev/null; done
+for t in a a64 b b-limited b-plain c; do "$ROOT/deploy/local/kafka.sh" create-topic "bench.h2k.$t.$RUN_ID" 1 >/dev/null; done
 
 # A Spark application's COMPLETE event with the facets the OpenLineage Spark
 # integration sends (~5 KB), and its gzip form as the client sends it (level 3).
@@ -132,14 +135,20 @@ start authority "$AUTHORITY" \
   TOKENGATE_DATABASE_URL="postgresql://postgres@127.0.0.1:$PG_PORT/tokengate_h2k_bench" \
   TOKENGATE_SECRET_KEY="bench-secret-0123456789-0123456789-abcdef" TOKENGATE_GRPC_LISTEN=127.0.0.1:0
 AUTHORITY_PORT=$PORT
-TOKEN="$(cd "$ROOT" && "$PYTHON" - "$AUTHORITY_PORT" <<'PY'
+issue_token() {  # [namespace patterns…]: a new token of user "bench"
+  (cd "$ROOT" && "$PYTHON" - "$AUTHORITY_PORT" "$@" <<'PY'
 import sys, time
 sys.path.insert(0, "tests/support")
 import authority_grpc
 stub = authority_grpc.stub(f"127.0.0.1:{sys.argv[1]}")
-print(stub.IssueToken(authority_grpc.pb.IssueTokenRequest(user_name="bench", name=f"bench-{time.time_ns()}"), timeout=5).content)
+print(stub.IssueToken(authority_grpc.pb.IssueTokenRequest(user_name="bench", name=f"bench-{time.time_ns()}",
+                                                          namespaces=sys.argv[2:]), timeout=5).content)
 PY
-)"
+  )
+}
+TOKEN="$(issue_token)"
+# The event's job.namespace is spark://yarn: the first pattern misses, the second matches.
+LIMITED_TOKEN="$(issue_token 'airflow-*' 'spark://*')"
 
 cat >"$WORK/post.lua" <<'LUA'
 local file = assert(io.open(os.getenv("BENCH_BODY"), "rb"))
@@ -156,14 +165,15 @@ cpu_ticks() {  # utime + stime of a process, in clock ticks
   awk '{print $14 + $15}' "/proc/$1/stat"
 }
 
-edge_run() {  # name delivery-mode body-file gzip(0|1)
+edge_run() {  # name delivery-mode body-file gzip(0|1) [token]
+  local token=${5:-$TOKEN}
   start "edge-$1" "$HTTP2KAFKA" TOKENGATE_HTTP_LISTEN=127.0.0.1:0 \
     TOKENGATE_AUTHORITY_ADDRESS="127.0.0.1:$AUTHORITY_PORT" TOKENGATE_KAFKA_BOOTSTRAP_SERVERS="$BOOTSTRAP" \
     TOKENGATE_KAFKA_TOPIC="bench.h2k.$1.$RUN_ID" TOKENGATE_DELIVERY_MODE="$2"
   local port=$PORT pid=${PIDS[-1]} encoding=()
   [ "$4" = 1 ] && encoding=(-H "Content-Encoding: gzip")
   # One request first: the token gets cached and the producer connected.
-  curl -sf -o /dev/null -X POST "http://127.0.0.1:$port/v1/openlineage" -H "Authorization: Bearer $TOKEN" \
+  curl -sf -o /dev/null -X POST "http://127.0.0.1:$port/v1/openlineage" -H "Authorization: Bearer $token" \
     -H "Content-Type: application/json" "${encoding[@]}" --data-binary "@$3"
   local before
   before=$(cpu_ticks "$pid")
@@ -171,7 +181,7 @@ edge_run() {  # name delivery-mode body-file gzip(0|1)
     perf record -q -g -F 999 -p "$pid" -o "$WORK/perf.data" -- sleep "$SECONDS_PER_RUN" >/dev/null 2>&1 &
     PERF_PID=$!
   fi
-  BENCH_BODY="$3" BENCH_GZIP="$4" BENCH_TOKEN="$TOKEN" wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" \
+  BENCH_BODY="$3" BENCH_GZIP="$4" BENCH_TOKEN="$token" wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" \
     --latency -s "$WORK/post.lua" "http://127.0.0.1:$port/v1/openlineage" >"$WORK/$1.wrk"
   echo $(( $(cpu_ticks "$pid") - before )) >"$WORK/$1.cpu"
   if [ "$1" = b ] && [ -n "${BENCH_PERF:-}" ]; then
@@ -191,6 +201,7 @@ edge_run() {  # name delivery-mode body-file gzip(0|1)
   stop_last
 }
 edge_run b durable "$WORK/event.json.gz" 1
+edge_run b-limited durable "$WORK/event.json.gz" 1 "$LIMITED_TOKEN"
 edge_run b-plain durable "$WORK/event.json" 0
 edge_run c fire-and-forget "$WORK/event.json.gz" 1
 
@@ -243,6 +254,7 @@ rows = [("(a) librdkafka producer alone (ceiling), 1024 in flight", a["events_pe
         (f"(a64) librdkafka producer alone, {connections} in flight", a64["events_per_second"], a64["p50_ms"],
          a64["p99_ms"], 0, a64["cpu_us_per_event"]),
         (f"(b) http2kafka durable, gzip, wrk {connections} conns", *wrk("b")),
+        (f"(b-limited) (b) with a namespace-limited token", *wrk("b-limited")),
         (f"(b-plain) http2kafka durable, plain JSON, wrk {connections} conns", *wrk("b-plain")),
         (f"(c) http2kafka fire-and-forget, gzip, wrk {connections} conns", *wrk("c"))]
 ceiling = rows[0][1]
@@ -259,6 +271,8 @@ for name, rate, p50, p99, failed, cpu in rows:
 
 print()
 print(f"(c) fire-and-forget: {lost['c']} events answered 201 did not reach the topic")
+print(f"(b-limited)/(b): {rows[3][1] / rows[2][1]:.2f} events/s, "
+      f"CPU µs/event {rows[3][5]:.0f} vs {rows[2][5]:.0f} (a namespace-limited token against an unlimited one)")
 
 def rps(name):
     return float(re.search(r"Requests/sec:\s+([\d.]+)", open(f"{work}/{name}.wrk").read()).group(1))

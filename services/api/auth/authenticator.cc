@@ -58,11 +58,18 @@ AuthResult Authenticator::FromBearer(absl::string_view token, const HttpRequest&
                         .user_agent = UserAgentOf(request)};
   });
   switch (result.outcome) {
-    case VerifyOutcome::kValid:
+    case VerifyOutcome::kValid: {
+      const TokenRestrictions& limits = result.principal.limits;
+      // The address is worked out only for a token bound to networks.
+      if (limits.limits_networks() && !limits.AllowsAddress(ClientAddressOf(request, trusted_proxies_))) {
+        return Denied(Forbidden(kAddressNotAllowed));
+      }
       return AuthResult{.caller = Caller{.user_name = std::move(result.principal.user_name),
                                          .kind = CredentialKind::kPersonalToken,
                                          .token_id = std::move(result.principal.token_id),
-                                         .may_read = result.principal.HasScope("all:read")}};
+                                         .may_read = result.principal.HasScope(kReadScope),
+                                         .namespaces = limits.namespaces()}};
+    }
     case VerifyOutcome::kInvalid:
       return Denied(RefusedPersonalToken(result.reason));
     case VerifyOutcome::kUnavailable:

@@ -2,7 +2,8 @@
 // and a human: with the dummy provider a bearer access token or the login
 // cookie (checked locally with the api's key); with OpenID Connect the
 // session cookie or an IdP access token (JWT). Answers a Caller or the HTTP
-// error to send: 401 for missing or invalid credentials, 503 + Retry-After
+// error to send: 401 for missing or invalid credentials, 403 for a personal
+// token used from outside its networks, 503 + Retry-After
 // when the authority or the IdP cannot be asked (fail closed, never "allow").
 // A human is an admin when the IdP gives the configured role, or, with the
 // dummy provider, when the name is in the configured list. A state-changing
@@ -35,6 +36,9 @@ struct Caller {
   CredentialKind kind = CredentialKind::kAccessToken;
   std::string token_id;  // Personal tokens only; safe to log.
   bool may_read = true;  // Logins may; personal tokens need the all:read scope.
+  // A personal token's namespace patterns: lineage reads see only what lies
+  // in them. Empty: everything (logins, unlimited tokens).
+  std::vector<std::string> namespaces;
   std::string email;     // Humans, from the IdP; "" with the dummy provider.
   bool admin = false;    // Humans only; a personal token never carries the role.
 };

@@ -143,6 +143,17 @@ void WhereLocationType(SqlFilter& filter, absl::string_view column,
                             filter.List(types), "))"));
 }
 
+// A namespace-limited token's condition on `location_column`: only the
+// locations its patterns match (none matching: nothing at all).
+absl::Status WhereInNamespaces(PgConnection& conn, SqlFilter& filter, absl::string_view location_column,
+                               const std::vector<std::string>& patterns) {
+  if (patterns.empty()) return absl::OkStatus();
+  auto ids = LocationsInNamespaces(conn, patterns);
+  if (!ids.ok()) return ids.status();
+  filter.Where(absl::StrCat(location_column, " = ANY(", filter.Param(IdArray(*ids)), "::bigint[])"));
+  return absl::OkStatus();
+}
+
 // Datasets and jobs: rows (id, name, location_id, …) as {id, data: {id,
 // location, name, <extra>}, <after_data>}.
 template <typename Extra, typename AfterData>
@@ -198,6 +209,7 @@ std::string PageMetaJson(const PageRequest& page, int64_t total_count, int64_t i
 
 absl::StatusOr<std::string> ListLocations(PgPool& pool, const LocationQuery& query) {
   const auto filter_for = [&](PgConnection& conn, SqlFilter& filter) -> absl::Status {
+    if (auto limited = WhereInNamespaces(conn, filter, "l.id", query.namespaces); !limited.ok()) return limited;
     filter.WhereIn("l.id", query.location_id);
     filter.WhereIn("l.type", query.location_type);
     if (query.search_query) {
@@ -235,6 +247,9 @@ absl::StatusOr<std::string> ListLocations(PgPool& pool, const LocationQuery& que
 
 absl::StatusOr<std::string> ListDatasets(PgPool& pool, const DatasetQuery& query) {
   const auto filter_for = [&](PgConnection& conn, SqlFilter& filter) -> absl::Status {
+    if (auto limited = WhereInNamespaces(conn, filter, "d.location_id", query.namespaces); !limited.ok()) {
+      return limited;
+    }
     filter.WhereIn("d.id", query.dataset_id);
     filter.WhereIn("d.location_id", query.location_id);
     WhereLocationType(filter, "d.location_id", query.location_type);
@@ -265,6 +280,9 @@ absl::StatusOr<std::string> ListDatasets(PgPool& pool, const DatasetQuery& query
 
 absl::StatusOr<std::string> ListJobs(PgPool& pool, const JobQuery& query) {
   const auto filter_for = [&](PgConnection& conn, SqlFilter& filter) -> absl::Status {
+    if (auto limited = WhereInNamespaces(conn, filter, "j.location_id", query.namespaces); !limited.ok()) {
+      return limited;
+    }
     filter.WhereIn("j.id", query.job_id);
     filter.WhereIn("j.type", query.job_type);
     filter.WhereIn("j.location_id", query.location_id);
@@ -295,6 +313,12 @@ absl::StatusOr<std::string> ListRuns(PgPool& pool, const RunQuery& query) {
       const std::string time =
           absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", **bound, absl::UTCTimeZone());
       filter.Where(absl::StrCat("r.created_at ", op, " ", filter.Param(time), "::timestamptz"));
+    }
+    if (!query.namespaces.empty()) {
+      auto locations = LocationsInNamespaces(conn, query.namespaces);
+      if (!locations.ok()) return locations.status();
+      filter.Where(absl::StrCat("r.job_id IN (SELECT id FROM job WHERE location_id = ANY(",
+                                filter.Param(IdArray(*locations)), "::bigint[]))"));
     }
     filter.WhereIn("r.id", query.run_id, "::uuid");
     filter.WhereIn("r.job_id", query.job_id);

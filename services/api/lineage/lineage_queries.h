@@ -38,10 +38,14 @@ struct PageRequest {
   int page_size = 20;  // 1..50
 };
 
+// namespaces (in every query): the patterns of a personal token limited to
+// namespaces (issue 21); only locations whose namespace matches one, and the
+// datasets, jobs and runs in them, are listed and counted. Empty: no limit.
 // search_query: a case-insensitive substring (≥ 3 characters, as Data.Rentgen
 // asks, so the trigram indexes apply); '%' and '_' in it are literal.
 struct LocationQuery {
   PageRequest page;
+  std::vector<std::string> namespaces;
   std::vector<int64_t> location_id;
   std::vector<std::string> location_type;
   std::optional<std::string> search_query;  // Location name or any address.
@@ -49,6 +53,7 @@ struct LocationQuery {
 
 struct DatasetQuery {
   PageRequest page;
+  std::vector<std::string> namespaces;
   std::vector<int64_t> dataset_id;
   std::vector<int64_t> location_id;
   std::vector<std::string> location_type;
@@ -57,6 +62,7 @@ struct DatasetQuery {
 
 struct JobQuery {
   PageRequest page;
+  std::vector<std::string> namespaces;
   std::vector<int64_t> job_id;
   std::vector<std::string> job_type;
   std::vector<int64_t> location_id;
@@ -66,6 +72,7 @@ struct JobQuery {
 
 struct RunQuery {
   PageRequest page;
+  std::vector<std::string> namespaces;
   std::optional<absl::Time> since;  // created_at ≥ since
   std::optional<absl::Time> until;  // created_at ≤ until
   std::vector<std::string> run_id;  // UUIDs

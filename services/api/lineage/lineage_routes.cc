@@ -35,6 +35,7 @@ void AddListRoute(Router& router, const char* path, const LineageRoutesDeps& dep
     }
     auto query = parse(request.query());
     if (!query.ok()) return ErrorOf(query.status(), deps.retry_after);
+    query->namespaces = auth.caller->namespaces;
     auto body = list(*deps.pool, *query);
     if (!body.ok()) return ErrorOf(body.status(), deps.retry_after);
     return HttpResponse::Json(200, *std::move(body));

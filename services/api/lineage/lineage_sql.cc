@@ -1,5 +1,7 @@
 #include "services/api/lineage/lineage_sql.h"
 
+#include "absl/strings/ascii.h"
+
 namespace tokengate {
 namespace {
 
@@ -19,16 +21,31 @@ absl::StatusOr<std::vector<std::string>> MatchingIds(PgConnection& conn, absl::s
   return ids;
 }
 
+// `c` as a literal character of a LIKE pattern (backslash is LIKE's escape).
+void AppendLiteral(char c, std::string& pattern) {
+  if (c == '\\' || c == '%' || c == '_') pattern += '\\';
+  pattern += c;
+}
+
 }  // namespace
 
 std::string SubstringPattern(absl::string_view text) {
   std::string pattern = "%";
-  for (char c : text) {
-    if (c == '\\' || c == '%' || c == '_') pattern += '\\';
-    pattern += c;
-  }
+  for (char c : text) AppendLiteral(c, pattern);
   pattern += '%';
   return pattern;
+}
+
+std::string NamespaceLikePattern(absl::string_view pattern) {
+  std::string out;
+  for (const char c : absl::AsciiStrToLower(pattern)) {
+    if (c == '*') {
+      out += '%';
+    } else {
+      AppendLiteral(c, out);
+    }
+  }
+  return out;
 }
 
 std::string SqlFilter::Param(std::string value) {
@@ -82,6 +99,24 @@ std::vector<std::string> PageRows::Column(int column) const {
 // Without conditions the page walks the ordering index and stops after
 // page_size rows. With conditions the matching (id, keys) are collected once,
 // then counted and sorted from there, so the search runs once, not twice.
+absl::StatusOr<std::vector<std::string>> LocationsInNamespaces(PgConnection& conn,
+                                                               const std::vector<std::string>& patterns) {
+  // One LIKE per pattern (not LIKE ANY): each can use the prefix index.
+  std::vector<PgParam> params;
+  std::vector<std::string> conditions;
+  for (const auto& pattern : patterns) {
+    params.push_back(NamespaceLikePattern(pattern));
+    conditions.push_back(absl::StrCat("namespace LIKE $", params.size()));
+  }
+  auto rows = conn.Exec(absl::StrCat("SELECT id FROM location WHERE ", absl::StrJoin(conditions, " OR ")),
+                        params);
+  if (!rows.ok()) return rows.status();
+  std::vector<std::string> ids;
+  ids.reserve(rows->rows());
+  for (int i = 0; i < rows->rows(); ++i) ids.emplace_back(rows->Get(i, 0));
+  return ids;
+}
+
 absl::StatusOr<PageRows> FetchPage(PgConnection& conn, const SqlFilter& filter,
                                    const Listing& listing, const PageRequest& page) {
   const absl::string_view direction = listing.descending ? " DESC" : "";

@@ -20,6 +20,11 @@ namespace tokengate {
 // `text` as a LIKE pattern matching it as a substring: '\', '%' and '_' escaped.
 std::string SubstringPattern(absl::string_view text);
 
+// A token's namespace pattern as a LIKE pattern over location.namespace:
+// lower-cased (the consumer stores namespaces so), '\', '%' and '_' escaped,
+// each '*' a '%'.
+std::string NamespaceLikePattern(absl::string_view pattern);
+
 // The conditions of a statement under construction and their parameters.
 class SqlFilter {
  public:
@@ -66,6 +71,12 @@ absl::StatusOr<std::vector<std::string>> LocationsMatching(PgConnection& conn,
 // Ids of the jobs whose name contains `search_query`.
 absl::StatusOr<std::vector<std::string>> JobsMatching(PgConnection& conn,
                                                       const std::string& search_query);
+
+// Ids of the locations whose namespace matches one of `patterns` (non-empty).
+// Asked for first, like LocationsMatching: the big tables' statements then
+// select by location_id, the leading column of their unique keys.
+absl::StatusOr<std::vector<std::string>> LocationsInNamespaces(PgConnection& conn,
+                                                               const std::vector<std::string>& patterns);
 
 // What one list endpoint pages over.
 struct Listing {

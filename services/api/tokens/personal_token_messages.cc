@@ -11,6 +11,7 @@
 #include "common/http/error_body.h"
 #include "common/base/json_writer.h"
 #include "common/base/names.h"
+#include "common/token/token_limits.h"
 #include "services/api/tokens/pydantic_date.h"
 #include "services/api/tokens/pydantic_uuid.h"
 
@@ -86,6 +87,78 @@ void ParseUntil(simdjson::dom::element value, std::string* out, std::vector<Fiel
   *out = std::string(text);
 }
 
+// A list of strings at body.<field>: null is absent; anything but a list is
+// list_type; an entry that is not a string is string_type at its index.
+// `entries` gets each entry's raw JSON, for echoing it in an issue.
+void ParseStringList(simdjson::dom::element value, absl::string_view field, std::vector<std::string>* out,
+                     std::vector<std::string>* entries, std::vector<FieldIssue>& issues) {
+  if (value.is_null()) return;
+  simdjson::dom::array array;
+  if (value.get(array) != simdjson::SUCCESS) {
+    issues.push_back(Issue({"body", std::string(field)}, "list_type", "Input should be a valid list",
+                           simdjson::to_string(value)));
+    return;
+  }
+  int index = 0;
+  for (auto item : array) {
+    std::string_view text;
+    if (item.get(text) != simdjson::SUCCESS) {
+      FieldIssue issue =
+          Issue({"body", std::string(field)}, "string_type", "Input should be a valid string", simdjson::to_string(item));
+      issue.location_index = index;
+      issues.push_back(std::move(issue));
+    } else {
+      out->emplace_back(text);
+    }
+    entries->push_back(simdjson::to_string(item));
+    ++index;
+  }
+}
+
+// One of the three limit lists, checked with the rules the authority applies.
+void ParseLimitList(simdjson::dom::element value, absl::string_view field, std::vector<std::string>* out,
+                    std::vector<FieldIssue>& issues) {
+  std::vector<std::string> entries;
+  const size_t before = issues.size();
+  ParseStringList(value, field, out, &entries, issues);
+  if (issues.size() != before || value.is_null()) return;
+  std::vector<FieldIssue> problems;
+  if (field == "scopes") {
+    if (out->empty()) {
+      issues.push_back(WithContext(Issue({"body", "scopes"}, "too_short",
+                                         "List should have at least 1 item after validation, not 0", "[]"),
+                                   R"({"field_type":"List","min_length":1,"actual_length":0})"));
+      return;
+    }
+    problems = CheckScopes(*out);
+  } else if (field == "namespaces") {
+    problems = CheckNamespaces(*out);
+  } else {
+    problems = CheckNetworks(*out);
+  }
+  // The shared checks name the field; a body's issue is at body.<field>, echoing what was sent.
+  for (FieldIssue& problem : problems) {
+    problem.location.insert(problem.location.begin(), "body");
+    problem.input_json = problem.location_index ? entries[*problem.location_index] : simdjson::to_string(value);
+    issues.push_back(std::move(problem));
+  }
+}
+
+// A member of the limits, if `key` names one; in pydantic's field order.
+bool ParseLimitsMember(absl::string_view key, simdjson::dom::element value, LimitsBody& limits,
+                       std::vector<FieldIssue> (&issues)[3]) {
+  if (key == "scopes") {
+    ParseLimitList(value, key, &limits.scopes, issues[0]);
+  } else if (key == "namespaces") {
+    ParseLimitList(value, key, &limits.namespaces, issues[1]);
+  } else if (key == "networks") {
+    ParseLimitList(value, key, &limits.networks, issues[2]);
+  } else {
+    return false;
+  }
+  return true;
+}
+
 // Parses `body` as a JSON object, or records why not.
 std::optional<simdjson::dom::object> BodyObject(simdjson::dom::parser& parser, absl::string_view body,
                                                 std::vector<FieldIssue>& issues) {
@@ -135,6 +208,15 @@ void WriteTokenData(JsonWriter& json, const v1::PersonalToken& token, bool admin
   json.BeginArray();
   for (const auto& scope : token.scopes()) json.String(scope);
   json.EndArray();
+  // Only when set: a token without limits keeps Data.Rentgen's bytes.
+  for (const auto& [key, values] : {std::pair{"namespaces", &token.namespaces()},
+                                    std::pair{"networks", &token.networks()}}) {
+    if (values->empty()) continue;
+    json.Key(key);
+    json.BeginArray();
+    for (const auto& value : *values) json.String(value);
+    json.EndArray();
+  }
   json.Field("since", token.since());
   json.Field("until", token.until());
   // Beyond Data.Rentgen's shape (additive): the token page shows it.
@@ -207,9 +289,11 @@ Validated<CreateBody> ParseCreateBody(absl::string_view body) {
   // pydantic's order: the model's fields (name, until), then extra members.
   std::vector<FieldIssue> name_issues;
   std::vector<FieldIssue> until_issues;
+  std::vector<FieldIssue> limit_issues[3];
   std::vector<FieldIssue> extra_issues;
   bool has_name = false;
   for (auto [key, value] : *object) {
+    if (ParseLimitsMember(absl::string_view(key.data(), key.size()), value, parsed.limits, limit_issues)) continue;
     if (key == "name") {
       has_name = true;
       std::string_view name;
@@ -242,7 +326,8 @@ Validated<CreateBody> ParseCreateBody(absl::string_view body) {
     name_issues.push_back(Issue({"body", "name"}, "missing", "Field required",
                                 std::string(absl::StripAsciiWhitespace(body))));
   }
-  for (auto* part : {&name_issues, &until_issues, &extra_issues}) {
+  for (auto* part : {&name_issues, &until_issues, &limit_issues[0], &limit_issues[1], &limit_issues[2],
+                     &extra_issues}) {
     issues.insert(issues.end(), part->begin(), part->end());
   }
   return Result(std::move(parsed), std::move(issues));
@@ -258,13 +343,20 @@ Validated<RefreshBody> ParseRefreshBody(absl::string_view body) {
   simdjson::dom::parser parser;
   auto object = BodyObject(parser, body, issues);
   if (!object) return Result(std::move(parsed), std::move(issues));
+  std::vector<FieldIssue> until_issues;
+  std::vector<FieldIssue> limit_issues[3];
+  std::vector<FieldIssue> extra_issues;
   for (auto [key, value] : *object) {
-    if (key == "until") {
-      ParseUntil(value, &parsed.until, issues);
+    const absl::string_view name(key.data(), key.size());
+    if (ParseLimitsMember(name, value, parsed.limits, limit_issues)) continue;
+    if (name == "until") {
+      ParseUntil(value, &parsed.until, until_issues);
     } else {
-      issues.push_back(ExtraField("body", absl::string_view(key.data(), key.size()),
-                                  simdjson::to_string(value)));
+      extra_issues.push_back(ExtraField("body", name, simdjson::to_string(value)));
     }
+  }
+  for (auto* part : {&until_issues, &limit_issues[0], &limit_issues[1], &limit_issues[2], &extra_issues}) {
+    issues.insert(issues.end(), part->begin(), part->end());
   }
   return Result(std::move(parsed), std::move(issues));
 }

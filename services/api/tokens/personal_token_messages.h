@@ -30,19 +30,29 @@ struct ListQuery {
   int page_size = kDefaultPageSize;
   std::vector<std::string> token_ids;
 };
+// A token's limits as a client sends them (issue 21), checked by the rules
+// of common/token/token_limits.h; an absent or null list is empty.
+struct LimitsBody {
+  std::vector<std::string> scopes;
+  std::vector<std::string> namespaces;
+  std::vector<std::string> networks;
+};
 struct CreateBody {
   std::string name;
   std::string until;  // "" = the authority's default (today + max duration).
+  LimitsBody limits;
 };
 struct RefreshBody {
   std::string until;
+  LimitsBody limits;  // Narrowing only; the authority refuses anything wider.
 };
 
 // GET /v1/personal-tokens?page=&page_size=&personal_token_id=
 Validated<ListQuery> ParseListQuery(const UrlParams& query);
-// POST body {"name": str, "until": "YYYY-MM-DD" | null}; nothing else allowed.
+// POST body {"name": str, "until": "YYYY-MM-DD" | null, "scopes"?, "namespaces"?,
+// "networks"?}; nothing else allowed.
 Validated<CreateBody> ParseCreateBody(absl::string_view body);
-// PATCH body {"until": "YYYY-MM-DD" | null}; an empty body means {}.
+// PATCH body {"until": "YYYY-MM-DD" | null, "scopes"?, "namespaces"?, "networks"?}.
 Validated<RefreshBody> ParseRefreshBody(absl::string_view body);
 // The {id} path segment, canonical lowercase UUID.
 Validated<std::string> ParseTokenId(absl::string_view text);
@@ -63,7 +73,7 @@ void ParsePageParams(const UrlParams& query, int* page, int* page_size, std::vec
 // `admin_view` adds the owner, revoked_at and last_used_from to "data".
 void WriteTokenData(JsonWriter& json, const v1::PersonalToken& token, bool admin_view = false);
 
-// {"meta": {...}, "items": [{"id", "data": {id,name,scopes,since,until}}]}
+// {"meta": {...}, "items": [{"id", "data": {id,name,scopes,[namespaces,networks,]since,until,last_used_at}}]}
 std::string ListJson(const ListQuery& query, const v1::ListTokensResponse& response);
 // {"id", "data": {...}, "content"} — the only place token content leaves the api.
 std::string IssuedJson(const v1::PersonalToken& token, const std::string& content);

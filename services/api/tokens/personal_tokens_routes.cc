@@ -66,6 +66,7 @@ class PersonalTokensRoutes {
     rpc.set_user_name(auth.caller->user_name);
     rpc.set_name(body.value->name);
     rpc.set_until(body.value->until);
+    SetLimits(body.value->limits, rpc);
     *rpc.mutable_actor() = Actor(*auth.caller, request);
     v1::IssueTokenResponse response;
     auto context = deps_.call.Context();
@@ -89,6 +90,7 @@ class PersonalTokensRoutes {
     rpc.set_user_name(auth.caller->user_name);
     rpc.set_token_id(*id.value);
     rpc.set_until(body.value->until);
+    SetLimits(body.value->limits, rpc);
     *rpc.mutable_actor() = Actor(*auth.caller, request);
     v1::RefreshTokenResponse response;
     auto context = deps_.call.Context();
@@ -121,6 +123,13 @@ class PersonalTokensRoutes {
  private:
   v1::Actor Actor(const Caller& caller, const HttpRequest& request) const {
     return ActorOf(caller, request, deps_.trusted_proxies);
+  }
+
+  template <typename Request>
+  static void SetLimits(const LimitsBody& limits, Request& rpc) {
+    for (const auto& scope : limits.scopes) rpc.add_scopes(scope);
+    for (const auto& pattern : limits.namespaces) rpc.add_namespaces(pattern);
+    for (const auto& network : limits.networks) rpc.add_networks(network);
   }
 
   // The client's `until`, for a 422 about it (pydantic echoes the input).

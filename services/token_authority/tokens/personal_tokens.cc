@@ -11,8 +11,9 @@
 #include "common/base/field_error.h"
 #include "common/base/log.h"
 #include "common/base/names.h"
-#include "common/base/uuid.h"
 #include "common/base/status_macros.h"
+#include "common/base/uuid.h"
+#include "common/token/token_limits.h"
 
 namespace tokengate {
 namespace {
@@ -23,7 +24,7 @@ constexpr int kDefaultPageSize = 20;
 constexpr size_t kMaxCachedRows = 200000;
 // How often the remembered revocations are swept for expired tokens.
 constexpr absl::Duration kRevokedSweepInterval = absl::Minutes(1);
-const std::vector<std::string> kAllScopes = {"all:read", "all:write"};
+const std::vector<std::string> kAllScopes = {kReadScope, kWriteScope};
 
 absl::Status Disabled() { return absl::FailedPreconditionError(kReasonDisabled); }
 
@@ -66,18 +67,45 @@ absl::Status RequireUser(const std::string& user_name) {
   return CheckNoControlCharacters("user_name", user_name);
 }
 
-absl::StatusOr<std::vector<std::string>> ResolveScopes(
-    const google::protobuf::RepeatedPtrField<std::string>& requested) {
-  if (requested.empty()) return kAllScopes;
+std::vector<std::string> Strings(const google::protobuf::RepeatedPtrField<std::string>& values) {
+  return {values.begin(), values.end()};
+}
+
+// The first thing wrong with a list, as INVALID_ARGUMENT naming it.
+absl::Status FirstIssue(const std::vector<FieldIssue>& issues) {
+  return issues.empty() ? absl::OkStatus() : StatusOf(issues.front());
+}
+
+// A request's scopes, namespaces and networks, checked; scopes sorted and
+// networks canonical. An empty list stays empty ("not given").
+struct RequestedLimits {
   std::vector<std::string> scopes;
-  for (const auto& scope : requested) {
-    if (std::find(kAllScopes.begin(), kAllScopes.end(), scope) == kAllScopes.end()) {
-      return InvalidField("scopes", "enum", absl::StrCat("Unknown scope '", scope, "'"));
-    }
-    if (std::find(scopes.begin(), scopes.end(), scope) == scopes.end()) scopes.push_back(scope);
+  std::vector<std::string> namespaces;
+  std::vector<std::string> networks;
+};
+
+template <typename Request>
+absl::StatusOr<RequestedLimits> CheckedLimits(const Request& request) {
+  RequestedLimits limits{.scopes = Strings(request.scopes()), .namespaces = Strings(request.namespaces())};
+  TG_RETURN_IF_ERROR(FirstIssue(CheckScopes(limits.scopes)));
+  TG_RETURN_IF_ERROR(FirstIssue(CheckNamespaces(limits.namespaces)));
+  TG_RETURN_IF_ERROR(FirstIssue(CheckNetworks(Strings(request.networks()), &limits.networks)));
+  std::sort(limits.scopes.begin(), limits.scopes.end());
+  return limits;
+}
+
+// Refresh: each list the request gives replaces the old token's, if it is
+// no wider; each it leaves out is kept.
+absl::Status Narrowed(const RequestedLimits& requested, const TokenRecord& old, TokenRecord& fresh) {
+  for (const auto& wider : {WiderScopes(old.scopes, requested.scopes),
+                            WiderNamespaces(old.namespaces, requested.namespaces),
+                            WiderNetworks(old.networks, requested.networks)}) {
+    if (wider) return StatusOf(*wider);
   }
-  std::sort(scopes.begin(), scopes.end());
-  return scopes;
+  fresh.scopes = requested.scopes.empty() ? old.scopes : requested.scopes;
+  fresh.namespaces = requested.namespaces.empty() ? old.namespaces : requested.namespaces;
+  fresh.networks = requested.networks.empty() ? old.networks : requested.networks;
+  return absl::OkStatus();
 }
 
 // Page and page size as Data.Rentgen validates them; 0 means the default.
@@ -123,6 +151,8 @@ void ToProto(const TokenRecord& record, v1::PersonalToken* out) {
   out->set_id(record.id);
   out->set_name(record.name);
   for (const auto& scope : record.scopes) out->add_scopes(scope);
+  for (const auto& pattern : record.namespaces) out->add_namespaces(pattern);
+  for (const auto& network : record.networks) out->add_networks(network);
   out->set_since(FormatDay(record.since));
   out->set_until(FormatDay(record.until));
   out->set_revoked_at_unix(record.revoked_at ? absl::ToUnixSeconds(*record.revoked_at) : 0);
@@ -220,19 +250,21 @@ absl::StatusOr<v1::IssueTokenResponse> PersonalTokens::IssueUnaudited(
   const absl::CivilDay today = UtcDay(now);
   auto until = ResolveUntil(request.until(), today);
   if (!until.ok()) return until.status();
-  auto scopes = ResolveScopes(request.scopes());
-  if (!scopes.ok()) return scopes.status();
+  auto limits = CheckedLimits(request);
+  if (!limits.ok()) return limits.status();
   auto user_id = UserIdOf(request.user_name());
   if (!user_id.ok()) return user_id.status();
 
   // The UUIDv7 timestamp is the token's `iat`, so they are taken together.
   const int64_t now_ms = absl::ToUnixMillis(now);
   TokenRecord record{.id = NewUuidV7(now_ms), .user_id = *user_id, .user_name = request.user_name(),
-                     .name = request.name(), .scopes = *std::move(scopes), .since = today,
-                     .until = *until};
+                     .name = request.name(),
+                     .scopes = limits->scopes.empty() ? kAllScopes : std::move(limits->scopes),
+                     .namespaces = std::move(limits->namespaces), .networks = std::move(limits->networks),
+                     .since = today, .until = *until};
   const AuditRecord audit{.event = std::string(kAuditTokenCreated), .actor = actor,
                           .user_id = record.user_id, .user_name = record.user_name,
-                          .token_id = record.id, .token_name = record.name};
+                          .token_id = record.id, .token_name = record.name, .detail = LimitsDetail(record)};
   TG_RETURN_IF_ERROR(store_->InsertToken(record, audit));
   TG_LOG(Info) << "issued personal token id=" << record.id << " user_id=" << record.user_id;
 
@@ -246,6 +278,8 @@ absl::StatusOr<v1::RefreshTokenResponse> PersonalTokens::RefreshUnaudited(
     const v1::RefreshTokenRequest& request, const AuditActor& actor) {
   auto old_id = ValidTokenId(request.token_id());
   if (!old_id.ok()) return old_id.status();
+  auto limits = CheckedLimits(request);
+  if (!limits.ok()) return limits.status();
   const absl::Time now = clock_->Now();
   const absl::CivilDay today = UtcDay(now);
   auto user_id = UserIdOf(request.user_name());
@@ -270,7 +304,8 @@ absl::StatusOr<v1::RefreshTokenResponse> PersonalTokens::RefreshUnaudited(
                     .since = today, .until = *until};
   AuditRecord audit{.event = std::string(kAuditTokenRefreshed), .actor = actor,
                     .user_id = *user_id, .user_name = request.user_name()};
-  if (auto status = store_->ReplaceToken(*user_id, *old_id, fresh, std::move(audit)); !status.ok()) {
+  auto derive = [&](const TokenRecord& old, TokenRecord& replacement) { return Narrowed(*limits, old, replacement); };
+  if (auto status = store_->ReplaceToken(*user_id, *old_id, fresh, std::move(audit), derive); !status.ok()) {
     return status;
   }
   OnRevoked(Revocation{*old_id, absl::ToUnixSeconds(now)});
@@ -474,6 +509,8 @@ absl::StatusOr<v1::VerifyTokenResponse> PersonalTokens::Verify(
 
   response.set_valid(true);
   for (const auto& scope : record->scopes) response.add_scopes(scope);
+  for (const auto& pattern : record->namespaces) response.add_namespaces(pattern);
+  for (const auto& network : record->networks) response.add_networks(network);
   response.set_expires_at_unix(expires_at);
   response.set_cache_ttl_seconds(static_cast<int32_t>(
       std::min(absl::ToInt64Seconds(config_.verify_cache_ttl), expires_at - now_unix)));

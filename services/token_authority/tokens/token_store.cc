@@ -26,31 +26,33 @@ constexpr size_t kMaxClientBytes = 512;
 constexpr absl::string_view kTokenColumns =
     "t.id::text, t.user_id, u.name, t.name, t.scopes::text, t.since::text, t.until::text, "
     "floor(extract(epoch FROM t.revoked_at))::bigint, "
-    "floor(extract(epoch FROM t.last_used_at))::bigint, coalesce(t.last_used_from, '')";
-constexpr int kTokenColumnCount = 10;
+    "floor(extract(epoch FROM t.last_used_at))::bigint, coalesce(t.last_used_from, ''), "
+    "t.namespaces::text, t.networks::text";
+constexpr int kTokenColumnCount = 12;
 
 // A token is active on a day up to and including its `until`, in UTC.
 constexpr absl::string_view kActive =
     "t.revoked_at IS NULL AND t.until >= (now() AT TIME ZONE 'UTC')::date";
 
-std::string ScopesJson(const std::vector<std::string>& scopes) {
+// A jsonb array of strings (scopes, namespaces, networks) and back.
+std::string StringsJson(const std::vector<std::string>& values) {
   JsonWriter json;
   json.BeginArray();
-  for (const auto& scope : scopes) json.String(scope);
+  for (const auto& value : values) json.String(value);
   json.EndArray();
   return json.Take();
 }
 
-std::vector<std::string> ScopesFromJson(absl::string_view text) {
-  std::vector<std::string> scopes;
+std::vector<std::string> StringsFromJson(absl::string_view text) {
+  std::vector<std::string> values;
   simdjson::dom::parser parser;
   simdjson::dom::array array;
-  if (parser.parse(text.data(), text.size()).get_array().get(array)) return scopes;
+  if (parser.parse(text.data(), text.size()).get_array().get(array)) return values;
   for (auto value : array) {
-    std::string_view scope;
-    if (!value.get_string().get(scope)) scopes.emplace_back(scope);
+    std::string_view text_value;
+    if (!value.get_string().get(text_value)) values.emplace_back(text_value);
   }
-  return scopes;
+  return values;
 }
 
 std::optional<absl::Time> OptionalTime(const PgResult& r, int row, int column) {
@@ -64,14 +66,27 @@ TokenRecord RecordFromRow(const PgResult& r, int row) {
   record.user_id = r.GetInt(row, 1);
   record.user_name = std::string(r.Get(row, 2));
   record.name = std::string(r.Get(row, 3));
-  record.scopes = ScopesFromJson(r.Get(row, 4));
+  record.scopes = StringsFromJson(r.Get(row, 4));
   record.since = ParseDay(r.Get(row, 5)).value_or(absl::CivilDay());
   record.until = ParseDay(r.Get(row, 6)).value_or(absl::CivilDay());
   record.revoked_at = OptionalTime(r, row, 7);
   record.last_used_at = OptionalTime(r, row, 8);
   record.last_used_from = std::string(r.Get(row, 9));
+  record.namespaces = StringsFromJson(r.Get(row, 10));
+  record.networks = StringsFromJson(r.Get(row, 11));
   return record;
 }
+
+}  // namespace
+
+std::string LimitsDetail(const TokenRecord& record) {
+  std::string detail = absl::StrCat("scopes=", absl::StrJoin(record.scopes, ","));
+  if (!record.namespaces.empty()) absl::StrAppend(&detail, " namespaces=", absl::StrJoin(record.namespaces, ","));
+  if (!record.networks.empty()) absl::StrAppend(&detail, " networks=", absl::StrJoin(record.networks, ","));
+  return detail;
+}
+
+namespace {
 
 absl::Status NameClash(const std::string& name) {
   return EntityError(absl::StatusCode::kAlreadyExists, "PersonalToken", "name", name);
@@ -83,10 +98,11 @@ absl::Status TokenNotFound(const std::string& id) {
 
 absl::Status Insert(PgConnection& conn, const TokenRecord& record) {
   auto result = conn.Exec(
-      "INSERT INTO personal_token (id, user_id, name, scopes, since, until) "
-      "VALUES ($1, $2, $3, $4::jsonb, $5, $6)",
-      {record.id, absl::StrCat(record.user_id), record.name, ScopesJson(record.scopes),
-       FormatDay(record.since), FormatDay(record.until)});
+      "INSERT INTO personal_token (id, user_id, name, scopes, since, until, namespaces, networks) "
+      "VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7::jsonb, $8::jsonb)",
+      {record.id, absl::StrCat(record.user_id), record.name, StringsJson(record.scopes),
+       FormatDay(record.since), FormatDay(record.until), StringsJson(record.namespaces),
+       StringsJson(record.networks)});
   if (absl::IsAlreadyExists(result.status())) return NameClash(record.name);
   return result.status();
 }
@@ -198,24 +214,30 @@ absl::Status PgTokenStore::InsertToken(const TokenRecord& record, const AuditRec
   });
 }
 
-absl::Status PgTokenStore::ReplaceToken(int64_t user_id, const std::string& old_id,
-                                        TokenRecord& fresh, AuditRecord audit) {
+absl::Status PgTokenStore::ReplaceToken(
+    int64_t user_id, const std::string& old_id, TokenRecord& fresh, AuditRecord audit,
+    absl::FunctionRef<absl::Status(const TokenRecord&, TokenRecord&)> derive) {
   return WriteForUser(user_id, [&](PgConnection& conn) -> absl::Status {
-    auto old = conn.Exec(
-        "UPDATE personal_token SET revoked_at = now() "
-        "WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING name, scopes::text",
+    auto old_row = conn.Exec(
+        "UPDATE personal_token SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL "
+        "RETURNING name, scopes::text, namespaces::text, networks::text",
         {old_id, absl::StrCat(user_id)});
-    if (!old.ok()) return old.status();
-    if (old->rows() == 0) return TokenNotFound(old_id);
-    fresh.name = std::string(old->Get(0, 0));
-    fresh.scopes = ScopesFromJson(old->Get(0, 1));
+    if (!old_row.ok()) return old_row.status();
+    if (old_row->rows() == 0) return TokenNotFound(old_id);
+    const TokenRecord old{.id = old_id, .user_id = user_id, .name = std::string(old_row->Get(0, 0)),
+                          .scopes = StringsFromJson(old_row->Get(0, 1)),
+                          .namespaces = StringsFromJson(old_row->Get(0, 2)),
+                          .networks = StringsFromJson(old_row->Get(0, 3))};
+    fresh.name = old.name;
+    // A refusal (a wider limit) rolls the revocation back with it.
+    if (auto status = derive(old, fresh); !status.ok()) return status;
     // After the old one is revoked: a refresh never adds a live token.
     TG_RETURN_IF_ERROR(CheckLimits(conn, user_id, fresh.id));
     TG_RETURN_IF_ERROR(Insert(conn, fresh));
     audit.token_id = fresh.id;
     audit.token_name = fresh.name;
     audit.previous_token_id = old_id;
-    audit.detail = absl::StrCat("replaces token ", old_id);
+    audit.detail = absl::StrCat("replaces token ", old_id, "; ", LimitsDetail(fresh));
     return AppendAuditRecord(conn, audit);
   });
 }

@@ -30,12 +30,19 @@ struct TokenRecord {
   std::string user_name;
   std::string name;
   std::vector<std::string> scopes;
+  // Least privilege (issue 21); empty: no limit. Canonical CIDRs.
+  std::vector<std::string> namespaces;
+  std::vector<std::string> networks;
   absl::CivilDay since;
   absl::CivilDay until;
   std::optional<absl::Time> revoked_at;
   std::optional<absl::Time> last_used_at;
   std::string last_used_from;
 };
+
+// A token's limits for its audit record: "scopes=all:write namespaces=spark-*
+// networks=10.0.0.0/8"; namespaces and networks only when it has them.
+std::string LimitsDetail(const TokenRecord& record);
 
 // One verified use of a token, as the usage recorder batches them.
 struct TokenUse {
@@ -75,10 +82,13 @@ class TokenStore {
   // `audit` (token.created) is written with the row.
   virtual absl::Status InsertToken(const TokenRecord& record, const AuditRecord& audit) = 0;
   // In one transaction: revoke `old_id` (must be the user's and live) and
-  // insert `fresh` with the old row's name and scopes (filled in on return),
-  // and write `audit` (token.refreshed) with both ids and the name.
-  virtual absl::Status ReplaceToken(int64_t user_id, const std::string& old_id,
-                                    TokenRecord& fresh, AuditRecord audit) = 0;
+  // insert `fresh` with the old row's name (filled in on return) and the
+  // scopes, namespaces and networks `derive` gives it from the old row (a
+  // refusal of `derive` rolls everything back), and write `audit`
+  // (token.refreshed) with both ids, the name and the limits.
+  virtual absl::Status ReplaceToken(
+      int64_t user_id, const std::string& old_id, TokenRecord& fresh, AuditRecord audit,
+      absl::FunctionRef<absl::Status(const TokenRecord& old, TokenRecord& fresh)> derive) = 0;
   // NOT_FOUND when not the user's or already revoked (as Data.Rentgen answers).
   // `audit` (token.revoked) gets the token's name and is written with the change.
   virtual absl::Status RevokeToken(int64_t user_id, const std::string& id, AuditRecord audit) = 0;
@@ -115,8 +125,8 @@ class PgTokenStore final : public TokenStore {
   absl::StatusOr<int64_t> GetOrCreateUser(const std::string& name) override;
   absl::StatusOr<int64_t> FindUser(const std::string& name) override;
   absl::Status InsertToken(const TokenRecord& record, const AuditRecord& audit) override;
-  absl::Status ReplaceToken(int64_t user_id, const std::string& old_id, TokenRecord& fresh,
-                            AuditRecord audit) override;
+  absl::Status ReplaceToken(int64_t user_id, const std::string& old_id, TokenRecord& fresh, AuditRecord audit,
+                            absl::FunctionRef<absl::Status(const TokenRecord&, TokenRecord&)> derive) override;
   absl::Status RevokeToken(int64_t user_id, const std::string& id, AuditRecord audit) override;
   absl::StatusOr<std::vector<std::string>> RevokeUserTokens(int64_t user_id, AuditRecord audit) override;
   absl::StatusOr<TokenRecord> GetUserToken(int64_t user_id, const std::string& id) override;

@@ -48,10 +48,10 @@ def stub(authority, pki, identity="cli"):
     return pb_grpc.TokenAuthorityStub(grpc.secure_channel(authority.address, credentials))
 
 
-def issue(authority, pki, user="alice", name=None):
+def issue(authority, pki, user="alice", name=None, **limits):
     """A new token of `user` (IssueToken over mTLS); returns (id, content)."""
     answer = stub(authority, pki).IssueToken(
-        pb.IssueTokenRequest(user_name=user, name=name or f"cli-{uuid.uuid4().hex[:8]}"), timeout=10)
+        pb.IssueTokenRequest(user_name=user, name=name or f"cli-{uuid.uuid4().hex[:8]}", **limits), timeout=10)
     ISSUED.append(answer.content)
     return answer.token.id, answer.content
 
@@ -138,6 +138,29 @@ def test_tokens_list_shows_the_users_live_tokens(authority, pki):
     listed = json.loads(cli(authority, pki, "tokens", "list", "--user", "bob", "--json").stdout)
     assert [t["id"] for t in listed["tokens"]] == [token_id]
     assert listed["tokens"][0]["state"] == "active" and listed["total_count"] == 1
+
+
+def test_tokens_list_and_verify_show_the_limits(authority, pki):
+    token_id, content = issue(authority, pki, user="narrow", name="narrow", scopes=["all:write"],
+                              namespaces=["spark-*", "airflow"], networks=["10.0.0.0/8"])
+    issue(authority, pki, user="narrow", name="wide")
+    table = cli(authority, pki, "tokens", "list", "--user", "narrow")
+    assert table.returncode == 0, table.stderr
+    [header, *rows, _] = table.stdout.splitlines()
+    assert header.split()[:5] == ["ID", "NAME", "SCOPES", "NAMESPACES", "NETWORKS"]
+    by_name = {row.split()[1]: row.split() for row in rows}
+    assert by_name["narrow"][2:5] == ["all:write", "spark-*,airflow", "10.0.0.0/8"]
+    assert by_name["wide"][2:6] == ["all:read", "all:write", "any", "any"]
+    listed = json.loads(cli(authority, pki, "tokens", "list", "--user", "narrow", "--json").stdout)
+    [narrow] = [t for t in listed["tokens"] if t["id"] == token_id]
+    assert narrow["namespaces"] == ["spark-*", "airflow"] and narrow["networks"] == ["10.0.0.0/8"]
+    admin = cli(authority, pki, "tokens", "list", "--all-users", "--json")
+    [seen] = [t for t in json.loads(admin.stdout)["tokens"] if t["id"] == token_id]
+    assert seen["namespaces"] == ["spark-*", "airflow"]
+    verified = cli(authority, pki, "verify", stdin=content)
+    assert "namespaces  spark-*,airflow" in verified.stdout and "networks    10.0.0.0/8" in verified.stdout
+    answer = json.loads(cli(authority, pki, "verify", "--json", stdin=content).stdout)
+    assert answer["namespaces"] == ["spark-*", "airflow"] and answer["networks"] == ["10.0.0.0/8"]
 
 
 def test_revoking_an_unknown_token_exits_3(authority, pki):

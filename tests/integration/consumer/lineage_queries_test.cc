@@ -282,6 +282,99 @@ TEST_F(LineageQueriesTest, JobsFilterByTypeAndSearchByNameOrLocation) {
               ElementsAre("daily_dag", "daily_dag.load"));
 }
 
+// A token limited to namespaces (issue 21) sees only what lies in them.
+class NamespaceLimitTest : public LineageQueriesTest {
+ protected:
+  void SetUp() override {
+    LineageQueriesTest::SetUp();
+    // Job namespaces without a scheme are stored as type "unknown".
+    team_a_ = AddLocation("unknown", "tg-team-a", {"unknown://tg-team-a"});
+    team_b_ = AddLocation("unknown", "tg-team-b", {"unknown://tg-team-b"});
+    a_db_ = AddLocation("postgres", "team-a-db:5432", {"postgres://team-a-db:5432"});
+    b_db_ = AddLocation("postgres", "team-b-db:5432", {"postgres://team-b-db:5432"});
+    a_in_ = AddDataset(a_db_, "a.in");
+    AddDataset(a_db_, "a.out");
+    b_in_ = AddDataset(b_db_, "b.in");
+    a_job_ = AddJob(team_a_, "etl-a", "SPARK_APPLICATION");
+    b_job_ = AddJob(team_b_, "etl-b", "SPARK_APPLICATION");
+    Exec(absl::StrCat("INSERT INTO run (id, created_at, job_id) VALUES ('", kRunA, "', now(), ", a_job_,
+                      "), ('", kRunB, "', now(), ", b_job_, ")"));
+  }
+
+  static constexpr char kRunA[] = "01908224-7000-7abc-8def-00000000000a";
+  static constexpr char kRunB[] = "01908224-7000-7abc-8def-00000000000b";
+  const std::vector<std::string> team_a_patterns_ = {"tg-team-a", "postgres://team-a*"};
+  std::string team_a_, team_b_, a_db_, b_db_, a_in_, b_in_, a_job_, b_job_;
+};
+
+TEST_F(NamespaceLimitTest, DatasetsJobsRunsAndLocationsOutsideThePatternsAreNotSeenNorCounted) {
+  DatasetQuery datasets;
+  datasets.namespaces = team_a_patterns_;
+  Json seen(ListDatasets(pool_, datasets));
+  EXPECT_THAT(seen.Items("/data/name"), ElementsAre("a.in", "a.out"));
+  EXPECT_EQ(seen.Int("/meta/total_count"), 2);
+  JobQuery jobs;
+  jobs.namespaces = team_a_patterns_;
+  EXPECT_THAT(Json(ListJobs(pool_, jobs)).Items("/data/name"), ElementsAre("etl-a"));
+  RunQuery runs;
+  runs.namespaces = team_a_patterns_;
+  Json run_page(ListRuns(pool_, runs));
+  EXPECT_THAT(run_page.Items("/id"), ElementsAre(kRunA));
+  EXPECT_EQ(run_page.Int("/meta/total_count"), 1);
+  LocationQuery locations;
+  locations.namespaces = team_a_patterns_;
+  EXPECT_THAT(Json(ListLocations(pool_, locations)).Items("/id"), UnorderedElementsAre(team_a_, a_db_));
+}
+
+TEST_F(NamespaceLimitTest, AnotherTeamsIdAnswersAsAnUnknownId) {
+  DatasetQuery theirs;
+  theirs.namespaces = team_a_patterns_;
+  theirs.dataset_id = {std::stoll(b_in_)};
+  DatasetQuery unknown = theirs;
+  unknown.dataset_id = {999999999};
+  EXPECT_EQ(Json(ListDatasets(pool_, theirs)).text(), Json(ListDatasets(pool_, unknown)).text());
+  RunQuery their_run;
+  their_run.namespaces = team_a_patterns_;
+  their_run.run_id = {kRunB};
+  EXPECT_TRUE(Json(ListRuns(pool_, their_run)).Items("/id").empty());
+}
+
+TEST_F(NamespaceLimitTest, PatternsMatchWholeNamespacesCaseInsensitivelyWithLiteralPercent) {
+  DatasetQuery prefix_only;
+  prefix_only.namespaces = {"postgres://team-a"};  // Exact: "postgres://team-a-db:5432" is not it.
+  EXPECT_TRUE(Json(ListDatasets(pool_, prefix_only)).Items("/data/name").empty());
+  DatasetQuery upper;
+  upper.namespaces = {"POSTGRES://TEAM-B-DB:5432"};  // Stored lower-cased, as the consumer writes them.
+  EXPECT_THAT(Json(ListDatasets(pool_, upper)).Items("/data/name"), ElementsAre("b.in"));
+  DatasetQuery percent;
+  percent.namespaces = {"postgres://team-%"};  // '%' is no wildcard here; only '*' is.
+  EXPECT_TRUE(Json(ListDatasets(pool_, percent)).Items("/data/name").empty());
+}
+
+TEST_F(NamespaceLimitTest, NoMatchingLocationIsAnEmptyPageNotEverything) {
+  DatasetQuery nothing;
+  nothing.namespaces = {"nobody-*"};
+  Json json(ListDatasets(pool_, nothing));
+  EXPECT_TRUE(json.Items("/data/name").empty());
+  EXPECT_EQ(json.Int("/meta/total_count"), 0);
+}
+
+TEST_F(NamespaceLimitTest, NamespaceLimitedDatasetReadUsesTheLocationIndex) {
+  // The condition ListDatasets adds for a limited token, planned over many
+  // rows of other locations: the datasets are found by location_id through
+  // an index, not by reading every dataset and filtering.
+  for (int i = 0; i < 2000; ++i) AddDataset(b_db_, absl::StrCat("bulk-", i));
+  Exec("ANALYZE");
+  const std::string plan = Query(absl::StrCat(
+      "EXPLAIN SELECT d.id, d.name AS k0 FROM dataset d WHERE d.location_id = ANY('{", a_db_, "}'::bigint[])"));
+  EXPECT_THAT(plan, ::testing::HasSubstr("dataset_location_name")) << plan;
+}
+
+TEST(NamespacePatternTest, StarBecomesPercentAndLikeWildcardsAreEscaped) {
+  EXPECT_EQ(NamespaceLikePattern("S3://Bucket_a*"), "s3://bucket\\_a%");
+  EXPECT_EQ(NamespaceLikePattern("100%"), "100\\%");
+}
+
 class LineageRunsTest : public LineageQueriesTest {
  protected:
   void SetUp() override {

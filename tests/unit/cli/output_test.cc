@@ -1,6 +1,7 @@
 // The CLI's output helpers: tables, timestamps, token states, redaction.
 #include "services/cli/output.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 namespace tokengate::cli {
@@ -46,8 +47,27 @@ TEST(CliTokenJsonTest, AbsentTimesAndAddressesAreNull) {
   JsonWriter json;
   WriteTokenJson(json, token, absl::FromUnixSeconds(1764331200));
   EXPECT_EQ(json.str(),
-            R"({"id":"0193","name":"ci","user_name":null,"scopes":["all:read"],"since":"2025-11-28",)"
-            R"("until":"2026-11-28","state":"active","revoked_at":null,"last_used_at":null,"last_used_from":null})");
+            R"({"id":"0193","name":"ci","user_name":null,"scopes":["all:read"],"namespaces":[],"networks":[],)"
+            R"("since":"2025-11-28","until":"2026-11-28","state":"active","revoked_at":null,"last_used_at":null,)"
+            R"("last_used_from":null})");
+}
+
+TEST(CliTokenJsonTest, LimitsAreListed) {
+  v1::PersonalToken token;
+  token.add_namespaces("spark-*");
+  token.add_networks("10.0.0.0/8");
+  token.add_networks("::1/128");
+  JsonWriter json;
+  WriteTokenJson(json, token, absl::FromUnixSeconds(1764331200));
+  EXPECT_THAT(json.str(), testing::HasSubstr(R"("namespaces":["spark-*"],"networks":["10.0.0.0/8","::1/128"])"));
+}
+
+TEST(CliLimitsTest, NoLimitIsAnyAndListsAreCommaSeparated) {
+  v1::PersonalToken token;
+  EXPECT_EQ(LimitText(token.namespaces()), "any");
+  token.add_namespaces("spark-*");
+  token.add_namespaces("airflow");
+  EXPECT_EQ(LimitText(token.namespaces()), "spark-*,airflow");
 }
 
 }  // namespace

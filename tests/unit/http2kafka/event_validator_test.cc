@@ -63,6 +63,13 @@ TEST(EventValidatorTest, ValidEventPassesWithJobKeyAndTimestamp) {
   EXPECT_EQ(check.timestamp_ms, 1720170253979);
 }
 
+TEST(EventValidatorTest, JobNamespaceIsTheEventsOwnJobsNotTheParents) {
+  // A token limited to namespaces is checked against the job that emits the
+  // event, never against its parent's or root's (another team may own those).
+  EXPECT_EQ(Check(Event()).job_namespace, "ns");
+  EXPECT_EQ(Check(Event(ParentFacet(kRoot))).job_namespace, "ns");
+}
+
 TEST(EventValidatorTest, KeyComesFromTheParentJobWhenThereIsNoRoot) {
   EventCheck check = Check(Event(ParentFacet()));
   ASSERT_TRUE(check.ok()) << Describe(check.errors);

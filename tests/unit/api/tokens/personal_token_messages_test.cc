@@ -59,6 +59,61 @@ TEST(PersonalTokenMessagesTest, CreateIssuesComeInFieldOrderThenExtras) {
   EXPECT_THAT(parsed.issues[2].location, ElementsAre("body", "extra"));
 }
 
+TEST(PersonalTokenMessagesTest, CreateTakesTheLimitsAndNullMeansNone) {
+  auto parsed = ParseCreateBody(
+      R"({"name":"n","scopes":["all:write"],"namespaces":["spark-*"],"networks":["10.0.0.0/8"]})");
+  ASSERT_TRUE(parsed.value.has_value());
+  EXPECT_THAT(parsed.value->limits.scopes, ElementsAre("all:write"));
+  EXPECT_THAT(parsed.value->limits.namespaces, ElementsAre("spark-*"));
+  EXPECT_THAT(parsed.value->limits.networks, ElementsAre("10.0.0.0/8"));
+  auto nulls = ParseCreateBody(R"({"name":"n","scopes":null,"namespaces":null,"networks":null})");
+  ASSERT_TRUE(nulls.value.has_value());
+  EXPECT_TRUE(nulls.value->limits.scopes.empty() && nulls.value->limits.networks.empty());
+}
+
+TEST(PersonalTokenMessagesTest, LimitIssuesComeAfterUntilAndBeforeExtrasEchoingTheEntry) {
+  auto parsed = ParseCreateBody(
+      R"({"extra":1,"networks":["10.0.0.1/8"],"namespaces":[5],"scopes":"all:read","name":"n"})");
+  ASSERT_EQ(parsed.issues.size(), 4u);
+  EXPECT_THAT(parsed.issues[0].location, ElementsAre("body", "scopes"));
+  EXPECT_EQ(parsed.issues[0].code, "list_type");
+  EXPECT_THAT(parsed.issues[1].location, ElementsAre("body", "namespaces"));
+  EXPECT_EQ(parsed.issues[1].location_index, 0);
+  EXPECT_EQ(parsed.issues[1].code, "string_type");
+  EXPECT_EQ(parsed.issues[2].location_index, 0);
+  EXPECT_EQ(parsed.issues[2].input_json, R"("10.0.0.1/8")");
+  EXPECT_THAT(parsed.issues[2].message, HasSubstr("host bits"));
+  EXPECT_EQ(parsed.issues[3].code, "extra_forbidden");
+}
+
+TEST(PersonalTokenMessagesTest, RefreshTakesTheLimitsAndAnEmptyScopeListIsTooShort) {
+  auto parsed = ParseRefreshBody(R"({"namespaces":["spark-etl"]})");
+  ASSERT_TRUE(parsed.value.has_value());
+  EXPECT_THAT(parsed.value->limits.namespaces, ElementsAre("spark-etl"));
+  auto empty = ParseRefreshBody(R"({"scopes":[]})");
+  ASSERT_EQ(empty.issues.size(), 1u);
+  EXPECT_EQ(empty.issues[0].code, "too_short");
+}
+
+TEST(PersonalTokenMessagesTest, TokenDataNamesLimitsOnlyWhenSet) {
+  v1::PersonalToken token;
+  token.set_id("i");
+  token.add_scopes("all:write");
+  JsonWriter plain;
+  plain.BeginObject();
+  WriteTokenData(plain, token);
+  plain.EndObject();
+  EXPECT_EQ(plain.Take(),
+            R"({"id":"i","data":{"id":"i","name":"","scopes":["all:write"],"since":"","until":"","last_used_at":null}})");
+  token.add_namespaces("spark-*");
+  token.add_networks("10.0.0.0/8");
+  JsonWriter limited;
+  limited.BeginObject();
+  WriteTokenData(limited, token);
+  limited.EndObject();
+  EXPECT_THAT(limited.Take(), HasSubstr(R"("scopes":["all:write"],"namespaces":["spark-*"],"networks":["10.0.0.0/8"],"since")"));
+}
+
 TEST(PersonalTokenMessagesTest, EmptyListHasOnePageAsInDataRentgen) {
   const std::string json = ListJson(ListQuery{.page = 3, .page_size = 1}, v1::ListTokensResponse());
   EXPECT_THAT(json, HasSubstr(R"("pages_count":1)"));

@@ -140,6 +140,24 @@ TEST_F(VerifyCacheTest, SecondRequestIsAnsweredFromMemory) {
   EXPECT_EQ(cache.stats().misses, 1u);
 }
 
+TEST_F(VerifyCacheTest, TheTokensLimitsAreCachedWithTheAnswer) {
+  v1::VerifyTokenResponse answer = ValidAnswer("id-1", 60);
+  answer.add_namespaces("tg-ns-*");
+  answer.add_networks("127.0.0.2/32");
+  authority_.Answer(kToken, answer);
+  VerifyCache cache({}, &authority_, &clock_);
+
+  cache.Verify(kToken);
+  const VerifyResult cached = cache.Verify(kToken);
+
+  ASSERT_TRUE(cached.from_cache);
+  EXPECT_THAT(cached.principal.limits.namespaces(), ::testing::ElementsAre("tg-ns-*"));
+  EXPECT_TRUE(cached.principal.limits.AllowsNamespace("tg-ns-a"));
+  EXPECT_FALSE(cached.principal.limits.AllowsNamespace("other"));
+  EXPECT_TRUE(cached.principal.limits.AllowsAddress("127.0.0.2"));
+  EXPECT_FALSE(cached.principal.limits.AllowsAddress("127.0.0.1"));
+}
+
 TEST_F(VerifyCacheTest, MissSendsTheRequestOriginAndHitNeverBuildsIt) {
   authority_.Answer(kToken, ValidAnswer("id-1", 60));
   VerifyCache cache({}, &authority_, &clock_);

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "absl/strings/str_cat.h"
 #include "common/base/dates.h"
 #include "common/base/field_error.h"
@@ -39,13 +41,14 @@ class MemoryStore final : public TokenStore {
     rows_[record.id] = record;
     return absl::OkStatus();
   }
-  absl::Status ReplaceToken(int64_t user_id, const std::string& old_id, TokenRecord& fresh,
-                            AuditRecord audit) override {
+  absl::Status ReplaceToken(int64_t user_id, const std::string& old_id, TokenRecord& fresh, AuditRecord audit,
+                            absl::FunctionRef<absl::Status(const TokenRecord&, TokenRecord&)> derive) override {
     auto it = rows_.find(old_id);
     if (it == rows_.end() || it->second.user_id != user_id || it->second.revoked_at) return absl::NotFoundError("not found");
-    it->second.revoked_at = absl::Now();
     fresh.name = it->second.name;
-    fresh.scopes = it->second.scopes;
+    if (auto refused = derive(it->second, fresh); !refused.ok()) return refused;  // Nothing changed.
+    it->second.revoked_at = absl::Now();
+    audit.detail = LimitsDetail(fresh);
     audits.push_back(audit);
     return Insert(fresh);
   }
@@ -145,6 +148,113 @@ TEST_F(PersonalTokensTest, IssueDefaultsToMaxDurationAndAllScopes) {
   EXPECT_EQ(issued.token().until(), "2027-11-29");
   EXPECT_THAT(issued.token().scopes(), ::testing::ElementsAre("all:read", "all:write"));
   EXPECT_THAT(issued.content(), ::testing::StartsWith("personal_token_"));
+}
+
+// --- narrow tokens (issue 21) ---
+
+v1::IssueTokenRequest Narrow(const std::string& name = "narrow") {
+  v1::IssueTokenRequest request;
+  request.set_user_name("alice");
+  request.set_name(name);
+  request.add_scopes("all:write");
+  request.add_namespaces("spark-*");
+  request.add_networks("10.0.0.0/8");
+  request.add_networks("192.0.2.7");
+  return request;
+}
+
+TEST_F(PersonalTokensTest, LimitsAreStoredCanonicalAndVerifyAnswersWithThem) {
+  auto issued = tokens_->Issue(Narrow());
+  ASSERT_TRUE(issued.ok()) << issued.status();
+  EXPECT_THAT(issued->token().namespaces(), ::testing::ElementsAre("spark-*"));
+  EXPECT_THAT(issued->token().networks(), ::testing::ElementsAre("10.0.0.0/8", "192.0.2.7/32"));
+  const auto answer = Verify(issued->content());
+  ASSERT_TRUE(answer.valid()) << answer.reason();
+  EXPECT_THAT(answer.scopes(), ::testing::ElementsAre("all:write"));
+  EXPECT_THAT(answer.namespaces(), ::testing::ElementsAre("spark-*"));
+  EXPECT_THAT(answer.networks(), ::testing::ElementsAre("10.0.0.0/8", "192.0.2.7/32"));
+}
+
+TEST_F(PersonalTokensTest, AnUnlimitedTokenAnswersWithNoLimits) {
+  const auto answer = Verify(Issue().content());
+  EXPECT_TRUE(answer.namespaces().empty());
+  EXPECT_TRUE(answer.networks().empty());
+}
+
+TEST_F(PersonalTokensTest, BadLimitsAreRefusedNamingTheFieldBeforeAnyRow) {
+  struct Case {
+    const char* field;
+    std::function<void(v1::IssueTokenRequest&)> spoil;
+  };
+  for (const Case& bad : std::vector<Case>{
+           {"scopes", [](auto& r) { r.add_scopes("all:admin"); }},
+           {"scopes", [](auto& r) { r.add_scopes("all:write"); }},
+           {"namespaces", [](auto& r) { r.add_namespaces(""); }},
+           {"namespaces", [](auto& r) { r.add_namespaces(std::string(256, 'n')); }},
+           {"networks", [](auto& r) { r.add_networks("10.0.0.0/33"); }},
+           {"networks", [](auto& r) {
+              for (int i = 0; i < 20; ++i) r.add_networks(absl::StrCat("10.0.", i, ".0/24"));
+            }}}) {
+    v1::IssueTokenRequest request = Narrow();
+    bad.spoil(request);
+    const absl::Status status = tokens_->Issue(request).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << bad.field << ": " << status;
+    EXPECT_EQ(PayloadOf(status, kFieldPayload), bad.field) << status;
+  }
+  EXPECT_TRUE(store_.rows_.empty());
+}
+
+TEST_F(PersonalTokensTest, CreateAuditRecordCarriesTheLimits) {
+  ASSERT_TRUE(tokens_->Issue(Narrow()).ok());
+  ASSERT_EQ(store_.audits.size(), 1u);
+  EXPECT_EQ(store_.audits[0].detail, "scopes=all:write namespaces=spark-* networks=10.0.0.0/8,192.0.2.7/32");
+}
+
+v1::RefreshTokenRequest RefreshOf(const std::string& id) {
+  v1::RefreshTokenRequest request;
+  request.set_user_name("alice");
+  request.set_token_id(id);
+  return request;
+}
+
+TEST_F(PersonalTokensTest, RefreshKeepsTheLimits) {
+  auto issued = tokens_->Issue(Narrow());
+  ASSERT_TRUE(issued.ok());
+  auto refreshed = tokens_->Refresh(RefreshOf(issued->token().id()));
+  ASSERT_TRUE(refreshed.ok()) << refreshed.status();
+  EXPECT_THAT(refreshed->token().scopes(), ::testing::ElementsAre("all:write"));
+  EXPECT_THAT(refreshed->token().namespaces(), ::testing::ElementsAre("spark-*"));
+  EXPECT_THAT(refreshed->token().networks(), ::testing::ElementsAre("10.0.0.0/8", "192.0.2.7/32"));
+  EXPECT_THAT(Verify(refreshed->content()).namespaces(), ::testing::ElementsAre("spark-*"));
+}
+
+TEST_F(PersonalTokensTest, RefreshNarrowsAndTheAuditRecordSaysHow) {
+  auto issued = tokens_->Issue(Narrow());
+  ASSERT_TRUE(issued.ok());
+  v1::RefreshTokenRequest request = RefreshOf(issued->token().id());
+  request.add_namespaces("spark-etl");
+  request.add_networks("10.1.0.0/16");
+  auto refreshed = tokens_->Refresh(request);
+  ASSERT_TRUE(refreshed.ok()) << refreshed.status();
+  EXPECT_THAT(refreshed->token().namespaces(), ::testing::ElementsAre("spark-etl"));
+  EXPECT_THAT(refreshed->token().networks(), ::testing::ElementsAre("10.1.0.0/16"));
+  EXPECT_THAT(store_.audits.back().detail, HasSubstr("namespaces=spark-etl networks=10.1.0.0/16"));
+}
+
+TEST_F(PersonalTokensTest, WideningOnRefreshIsRefusedAndTheOldTokenStaysLive) {
+  auto issued = tokens_->Issue(Narrow());
+  ASSERT_TRUE(issued.ok());
+  for (const auto& widen : std::vector<std::function<void(v1::RefreshTokenRequest&)>>{
+           [](auto& r) { r.add_scopes("all:read"); },
+           [](auto& r) { r.add_namespaces("*"); },
+           [](auto& r) { r.add_networks("0.0.0.0/0"); }}) {
+    v1::RefreshTokenRequest request = RefreshOf(issued->token().id());
+    widen(request);
+    const absl::Status status = tokens_->Refresh(request).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+    EXPECT_THAT(status.message(), HasSubstr("would be wider than the token's"));
+  }
+  EXPECT_TRUE(Verify(issued->content()).valid());
 }
 
 TEST_F(PersonalTokensTest, UntilInThePastOrTodayIsRefused) {
