@@ -43,7 +43,10 @@ int Serve(const Http2KafkaConfig& config) {
   SystemClock clock;
   VerifyCacheOptions cache_options;
   config.verify.ApplyTo(cache_options);
-  VerifyCache verify_cache(cache_options, &backend, &clock);
+  DeadUseReporter dead_uses({.edge = "http2kafka"},
+                            [&](const v1::ReportTokenUsesRequest& r) { return backend.ReportTokenUses(r); }, &clock);
+  dead_uses.Start();
+  VerifyCache verify_cache(cache_options, &backend, &clock, &dead_uses);
   RevocationWatcher watcher(*channel, &verify_cache);
   if (config.verify.revocation_watch_enabled) watcher.Start();
 
