@@ -70,6 +70,7 @@ int Serve(const ApiConfig& config) {
                               config.http.retry_after, config.admin_users, config.http.trusted_proxies, &cross_origin);
 
   AddVerifyMetrics(metrics, &verify_cache, watcher.get());
+  AddDeadUseMetrics(metrics, &dead_uses);
   CounterFamily* rpc_errors = metrics.AddCounter(
       "tokengate_authority_rpc_errors_total",
       "Token management RPCs to the authority that failed, by method and gRPC code",

@@ -52,6 +52,7 @@ int Serve(const Http2KafkaConfig& config) {
 
   MetricsRegistry metrics;
   AddVerifyMetrics(metrics, &verify_cache, config.verify.revocation_watch_enabled ? &watcher : nullptr);
+  AddDeadUseMetrics(metrics, &dead_uses);
   IngestMetrics ingest(&metrics, publisher->get());
   EventsRoute events(EventsRouteOptions{.max_body_bytes = config.max_body_bytes,
                                         .delivery_mode = config.delivery_mode,
