@@ -39,6 +39,11 @@ void DeadUseReporter::Record(const std::string& token_id, const std::string& cli
   std::string key = absl::StrCat(token_id, absl::string_view("\0", 1), client_address,
                                  absl::string_view("\0", 1), user_agent);
   const absl::Time now = clock_->Now();
+  {
+    // A flood of one dead token is this lookup per request, under a shared lock.
+    absl::ReaderMutexLock lock(&mutex_);
+    if (auto it = queued_at_.find(key); it != queued_at_.end() && now - it->second < options_.repeat_after) return;
+  }
   absl::MutexLock lock(&mutex_);
   auto [it, inserted] = queued_at_.try_emplace(std::move(key), now);
   if (!inserted) {

@@ -61,7 +61,7 @@ DEAD="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["content"])' 
 DEAD_ID="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["id"])' "$DEAD_JSON")"
 curl -sf -o /dev/null -X DELETE -H "Authorization: Bearer $ACCESS" "$API/v1/personal-tokens/$DEAD_ID"
 curl -sf -o /dev/null -H "Authorization: Bearer $VALID" "$API/v1/users/me"  # both answers cached
-curl -s -o /dev/null -H "Authorization: Bearer $DEAD" "$API/v1/users/me"
+curl -s -o /dev/null -H "User-Agent:" -H "Authorization: Bearer $DEAD" "$API/v1/users/me"  # as wrk: no User-Agent
 
 batches() { curl -sf "$API/metrics" | awk '$1 == "tokengate_dead_token_use_batches_total" {print $2}'; }
 KEEP=(-H 'Connection: keep-alive')

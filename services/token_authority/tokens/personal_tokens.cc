@@ -530,17 +530,9 @@ absl::StatusOr<v1::VerifyTokenResponse> PersonalTokens::Verify(
   response.set_user_id(record->user_id);
   response.set_user_name(record->user_name);
   const int64_t expires_at = StartOfDayUnix(record->until + 1);
-  if (record->revoked_at) {
-    response.set_valid(false);
-    response.set_expires_at_unix(expires_at);
-    response.set_revoked(true);
-    response.set_reason(RevokedTokenReason(record->name, record->id));
-    response.set_cache_ttl_seconds(static_cast<int32_t>(absl::ToInt64Seconds(config_.negative_cache_ttl)));
-    return response;
-  }
   // A token refreshed with a grace dies when the grace ends, whether or not
   // the sweep has revoked its row yet.
-  if (record->grace_until && now >= *record->grace_until) {
+  if (record->revoked_at || (record->grace_until && now >= *record->grace_until)) {
     response.set_valid(false);
     response.set_expires_at_unix(expires_at);
     response.set_revoked(true);
