@@ -310,12 +310,14 @@
     }
   }
 
-  function showContent(issued, refreshed) {
+  // `oldWorksFor`: after a refresh, "" (the old value died) or how long it still works.
+  function showContent(issued, refreshed, oldWorksFor = '') {
     $('content-title').textContent = refreshed
       ? `New value of "${issued.data.name}"`
       : `Token "${issued.data.name}" created`;
+    const old = oldWorksFor ? `the old value keeps working for ${oldWorksFor}` : 'the old value no longer works';
     $('content-warning').textContent = refreshed
-      ? 'Copy this value now and replace the old one wherever it is used: the old value no longer works, and this one cannot be shown again.'
+      ? `Copy this value now and replace the old one wherever it is used: ${old}, and this one cannot be shown again.`
       : `Copy this value now: it cannot be shown again. It works through ${issued.data.until} (UTC).`;
     const field = $('content-value');
     field.value = issued.content;
@@ -370,6 +372,11 @@
       const badge = document.createElement('span');
       badge.className = `badge ${active ? 'active' : 'expired'}`;
       badge.textContent = active ? 'Active' : 'Expired';
+      // Refreshed with a grace: the old value works until then.
+      if (token.retiring_until) {
+        badge.className = 'badge expired';
+        badge.textContent = `Retiring until ${formatLastUsed(token.retiring_until)}`;
+      }
       status.appendChild(badge);
       const actions = cell(row, '', 'actions-cell');
       const history = document.createElement('button');
@@ -511,10 +518,14 @@
     }
     const submit = form.querySelector('[type="submit"]');
     submit.disabled = true;
+    const grace = $('refresh-grace');
+    const graceSeconds = Number(grace.value);
+    const body = { until: until.value };
+    // Only when asked for: a refresh without one sends Data.Rentgen's body.
+    if (graceSeconds > 0) body.grace_seconds = graceSeconds;
     let issued;
     try {
-      issued = await call('PATCH', `/v1/personal-tokens/${encodeURIComponent(refreshing.id)}`,
-        { json: { until: until.value } });
+      issued = await call('PATCH', `/v1/personal-tokens/${encodeURIComponent(refreshing.id)}`, { json: body });
     } catch (err) {
       showFormError(form, err, { until });
       return;
@@ -524,8 +535,9 @@
     closeDialog($('refresh-dialog'));
     clearMessages();
     await loadTokens();
-    say(`Token "${issued.data.name}" refreshed; its old value no longer works.`);
-    showContent(issued, true);
+    const oldWorksFor = graceSeconds > 0 ? grace.selectedOptions[0].textContent : '';
+    say(`Token "${issued.data.name}" refreshed; ${oldWorksFor ? `its old value works for ${oldWorksFor} more` : 'its old value no longer works'}.`);
+    showContent(issued, true, oldWorksFor);
   }
 
   let revoking = null;
@@ -567,6 +579,8 @@
     'token.last_used': 'Last used',
     'token.expiry_notice': 'Expiry notice',
     'management.failed': 'Failed attempt',
+    'token.used_after_revocation': 'Used after revocation',
+    'token.used_after_expiry': 'Used after expiry',
   };
   const HISTORY_PAGE_SIZE = 20;
   const history = { item: null, page: 1, lastUseShown: false };

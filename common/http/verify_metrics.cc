@@ -53,4 +53,18 @@ void AddVerifyMetrics(MetricsRegistry& registry, const VerifyCache* cache,
   });
 }
 
+void AddDeadUseMetrics(MetricsRegistry& registry, const DeadUseReporter* reporter) {
+  registry.AddCollector([reporter](MetricsWriter& out) {
+    out.SingleCounter("tokengate_dead_token_use_batches_total",
+                      "ReportTokenUses batches sent to the authority (at most one per second)",
+                      static_cast<double>(reporter->batches()));
+    out.SingleCounter("tokengate_dead_token_uses_reported_total",
+                      "Uses of dead tokens reported (one per token, address and user agent per hour)",
+                      static_cast<double>(reporter->uses_sent()));
+    out.SingleCounter("tokengate_dead_token_uses_dropped_total",
+                      "Uses of dead tokens not reported: too many waiting while the authority was away",
+                      static_cast<double>(reporter->uses_dropped()));
+  });
+}
+
 }  // namespace tokengate

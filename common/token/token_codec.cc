@@ -265,7 +265,7 @@ absl::StatusOr<TokenClaims> VerifyPersonalToken(absl::string_view token,
   if (!claims) return Unauthenticated(kReasonInvalidToken);
   if (claims->issuer != options.issuer) return Unauthenticated(kReasonBadIssuer);
   if (options.now_unix < claims->not_before) return Unauthenticated(kReasonNotYetValid);
-  if (options.now_unix >= claims->expires_at) return Unauthenticated(kReasonExpired);
+  if (options.check_expiry && options.now_unix >= claims->expires_at) return Unauthenticated(kReasonExpired);
   return *std::move(claims);
 }
 

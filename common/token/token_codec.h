@@ -43,6 +43,9 @@ struct VerifyOptions {
   JwsAlgorithm algorithm = JwsAlgorithm::kHS256;
   std::string issuer;
   int64_t now_unix = 0;
+  // false: `exp` is left to the caller (the authority reads the token's id
+  // from an expired token, to name it in its answer).
+  bool check_expiry = true;
 };
 
 // The reasons, as Data.Rentgen words them where it has one.

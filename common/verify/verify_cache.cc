@@ -49,10 +49,11 @@ bool HashToken(absl::string_view token, Key* key) {
          EVP_DigestFinal_ex(context.get(), key->data(), &length) == 1 && length == key->size();
 }
 
-VerifyResult Invalid(std::string reason) {
+VerifyResult Invalid(std::string reason, std::string dead_token_id = "") {
   VerifyResult result;
   result.outcome = VerifyOutcome::kInvalid;
   result.reason = std::move(reason);
+  result.dead_token_id = std::move(dead_token_id);
   return result;
 }
 
@@ -93,8 +94,8 @@ struct alignas(64) Shard {
 
 class VerifyCache::Impl {
  public:
-  Impl(VerifyCacheOptions options, VerifyBackend* backend, const Clock* clock)
-      : options_(options), backend_(backend), clock_(clock) {
+  Impl(VerifyCacheOptions options, VerifyBackend* backend, const Clock* clock, DeadUseReporter* dead_uses)
+      : options_(options), backend_(backend), clock_(clock), dead_uses_(dead_uses) {
     // Per-shard bounds add up to exactly max_entries.
     const size_t shard_count = std::clamp<size_t>(options_.shards > 0 ? options_.shards : 1, 1,
                                                   std::max<size_t>(options_.max_entries, 1));
@@ -106,6 +107,15 @@ class VerifyCache::Impl {
   }
 
   VerifyResult Verify(absl::string_view token, absl::FunctionRef<VerifyOrigin()> origin) {
+    VerifyResult result = Decide(token, origin);
+    if (dead_uses_ != nullptr && !result.dead_token_id.empty()) {
+      const VerifyOrigin from = origin();
+      dead_uses_->Record(result.dead_token_id, from.client_address, from.user_agent);
+    }
+    return result;
+  }
+
+  VerifyResult Decide(absl::string_view token, absl::FunctionRef<VerifyOrigin()> origin) {
     if (!options_.enabled) {
       misses_++;
       absl::Duration unused_ttl;
@@ -173,7 +183,7 @@ class VerifyCache::Impl {
       for (const Key& key : it->second) {
         Answer& answer = shard.entries.at(key).answer;
         answer = std::make_shared<const VerifyResult>(
-            Invalid(RevokedTokenReason(answer->principal.token_name, token_id)));
+            Invalid(RevokedTokenReason(answer->principal.token_name, token_id), token_id));
       }
       shard.valid_by_token_id.erase(it);
     }
@@ -235,7 +245,8 @@ class VerifyCache::Impl {
       if (auto reason = RevokedReasonOf(result.principal.token_id)) {
         result = Invalid(reason->empty() ? RevokedTokenReason(result.principal.token_name,
                                                               result.principal.token_id)
-                                         : *std::move(reason));
+                                         : *std::move(reason),
+                         result.principal.token_id);
         ttl = std::min(ttl, options_.negative_ttl);
       }
     }
@@ -268,6 +279,9 @@ class VerifyCache::Impl {
         result.reason =
             RememberRevoked(response->token_id(), result.reason, response->expires_at_unix());
       }
+      if ((response->revoked() || response->expired()) && !response->token_id().empty()) {
+        result.dead_token_id = response->token_id();
+      }
       *ttl = std::min(answer_ttl, options_.negative_ttl);
       return result;
     }
@@ -285,6 +299,11 @@ class VerifyCache::Impl {
     if (principal.expires_at_unix > 0) {
       *ttl = std::min({answer_ttl, options_.max_ttl,
                        absl::FromUnixSeconds(principal.expires_at_unix) - now});
+      // In its rotation grace: the old content dies at grace_until here too,
+      // whatever TTL a (lagging) authority replica gave.
+      if (response->grace_until_unix() > 0) {
+        *ttl = std::min(*ttl, absl::FromUnixSeconds(response->grace_until_unix()) - now);
+      }
     }
     return result;
   }
@@ -369,6 +388,7 @@ class VerifyCache::Impl {
   const VerifyCacheOptions options_;
   VerifyBackend* const backend_;
   const Clock* const clock_;
+  DeadUseReporter* const dead_uses_;
   std::unique_ptr<Shard[]> shards_;
   size_t shard_count_ = 0;
 
@@ -391,8 +411,9 @@ class VerifyCache::Impl {
   std::atomic<uint64_t> latency_sum_us_{0};
 };
 
-VerifyCache::VerifyCache(VerifyCacheOptions options, VerifyBackend* backend, const Clock* clock)
-    : impl_(std::make_unique<Impl>(options, backend, clock)) {}
+VerifyCache::VerifyCache(VerifyCacheOptions options, VerifyBackend* backend, const Clock* clock,
+                         DeadUseReporter* dead_uses)
+    : impl_(std::make_unique<Impl>(options, backend, clock, dead_uses)) {}
 
 VerifyCache::~VerifyCache() = default;
 

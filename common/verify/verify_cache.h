@@ -5,6 +5,9 @@
 // a short negative TTL; revoked token ids are remembered until the token's exp.
 // "Could not ask" (authority unreachable) is kept apart from "invalid": it
 // yields kUnavailable, which the edges turn into 503, never into "allow".
+// A valid answer for a token in its rotation grace lives no longer than the
+// grace. Every presentation of a token known dead (revoked or expired, from
+// an answer or from memory) goes to the DeadUseReporter, when there is one.
 #pragma once
 
 #include <array>
@@ -19,6 +22,7 @@
 #include "absl/time/time.h"
 #include "common/base/clock.h"
 #include "common/token/token_limits.h"
+#include "common/verify/dead_use_reporter.h"
 #include "tokengate/v1/token_authority.pb.h"
 
 namespace tokengate {
@@ -46,6 +50,9 @@ struct VerifyResult {
   bool from_cache = false;
   // For kUnavailable: the authority answered, but its database is down.
   bool database_down = false;
+  // For kInvalid: the token's id when it is known dead (revoked, refreshed
+  // away, expired); its uses are reported.
+  std::string dead_token_id;
 };
 
 // The 503 message for a kUnavailable result: names the part that is down.
@@ -100,7 +107,9 @@ inline constexpr absl::Duration kUnknownExpiryMemory = absl::Hours(24);
 
 class VerifyCache {
  public:
-  VerifyCache(VerifyCacheOptions options, VerifyBackend* backend, const Clock* clock);
+  // `dead_uses` (may be null) is told of every presentation of a dead token.
+  VerifyCache(VerifyCacheOptions options, VerifyBackend* backend, const Clock* clock,
+              DeadUseReporter* dead_uses = nullptr);
   ~VerifyCache();
 
   VerifyResult Verify(absl::string_view token);

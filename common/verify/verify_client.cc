@@ -85,6 +85,16 @@ absl::StatusOr<v1::VerifyTokenResponse> GrpcVerifyBackend::Verify(const std::str
   return response;
 }
 
+absl::Status GrpcVerifyBackend::ReportTokenUses(const v1::ReportTokenUsesRequest& request) {
+  grpc::ClientContext context;
+  context.set_deadline(DeadlineIn(deadline_));
+  v1::ReportTokenUsesResponse response;
+  const grpc::Status status = stub_->ReportTokenUses(&context, request, &response);
+  if (status.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                      absl::StrCat("ReportTokenUses: ", status.error_message()));
+}
+
 RevocationWatcher::RevocationWatcher(std::shared_ptr<grpc::ChannelInterface> channel,
                                      VerifyCache* cache, RevocationWatcherOptions options)
     : stub_(v1::TokenAuthority::NewStub(std::move(channel))), cache_(cache), options_(options) {}

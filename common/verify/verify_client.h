@@ -45,6 +45,8 @@ class GrpcVerifyBackend final : public VerifyBackend {
   absl::StatusOr<v1::VerifyTokenResponse> Verify(const std::string& token,
                                                  const VerifyOrigin& origin) override;
   absl::StatusOr<v1::VerifyTokenResponse> Verify(const std::string& token) { return Verify(token, {}); }
+  // A DeadUseReporter's batch, with the same deadline.
+  absl::Status ReportTokenUses(const v1::ReportTokenUsesRequest& request);
 
  private:
   std::unique_ptr<v1::TokenAuthority::Stub> stub_;

@@ -49,7 +49,11 @@ int Serve(const ApiConfig& config) {
   GrpcVerifyBackend verify_backend(*channel, config.verify.deadline);
   VerifyCacheOptions cache_options{.enabled = config.verify_cache_enabled};
   config.verify.ApplyTo(cache_options);
-  VerifyCache verify_cache(cache_options, &verify_backend, &clock);
+  DeadUseReporter dead_uses({.edge = "api"},
+                            [&](const v1::ReportTokenUsesRequest& r) { return verify_backend.ReportTokenUses(r); },
+                            &clock);
+  dead_uses.Start();
+  VerifyCache verify_cache(cache_options, &verify_backend, &clock, &dead_uses);
   std::unique_ptr<RevocationWatcher> watcher;
   if (config.verify.revocation_watch_enabled) {
     watcher = std::make_unique<RevocationWatcher>(*channel, &verify_cache);
@@ -66,6 +70,7 @@ int Serve(const ApiConfig& config) {
                               config.http.retry_after, config.admin_users, config.http.trusted_proxies, &cross_origin);
 
   AddVerifyMetrics(metrics, &verify_cache, watcher.get());
+  AddDeadUseMetrics(metrics, &dead_uses);
   CounterFamily* rpc_errors = metrics.AddCounter(
       "tokengate_authority_rpc_errors_total",
       "Token management RPCs to the authority that failed, by method and gRPC code",

@@ -49,7 +49,8 @@ const std::vector<FlagSpec>& Flags() {
       {"help", false, {}},
       {"version", false, {}},
       {"token-file", true, {Command::kVerify}},
-      {"user", true, {Command::kTokensList, Command::kTokensRevoke, Command::kTokensEvents}},
+      {"user", true, {Command::kTokensList, Command::kTokensRevoke, Command::kTokensEvents, Command::kTokensRotate}},
+      {"grace", true, {Command::kTokensRotate}},
       {"all-users", false, {Command::kTokensList}},
       {"active", false, {Command::kTokensList}},
       {"page", true, {Command::kTokensList, Command::kTokensEvents}},
@@ -139,6 +140,13 @@ absl::Status ApplyFlag(absl::string_view name, absl::string_view value, CliConfi
     if (!timeout.ok()) return timeout.status();
     config.timeout = *timeout;
   }
+  if (name == "grace") {
+    absl::Duration grace;
+    if (!absl::ParseDuration(value, &grace) || grace < absl::ZeroDuration() || grace > absl::Hours(24 * 7)) {
+      return Usage(absl::StrCat(source, ": '", value, "' is not a duration of 0s..168h (e.g. 1h, 30m)"));
+    }
+    config.grace = grace;
+  }
   if (name == "page" || name == "page-size") {
     absl::StatusOr<int> number = name == "page" ? ParseInt(source, value, 1, 1000000)
                                                 : ParseInt(source, value, 1, 50);
@@ -164,9 +172,10 @@ absl::StatusOr<Command> CommandOf(std::vector<std::string>& words) {
     if (second == "list") return Command::kTokensList;
     if (second == "revoke") return Command::kTokensRevoke;
     if (second == "events") return Command::kTokensEvents;
-    return Usage(second.empty() ? "tokens needs a sub-command: list, revoke or events"
+    if (second == "rotate") return Command::kTokensRotate;
+    return Usage(second.empty() ? "tokens needs a sub-command: list, revoke, events or rotate"
                                 : absl::StrCat("unknown sub-command 'tokens ", second,
-                                               "' (known: list, revoke, events)"));
+                                               "' (known: list, revoke, events, rotate)"));
   }
   if (second == "revoke-tokens") return Command::kUsersRevokeTokens;
   return Usage(second.empty() ? "users needs a sub-command: revoke-tokens"
@@ -222,9 +231,11 @@ absl::Status CheckCommand(CliConfig& config, std::vector<std::string>& words) {
       }
       return absl::OkStatus();
     case Command::kTokensRevoke:
-    case Command::kTokensEvents: {
-      const absl::string_view name =
-          config.command == Command::kTokensRevoke ? "tokens revoke" : "tokens events";
+    case Command::kTokensEvents:
+    case Command::kTokensRotate: {
+      const absl::string_view name = config.command == Command::kTokensRevoke   ? "tokens revoke"
+                                     : config.command == Command::kTokensEvents ? "tokens events"
+                                                                                : "tokens rotate";
       TG_RETURN_IF_ERROR(CheckArgumentCount(name, words, 1, "a token ID"));
       if (config.user.empty()) return Usage(absl::StrCat(name, " needs --user NAME (the token's owner)"));
       std::optional<std::string> id = CanonicalUuid(words[0]);

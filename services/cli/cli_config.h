@@ -22,6 +22,7 @@ enum class Command {
   kTokensList,
   kTokensRevoke,
   kTokensEvents,
+  kTokensRotate,
   kUsersRevokeTokens,
 };
 
@@ -49,6 +50,8 @@ struct CliConfig {
   bool active_only = false;
   int page = 1;
   int page_size = 20;
+  // tokens rotate: how long the old content keeps working (issue 24).
+  absl::Duration grace = absl::ZeroDuration();
 };
 
 // Reads one environment variable; nullopt when unset. Injected for tests.

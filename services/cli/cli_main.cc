@@ -41,6 +41,8 @@ absl::StatusOr<ExitCode> Run(const CliConfig& config, std::istream& in, std::ost
       return RunTokensList(config, **client, out);
     case Command::kTokensRevoke:
       return RunTokensRevoke(config, **client, out);
+    case Command::kTokensRotate:
+      return RunTokensRotate(config, **client, out);
     case Command::kTokensEvents:
       return RunTokensEvents(config, **client, out);
     case Command::kUsersRevokeTokens:

@@ -120,6 +120,35 @@ absl::StatusOr<ExitCode> RunTokensRevoke(const CliConfig& config, AuthorityClien
   return kExitOk;
 }
 
+absl::StatusOr<ExitCode> RunTokensRotate(const CliConfig& config, AuthorityClient& client, std::ostream& out) {
+  v1::RefreshTokenRequest request;
+  *request.mutable_actor() = client.Actor();
+  request.set_user_name(config.user);
+  request.set_token_id(config.token_id);
+  request.set_grace_seconds(static_cast<int32_t>(absl::ToInt64Seconds(config.grace)));
+  v1::RefreshTokenResponse response;
+  if (absl::Status status = client.Call(&Stub::RefreshToken, request, &response); !status.ok()) {
+    return status;
+  }
+  // The content goes to `out` (stdout) and nowhere else: never to a log or stderr.
+  const std::string old_until =
+      config.grace > absl::ZeroDuration() ? FormatUnix(absl::ToUnixSeconds(absl::Now() + config.grace)) : "now";
+  if (config.json) {
+    JsonWriter json;
+    json.BeginObject();
+    json.Field("token_id", response.token().id());
+    json.Field("replaces", config.token_id);
+    json.Field("old_works_until", old_until);
+    json.Field("content", response.content());
+    json.EndObject();
+    out << json.Take() << "\n";
+  } else {
+    // Only the content, so `tokengate tokens rotate … > secret` stores just it (--json says more).
+    out << response.content() << "\n";
+  }
+  return kExitOk;
+}
+
 absl::StatusOr<ExitCode> RunTokensEvents(const CliConfig& config, AuthorityClient& client, std::ostream& out) {
   v1::ListTokenEventsRequest request;
   request.set_user_name(config.user);

@@ -14,6 +14,8 @@ namespace tokengate::cli {
 
 absl::StatusOr<ExitCode> RunTokensList(const CliConfig& config, AuthorityClient& client, std::ostream& out);
 absl::StatusOr<ExitCode> RunTokensRevoke(const CliConfig& config, AuthorityClient& client, std::ostream& out);
+// RefreshToken with --grace: the new content, once, on `out` only.
+absl::StatusOr<ExitCode> RunTokensRotate(const CliConfig& config, AuthorityClient& client, std::ostream& out);
 absl::StatusOr<ExitCode> RunTokensEvents(const CliConfig& config, AuthorityClient& client, std::ostream& out);
 
 }  // namespace tokengate::cli

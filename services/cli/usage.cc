@@ -13,6 +13,10 @@ Usage:
                                              unless --active (AdminListTokens)
   tokengate tokens revoke --user NAME ID     revoke NAME's token ID (RevokeToken)
   tokengate tokens events --user NAME ID     the token's audit history (ListTokenEvents)
+  tokengate tokens rotate --user NAME ID [--grace 1h]
+                                             refresh NAME's token ID; the old value keeps working
+                                             for --grace (default 0s); prints the new content once,
+                                             to stdout only (RefreshToken)
   tokengate users revoke-tokens NAME         revoke all of NAME's active tokens (RevokeUserTokens)
   tokengate --version | --help
 

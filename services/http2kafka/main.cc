@@ -43,12 +43,16 @@ int Serve(const Http2KafkaConfig& config) {
   SystemClock clock;
   VerifyCacheOptions cache_options;
   config.verify.ApplyTo(cache_options);
-  VerifyCache verify_cache(cache_options, &backend, &clock);
+  DeadUseReporter dead_uses({.edge = "http2kafka"},
+                            [&](const v1::ReportTokenUsesRequest& r) { return backend.ReportTokenUses(r); }, &clock);
+  dead_uses.Start();
+  VerifyCache verify_cache(cache_options, &backend, &clock, &dead_uses);
   RevocationWatcher watcher(*channel, &verify_cache);
   if (config.verify.revocation_watch_enabled) watcher.Start();
 
   MetricsRegistry metrics;
   AddVerifyMetrics(metrics, &verify_cache, config.verify.revocation_watch_enabled ? &watcher : nullptr);
+  AddDeadUseMetrics(metrics, &dead_uses);
   IngestMetrics ingest(&metrics, publisher->get());
   EventsRoute events(EventsRouteOptions{.max_body_bytes = config.max_body_bytes,
                                         .delivery_mode = config.delivery_mode,

@@ -24,6 +24,8 @@ ABSL_FLAG(int, database_pool_size, 8, "PostgreSQL connections");
 ABSL_FLAG(int, max_tokens_per_owner, 100, "live personal tokens one user may hold; 0: no limit");
 ABSL_FLAG(int, max_token_creations_per_hour, 60,
           "personal tokens one user may create or refresh per hour; 0: no limit");
+ABSL_FLAG(int, max_rotation_grace_seconds, 86400,
+          "longest time a refresh may keep the old token working (grace_seconds); 0: no grace");
 ABSL_FLAG(std::string, audit_kafka_brokers, "",
           "Kafka bootstrap servers the audit trail is published to; empty: not published");
 ABSL_FLAG(std::string, audit_topic, "tokengate.audit", "Kafka topic of the audit trail");
@@ -57,6 +59,7 @@ const FlagList& AuthorityFlags() {
       {FLAGS_database_pool_size, 1, 256},
       {FLAGS_max_tokens_per_owner, 0, 1000000, "0: no limit"},
       {FLAGS_max_token_creations_per_hour, 0, 1000000, "0: no limit"},
+      {FLAGS_max_rotation_grace_seconds, 0, 7 * 86400},
       {FLAGS_audit_kafka_brokers},
       {FLAGS_audit_topic},
       {FLAGS_audit_retention_days, 1, 3660},
@@ -104,6 +107,7 @@ absl::StatusOr<AuthorityConfig> AuthorityConfigFromFlags() {
   config.database_pool_size = absl::GetFlag(FLAGS_database_pool_size);
   config.max_tokens_per_owner = absl::GetFlag(FLAGS_max_tokens_per_owner);
   config.max_token_creations_per_hour = absl::GetFlag(FLAGS_max_token_creations_per_hour);
+  config.max_rotation_grace = absl::Seconds(absl::GetFlag(FLAGS_max_rotation_grace_seconds));
   config.audit_kafka_brokers = absl::GetFlag(FLAGS_audit_kafka_brokers);
   config.audit_topic = absl::GetFlag(FLAGS_audit_topic);
   if (config.audit_topic.empty()) return BadFlag(FLAGS_audit_topic, "must not be empty");

@@ -37,6 +37,8 @@ struct AuthorityConfig {
   // tokens created or refreshed in the last hour.
   int max_tokens_per_owner = 100;
   int max_token_creations_per_hour = 60;
+  // The longest grace a refresh may give the old content (issue 24).
+  absl::Duration max_rotation_grace = absl::Hours(24);
   // Kafka brokers the audit trail is published to; empty: not published
   // (records stay in PostgreSQL only).
   std::string audit_kafka_brokers;

@@ -11,6 +11,9 @@ namespace tokengate {
 namespace {
 
 constexpr absl::Duration kPruneInterval = absl::Hours(1);
+// A grace ends within this (plus the revocation's way to the edges, which
+// already refuse the token at its grace_until: see GraceSweeper).
+constexpr absl::Duration kGraceSweepInterval = absl::Milliseconds(250);
 
 // The outbox publisher when brokers are configured (see audit_publisher.h).
 absl::StatusOr<std::unique_ptr<AuditPublisher>> MakeAuditPublisher(const AuthorityConfig& config) {
@@ -75,8 +78,10 @@ AuthorityServer::AuthorityServer(const AuthorityConfig& config, CallerPolicy pol
                config.notices.webhook_enabled() ? &webhook_ : nullptr),
       user_emails_(pool_),
       leak_reports_(config_, pool_, &tokens_, &clock_, notices_.Channels(), [this] { notices_.Wake(); }),
+      grace_sweeper_(&store_, kGraceSweepInterval),
+      dead_uses_(&store_, [this] { notices_.Wake(); }),
       service_(&tokens_, &feed_, &revocation_log_, &policy_, config.watch_heartbeat_interval,
-               &user_emails_, &leak_reports_) {}
+               &user_emails_, &leak_reports_, &dead_uses_) {}
 
 absl::Status AuthorityServer::Start() {
   if (audit_publisher_) audit_publisher_->Start();
@@ -84,6 +89,7 @@ absl::Status AuthorityServer::Start() {
   revocation_log_.StartPruning(config_.revocation_log_retention, kPruneInterval);
   if (config_.notices.enabled()) notices_.Start();
   usage_.Start();
+  grace_sweeper_.Start();
   feed_.Start();
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -111,6 +117,7 @@ void AuthorityServer::Stop() {
     server_->Wait();
   }
   feed_.Stop();
+  grace_sweeper_.Stop();
   usage_.Stop();
   notices_.Stop();
   revocation_log_.StopPruning();

@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <limits>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -221,6 +222,11 @@ void WriteTokenData(JsonWriter& json, const v1::PersonalToken& token, bool admin
   json.Field("until", token.until());
   // Beyond Data.Rentgen's shape (additive): the token page shows it.
   OptionalTime(json, "last_used_at", token.last_used_at_unix());
+  // Only for a token refreshed with a grace (issue 24): it works until then.
+  if (token.grace_until_unix() != 0) {
+    OptionalTime(json, "retiring_until", token.grace_until_unix());
+    json.Field("rotated_to", token.rotated_to());
+  }
   if (admin_view) {
     json.Field("user_name", token.user_name());
     OptionalTime(json, "revoked_at", token.revoked_at_unix());
@@ -333,6 +339,27 @@ Validated<CreateBody> ParseCreateBody(absl::string_view body) {
   return Result(std::move(parsed), std::move(issues));
 }
 
+namespace {
+
+// `grace_seconds`: null is absent; else a whole number of seconds, at least 0.
+void ParseGraceSeconds(simdjson::dom::element value, int* out, std::vector<FieldIssue>& issues) {
+  if (value.is_null()) return;
+  int64_t seconds = 0;
+  if (value.get(seconds) != simdjson::SUCCESS) {
+    issues.push_back(Issue({"body", "grace_seconds"}, "int_type", "Input should be a valid integer",
+                           simdjson::to_string(value)));
+  } else if (seconds < 0) {
+    issues.push_back(WithContext(Issue({"body", "grace_seconds"}, "greater_than_equal",
+                                       "Input should be greater than or equal to 0", simdjson::to_string(value)),
+                                 R"({"ge":0})"));
+  } else {
+    // Far beyond any cap; the authority names the cap in its refusal.
+    *out = static_cast<int>(std::min<int64_t>(seconds, std::numeric_limits<int>::max()));
+  }
+}
+
+}  // namespace
+
 Validated<RefreshBody> ParseRefreshBody(absl::string_view body) {
   RefreshBody parsed;
   std::vector<FieldIssue> issues;
@@ -345,17 +372,21 @@ Validated<RefreshBody> ParseRefreshBody(absl::string_view body) {
   if (!object) return Result(std::move(parsed), std::move(issues));
   std::vector<FieldIssue> until_issues;
   std::vector<FieldIssue> limit_issues[3];
+  std::vector<FieldIssue> grace_issues;
   std::vector<FieldIssue> extra_issues;
   for (auto [key, value] : *object) {
     const absl::string_view name(key.data(), key.size());
     if (ParseLimitsMember(name, value, parsed.limits, limit_issues)) continue;
     if (name == "until") {
       ParseUntil(value, &parsed.until, until_issues);
+    } else if (name == "grace_seconds") {
+      ParseGraceSeconds(value, &parsed.grace_seconds, grace_issues);
     } else {
       extra_issues.push_back(ExtraField("body", name, simdjson::to_string(value)));
     }
   }
-  for (auto* part : {&until_issues, &limit_issues[0], &limit_issues[1], &limit_issues[2], &extra_issues}) {
+  for (auto* part : {&until_issues, &limit_issues[0], &limit_issues[1], &limit_issues[2], &grace_issues,
+                     &extra_issues}) {
     issues.insert(issues.end(), part->begin(), part->end());
   }
   return Result(std::move(parsed), std::move(issues));

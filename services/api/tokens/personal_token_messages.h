@@ -45,6 +45,9 @@ struct CreateBody {
 struct RefreshBody {
   std::string until;
   LimitsBody limits;  // Narrowing only; the authority refuses anything wider.
+  // Rotation (issue 24): how long the old content keeps working; 0 (absent or
+  // null): it dies now, as in Data.Rentgen. The authority applies the cap.
+  int grace_seconds = 0;
 };
 
 // GET /v1/personal-tokens?page=&page_size=&personal_token_id=
@@ -52,7 +55,8 @@ Validated<ListQuery> ParseListQuery(const UrlParams& query);
 // POST body {"name": str, "until": "YYYY-MM-DD" | null, "scopes"?, "namespaces"?,
 // "networks"?}; nothing else allowed.
 Validated<CreateBody> ParseCreateBody(absl::string_view body);
-// PATCH body {"until": "YYYY-MM-DD" | null, "scopes"?, "namespaces"?, "networks"?}.
+// PATCH body {"until": "YYYY-MM-DD" | null, "scopes"?, "namespaces"?, "networks"?,
+// "grace_seconds"?: int >= 0 | null}.
 Validated<RefreshBody> ParseRefreshBody(absl::string_view body);
 // The {id} path segment, canonical lowercase UUID.
 Validated<std::string> ParseTokenId(absl::string_view text);

@@ -91,12 +91,15 @@ class PersonalTokensRoutes {
     rpc.set_token_id(*id.value);
     rpc.set_until(body.value->until);
     SetLimits(body.value->limits, rpc);
+    rpc.set_grace_seconds(body.value->grace_seconds);
     *rpc.mutable_actor() = Actor(*auth.caller, request);
     v1::RefreshTokenResponse response;
     auto context = deps_.call.Context();
     grpc::Status status = deps_.authority->RefreshToken(context.get(), rpc, &response);
     if (!status.ok()) return deps_.call.Failed("RefreshToken", status, *context, UntilInput(body.value->until));
-    deps_.verify_cache->OnRevoked(*id.value);
+    // With a grace the old content still works: its end reaches this cache
+    // as a revocation, like any other (and no answer outlives it).
+    if (body.value->grace_seconds == 0) deps_.verify_cache->OnRevoked(*id.value);
     TG_LOG(Info) << "request_id=" << request.request_id() << " refreshed personal token id="
                  << *id.value << " as id=" << response.token().id();
     return HttpResponse::Json(200, IssuedJson(response.token(), response.content())).NotStored();

@@ -107,6 +107,16 @@ grpc::Status TokenAuthorityService::RevokeTokensByContent(
   return ToGrpcStatus(leak_reports_->Report(*request), context);
 }
 
+grpc::Status TokenAuthorityService::ReportTokenUses(grpc::ServerContext* context,
+                                                    const v1::ReportTokenUsesRequest* request,
+                                                    v1::ReportTokenUsesResponse* response) {
+  // The edges that verify tokens are the ones that see them used: whoever may
+  // ask VerifyToken may report uses, so no caller policy needs a new entry.
+  if (auto denied = policy_->Check(*context, "VerifyToken"); !denied.ok()) return denied;
+  if (dead_uses_ == nullptr) return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "use reports are off");
+  return Answer(dead_uses_->Report(*request), response, context);
+}
+
 void TokenAuthorityService::RememberEmail(const v1::Actor& actor, const std::string& user_name) {
   if (user_emails_ != nullptr) user_emails_->Remember(actor, user_name);
 }

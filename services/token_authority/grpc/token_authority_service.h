@@ -8,6 +8,7 @@
 #include "absl/time/time.h"
 #include "services/token_authority/grpc/audit_actor.h"
 #include "services/token_authority/grpc/caller_policy.h"
+#include "services/token_authority/tokens/dead_uses.h"
 #include "services/token_authority/tokens/leak_reports.h"
 #include "services/token_authority/tokens/personal_tokens.h"
 #include "services/token_authority/revocation/revocation_feed.h"
@@ -24,9 +25,9 @@ class TokenAuthorityService final : public v1::TokenAuthority::Service {
   // revocation by content (UNIMPLEMENTED while null).
   TokenAuthorityService(PersonalTokens* tokens, RevocationFeed* feed, RevocationLog* log,
                         const CallerPolicy* policy, absl::Duration heartbeat, UserEmails* user_emails,
-                        LeakReports* leak_reports)
+                        LeakReports* leak_reports, DeadUses* dead_uses = nullptr)
       : tokens_(tokens), feed_(feed), log_(log), policy_(policy), heartbeat_(heartbeat),
-        user_emails_(user_emails), leak_reports_(leak_reports) {}
+        user_emails_(user_emails), leak_reports_(leak_reports), dead_uses_(dead_uses) {}
 
   grpc::Status IssueToken(grpc::ServerContext* context, const v1::IssueTokenRequest* request,
                           v1::IssueTokenResponse* response) override;
@@ -53,6 +54,9 @@ class TokenAuthorityService final : public v1::TokenAuthority::Service {
  grpc::Status RevokeTokensByContent(grpc::ServerContext* context,
                                      const v1::RevokeTokensByContentRequest* request,
                                      v1::RevokeTokensByContentResponse* response) override;
+  // UNIMPLEMENTED while `dead_uses` is null.
+  grpc::Status ReportTokenUses(grpc::ServerContext* context, const v1::ReportTokenUsesRequest* request,
+                               v1::ReportTokenUsesResponse* response) override;
 
  private:
   void RememberEmail(const v1::Actor& actor, const std::string& user_name);
@@ -72,6 +76,7 @@ class TokenAuthorityService final : public v1::TokenAuthority::Service {
   const absl::Duration heartbeat_;
   UserEmails* const user_emails_;
   LeakReports* const leak_reports_;
+  DeadUses* const dead_uses_;
 };
 
 grpc::Status ToGrpcStatus(const absl::Status& status, grpc::ServerContext* context);

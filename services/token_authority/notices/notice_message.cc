@@ -31,10 +31,27 @@ std::string EncodedWord(const std::string& text) {
   return absl::StrCat("=?UTF-8?B?", absl::Base64Escape(text), "?=");
 }
 
+// "was revoked on 2026-12-01 10:00 UTC" or "expired on 2026-12-01".
+std::string DeadSince(const Notice& notice) {
+  if (notice.revoked_at) {
+    return absl::StrCat("was revoked on ",
+                        absl::FormatTime("%Y-%m-%d %H:%M UTC", *notice.revoked_at, absl::UTCTimeZone()));
+  }
+  return absl::StrCat("expired on ", FormatDay(notice.until + 1));
+}
+
 // Names go into the text on one line each, whatever they hold.
 std::string BodyText(const Notice& notice, const std::string& tokens_page) {
   const std::string until = FormatDay(notice.until);
   const std::string token = absl::StrCat("\"", HeaderSafe(notice.token_name), "\" (id ", notice.token_id, ")");
+  if (notice.kind == NoticeKind::kDeadUse) {
+    return absl::StrCat(
+        "Hello ", HeaderSafe(notice.user_name), ",\n\n",
+        "your personal token ", token, " ", DeadSince(notice), " and is still being sent from ",
+        HeaderSafe(notice.client_address), " (", HeaderSafe(notice.user_agent), ").\n\n",
+        "Whatever runs there still holds the old value: give it a live token, or stop it. If you do not "
+        "know that address, the token may have leaked.\n", tokens_page, "\n");
+  }
   if (notice.kind == NoticeKind::kLeak) {
     return absl::StrCat(
         "Hello ", HeaderSafe(notice.user_name), ",\n\n",
@@ -52,11 +69,22 @@ std::string BodyText(const Notice& notice, const std::string& tokens_page) {
 
 }  // namespace
 
-const char* NoticeEvent(NoticeKind kind) {
-  return kind == NoticeKind::kLeak ? "token.leak_revoked" : "token.expiry_notice";
+const char* NoticeEvent(const Notice& notice) {
+  switch (notice.kind) {
+    case NoticeKind::kLeak: return "token.leak_revoked";
+    case NoticeKind::kDeadUse:
+      return notice.revoked_at ? "token.used_after_revocation" : "token.used_after_expiry";
+    case NoticeKind::kExpiry: break;
+  }
+  return "token.expiry_notice";
 }
 
 std::string NoticeSubject(const Notice& notice) {
+  if (notice.kind == NoticeKind::kDeadUse) {
+    return HeaderSafe(absl::StrCat("Personal token \"", notice.token_name, "\" ", DeadSince(notice),
+                                   " and is still being sent from ", notice.client_address, " (",
+                                   notice.user_agent, ")"));
+  }
   if (notice.kind == NoticeKind::kLeak) {
     return HeaderSafe(absl::StrCat("Your personal token \"", notice.token_name,
                                    "\" was reported leaked and revoked"));
@@ -87,7 +115,7 @@ std::string NoticeJson(const Notice& notice, const std::string& tokens_page) {
   JsonWriter json;
   json.BeginObject();
   json.Field("id", notice.id);
-  json.Field("event", NoticeEvent(notice.kind));
+  json.Field("event", NoticeEvent(notice));
   json.Field("threshold_days", notice.threshold_days);
   json.Key("token");
   json.BeginObject();
@@ -100,6 +128,10 @@ std::string NoticeJson(const Notice& notice, const std::string& tokens_page) {
   json.BeginObject();
   json.Field("name", notice.user_name);
   json.EndObject();
+  if (notice.kind == NoticeKind::kDeadUse) {
+    json.Field("client_address", notice.client_address);
+    json.Field("user_agent", notice.user_agent);
+  }
   json.Field("link", tokens_page);
   json.Field("message", NoticeSubject(notice));
   json.EndObject();

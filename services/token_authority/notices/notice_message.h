@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/time/civil_time.h"
@@ -12,7 +13,8 @@
 
 namespace tokengate {
 
-enum class NoticeKind { kExpiry, kLeak };
+// kDeadUse (issue 24): a revoked or expired token is still being sent.
+enum class NoticeKind { kExpiry, kLeak, kDeadUse };
 
 struct Notice {
   int64_t id = 0;  // The outbox row: stable across retries, the receivers' dedupe key.
@@ -25,10 +27,16 @@ struct Notice {
   std::string user_name;
   std::string email;       // The owner's address; empty when unknown.
   absl::CivilDay until;    // Last valid day (UTC); the token stops at the next midnight.
+  // kDeadUse: where the dead token is still sent from, and when it was
+  // revoked (unset: it expired).
+  std::string client_address;
+  std::string user_agent;
+  std::optional<absl::Time> revoked_at;
 };
 
-// "token.expiry_notice" or "token.leak_revoked".
-const char* NoticeEvent(NoticeKind kind);
+// "token.expiry_notice", "token.leak_revoked", or for a dead token's use
+// "token.used_after_revocation" / "token.used_after_expiry".
+const char* NoticeEvent(const Notice& notice);
 // One line, e.g. `Your personal token "etl" expires after 2026-12-05`.
 std::string NoticeSubject(const Notice& notice);
 // A complete message: headers, a blank line, the text body; CRLF line ends.

@@ -13,6 +13,11 @@ constexpr absl::string_view kNoticeLockKey = "7305412284";
 
 }  // namespace
 
+std::vector<std::string> NoticeRecipients(const ClaimedNotice& claimed) {
+  if (claimed.notice.email.empty()) return {};
+  return {claimed.notice.email};
+}
+
 std::string PgWordArray(const std::vector<std::string>& words) {
   return absl::StrCat("{", absl::StrJoin(words, ","), "}");
 }
@@ -50,6 +55,23 @@ absl::StatusOr<int> NoticeOutbox::EnqueueExpiring(const std::vector<int>& days,
   return result->rows();
 }
 
+absl::StatusOr<int> NoticeOutbox::EnqueueDeadUses(const std::vector<std::string>& channels) {
+  TG_ASSIGN_OR_RETURN(
+      auto result,
+      conn_->Exec(
+          "INSERT INTO token_notice (token_id, kind, channel, client_address, user_agent, notice_day) "
+          "SELECT DISTINCT ON (a.token_id, a.client_address, (a.at AT TIME ZONE 'UTC')::date, c.channel) "
+          "  a.token_id::uuid, 'dead_use', c.channel, a.client_address, a.user_agent, "
+          "  (a.at AT TIME ZONE 'UTC')::date "
+          "FROM audit_event a JOIN \"user\" u ON u.id = a.user_id CROSS JOIN unnest($1::text[]) AS c(channel) "
+          "WHERE a.event IN ('token.used_after_revocation', 'token.used_after_expiry') "
+          "  AND a.at > now() - interval '2 days' AND (c.channel <> 'email' OR u.email IS NOT NULL) "
+          "ORDER BY a.token_id, a.client_address, (a.at AT TIME ZONE 'UTC')::date, c.channel, a.id "
+          "ON CONFLICT ON CONSTRAINT token_notice_once DO NOTHING RETURNING id",
+          {PgWordArray(channels)}));
+  return result.rows();
+}
+
 absl::StatusOr<std::optional<ClaimedNotice>> NoticeOutbox::ClaimNext(const std::vector<std::string>& channels) {
   auto result = conn_->Exec(
       "UPDATE token_notice n SET state = 'sending', attempts = n.attempts + 1 "
@@ -59,14 +81,16 @@ absl::StatusOr<std::optional<ClaimedNotice>> NoticeOutbox::ClaimNext(const std::
       "              ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
       "  AND t.id = n.token_id "
       "RETURNING n.id, n.kind, n.threshold_days, n.channel, n.attempts, t.id::text, t.name, u.name, "
-      "          coalesce(u.email, ''), t.until::text, t.revoked_at IS NOT NULL, u.id",
+      "          coalesce(u.email, ''), t.until::text, t.revoked_at IS NOT NULL, u.id, n.client_address, "
+          "          n.user_agent, floor(extract(epoch FROM t.revoked_at))::bigint",
       {PgWordArray(channels)});
   if (!result.ok()) return result.status();
   if (result->rows() == 0) return std::nullopt;
   ClaimedNotice claimed;
   Notice& n = claimed.notice;
   n.id = result->GetInt(0, 0);
-  n.kind = result->Get(0, 1) == "leak" ? NoticeKind::kLeak : NoticeKind::kExpiry;
+  const absl::string_view kind = result->Get(0, 1);
+  n.kind = kind == "leak" ? NoticeKind::kLeak : kind == "dead_use" ? NoticeKind::kDeadUse : NoticeKind::kExpiry;
   n.threshold_days = static_cast<int>(result->GetInt(0, 2));
   n.channel = std::string(result->Get(0, 3));
   n.attempts = static_cast<int>(result->GetInt(0, 4));
@@ -77,6 +101,9 @@ absl::StatusOr<std::optional<ClaimedNotice>> NoticeOutbox::ClaimNext(const std::
   n.until = ParseDay(result->Get(0, 9)).value_or(absl::CivilDay());
   claimed.token_revoked = result->Get(0, 10) == "t";
   claimed.user_id = result->GetInt(0, 11);
+  n.client_address = std::string(result->Get(0, 12));
+  n.user_agent = std::string(result->Get(0, 13));
+  if (!result->IsNull(0, 14)) n.revoked_at = absl::FromUnixSeconds(result->GetInt(0, 14));
   return claimed;
 }
 

@@ -38,6 +38,10 @@ class NoticeOutbox {
   // and 1 while nobody was scanning gets only the 1-day notice, and never a
   // 7-day one later (it is already within 1 day).
   absl::StatusOr<int> EnqueueExpiring(const std::vector<int>& days, const std::vector<std::string>& channels);
+  // For each (token, address, UTC day) with a dead-token use record of the
+  // last two days: one row per channel (issue 24). The row names the first
+  // record's user agent.
+  absl::StatusOr<int> EnqueueDeadUses(const std::vector<std::string>& channels);
   // The next due pending row of one of `channels`, now `sending` with
   // attempts + 1; nullopt: none due.
   absl::StatusOr<std::optional<ClaimedNotice>> ClaimNext(const std::vector<std::string>& channels);
@@ -49,6 +53,11 @@ class NoticeOutbox {
  private:
   PgConnection* conn_;
 };
+
+// Who a notice about a token is sent to by e-mail: its owner's address (the
+// claimed row's). The hook for tokens that belong to a service account, whose
+// managers are told instead (issue 23); empty: nobody to mail.
+std::vector<std::string> NoticeRecipients(const ClaimedNotice& claimed);
 
 // "{a,b}": a PostgreSQL array literal of plain words (channel names, ids, numbers).
 std::string PgWordArray(const std::vector<std::string>& words);

@@ -74,6 +74,9 @@ void NoticeScheduler::Scan() {
     if (!queued.ok()) return DropConnection(queued.status());
     if (*queued > 0) TG_LOG(Info) << "notice scheduler: " << *queued << " expiry notices queued";
   }
+  auto dead_uses = outbox.EnqueueDeadUses(Channels());
+  if (!dead_uses.ok()) return DropConnection(dead_uses.status());
+  if (*dead_uses > 0) TG_LOG(Info) << "notice scheduler: " << *dead_uses << " dead-token-use notices queued";
   DeliverDue(outbox);
 }
 
@@ -92,7 +95,7 @@ void NoticeScheduler::DeliverDue(NoticeOutbox& outbox) {
 
 absl::Status NoticeScheduler::Deliver(NoticeOutbox& outbox, const ClaimedNotice& claimed) {
   const Notice& notice = claimed.notice;
-  const std::string what = absl::StrCat("notice id=", notice.id, " (", NoticeEvent(notice.kind),
+  const std::string what = absl::StrCat("notice id=", notice.id, " (", NoticeEvent(notice),
                                         ", token id=", notice.token_id, ", ", notice.channel, ")");
   absl::Status sent;
   absl::Status marked;
@@ -100,7 +103,19 @@ absl::Status NoticeScheduler::Deliver(NoticeOutbox& outbox, const ClaimedNotice&
     marked = outbox.MarkFinal(notice.id, "dropped", "the token was revoked before the notice went out");
   } else {
     NoticeSender* sender = notice.channel == "email" ? email_ : webhook_;
-    sent = sender != nullptr ? sender->Send(notice) : absl::FailedPreconditionError("channel is off");
+    if (sender == nullptr) {
+      sent = absl::FailedPreconditionError("channel is off");
+    } else if (notice.channel != "email") {
+      sent = sender->Send(notice);
+    } else {
+      // One mail per recipient, each with the notice's id (a retry after a
+      // partial failure repeats it to the others, who can drop it by that id).
+      for (const std::string& recipient : NoticeRecipients(claimed)) {
+        Notice mail = notice;
+        mail.email = recipient;
+        if (sent = sender->Send(mail); !sent.ok()) break;
+      }
+    }
     if (sent.ok()) {
       marked = RecordSent(outbox, claimed);
       if (marked.ok()) TG_LOG(Info) << what << " delivered";

@@ -35,7 +35,7 @@ absl::Status WebhookSender::Send(const Notice& notice) {
       absl::StrCat("X-Tokengate-Signature: ",
                    WebhookSignature(config_.webhook_secret, absl::ToUnixSeconds(absl::Now()), body)),
       absl::StrCat("X-Tokengate-Notice-Id: ", notice.id),
-      absl::StrCat("X-Tokengate-Event: ", NoticeEvent(notice.kind)),
+      absl::StrCat("X-Tokengate-Event: ", NoticeEvent(notice)),
       "User-Agent: tokengate-notices",
       "Expect:",  // No 100-continue round trip for a small body.
   };

@@ -145,6 +145,14 @@ v1::VerifyTokenResponse Invalid(absl::string_view reason, absl::Duration ttl) {
   return response;
 }
 
+// Expired (by its claims or its row): the reason Data.Rentgen gives, and the id.
+v1::VerifyTokenResponse Expired(const std::string& token_id, absl::Duration ttl) {
+  v1::VerifyTokenResponse response = Invalid(kReasonExpired, ttl);
+  response.set_token_id(token_id);
+  response.set_expired(true);
+  return response;
+}
+
 }  // namespace
 
 void ToProto(const TokenRecord& record, v1::PersonalToken* out) {
@@ -158,6 +166,10 @@ void ToProto(const TokenRecord& record, v1::PersonalToken* out) {
   out->set_revoked_at_unix(record.revoked_at ? absl::ToUnixSeconds(*record.revoked_at) : 0);
   out->set_last_used_at_unix(record.last_used_at ? absl::ToUnixSeconds(*record.last_used_at) : 0);
   out->set_last_used_from(record.last_used_from);
+  if (!record.rotated_to.empty() && record.grace_until) {
+    out->set_rotated_to(record.rotated_to);
+    out->set_grace_until_unix(absl::ToUnixSeconds(*record.grace_until));
+  }
 }
 
 absl::StatusOr<absl::CivilDay> PersonalTokens::ResolveUntil(const std::string& until,
@@ -274,12 +286,26 @@ absl::StatusOr<v1::IssueTokenResponse> PersonalTokens::IssueUnaudited(
   return response;
 }
 
+absl::Status PersonalTokens::CheckGrace(int32_t grace_seconds) const {
+  if (grace_seconds < 0) {
+    return InvalidField("grace_seconds", "greater_than_equal", "Input should be greater than or equal to 0",
+                        R"({"ge":0})");
+  }
+  const int64_t cap = absl::ToInt64Seconds(config_.max_rotation_grace);
+  if (grace_seconds > cap) {
+    return InvalidField("grace_seconds", "less_than_equal",
+                        absl::StrCat("Input should be less than or equal to ", cap), absl::StrCat(R"({"le":)", cap, "}"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<v1::RefreshTokenResponse> PersonalTokens::RefreshUnaudited(
     const v1::RefreshTokenRequest& request, const AuditActor& actor) {
   auto old_id = ValidTokenId(request.token_id());
   if (!old_id.ok()) return old_id.status();
   auto limits = CheckedLimits(request);
   if (!limits.ok()) return limits.status();
+  TG_RETURN_IF_ERROR(CheckGrace(request.grace_seconds()));
   const absl::Time now = clock_->Now();
   const absl::CivilDay today = UtcDay(now);
   auto user_id = UserIdOf(request.user_name());
@@ -305,11 +331,16 @@ absl::StatusOr<v1::RefreshTokenResponse> PersonalTokens::RefreshUnaudited(
   AuditRecord audit{.event = std::string(kAuditTokenRefreshed), .actor = actor,
                     .user_id = *user_id, .user_name = request.user_name()};
   auto derive = [&](const TokenRecord& old, TokenRecord& replacement) { return Narrowed(*limits, old, replacement); };
-  if (auto status = store_->ReplaceToken(*user_id, *old_id, fresh, std::move(audit), derive); !status.ok()) {
-    return status;
+  std::optional<absl::Time> grace_until;
+  if (request.grace_seconds() > 0) grace_until = absl::FromUnixMillis(now_ms) + absl::Seconds(request.grace_seconds());
+  TG_RETURN_IF_ERROR(store_->ReplaceToken(*user_id, *old_id, fresh, std::move(audit), derive, grace_until));
+  if (grace_until) {
+    OnRotated(*old_id, fresh.id, *grace_until);
+  } else {
+    OnRevoked(Revocation{*old_id, absl::ToUnixSeconds(now)});
   }
-  OnRevoked(Revocation{*old_id, absl::ToUnixSeconds(now)});
-  TG_LOG(Info) << "refreshed personal token id=" << *old_id << " as id=" << fresh.id;
+  TG_LOG(Info) << "refreshed personal token id=" << *old_id << " as id=" << fresh.id
+               << (grace_until ? absl::StrCat(" (the old one works ", request.grace_seconds(), " s more)") : "");
 
   v1::RefreshTokenResponse response;
   ToProto(fresh, response.mutable_token());
@@ -475,11 +506,15 @@ absl::StatusOr<v1::VerifyTokenResponse> PersonalTokens::Verify(
   const int64_t now_unix = absl::ToUnixSeconds(now);
   auto claims = VerifyPersonalToken(
       request.token(), config_.keys,
-      VerifyOptions{.algorithm = config_.algorithm, .issuer = config_.issuer, .now_unix = now_unix});
+      VerifyOptions{.algorithm = config_.algorithm, .issuer = config_.issuer, .now_unix = now_unix,
+                    .check_expiry = false});
   if (!claims.ok()) return Invalid(claims.status().message(), config_.negative_cache_ttl);
 
   auto id = CanonicalUuid(claims->token_id);
   if (!id) return Invalid(kReasonInvalidToken, config_.negative_cache_ttl);
+  // An expired token is refused before its row is read, as Data.Rentgen
+  // refuses it; the answer names it, so the edges can report its uses.
+  if (now_unix >= claims->expires_at) return Expired(*id, config_.negative_cache_ttl);
   auto record = FindRecord(*id);
   if (!record.ok() && !absl::IsNotFound(record.status())) return record.status();
   // A well-signed token with no row of its owner's is "revoked" to
@@ -495,7 +530,9 @@ absl::StatusOr<v1::VerifyTokenResponse> PersonalTokens::Verify(
   response.set_user_id(record->user_id);
   response.set_user_name(record->user_name);
   const int64_t expires_at = StartOfDayUnix(record->until + 1);
-  if (record->revoked_at) {
+  // A token refreshed with a grace dies when the grace ends, whether or not
+  // the sweep has revoked its row yet.
+  if (record->revoked_at || (record->grace_until && now >= *record->grace_until)) {
     response.set_valid(false);
     response.set_expires_at_unix(expires_at);
     response.set_revoked(true);
@@ -504,7 +541,7 @@ absl::StatusOr<v1::VerifyTokenResponse> PersonalTokens::Verify(
     return response;
   }
   // The row, not the claims, decides validity: a leaked key must not extend a token.
-  if (now_unix >= expires_at) return Invalid(kReasonExpired, config_.negative_cache_ttl);
+  if (now_unix >= expires_at) return Expired(record->id, config_.negative_cache_ttl);
   if (now_unix < StartOfDayUnix(record->since)) return Invalid(kReasonNotYetValid, config_.negative_cache_ttl);
 
   response.set_valid(true);
@@ -512,12 +549,25 @@ absl::StatusOr<v1::VerifyTokenResponse> PersonalTokens::Verify(
   for (const auto& pattern : record->namespaces) response.add_namespaces(pattern);
   for (const auto& network : record->networks) response.add_networks(network);
   response.set_expires_at_unix(expires_at);
-  response.set_cache_ttl_seconds(static_cast<int32_t>(
-      std::min(absl::ToInt64Seconds(config_.verify_cache_ttl), expires_at - now_unix)));
+  int64_t ttl = std::min(absl::ToInt64Seconds(config_.verify_cache_ttl), expires_at - now_unix);
+  if (record->grace_until) {
+    response.set_rotated_to(record->rotated_to);
+    response.set_grace_until_unix(absl::ToUnixSeconds(*record->grace_until));
+    ttl = std::min(ttl, absl::ToInt64Seconds(*record->grace_until - now));
+  }
+  response.set_cache_ttl_seconds(static_cast<int32_t>(ttl));
   usage_->Touch(TokenUse{.token_id = record->id, .at = now,
                          .client_address = request.client_address(),
                          .user_agent = request.user_agent()});
   return response;
+}
+
+void PersonalTokens::OnRotated(const std::string& old_id, const std::string& new_id, absl::Time grace_until) {
+  std::unique_lock lock(mutex_);
+  if (auto it = rows_.find(old_id); it != rows_.end()) {
+    it->second.rotated_to = new_id;
+    it->second.grace_until = grace_until;
+  }
 }
 
 void PersonalTokens::OnRevoked(const Revocation& revocation) {

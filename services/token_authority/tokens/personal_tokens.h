@@ -61,6 +61,8 @@ class PersonalTokens {
 
   // Feed callbacks.
   void OnRevoked(const Revocation& revocation);
+  // A refresh with a grace: the cached old row learns its end at once.
+  void OnRotated(const std::string& old_id, const std::string& new_id, absl::Time grace_until);
   // Notifications may have been missed: forget every cached row.
   void OnFeedGap();
   // How many revoked ids are held in memory now (each until its token expires).
@@ -78,6 +80,8 @@ class PersonalTokens {
   absl::StatusOr<v1::RevokeUserTokensResponse> RevokeUserTokensUnaudited(
       const v1::RevokeUserTokensRequest& request, const AuditActor& actor);
   absl::StatusOr<TokenRecord> FindRecord(const std::string& id);
+  // grace_seconds within 0..max_rotation_grace, else INVALID_ARGUMENT naming it.
+  absl::Status CheckGrace(int32_t grace_seconds) const;
   absl::StatusOr<int64_t> UserIdOf(const std::string& user_name);
   absl::StatusOr<absl::CivilDay> ResolveUntil(const std::string& until, absl::CivilDay today) const;
   std::string Mint(const TokenRecord& record, absl::Time now) const;

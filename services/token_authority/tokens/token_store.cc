@@ -27,8 +27,9 @@ constexpr absl::string_view kTokenColumns =
     "t.id::text, t.user_id, u.name, t.name, t.scopes::text, t.since::text, t.until::text, "
     "floor(extract(epoch FROM t.revoked_at))::bigint, "
     "floor(extract(epoch FROM t.last_used_at))::bigint, coalesce(t.last_used_from, ''), "
-    "t.namespaces::text, t.networks::text";
-constexpr int kTokenColumnCount = 12;
+    "t.namespaces::text, t.networks::text, coalesce(t.rotated_to::text, ''), "
+    "floor(extract(epoch FROM t.grace_until))::bigint";
+constexpr int kTokenColumnCount = 14;
 
 // A token is active on a day up to and including its `until`, in UTC.
 constexpr absl::string_view kActive =
@@ -74,6 +75,8 @@ TokenRecord RecordFromRow(const PgResult& r, int row) {
   record.last_used_from = std::string(r.Get(row, 9));
   record.namespaces = StringsFromJson(r.Get(row, 10));
   record.networks = StringsFromJson(r.Get(row, 11));
+  record.rotated_to = std::string(r.Get(row, 12));
+  record.grace_until = OptionalTime(r, row, 13);
   return record;
 }
 
@@ -168,7 +171,9 @@ absl::Status PgTokenStore::WriteForUser(int64_t user_id,
 absl::Status PgTokenStore::CheckLimits(PgConnection& conn, int64_t user_id, const std::string& new_id) {
   if (limits_.max_live_per_owner > 0) {
     auto live = conn.Exec(
-        absl::StrCat("SELECT count(*) FROM personal_token t WHERE t.user_id = $1 AND ", kActive),
+        // A token in its rotation grace is on its way out: its replacement counts.
+        absl::StrCat("SELECT count(*) FROM personal_token t WHERE t.user_id = $1 AND t.rotated_to IS NULL AND ",
+                     kActive),
         {absl::StrCat(user_id)});
     if (!live.ok()) return live.status();
     if (live->GetInt(0, 0) >= limits_.max_live_per_owner) {
@@ -216,12 +221,19 @@ absl::Status PgTokenStore::InsertToken(const TokenRecord& record, const AuditRec
 
 absl::Status PgTokenStore::ReplaceToken(
     int64_t user_id, const std::string& old_id, TokenRecord& fresh, AuditRecord audit,
-    absl::FunctionRef<absl::Status(const TokenRecord&, TokenRecord&)> derive) {
+    absl::FunctionRef<absl::Status(const TokenRecord&, TokenRecord&)> derive,
+    std::optional<absl::Time> grace_until) {
   return WriteForUser(user_id, [&](PgConnection& conn) -> absl::Status {
+    // With a grace the old row stays live, rotated: the sweep (EndGraces)
+    // revokes it when the grace ends.
+    const PgParam rotated_to = grace_until ? PgParam(fresh.id) : PgParam();
+    const PgParam until = grace_until ? PgParam(absl::StrCat(absl::ToUnixMillis(*grace_until))) : PgParam();
     auto old_row = conn.Exec(
-        "UPDATE personal_token SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL "
+        "UPDATE personal_token SET revoked_at = CASE WHEN $3::uuid IS NULL THEN now() END, rotated_to = $3::uuid, "
+        "  grace_until = to_timestamp($4::bigint / 1000.0) "
+        "WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND rotated_to IS NULL "
         "RETURNING name, scopes::text, namespaces::text, networks::text",
-        {old_id, absl::StrCat(user_id)});
+        {old_id, absl::StrCat(user_id), rotated_to, until});
     if (!old_row.ok()) return old_row.status();
     if (old_row->rows() == 0) return TokenNotFound(old_id);
     const TokenRecord old{.id = old_id, .user_id = user_id, .name = std::string(old_row->Get(0, 0)),
@@ -238,6 +250,10 @@ absl::Status PgTokenStore::ReplaceToken(
     audit.token_name = fresh.name;
     audit.previous_token_id = old_id;
     audit.detail = absl::StrCat("replaces token ", old_id, "; ", LimitsDetail(fresh));
+    if (grace_until) {
+      absl::StrAppend(&audit.detail, "; the old one works until ",
+                      absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", *grace_until, absl::UTCTimeZone()));
+    }
     return AppendAuditRecord(conn, audit);
   });
 }
@@ -252,7 +268,24 @@ absl::Status PgTokenStore::RevokeToken(int64_t user_id, const std::string& id, A
     if (result->rows() == 0) return TokenNotFound(id);
     audit.token_id = id;
     audit.token_name = std::string(result->Get(0, 0));
-    return AppendAuditRecord(conn, audit);
+    TG_RETURN_IF_ERROR(AppendAuditRecord(conn, audit));
+    // The tokens it replaced (and theirs) that still work in their grace.
+    auto family = conn.Exec(
+        "WITH RECURSIVE family AS ("
+        "  SELECT t.id FROM personal_token t WHERE t.rotated_to = $1 AND t.revoked_at IS NULL "
+        "  UNION SELECT t.id FROM personal_token t JOIN family f ON t.rotated_to = f.id WHERE t.revoked_at IS NULL), "
+        "ordered AS (SELECT t.id FROM personal_token t JOIN family f ON f.id = t.id ORDER BY t.id FOR UPDATE OF t) "
+        "UPDATE personal_token t SET revoked_at = now() FROM ordered WHERE t.id = ordered.id "
+        "RETURNING t.id::text, t.name",
+        {id});
+    if (!family.ok()) return family.status();
+    audit.detail = absl::StrCat("in its rotation grace; revoked with its replacement ", id);
+    for (int row = 0; row < family->rows(); ++row) {
+      audit.token_id = std::string(family->Get(row, 0));
+      audit.token_name = std::string(family->Get(row, 1));
+      TG_RETURN_IF_ERROR(AppendAuditRecord(conn, audit));
+    }
+    return absl::OkStatus();
   });
 }
 
@@ -307,16 +340,20 @@ absl::StatusOr<TokenPage> PgTokenStore::ListUserTokens(int64_t user_id, int page
   if (!conn.ok()) return conn.status();
   const PgParam id_filter = ids.empty() ? PgParam() : PgParam(PgArray(ids));
   // Data.Rentgen's list: the newest live token of each name, by name; a page
-  // asked for by ids holds at most that many rows.
+  // asked for by ids holds at most that many rows. Tokens in their rotation
+  // grace follow their name's live one (only a refresh with a grace makes them).
   const int64_t limit = ids.empty() ? page_size : std::min<int64_t>(page_size, ids.size());
   auto result = (*conn)->Exec(
-      absl::StrCat("WITH newest AS (SELECT DISTINCT ON (t.name) t.*"
-                   " FROM personal_token t WHERE t.user_id = $1 AND t.revoked_at IS NULL"
+      absl::StrCat("WITH newest AS ((SELECT DISTINCT ON (t.name) t.*"
+                   " FROM personal_token t WHERE t.user_id = $1 AND t.revoked_at IS NULL AND t.rotated_to IS NULL"
                    " AND ($2::uuid[] IS NULL OR t.id = ANY($2::uuid[]))"
-                   " ORDER BY t.name, t.since DESC, t.id DESC) "
+                   " ORDER BY t.name, t.since DESC, t.id DESC)"
+                   " UNION ALL SELECT t.* FROM personal_token t"
+                   " WHERE t.user_id = $1 AND t.revoked_at IS NULL AND t.rotated_to IS NOT NULL"
+                   " AND ($2::uuid[] IS NULL OR t.id = ANY($2::uuid[]))) "
                    "SELECT ", kTokenColumns, ", count(*) OVER ()"
                    " FROM newest t JOIN \"user\" u ON u.id = t.user_id"
-                   " ORDER BY t.name LIMIT $3 OFFSET $4"),
+                   " ORDER BY t.name, t.id DESC LIMIT $3 OFFSET $4"),
       {absl::StrCat(user_id), id_filter, absl::StrCat(limit),
        Offset(page, page_size)});
   if (!result.ok()) return result.status();
@@ -327,7 +364,9 @@ absl::StatusOr<TokenPage> PgTokenStore::ListUserTokens(int64_t user_id, int page
   } else if (page > 1) {
     // Past the end: the window function saw no rows, so count separately.
     auto count = (*conn)->Exec(
-        "SELECT count(DISTINCT t.name) FROM personal_token t WHERE t.user_id = $1 AND t.revoked_at IS NULL"
+        "SELECT count(DISTINCT t.name) FILTER (WHERE t.rotated_to IS NULL)"
+        " + count(*) FILTER (WHERE t.rotated_to IS NOT NULL)"
+        " FROM personal_token t WHERE t.user_id = $1 AND t.revoked_at IS NULL"
         " AND ($2::uuid[] IS NULL OR t.id = ANY($2::uuid[]))",
         {absl::StrCat(user_id), id_filter});
     if (!count.ok()) return count.status();
@@ -410,6 +449,83 @@ absl::Status PgTokenStore::RecordUsage(const std::vector<TokenUse>& uses) {
         "WHERE c.first OR c.before IS DISTINCT FROM c.addr",
         {batch}).status();
   });
+}
+
+absl::StatusOr<int> PgTokenStore::EndGraces() {
+  auto conn = pool_->Acquire();
+  if (!conn.ok()) return conn.status();
+  int ended = 0;
+  // Rows locked in id order (as the usage flush and offboarding lock them).
+  // The revocation trigger logs and announces each one, as for any revoke.
+  TG_RETURN_IF_ERROR(RetryConflicts([&]() -> absl::Status {
+    TG_ASSIGN_OR_RETURN(auto result,
+                        (*conn)->Exec("WITH due AS (SELECT id FROM personal_token "
+                                      "  WHERE revoked_at IS NULL AND grace_until <= now() ORDER BY id FOR UPDATE) "
+                                      "UPDATE personal_token t SET revoked_at = t.grace_until FROM due "
+                                      "WHERE t.id = due.id RETURNING t.id"));
+    ended = result.rows();
+    return absl::OkStatus();
+  }));
+  return ended;
+}
+
+absl::StatusOr<std::vector<RecordedDeadUse>> PgTokenStore::RecordDeadUses(const std::vector<DeadUse>& uses,
+                                                                          const std::string& edge) {
+  std::vector<RecordedDeadUse> recorded;
+  if (uses.empty()) return recorded;
+  JsonWriter json;
+  json.BeginArray();
+  for (const DeadUse& use : uses) {
+    if (!CanonicalUuid(use.token_id)) continue;
+    json.BeginObject();
+    json.Field("id", use.token_id);
+    json.Field("at_ms", absl::ToUnixMillis(use.at));
+    json.Field("addr", ClipForAudit(use.client_address, kMaxClientBytes));
+    json.Field("ua", ClipForAudit(use.user_agent, kMaxClientBytes));
+    json.EndObject();
+  }
+  json.EndArray();
+  const std::string batch = json.Take();
+  auto conn = pool_->Acquire();
+  if (!conn.ok()) return conn.status();
+  auto status = InTransaction(**conn, [&]() -> absl::Status {
+    recorded.clear();
+    // One writer at a time, so two replicas cannot both find "no record in
+    // the hour" for the same use.
+    TG_RETURN_IF_ERROR((*conn)->Exec("SELECT pg_advisory_xact_lock(7305412289)").status());
+    // A token is dead for a use when it is revoked, or expired by the use's
+    // day. How it died: its own token.revoked record's actor kind, else it
+    // was refreshed away (such a token has no record of its own).
+    TG_ASSIGN_OR_RETURN(
+        auto result,
+        (*conn)->Exec(
+            "WITH u AS (SELECT DISTINCT ON (id, addr, ua) * "
+            "  FROM jsonb_to_recordset($1::jsonb) AS u(id uuid, at_ms bigint, addr text, ua text) "
+            "  ORDER BY id, addr, ua, at_ms), "
+            "d AS (SELECT u.id, to_timestamp(u.at_ms / 1000.0) AS at, u.addr, u.ua, t.user_id, t.name, "
+            "    t.revoked_at IS NOT NULL AS revoked "
+            "  FROM u JOIN personal_token t ON t.id = u.id "
+            "  WHERE t.revoked_at IS NOT NULL OR t.until < (to_timestamp(u.at_ms / 1000.0) AT TIME ZONE 'UTC')::date) "
+            "INSERT INTO audit_event (at, event, actor_kind, actor_name, user_id, user_name, token_id, token_name, "
+            "  client_address, user_agent, detail) "
+            "SELECT d.at, CASE WHEN d.revoked THEN 'token.used_after_revocation' ELSE 'token.used_after_expiry' END, "
+            "  'service', $2, d.user_id, us.name, d.id::text, d.name, d.addr, d.ua, "
+            "  CASE WHEN d.revoked THEN 'after: ' || coalesce((SELECT a.actor_kind FROM audit_event a "
+            "      WHERE a.token_id = d.id::text AND a.event = 'token.revoked' ORDER BY a.id LIMIT 1), 'refresh') "
+            "    || '; ' ELSE '' END || 'edge: ' || $2 "
+            "FROM d JOIN \"user\" us ON us.id = d.user_id "
+            "WHERE NOT EXISTS (SELECT 1 FROM audit_event a WHERE a.token_id = d.id::text "
+            "  AND a.event IN ('token.used_after_revocation', 'token.used_after_expiry') "
+            "  AND a.client_address = d.addr AND a.user_agent = d.ua AND a.at > d.at - interval '1 hour') "
+            "RETURNING token_id, client_address",
+            {batch, ClipForAudit(edge, kMaxClientBytes)}));
+    for (int row = 0; row < result.rows(); ++row) {
+      recorded.push_back({std::string(result.Get(row, 0)), std::string(result.Get(row, 1))});
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return recorded;
 }
 
 absl::Status PgTokenStore::RecordFailure(const AuditRecord& audit) {

@@ -38,6 +38,10 @@ struct TokenRecord {
   std::optional<absl::Time> revoked_at;
   std::optional<absl::Time> last_used_at;
   std::string last_used_from;
+  // Rotation with a grace (issue 24): while set (and revoked_at is not), the
+  // token still works until grace_until; its replacement is rotated_to.
+  std::string rotated_to;
+  std::optional<absl::Time> grace_until;
 };
 
 // A token's limits for its audit record: "scopes=all:write namespaces=spark-*
@@ -50,6 +54,20 @@ struct TokenUse {
   absl::Time at;
   std::string client_address;
   std::string user_agent;
+};
+
+// A presentation of a dead (revoked, refreshed-away or expired) token at an edge.
+struct DeadUse {
+  std::string token_id;
+  absl::Time at;
+  std::string client_address;
+  std::string user_agent;
+};
+
+// An audit record RecordDeadUses wrote.
+struct RecordedDeadUse {
+  std::string token_id;
+  std::string client_address;
 };
 
 struct AuditPage {
@@ -85,12 +103,18 @@ class TokenStore {
   // insert `fresh` with the old row's name (filled in on return) and the
   // scopes, namespaces and networks `derive` gives it from the old row (a
   // refusal of `derive` rolls everything back), and write `audit`
-  // (token.refreshed) with both ids, the name and the limits.
+  // (token.refreshed) with both ids, the name and the limits. With a
+  // `grace_until` the old row stays live until then, rotated to `fresh`;
+  // without, it is revoked now. A token already rotated is NOT_FOUND (it was
+  // refreshed away).
   virtual absl::Status ReplaceToken(
       int64_t user_id, const std::string& old_id, TokenRecord& fresh, AuditRecord audit,
-      absl::FunctionRef<absl::Status(const TokenRecord& old, TokenRecord& fresh)> derive) = 0;
+      absl::FunctionRef<absl::Status(const TokenRecord& old, TokenRecord& fresh)> derive,
+      std::optional<absl::Time> grace_until) = 0;
   // NOT_FOUND when not the user's or already revoked (as Data.Rentgen answers).
   // `audit` (token.revoked) gets the token's name and is written with the change.
+  // The tokens it replaced that are still in their grace end with it (one
+  // family), each with a record of its own.
   virtual absl::Status RevokeToken(int64_t user_id, const std::string& id, AuditRecord audit) = 0;
   // Offboarding: every active (live, not expired) token of the user, in one
   // transaction, one `audit` record per token. The revoked ids, ascending.
@@ -111,6 +135,14 @@ class TokenStore {
   // token.first_used for a row never used before and token.last_used when the
   // address changed, in one statement.
   virtual absl::Status RecordUsage(const std::vector<TokenUse>& uses) = 0;
+  // Revokes every token whose rotation grace has ended; how many.
+  virtual absl::StatusOr<int> EndGraces() = 0;
+  // token.used_after_revocation / token.used_after_expiry for each use of a
+  // token that is dead at its time, unless the same token, address and user
+  // agent has such a record from the hour before; `edge` goes in the detail,
+  // with how the token died ("after: leak-report"). The records written.
+  virtual absl::StatusOr<std::vector<RecordedDeadUse>> RecordDeadUses(const std::vector<DeadUse>& uses,
+                                                                      const std::string& edge) = 0;
   // A failed management attempt (management.failed), in a transaction of its own.
   virtual absl::Status RecordFailure(const AuditRecord& audit) = 0;
   // The records naming `token_id` (also as the token a refresh replaced), newest first.
@@ -126,7 +158,8 @@ class PgTokenStore final : public TokenStore {
   absl::StatusOr<int64_t> FindUser(const std::string& name) override;
   absl::Status InsertToken(const TokenRecord& record, const AuditRecord& audit) override;
   absl::Status ReplaceToken(int64_t user_id, const std::string& old_id, TokenRecord& fresh, AuditRecord audit,
-                            absl::FunctionRef<absl::Status(const TokenRecord&, TokenRecord&)> derive) override;
+                            absl::FunctionRef<absl::Status(const TokenRecord&, TokenRecord&)> derive,
+                            std::optional<absl::Time> grace_until) override;
   absl::Status RevokeToken(int64_t user_id, const std::string& id, AuditRecord audit) override;
   absl::StatusOr<std::vector<std::string>> RevokeUserTokens(int64_t user_id, AuditRecord audit) override;
   absl::StatusOr<TokenRecord> GetUserToken(int64_t user_id, const std::string& id) override;
@@ -136,6 +169,9 @@ class PgTokenStore final : public TokenStore {
                                           int page_size) override;
   absl::StatusOr<TokenRecord> LoadToken(const std::string& id) override;
   absl::Status RecordUsage(const std::vector<TokenUse>& uses) override;
+  absl::StatusOr<int> EndGraces() override;
+  absl::StatusOr<std::vector<RecordedDeadUse>> RecordDeadUses(const std::vector<DeadUse>& uses,
+                                                              const std::string& edge) override;
   absl::Status RecordFailure(const AuditRecord& audit) override;
   absl::StatusOr<AuditPage> ListTokenEvents(const std::string& token_id, int page,
                                             int page_size) override;

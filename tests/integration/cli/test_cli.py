@@ -289,3 +289,24 @@ def test_token_events_name_the_cli_as_the_revoking_actor(authority, pki):
     revoked = events["token.revoked"]
     assert revoked["actor_name"] == "ops-dave" and revoked["user_agent"].startswith("tokengate-cli/")
     assert "token.created" in events
+
+
+def test_tokens_rotate_with_a_grace_prints_the_new_content_once_and_keeps_the_old_one_working(authority, pki):
+    old_id, old = issue(authority, pki, name="rotated")
+    result = cli(authority, pki, "tokens", "rotate", "--user", "alice", "--grace", "1h", old_id)
+    assert result.returncode == 0, result.stderr
+    new = result.stdout.strip()
+    assert result.stdout == new + "\n" and new.startswith("personal_token_"), "stdout is the content alone"
+    assert result.stderr == ""
+    ISSUED.append(new)
+    assert cli(authority, pki, "verify", stdin=new).returncode == 0
+    assert cli(authority, pki, "verify", stdin=old).returncode == 0, "the old value works in its grace"
+    listed = json.loads(cli(authority, pki, "tokens", "list", "--user", "alice", "--json").stdout)
+    assert [t for t in listed["tokens"] if t["id"] == old_id], "the retiring token is listed"
+
+    again_id, again = issue(authority, pki, name="rotated-now")
+    result = cli(authority, pki, "tokens", "rotate", "--user", "alice", again_id)
+    assert result.returncode == 0, result.stderr
+    ISSUED.append(result.stdout.strip())
+    assert cli(authority, pki, "verify", stdin=again).returncode == 1, "without --grace the old value dies now"
+    assert cli(authority, pki, "tokens", "rotate", "--user", "alice", "--grace", "soon", again_id).returncode == 2

@@ -33,7 +33,7 @@ class MemoryStore final : public TokenStore {
   }
   absl::Status Insert(const TokenRecord& record) {
     for (const auto& [id, row] : rows_) {
-      if (row.user_id == record.user_id && row.name == record.name && !row.revoked_at &&
+      if (row.user_id == record.user_id && row.name == record.name && !row.revoked_at && row.rotated_to.empty() &&
           row.since <= record.until && record.since <= row.until) {
         return absl::AlreadyExistsError(absl::StrCat("PersonalToken with name='", record.name, "' already exists"));
       }
@@ -42,12 +42,21 @@ class MemoryStore final : public TokenStore {
     return absl::OkStatus();
   }
   absl::Status ReplaceToken(int64_t user_id, const std::string& old_id, TokenRecord& fresh, AuditRecord audit,
-                            absl::FunctionRef<absl::Status(const TokenRecord&, TokenRecord&)> derive) override {
+                            absl::FunctionRef<absl::Status(const TokenRecord&, TokenRecord&)> derive,
+                            std::optional<absl::Time> grace_until) override {
     auto it = rows_.find(old_id);
-    if (it == rows_.end() || it->second.user_id != user_id || it->second.revoked_at) return absl::NotFoundError("not found");
+    if (it == rows_.end() || it->second.user_id != user_id || it->second.revoked_at ||
+        !it->second.rotated_to.empty()) {
+      return absl::NotFoundError("not found");
+    }
     fresh.name = it->second.name;
     if (auto refused = derive(it->second, fresh); !refused.ok()) return refused;  // Nothing changed.
-    it->second.revoked_at = absl::Now();
+    if (grace_until) {
+      it->second.rotated_to = fresh.id;
+      it->second.grace_until = grace_until;
+    } else {
+      it->second.revoked_at = absl::Now();
+    }
     audit.detail = LimitsDetail(fresh);
     audits.push_back(audit);
     return Insert(fresh);
@@ -91,6 +100,11 @@ class MemoryStore final : public TokenStore {
     return absl::OkStatus();
   }
   absl::StatusOr<AuditPage> ListTokenEvents(const std::string&, int, int) override { return AuditPage{}; }
+  absl::StatusOr<int> EndGraces() override { return 0; }
+  absl::StatusOr<std::vector<RecordedDeadUse>> RecordDeadUses(const std::vector<DeadUse>&,
+                                                              const std::string&) override {
+    return std::vector<RecordedDeadUse>();
+  }
 
   std::map<std::string, TokenRecord> rows_;
   std::map<std::string, int64_t> users_;
@@ -215,6 +229,62 @@ v1::RefreshTokenRequest RefreshOf(const std::string& id) {
   request.set_user_name("alice");
   request.set_token_id(id);
   return request;
+}
+
+// --- rotation with a grace (issue 24) ---
+
+TEST_F(PersonalTokensTest, OldContentWorksThroughTheGraceAndNeverCachedBeyondIt) {
+  const auto issued = Issue();
+  v1::RefreshTokenRequest request = RefreshOf(issued.token().id());
+  request.set_grace_seconds(30);
+  auto refreshed = tokens_->Refresh(request);
+  ASSERT_TRUE(refreshed.ok()) << refreshed.status();
+
+  clock_.Advance(absl::Seconds(20));
+  const auto during = Verify(issued.content());
+  ASSERT_TRUE(during.valid()) << during.reason();
+  EXPECT_EQ(during.rotated_to(), refreshed->token().id());
+  EXPECT_EQ(during.grace_until_unix(), absl::ToUnixSeconds(clock_.Now() + absl::Seconds(10)));
+  EXPECT_LE(during.cache_ttl_seconds(), 10) << "an edge must not keep the answer past the grace";
+  EXPECT_TRUE(Verify(refreshed->content()).valid());
+
+  clock_.Advance(absl::Seconds(10));
+  const auto after = Verify(issued.content());
+  EXPECT_FALSE(after.valid());
+  EXPECT_TRUE(after.revoked()) << "edges remember it as revoked";
+  EXPECT_TRUE(Verify(refreshed->content()).valid());
+}
+
+TEST_F(PersonalTokensTest, GraceAboveTheCapIsRefusedNamingTheField) {
+  AuthorityConfig config = Config();
+  config.max_rotation_grace = absl::Seconds(60);
+  Rebuild(config);
+  const auto issued = Issue();
+  v1::RefreshTokenRequest request = RefreshOf(issued.token().id());
+  request.set_grace_seconds(61);
+  const absl::Status refused = tokens_->Refresh(request).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(PayloadOf(refused, kFieldPayload), "grace_seconds");
+  EXPECT_EQ(PayloadOf(refused, kCodePayload), "less_than_equal");
+  EXPECT_TRUE(Verify(issued.content()).valid()) << "nothing changed";
+}
+
+TEST_F(PersonalTokensTest, ARotatedTokenCannotBeRefreshedAgain) {
+  const auto issued = Issue();
+  v1::RefreshTokenRequest request = RefreshOf(issued.token().id());
+  request.set_grace_seconds(30);
+  ASSERT_TRUE(tokens_->Refresh(request).ok());
+  EXPECT_EQ(tokens_->Refresh(request).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(PersonalTokensTest, AnExpiredTokenIsNamedInItsAnswer) {
+  const auto issued = Issue("short", "2026-11-29");
+  clock_.Advance(absl::Hours(37));
+  const auto answer = Verify(issued.content());
+  EXPECT_FALSE(answer.valid());
+  EXPECT_EQ(answer.reason(), kReasonExpired);
+  EXPECT_TRUE(answer.expired());
+  EXPECT_EQ(answer.token_id(), issued.token().id());
 }
 
 TEST_F(PersonalTokensTest, RefreshKeepsTheLimits) {
