@@ -417,12 +417,6 @@ install() {
   image="${TOKENGATE_IMAGE:-tokengate:$version}"
   docker image inspect "$image" >/dev/null 2>&1 || die "no image $image in Docker (make image)"
   docker save "$image" | "${CTR[@]}" images import - >/dev/null
-  # The dummy provider signs logins with a per-process key unless given one: with two api
-  # replicas a login would work on one only. One key for all, in a Secret of the namespace.
-  [ -s "$PKI/access-token-secret" ] || (umask 077; openssl rand -hex 32 >"$PKI/access-token-secret")
-  kubectl_ create namespace "$NAMESPACE" --dry-run=client -o yaml | kubectl_ apply -f - >/dev/null
-  kubectl_ -n "$NAMESPACE" create secret generic tokengate-local \
-    --from-file=access-token-secret="$PKI/access-token-secret" --dry-run=client -o yaml | kubectl_ apply -f - >/dev/null
   # The cluster's own database: its migration Job must not migrate the local stack's.
   local psql=(psql -h 127.0.0.1 -p "$HOST_PG_PORT" -U "${CLUSTER_PG_USER:-postgres}" -d postgres -v ON_ERROR_STOP=1 -qtA)
   PGPASSWORD="$HOST_PG_PASSWORD" "${psql[@]}" -c "SELECT 1 FROM pg_database WHERE datname = '$database'" |
