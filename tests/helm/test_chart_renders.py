@@ -533,6 +533,16 @@ def test_with_an_existing_secret_missing_session_keys_leave_the_api_startable():
     assert ref == {"name": "ops-credentials", "key": "session-secret", "optional": True}
 
 
+def test_serving_pods_keep_serving_while_their_endpoints_are_removed():
+    # A rolling update with no preStop pause refused connections (tests/cluster: the upgrade test).
+    objects = render()
+    for component in ("authority", "api", "http2kafka"):
+        assert container(deployment(objects, component))["lifecycle"] == {"preStop": {"sleep": {"seconds": 5}}}
+    assert "lifecycle" not in container(deployment(objects, "consumer"))
+    off = render({"termination": {"preStopSleepSeconds": 0}})
+    assert "lifecycle" not in container(deployment(off, "api"))
+
+
 def test_admin_role_settings_reach_the_api():
     env = env_of(deployment(render({"auth": {"adminClaim": "groups", "adminRole": "/ops/tokengate"}}), "api"))
     assert env["TOKENGATE_ADMIN_CLAIM"]["value"] == "groups"

@@ -74,6 +74,10 @@ class StandInIdp:
                 "id_token": self.jwt(id_claims), "refresh_token": refresh, "token_type": "Bearer",
                 "expires_in": self.access_seconds}
 
+    def access_token(self, user):
+        """An access token for `user`, as a script gets one from Keycloak (a human credential at the api)."""
+        return self._tokens(user)["access_token"]
+
     def _grant(self, form):
         """(status, JSON answer) of the token endpoint."""
         if form.get("grant_type") == "authorization_code":
