@@ -1,17 +1,22 @@
 """The helm chart on a real single-node Kubernetes: the cluster of
 deploy/local/kube/cluster.sh (the script `make cluster` runs) started in a
 state directory of its own, the image loaded into its node and the chart
-installed, with 2 replicas of api and http2kafka and the keycloak provider
-pointed at a stand-in OpenID Connect provider on the cluster's bridge. Pods
-reach the tests' PostgreSQL (a database of their own) and a Kafka broker
+installed, with 2 replicas of api and http2kafka and the keycloak provider.
+Pods reach the tests' PostgreSQL (a database of their own), a Kafka broker
 started here with a listener advertised on the bridge, as the script expects
-of the host. Edge pods are asked directly, by pod IP, where a Service would
+of the host, and a Keycloak (deploy/local/keycloak.sh, the realm of
+deploy/keycloak/) listening on the bridge, where this test and its Chromium
+reach it too (one issuer for all). Browsers reach the api through `kubectl
+port-forward` on 127.0.0.1 (the realm's redirect URIs). Edge pods are also
+asked directly, by pod IP, where a Service would
 hide which replica answered. Tests run in file order: the ones that upgrade,
 kill or drain come last and leave every Deployment Available. Measurements go
 to <build>/cluster-measurements.json. It must not touch `make cluster`'s own
 state (.local/kube)."""
 import datetime
+import html
 import json
+import re
 import os
 import pathlib
 import shutil
@@ -28,8 +33,7 @@ from confluent_kafka import Consumer, TopicPartition
 
 import seed_story
 import stack
-from stand_in_idp import StandInIdp
-from steady_load import SteadyLoad
+from steady_load import SteadyLoad, event
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 CLUSTER = REPO / "deploy" / "local" / "kube" / "cluster.sh"
@@ -41,7 +45,10 @@ SERVICES = ("authority", "api", "http2kafka", "consumer")
 EDGES = ("api", "http2kafka")
 PORTS = {"api": 8000, "http2kafka": 8002}
 TOPIC = "input.runs"
-CLIENT_SECRET = "cluster-test-client-secret"
+KEYCLOAK_SH = REPO / "deploy" / "local" / "keycloak.sh"
+BROWSER_DIR = REPO / "tests" / "e2e" / "browser"
+CLIENT_SECRET = next(c["secret"] for c in json.loads((REPO / "deploy/keycloak/tokengate-realm.json").read_text())
+                     ["clients"] if c["clientId"] == "tokengate")
 MEASUREMENTS = pathlib.Path(os.environ.get("TOKENGATE_BUILD_DIR", REPO / "build")) / "cluster-measurements.json"
 
 
@@ -96,12 +103,42 @@ def cluster(kafka):
         stack.psql(stack.admin_url(), f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
 
 
+class Keycloak:
+    """The realm's people log in here; started in the background while the chart installs."""
+
+    def __init__(self, run_dir):
+        self.port = stack.free_port()
+        self.url = f"http://{BRIDGE_IP}:{self.port}"
+        self.env = {**os.environ, "KEYCLOAK_PORT": str(self.port), "KEYCLOAK_DIR": str(run_dir),
+                    "KEYCLOAK_HOST": BRIDGE_IP}
+        self.starting = subprocess.Popen([str(KEYCLOAK_SH), "start"], env=self.env, stdout=subprocess.PIPE,
+                                         stderr=subprocess.STDOUT, text=True)
+
+    def wait_started(self):
+        output, _ = self.starting.communicate(timeout=180)
+        assert self.starting.returncode == 0, f"keycloak.sh start: {output}"
+
+    def stop(self):
+        if self.starting.poll() is None:
+            self.starting.wait(timeout=180)
+        run([str(KEYCLOAK_SH), "stop"], self.env, 60)
+
+    def access_token(self, user):
+        """A person's access token for scripts (the realm's public client, password grant)."""
+        response = requests.post(f"{self.url}/realms/tokengate/protocol/openid-connect/token", timeout=10, data={
+            "grant_type": "password", "client_id": "tokengate-cli", "username": user,
+            "password": f"{user}-password", "scope": "openid"})
+        assert response.status_code == 200, response.text
+        return response.json()["access_token"]
+
+
 @pytest.fixture(scope="module")
-def idp(cluster):
-    """The stand-in identity provider on the bridge, where both pods and this test reach it."""
-    provider = StandInIdp(client_secret=CLIENT_SECRET, host=BRIDGE_IP)
-    yield provider
-    provider.close()
+def keycloak(cluster, tmp_path_factory):
+    kc = Keycloak(tmp_path_factory.mktemp("keycloak"))
+    try:
+        yield kc
+    finally:
+        kc.stop()
 
 
 def kubectl_text(env, *args, timeout=60):
@@ -113,17 +150,22 @@ def kubectl(env, *args):
 
 
 @pytest.fixture(scope="module")
-def release(cluster, idp, tmp_path_factory):
-    """`helm install` of the chart (cluster.sh install: it waits until every pod is Ready)."""
-    values = tmp_path_factory.mktemp("values") / "idp.yaml"
-    values.write_text(yaml.safe_dump({"auth": {"keycloak": {"serverUrl": idp.url}}}))
-    env = {**cluster, "CLUSTER_VALUES": f"{cluster['CLUSTER_VALUES']} {values}"}
+def release(cluster, keycloak, tmp_path_factory):
+    """`helm install` of the chart (cluster.sh install: it waits until every pod is Ready; an
+    api starts while Keycloak is still starting, and finds it at the first login)."""
+    forward_port = stack.free_port()
+    values = tmp_path_factory.mktemp("values") / "keycloak.yaml"
+    values.write_text(yaml.safe_dump({"auth": {
+        "keycloak": {"serverUrl": keycloak.url},
+        "redirectUri": f"http://127.0.0.1:{forward_port}/v1/auth/callback"}}))
+    env = {**cluster, "CLUSTER_VALUES": f"{cluster['CLUSTER_VALUES']} {values}", "FORWARD_PORT": str(forward_port)}
     run([str(CLUSTER), "kubectl", "create", "namespace", NAMESPACE], env, 60)
     kubectl_text(env, "create", "secret", "generic", "tokengate-oidc-client",
                  f"--from-literal=client-secret={CLIENT_SECRET}")
     started = time.monotonic()
     run([str(CLUSTER), "install"], env, 420)
     measured("helm_install_seconds", round(time.monotonic() - started, 1))
+    keycloak.wait_started()
     return env
 
 
@@ -168,15 +210,15 @@ def wait_available(env, timeout=180):
         kubectl_text(env, "get", "pods", "-o", "wide")
 
 
-def make_token(release, idp, user, name):
-    """A personal token made through the api Service with a human credential from the IdP."""
+def make_token(release, keycloak, user, name):
+    """A personal token made through the api Service with a human credential from Keycloak."""
     api = service_url(release, "api")
-    return stack.create_token(api, idp.access_token(user), name=name), api
+    return stack.create_token(api, keycloak.access_token(user), name=name), api
 
 
-def revoke(api, idp, user, token_id):
-    response = requests.delete(f"{api}/v1/personal-tokens/{token_id}", headers=stack.bearer(idp.access_token(user)),
-                               timeout=10)
+def revoke(api, keycloak, user, token_id):
+    response = requests.delete(f"{api}/v1/personal-tokens/{token_id}",
+                               headers=stack.bearer(keycloak.access_token(user)), timeout=10)
     assert response.status_code == 204, response.text
 
 
@@ -187,16 +229,10 @@ def answer(pod, token):
     try:
         if component == "api":
             return requests.get(f"{url}/v1/users/me", headers=stack.bearer(token), timeout=5).status_code
-        return requests.post(f"{url}/v1/openlineage", json=seed_story_event(), headers=stack.bearer(token),
+        return requests.post(f"{url}/v1/openlineage", json=event(str(uuid.uuid4())), headers=stack.bearer(token),
                              timeout=10).status_code
     except requests.RequestException:
         return 0
-
-
-def seed_story_event():
-    return {"eventTime": datetime.datetime.now(datetime.timezone.utc).isoformat(), "eventType": "START",
-            "producer": "https://example.test/cluster-test", "run": {"runId": str(uuid.uuid4()), "facets": {}},
-            "job": {"namespace": "cluster", "name": "job", "facets": {}}, "inputs": [], "outputs": []}
 
 
 def run_ids_in_kafka(bootstrap, wanted, timeout=60.0):
@@ -255,48 +291,89 @@ def test_no_service_pins_clients_to_a_pod(release):
 
 # --- the seed's story through the Services, and revocation on every pod ---------
 
-def test_lineage_sent_through_the_edge_service_is_shown_by_the_api_service(release, idp):
-    token, api = make_token(release, idp, "etl-owner", "spark-etl")
-    edge = service_url(release, "http2kafka")
+@pytest.fixture
+def port_forward(release):
+    """`kubectl port-forward` of the api Service to 127.0.0.1 (the redirect URI's address)."""
+    port = release["FORWARD_PORT"]
+    forward = subprocess.Popen([str(CLUSTER), "kubectl", "-n", NAMESPACE, "port-forward", "service/tokengate-api",
+                                f"{port}:8000"], env=release, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+
+    def answers():
+        try:
+            return requests.get(f"{url}/monitoring/ping", timeout=2).ok
+        except requests.RequestException:
+            return False
+
+    try:
+        assert stack.eventually(answers, timeout=30, interval=0.2), "kubectl port-forward did not answer"
+        yield url
+    finally:
+        forward.terminate()
+        forward.wait(timeout=30)
+
+
+def edge_pods(release):
+    pods = [p for p in service_pods(release) if component_of(p) in EDGES]
+    assert sorted(component_of(p) for p in pods) == ["api", "api", "http2kafka", "http2kafka"]
+    return pods
+
+
+def test_the_seed_story_through_the_services_then_revocation_on_every_edge_pod(release, keycloak, port_forward):
+    # Alice logs in through Keycloak in Chromium and creates a token on the page.
+    assert (BROWSER_DIR / "node_modules/playwright-core").is_dir(), "run tests/e2e/browser/npm-install.sh"
+    shots = pathlib.Path(stack.BUILD) / "cluster-keycloak-screenshots"
+    browser = subprocess.run(["node", "keycloak_login.mjs", port_forward, "alice", "alice-password", str(shots)],
+                             cwd=BROWSER_DIR, capture_output=True, text=True, timeout=120)
+    assert browser.returncode == 0, f"{browser.stdout}\n{browser.stderr}"
+    token = json.loads(browser.stdout.strip().splitlines()[-1])["token"]
+
+    # An ETL job sends lineage with it through the http2kafka Service; the consumer pod writes it.
+    api, edge = service_url(release, "api"), service_url(release, "http2kafka")
     job_name = f"daily-{uuid.uuid4().hex[:8]}"
-    run_id = seed_story.emit_spark_like_run(edge, token["content"], job_name)
+    run_id = seed_story.emit_spark_like_run(edge, token, job_name)
 
     def runs():
-        items = seed_story.get(api, f"/v1/runs?search_query={job_name}", token["content"]).json()["items"]
+        items = seed_story.get(api, f"/v1/runs?search_query={job_name}", token).json()["items"]
         return [r for r in items if r["id"] == run_id and r["data"]["status"] == "SUCCEEDED"]
 
     assert stack.eventually(runs, timeout=60), "the consumer pod should have written the run"
-    datasets = seed_story.get(api, "/v1/datasets?search_query=analytics.public.out", token["content"]).json()
+    datasets = seed_story.get(api, "/v1/datasets?search_query=analytics.public.out", token).json()
     assert [d["data"]["name"] for d in datasets["items"]] == ["analytics.public.out"]
 
-
-def test_a_revoked_token_is_refused_by_every_edge_pod_within_a_second(release, idp):
-    token, api = make_token(release, idp, "alice", "cluster")
-    edges = [p for p in service_pods(release) if component_of(p) in EDGES]
-    assert sorted(component_of(p) for p in edges) == ["api", "api", "http2kafka", "http2kafka"]
+    # Every edge pod takes it, until it is revoked; then every one refuses it within 1 s.
+    edges = edge_pods(release)
     for pod in edges:
-        assert answer(pod, token["content"]) == (200 if component_of(pod) == "api" else 201), pod["metadata"]["name"]
-
-    revoke(api, idp, "alice", token["id"])
+        assert answer(pod, token) == (200 if component_of(pod) == "api" else 201), pod["metadata"]["name"]
+    listed = requests.get(f"{api}/v1/personal-tokens", headers=stack.bearer(keycloak.access_token("alice")),
+                          timeout=10).json()
+    [made] = [item for item in listed["items"] if item["data"]["name"] == "keycloak-browser"]
+    revoke(api, keycloak, "alice", made["id"])
     revoked = time.monotonic()
     accepting = {p["metadata"]["name"]: p for p in edges}
     while accepting and time.monotonic() - revoked < 1.0:
-        accepting = {name: p for name, p in accepting.items() if answer(p, token["content"]) != 401}
+        accepting = {name: p for name, p in accepting.items() if answer(p, token) != 401}
     assert not accepting, f"still accepted {time.monotonic() - revoked:.2f} s after the revocation by {list(accepting)}"
 
 
 # --- browser sessions, any api pod --------------------------------------------
 
-def log_in_at(pod_ip, callback_ip, idp, user):
-    """A session cookie: the login starts at one api pod, the IdP sends the browser back to another."""
-    idp.user = user
-    start = requests.get(f"http://{pod_ip}:8000/v1/auth/login", allow_redirects=False, timeout=10)
-    assert start.status_code == 302, start.text
-    at_idp = requests.get(start.headers["Location"], allow_redirects=False, timeout=10)
-    assert at_idp.status_code == 302, at_idp.text
-    query = urllib.parse.urlsplit(at_idp.headers["Location"]).query
+def log_in_at(pod_ip, callback_ip, user):
+    """A session cookie: the login starts at one api pod, Keycloak sends the browser back to another."""
+    browser = requests.Session()
+    form = browser.get(f"http://{pod_ip}:8000/v1/auth/login", timeout=10)
+    assert form.status_code == 200, form.text
+    state = form.history[0].cookies["tokengate_login"]
+    action = html.unescape(re.search(r'<form[^>]+action="([^"]+)"', form.text).group(1))
+    # Keycloak marks its cookies Secure; a browser sends them over http to a private address, requests does not.
+    for cookie in browser.cookies:
+        cookie.secure = False
+    signed_in = browser.post(action, data={"username": user, "password": f"{user}-password"},
+                             allow_redirects=False, timeout=10)
+    assert signed_in.status_code == 302, signed_in.text[:500]
+    query = urllib.parse.urlsplit(signed_in.headers["Location"]).query
     callback = requests.get(f"http://{callback_ip}:8000/v1/auth/callback?{query}", allow_redirects=False,
-                            cookies={"tokengate_login": start.cookies["tokengate_login"]}, timeout=10)
+                            cookies={"tokengate_login": state}, timeout=10)
     assert callback.status_code == 302, callback.text
     return callback.cookies["tokengate_session"]
 
@@ -305,12 +382,12 @@ def me_at(pod_ip, session):
     return requests.get(f"http://{pod_ip}:8000/v1/users/me", cookies={"tokengate_session": session}, timeout=10)
 
 
-def test_a_browser_session_works_on_every_api_pod_and_outlives_the_pod_that_made_it(release, idp):
+def test_a_browser_session_works_on_every_api_pod_and_outlives_the_pod_that_made_it(release):
     first, second = service_pods(release, "api")
-    session = log_in_at(first["status"]["podIP"], second["status"]["podIP"], idp, "paula")
+    session = log_in_at(first["status"]["podIP"], second["status"]["podIP"], "bob")
     for pod in (first, second):
         answer_ = me_at(pod["status"]["podIP"], session)
-        assert answer_.status_code == 200 and answer_.json()["name"] == "paula", answer_.text
+        assert answer_.status_code == 200 and answer_.json()["name"] == "bob", answer_.text
 
     kubectl_text(release, "delete", "pod", second["metadata"]["name"], "--wait=true", timeout=120)
     wait_available(release)
@@ -375,11 +452,11 @@ def test_the_authority_network_policy_selects_the_real_pods(release):
 # --- upgrade, kill -9 and drain under a steady load -------------------------------
 
 @pytest.fixture
-def load_tokens(release, idp):
+def load_tokens(release, keycloak):
     """A working token and a revoked one (already refused by every edge pod)."""
-    token, api = make_token(release, idp, "loader", f"load-{uuid.uuid4().hex[:6]}")
-    revoked, _ = make_token(release, idp, "loader", f"revoked-{uuid.uuid4().hex[:6]}")
-    revoke(api, idp, "loader", revoked["id"])
+    token, api = make_token(release, keycloak, "carol", f"load-{uuid.uuid4().hex[:6]}")
+    revoked, _ = make_token(release, keycloak, "carol", f"revoked-{uuid.uuid4().hex[:6]}")
+    revoke(api, keycloak, "carol", revoked["id"])
     for pod in service_pods(release):
         if component_of(pod) in EDGES:
             assert stack.eventually(lambda: answer(pod, revoked["content"]) == 401, timeout=5)

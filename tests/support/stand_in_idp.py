@@ -1,9 +1,8 @@
-"""A stand-in OpenID Connect provider for tests that need logins but not
-Keycloak itself (sessions across api replicas, on the host or in the test
-cluster): discovery, a JWK set, an authorization endpoint that logs in
-whoever the test names without a form, the token endpoint (authorization
-code with PKCE S256, refresh), and an end-session endpoint that ends the
-refresh token. RS256 with a key made here by the openssl command (the venv
+"""A stand-in OpenID Connect provider on loopback for tests that need logins
+but not Keycloak itself (sessions across api replicas, hostile key sets):
+discovery, a JWK set, an authorization endpoint that logs in whoever the
+test names without a form, the token endpoint (authorization code with PKCE
+S256, refresh), and an end-session endpoint that ends the refresh token. RS256 with a key made here by the openssl command (the venv
 has no crypto library). It must not grow into a second Keycloak: the real
 provider's behaviour is tested against Keycloak (tests/e2e/keycloak)."""
 import base64
@@ -23,11 +22,10 @@ def b64url(data):
 
 
 class StandInIdp:
-    """At http://<host>:<port>/realms/<realm> (Keycloak's issuer layout, so the
+    """At http://127.0.0.1:<port>/realms/<realm> (Keycloak's issuer layout, so the
     api's keycloak provider finds it). `user` is who the next logins are."""
 
-    def __init__(self, client_id="tokengate", client_secret="client-secret", host="127.0.0.1", realm="tokengate",
-                 access_seconds=300):
+    def __init__(self, client_id="tokengate", client_secret="client-secret", realm="tokengate", access_seconds=300):
         self.client_id, self.client_secret = client_id, client_secret
         self.access_seconds = access_seconds
         self.user = "alice"
@@ -42,8 +40,8 @@ class StandInIdp:
                                  capture_output=True, text=True).stdout.strip().split("=", 1)[1]
         self.jwks = {"keys": [{"kty": "RSA", "kid": "stand-in-1", "use": "sig", "alg": "RS256", "e": "AQAB",
                                "n": b64url(bytes.fromhex(modulus))}]}
-        self.server = ThreadingHTTPServer((host, 0), self._handler())
-        self.url = f"http://{host}:{self.server.server_port}"
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.issuer = f"{self.url}/realms/{realm}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -73,10 +71,6 @@ class StandInIdp:
         return {"access_token": self.jwt({**common, "aud": "account", "typ": "Bearer"}),
                 "id_token": self.jwt(id_claims), "refresh_token": refresh, "token_type": "Bearer",
                 "expires_in": self.access_seconds}
-
-    def access_token(self, user):
-        """An access token for `user`, as a script gets one from Keycloak (a human credential at the api)."""
-        return self._tokens(user)["access_token"]
 
     def _grant(self, form):
         """(status, JSON answer) of the token endpoint."""
