@@ -4,9 +4,7 @@
 # Usage: keycloak.sh install | start | stop | status
 # Env: TOKENGATE_LOCAL_DIR (default <repo>/.local), KEYCLOAK_DIR (run dir: pid, log;
 #      default $TOKENGATE_LOCAL_DIR/keycloak/run), KEYCLOAK_PORT (default 8080),
-#      KEYCLOAK_ADMIN_USER / KEYCLOAK_ADMIN_PASSWORD (bootstrap admin; default admin / admin),
-#      KEYCLOAK_HOST (listen address, default 127.0.0.1; the cluster tests give the cluster's
-#      bridge address, where both pods and the host's browser reach it under one issuer).
+#      KEYCLOAK_ADMIN_USER / KEYCLOAK_ADMIN_PASSWORD (bootstrap admin; default admin / admin).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -17,7 +15,6 @@ VERSION=26.4.7
 HOME_DIR=$LOCAL/keycloak/keycloak-$VERSION
 KEYCLOAK_DIR=${KEYCLOAK_DIR:-$LOCAL/keycloak/run}
 KEYCLOAK_PORT=${KEYCLOAK_PORT:-8080}
-KEYCLOAK_HOST=${KEYCLOAK_HOST:-127.0.0.1}
 LOG=$KEYCLOAK_DIR/keycloak.log
 PIDFILE=$KEYCLOAK_DIR/keycloak.pid
 START_TIMEOUT=120
@@ -35,9 +32,9 @@ running_pid() {
   echo "$pid"
 }
 
-port_busy() { (exec 3<>"/dev/tcp/$KEYCLOAK_HOST/$1") 2>/dev/null; }
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-ready() { curl -fs -o /dev/null "http://$KEYCLOAK_HOST:$KEYCLOAK_PORT/realms/tokengate/.well-known/openid-configuration"; }
+ready() { curl -fs -o /dev/null "http://127.0.0.1:$KEYCLOAK_PORT/realms/tokengate/.well-known/openid-configuration"; }
 
 install() {
   [[ -x $HOME_DIR/bin/kc.sh ]] && return 0
@@ -66,7 +63,7 @@ start() {
   KC_BOOTSTRAP_ADMIN_PASSWORD=${KEYCLOAK_ADMIN_PASSWORD:-admin} \
   JAVA_OPTS_KC_HEAP="-Xms128m -Xmx512m" JAVA_OPTS_APPEND="-XX:TieredStopAtLevel=1" \
     setsid "$HOME_DIR/bin/kc.sh" start-dev --db=dev-mem --import-realm \
-    "--http-host=$KEYCLOAK_HOST" "--http-port=$KEYCLOAK_PORT" --hostname-strict=false \
+    --http-host=127.0.0.1 "--http-port=$KEYCLOAK_PORT" --hostname-strict=false \
     </dev/null >>"$LOG" 2>&1 &
   pid=$!
   echo "$pid" >"$PIDFILE"
@@ -77,11 +74,11 @@ start() {
     fi
     if ((SECONDS >= deadline)); then
       tail -n 30 "$LOG" >&2; kill -KILL -- "-$pid" 2>/dev/null || true; rm -f "$PIDFILE"
-      die "keycloak not ready on $KEYCLOAK_HOST:$KEYCLOAK_PORT within ${START_TIMEOUT}s (log: $LOG)"
+      die "keycloak not ready on 127.0.0.1:$KEYCLOAK_PORT within ${START_TIMEOUT}s (log: $LOG)"
     fi
     sleep 0.3
   done
-  echo "keycloak: up on http://$KEYCLOAK_HOST:$KEYCLOAK_PORT (pid $pid, log $LOG)"
+  echo "keycloak: up on http://127.0.0.1:$KEYCLOAK_PORT (pid $pid, log $LOG)"
 }
 
 stop() {

@@ -5,8 +5,8 @@ installed, with 2 replicas of api and http2kafka and the keycloak provider.
 Pods reach the tests' PostgreSQL (a database of their own), a Kafka broker
 started here with a listener advertised on the bridge, as the script expects
 of the host, and a Keycloak (deploy/local/keycloak.sh, the realm of
-deploy/keycloak/) listening on the bridge, where this test and its Chromium
-reach it too (one issuer for all). Browsers reach the api through `kubectl
+deploy/keycloak/) forwarded on the bridge as cluster.sh forwards make run's,
+where this test and its Chromium reach it too (one issuer for all). Browsers reach the api through `kubectl
 port-forward` on 127.0.0.1 (the realm's redirect URIs). Edge pods are also
 asked directly, by pod IP, where a Service would
 hide which replica answered. Tests run in file order: the ones that upgrade,
@@ -90,7 +90,9 @@ def cluster(kafka):
     state = tempfile.mkdtemp(prefix="tg-kube-", dir="/tmp")
     env = {**os.environ, "KUBE_STATE": state, "CLUSTER_PG_PORT": str(pg_port),
            "CLUSTER_KAFKA_PORT": str(kafka["cluster_port"]), "CLUSTER_DATABASE": database,
-           "CLUSTER_VALUES": str(pathlib.Path(__file__).parent / "values.yaml")}
+           "CLUSTER_VALUES": str(pathlib.Path(__file__).parent / "values.yaml"),
+           # Never a `make run AUTH=keycloak` of this checkout: the test brings its own Keycloak.
+           "CLUSTER_KEYCLOAK_URL": ""}
     MEASUREMENTS.unlink(missing_ok=True)
     started = time.monotonic()
     try:
@@ -104,13 +106,17 @@ def cluster(kafka):
 
 
 class Keycloak:
-    """The realm's people log in here; started in the background while the chart installs."""
+    """The realm's people log in here; started in the background while the chart installs. On
+    127.0.0.1 behind a forwarder on the bridge: Keycloak sees a local client, which it lets use
+    plain HTTP (198.18.0.0/15 is no private range to it)."""
 
     def __init__(self, run_dir):
         self.port = stack.free_port()
         self.url = f"http://{BRIDGE_IP}:{self.port}"
-        self.env = {**os.environ, "KEYCLOAK_PORT": str(self.port), "KEYCLOAK_DIR": str(run_dir),
-                    "KEYCLOAK_HOST": BRIDGE_IP}
+        self.env = {**os.environ, "KEYCLOAK_PORT": str(self.port), "KEYCLOAK_DIR": str(run_dir)}
+        self.forwarder = subprocess.Popen(["socat", f"TCP-LISTEN:{self.port},bind={BRIDGE_IP},reuseaddr,fork",
+                                           f"TCP:127.0.0.1:{self.port}"], stdout=subprocess.DEVNULL,
+                                          stderr=subprocess.DEVNULL)
         self.starting = subprocess.Popen([str(KEYCLOAK_SH), "start"], env=self.env, stdout=subprocess.PIPE,
                                          stderr=subprocess.STDOUT, text=True)
 
@@ -121,6 +127,8 @@ class Keycloak:
     def stop(self):
         if self.starting.poll() is None:
             self.starting.wait(timeout=180)
+        self.forwarder.terminate()
+        self.forwarder.wait(timeout=30)
         run([str(KEYCLOAK_SH), "stop"], self.env, 60)
 
     def access_token(self, user):
