@@ -19,6 +19,9 @@ source "$ROOT/deploy/local/stack-lib.sh"
 
 PG_PORT="${TOKENGATE_RUN_PG_PORT:-55432}"
 KAFKA_PORT="${TOKENGATE_RUN_KAFKA_PORT:-9092}"
+# The listener `make cluster`'s pods use, advertised on its bridge (deploy/local/kube/kube-lib.sh),
+# where cluster.sh forwards it to 127.0.0.1: the one Kafka serves the host and the cluster.
+KAFKA_CLUSTER_PORT="${TOKENGATE_RUN_KAFKA_CLUSTER_PORT:-$((KAFKA_PORT + 2))}"
 AUTHORITY_PORT="${TOKENGATE_RUN_AUTHORITY_PORT:-50051}"
 API_PORT="${TOKENGATE_RUN_API_PORT:-8000}"
 H2K_PORT="${TOKENGATE_RUN_HTTP2KAFKA_PORT:-8002}"
@@ -38,7 +41,7 @@ esac
 # Who may call what over mutual TLS: the api everything (it serves the admin
 # pages), http2kafka only verification, the CLI what the README grants an operator.
 LOCAL_CALLER_POLICY="tokengate-api=*;tokengate-http2kafka=VerifyToken|WatchRevocations;tokengate-cli=VerifyToken|ListTokens|RevokeToken|ListTokenEvents|AdminListTokens|RevokeUserTokens"
-PORTS=("$PG_PORT" "$KAFKA_PORT" "$((KAFKA_PORT + 1))" "$AUTHORITY_PORT" "$API_PORT" "$H2K_PORT" "$CONSUMER_PORT")
+PORTS=("$PG_PORT" "$KAFKA_PORT" "$((KAFKA_PORT + 1))" "$KAFKA_CLUSTER_PORT" "$AUTHORITY_PORT" "$API_PORT" "$H2K_PORT" "$CONSUMER_PORT")
 [ "$AUTH" = keycloak ] && PORTS+=("$KEYCLOAK_PORT")
 
 if stack_running; then
@@ -69,7 +72,8 @@ export PG_DIR="$LOCAL/postgres" PG_PORT PG_PASSWORD_FILE="$SECRETS/postgres_pass
 "$ROOT/deploy/local/postgres.sh" createdb tokengate
 # libpq's password file (PGPASSFILE in stack.env): the services, psql and scripts log in with it.
 (umask 077; printf '127.0.0.1:%s:*:postgres:%s\n' "$PG_PORT" "$(cat "$PG_PASSWORD_FILE")" >"$SECRETS/pgpass")
-KAFKA_DIR="$LOCAL/kafka/run" KAFKA_PORT="$KAFKA_PORT" "$ROOT/deploy/local/kafka.sh" start
+KAFKA_DIR="$LOCAL/kafka/run" KAFKA_PORT="$KAFKA_PORT" KAFKA_CLUSTER_LISTENER="198.18.0.1:$KAFKA_CLUSTER_PORT" \
+  "$ROOT/deploy/local/kafka.sh" start
 for topic in "$TOPIC" "${TOPIC}__malformed"; do
   KAFKA_DIR="$LOCAL/kafka/run" KAFKA_PORT="$KAFKA_PORT" "$ROOT/deploy/local/kafka.sh" create-topic "$topic" 3 >/dev/null
 done
@@ -108,6 +112,7 @@ TOKENGATE_DATABASE_URL=postgresql://postgres@127.0.0.1:$PG_PORT/tokengate
 PGPASSFILE=$SECRETS/pgpass
 TOKENGATE_SIGNING_KEYS_FILE=$SECRETS/signing_keys
 TOKENGATE_ACCESS_TOKEN_SECRET_FILE=$SECRETS/access_token_secret
+TOKENGATE_SESSION_SECRET_FILE=$SECRETS/session_secret
 TOKENGATE_AUTHORITY_ADDRESS=127.0.0.1:$AUTHORITY_PORT
 TOKENGATE_KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$KAFKA_PORT
 TOKENGATE_KAFKA_TOPIC=$TOPIC

@@ -25,6 +25,7 @@ secrets_dir() {
     umask 077
     [ -s "$dir/signing_keys" ] || echo "k$(date +%Y%m%d):$(openssl rand -hex 32)" >"$dir/signing_keys"
     [ -s "$dir/access_token_secret" ] || openssl rand -hex 32 >"$dir/access_token_secret"
+    [ -s "$dir/session_secret" ] || openssl rand -hex 32 >"$dir/session_secret"
     [ -s "$dir/postgres_password" ] || openssl rand -hex 24 >"$dir/postgres_password"
   )
   echo "$dir"

@@ -48,6 +48,9 @@ ABSL_FLAG(std::string, admin_role, "tokengate-admin", "keycloak/oidc: the role i
 ABSL_FLAG(std::string, admin_users, "", "dummy: comma-separated user names that are admins");
 ABSL_FLAG(std::string, access_token_secret, "",
           "HMAC key of access_token_… (>= 32 bytes); empty: random per process");
+ABSL_FLAG(std::string, session_secret, "",
+          "keycloak/oidc: key (>= 32 bytes) sealing the identity provider's tokens in the session table; "
+          "the same on every replica; empty: random per process (sessions end with it)");
 ABSL_FLAG(int, access_token_lifetime_seconds, 36000, "lifetime of a human login");
 ABSL_FLAG(bool, cookie_secure, false, "mark the login cookie Secure (serve over HTTPS)");
 ABSL_FLAG(std::string, allowed_origins, "",
@@ -57,8 +60,9 @@ ABSL_FLAG(bool, verify_cache_enabled, true, "cache VerifyToken answers (off: one
 ABSL_FLAG(int, max_body_bytes, 1 << 20, "largest accepted request body");
 ABSL_FLAG(std::string, web_dir, TOKENGATE_DEFAULT_WEB_DIR,
           "directory of the personal tokens page (web/ in the repo), served at /");
-ABSL_FLAG(std::string, database_url, "", "libpq URI of the lineage tables (the consumer writes them)");
-ABSL_FLAG(int, database_pool_size, 8, "PostgreSQL connections for the lineage endpoints");
+ABSL_FLAG(std::string, database_url, "",
+          "libpq URI of the lineage tables (the consumer writes them) and, with keycloak/oidc, the sessions");
+ABSL_FLAG(int, database_pool_size, 8, "PostgreSQL connections for the lineage endpoints and the sessions");
 ABSL_FLAG(int, shutdown_grace_seconds, 10, "how long SIGTERM waits for running requests");
 ABSL_FLAG(std::string, leak_report_rate, "10/min",
           "leak reports (POST /v1/personal-tokens/revoke) per client address: <count>/<s|min|h>");
@@ -72,6 +76,19 @@ std::string RandomSecret() {
   unsigned char bytes[kMinSecretBytes];
   RAND_bytes(bytes, sizeof(bytes));
   return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
+}
+
+// A key of the api's own: the flag's, or a random one when it is empty
+// (`generated` then says so, and the api warns that replicas differ).
+absl::Status ReadOwnKey(const absl::Flag<std::string>& flag, std::string& key, bool& generated) {
+  key = absl::GetFlag(flag);
+  if (key.empty()) {
+    key = RandomSecret();
+    generated = true;
+  } else if (key.size() < kMinSecretBytes) {
+    return BadFlag(flag, absl::StrCat("must be at least ", kMinSecretBytes, " bytes"));
+  }
+  return absl::OkStatus();
 }
 
 bool IsHttpUrl(absl::string_view url) {
@@ -132,6 +149,7 @@ const FlagList& ApiFlags() {
       {FLAGS_admin_role},
       {FLAGS_admin_users},
       {FLAGS_access_token_secret},
+      {FLAGS_session_secret},
       {FLAGS_access_token_lifetime_seconds, 60, 30 * 86400},
       {FLAGS_cookie_secure},
       {FLAGS_allowed_origins},
@@ -197,12 +215,10 @@ absl::StatusOr<ApiConfig> ApiConfigFromFlags() {
   if (!http.ok()) return http.status();
   config.http = *std::move(http);
 
-  config.access_token_secret = absl::GetFlag(FLAGS_access_token_secret);
-  if (config.access_token_secret.empty()) {
-    config.access_token_secret = RandomSecret();
-    config.access_token_secret_generated = true;
-  } else if (config.access_token_secret.size() < kMinSecretBytes) {
-    return BadFlag(FLAGS_access_token_secret, absl::StrCat("must be at least ", kMinSecretBytes, " bytes"));
+  TG_RETURN_IF_ERROR(ReadOwnKey(FLAGS_access_token_secret, config.access_token_secret,
+                                config.access_token_secret_generated));
+  if (config.oidc_login()) {
+    TG_RETURN_IF_ERROR(ReadOwnKey(FLAGS_session_secret, config.session_secret, config.session_secret_generated));
   }
   // Served over https (as the redirect URI says): the cookies must not travel in clear.
   config.cookie_secure =
@@ -223,6 +239,9 @@ absl::StatusOr<ApiConfig> ApiConfigFromFlags() {
   config.shutdown_grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds));
   config.web_dir = absl::GetFlag(FLAGS_web_dir);
   config.database_url = absl::GetFlag(FLAGS_database_url);
+  if (config.oidc_login() && config.database_url.empty()) {
+    return BadFlag(FLAGS_database_url, "must be set with keycloak/oidc: browser sessions live in PostgreSQL");
+  }
   config.database_pool_size = absl::GetFlag(FLAGS_database_pool_size);
   auto leak_rate = ParseRateLimit(absl::GetFlag(FLAGS_leak_report_rate));
   if (!leak_rate.ok()) return BadFlag(FLAGS_leak_report_rate, leak_rate.status().message());

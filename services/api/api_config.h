@@ -48,6 +48,9 @@ struct ApiConfig {
   std::string access_token_secret;
   bool access_token_secret_generated = false;
   absl::Duration access_token_lifetime = absl::Hours(10);  // Also the longest OIDC session.
+  // keycloak/oidc: seals the IdP's tokens in the session table (every replica the same).
+  std::string session_secret;
+  bool session_secret_generated = false;
   bool cookie_secure = false;
   // Origins besides the api's own whose pages may send state-changing
   // requests with the session cookie (lower-cased scheme://host[:port]).
@@ -55,12 +58,15 @@ struct ApiConfig {
   bool verify_cache_enabled = true;  // Off: one VerifyToken RPC per request (benchmarks).
   size_t max_body_bytes = 1 << 20;
   std::string web_dir;  // The personal tokens page (web/ in the repo), served at "/".
-  // The lineage tables; empty: the lineage endpoints are not served.
+  // The lineage tables and (keycloak/oidc) the sessions; empty: the lineage
+  // endpoints are not served, and only the dummy provider starts.
   std::string database_url;
   int database_pool_size = 8;
   absl::Duration shutdown_grace = absl::Seconds(10);
   // Leak reports per client address (token bucket).
   RateLimit leak_report_rate;
+
+  bool oidc_login() const { return auth_provider == "keycloak" || auth_provider == "oidc"; }
 };
 
 // Names of the flags the api reads (for LoadFlags / LogEffectiveConfig).

@@ -6,7 +6,15 @@
 
 namespace tokengate {
 
-HumanLogin MakeHumanLogin(const ApiConfig& config, const Clock* clock, MetricsRegistry* metrics) {
+namespace {
+
+// Ended sessions and abandoned logins are only garbage (a lookup checks the
+// times itself), so pruning can be rare.
+constexpr absl::Duration kSessionPruneInterval = absl::Minutes(5);
+
+}  // namespace
+
+HumanLogin MakeHumanLogin(const ApiConfig& config, PgPool* pool, const Clock* clock, MetricsRegistry* metrics) {
   HumanLogin out;
   if (config.auth_provider == "dummy") {
     auto provider = MakeAuthProvider(config.auth_provider);
@@ -35,7 +43,13 @@ HumanLogin MakeHumanLogin(const ApiConfig& config, const Clock* clock, MetricsRe
     TG_LOG(Warning) << "identity provider not reachable yet (" << endpoints.status().message()
                     << "): logins fail with 503 until it is";
   }
-  out.sessions = std::make_unique<SessionStore>(SessionStoreLimits{}, clock);
+  if (config.session_secret_generated) {
+    TG_LOG(Warning) << EnvNameOf("session_secret")
+                    << " is not set: using a random key, so sessions end with this process and "
+                       "are not shared between replicas";
+  }
+  out.sessions = std::make_unique<SessionStore>(pool, config.session_secret, SessionStoreLimits{}, clock);
+  out.sessions->StartPruning(kSessionPruneInterval);
   out.oidc_login = std::make_unique<OidcLogin>(out.oidc_client.get(), out.sessions.get(),
                                                config.access_token_lifetime, clock, metrics);
   return out;

@@ -1,12 +1,14 @@
 // The human login the config names, built once at start: the dummy password
 // provider with the api's own access tokens, or an OpenID Connect relying
-// party (client, session store, login flow). Exactly one half is set.
+// party (client, session store in PostgreSQL, login flow). Exactly one half
+// is set.
 #pragma once
 
 #include <memory>
 
 #include "common/base/clock.h"
 #include "common/base/metrics.h"
+#include "common/pg/postgres.h"
 #include "services/api/auth/access_token.h"
 #include "services/api/api_config.h"
 #include "services/api/auth/auth_provider.h"
@@ -25,6 +27,7 @@ struct HumanLogin {
 };
 
 // `config` is validated (ApiConfigFromFlags); an unreachable IdP is only logged.
-HumanLogin MakeHumanLogin(const ApiConfig& config, const Clock* clock, MetricsRegistry* metrics);
+// `pool` (on config.database_url) holds the sessions; only dummy may pass null.
+HumanLogin MakeHumanLogin(const ApiConfig& config, PgPool* pool, const Clock* clock, MetricsRegistry* metrics);
 
 }  // namespace tokengate

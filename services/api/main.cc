@@ -64,7 +64,12 @@ int Serve(const ApiConfig& config) {
   auto authority = v1::TokenAuthority::NewStub(*channel);
 
   MetricsRegistry metrics;
-  HumanLogin human = MakeHumanLogin(config, &clock, &metrics);
+  // The lineage tables and the browser sessions (keycloak/oidc) share one pool.
+  std::unique_ptr<PgPool> pool;
+  if (!config.database_url.empty()) {
+    pool = std::make_unique<PgPool>(config.database_url, config.database_pool_size);
+  }
+  HumanLogin human = MakeHumanLogin(config, pool.get(), &clock, &metrics);
   const CrossOriginGuard cross_origin(config.allowed_origins);
   Authenticator authenticator(human.access_tokens.get(), human.oidc_login.get(), &verify_cache,
                               config.http.retry_after, config.admin_users, config.http.trusted_proxies, &cross_origin);
@@ -113,13 +118,11 @@ int Serve(const ApiConfig& config) {
   AddLeakReportRoutes(router, {.authority = authority.get(), .limiter = &leak_report_limiter,
                                .trusted_proxies = &config.http.trusted_proxies,
                                .deadline = config.authority_deadline, .retry_after = config.http.retry_after});
-  std::unique_ptr<PgPool> lineage_pool;
-  if (config.database_url.empty()) {
+  if (pool == nullptr) {
     TG_LOG(Warning) << EnvNameOf("database_url")
                     << " is not set: /v1/locations, /v1/datasets, /v1/jobs and /v1/runs are not served";
   } else {
-    lineage_pool = std::make_unique<PgPool>(config.database_url, config.database_pool_size);
-    AddLineageRoutes(router, {.authenticator = &authenticator, .pool = lineage_pool.get(),
+    AddLineageRoutes(router, {.authenticator = &authenticator, .pool = pool.get(),
                               .retry_after = config.http.retry_after});
   }
   AddDocsRoutes(router, &swagger_assets);

@@ -49,8 +49,9 @@ class LocalStack:
 
     def __init__(self, local):
         self.local = local
-        self.ports = {"PG": stack.free_port(), "KAFKA": free_port_pair(), "AUTHORITY": stack.free_port(),
-                      "API": stack.free_port(), "HTTP2KAFKA": stack.free_port(), "CONSUMER": stack.free_port()}
+        self.ports = {"PG": stack.free_port(), "KAFKA": free_port_pair(), "KAFKA_CLUSTER": stack.free_port(),
+                      "AUTHORITY": stack.free_port(), "API": stack.free_port(), "HTTP2KAFKA": stack.free_port(),
+                      "CONSUMER": stack.free_port()}
         self.process = None
         self.output = ""
 
@@ -263,6 +264,14 @@ def test_openlineage_yaml_of_the_banner_delivers_an_event(local, alice_token, tm
         return [item["data"]["name"] for item in answer.json()["items"]]
 
     assert stack.eventually(listed, timeout=60, interval=0.2) == [job], "the consumer should store the job"
+
+
+def test_kafka_opens_the_listener_make_cluster_pods_use(local):
+    # On 127.0.0.1 (cluster.sh forwards the bridge's port to it), advertised on the cluster's bridge.
+    with socket.create_connection(("127.0.0.1", local.ports["KAFKA_CLUSTER"]), timeout=5):
+        pass
+    properties = (local.local / "kafka" / "run" / "server.properties").read_text()
+    assert f"CLUSTER://198.18.0.1:{local.ports['KAFKA_CLUSTER']}" in properties
 
 
 def test_restart_keeps_tokens_and_the_password(local, alice_token):

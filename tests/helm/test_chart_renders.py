@@ -163,7 +163,8 @@ def test_existing_secret_is_referenced_and_no_secret_is_rendered():
         "kafka": {"sasl": {"enabled": True, "username": "tg"}}})
     assert [o["metadata"]["name"] for o in objects if o["kind"] == "Secret"] == []
     assert secret_refs(objects) == {("ops-credentials", "jwt"), ("ops-credentials", "pg"),
-                                    ("ops-credentials", "sasl"), ("tokengate-oidc-client", "client-secret")}
+                                    ("ops-credentials", "sasl"), ("tokengate-oidc-client", "client-secret"),
+                                    ("ops-credentials", "access-token-secret"), ("ops-credentials", "session-secret")}
 
 
 def test_signing_keys_reach_the_authority_and_no_other_component():
@@ -505,14 +506,41 @@ def test_dummy_needs_both_switches_and_then_says_so():
     assert "TOKENGATE_OIDC_CLIENT_SECRET" not in env
 
 
-def test_login_sessions_pin_browsers_to_one_api_replica():
+def test_no_affinity_pins_browsers_to_one_api_replica():
+    # Sessions live in PostgreSQL: any replica serves any browser, behind any load balancer.
     objects = render({"api": {"ingress": {"enabled": True, "annotations": {"team": "data"}}}})
-    assert find(objects, "Service", f"{FULLNAME}-api")["spec"]["sessionAffinity"] == "ClientIP"
+    assert "sessionAffinity" not in find(objects, "Service", f"{FULLNAME}-api")["spec"]
     annotations = find(objects, "Ingress", f"{FULLNAME}-api")["metadata"]["annotations"]
-    assert annotations["nginx.ingress.kubernetes.io/affinity"] == "cookie"
-    assert annotations["team"] == "data"
-    dummy = render({"auth": {"provider": "dummy", "allowDummy": True}}, base={})
-    assert "sessionAffinity" not in find(dummy, "Service", f"{FULLNAME}-api")["spec"]
+    assert annotations == {"team": "data"}
+
+
+def test_every_api_replica_gets_the_same_session_and_access_token_keys_from_the_secret():
+    objects = render()
+    secret = find(objects, "Secret", FULLNAME)
+    env = env_of(deployment(objects, "api"))
+    for variable, key in (("TOKENGATE_SESSION_SECRET", "session-secret"),
+                          ("TOKENGATE_ACCESS_TOKEN_SECRET", "access-token-secret")):
+        assert env[variable]["valueFrom"]["secretKeyRef"]["name"] == FULLNAME
+        assert env[variable]["valueFrom"]["secretKeyRef"]["key"] == key
+        assert re.fullmatch(r"[A-Za-z0-9]{48}", _decoded(secret, key)), key
+    holders = [c for c in COMPONENTS if "TOKENGATE_SESSION_SECRET" in env_of(deployment(objects, c))]
+    assert holders == ["api"]
+
+
+def test_with_an_existing_secret_missing_session_keys_leave_the_api_startable():
+    objects = render({"existingSecret": "ops-credentials"})
+    ref = env_of(deployment(objects, "api"))["TOKENGATE_SESSION_SECRET"]["valueFrom"]["secretKeyRef"]
+    assert ref == {"name": "ops-credentials", "key": "session-secret", "optional": True}
+
+
+def test_serving_pods_keep_serving_while_their_endpoints_are_removed():
+    # A rolling update with no preStop pause refused connections (tests/cluster: the upgrade test).
+    objects = render()
+    for component in ("authority", "api", "http2kafka"):
+        assert container(deployment(objects, component))["lifecycle"] == {"preStop": {"sleep": {"seconds": 5}}}
+    assert "lifecycle" not in container(deployment(objects, "consumer"))
+    off = render({"termination": {"preStopSleepSeconds": 0}})
+    assert "lifecycle" not in container(deployment(off, "api"))
 
 
 def test_admin_role_settings_reach_the_api():

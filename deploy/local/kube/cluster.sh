@@ -18,11 +18,15 @@
 #      CLUSTER_DATABASE (tokengate_cluster): the cluster's own database there, made when missing;
 #      CLUSTER_KAFKA_PORT: the host Kafka's listener for pods (kafka.sh KAFKA_CLUSTER_LISTENER;
 #        default: stack.env's Kafka port + 2); CLUSTER_VALUES: more values files, space-separated;
+#      CLUSTER_KEYCLOAK_URL: the host's Keycloak (default: make run's with AUTH=keycloak; empty: the
+#        dummy login); CLUSTER_FORWARD_PORT (8100): where `kubectl port-forward` puts the api for
+#        browsers (the redirect URI; the realm admits http://127.0.0.1:*);
 #      TOKENGATE_IMAGE (default tokengate:<the chart's appVersion>).
 # Network: nothing leaves this machine. Pods live in 198.18.0.0/16, Services in
 # 198.19.0.0/16, both in the benchmark range 198.18.0.0/15, and an iptables chain
 # drops that range towards any interface but the cluster's bridge. Pods reach the
-# host only on the bridge address, where socat forwards PostgreSQL and Kafka.
+# host only on the bridge address, where socat forwards PostgreSQL, Kafka and Keycloak
+# (browsers on the host use that address too: one Keycloak issuer for both).
 # One cluster per machine (the bridge and its address are fixed).
 set -euo pipefail
 
@@ -346,7 +350,7 @@ EOF
 # socat on the bridge address: pods reach the host's services as a cluster reaches managed ones.
 start_forwarders() {
   local port
-  for port in "$HOST_PG_PORT" "$HOST_KAFKA_PORT"; do
+  for port in "$HOST_PG_PORT" "$HOST_KAFKA_PORT" $HOST_KEYCLOAK_PORT; do
     start_process "forward-$port" socat "TCP-LISTEN:$port,bind=$BRIDGE_IP,reuseaddr,fork" "TCP:127.0.0.1:$port"
   done
 }
@@ -369,7 +373,8 @@ up() {
   # A half-started cluster is of no use: take it down, keep its logs.
   trap 'echo "cluster: start failed (logs: $LOGS); removing what started" >&2; down' ERR
   mkdir -p "$RUN" "$LOGS"
-  printf 'HOST_PG_PORT=%s\nHOST_KAFKA_PORT=%s\n' "$HOST_PG_PORT" "$HOST_KAFKA_PORT" >"$RUN/host-services"
+  printf 'HOST_PG_PORT=%s\nHOST_KAFKA_PORT=%s\nHOST_KEYCLOAK_PORT=%s\n' "$HOST_PG_PORT" "$HOST_KAFKA_PORT" \
+    "$HOST_KEYCLOAK_PORT" >"$RUN/host-services"
   make_pki
   make_network
   start_etcd
@@ -391,20 +396,33 @@ up() {
 
 # The host's PostgreSQL and Kafka: given, or those of `make run` (.local/stack.env).
 host_services() {
-  local env="$LOCAL/stack.env" url="" kafka="" password=""
+  local env="$LOCAL/stack.env" url="" kafka="" password="" keycloak=""
   if [ -f "$env" ]; then
     url="$(sed -n 's/^TOKENGATE_DATABASE_URL=//p' "$env")"
     kafka="$(sed -n 's/^TOKENGATE_KAFKA_BOOTSTRAP_SERVERS=//p' "$env")"
     password="$(sed -n 's/^PGPASSWORD=//p' "$env")"
+    if grep -qx 'TOKENGATE_AUTH_PROVIDER=keycloak' "$env"; then
+      keycloak="$(sed -n 's/^TOKENGATE_KEYCLOAK_SERVER_URL=//p' "$env")"
+    fi
   fi
   # make run keeps PostgreSQL's password here (0600).
   if [ -z "$password" ] && [ -r "$LOCAL/secrets/postgres_password" ]; then
     password="$(cat "$LOCAL/secrets/postgres_password")"
   fi
   HOST_PG_PASSWORD="${CLUSTER_PG_PASSWORD:-$password}"
+  unset HOST_KEYCLOAK_PORT
   if [ -f "$RUN/host-services" ]; then source "$RUN/host-services"; fi
+  # A running cluster keeps what it was started with (its forwarders).
+  if [ -z "${HOST_KEYCLOAK_PORT+set}" ]; then
+    HOST_KEYCLOAK_PORT=""
+    if [ -n "${CLUSTER_KEYCLOAK_URL-$keycloak}" ]; then
+      HOST_KEYCLOAK_PORT="$(python3 -c 'import sys, urllib.parse; print(urllib.parse.urlsplit(sys.argv[1]).port or 80)' \
+        "${CLUSTER_KEYCLOAK_URL-$keycloak}")"
+    fi
+  fi
   HOST_PG_PORT="${CLUSTER_PG_PORT:-${HOST_PG_PORT:-$(python3 -c 'import sys, urllib.parse; print(urllib.parse.urlsplit(sys.argv[1]).port or "")' "$url")}}"
   HOST_KAFKA_PORT="${CLUSTER_KAFKA_PORT:-${HOST_KAFKA_PORT:-${kafka:+$((${kafka##*:} + 2))}}}"
+  FORWARD_PORT="${CLUSTER_FORWARD_PORT:-8100}"
   [ -n "$HOST_PG_PORT" ] && [ -n "$HOST_KAFKA_PORT" ] ||
     die "no host PostgreSQL/Kafka: start 'make run' (it writes $env) or set CLUSTER_PG_PORT and CLUSTER_KAFKA_PORT"
 }
@@ -417,18 +435,36 @@ install() {
   image="${TOKENGATE_IMAGE:-tokengate:$version}"
   docker image inspect "$image" >/dev/null 2>&1 || die "no image $image in Docker (make image)"
   docker save "$image" | "${CTR[@]}" images import - >/dev/null
-  # The dummy provider signs logins with a per-process key unless given one: with two api
-  # replicas a login would work on one only. One key for all, in a Secret of the namespace.
-  [ -s "$PKI/access-token-secret" ] || (umask 077; openssl rand -hex 32 >"$PKI/access-token-secret")
-  kubectl_ create namespace "$NAMESPACE" --dry-run=client -o yaml | kubectl_ apply -f - >/dev/null
-  kubectl_ -n "$NAMESPACE" create secret generic tokengate-local \
-    --from-file=access-token-secret="$PKI/access-token-secret" --dry-run=client -o yaml | kubectl_ apply -f - >/dev/null
+  local values=(-f "$HERE/values.yaml") file
+  if [ -n "$HOST_KEYCLOAK_PORT" ]; then
+    # make run's Keycloak and realm: the client's secret in a Secret of the namespace, and the
+    # provider's values before CLUSTER_VALUES (a values file there may say otherwise).
+    [ -r "$LOCAL/secrets/oidc_client_secret" ] || die "no $LOCAL/secrets/oidc_client_secret (make run AUTH=keycloak)"
+    kubectl_ create namespace "$NAMESPACE" --dry-run=client -o yaml | kubectl_ apply -f - >/dev/null
+    # Without the file's newline: the chart passes the key's bytes as they are.
+    (umask 077; printf '%s' "$(cat "$LOCAL/secrets/oidc_client_secret")" >"$RUN/oidc-client-secret")
+    kubectl_ -n "$NAMESPACE" create secret generic tokengate-local-oidc \
+      --from-file=client-secret="$RUN/oidc-client-secret" --dry-run=client -o yaml | kubectl_ apply -f - >/dev/null
+    cat >"$RUN/keycloak-values.yaml" <<EOF
+auth:
+  provider: keycloak
+  allowDummy: false
+  adminUsers: ""
+  keycloak:
+    serverUrl: http://$BRIDGE_IP:$HOST_KEYCLOAK_PORT
+    realm: tokengate
+  redirectUri: http://127.0.0.1:$FORWARD_PORT/v1/auth/callback
+  clientSecret:
+    existingSecret: tokengate-local-oidc
+    key: client-secret
+EOF
+    values+=(-f "$RUN/keycloak-values.yaml")
+  fi
   # The cluster's own database: its migration Job must not migrate the local stack's.
   local psql=(psql -h 127.0.0.1 -p "$HOST_PG_PORT" -U "${CLUSTER_PG_USER:-postgres}" -d postgres -v ON_ERROR_STOP=1 -qtA)
   PGPASSWORD="$HOST_PG_PASSWORD" "${psql[@]}" -c "SELECT 1 FROM pg_database WHERE datname = '$database'" |
     grep -q 1 || PGPASSWORD="$HOST_PG_PASSWORD" "${psql[@]}" -c "CREATE DATABASE \"$database\"" ||
     die "cannot create database $database on 127.0.0.1:$HOST_PG_PORT"
-  local values=(-f "$HERE/values.yaml") file
   for file in ${CLUSTER_VALUES:-}; do values+=(-f "$file"); done
   KUBECONFIG="$KUBECONFIG_FILE" "$HELM" upgrade --install "$RELEASE" "$ROOT/helm/tokengate" \
     --namespace "$NAMESPACE" --create-namespace "${values[@]}" \
@@ -441,19 +477,28 @@ install() {
 }
 
 info() {
-  local api h2k
+  local api h2k forward login
   api="$(kubectl_ get service "$RELEASE-api" -o jsonpath='{.spec.clusterIP}:{.spec.ports[0].port}')"
   h2k="$(kubectl_ get service "$RELEASE-http2kafka" -o jsonpath='{.spec.clusterIP}:{.spec.ports[0].port}')"
+  forward="$KUBECTL --kubeconfig $KUBECONFIG_FILE -n $NAMESPACE port-forward service/$RELEASE-api $FORWARD_PORT:8000"
+  if [ -n "$HOST_KEYCLOAK_PORT" ]; then
+    login="  Log in        through make run's Keycloak (alice / alice-password) on http://127.0.0.1:$FORWARD_PORT/
+                 (the redirect URI) once this runs:  $forward
+  Keycloak       http://$BRIDGE_IP:$HOST_KEYCLOAK_PORT/ for pods and browsers alike (one issuer)"
+  else
+    login="  Log in        dummy: any user, admin is an administrator"
+  fi
   cat <<EOF
 
 tokengate runs on Kubernetes $KUBE_VERSION (namespace $NAMESPACE; 'make cluster-stop' removes it all).
 
   kubectl        $KUBECTL --kubeconfig $KUBECONFIG_FILE get pods
                  (or: export KUBECONFIG=$KUBECONFIG_FILE)
-  API            http://$api/     (tokens page; Swagger UI at /docs; dummy login: any user, admin is an administrator)
+  API            http://$api/     (tokens page; Swagger UI at /docs)
   http2kafka     http://$h2k/v1/openlineage
+$login
   The Service addresses answer on this machine only (kube-proxy's rules). From elsewhere on it, or
-  under a fixed port:  $KUBECTL --kubeconfig $KUBECONFIG_FILE -n $NAMESPACE port-forward service/$RELEASE-api 8100:8000
+  under a fixed port:  $forward
   Pods reach the host's PostgreSQL 127.0.0.1:$HOST_PG_PORT and Kafka 127.0.0.1:$HOST_KAFKA_PORT at $BRIDGE_IP.
   Logs: $LOGS/ (kubelet, kube-apiserver, ...), and kubectl logs for the pods.
 EOF

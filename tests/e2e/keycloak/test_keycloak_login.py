@@ -92,10 +92,10 @@ def authority(database):
 
 
 @pytest.fixture(scope="module")
-def api(keycloak, authority):
+def api(keycloak, authority, database):
     port = stack.free_port()
     env = stack.env_of({
-        "authority_address": authority.address, "http_listen": f"127.0.0.1:{port}", "http_threads": 8,
+        "authority_address": authority.address, "database_url": database, "http_listen": f"127.0.0.1:{port}", "http_threads": 8,
         "web_dir": ROOT / "web", "auth_provider": "keycloak", "keycloak_server_url": keycloak.url,
         "keycloak_realm": "tokengate", "oidc_client_id": "tokengate", "oidc_client_secret": CLIENT_SECRET,
         "oidc_redirect_uri": f"http://127.0.0.1:{port}/v1/auth/callback",

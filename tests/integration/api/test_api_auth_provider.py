@@ -25,9 +25,9 @@ def refused(service):
     return lines[0]
 
 
-def keycloak_settings(**overrides):
-    return {"auth_provider": "keycloak", "keycloak_server_url": f"http://127.0.0.1:{stack.free_port()}",
-            "keycloak_realm": "tokengate", "oidc_client_id": "tokengate",
+def keycloak_settings(database, **overrides):
+    return {"auth_provider": "keycloak", "database_url": database,
+            "keycloak_server_url": f"http://127.0.0.1:{stack.free_port()}", "keycloak_realm": "tokengate", "oidc_client_id": "tokengate",
             "oidc_client_secret": "client-secret", "oidc_redirect_uri": "http://127.0.0.1:1/v1/auth/callback",
             **overrides}
 
@@ -53,13 +53,13 @@ def test_bad_trusted_proxies_are_refused_naming_the_entry(authority):
     assert line == ("invalid configuration: TOKENGATE_TRUSTED_PROXIES: '10.1.0.0/33' has a bad prefix length")
 
 
-def test_admin_users_are_refused_with_a_real_identity_provider(authority):
-    line = refused(start_api(authority, **keycloak_settings(admin_users="alice")))
+def test_admin_users_are_refused_with_a_real_identity_provider(authority, database):
+    line = refused(start_api(authority, **keycloak_settings(database, admin_users="alice")))
     assert line.startswith("invalid configuration: TOKENGATE_ADMIN_USERS: is for the dummy provider")
 
 
-def test_an_empty_admin_claim_is_refused(authority):
-    line = refused(start_api(authority, **keycloak_settings(admin_claim="")))
+def test_an_empty_admin_claim_is_refused(authority, database):
+    line = refused(start_api(authority, **keycloak_settings(database, admin_claim="")))
     assert line.startswith("invalid configuration: TOKENGATE_ADMIN_CLAIM: must be set")
 
 
@@ -75,34 +75,37 @@ def test_dummy_on_all_interfaces_starts_when_allowed_and_warns(authority):
     ("oidc_client_id", "TOKENGATE_OIDC_CLIENT_ID"),
     ("oidc_client_secret", "TOKENGATE_OIDC_CLIENT_SECRET"),
     ("oidc_redirect_uri", "TOKENGATE_OIDC_REDIRECT_URI"),
+    # Browser sessions live in PostgreSQL, so every replica serves every browser.
+    ("database_url", "TOKENGATE_DATABASE_URL"),
 ])
-def test_keycloak_without_a_setting_is_refused(authority, missing, variable):
-    settings = keycloak_settings()
+def test_keycloak_without_a_setting_is_refused(authority, database, missing, variable):
+    settings = keycloak_settings(database)
     del settings[missing]
     assert refused(start_api(authority, **settings)).startswith(f"invalid configuration: {variable}: ")
 
 
-def test_redirect_uri_must_be_the_callback(authority):
-    line = refused(start_api(authority, **keycloak_settings(oidc_redirect_uri="https://x.test/login")))
+def test_redirect_uri_must_be_the_callback(authority, database):
+    line = refused(start_api(authority, **keycloak_settings(database, oidc_redirect_uri="https://x.test/login")))
     assert "TOKENGATE_OIDC_REDIRECT_URI: must be the http(s) URL of this api's /v1/auth/callback" in line
 
 
-def test_scope_without_openid_is_refused(authority):
-    assert "must include openid" in refused(start_api(authority, **keycloak_settings(oidc_scope="profile")))
+def test_scope_without_openid_is_refused(authority, database):
+    line = refused(start_api(authority, **keycloak_settings(database, oidc_scope="profile")))
+    assert "must include openid" in line
 
 
-def test_client_secret_is_never_logged(authority, tmp_path):
+def test_client_secret_is_never_logged(authority, database, tmp_path):
     secret_file = tmp_path / "secret"
     secret_file.write_text("very-secret-client-secret\n")
-    settings = keycloak_settings()
+    settings = keycloak_settings(database)
     del settings["oidc_client_secret"]
     with start_api(authority, **settings, TOKENGATE_OIDC_CLIENT_SECRET_FILE=secret_file).start() as api:
         assert "TOKENGATE_OIDC_CLIENT_SECRET=<set>" in api.log()
         assert "very-secret" not in api.log()
 
 
-def test_with_the_idp_down_logins_answer_503_and_the_api_still_serves(authority):
-    with start_api(authority, **keycloak_settings()).start() as api:
+def test_with_the_idp_down_logins_answer_503_and_the_api_still_serves(authority, database):
+    with start_api(authority, **keycloak_settings(database)).start() as api:
         assert "identity provider not reachable yet" in api.log()
         login = requests.get(f"{api.url}/v1/auth/login", allow_redirects=False)
         assert login.status_code == 503
@@ -111,8 +114,8 @@ def test_with_the_idp_down_logins_answer_503_and_the_api_still_serves(authority)
         assert requests.get(f"{api.url}/monitoring/ping").ok
 
 
-def test_browsers_without_a_session_are_told_where_to_log_in(authority):
-    with start_api(authority, **keycloak_settings()).start() as api:
+def test_browsers_without_a_session_are_told_where_to_log_in(authority, database):
+    with start_api(authority, **keycloak_settings(database)).start() as api:
         page = requests.get(f"{api.url}/", allow_redirects=False)
         assert page.status_code == 302
         assert page.headers["Location"] == "/v1/auth/login?next=%2F"
@@ -125,18 +128,18 @@ def test_browsers_without_a_session_are_told_where_to_log_in(authority):
         assert unknown.json()["error"]["details"] == {"login_url": "/v1/auth/login"}
 
 
-def test_password_login_and_dummy_access_tokens_are_off_with_oidc(authority):
+def test_password_login_and_dummy_access_tokens_are_off_with_oidc(authority, database):
     with stack.api(authority.address) as dummy:
         dummy_token = stack.login(dummy.url)
-    with start_api(authority, **keycloak_settings()).start() as api:
+    with start_api(authority, **keycloak_settings(database)).start() as api:
         response = requests.post(f"{api.url}/v1/auth/token", data={"username": "alice", "password": "x"})
         assert response.status_code == 400
         assert "/v1/auth/login" in response.json()["error"]["message"]
         assert requests.get(f"{api.url}/v1/users/me", headers=stack.bearer(dummy_token)).status_code == 401
 
 
-def test_callback_without_the_state_cookie_is_refused(authority):
-    with start_api(authority, **keycloak_settings()).start() as api:
+def test_callback_without_the_state_cookie_is_refused(authority, database):
+    with start_api(authority, **keycloak_settings(database)).start() as api:
         response = requests.get(f"{api.url}/v1/auth/callback", params={"code": "c", "state": "s"})
         assert response.status_code == 401
         assert "does not match this browser" in response.json()["error"]["details"]

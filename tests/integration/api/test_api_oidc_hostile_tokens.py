@@ -4,67 +4,27 @@ a JWK set), a bearer token whose payload or signature holds an '=' inside a
 base64url quantum, and a JWK set with such a value, are refused and the api
 keeps serving. Debian's cjose 0.6.1 asserts on that input (found by
 tests/fuzz/oidc_jws_fuzz), which killed the api before any authentication."""
-import base64
 import json
 import pathlib
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
 
 import stack
+from stand_in_idp import StandInIdp, b64url
 
 # The public half of the key that signed the fuzz seeds: its kid is "rsa-1".
 JWKS = (pathlib.Path(__file__).parents[2] / "fuzz" / "seeds" / "oidc_jws" / "jwks").read_text()
 BAD_JWK = {"kty": "RSA", "kid": "bad-1", "e": "AQAB", "n": "AAAAA=AA"}
 
 
-def b64url(data):
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
 def header(kid):
     return b64url(json.dumps({"alg": "RS256", "kid": kid}).encode())
 
 
-class StandInIdp:
-    """Discovery and a JWK set at http://127.0.0.1:<port>/realms/tokengate."""
-
-    def __init__(self, jwks):
-        idp = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                if self.path.endswith("/.well-known/openid-configuration"):
-                    body = json.dumps({"issuer": idp.issuer, "authorization_endpoint": idp.issuer + "/auth",
-                                       "token_endpoint": idp.issuer + "/token", "jwks_uri": idp.issuer + "/certs"})
-                elif self.path.endswith("/certs"):
-                    body = jwks
-                else:
-                    self.send_error(404)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body.encode())
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.issuer = f"{self.url}/realms/tokengate"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def api_with(authority, idp):
+def api_with(authority, database, idp):
     env = stack.env_of({"authority_address": authority.address, "http_listen": "127.0.0.1:0",
+                        "database_url": database,
                         "access_token_secret": stack.API_SECRET, "auth_provider": "keycloak",
                         "keycloak_server_url": idp.url, "keycloak_realm": "tokengate",
                         "oidc_client_id": "tokengate", "oidc_client_secret": "client-secret",
@@ -72,11 +32,12 @@ def api_with(authority, idp):
     return stack.Service("tokengate-api", env)
 
 
-def assert_refused_and_alive(authority, jwks, token, reason):
+def assert_refused_and_alive(authority, database, jwks, token, reason):
     """The api with an IdP serving `jwks` answers `token` 401 for `reason` and keeps serving."""
-    idp = StandInIdp(jwks)
+    idp = StandInIdp()
+    idp.jwks = json.loads(jwks)
     try:
-        with api_with(authority, idp).start() as api:
+        with api_with(authority, database, idp).start() as api:
             response = requests.get(f"{api.url}/v1/users/me", headers=stack.bearer(token), timeout=10)
             assert response.status_code == 401
             assert reason in response.text
@@ -87,11 +48,11 @@ def assert_refused_and_alive(authority, jwks, token, reason):
 
 
 @pytest.mark.parametrize("rest", ["AAAAA=AA.AAAA", "AAAA.AAAAA=AA"], ids=["payload", "signature"])
-def test_a_part_with_padding_inside_is_refused_and_the_api_lives(authority, rest):
-    assert_refused_and_alive(authority, JWKS, f"{header('rsa-1')}.{rest}", "Malformed token")
+def test_a_part_with_padding_inside_is_refused_and_the_api_lives(authority, database, rest):
+    assert_refused_and_alive(authority, database, JWKS, f"{header('rsa-1')}.{rest}", "Malformed token")
 
 
-def test_a_jwk_with_padding_inside_is_left_out_and_the_api_lives(authority):
+def test_a_jwk_with_padding_inside_is_left_out_and_the_api_lives(authority, database):
     jwks = json.dumps({"keys": [BAD_JWK, *json.loads(JWKS)["keys"]]})
     token = f"{header('bad-1')}.{b64url(b'{}')}.{b64url(b'x' * 256)}"
-    assert_refused_and_alive(authority, jwks, token, "unknown key")
+    assert_refused_and_alive(authority, database, jwks, token, "unknown key")

@@ -6,6 +6,15 @@
 #include "common/base/log.h"
 
 namespace tokengate {
+namespace {
+
+// The session table could not answer: the caller gets 503 (fail closed), the log the reason.
+absl::Status StoreFailed(const absl::Status& status) {
+  TG_LOG(Warning) << "session store: " << status.message();
+  return absl::UnavailableError("Session store is unavailable, retry later");
+}
+
+}  // namespace
 
 std::string SafeNextPath(absl::string_view next) {
   if (next.empty() || next[0] != '/' || absl::StartsWith(next, "//") || absl::StrContains(next, '\\')) {
@@ -39,14 +48,17 @@ absl::StatusOr<LoginStart> OidcLogin::Start(absl::string_view next) {
   // Discovery afresh, before storing anything: a down IdP gets a clear 503 here rather than a
   // browser error page at its address, and costs no memory.
   if (auto endpoints = client_->FetchEndpoints(); !endpoints.ok()) return endpoints.status();
-  std::string state = store_->StartLogin(std::move(pending));
-  auto url = client_->AuthorizationUrl(state, nonce, challenge);
+  auto state = store_->StartLogin(std::move(pending));
+  if (!state.ok()) return StoreFailed(state.status());
+  auto url = client_->AuthorizationUrl(*state, nonce, challenge);
   if (!url.ok()) return url.status();
-  return LoginStart{.state = std::move(state), .redirect_url = *std::move(url)};
+  return LoginStart{.state = *std::move(state), .redirect_url = *std::move(url)};
 }
 
 absl::StatusOr<LoginDone> OidcLogin::Finish(absl::string_view state, absl::string_view code) {
-  std::optional<PendingLogin> pending = store_->TakeLogin(state);
+  auto taken = store_->TakeLogin(state);
+  if (!taken.ok()) return StoreFailed(taken.status());
+  std::optional<PendingLogin>& pending = *taken;
   if (!pending) {
     Count(logins_, "bad_state");
     return absl::UnauthenticatedError("Unknown or expired login state: start the login again");
@@ -68,9 +80,10 @@ absl::StatusOr<LoginDone> OidcLogin::Finish(absl::string_view state, absl::strin
   ReadRoles(*tokens, claims, session);
   session.refresh_token = std::move(tokens->refresh_token);
   session.id_token = std::move(tokens->id_token);
-  std::string id = store_->Create(std::move(session));
+  auto id = store_->Create(session);
+  if (!id.ok()) return StoreFailed(id.status());
   Count(logins_, "ok");
-  return LoginDone{.session_id = std::move(id), .user_name = claims->user_name, .next = pending->next};
+  return LoginDone{.session_id = *std::move(id), .user_name = claims->user_name, .next = pending->next};
 }
 
 void OidcLogin::ReadRoles(const TokenSet& tokens, const absl::StatusOr<TokenClaims>& id_claims,
@@ -89,14 +102,16 @@ void OidcLogin::ReadRoles(const TokenSet& tokens, const absl::StatusOr<TokenClai
 }
 
 absl::StatusOr<Person> OidcLogin::SessionUser(absl::string_view session_id) {
-  std::optional<Session> session = store_->Find(session_id);
+  auto found = store_->Find(session_id);
+  if (!found.ok()) return StoreFailed(found.status());
+  std::optional<Session>& session = *found;
   if (!session) return absl::UnauthenticatedError("Session has ended: log in again");
   auto person = [&session] {
     return Person{.user_name = session->user_name, .email = session->email, .admin = session->admin};
   };
   if (clock_->Now() < session->access_expires_at) return person();
   if (session->refresh_token.empty()) {
-    store_->Remove(session_id);
+    if (auto removed = store_->Remove(session_id); !removed.ok()) return StoreFailed(removed.status());
     return absl::UnauthenticatedError("Session has ended: log in again");
   }
   auto tokens = client_->Refresh(session->refresh_token);
@@ -106,7 +121,7 @@ absl::StatusOr<Person> OidcLogin::SessionUser(absl::string_view session_id) {
   }
   if (!tokens.ok()) {
     Count(refreshes_, "refused");
-    store_->Remove(session_id);
+    if (auto removed = store_->Remove(session_id); !removed.ok()) return StoreFailed(removed.status());
     return absl::UnauthenticatedError("Session has ended at the identity provider: log in again");
   }
   Count(refreshes_, "ok");
@@ -118,9 +133,9 @@ absl::StatusOr<Person> OidcLogin::SessionUser(absl::string_view session_id) {
   if (!tokens->refresh_token.empty()) session->refresh_token = std::move(tokens->refresh_token);
   if (!tokens->id_token.empty()) session->id_token = std::move(tokens->id_token);
   session->access_expires_at = clock_->Now() + tokens->expires_in;
-  if (!store_->Update(session_id, *session)) {
-    return absl::UnauthenticatedError("Session has ended: log in again");
-  }
+  auto updated = store_->Update(session_id, *session);
+  if (!updated.ok()) return StoreFailed(updated.status());
+  if (!*updated) return absl::UnauthenticatedError("Session has ended: log in again");
   return person();
 }
 
@@ -131,8 +146,11 @@ absl::StatusOr<Person> OidcLogin::BearerUser(absl::string_view jwt) {
 }
 
 std::string OidcLogin::Logout(absl::string_view session_id, absl::string_view back_to) {
-  std::optional<Session> session = store_->Remove(session_id);
-  if (!session) return std::string(back_to);
+  auto removed = store_->Remove(session_id);
+  // The store unreachable: the cookie is dropped all the same, and the session ends when it ends.
+  if (!removed.ok()) (void)StoreFailed(removed.status());
+  if (!removed.ok() || !*removed) return std::string(back_to);
+  std::optional<Session>& session = *removed;
   TG_LOG(Info) << "logout user=" << session->user_name;
   if (!session->refresh_token.empty()) {
     if (absl::Status ended = client_->EndIdpSession(session->refresh_token); !ended.ok()) {

@@ -2,7 +2,8 @@
 // and finishing the code flow (state, nonce, PKCE), sessions that refresh
 // their IdP tokens when the access token is due (a refused refresh ends
 // the session), logout here and at the IdP, and IdP access tokens sent as
-// bearer tokens. Errors: UNAUTHENTICATED (→ 401), UNAVAILABLE (IdP down → 503).
+// bearer tokens. Errors: UNAUTHENTICATED (→ 401), UNAVAILABLE (IdP or the
+// session table down → 503).
 #pragma once
 
 #include <string>

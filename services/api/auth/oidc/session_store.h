@@ -1,20 +1,25 @@
-// Server-side state of browser logins, in this process's memory: logins in
-// progress (by `state`, single use, ten minutes) and sessions (by a random
-// id that is the cookie's whole content). The IdP's tokens stay here and
-// never reach the browser; ending a session here makes its cookie worthless
-// at once. Both maps are bounded, so unauthenticated requests cannot grow
-// them without limit.
+// Server-side state of browser logins, in PostgreSQL (tables oidc_login and
+// session, migration 0007) so that every api replica serves every browser:
+// logins in progress (by `state`, single use, ten minutes) and sessions (by a
+// random id that is the cookie's whole content). Rows are keyed by SHA-256 of
+// those values; the IdP's tokens and the PKCE verifier are sealed (SealedBox)
+// and never reach the browser, a log or a row in clear. Ending a session here
+// makes its cookie worthless on every replica at once. Logins in progress are
+// bounded, so unauthenticated requests cannot grow the table without limit.
 #pragma once
 
 #include <cstddef>
-#include <mutex>
+#include <cstdint>
 #include <optional>
 #include <string>
-#include <unordered_map>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/base/clock.h"
+#include "common/base/periodic_task.h"
+#include "common/pg/postgres.h"
+#include "services/api/auth/oidc/sealed_box.h"
 
 namespace tokengate {
 
@@ -36,37 +41,44 @@ struct Session {
 };
 
 struct SessionStoreLimits {
+  // Sessions need a successful IdP login and are pruned when they end, so
+  // only logins in progress (anyone can start one) have a cap.
   size_t max_pending = 10000;
-  size_t max_sessions = 100000;
   absl::Duration pending_lifetime = absl::Minutes(10);
 };
 
+// Every method fails UNAVAILABLE when PostgreSQL cannot be reached.
 class SessionStore {
  public:
-  SessionStore(SessionStoreLimits limits, const Clock* clock) : limits_(limits), clock_(clock) {}
+  // `secret`: the session secret (>= 32 bytes), the same on every replica.
+  SessionStore(PgPool* pool, absl::string_view secret, SessionStoreLimits limits, const Clock* clock);
 
   // A new random state for `login` (its expires_at is set here).
-  std::string StartLogin(PendingLogin login);
+  absl::StatusOr<std::string> StartLogin(PendingLogin login);
   // The login of `state`, removed (a state works once); nullopt when unknown or expired.
-  std::optional<PendingLogin> TakeLogin(absl::string_view state);
+  absl::StatusOr<std::optional<PendingLogin>> TakeLogin(absl::string_view state);
 
   // A new random session id.
-  std::string Create(Session session);
-  std::optional<Session> Find(absl::string_view id) const;
-  // Replaces a live session's tokens after a refresh; false when it ended meanwhile.
-  bool Update(absl::string_view id, const Session& session);
-  std::optional<Session> Remove(absl::string_view id);
-  size_t size() const;
+  absl::StatusOr<std::string> Create(const Session& session);
+  // nullopt when unknown, ended, or sealed under another secret.
+  absl::StatusOr<std::optional<Session>> Find(absl::string_view id);
+  // Replaces a live session's tokens and claims after a refresh; false when it ended meanwhile.
+  absl::StatusOr<bool> Update(absl::string_view id, const Session& session);
+  absl::StatusOr<std::optional<Session>> Remove(absl::string_view id);
+
+  // Deletes ended sessions and expired logins; 0 when another replica is at it.
+  absl::StatusOr<int64_t> PruneOnce();
+  // PruneOnce every `interval` on a thread of its own, until destruction.
+  void StartPruning(absl::Duration interval);
 
  private:
-  void DropExpiredLocked(absl::Time now);
+  absl::StatusOr<std::optional<Session>> SessionOfRow(const PgResult& result, absl::string_view id_hash) const;
 
+  PgPool* pool_;
+  const SealedBox box_;
   const SessionStoreLimits limits_;
   const Clock* clock_;
-  mutable std::mutex mu_;
-  std::unordered_map<std::string, PendingLogin> pending_;
-  // Keyed by SHA-256 of the id, so a lookup's timing says nothing about ids.
-  std::unordered_map<std::string, Session> sessions_;
+  PeriodicTask pruner_;  // Last: stops before the members it uses go.
 };
 
 // 32 random bytes, base64url (43 characters).
