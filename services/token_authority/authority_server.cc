@@ -75,8 +75,9 @@ AuthorityServer::AuthorityServer(const AuthorityConfig& config, CallerPolicy pol
                config.notices.webhook_enabled() ? &webhook_ : nullptr),
       user_emails_(pool_),
       leak_reports_(config_, pool_, &tokens_, &clock_, notices_.Channels(), [this] { notices_.Wake(); }),
+      service_accounts_(pool_, &tokens_, &clock_),
       service_(&tokens_, &feed_, &revocation_log_, &policy_, config.watch_heartbeat_interval,
-               &user_emails_, &leak_reports_) {}
+               &user_emails_, &leak_reports_, &service_accounts_) {}
 
 absl::Status AuthorityServer::Start() {
   if (audit_publisher_) audit_publisher_->Start();

@@ -24,6 +24,7 @@
 #include "services/token_authority/notices/webhook_sender.h"
 #include "services/token_authority/revocation/revocation_feed.h"
 #include "services/token_authority/revocation/revocation_log.h"
+#include "services/token_authority/service_accounts/service_accounts.h"
 #include "services/token_authority/tokens/leak_reports.h"
 #include "services/token_authority/tokens/personal_tokens.h"
 #include "services/token_authority/tokens/token_store.h"
@@ -73,6 +74,7 @@ class AuthorityServer {
   NoticeScheduler notices_;
   UserEmails user_emails_;
   LeakReports leak_reports_;
+  ServiceAccounts service_accounts_;
   TokenAuthorityService service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
