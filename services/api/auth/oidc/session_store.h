@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -29,6 +30,7 @@ struct Session {
   std::string user_name;
   std::string email;   // From the IdP's claims, re-read at each refresh.
   bool admin = false;  // Likewise.
+  std::vector<std::string> managed_service_accounts;  // Likewise (the group claim).
   std::string refresh_token;
   std::string id_token;  // For the IdP's logout (id_token_hint).
   absl::Time access_expires_at;  // Then refresh: the IdP says whether the session still lives.
