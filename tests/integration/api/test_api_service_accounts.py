@@ -5,12 +5,17 @@ non-manager gets 404; offboarding a manager leaves the account's tokens alive
 and takes the person off the list; disabling revokes every token on both
 edges within 1 s, audited in one transaction; a person and an account of the
 same name never share tokens or history."""
+import datetime
 import os
 import time
 import uuid
 
 import pytest
 import requests
+from confluent_kafka.admin import AdminClient, NewTopic
+from openlineage.client import OpenLineageClient
+from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
+from openlineage.client.transport.http import HttpConfig, HttpTransport
 
 import stack
 
@@ -26,9 +31,12 @@ def api(authority, database):
 
 @pytest.fixture(scope="module")
 def edge(authority):
+    """http2kafka on a topic of its own (the broker does not create topics)."""
+    kafka, topic = os.environ["TOKENGATE_TEST_KAFKA"], f"sa-{uuid.uuid4().hex[:8]}"
+    admin = AdminClient({"bootstrap.servers": kafka})  # Kept alive until the topic exists.
+    admin.create_topics([NewTopic(topic, 1, 1)], request_timeout=30)[topic].result(timeout=60)
     env = stack.env_of({"authority_address": authority.address, "http_listen": "127.0.0.1:0",
-                        "kafka_bootstrap_servers": os.environ["TOKENGATE_TEST_KAFKA"],
-                        "kafka_topic": f"sa-{uuid.uuid4().hex[:8]}"})
+                        "kafka_bootstrap_servers": kafka, "kafka_topic": topic})
     with stack.Service("http2kafka", env).start() as service:
         yield service
 
@@ -102,6 +110,21 @@ def test_a_manager_creates_a_write_only_token_that_verifies_as_the_account(api, 
     history = call("GET", f"{api.url}/v1/service-accounts/{name}/personal-tokens/{token['id']}/events", login)
     assert history.status_code == 200, history.text
     assert [item["data"]["event"] for item in history.json()["items"]] == ["token.created"]
+
+
+def test_the_openlineage_client_emits_with_an_accounts_token(api, edge, admin):
+    name, alice = unique("etl-prod"), unique("alice")
+    create_account(api, admin, name)
+    add_manager(api, admin, name, alice)
+    token = create_account_token(api, stack.login(api.url, alice), name)
+    config = HttpConfig.from_dict({"type": "http", "url": edge.url, "endpoint": EVENTS, "compression": "gzip",
+                                   "auth": {"type": "api_key", "apiKey": token["content"]}})
+    client = OpenLineageClient(transport=HttpTransport(config))
+    client.emit(RunEvent(eventType=RunState.START, eventTime=datetime.datetime.now(datetime.timezone.utc).isoformat(),
+                         run=Run(runId=str(uuid.uuid4())), job=Job(namespace="spark://etl", name="nightly"),
+                         producer="https://github.com/OpenLineage/OpenLineage/tree/1.0.0/client/python"))
+    # emit raises on any answer but 2xx; the write-only token may not read lineage.
+    assert call("GET", f"{api.url}/v1/datasets", token["content"]).status_code == 403
 
 
 def test_the_creator_may_ask_for_read_and_write(api, admin):
