@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
@@ -24,6 +25,10 @@ struct Notice {
   std::string token_name;
   std::string user_name;
   std::string email;       // The owner's address; empty when unknown.
+  // A service account's token: its managers' addresses (the account's own
+  // contact is `email`), and its own webhook, which replaces the configured one.
+  std::vector<std::string> cc;
+  std::string webhook_url;
   absl::CivilDay until;    // Last valid day (UTC); the token stops at the next midnight.
 };
 
