@@ -27,9 +27,18 @@ CREATE TABLE service_account_manager (
 );
 CREATE INDEX service_account_manager_user ON service_account_manager (user_id);
 
-ALTER TABLE audit_event DROP CONSTRAINT audit_event_event_check;
-ALTER TABLE audit_event ADD CONSTRAINT audit_event_event_check CHECK (event IN (
-  'token.created', 'token.refreshed', 'token.revoked', 'token.first_used', 'token.last_used',
-  'token.expiry_notice', 'management.failed',
-  'service_account.created', 'service_account.disabled',
-  'service_account.manager_added', 'service_account.manager_removed'));
+-- Service-account events. The event list is extended, not restated, so the
+-- events other migrations add to the same CHECK (before or after this one) stay.
+DO $$
+DECLARE
+  definition text;
+BEGIN
+  SELECT pg_get_constraintdef(oid) INTO definition FROM pg_constraint
+  WHERE conrelid = 'audit_event'::regclass AND conname = 'audit_event_event_check';
+  EXECUTE 'ALTER TABLE audit_event DROP CONSTRAINT audit_event_event_check';
+  EXECUTE 'ALTER TABLE audit_event ADD CONSTRAINT audit_event_event_check ' ||
+          replace(definition, 'ARRAY[',
+                  'ARRAY[''service_account.created''::text, ''service_account.disabled''::text, ' ||
+                  '''service_account.manager_added''::text, ''service_account.manager_removed''::text, ');
+END;
+$$;
