@@ -10,7 +10,8 @@
     document.querySelector('meta[name="tokengate-max-duration-days"]')?.content) || 366;
 
   const $ = (id) => document.getElementById(id);
-  const state = { user: null, page: 1 };
+  // owner: null for the user's own tokens, else the service account's name.
+  const state = { user: null, page: 1, owner: null };
   // Where focus returns when a dialog closes.
   const openers = new WeakMap();
 
@@ -142,8 +143,28 @@
 
   // --- dialogs: modal, focus kept inside, Escape closes, focus goes back ------
 
+  // Whose tokens this page acts on, in every dialog, so nobody creates or
+  // revokes a token of the wrong owner.
+  function ownerText() {
+    return state.owner
+      ? `Owner: service account ${state.owner} (sa:${state.owner}), shared with its other managers`
+      : `Owner: you (${state.user ? state.user.name : ''})`;
+  }
+
+  // The REST path of the current owner's tokens.
+  function tokensPath(suffix = '') {
+    const base = state.owner
+      ? `/v1/service-accounts/${encodeURIComponent(state.owner)}/personal-tokens`
+      : '/v1/personal-tokens';
+    return base + suffix;
+  }
+
   function openDialog(dialog, focusTarget, opener = document.activeElement) {
     openers.set(dialog, opener);
+    dialog.querySelectorAll('[data-owner-line]').forEach((line) => {
+      line.textContent = ownerText();
+      line.classList.toggle('service-account', Boolean(state.owner));
+    });
     dialog.showModal();
     (focusTarget || dialog.querySelector('input, textarea, button')).focus();
   }
@@ -414,11 +435,11 @@
   async function loadTokens(page = state.page) {
     $('tokens-loading').hidden = false;
     try {
-      let result = await call('GET', `/v1/personal-tokens?page=${page}&page_size=${PAGE_SIZE}`);
+      let result = await call('GET', tokensPath(`?page=${page}&page_size=${PAGE_SIZE}`));
       // The last token of the last page went away: show the page before it.
       if (result.items.length === 0 && page > 1 && result.meta.total_count > 0) {
         page = result.meta.pages_count;
-        result = await call('GET', `/v1/personal-tokens?page=${page}&page_size=${PAGE_SIZE}`);
+        result = await call('GET', tokensPath(`?page=${page}&page_size=${PAGE_SIZE}`));
       }
       state.page = page;
       renderTokens(result);
@@ -438,6 +459,10 @@
     form.reset();
     clearForm(form);
     limitUntil($('create-until'), 'create-until-hint');
+    // A service account's token is an emitter's (write only) unless asked for more.
+    $('create-read').checked = !state.owner;
+    $('create-title').textContent = state.owner
+      ? `Create a token of service account ${state.owner}` : 'Create a personal token';
     openDialog($('create-dialog'), $('create-name'));
   }
 
@@ -471,14 +496,17 @@
     const body = { name: name.value.trim() };
     if (until.value) body.until = until.value;
     // Only what narrows the token is sent: a default token's request is the one it always was.
-    if (!(read.checked && write.checked)) body.scopes = read.checked ? ['all:read'] : ['all:write'];
+    // A service account's default is write only: its request always says what it wants.
+    if (state.owner || !(read.checked && write.checked)) {
+      body.scopes = [read.checked && 'all:read', write.checked && 'all:write'].filter(Boolean);
+    }
     if (namespaceList.length) body.namespaces = namespaceList;
     if (networkList.length) body.networks = networkList;
     const submit = form.querySelector('[type="submit"]');
     submit.disabled = true;
     let issued;
     try {
-      issued = await call('POST', '/v1/personal-tokens', { json: body });
+      issued = await call('POST', tokensPath(), { json: body });
     } catch (err) {
       showFormError(form, err, { name, until, scopes: read, namespaces, networks });
       return;
@@ -525,7 +553,7 @@
     if (graceSeconds > 0) body.grace_seconds = graceSeconds;
     let issued;
     try {
-      issued = await call('PATCH', `/v1/personal-tokens/${encodeURIComponent(refreshing.id)}`, { json: body });
+      issued = await call('PATCH', tokensPath(`/${encodeURIComponent(refreshing.id)}`), { json: body });
     } catch (err) {
       showFormError(form, err, { until });
       return;
@@ -556,7 +584,7 @@
     const item = revoking;
     submit.disabled = true;
     try {
-      await call('DELETE', `/v1/personal-tokens/${encodeURIComponent(item.id)}`);
+      await call('DELETE', tokensPath(`/${encodeURIComponent(item.id)}`));
     } catch (err) {
       showFormError(form, err, {});
       return;
@@ -640,7 +668,7 @@
     $('history-loading').hidden = false;
     $('history-error').textContent = '';
     try {
-      const result = await call('GET', `/v1/personal-tokens/${encodeURIComponent(item.id)}/events` +
+      const result = await call('GET', tokensPath(`/${encodeURIComponent(item.id)}/events`) +
                                        `?page=${page}&page_size=${HISTORY_PAGE_SIZE}`);
       if (history.item !== item) return;  // Closed or another token opened meanwhile.
       history.page = page;
@@ -666,7 +694,7 @@
   // --- login, logout, views ------------------------------------------------------
 
   function showView(name) {
-    for (const view of ['login-view', 'home-view', 'tokens-view']) $(view).hidden = view !== name;
+    for (const view of ['login-view', 'home-view', 'accounts-view', 'tokens-view']) $(view).hidden = view !== name;
   }
 
   function showLoggedOut(message) {
@@ -683,18 +711,62 @@
   async function route() {
     if (!state.user) return;
     clearMessages();
-    if (location.hash === '#personal-tokens') {
+    const account = /^#service-accounts\/(.+)$/.exec(location.hash);
+    if (location.hash === '#personal-tokens' || account) {
+      const owner = account ? decodeURIComponent(account[1]) : null;
+      if (owner !== state.owner) state.page = 1;
+      state.owner = owner;
+      const title = owner ? `Tokens of service account ${owner}` : 'Personal tokens';
+      $('tokens-title').textContent = title;
+      $('tokens-owner').hidden = !owner;
+      $('tokens-owner').textContent = owner ? ownerText() : '';
+      $('tokens-hint').hidden = Boolean(owner);
+      $('tokens-empty-text').textContent = owner
+        ? `Service account ${owner} has no tokens yet.` : 'You have no personal tokens yet.';
       showView('tokens-view');
-      document.title = 'Personal tokens - tokengate';
+      document.title = `${title} - tokengate`;
       await loadTokens();
+    } else if (location.hash === '#service-accounts') {
+      showView('accounts-view');
+      document.title = 'Service accounts - tokengate';
+      await loadAccounts();
     } else {
       showView('home-view');
       document.title = 'tokengate';
     }
   }
 
-  function showLoggedIn(user) {
+  // The accounts the user manages: the menu shows "Service accounts" when there are any.
+  async function loadAccounts() {
+    let items = [];
+    try {
+      items = (await call('GET', '/v1/service-accounts')).items;
+    } catch (err) {
+      if (!handleSessionLoss(err)) complain(`Could not load your service accounts. ${describe(err)}`);
+    }
+    $('menu-service-accounts-item').hidden = items.length === 0;
+    const list = $('accounts-list');
+    list.replaceChildren();
+    for (const item of items) {
+      const entry = document.createElement('li');
+      const link = document.createElement('a');
+      link.href = `#service-accounts/${encodeURIComponent(item.id)}`;
+      link.textContent = item.data.name;
+      entry.appendChild(link);
+      if (item.data.description) entry.append(` — ${item.data.description}`);
+      list.appendChild(entry);
+    }
+    if (items.length === 0) {
+      const entry = document.createElement('li');
+      entry.textContent = 'You manage no service account.';
+      list.appendChild(entry);
+    }
+  }
+
+  async function showLoggedIn(user) {
     state.user = user;
+    // Personal tokens (a service account's own, say) cannot list accounts: a login only.
+    await loadAccounts();
     $('user-name').textContent = user.name;
     $('home-user').textContent = user.name;
     $('user-menu').hidden = false;
@@ -756,7 +828,8 @@
 
   // --- the user menu (menu button pattern) -------------------------------------
 
-  const menuItems = () => [...$('user-menu-list').querySelectorAll('[role="menuitem"]')];
+  const menuItems = () => [...$('user-menu-list').querySelectorAll('[role="menuitem"]')]
+    .filter((item) => !item.closest('[hidden]'));
 
   function openMenu(focusIndex) {
     $('user-menu-list').hidden = false;
@@ -802,6 +875,11 @@
       closeMenu(false);
       // Same hash: hashchange does not fire, so reload the list here.
       if (location.hash === '#personal-tokens') route();
+      $('main').focus();
+    });
+    $('menu-service-accounts').addEventListener('click', () => {
+      closeMenu(false);
+      if (location.hash === '#service-accounts') route();
       $('main').focus();
     });
     $('menu-logout').addEventListener('click', logout);

@@ -40,7 +40,7 @@ case "$INSECURE_LOCAL_GRPC" in
 esac
 # Who may call what over mutual TLS: the api everything (it serves the admin
 # pages), http2kafka only verification, the CLI what the README grants an operator.
-LOCAL_CALLER_POLICY="tokengate-api=*;tokengate-http2kafka=VerifyToken|WatchRevocations;tokengate-cli=VerifyToken|ListTokens|RevokeToken|ListTokenEvents|AdminListTokens|RevokeUserTokens"
+LOCAL_CALLER_POLICY="tokengate-api=*;tokengate-http2kafka=VerifyToken|WatchRevocations;tokengate-cli=VerifyToken|ListTokens|RefreshToken|RevokeToken|ListTokenEvents|AdminListTokens|RevokeUserTokens|ListServiceAccounts|DisableServiceAccount"
 PORTS=("$PG_PORT" "$KAFKA_PORT" "$((KAFKA_PORT + 1))" "$KAFKA_CLUSTER_PORT" "$AUTHORITY_PORT" "$API_PORT" "$H2K_PORT" "$CONSUMER_PORT")
 [ "$AUTH" = keycloak ] && PORTS+=("$KEYCLOAK_PORT")
 

@@ -19,6 +19,9 @@ CREATE TABLE session (
   user_name text NOT NULL,
   email text NOT NULL DEFAULT '',
   admin boolean NOT NULL DEFAULT false,
+  -- Service accounts managed through IdP groups, comma-separated (their
+  -- names have no comma); re-read at each refresh like email and admin.
+  managed_service_accounts text NOT NULL DEFAULT '',
   sealed_tokens bytea NOT NULL,  -- the IdP's refresh token and ID token
   access_expires_at timestamptz NOT NULL,  -- then a refresh asks the IdP
   ends_at timestamptz NOT NULL,            -- the api's own upper bound

@@ -45,6 +45,11 @@ ABSL_FLAG(int, oidc_jwks_min_refresh_seconds, 10,
 ABSL_FLAG(std::string, admin_claim, "realm_access.roles",
           "keycloak/oidc: claim (dotted path) whose list of strings, or string, names the person's roles");
 ABSL_FLAG(std::string, admin_role, "tokengate-admin", "keycloak/oidc: the role in admin_claim that makes an admin");
+ABSL_FLAG(std::string, service_account_group_claim, "groups",
+          "keycloak/oidc: claim (dotted path) whose list of strings names the person's groups");
+ABSL_FLAG(std::string, service_account_group_pattern, "tokengate-sa-{name}",
+          "keycloak/oidc: a group matching it (\"{name}\" once; a full path's last segment) makes its members "
+          "managers of service account {name}; empty: no group manages one");
 ABSL_FLAG(std::string, admin_users, "", "dummy: comma-separated user names that are admins");
 ABSL_FLAG(std::string, access_token_secret, "",
           "HMAC key of access_token_… (>= 32 bytes); empty: random per process");
@@ -147,6 +152,8 @@ const FlagList& ApiFlags() {
       {FLAGS_oidc_jwks_min_refresh_seconds, 0, 3600},
       {FLAGS_admin_claim},
       {FLAGS_admin_role},
+      {FLAGS_service_account_group_claim},
+      {FLAGS_service_account_group_pattern},
       {FLAGS_admin_users},
       {FLAGS_access_token_secret},
       {FLAGS_session_secret},
@@ -205,6 +212,13 @@ absl::StatusOr<ApiConfig> ApiConfigFromFlags() {
   config.admin_role = absl::GetFlag(FLAGS_admin_role);
   if (config.admin_claim.empty()) return BadFlag(FLAGS_admin_claim, "must be set (a claim name or dotted path)");
   if (config.admin_role.empty()) return BadFlag(FLAGS_admin_role, "must be set");
+  config.service_account_group_claim = absl::GetFlag(FLAGS_service_account_group_claim);
+  config.service_account_group_pattern = absl::GetFlag(FLAGS_service_account_group_pattern);
+  if (const std::string& pattern = config.service_account_group_pattern;
+      !pattern.empty() && (pattern.find("{name}") == std::string::npos ||
+                           pattern.find("{name}") != pattern.rfind("{name}"))) {
+    return BadFlag(FLAGS_service_account_group_pattern, "must hold {name} exactly once, or be empty");
+  }
   for (absl::string_view name : absl::StrSplit(absl::GetFlag(FLAGS_admin_users), ',', absl::SkipWhitespace())) {
     config.admin_users.emplace_back(absl::StripAsciiWhitespace(name));
   }

@@ -43,6 +43,10 @@ struct ApiConfig {
   // list of strings or string) for `admin_role`; dummy names its admins.
   std::string admin_claim = "realm_access.roles";
   std::string admin_role = "tokengate-admin";
+  // keycloak/oidc: a group whose name matches the pattern ("{name}" once)
+  // in the claim at this path makes its members managers of that service account.
+  std::string service_account_group_claim = "groups";
+  std::string service_account_group_pattern = "tokengate-sa-{name}";
   std::vector<std::string> admin_users;
   // The api's own key for access_token_… (humans); never the authority's.
   std::string access_token_secret;

@@ -36,7 +36,9 @@ HumanLogin MakeHumanLogin(const ApiConfig& config, PgPool* pool, const Clock* cl
                    .http = {.verify_tls = config.oidc_verify_tls, .ca_file = config.oidc_ca_file,
                             .timeout = config.oidc_timeout},
                    .clock_skew = config.oidc_clock_skew, .jwks_min_refresh = config.oidc_jwks_min_refresh,
-                   .admin_claim = config.admin_claim, .admin_role = config.admin_role},
+                   .admin_claim = config.admin_claim, .admin_role = config.admin_role,
+                   .group_claim = config.service_account_group_claim,
+                   .group_pattern = config.service_account_group_pattern},
       clock);
   // Not fatal: personal tokens work without the IdP; logins answer 503 until it is back.
   if (auto endpoints = out.oidc_client->Endpoints(); !endpoints.ok()) {

@@ -52,9 +52,11 @@ const std::vector<FlagSpec>& Flags() {
       {"user", true, {Command::kTokensList, Command::kTokensRevoke, Command::kTokensEvents, Command::kTokensRotate}},
       {"grace", true, {Command::kTokensRotate}},
       {"all-users", false, {Command::kTokensList}},
-      {"active", false, {Command::kTokensList}},
-      {"page", true, {Command::kTokensList, Command::kTokensEvents}},
-      {"page-size", true, {Command::kTokensList, Command::kTokensEvents}},
+      {"active", false, {Command::kTokensList, Command::kServiceAccountsTokensList}},
+      {"page", true, {Command::kTokensList, Command::kTokensEvents, Command::kServiceAccountsList,
+                      Command::kServiceAccountsTokensList}},
+      {"page-size", true, {Command::kTokensList, Command::kTokensEvents, Command::kServiceAccountsList,
+                           Command::kServiceAccountsTokensList}},
   };
   return *flags;
 }
@@ -163,11 +165,21 @@ absl::StatusOr<Command> CommandOf(std::vector<std::string>& words) {
   if (first == "help") return Command::kHelp;
   if (first == "version") return Command::kVersion;
   if (first == "verify") return Command::kVerify;
-  if (first != "tokens" && first != "users") {
-    return Usage(absl::StrCat("unknown command '", first, "' (known: verify, tokens, users)"));
+  if (first != "tokens" && first != "users" && first != "service-accounts") {
+    return Usage(absl::StrCat("unknown command '", first, "' (known: verify, tokens, users, service-accounts)"));
   }
   const std::string second = words.empty() ? "" : words[0];
   if (!words.empty()) words.erase(words.begin());
+  if (first == "service-accounts") {
+    if (second == "list") return Command::kServiceAccountsList;
+    if (second == "disable") return Command::kServiceAccountsDisable;
+    const std::string third = second == "tokens" && !words.empty() ? words[0] : "";
+    if (!third.empty()) words.erase(words.begin());
+    if (third == "list") return Command::kServiceAccountsTokensList;
+    if (third == "revoke") return Command::kServiceAccountsTokensRevoke;
+    return Usage(absl::StrCat("unknown sub-command 'service-accounts ", second, second == "tokens" ? " " : "",
+                              third, "' (known: list, tokens list, tokens revoke, disable)"));
+  }
   if (first == "tokens") {
     if (second == "list") return Command::kTokensList;
     if (second == "revoke") return Command::kTokensRevoke;
@@ -248,6 +260,15 @@ absl::Status CheckCommand(CliConfig& config, std::vector<std::string>& words) {
         return count;
       }
       config.user = words[0];
+      return absl::OkStatus();
+    case Command::kServiceAccountsList:
+      return CheckArgumentCount("service-accounts list", words, 0, "");
+    case Command::kServiceAccountsTokensList:
+    case Command::kServiceAccountsTokensRevoke:
+    case Command::kServiceAccountsDisable:
+      TG_RETURN_IF_ERROR(CheckArgumentCount("this service-accounts command", words, 1, "a service account NAME"));
+      config.service_account = words[0];
+      config.user = absl::StrCat("sa:", words[0]);
       return absl::OkStatus();
   }
   return absl::OkStatus();

@@ -24,6 +24,12 @@ enum class Command {
   kTokensEvents,
   kTokensRotate,
   kUsersRevokeTokens,
+  // Service accounts (admin RPCs): their tokens are listed and revoked as
+  // those of the owner "sa:NAME" (AdminListTokens, RevokeUserTokens).
+  kServiceAccountsList,
+  kServiceAccountsTokensList,
+  kServiceAccountsTokensRevoke,
+  kServiceAccountsDisable,
 };
 
 struct CliConfig {
@@ -43,8 +49,11 @@ struct CliConfig {
 
   // verify: where the token comes from; empty means stdin.
   std::string token_file;
-  // tokens …: whose tokens; users revoke-tokens: whose tokens to revoke.
+  // tokens …: whose tokens; users revoke-tokens: whose tokens to revoke;
+  // service-accounts tokens …: "sa:NAME".
   std::string user;
+  // service-accounts disable: the account's NAME.
+  std::string service_account;
   std::string token_id;
   bool all_users = false;
   bool active_only = false;

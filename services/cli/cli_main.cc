@@ -7,6 +7,7 @@
 #include "services/cli/authority_client.h"
 #include "services/cli/exit_codes.h"
 #include "services/cli/output.h"
+#include "services/cli/service_accounts_commands.h"
 #include "services/cli/token_input.h"
 #include "services/cli/tokens_commands.h"
 #include "services/cli/usage.h"
@@ -46,7 +47,14 @@ absl::StatusOr<ExitCode> Run(const CliConfig& config, std::istream& in, std::ost
     case Command::kTokensEvents:
       return RunTokensEvents(config, **client, out);
     case Command::kUsersRevokeTokens:
+    case Command::kServiceAccountsTokensRevoke:
       return RunUsersRevokeTokens(config, **client, out);
+    case Command::kServiceAccountsTokensList:
+      return RunTokensList(config, **client, out);
+    case Command::kServiceAccountsList:
+      return RunServiceAccountsList(config, **client, out);
+    case Command::kServiceAccountsDisable:
+      return RunServiceAccountsDisable(config, **client, out);
     case Command::kHelp:
     case Command::kVersion:
       break;

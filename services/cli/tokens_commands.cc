@@ -16,8 +16,11 @@ using Stub = v1::TokenAuthority::Stub;
 namespace {
 
 // The admin listing is the one that knows every user and revoked tokens;
-// ListTokens shows one user's live tokens, as that user sees them.
-bool IsAdminListing(const CliConfig& config) { return config.all_users || config.active_only; }
+// ListTokens shows one user's live tokens, as that user sees them (and
+// refuses a service account's owner name, which is not a person's).
+bool IsAdminListing(const CliConfig& config) {
+  return config.all_users || config.active_only || config.command == Command::kServiceAccountsTokensList;
+}
 
 std::string PageLine(int shown, int64_t total, int page, absl::string_view what) {
   return absl::StrCat(shown, " of ", total, " ", what, " (page ", page, ")\n");

@@ -18,6 +18,12 @@ Usage:
                                              for --grace (default 0s); prints the new content once,
                                              to stdout only (RefreshToken)
   tokengate users revoke-tokens NAME         revoke all of NAME's active tokens (RevokeUserTokens)
+  tokengate service-accounts list            the enabled service accounts and their managers
+  tokengate service-accounts tokens list NAME [--active]
+                                             the tokens of service account NAME (AdminListTokens)
+  tokengate service-accounts tokens revoke NAME
+                                             revoke all its active tokens; it stays enabled
+  tokengate service-accounts disable NAME    revoke all its tokens and disable it (DisableServiceAccount)
   tokengate --version | --help
 
 Connection (flag, or environment variable):
@@ -38,7 +44,7 @@ Exit codes:
   0  ok (verify: the token is valid)
   1  verify: the token is invalid, revoked or expired
   2  usage error: bad flags or arguments, a token on the command line
-  3  not found (token or user)
+  3  not found (token, user or service account)
   4  permission denied or unauthenticated: mTLS refused, caller policy
   5  authority unavailable, or the deadline passed
   6  any other error

@@ -80,8 +80,9 @@ AuthorityServer::AuthorityServer(const AuthorityConfig& config, CallerPolicy pol
       leak_reports_(config_, pool_, &tokens_, &clock_, notices_.Channels(), [this] { notices_.Wake(); }),
       grace_sweeper_(&store_, kGraceSweepInterval),
       dead_uses_(&store_, [this] { notices_.Wake(); }),
+      service_accounts_(pool_, &tokens_, &clock_),
       service_(&tokens_, &feed_, &revocation_log_, &policy_, config.watch_heartbeat_interval,
-               &user_emails_, &leak_reports_, &dead_uses_) {}
+               &user_emails_, &leak_reports_, &dead_uses_, &service_accounts_) {}
 
 absl::Status AuthorityServer::Start() {
   if (audit_publisher_) audit_publisher_->Start();

@@ -24,6 +24,7 @@
 #include "services/token_authority/notices/webhook_sender.h"
 #include "services/token_authority/revocation/revocation_feed.h"
 #include "services/token_authority/revocation/revocation_log.h"
+#include "services/token_authority/service_accounts/service_accounts.h"
 #include "services/token_authority/tokens/dead_uses.h"
 #include "services/token_authority/tokens/grace_sweeper.h"
 #include "services/token_authority/tokens/leak_reports.h"
@@ -77,6 +78,7 @@ class AuthorityServer {
   LeakReports leak_reports_;
   GraceSweeper grace_sweeper_;
   DeadUses dead_uses_;
+  ServiceAccounts service_accounts_;
   TokenAuthorityService service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

@@ -10,6 +10,7 @@ v1::Actor ActorOf(const Caller& caller, const HttpRequest& request, const Truste
   actor.set_client_address(ClientAddressOf(request, trusted));
   actor.set_user_agent(UserAgentOf(request));
   actor.set_request_id(request.request_id());
+  for (const auto& name : caller.managed_service_accounts) actor.add_managed_service_accounts(name);
   return actor;
 }
 

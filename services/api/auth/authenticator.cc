@@ -32,7 +32,8 @@ AuthResult Authenticator::FromOidc(absl::StatusOr<Person> user, bool session) co
   return AuthResult{.caller = Caller{.user_name = std::move(user->user_name),
                                      .kind = CredentialKind::kAccessToken,
                                      .email = std::move(user->email),
-                                     .admin = user->admin}};
+                                     .admin = user->admin,
+                                     .managed_service_accounts = std::move(user->managed_service_accounts)}};
 }
 
 AuthResult Authenticator::FromAccessToken(absl::string_view token) const {

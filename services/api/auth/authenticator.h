@@ -41,6 +41,9 @@ struct Caller {
   std::vector<std::string> namespaces;
   std::string email;     // Humans, from the IdP; "" with the dummy provider.
   bool admin = false;    // Humans only; a personal token never carries the role.
+  // Humans only: the service accounts the IdP's groups make them a manager of
+  // (the group claim matched against the configured pattern).
+  std::vector<std::string> managed_service_accounts;
 };
 
 struct AuthResult {

@@ -5,10 +5,7 @@
 #include "common/base/json_writer.h"
 
 namespace tokengate {
-namespace {
-
-// pydantic's lax bool from a query string.
-void ParseBool(const std::string& name, const std::string& value, bool* out, std::vector<FieldIssue>& issues) {
+void ParseQueryBool(const std::string& name, const std::string& value, bool* out, std::vector<FieldIssue>& issues) {
   const std::string lower = absl::AsciiStrToLower(value);
   for (const char* yes : {"1", "on", "t", "true", "y", "yes"}) {
     if (lower == yes) {
@@ -27,8 +24,6 @@ void ParseBool(const std::string& name, const std::string& value, bool* out, std
                               .input_json = JsonQuote(value)});
 }
 
-}  // namespace
-
 Validated<PageQuery> ParsePageQuery(const UrlParams& query) {
   PageQuery parsed;
   std::vector<FieldIssue> issues;
@@ -41,7 +36,7 @@ Validated<AdminListQuery> ParseAdminListQuery(const UrlParams& query) {
   AdminListQuery parsed;
   std::vector<FieldIssue> issues;
   if (auto user = FirstValue(query, "user")) parsed.user = *user;
-  if (auto active = FirstValue(query, "active")) ParseBool("active", *active, &parsed.active_only, issues);
+  if (auto active = FirstValue(query, "active")) ParseQueryBool("active", *active, &parsed.active_only, issues);
   ParsePageParams(query, &parsed.page.page, &parsed.page.page_size, issues);
   if (!issues.empty()) return Validated<AdminListQuery>{.issues = std::move(issues)};
   return Validated<AdminListQuery>{.value = std::move(parsed)};
@@ -81,14 +76,25 @@ std::string AdminListJson(const AdminListQuery& query, const v1::AdminListTokens
   return json.Take();
 }
 
+void WriteRevokedIds(JsonWriter& json, int32_t count, const google::protobuf::RepeatedPtrField<std::string>& ids) {
+  json.Field("revoked_count", count);
+  json.Key("token_ids");
+  json.BeginArray();
+  for (const auto& id : ids) json.String(id);
+  json.EndArray();
+}
+
 std::string RevokedUserTokensJson(const v1::RevokeUserTokensResponse& response) {
   JsonWriter json;
   json.BeginObject();
-  json.Field("revoked_count", response.revoked_count());
-  json.Key("token_ids");
-  json.BeginArray();
-  for (const auto& id : response.token_ids()) json.String(id);
-  json.EndArray();
+  WriteRevokedIds(json, response.revoked_count(), response.token_ids());
+  // Only when there were any: the answer without service accounts keeps its shape.
+  if (!response.removed_from_service_accounts().empty()) {
+    json.Key("removed_from_service_accounts");
+    json.BeginArray();
+    for (const auto& name : response.removed_from_service_accounts()) json.String(name);
+    json.EndArray();
+  }
   json.EndObject();
   return json.Take();
 }

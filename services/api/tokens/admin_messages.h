@@ -23,6 +23,8 @@ struct AdminListQuery {
   bool active_only = false;  // Only live (not revoked, not expired) tokens.
 };
 
+// pydantic's lax bool from a query string ("true", "1", "no", …), or a bool_parsing issue.
+void ParseQueryBool(const std::string& name, const std::string& value, bool* out, std::vector<FieldIssue>& issues);
 // GET /v1/personal-tokens/{id}/events?page=&page_size=
 Validated<PageQuery> ParsePageQuery(const UrlParams& query);
 // GET /v1/admin/personal-tokens?user=&active=&page=&page_size=
@@ -34,7 +36,9 @@ Validated<AdminListQuery> ParseAdminListQuery(const UrlParams& query);
 std::string EventsJson(const PageQuery& query, const v1::ListTokenEventsResponse& response);
 // Token items as in the owner's list, plus user_name, revoked_at, last_used_from.
 std::string AdminListJson(const AdminListQuery& query, const v1::AdminListTokensResponse& response);
-// {"revoked_count": N, "token_ids": [...]}
+// The members "revoked_count": N, "token_ids": [...] of an open object.
+void WriteRevokedIds(JsonWriter& json, int32_t count, const google::protobuf::RepeatedPtrField<std::string>& ids);
+// {"revoked_count": N, "token_ids": [...]}, and "removed_from_service_accounts": [names] when any
 std::string RevokedUserTokensJson(const v1::RevokeUserTokensResponse& response);
 
 }  // namespace tokengate

@@ -185,9 +185,7 @@ Validated<T> Result(T value, std::vector<FieldIssue> issues) {
 
 }  // namespace
 
-namespace {
-
-void OptionalTime(JsonWriter& json, const char* key, int64_t unix_seconds) {
+void WriteOptionalTime(JsonWriter& json, const char* key, int64_t unix_seconds) {
   json.Key(key);
   if (unix_seconds == 0) {
     json.Null();
@@ -196,8 +194,6 @@ void OptionalTime(JsonWriter& json, const char* key, int64_t unix_seconds) {
                                  absl::UTCTimeZone()));
   }
 }
-
-}  // namespace
 
 void WriteTokenData(JsonWriter& json, const v1::PersonalToken& token, bool admin_view) {
   json.Field("id", token.id());
@@ -221,15 +217,15 @@ void WriteTokenData(JsonWriter& json, const v1::PersonalToken& token, bool admin
   json.Field("since", token.since());
   json.Field("until", token.until());
   // Beyond Data.Rentgen's shape (additive): the token page shows it.
-  OptionalTime(json, "last_used_at", token.last_used_at_unix());
+  WriteOptionalTime(json, "last_used_at", token.last_used_at_unix());
   // Only for a token refreshed with a grace (issue 24): it works until then.
   if (token.grace_until_unix() != 0) {
-    OptionalTime(json, "retiring_until", token.grace_until_unix());
+    WriteOptionalTime(json, "retiring_until", token.grace_until_unix());
     json.Field("rotated_to", token.rotated_to());
   }
   if (admin_view) {
     json.Field("user_name", token.user_name());
-    OptionalTime(json, "revoked_at", token.revoked_at_unix());
+    WriteOptionalTime(json, "revoked_at", token.revoked_at_unix());
     json.Key("last_used_from");
     token.last_used_from().empty() ? json.Null() : json.String(token.last_used_from());
   }

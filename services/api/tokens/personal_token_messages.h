@@ -73,6 +73,8 @@ Validated<std::vector<std::string>> ParseLeakReportBody(absl::string_view body);
 void WritePageMeta(JsonWriter& json, int page, int page_size, int64_t total_count, int items_on_page);
 // A page query's page and page_size (pydantic's checks); other parameters are left alone.
 void ParsePageParams(const UrlParams& query, int* page, int* page_size, std::vector<FieldIssue>& issues);
+// `key`: a UTC time "YYYY-MM-DDTHH:MM:SSZ", or null for 0.
+void WriteOptionalTime(JsonWriter& json, const char* key, int64_t unix_seconds);
 // The JSON of a token's public data: "id" and "data" members of an item.
 // `admin_view` adds the owner, revoked_at and last_used_from to "data".
 void WriteTokenData(JsonWriter& json, const v1::PersonalToken& token, bool admin_view = false);

@@ -9,6 +9,7 @@
 #include "services/api/auth/actor.h"
 #include "services/api/tokens/admin_messages.h"
 #include "services/api/tokens/personal_token_messages.h"
+#include "services/api/tokens/service_account_messages.h"
 
 namespace tokengate {
 namespace {
@@ -25,6 +26,7 @@ class PersonalTokensRoutes {
     if (!query.value) return InvalidRequest(query.issues);
     v1::ListTokensRequest rpc;
     rpc.set_user_name(auth.caller->user_name);
+    OnAccount(request, rpc);
     rpc.set_page(query.value->page);
     rpc.set_page_size(query.value->page_size);
     for (const auto& id : query.value->token_ids) rpc.add_token_ids(id);
@@ -47,9 +49,11 @@ class PersonalTokensRoutes {
     }
     v1::ListTokenEventsRequest rpc;
     rpc.set_user_name(auth.caller->user_name);
+    OnAccount(request, rpc);
     rpc.set_token_id(*id.value);
     rpc.set_page(query.value->page);
     rpc.set_page_size(query.value->page_size);
+    *rpc.mutable_actor() = Actor(*auth.caller, request);
     v1::ListTokenEventsResponse response;
     auto context = deps_.call.Context();
     grpc::Status status = deps_.authority->ListTokenEvents(context.get(), rpc, &response);
@@ -64,6 +68,7 @@ class PersonalTokensRoutes {
     if (!body.value) return InvalidRequest(body.issues);
     v1::IssueTokenRequest rpc;
     rpc.set_user_name(auth.caller->user_name);
+    OnAccount(request, rpc);
     rpc.set_name(body.value->name);
     rpc.set_until(body.value->until);
     SetLimits(body.value->limits, rpc);
@@ -88,6 +93,7 @@ class PersonalTokensRoutes {
     }
     v1::RefreshTokenRequest rpc;
     rpc.set_user_name(auth.caller->user_name);
+    OnAccount(request, rpc);
     rpc.set_token_id(*id.value);
     rpc.set_until(body.value->until);
     SetLimits(body.value->limits, rpc);
@@ -112,6 +118,7 @@ class PersonalTokensRoutes {
     if (!id.value) return InvalidRequest(id.issues);
     v1::RevokeTokenRequest rpc;
     rpc.set_user_name(auth.caller->user_name);
+    OnAccount(request, rpc);
     rpc.set_token_id(*id.value);
     *rpc.mutable_actor() = Actor(*auth.caller, request);
     v1::RevokeTokenResponse response;
@@ -123,7 +130,29 @@ class PersonalTokensRoutes {
     return HttpResponse::NoContent();
   }
 
+  // GET /v1/service-accounts: those the caller manages (the page's menu).
+  HttpResponse ManagedAccounts(const HttpRequest& request) const {
+    AuthResult auth = deps_.authenticator->AuthenticateHuman(request);
+    if (!auth.caller) return auth.error;
+    v1::ListManagedServiceAccountsRequest rpc;
+    rpc.set_user_name(auth.caller->user_name);
+    *rpc.mutable_actor() = Actor(*auth.caller, request);
+    v1::ListManagedServiceAccountsResponse response;
+    auto context = deps_.call.Context();
+    grpc::Status status = deps_.authority->ListManagedServiceAccounts(context.get(), rpc, &response);
+    if (!status.ok()) return deps_.call.Failed("ListManagedServiceAccounts", status, *context);
+    return HttpResponse::Json(200, ManagedServiceAccountsJson(response));
+  }
+
  private:
+  // Under /v1/service-accounts/{name}/: the call is on that account's tokens,
+  // and the authority decides whether the caller manages it.
+  template <typename Request>
+  static void OnAccount(const HttpRequest& request, Request& rpc) {
+    std::string account = request.PathParam("service_account_name");
+    if (!account.empty()) rpc.set_service_account(std::move(account));
+  }
+
   v1::Actor Actor(const Caller& caller, const HttpRequest& request) const {
     return ActorOf(caller, request, deps_.trusted_proxies);
   }
@@ -147,14 +176,18 @@ class PersonalTokensRoutes {
 
 void AddPersonalTokensRoutes(Router& router, PersonalTokensRoutesDeps deps) {
   auto routes = std::make_shared<PersonalTokensRoutes>(deps);
-  router.Add(HttpMethod::kGet, "/v1/personal-tokens", [routes](const HttpRequest& r) { return routes->List(r); });
-  router.Add(HttpMethod::kPost, "/v1/personal-tokens", [routes](const HttpRequest& r) { return routes->Create(r); });
-  router.Add(HttpMethod::kPatch, "/v1/personal-tokens/{personal_token_id}",
-             [routes](const HttpRequest& r) { return routes->Refresh(r); });
-  router.Add(HttpMethod::kDelete, "/v1/personal-tokens/{personal_token_id}",
-             [routes](const HttpRequest& r) { return routes->Revoke(r); });
-  router.Add(HttpMethod::kGet, "/v1/personal-tokens/{personal_token_id}/events",
-             [routes](const HttpRequest& r) { return routes->Events(r); });
+  // A service account's tokens have the same endpoints under its name.
+  for (const std::string base : {"/v1/personal-tokens", "/v1/service-accounts/{service_account_name}/personal-tokens"}) {
+    router.Add(HttpMethod::kGet, base, [routes](const HttpRequest& r) { return routes->List(r); });
+    router.Add(HttpMethod::kPost, base, [routes](const HttpRequest& r) { return routes->Create(r); });
+    router.Add(HttpMethod::kPatch, base + "/{personal_token_id}",
+               [routes](const HttpRequest& r) { return routes->Refresh(r); });
+    router.Add(HttpMethod::kDelete, base + "/{personal_token_id}",
+               [routes](const HttpRequest& r) { return routes->Revoke(r); });
+    router.Add(HttpMethod::kGet, base + "/{personal_token_id}/events",
+               [routes](const HttpRequest& r) { return routes->Events(r); });
+  }
+  router.Add(HttpMethod::kGet, "/v1/service-accounts", [routes](const HttpRequest& r) { return routes->ManagedAccounts(r); });
 }
 
 }  // namespace tokengate

@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/field_error.h"
 #include "common/base/log.h"
+#include "common/token/token_limits.h"
 
 namespace tokengate {
 namespace {
@@ -60,13 +61,37 @@ grpc::Status TokenAuthorityService::AllowAdmin(grpc::ServerContext* context, abs
   return ToGrpcStatus(refused, context);
 }
 
+template <typename Request>
+absl::StatusOr<Request> TokenAuthorityService::OnOwner(const Request& request, absl::string_view method,
+                                                       const AuditActor& actor, TokenAccess access,
+                                                       const std::string& token_id) {
+  absl::StatusOr<std::string> owner = request.user_name();
+  if (request.service_account().empty()) {
+    if (auto refused = CheckPersonName(request.user_name()); !refused.ok()) owner = refused;
+  } else {
+    owner = service_accounts_->OwnerFor(request.service_account(), request.user_name(),
+                                        request.has_actor() ? &request.actor() : nullptr, access);
+  }
+  if (!owner.ok()) {
+    tokens_->RecordFailure(method, actor, request.user_name(), token_id, owner.status());
+    return owner.status();
+  }
+  Request on_owner = request;
+  on_owner.set_user_name(*owner);
+  return on_owner;
+}
+
 grpc::Status TokenAuthorityService::IssueToken(grpc::ServerContext* context,
                                                const v1::IssueTokenRequest* request,
                                                v1::IssueTokenResponse* response) {
   const AuditActor actor = ActorOf(request->has_actor() ? &request->actor() : nullptr, *context,
                                    request->user_name());
   if (auto denied = Allow(context, "IssueToken", actor, request->user_name()); !denied.ok()) return denied;
-  auto result = tokens_->Issue(*request, actor);
+  auto on_owner = OnOwner(*request, "IssueToken", actor, TokenAccess::kWrite);
+  if (!on_owner.ok()) return ToGrpcStatus(on_owner.status(), context);
+  // A service account's token is an emitter's unless its creator asks for more.
+  if (!request->service_account().empty() && on_owner->scopes().empty()) on_owner->add_scopes(std::string(kWriteScope));
+  auto result = tokens_->Issue(*on_owner, actor);
   if (result.ok()) RememberEmail(request->actor(), request->user_name());
   return Answer(std::move(result), response, context);
 }
@@ -80,7 +105,9 @@ grpc::Status TokenAuthorityService::RefreshToken(grpc::ServerContext* context,
       !denied.ok()) {
     return denied;
   }
-  auto result = tokens_->Refresh(*request, actor);
+  auto on_owner = OnOwner(*request, "RefreshToken", actor, TokenAccess::kWrite, request->token_id());
+  if (!on_owner.ok()) return ToGrpcStatus(on_owner.status(), context);
+  auto result = tokens_->Refresh(*on_owner, actor);
   if (result.ok()) RememberEmail(request->actor(), request->user_name());
   return Answer(std::move(result), response, context);
 }
@@ -94,7 +121,9 @@ grpc::Status TokenAuthorityService::RevokeToken(grpc::ServerContext* context,
       !denied.ok()) {
     return denied;
   }
-  absl::Status status = tokens_->Revoke(*request, actor);
+  auto on_owner = OnOwner(*request, "RevokeToken", actor, TokenAccess::kRevoke, request->token_id());
+  if (!on_owner.ok()) return ToGrpcStatus(on_owner.status(), context);
+  absl::Status status = tokens_->Revoke(*on_owner, actor);
   if (status.ok()) RememberEmail(request->actor(), request->user_name());
   return ToGrpcStatus(status, context);
 }
@@ -125,7 +154,11 @@ grpc::Status TokenAuthorityService::GetToken(grpc::ServerContext* context,
                                              const v1::GetTokenRequest* request,
                                              v1::GetTokenResponse* response) {
   if (auto denied = policy_->Check(*context, "GetToken"); !denied.ok()) return denied;
-  return Answer(tokens_->Get(*request), response, context);
+  const AuditActor actor = ActorOf(request->has_actor() ? &request->actor() : nullptr, *context,
+                                   request->user_name());
+  auto on_owner = OnOwner(*request, "GetToken", actor, TokenAccess::kRead, request->token_id());
+  if (!on_owner.ok()) return ToGrpcStatus(on_owner.status(), context);
+  return Answer(tokens_->Get(*on_owner), response, context);
 }
 
 grpc::Status TokenAuthorityService::ListTokens(grpc::ServerContext* context,
@@ -134,7 +167,9 @@ grpc::Status TokenAuthorityService::ListTokens(grpc::ServerContext* context,
   const AuditActor actor = ActorOf(request->has_actor() ? &request->actor() : nullptr, *context,
                                    request->user_name());
   if (auto denied = Allow(context, "ListTokens", actor, request->user_name()); !denied.ok()) return denied;
-  auto result = tokens_->List(*request, actor);
+  auto on_owner = OnOwner(*request, "ListTokens", actor, TokenAccess::kRead);
+  if (!on_owner.ok()) return ToGrpcStatus(on_owner.status(), context);
+  auto result = tokens_->List(*on_owner, actor);
   if (result.ok()) RememberEmail(request->actor(), request->user_name());
   return Answer(std::move(result), response, context);
 }
@@ -150,7 +185,11 @@ grpc::Status TokenAuthorityService::ListTokenEvents(grpc::ServerContext* context
                                                     const v1::ListTokenEventsRequest* request,
                                                     v1::ListTokenEventsResponse* response) {
   if (auto denied = policy_->Check(*context, "ListTokenEvents"); !denied.ok()) return denied;
-  return Answer(tokens_->ListEvents(*request), response, context);
+  const AuditActor actor = ActorOf(request->has_actor() ? &request->actor() : nullptr, *context,
+                                   request->user_name());
+  auto on_owner = OnOwner(*request, "ListTokenEvents", actor, TokenAccess::kRead, request->token_id());
+  if (!on_owner.ok()) return ToGrpcStatus(on_owner.status(), context);
+  return Answer(tokens_->ListEvents(*on_owner), response, context);
 }
 
 grpc::Status TokenAuthorityService::AdminListTokens(grpc::ServerContext* context,
@@ -172,7 +211,76 @@ grpc::Status TokenAuthorityService::RevokeUserTokens(grpc::ServerContext* contex
   if (auto denied = AllowAdmin(context, "RevokeUserTokens", named, actor, request->user_name()); !denied.ok()) {
     return denied;
   }
-  return Answer(tokens_->RevokeUserTokens(*request, actor), response, context);
+  auto result = tokens_->RevokeUserTokens(*request, actor);
+  if (!result.ok()) return ToGrpcStatus(result.status(), context);
+  // A person leaves the manager lists too; a service account's own tokens
+  // are not theirs and stay. After the revocations: a failure here leaves
+  // the person a manager of nothing they could still use a token of.
+  auto removed = service_accounts_->RemoveEverywhere(request->user_name(), actor);
+  if (!removed.ok()) return ToGrpcStatus(removed.status(), context);
+  for (const std::string& name : *removed) result->add_removed_from_service_accounts(name);
+  *response = *std::move(result);
+  return grpc::Status::OK;
+}
+
+grpc::Status TokenAuthorityService::CreateServiceAccount(grpc::ServerContext* context,
+                                                         const v1::CreateServiceAccountRequest* request,
+                                                         v1::CreateServiceAccountResponse* response) {
+  const v1::Actor* named = request->has_actor() ? &request->actor() : nullptr;
+  const AuditActor actor = AdminActorOf(named, *context);
+  const std::string owner = absl::StrCat(kServiceAccountPrefix, request->name());
+  if (auto denied = AllowAdmin(context, "CreateServiceAccount", named, actor, owner); !denied.ok()) return denied;
+  return Answer(service_accounts_->Create(*request, actor), response, context);
+}
+
+grpc::Status TokenAuthorityService::ListServiceAccounts(grpc::ServerContext* context,
+                                                        const v1::ListServiceAccountsRequest* request,
+                                                        v1::ListServiceAccountsResponse* response) {
+  const v1::Actor* named = request->has_actor() ? &request->actor() : nullptr;
+  const AuditActor actor = AdminActorOf(named, *context);
+  if (auto denied = AllowAdmin(context, "ListServiceAccounts", named, actor, ""); !denied.ok()) return denied;
+  return Answer(service_accounts_->List(*request), response, context);
+}
+
+grpc::Status TokenAuthorityService::DisableServiceAccount(grpc::ServerContext* context,
+                                                          const v1::DisableServiceAccountRequest* request,
+                                                          v1::DisableServiceAccountResponse* response) {
+  const v1::Actor* named = request->has_actor() ? &request->actor() : nullptr;
+  const AuditActor actor = AdminActorOf(named, *context);
+  const std::string owner = absl::StrCat(kServiceAccountPrefix, request->name());
+  if (auto denied = AllowAdmin(context, "DisableServiceAccount", named, actor, owner); !denied.ok()) return denied;
+  return Answer(service_accounts_->Disable(*request, actor), response, context);
+}
+
+grpc::Status TokenAuthorityService::AddServiceAccountManager(grpc::ServerContext* context,
+                                                             const v1::ServiceAccountManagerRequest* request,
+                                                             v1::ServiceAccountManagerResponse* response) {
+  const v1::Actor* named = request->has_actor() ? &request->actor() : nullptr;
+  const AuditActor actor = AdminActorOf(named, *context);
+  const std::string owner = absl::StrCat(kServiceAccountPrefix, request->name());
+  if (auto denied = AllowAdmin(context, "AddServiceAccountManager", named, actor, owner); !denied.ok()) {
+    return denied;
+  }
+  return Answer(service_accounts_->AddManager(*request, actor), response, context);
+}
+
+grpc::Status TokenAuthorityService::RemoveServiceAccountManager(grpc::ServerContext* context,
+                                                                const v1::ServiceAccountManagerRequest* request,
+                                                                v1::ServiceAccountManagerResponse* response) {
+  const v1::Actor* named = request->has_actor() ? &request->actor() : nullptr;
+  const AuditActor actor = AdminActorOf(named, *context);
+  const std::string owner = absl::StrCat(kServiceAccountPrefix, request->name());
+  if (auto denied = AllowAdmin(context, "RemoveServiceAccountManager", named, actor, owner); !denied.ok()) {
+    return denied;
+  }
+  return Answer(service_accounts_->RemoveManager(*request, actor), response, context);
+}
+
+grpc::Status TokenAuthorityService::ListManagedServiceAccounts(
+    grpc::ServerContext* context, const v1::ListManagedServiceAccountsRequest* request,
+    v1::ListManagedServiceAccountsResponse* response) {
+  if (auto denied = policy_->Check(*context, "ListManagedServiceAccounts"); !denied.ok()) return denied;
+  return Answer(service_accounts_->ListManaged(*request), response, context);
 }
 
 grpc::Status TokenAuthorityService::WatchRevocations(grpc::ServerContext* context,

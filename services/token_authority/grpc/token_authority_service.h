@@ -14,6 +14,7 @@
 #include "services/token_authority/revocation/revocation_feed.h"
 #include "services/token_authority/revocation/revocation_log.h"
 #include "services/token_authority/notices/user_emails.h"
+#include "services/token_authority/service_accounts/service_accounts.h"
 #include "tokengate/v1/token_authority.grpc.pb.h"
 
 namespace tokengate {
@@ -22,12 +23,15 @@ class TokenAuthorityService final : public v1::TokenAuthority::Service {
  public:
   // The feed wakes watch streams; the log is what they send. `user_emails`
   // keeps the owners' e-mails from management calls; `leak_reports` is
-  // revocation by content (UNIMPLEMENTED while null).
+  // revocation by content and `dead_uses` the edges' reports of dead tokens
+  // (each UNIMPLEMENTED while null). `service_accounts` decides who may act
+  // on a service account's tokens.
   TokenAuthorityService(PersonalTokens* tokens, RevocationFeed* feed, RevocationLog* log,
                         const CallerPolicy* policy, absl::Duration heartbeat, UserEmails* user_emails,
-                        LeakReports* leak_reports, DeadUses* dead_uses = nullptr)
+                        LeakReports* leak_reports, DeadUses* dead_uses, ServiceAccounts* service_accounts)
       : tokens_(tokens), feed_(feed), log_(log), policy_(policy), heartbeat_(heartbeat),
-        user_emails_(user_emails), leak_reports_(leak_reports), dead_uses_(dead_uses) {}
+        user_emails_(user_emails), leak_reports_(leak_reports), dead_uses_(dead_uses),
+        service_accounts_(service_accounts) {}
 
   grpc::Status IssueToken(grpc::ServerContext* context, const v1::IssueTokenRequest* request,
                           v1::IssueTokenResponse* response) override;
@@ -57,6 +61,21 @@ class TokenAuthorityService final : public v1::TokenAuthority::Service {
   // UNIMPLEMENTED while `dead_uses` is null.
   grpc::Status ReportTokenUses(grpc::ServerContext* context, const v1::ReportTokenUsesRequest* request,
                                v1::ReportTokenUsesResponse* response) override;
+  grpc::Status CreateServiceAccount(grpc::ServerContext* context, const v1::CreateServiceAccountRequest* request,
+                                    v1::CreateServiceAccountResponse* response) override;
+  grpc::Status ListServiceAccounts(grpc::ServerContext* context, const v1::ListServiceAccountsRequest* request,
+                                   v1::ListServiceAccountsResponse* response) override;
+  grpc::Status DisableServiceAccount(grpc::ServerContext* context, const v1::DisableServiceAccountRequest* request,
+                                     v1::DisableServiceAccountResponse* response) override;
+  grpc::Status AddServiceAccountManager(grpc::ServerContext* context,
+                                        const v1::ServiceAccountManagerRequest* request,
+                                        v1::ServiceAccountManagerResponse* response) override;
+  grpc::Status RemoveServiceAccountManager(grpc::ServerContext* context,
+                                           const v1::ServiceAccountManagerRequest* request,
+                                           v1::ServiceAccountManagerResponse* response) override;
+  grpc::Status ListManagedServiceAccounts(grpc::ServerContext* context,
+                                          const v1::ListManagedServiceAccountsRequest* request,
+                                          v1::ListManagedServiceAccountsResponse* response) override;
 
  private:
   void RememberEmail(const v1::Actor& actor, const std::string& user_name);
@@ -69,6 +88,14 @@ class TokenAuthorityService final : public v1::TokenAuthority::Service {
   grpc::Status AllowAdmin(grpc::ServerContext* context, absl::string_view method, const v1::Actor* actor,
                           const AuditActor& audit_actor, const std::string& user_name);
 
+  // The request as PersonalTokens takes it: with `service_account` set, its
+  // user_name becomes the account's owner name once the person may do
+  // `access` (a refusal is audited under `method`); without, a person's name
+  // must not be one (CheckPersonName).
+  template <typename Request>
+  absl::StatusOr<Request> OnOwner(const Request& request, absl::string_view method, const AuditActor& actor,
+                                  TokenAccess access, const std::string& token_id = "");
+
   PersonalTokens* tokens_;
   RevocationFeed* feed_;
   RevocationLog* log_;
@@ -77,6 +104,7 @@ class TokenAuthorityService final : public v1::TokenAuthority::Service {
   UserEmails* const user_emails_;
   LeakReports* const leak_reports_;
   DeadUses* const dead_uses_;
+  ServiceAccounts* const service_accounts_;
 };
 
 grpc::Status ToGrpcStatus(const absl::Status& status, grpc::ServerContext* context);

@@ -1,7 +1,9 @@
 #include "services/token_authority/notices/notice_message.h"
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "common/base/dates.h"
 #include "common/base/json_writer.h"
@@ -89,6 +91,10 @@ std::string NoticeSubject(const Notice& notice) {
     return HeaderSafe(absl::StrCat("Your personal token \"", notice.token_name,
                                    "\" was reported leaked and revoked"));
   }
+  if (absl::StartsWith(notice.user_name, "sa:")) {
+    return HeaderSafe(absl::StrCat("The token \"", notice.token_name, "\" of service account ",
+                                   notice.user_name.substr(3), " expires after ", FormatDay(notice.until)));
+  }
   return HeaderSafe(absl::StrCat("Your personal token \"", notice.token_name, "\" expires after ",
                                  FormatDay(notice.until)));
 }
@@ -98,6 +104,7 @@ std::string NoticeMail(const Notice& notice, const std::string& from, const std:
   std::string mail = absl::StrCat(
       "From: ", HeaderSafe(from), "\r\n",
       "To: ", HeaderSafe(notice.email), "\r\n",
+      notice.cc.empty() ? "" : absl::StrCat("Cc: ", HeaderSafe(absl::StrJoin(notice.cc, ", ")), "\r\n"),
       "Subject: ", EncodedWord(NoticeSubject(notice)), "\r\n",
       "Date: ", absl::FormatTime("%a, %d %b %Y %H:%M:%S +0000", now, absl::UTCTimeZone()), "\r\n",
       // The same on every retry, so a receiver can drop a duplicate.

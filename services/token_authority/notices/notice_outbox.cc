@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "common/base/dates.h"
 #include "common/base/status_macros.h"
 
@@ -48,7 +49,10 @@ absl::StatusOr<int> NoticeOutbox::EnqueueExpiring(const std::vector<int>& days,
       "CROSS JOIN unnest($2::text[]) AS c(channel) "
       "WHERE t.revoked_at IS NULL AND t.until BETWEEN today.day AND today.day + $3::int "
       "  AND nearest.days IS NOT NULL "
-      "  AND (c.channel <> 'email' OR u.email IS NOT NULL) "
+      "  AND (c.channel <> 'email' OR u.email IS NOT NULL OR EXISTS ("
+      "    SELECT 1 FROM service_account s WHERE s.user_id = u.id AND (s.email <> '' OR EXISTS ("
+      "      SELECT 1 FROM service_account_manager m JOIN \"user\" mu ON mu.id = m.user_id "
+      "      WHERE m.service_account_id = s.user_id AND mu.email IS NOT NULL)))) "
       "ON CONFLICT ON CONSTRAINT token_notice_once DO NOTHING RETURNING id",
       {PgWordArray(day_words), PgWordArray(channels), absl::StrCat(days.back())});
   if (!result.ok()) return result.status();
@@ -76,13 +80,18 @@ absl::StatusOr<std::optional<ClaimedNotice>> NoticeOutbox::ClaimNext(const std::
   auto result = conn_->Exec(
       "UPDATE token_notice n SET state = 'sending', attempts = n.attempts + 1 "
       "FROM personal_token t JOIN \"user\" u ON u.id = t.user_id "
+      "LEFT JOIN service_account s ON s.user_id = u.id "
       "WHERE n.id = (SELECT id FROM token_notice WHERE state = 'pending' AND next_attempt_at <= now() "
       "                AND channel = ANY($1::text[]) "
       "              ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
       "  AND t.id = n.token_id "
       "RETURNING n.id, n.kind, n.threshold_days, n.channel, n.attempts, t.id::text, t.name, u.name, "
-      "          coalesce(u.email, ''), t.until::text, t.revoked_at IS NOT NULL, u.id, n.client_address, "
-          "          n.user_agent, floor(extract(epoch FROM t.revoked_at))::bigint",
+      "          coalesce(nullif(s.email, ''), u.email, ''), t.until::text, t.revoked_at IS NOT NULL, u.id, "
+      // A service account's managers share its notices; its webhook replaces the configured one.
+      "          coalesce((SELECT string_agg(mu.email, ',' ORDER BY mu.email) FROM service_account_manager m "
+      "            JOIN \"user\" mu ON mu.id = m.user_id WHERE m.service_account_id = s.user_id), ''), "
+      "          coalesce(s.webhook_url, ''), n.client_address, n.user_agent, "
+      "          floor(extract(epoch FROM t.revoked_at))::bigint",
       {PgWordArray(channels)});
   if (!result.ok()) return result.status();
   if (result->rows() == 0) return std::nullopt;
@@ -101,9 +110,16 @@ absl::StatusOr<std::optional<ClaimedNotice>> NoticeOutbox::ClaimNext(const std::
   n.until = ParseDay(result->Get(0, 9)).value_or(absl::CivilDay());
   claimed.token_revoked = result->Get(0, 10) == "t";
   claimed.user_id = result->GetInt(0, 11);
-  n.client_address = std::string(result->Get(0, 12));
-  n.user_agent = std::string(result->Get(0, 13));
-  if (!result->IsNull(0, 14)) n.revoked_at = absl::FromUnixSeconds(result->GetInt(0, 14));
+  for (absl::string_view cc : absl::StrSplit(result->Get(0, 12), ',', absl::SkipEmpty())) n.cc.emplace_back(cc);
+  // An account without a contact address writes to its managers only.
+  if (n.email.empty() && !n.cc.empty()) {
+    n.email = n.cc.front();
+    n.cc.erase(n.cc.begin());
+  }
+  n.webhook_url = std::string(result->Get(0, 13));
+  n.client_address = std::string(result->Get(0, 14));
+  n.user_agent = std::string(result->Get(0, 15));
+  if (!result->IsNull(0, 16)) n.revoked_at = absl::FromUnixSeconds(result->GetInt(0, 16));
   return claimed;
 }
 

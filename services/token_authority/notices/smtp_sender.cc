@@ -55,8 +55,11 @@ absl::Status SmtpSender::Send(const Notice& notice) {
   Upload upload{mail};
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), &curl_easy_cleanup);
   if (!curl) return absl::UnavailableError("curl_easy_init failed");
-  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> recipients(
-      curl_slist_append(nullptr, absl::StrCat("<", notice.email, ">").c_str()), &curl_slist_free_all);
+  curl_slist* list = curl_slist_append(nullptr, absl::StrCat("<", notice.email, ">").c_str());
+  for (const std::string& cc : notice.cc) {
+    if (IsPlainMailAddress(cc)) list = curl_slist_append(list, absl::StrCat("<", cc, ">").c_str());
+  }
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> recipients(list, &curl_slist_free_all);
   const std::string from = absl::StrCat("<", EnvelopeAddress(config_.smtp_from), ">");
   CURL* c = curl.get();
   curl_easy_setopt(c, CURLOPT_URL, config_.smtp_url.c_str());

@@ -45,7 +45,8 @@ absl::Status WebhookSender::Send(const Notice& notice) {
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), &curl_easy_cleanup);
   if (!curl) return absl::UnavailableError("curl_easy_init failed");
   CURL* c = curl.get();
-  curl_easy_setopt(c, CURLOPT_URL, config_.webhook_url.c_str());
+  const std::string& url = notice.webhook_url.empty() ? config_.webhook_url : notice.webhook_url;
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());

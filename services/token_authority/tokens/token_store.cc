@@ -152,14 +152,12 @@ absl::StatusOr<int64_t> PgTokenStore::FindUser(const std::string& name) {
   return result->GetInt(0, 0);
 }
 
-absl::Status PgTokenStore::WriteForUser(int64_t user_id,
-                                        absl::FunctionRef<absl::Status(PgConnection&)> body) {
-  auto conn = pool_->Acquire();
+absl::Status WriteForOwner(PgPool& pool, int64_t user_id,
+                           absl::FunctionRef<absl::Status(PgConnection&)> body) {
+  auto conn = pool.Acquire();
   if (!conn.ok()) return conn.status();
   return RetryConflicts([&] {
     return InTransaction(**conn, [&]() -> absl::Status {
-      // Every writer of a user's tokens queues here first, so two writers
-      // never hold locks of that user's rows in different orders.
       auto locked = (*conn)->Exec("SELECT 1 FROM \"user\" WHERE id = $1 FOR UPDATE",
                                   {absl::StrCat(user_id)});
       if (!locked.ok()) return locked.status();
@@ -289,32 +287,38 @@ absl::Status PgTokenStore::RevokeToken(int64_t user_id, const std::string& id, A
   });
 }
 
+absl::StatusOr<std::vector<std::string>> RevokeActiveTokens(PgConnection& conn, int64_t user_id,
+                                                            AuditRecord audit) {
+  // Rows locked in id order, as the usage flush locks them, so the two
+  // cannot deadlock. Each revocation fires the revocation trigger (log and
+  // NOTIFY), as a single revoke does.
+  auto result = conn.Exec(
+      absl::StrCat("WITH active AS (SELECT t.id FROM personal_token t WHERE t.user_id = $1 AND ",
+                   kActive, " ORDER BY t.id FOR UPDATE) "
+                   "UPDATE personal_token t SET revoked_at = now() FROM active "
+                   "WHERE t.id = active.id RETURNING t.id::text, t.name"),
+      {absl::StrCat(user_id)});
+  if (!result.ok()) return result.status();
+  std::vector<std::pair<std::string, std::string>> revoked;
+  for (int row = 0; row < result->rows(); ++row) {
+    revoked.emplace_back(result->Get(row, 0), result->Get(row, 1));
+  }
+  std::sort(revoked.begin(), revoked.end());
+  std::vector<std::string> ids;
+  for (const auto& [id, name] : revoked) {
+    audit.token_id = id;
+    audit.token_name = name;
+    TG_RETURN_IF_ERROR(AppendAuditRecord(conn, audit));
+    ids.push_back(id);
+  }
+  return ids;
+}
+
 absl::StatusOr<std::vector<std::string>> PgTokenStore::RevokeUserTokens(int64_t user_id,
                                                                         AuditRecord audit) {
   std::vector<std::string> ids;
   auto status = WriteForUser(user_id, [&](PgConnection& conn) -> absl::Status {
-    ids.clear();
-    // Rows locked in id order, as the usage flush locks them, so the two
-    // cannot deadlock. Each revocation fires the revocation trigger (log and
-    // NOTIFY), as a single revoke does.
-    auto result = conn.Exec(
-        absl::StrCat("WITH active AS (SELECT t.id FROM personal_token t WHERE t.user_id = $1 AND ",
-                     kActive, " ORDER BY t.id FOR UPDATE) "
-                     "UPDATE personal_token t SET revoked_at = now() FROM active "
-                     "WHERE t.id = active.id RETURNING t.id::text, t.name"),
-        {absl::StrCat(user_id)});
-    if (!result.ok()) return result.status();
-    std::vector<std::pair<std::string, std::string>> revoked;
-    for (int row = 0; row < result->rows(); ++row) {
-      revoked.emplace_back(result->Get(row, 0), result->Get(row, 1));
-    }
-    std::sort(revoked.begin(), revoked.end());
-    for (const auto& [id, name] : revoked) {
-      audit.token_id = id;
-      audit.token_name = name;
-      TG_RETURN_IF_ERROR(AppendAuditRecord(conn, audit));
-      ids.push_back(id);
-    }
+    TG_ASSIGN_OR_RETURN(ids, RevokeActiveTokens(conn, user_id, audit));
     return absl::OkStatus();
   });
   if (!status.ok()) return status;

@@ -91,6 +91,17 @@ struct TokenLimits {
   int max_creations_per_hour = 60;
 };
 
+// BEGIN, lock the owner's "user" row, `body`, COMMIT; again on a deadlock
+// (ABORTED). Every writer of an owner's tokens goes through here, so two
+// writers never lock that owner's rows in different orders.
+absl::Status WriteForOwner(PgPool& pool, int64_t user_id, absl::FunctionRef<absl::Status(PgConnection&)> body);
+
+// Inside WriteForOwner: every active (live, not expired) token of `user_id`
+// revoked, one `audit` record per token (its id and name filled in). The
+// revoked ids, ascending.
+absl::StatusOr<std::vector<std::string>> RevokeActiveTokens(PgConnection& conn, int64_t user_id,
+                                                            AuditRecord audit);
+
 class TokenStore {
  public:
   virtual ~TokenStore() = default;
@@ -177,8 +188,9 @@ class PgTokenStore final : public TokenStore {
                                             int page_size) override;
 
  private:
-  // BEGIN, lock the user's row, `body`, COMMIT; again on a deadlock (ABORTED).
-  absl::Status WriteForUser(int64_t user_id, absl::FunctionRef<absl::Status(PgConnection&)> body);
+  absl::Status WriteForUser(int64_t user_id, absl::FunctionRef<absl::Status(PgConnection&)> body) {
+    return WriteForOwner(*pool_, user_id, body);
+  }
   // Inside WriteForUser: may `user_id` add the row `new_id` (a UUIDv7, whose
   // time ends the rate window, so the store needs no clock of its own)?
   absl::Status CheckLimits(PgConnection& conn, int64_t user_id, const std::string& new_id);

@@ -382,6 +382,49 @@ def test_logout_ends_the_session_here_and_at_keycloak(api, keycloak):
     assert keycloak.admin("GET", f"/users/{bob}/sessions") == []
 
 
+def test_a_keycloak_group_makes_a_service_account_manager_until_a_refresh_says_otherwise(api, keycloak):
+    """dana is in the realm's group tokengate-sa-etl-prod: she manages service
+    account etl-prod with no admin call naming her; taken out of the group in
+    Keycloak, she loses it at her session's next refresh."""
+    admin = keycloak.token("tokengate", "tokengate-cli", "carol", "carol-password")["access_token"]
+    created = requests.post(f"{api.url}/v1/admin/service-accounts", json={"name": "etl-prod"},
+                            headers=stack.bearer(admin), timeout=10)
+    assert created.status_code == 200, created.text
+    assert created.json()["data"]["managers"] == []
+
+    keycloak.set_access_token_lifespan("tokengate", 1)
+    dana = keycloak.user_id("dana")
+    group = next(g for g in keycloak.admin("GET", "/groups") if g["name"] == "tokengate-sa-etl-prod")["id"]
+    try:
+        browser, _ = login(api.url, "dana", "dana-password")
+        managed = browser.get(f"{api.url}/v1/service-accounts", timeout=10)
+        assert managed.status_code == 200, managed.text
+        assert [item["id"] for item in managed.json()["items"]] == ["etl-prod"]
+        tokens = f"{api.url}/v1/service-accounts/etl-prod/personal-tokens"
+        issued = browser.post(tokens, json={"name": "spark-nightly"}, timeout=10)
+        assert issued.status_code == 200, issued.text
+        assert me(api.url, headers=stack.bearer(issued.json()["content"])).json()["name"] == "sa:etl-prod"
+        # A script with dana's Keycloak access token manages it too (the group is in that token).
+        script = keycloak.token("tokengate", "tokengate-cli", "dana", "dana-password")["access_token"]
+        assert requests.get(tokens, headers=stack.bearer(script), timeout=10).status_code == 200
+
+        keycloak.admin("DELETE", f"/users/{dana}/groups/{group}")
+        seen = collections.Counter()
+
+        def gone():
+            status = browser.get(tokens, timeout=10).status_code
+            seen[status] += 1
+            return status == 404
+
+        assert stack.eventually(gone, timeout=30), f"dana still manages etl-prod after her refresh: {dict(seen)}"
+        assert browser.get(f"{api.url}/v1/service-accounts", timeout=10).json() == {"items": []}
+        # The account's token is the account's: it outlives her membership.
+        assert bearer_status(api.url, issued.json()["content"]) == 200
+    finally:
+        keycloak.set_access_token_lifespan("tokengate", 300)
+        keycloak.admin("PUT", f"/users/{dana}/groups/{group}")
+
+
 def test_keycloak_down_logins_503_personal_tokens_still_work(api, keycloak):
     browser, _ = login(api.url, "alice", "alice-password")
     response = browser.post(f"{api.url}/v1/personal-tokens", json={"name": "survives-keycloak"}, timeout=10)

@@ -310,3 +310,40 @@ def test_tokens_rotate_with_a_grace_prints_the_new_content_once_and_keeps_the_ol
     ISSUED.append(result.stdout.strip())
     assert cli(authority, pki, "verify", stdin=again).returncode == 1, "without --grace the old value dies now"
     assert cli(authority, pki, "tokens", "rotate", "--user", "alice", "--grace", "soon", again_id).returncode == 2
+
+
+def test_service_accounts_list_tokens_revoke_and_disable(authority, pki):
+    """A service account made and managed over the RPCs; the CLI lists it, its
+    tokens (as owner sa:NAME), revokes them without disabling it, then disables it."""
+    name = f"etl-{uuid.uuid4().hex[:8]}"
+    admin = pb.Actor(name="ops-carol", admin=True)
+    rpc = stub(authority, pki)
+    rpc.CreateServiceAccount(pb.CreateServiceAccountRequest(actor=admin, name=name, email="etl@example.com"),
+                             timeout=10)
+    rpc.AddServiceAccountManager(pb.ServiceAccountManagerRequest(actor=admin, name=name, user_name="gina"),
+                                 timeout=10)
+
+    def issue_for_account():
+        answer = rpc.IssueToken(pb.IssueTokenRequest(user_name="gina", service_account=name,
+                                                     name=f"spark-{uuid.uuid4().hex[:6]}"), timeout=10)
+        ISSUED.append(answer.content)
+        return answer.token.id, answer.content
+
+    first, content = issue_for_account()
+    listed = json.loads(cli(authority, pki, "service-accounts", "list", "--page-size", "50", "--json").stdout)
+    mine = next(a for a in listed["service_accounts"] if a["name"] == name)
+    assert mine["owner_name"] == f"sa:{name}" and mine["managers"] == ["gina"]
+    tokens = json.loads(cli(authority, pki, "service-accounts", "tokens", "list", name, "--json").stdout)
+    assert [(t["id"], t["user_name"], t["scopes"]) for t in tokens["tokens"]] == [(first, f"sa:{name}", ["all:write"])]
+
+    revoked = cli(authority, pki, "service-accounts", "tokens", "revoke", name)
+    assert revoked.returncode == 0, revoked.stderr
+    assert revoked.stdout.splitlines() == [f"revoked 1 token of sa:{name}", first]
+    assert cli(authority, pki, "verify", stdin=content).returncode == 1
+
+    second, content = issue_for_account()  # Still enabled: its managers go on.
+    disabled = cli(authority, pki, "service-accounts", "disable", name, "--json")
+    assert disabled.returncode == 0, disabled.stderr
+    assert json.loads(disabled.stdout) == {"service_account": name, "revoked_count": 1, "token_ids": [second]}
+    assert cli(authority, pki, "verify", stdin=content).returncode == 1
+    assert cli(authority, pki, "service-accounts", "disable", name).returncode == 3

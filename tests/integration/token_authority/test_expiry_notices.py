@@ -200,3 +200,56 @@ def test_a_channel_that_is_down_gets_one_attempt_per_scan_and_holds_up_nothing()
             webhook_attempts = sorted(row[1] for row in rows(db, "channel, attempts") if row[0] == "webhook")
             assert webhook_attempts == ["0", "0", "1"], rows(db)
     assert len(smtp.received()) == 3
+
+
+def service_account_with_manager(stub, name, manager, manager_email, **contact):
+    """A service account made over the admin RPCs, and `manager`'s e-mail kept from their own call."""
+    admin = pb.Actor(name="root", admin=True)
+    stub.CreateServiceAccount(pb.CreateServiceAccountRequest(actor=admin, name=name, **contact), timeout=10)
+    stub.AddServiceAccountManager(pb.ServiceAccountManagerRequest(actor=admin, name=name, user_name=manager),
+                                  timeout=10)
+    issue(stub, manager, manager_email, day(30), name="own")  # Records the manager's address.
+
+
+def issue_for_account(stub, name, manager, until):
+    return stub.IssueToken(pb.IssueTokenRequest(user_name=manager, service_account=name, name="spark-nightly",
+                                                until=until, actor=pb.Actor(name=manager)), timeout=10)
+
+
+def test_a_service_account_token_notifies_its_contact_webhook_once_across_two_replicas(tmp_path):
+    secret = tmp_path / "webhook-secret"
+    secret.write_text(WEBHOOK_SECRET)
+    with notice_receivers.WebhookReceiver(WEBHOOK_SECRET) as configured, \
+            notice_receivers.WebhookReceiver(WEBHOOK_SECRET) as contact, stack.fresh_database("tg_notice") as db:
+        settings = dict(FAST, webhook_url=configured.url, TOKENGATE_WEBHOOK_SECRET_FILE=secret)
+        with stack.authority(db, **settings) as first, stack.authority(db, **settings) as second:
+            stub = authority_grpc.stub(second.address)
+            service_account_with_manager(stub, "etl-prod", "pia", "", webhook_url=contact.url)
+            token = issue_for_account(stub, "etl-prod", "pia", day(1))
+            sent = lambda: [r[0] for r in rows(db, "token_id::text, state") if r[1] == "sent"]
+            assert stack.eventually(lambda: token.token.id in sent(), 20), rows(db)
+            # Later scans (a person's token queued after it was sent) add nothing for it.
+            later = issue(stub, "pia", "", day(1), name="later")
+            assert stack.eventually(lambda: later.token.id in sent(), 20), rows(db)
+            assert DELIVERS in first.log() + second.log()
+    to_contact = [c for c in contact.received() if c["body"]["token"]["id"] == token.token.id]
+    assert len(to_contact) == 1, contact.received()
+    assert to_contact[0]["signed"] and to_contact[0]["body"]["user"] == {"name": "sa:etl-prod"}
+    assert all(c["body"]["token"]["id"] != token.token.id for c in configured.received()), \
+        "the account's own webhook replaces the configured one for its tokens"
+
+
+def test_a_service_account_token_mails_its_contact_and_its_managers():
+    with notice_receivers.SmtpReceiver() as smtp, stack.fresh_database("tg_notice") as db:
+        with stack.authority(db, **dict(FAST, smtp_url=smtp.url, smtp_starttls="none")) as authority:
+            stub = authority_grpc.stub(authority.address)
+            service_account_with_manager(stub, "etl-prod", "quinn", "quinn@example.test",
+                                         email="data-team@example.test")
+            token = issue_for_account(stub, "etl-prod", "quinn", day(1))
+            mail_for = lambda: [m for m in smtp.received() if token.token.id in m["raw"]]
+            assert stack.eventually(mail_for, 20), rows(db, "token_id::text, state, last_error")
+    [mail] = mail_for()
+    assert sorted(mail["to"]) == ["data-team@example.test", "quinn@example.test"]
+    assert mail["message"]["To"] == "data-team@example.test"
+    assert mail["message"]["Cc"] == "quinn@example.test"
+    assert mail["message"]["Subject"] == f'The token "spark-nightly" of service account etl-prod expires after {day(1)}'

@@ -106,7 +106,9 @@ absl::StatusOr<TokenClaims> CheckClaims(absl::string_view claims_json, const Cla
   if (claims["email"].get_string().get(email) != simdjson::SUCCESS) email = "";
   return TokenClaims{.user_name = std::string(user), .expires_at = *expires_at,
                      .email = std::string(email),
-                     .admin = ClaimHasRole(claims, rules.admin_claim, rules.admin_role)};
+                     .admin = ClaimHasRole(claims, rules.admin_claim, rules.admin_role),
+                     .managed_service_accounts =
+                         ClaimServiceAccounts(claims, rules.group_claim, rules.group_pattern)};
 }
 
 }  // namespace tokengate

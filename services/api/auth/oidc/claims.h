@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -26,6 +27,9 @@ struct ClaimRules {
   // The admin role: the claim at `admin_claim` (role_claim.h) holds `admin_role`.
   std::string admin_claim;
   std::string admin_role;
+  // Service accounts managed through groups: ClaimServiceAccounts (role_claim.h).
+  std::string group_claim;
+  std::string group_pattern;
 };
 
 struct TokenClaims {
@@ -33,6 +37,7 @@ struct TokenClaims {
   absl::Time expires_at;
   std::string email;      // "" when the token has none.
   bool admin = false;
+  std::vector<std::string> managed_service_accounts;
 };
 
 // UNAUTHENTICATED with a reason safe to show ("Token has expired", …).

@@ -187,7 +187,8 @@ absl::StatusOr<TokenClaims> OidcClient::Verify(absl::string_view jwt, ClaimRules
 ClaimRules OidcClient::Rules(TokenUse use) const {
   return ClaimRules{.issuer = settings_.issuer, .client_id = settings_.client_id,
                     .clock_skew = settings_.clock_skew, .use = use,
-                    .admin_claim = settings_.admin_claim, .admin_role = settings_.admin_role};
+                    .admin_claim = settings_.admin_claim, .admin_role = settings_.admin_role,
+                    .group_claim = settings_.group_claim, .group_pattern = settings_.group_pattern};
 }
 
 absl::StatusOr<TokenClaims> OidcClient::VerifyIdToken(absl::string_view id_token, absl::string_view nonce) {

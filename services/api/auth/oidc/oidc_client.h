@@ -33,6 +33,9 @@ struct OidcSettings {
   // The admin role: see ClaimRules.
   std::string admin_claim = "realm_access.roles";
   std::string admin_role = "tokengate-admin";
+  // Service accounts managed through groups: see ClaimRules.
+  std::string group_claim = "groups";
+  std::string group_pattern = "tokengate-sa-{name}";
 };
 
 struct OidcEndpoints {

@@ -1,5 +1,7 @@
 #include "services/api/auth/oidc/oidc_login.h"
 
+#include <algorithm>
+
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -90,15 +92,21 @@ void OidcLogin::ReadRoles(const TokenSet& tokens, const absl::StatusOr<TokenClai
                           Session& session) {
   session.email.clear();
   session.admin = false;
+  session.managed_service_accounts.clear();
   if (id_claims.ok() && id_claims->user_name == session.user_name) {
     session.email = id_claims->email;
     session.admin = id_claims->admin;
+    session.managed_service_accounts = id_claims->managed_service_accounts;
   }
   if (tokens.access_token.empty()) return;
   auto access = client_->VerifyAccessToken(tokens.access_token);
   if (!access.ok() || access->user_name != session.user_name) return;
   if (session.email.empty()) session.email = access->email;
   session.admin = session.admin || access->admin;
+  auto& names = session.managed_service_accounts;
+  names.insert(names.end(), access->managed_service_accounts.begin(), access->managed_service_accounts.end());
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
 }
 
 absl::StatusOr<Person> OidcLogin::SessionUser(absl::string_view session_id) {
@@ -107,7 +115,8 @@ absl::StatusOr<Person> OidcLogin::SessionUser(absl::string_view session_id) {
   std::optional<Session>& session = *found;
   if (!session) return absl::UnauthenticatedError("Session has ended: log in again");
   auto person = [&session] {
-    return Person{.user_name = session->user_name, .email = session->email, .admin = session->admin};
+    return Person{.user_name = session->user_name, .email = session->email, .admin = session->admin,
+                  .managed_service_accounts = session->managed_service_accounts};
   };
   if (clock_->Now() < session->access_expires_at) return person();
   if (session->refresh_token.empty()) {
@@ -142,7 +151,8 @@ absl::StatusOr<Person> OidcLogin::SessionUser(absl::string_view session_id) {
 absl::StatusOr<Person> OidcLogin::BearerUser(absl::string_view jwt) {
   auto claims = client_->VerifyAccessToken(jwt);
   if (!claims.ok()) return claims.status();
-  return Person{.user_name = claims->user_name, .email = claims->email, .admin = claims->admin};
+  return Person{.user_name = claims->user_name, .email = claims->email, .admin = claims->admin,
+                .managed_service_accounts = claims->managed_service_accounts};
 }
 
 std::string OidcLogin::Logout(absl::string_view session_id, absl::string_view back_to) {

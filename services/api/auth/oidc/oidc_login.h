@@ -24,6 +24,7 @@ struct Person {
   std::string user_name;
   std::string email;
   bool admin = false;
+  std::vector<std::string> managed_service_accounts;  // Through IdP groups.
 };
 
 struct LoginStart {
@@ -60,7 +61,7 @@ class OidcLogin {
   // Email and admin flag from the token endpoint's answer: the ID token's
   // claims (`id_claims`, already verified), then the access token's when it
   // is a JWT for this client about the same person (Keycloak puts realm roles
-  // only there by default). A role in either counts.
+  // only there by default). A role in either counts, and so do the groups of either.
   void ReadRoles(const TokenSet& tokens, const absl::StatusOr<TokenClaims>& id_claims, Session& session);
 
   OidcClient* client_;

@@ -6,6 +6,9 @@
 
 #include <simdjson.h>
 
+#include <string>
+#include <vector>
+
 #include "absl/strings/string_view.h"
 
 namespace tokengate {
@@ -14,5 +17,14 @@ namespace tokengate {
 // own name contains dots ("https://example.com/roles") is found whole first.
 // An empty path or role never matches.
 bool ClaimHasRole(simdjson::dom::object claims, absl::string_view path, absl::string_view role);
+
+// Service accounts a person manages through IdP groups: each string at
+// `path` (found as ClaimHasRole finds it) whose last '/'-separated segment
+// (Keycloak sends "/team/tokengate-sa-etl" with full group paths) matches
+// `pattern`, which holds "{name}" once ("tokengate-sa-{name}"); the part in
+// its place, when not empty. Sorted, without duplicates. An empty path or a
+// pattern without "{name}" gives none.
+std::vector<std::string> ClaimServiceAccounts(simdjson::dom::object claims, absl::string_view path,
+                                              absl::string_view pattern);
 
 }  // namespace tokengate

@@ -9,6 +9,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "common/base/base64url.h"
 #include "common/base/log.h"
 #include "common/base/status_macros.h"
@@ -45,7 +47,7 @@ std::string Unhex(absl::string_view hex) { return absl::HexStringToBytes(hex); }
 const std::string& SessionColumns() {
   static const std::string kColumns =
       absl::StrCat("user_name, email, admin, encode(sealed_tokens, 'hex'), ", MicrosOf("access_expires_at"), ", ",
-                   MicrosOf("ends_at"));
+                   MicrosOf("ends_at"), ", managed_service_accounts");
   return kColumns;
 }
 
@@ -111,10 +113,12 @@ absl::StatusOr<std::string> SessionStore::Create(const Session& session) {
   const std::string sealed = box_.Seal(PackFields({session.refresh_token, session.id_token}), key);
   TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
   auto inserted = conn->Exec(
-      absl::StrCat("INSERT INTO session (id_hash, user_name, email, admin, sealed_tokens, access_expires_at, ends_at) "
-                   "VALUES (decode($1, 'hex'), $2, $3, $4, decode($5, 'hex'), ", At(6), ", ", At(7), ")"),
+      absl::StrCat("INSERT INTO session (id_hash, user_name, email, admin, sealed_tokens, access_expires_at, ends_at, "
+                   "managed_service_accounts) VALUES (decode($1, 'hex'), $2, $3, $4, decode($5, 'hex'), ", At(6), ", ",
+                   At(7), ", $8)"),
       {key, session.user_name, session.email, session.admin ? "true" : "false", absl::BytesToHexString(sealed),
-       Micros(session.access_expires_at), Micros(session.ends_at)});
+       Micros(session.access_expires_at), Micros(session.ends_at),
+       absl::StrJoin(session.managed_service_accounts, ",")});
   if (!inserted.ok()) return inserted.status();
   return id;
 }
@@ -131,7 +135,9 @@ absl::StatusOr<std::optional<Session>> SessionStore::SessionOfRow(const PgResult
   auto tokens = UnpackFields(*plain, 2);
   if (!tokens.ok()) return std::nullopt;
   return Session{.user_name = std::string(result.Get(0, 0)), .email = std::string(result.Get(0, 1)),
-                 .admin = result.Get(0, 2) == "t", .refresh_token = (*tokens)[0], .id_token = (*tokens)[1],
+                 .admin = result.Get(0, 2) == "t",
+                 .managed_service_accounts = absl::StrSplit(result.Get(0, 6), ',', absl::SkipEmpty()),
+                 .refresh_token = (*tokens)[0], .id_token = (*tokens)[1],
                  .access_expires_at = FromMicros(result.Get(0, 4)), .ends_at = FromMicros(result.Get(0, 5))};
 }
 
@@ -151,10 +157,11 @@ absl::StatusOr<bool> SessionStore::Update(absl::string_view id, const Session& s
   TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
   auto updated = conn->Exec(
       absl::StrCat("UPDATE session SET email = $2, admin = $3, sealed_tokens = decode($4, 'hex'), "
-                   "access_expires_at = ", At(5), " WHERE id_hash = decode($1, 'hex') AND ends_at > ", At(6),
-                   " RETURNING 1"),
+                   "access_expires_at = ", At(5), ", managed_service_accounts = $7 "
+                   "WHERE id_hash = decode($1, 'hex') AND ends_at > ", At(6), " RETURNING 1"),
       {key, session.email, session.admin ? "true" : "false", absl::BytesToHexString(sealed),
-       Micros(session.access_expires_at), Micros(clock_->Now())});
+       Micros(session.access_expires_at), Micros(clock_->Now()),
+       absl::StrJoin(session.managed_service_accounts, ",")});
   if (!updated.ok()) return updated.status();
   return updated->rows() == 1;
 }

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -34,6 +35,7 @@ struct Session {
   std::string user_name;
   std::string email;   // From the IdP's claims, re-read at each refresh.
   bool admin = false;  // Likewise.
+  std::vector<std::string> managed_service_accounts;  // Likewise (the group claim).
   std::string refresh_token;
   std::string id_token;  // For the IdP's logout (id_token_hint).
   absl::Time access_expires_at;  // Then refresh: the IdP says whether the session still lives.

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "services/api/auth/oidc/claims.h"
@@ -82,6 +83,50 @@ TEST(ClaimsAdminTest, CheckClaimsReadsEmailAndAdmin) {
   claims = CheckClaims(json, rules, absl::FromUnixSeconds(kNow));
   ASSERT_TRUE(claims.ok());
   EXPECT_FALSE(claims->admin);
+}
+
+std::vector<std::string> Managed(const std::string& json, absl::string_view pattern = "tokengate-sa-{name}",
+                                 absl::string_view path = "groups") {
+  simdjson::dom::parser parser;
+  simdjson::dom::object claims;
+  EXPECT_EQ(parser.parse(json).get_object().get(claims), simdjson::SUCCESS) << json;
+  return ClaimServiceAccounts(claims, path, pattern);
+}
+
+TEST(ServiceAccountGroupsTest, GroupsMatchingThePatternNameTheAccountsSortedOnce) {
+  EXPECT_EQ(Managed(R"({"groups":["tokengate-sa-etl-prod","staff","tokengate-sa-airflow","tokengate-sa-etl-prod"]})"),
+            (std::vector<std::string>{"airflow", "etl-prod"}));
+}
+
+TEST(ServiceAccountGroupsTest, KeycloakFullGroupPathsMatchByTheirLastSegment) {
+  EXPECT_EQ(Managed(R"({"groups":["/teams/data/tokengate-sa-etl-prod","/tokengate-sa-spark"]})"),
+            (std::vector<std::string>{"etl-prod", "spark"}));
+}
+
+TEST(ServiceAccountGroupsTest, ASuffixAfterTheNameIsMatchedToo) {
+  EXPECT_EQ(Managed(R"({"groups":["sa-etl-managers","sa--managers","sa-x"]})", "sa-{name}-managers"),
+            (std::vector<std::string>{"etl"}));
+}
+
+TEST(ServiceAccountGroupsTest, NothingWithoutTheClaimAPatternOrAName) {
+  EXPECT_TRUE(Managed(R"({"preferred_username":"carol"})").empty());
+  EXPECT_TRUE(Managed(R"({"groups":["tokengate-sa-"]})").empty()) << "an empty name is no account";
+  EXPECT_TRUE(Managed(R"({"groups":["tokengate-sa-etl"]})", "").empty());
+  EXPECT_TRUE(Managed(R"({"groups":["tokengate-sa-etl"]})", "tokengate-sa-").empty());
+  EXPECT_TRUE(Managed(R"({"groups":["tokengate-sa-etl"]})", "tokengate-sa-{name}", "").empty());
+}
+
+TEST(ServiceAccountGroupsTest, CheckClaimsCarriesTheGroupsAccounts) {
+  constexpr int64_t kNow = 1700000000;
+  const std::string json = absl::StrCat(
+      R"({"iss":"https://idp.test/r","aud":"tokengate","exp":)", kNow + 300,
+      R"(,"preferred_username":"carol","groups":["/tokengate-sa-etl-prod"]})");
+  auto claims = CheckClaims(json, ClaimRules{.issuer = "https://idp.test/r", .client_id = "tokengate",
+                                             .use = TokenUse::kAccessToken, .group_claim = "groups",
+                                             .group_pattern = "tokengate-sa-{name}"},
+                            absl::FromUnixSeconds(kNow));
+  ASSERT_TRUE(claims.ok()) << claims.status();
+  EXPECT_EQ(claims->managed_service_accounts, std::vector<std::string>{"etl-prod"});
 }
 
 }  // namespace
