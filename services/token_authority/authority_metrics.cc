@@ -16,6 +16,9 @@ namespace {
 
 constexpr absl::string_view kWatchMethod = "WatchRevocations";
 constexpr absl::string_view kVerifyMethod = "VerifyToken";
+// token_notice's channel and state values (deploy/migrations/0005_notices.sql).
+constexpr const char* kNoticeChannels[] = {"email", "webhook"};
+constexpr const char* kNoticeStates[] = {"pending", "sending", "sent", "failed", "dropped"};
 
 // The method's name when the server really has it ("/pkg.Service/Method" is
 // looked up in the generated descriptors), else "other": a client choosing
@@ -149,6 +152,10 @@ void AuthorityMetrics::Refresh() {
   auto notices = (*conn)->Exec("SELECT channel, state, count(*) FROM token_notice GROUP BY 1, 2");
   if (!head.ok() || !notices.ok()) return;
   read.revocation_position = head->GetInt(0, 0);
+  // Every pair from the start, at 0, so a first failure is a change a rule can see.
+  for (const char* channel : kNoticeChannels) {
+    for (const char* state : kNoticeStates) read.notices[{channel, state}] = 0;
+  }
   for (int row = 0; row < notices->rows(); ++row) {
     read.notices[{std::string(notices->Get(row, 0)), std::string(notices->Get(row, 1))}] = notices->GetInt(row, 2);
   }

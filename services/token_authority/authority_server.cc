@@ -92,14 +92,6 @@ AuthorityServer::AuthorityServer(const AuthorityConfig& config, CallerPolicy pol
                &user_emails_, &leak_reports_) {}
 
 absl::Status AuthorityServer::Start() {
-  if (!config_.metrics_listen.empty()) {
-    // Probes and scrapes only: nothing here reaches a token.
-    AddMonitoringRoutes(metrics_router_, &registry_);
-    auto http = HttpServer::Start(
-        {.program = "token-authority metrics", .listen = config_.metrics_listen, .threads = 1}, &metrics_router_);
-    if (!http.ok()) return http.status();
-    metrics_http_ = *std::move(http);
-  }
   metrics_.Start();
   if (audit_publisher_) audit_publisher_->Start();
   audit_retention_.Start(kPruneInterval);
@@ -123,6 +115,15 @@ absl::Status AuthorityServer::Start() {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", config_.grpc_listen, " (in use?)"));
   }
   TG_LOG(Info) << "token-authority listening on port " << port_;
+  if (!config_.metrics_listen.empty()) {
+    // Probes and scrapes only: nothing here reaches a token. After the gRPC
+    // port, so whoever waits for a "listening" line finds the service up.
+    AddMonitoringRoutes(metrics_router_, &registry_);
+    auto http = HttpServer::Start(
+        {.program = "token-authority metrics", .listen = config_.metrics_listen, .threads = 1}, &metrics_router_);
+    if (!http.ok()) return http.status();
+    metrics_http_ = *std::move(http);
+  }
   return absl::OkStatus();
 }
 
