@@ -1,22 +1,68 @@
 #include "services/token_authority/revocation/revocation_log.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/base/log.h"
 
 namespace tokengate {
 
+namespace {
+
+// Rows a shared read holds: more than WatchRevocations replays at once, so a
+// client a little behind is served from it too.
+constexpr int kTailRows = 1000;
+
+}  // namespace
+
 absl::StatusOr<RevocationLogSlice> RevocationLog::ReadAfter(int64_t position, int limit) {
+  std::shared_ptr<const Tail> tail;
+  mutex_.Lock();
+  const int64_t call = ++calls_;
+  while (tail_ == nullptr || tail_->covers < call) {
+    if (reading_) {
+      mutex_.Await(absl::Condition(+[](bool* reading) { return !*reading; }, &reading_));
+      continue;
+    }
+    // This read begins now: it serves every call made so far.
+    reading_ = true;
+    const int64_t covers = calls_;
+    mutex_.Unlock();
+    auto read = Query(0, kTailRows, /*newest=*/true);
+    mutex_.Lock();
+    tail_ = std::make_shared<const Tail>(Tail{.covers = covers, .slice = std::move(read)});
+    reading_ = false;
+  }
+  tail = tail_;
+  mutex_.Unlock();
+
+  if (!tail->slice.ok()) return tail->slice.status();
+  const std::vector<LoggedRevocation>& rows = tail->slice->items;
+  // Fewer rows than asked for: the whole log. Else it holds what follows `position`
+  // only when no row older than its first can come after `position`.
+  const bool covered = rows.size() < static_cast<size_t>(kTailRows) || position >= rows.front().position - 1;
+  if (!covered) return Query(position, limit, /*newest=*/false);
+  RevocationLogSlice slice{.log_id = tail->slice->log_id,
+                           .pruned_through = tail->slice->pruned_through,
+                           .head = tail->slice->head};
+  auto after = std::upper_bound(rows.begin(), rows.end(), position,
+                                [](int64_t p, const LoggedRevocation& row) { return p < row.position; });
+  for (; after != rows.end() && static_cast<int>(slice.items.size()) < limit; ++after) slice.items.push_back(*after);
+  return slice;
+}
+
+absl::StatusOr<RevocationLogSlice> RevocationLog::Query(int64_t position, int limit, bool newest) {
   auto conn = pool_->Acquire();
   if (!conn.ok()) return conn.status();
   // One statement, one snapshot: the bounds and the rows agree.
   auto result = (*conn)->Exec(
-      "SELECT s.log_id::text, s.pruned_through, "
-      "  greatest(s.pruned_through, (SELECT coalesce(max(position), 0) FROM revocation_log)), "
-      "  l.position, l.token_id::text, floor(extract(epoch FROM l.revoked_at))::bigint, "
-      "  floor(extract(epoch FROM l.expires_at))::bigint "
-      "FROM revocation_log_state s LEFT JOIN LATERAL ("
-      "  SELECT * FROM revocation_log WHERE position > $1 ORDER BY position LIMIT $2) l ON true "
-      "ORDER BY l.position",
+      absl::StrCat("SELECT s.log_id::text, s.pruned_through, "
+                   "  greatest(s.pruned_through, (SELECT coalesce(max(position), 0) FROM revocation_log)), "
+                   "  l.position, l.token_id::text, floor(extract(epoch FROM l.revoked_at))::bigint, "
+                   "  floor(extract(epoch FROM l.expires_at))::bigint "
+                   "FROM revocation_log_state s LEFT JOIN LATERAL ("
+                   "  SELECT * FROM revocation_log WHERE position > $1 ORDER BY position ",
+                   newest ? "DESC" : "", " LIMIT $2) l ON true ORDER BY l.position"),
       {absl::StrCat(position), absl::StrCat(limit)});
   if (!result.ok()) return result.status();
   if (result->rows() == 0) return absl::InternalError("revocation_log_state has no row");
