@@ -9,17 +9,18 @@ namespace tokengate {
 
 namespace {
 
-// Rows a shared read holds: more than WatchRevocations replays at once, so a
-// client a little behind is served from it too.
-constexpr int kTailRows = 1000;
+// Rows one shared read fetches at most: more than WatchRevocations replays at once.
+constexpr int kSharedRows = 1000;
 
 }  // namespace
 
 absl::StatusOr<RevocationLogSlice> RevocationLog::ReadAfter(int64_t position, int limit) {
-  std::shared_ptr<const Tail> tail;
+  std::shared_ptr<const Shared> shared;
   mutex_.Lock();
   const int64_t call = ++calls_;
-  while (tail_ == nullptr || tail_->covers < call) {
+  // Only callers that want rows say where from; the read starts at the lowest.
+  if (limit > 0) waiting_from_ = std::min(waiting_from_, position);
+  while (shared_ == nullptr || shared_->covers < call) {
     if (reading_) {
       mutex_.Await(absl::Condition(+[](bool* reading) { return !*reading; }, &reading_));
       continue;
@@ -27,31 +28,36 @@ absl::StatusOr<RevocationLogSlice> RevocationLog::ReadAfter(int64_t position, in
     // This read begins now: it serves every call made so far.
     reading_ = true;
     const int64_t covers = calls_;
+    const int64_t from = waiting_from_ == kNobodyWaiting ? position : waiting_from_;
+    waiting_from_ = kNobodyWaiting;
     mutex_.Unlock();
-    auto read = Query(0, kTailRows, /*newest=*/true);
+    auto read = Query(from, kSharedRows);
     mutex_.Lock();
-    tail_ = std::make_shared<const Tail>(Tail{.covers = covers, .slice = std::move(read)});
+    shared_ = std::make_shared<const Shared>(Shared{.covers = covers, .from = from, .slice = std::move(read)});
     reading_ = false;
   }
-  tail = tail_;
+  shared = shared_;
   mutex_.Unlock();
 
-  if (!tail->slice.ok()) return tail->slice.status();
-  const std::vector<LoggedRevocation>& rows = tail->slice->items;
-  // Fewer rows than asked for: the whole log. Else it holds what follows `position`
-  // only when no row older than its first can come after `position`.
-  const bool covered = rows.size() < static_cast<size_t>(kTailRows) || position >= rows.front().position - 1;
-  if (!covered) return Query(position, limit, /*newest=*/false);
-  RevocationLogSlice slice{.log_id = tail->slice->log_id,
-                           .pruned_through = tail->slice->pruned_through,
-                           .head = tail->slice->head};
+  if (!shared->slice.ok()) return shared->slice.status();
+  const std::vector<LoggedRevocation>& rows = shared->slice->items;
+  RevocationLogSlice slice{.log_id = shared->slice->log_id,
+                           .pruned_through = shared->slice->pruned_through,
+                           .head = shared->slice->head};
+  if (limit == 0) return slice;
   auto after = std::upper_bound(rows.begin(), rows.end(), position,
                                 [](int64_t p, const LoggedRevocation& row) { return p < row.position; });
   for (; after != rows.end() && static_cast<int>(slice.items.size()) < limit; ++after) slice.items.push_back(*after);
+  // The shared read began below `position` (it has all that follows) unless
+  // this caller came after it; and it may have stopped short of what this one wants.
+  const bool truncated = rows.size() == static_cast<size_t>(kSharedRows) && after == rows.end();
+  if (position < shared->from || (truncated && static_cast<int>(slice.items.size()) < limit)) {
+    return Query(position, limit);
+  }
   return slice;
 }
 
-absl::StatusOr<RevocationLogSlice> RevocationLog::Query(int64_t position, int limit, bool newest) {
+absl::StatusOr<RevocationLogSlice> RevocationLog::Query(int64_t position, int limit) {
   auto conn = pool_->Acquire();
   if (!conn.ok()) return conn.status();
   // One statement, one snapshot: the bounds and the rows agree.
@@ -61,8 +67,8 @@ absl::StatusOr<RevocationLogSlice> RevocationLog::Query(int64_t position, int li
                    "  l.position, l.token_id::text, floor(extract(epoch FROM l.revoked_at))::bigint, "
                    "  floor(extract(epoch FROM l.expires_at))::bigint "
                    "FROM revocation_log_state s LEFT JOIN LATERAL ("
-                   "  SELECT * FROM revocation_log WHERE position > $1 ORDER BY position ",
-                   newest ? "DESC" : "", " LIMIT $2) l ON true ORDER BY l.position"),
+                   "  SELECT * FROM revocation_log WHERE position > $1 ORDER BY position LIMIT $2) l ON true "
+                   "ORDER BY l.position"),
       {absl::StrCat(position), absl::StrCat(limit)});
   if (!result.ok()) return result.status();
   if (result->rows() == 0) return absl::InternalError("revocation_log_state has no row");

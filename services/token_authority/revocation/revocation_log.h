@@ -2,8 +2,8 @@
 // to a client that resumes from a position, read in one snapshot together
 // with the log's bounds, and its pruning by age. Rows are written by the
 // database trigger, never here. Every stream reads the log after each
-// revocation, all at once: those reads share one query of the log's tail
-// (1,000 streams must not mean 1,000 queries, which exhausted the pool).
+// revocation, all at once: those reads share one query (1,000 streams must
+// not mean 1,000 queries, which exhausted the pool).
 #pragma once
 
 #include <cstdint>
@@ -40,8 +40,8 @@ class RevocationLog {
 
   // Up to `limit` revocations after `position`, with the bounds of the same
   // snapshot, which began after this call did (so it holds every revocation
-  // committed before). Concurrent calls share one read of the newest rows;
-  // one asking for older rows than those reads them on its own.
+  // committed before). Concurrent calls share one read, from the lowest
+  // position among them; a call it cannot serve whole reads on its own.
   absl::StatusOr<RevocationLogSlice> ReadAfter(int64_t position, int limit);
   // Deletes revocations older than `retention`; returns how many.
   absl::StatusOr<int64_t> Prune(absl::Duration retention);
@@ -51,19 +51,23 @@ class RevocationLog {
   void StopPruning() { pruner_.Stop(); }
 
  private:
-  // One read of the newest rows, shared by the calls that began before it did.
-  struct Tail {
+  // One read, shared by the calls that began before it did.
+  struct Shared {
     int64_t covers = 0;  // The calls (numbered from 1) that may use it.
+    int64_t from = 0;    // It holds the rows after this position.
     absl::StatusOr<RevocationLogSlice> slice;
   };
-  // The oldest `limit` rows after `position`, or with `newest` the newest ones (ascending either way).
-  absl::StatusOr<RevocationLogSlice> Query(int64_t position, int limit, bool newest);
+  static constexpr int64_t kNobodyWaiting = INT64_MAX;
+  // Up to `limit` rows after `position`, oldest first, and the bounds: one statement.
+  absl::StatusOr<RevocationLogSlice> Query(int64_t position, int limit);
 
   std::shared_ptr<PgPool> pool_;
   absl::Mutex mutex_;
   int64_t calls_ ABSL_GUARDED_BY(mutex_) = 0;
   bool reading_ ABSL_GUARDED_BY(mutex_) = false;
-  std::shared_ptr<const Tail> tail_ ABSL_GUARDED_BY(mutex_);
+  // The lowest position asked for by a call the next read must serve.
+  int64_t waiting_from_ ABSL_GUARDED_BY(mutex_) = kNobodyWaiting;
+  std::shared_ptr<const Shared> shared_ ABSL_GUARDED_BY(mutex_);
   PeriodicTask pruner_;  // Last: stopped before the members it uses go.
 };
 
