@@ -22,7 +22,7 @@ namespace {
 constexpr int kReaders = 16;
 constexpr int kPoolSize = 8;
 
-class RevocationLogTest : public ::testing::Test {
+class RevocationLogReadsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto conn = PgConnection::Connect(db_.url());
@@ -46,7 +46,7 @@ class RevocationLogTest : public ::testing::Test {
   testing::TestDatabase db_;
 };
 
-TEST_F(RevocationLogTest, ConcurrentReadsShareOneQuery) {
+TEST_F(RevocationLogReadsTest, ConcurrentReadsShareOneQuery) {
   Log(3);
   RevocationLog log(std::make_shared<PgPool>(db_.url(), kPoolSize));
   // A transaction holding the log makes every read that reaches PostgreSQL wait where the test can count it.
@@ -86,7 +86,7 @@ TEST_F(RevocationLogTest, ConcurrentReadsShareOneQuery) {
   }
 }
 
-TEST_F(RevocationLogTest, AReadSeesWhatWasCommittedBeforeIt) {
+TEST_F(RevocationLogReadsTest, AReadSeesWhatWasCommittedBeforeIt) {
   RevocationLog log(std::make_shared<PgPool>(db_.url(), kPoolSize));
   Log(1);
   auto first = log.ReadAfter(0, 10);
@@ -99,7 +99,7 @@ TEST_F(RevocationLogTest, AReadSeesWhatWasCommittedBeforeIt) {
   EXPECT_EQ(second->head, 2);
 }
 
-TEST_F(RevocationLogTest, AClientFarBehindIsServedBeyondTheSharedRead) {
+TEST_F(RevocationLogReadsTest, AClientFarBehindIsServedBeyondTheSharedRead) {
   RevocationLog log(std::make_shared<PgPool>(db_.url(), kPoolSize));
   Log(1500);
   auto slice = log.ReadAfter(10, 500);
