@@ -1,5 +1,7 @@
 #include "common/config/program.h"
 
+#include <cstdlib>
+
 #include "absl/algorithm/container.h"
 #include "absl/flags/usage_config.h"
 #include "absl/strings/str_cat.h"
@@ -13,6 +15,12 @@ namespace tokengate {
 std::string StartProgram(const ProgramSpec& spec, int argc, char** argv) {
   BlockTerminationSignals();
   SetLogProgram(spec.name);
+  // Read before anything is logged (a flag is parsed too late for the flag errors).
+  if (const char* format = std::getenv("TOKENGATE_LOG_FORMAT"); format != nullptr && *format != '\0') {
+    const std::optional<LogFormat> parsed = ParseLogFormat(format);
+    if (!parsed) ExitOnBadConfig(absl::StrCat("TOKENGATE_LOG_FORMAT: '", format, "' is neither text nor json"));
+    SetLogFormat(*parsed);
+  }
   // Abseil's own --version prints this and exits 0 while parsing argv.
   absl::FlagsUsageConfig usage;
   usage.version_string = [name = std::string(spec.name)] {

@@ -1,5 +1,6 @@
 // The start every binary's main() shares: block SIGTERM/SIGINT before any
-// thread exists, name the log, load flags from the environment and argv
+// thread exists, name the log and pick its format (TOKENGATE_LOG_FORMAT: text,
+// the default, or json), load flags from the environment and argv
 // (answering --version), refuse arguments the binary does not know, then
 // validate its config and log the effective values. Bad input exits 2.
 #pragma once

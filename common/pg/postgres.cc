@@ -1,5 +1,7 @@
 #include "common/pg/postgres.h"
 
+#include <atomic>
+
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -10,8 +12,11 @@
 namespace tokengate {
 namespace {
 
+std::atomic<uint64_t> g_unavailable_errors{0};
+
 // Marked, so the authority can tell its callers that the database is what is down.
 absl::Status DatabaseUnavailable(absl::string_view message) {
+  g_unavailable_errors.fetch_add(1, std::memory_order_relaxed);
   absl::Status status = absl::UnavailableError(message);
   status.SetPayload(kCodePayload, absl::Cord(kDatabaseUnavailableCode));
   return status;
@@ -37,6 +42,8 @@ absl::Status StatusFromResult(PGconn* conn, const PGresult* result) {
 }
 
 }  // namespace
+
+uint64_t DatabaseUnavailableErrors() { return g_unavailable_errors.load(std::memory_order_relaxed); }
 
 int64_t PgResult::GetInt(int row, int column) const {
   int64_t value = 0;

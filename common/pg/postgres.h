@@ -12,6 +12,7 @@
 #include <libpq-fe.h>
 
 #include <chrono>
+#include <cstdint>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -23,6 +24,10 @@
 #include "absl/status/statusor.h"
 
 namespace tokengate {
+
+// Connections that could not be made or were lost (every UNAVAILABLE this file
+// returned) since the process started, for the metrics.
+uint64_t DatabaseUnavailableErrors();
 
 class PgResult {
  public:

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Builds the Go-written tools the chart checks, the gRPC benchmarks and the
-# docs/cli.md's gRPC examples use (helm, kubeconform, ghz, grpcurl) with `go install`, and the Kubernetes JSON schemas
-# kubeconform validates against, all under .local/ so the repo tree stays clean.
+# docs/cli.md's gRPC examples use (helm, kubeconform, ghz, grpcurl) with `go install`, and the Kubernetes and
+# Prometheus Operator CRD JSON schemas kubeconform validates against, all under .local/ so the repo tree stays clean.
 #
 #   deploy/local/go-tools.sh                  # everything
 #   deploy/local/go-tools.sh helm kubeconform # only these
 #
-# Names: helm kubeconform ghz grpcurl k8s-schemas. A tool is rebuilt only when its
+# Names: helm kubeconform ghz grpcurl k8s-schemas crd-schemas. A tool is rebuilt only when its
 # binary is missing or was built from another version than the pin below.
 set -euo pipefail
 
@@ -21,6 +21,9 @@ grpcurl_version=v1.9.4
 # The Kubernetes release whose OpenAPI spec the schemas are generated from;
 # k8s.io/kubernetes ships it as api/openapi-spec/swagger.json.
 k8s_version=v1.37.2
+# The Prometheus Operator release whose CRDs (ServiceMonitor, PrometheusRule)
+# the chart's monitoring objects are checked against.
+prometheus_operator_version=v0.85.0
 
 export GOBIN=$local_dir/bin
 export GOPATH=$local_dir/go
@@ -31,6 +34,7 @@ export GOFLAGS="${GOFLAGS:+$GOFLAGS }-modcacherw"
 export GOTOOLCHAIN=local
 
 schema_dir=$local_dir/share/kubernetes-json-schema/$k8s_version-standalone-strict
+crd_schema_dir=$local_dir/share/crd-json-schema
 
 die() { echo "go-tools: $*" >&2; exit 1; }
 
@@ -113,7 +117,29 @@ build_k8s_schemas() {
   echo "go-tools: schemas generated in $((SECONDS - start)) s"
 }
 
-all=(helm kubeconform ghz grpcurl k8s-schemas)
+build_crd_schemas() {
+  local converter=$repo/deploy/local/crd_to_jsonschema.py stamp
+  stamp="$prometheus_operator_version $(sha256sum "$converter" | cut -d' ' -f1)"
+  if [[ $(cat "$crd_schema_dir/.stamp" 2>/dev/null) == "$stamp" ]]; then
+    echo "go-tools: Prometheus Operator $prometheus_operator_version CRD schemas already in $crd_schema_dir"
+    return
+  fi
+  echo "go-tools: generating Prometheus Operator $prometheus_operator_version CRD schemas ..."
+  local module_dir crds
+  # The module (4 MB) carries the CRDs as YAML; from a folder without go.mod, as above.
+  module_dir=$(cd "$GOPATH" && go mod download -json \
+    "github.com/prometheus-operator/prometheus-operator@$prometheus_operator_version" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["Dir"])')
+  crds=$module_dir/example/prometheus-operator-crd
+  rm -rf "$crd_schema_dir.tmp"
+  python3 "$converter" "$crd_schema_dir.tmp" "$crds/monitoring.coreos.com_servicemonitors.yaml" \
+    "$crds/monitoring.coreos.com_prometheusrules.yaml"
+  echo "$stamp" >"$crd_schema_dir.tmp/.stamp"
+  rm -rf "$crd_schema_dir"
+  mv "$crd_schema_dir.tmp" "$crd_schema_dir"
+}
+
+all=(helm kubeconform ghz grpcurl k8s-schemas crd-schemas)
 (($# > 0)) && wanted=("$@") || wanted=("${all[@]}")
 for name in "${wanted[@]}"; do
   case $name in
@@ -122,6 +148,7 @@ for name in "${wanted[@]}"; do
     ghz) build_ghz ;;
     grpcurl) build_grpcurl ;;
     k8s-schemas) build_k8s_schemas ;;
+    crd-schemas) build_crd_schemas ;;
     *) die "unknown tool '$name' (known: ${all[*]})" ;;
   esac
 done

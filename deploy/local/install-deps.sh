@@ -17,7 +17,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libcjose-dev libjansson-dev libcurl4-openssl-dev
   postgresql postgresql-contrib
   clang libclang-rt-14-dev
-  kcat wrk openssl curl python3-venv chromium
+  kcat wrk openssl curl python3-venv chromium prometheus
   openjdk-17-jre-headless maven
   docker.io debootstrap
 )

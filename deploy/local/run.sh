@@ -23,6 +23,7 @@ KAFKA_PORT="${TOKENGATE_RUN_KAFKA_PORT:-9092}"
 # where cluster.sh forwards it to 127.0.0.1: the one Kafka serves the host and the cluster.
 KAFKA_CLUSTER_PORT="${TOKENGATE_RUN_KAFKA_CLUSTER_PORT:-$((KAFKA_PORT + 2))}"
 AUTHORITY_PORT="${TOKENGATE_RUN_AUTHORITY_PORT:-50051}"
+AUTHORITY_METRICS_PORT="${TOKENGATE_RUN_AUTHORITY_METRICS_PORT:-8004}"
 API_PORT="${TOKENGATE_RUN_API_PORT:-8000}"
 H2K_PORT="${TOKENGATE_RUN_HTTP2KAFKA_PORT:-8002}"
 CONSUMER_PORT="${TOKENGATE_RUN_CONSUMER_PORT:-8003}"
@@ -41,7 +42,7 @@ esac
 # Who may call what over mutual TLS: the api everything (it serves the admin
 # pages), http2kafka only verification, the CLI what the README grants an operator.
 LOCAL_CALLER_POLICY="tokengate-api=*;tokengate-http2kafka=VerifyToken|WatchRevocations;tokengate-cli=VerifyToken|ListTokens|RefreshToken|RevokeToken|ListTokenEvents|AdminListTokens|RevokeUserTokens|ListServiceAccounts|DisableServiceAccount"
-PORTS=("$PG_PORT" "$KAFKA_PORT" "$((KAFKA_PORT + 1))" "$KAFKA_CLUSTER_PORT" "$AUTHORITY_PORT" "$API_PORT" "$H2K_PORT" "$CONSUMER_PORT")
+PORTS=("$PG_PORT" "$KAFKA_PORT" "$((KAFKA_PORT + 1))" "$KAFKA_CLUSTER_PORT" "$AUTHORITY_PORT" "$AUTHORITY_METRICS_PORT" "$API_PORT" "$H2K_PORT" "$CONSUMER_PORT")
 [ "$AUTH" = keycloak ] && PORTS+=("$KEYCLOAK_PORT")
 
 if stack_running; then
@@ -143,7 +144,8 @@ tls_as() {
 tls_as authority "$BUILD_DIR/services/token_authority/token-authority" migrate >"$LOCAL/logs/migrate.log" 2>&1 ||
   { tail -5 "$LOCAL/logs/migrate.log" >&2; exit 1; }
 # The policy is not in stack.env: its ';' and '|' would need quoting there, and only the authority reads it.
-TOKENGATE_TLS_CLIENT_POLICY="$LOCAL_CALLER_POLICY" tls_as authority start_service token-authority "$BUILD_DIR/services/token_authority/token-authority"
+TOKENGATE_METRICS_LISTEN="127.0.0.1:$AUTHORITY_METRICS_PORT" \
+  TOKENGATE_TLS_CLIENT_POLICY="$LOCAL_CALLER_POLICY" tls_as authority start_service token-authority "$BUILD_DIR/services/token_authority/token-authority"
 wait_for_log token-authority "listening on port"
 TOKENGATE_HTTP_LISTEN="127.0.0.1:$API_PORT" tls_as api start_service tokengate-api "$BUILD_DIR/services/api/tokengate-api"
 TOKENGATE_HTTP_LISTEN="127.0.0.1:$H2K_PORT" tls_as http2kafka start_service http2kafka "$BUILD_DIR/services/http2kafka/http2kafka"
@@ -173,7 +175,7 @@ tokengate is running (logs: $LOCAL/logs/, settings: $LOCAL/stack.env). Ctrl-C or
 
   API            $TOKENGATE_API_URL            (Swagger UI: $TOKENGATE_API_URL/docs, tokens page: $TOKENGATE_API_URL/)
   http2kafka     $TOKENGATE_HTTP2KAFKA_URL            (Swagger UI: $TOKENGATE_HTTP2KAFKA_URL/docs)
-  authority      127.0.0.1:$AUTHORITY_PORT (gRPC, $GRPC_HELP)
+  authority      127.0.0.1:$AUTHORITY_PORT (gRPC, $GRPC_HELP; metrics: http://127.0.0.1:$AUTHORITY_METRICS_PORT/metrics)
   PostgreSQL     127.0.0.1:$PG_PORT (user postgres, password in $SECRETS/postgres_password)
   Kafka          127.0.0.1:$KAFKA_PORT (topic $TOPIC; audit trail: tokengate.audit)
   $LOGIN_HELP

@@ -7,6 +7,9 @@
 
 ABSL_FLAG(std::string, database_url, "", "libpq URI of the token database");
 ABSL_FLAG(std::string, grpc_listen, "0.0.0.0:50051", "gRPC listen address (port 0: pick one)");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "HTTP listen address of /metrics and /monitoring/ping (port 0: pick one); empty: none");
+ABSL_FLAG(int, metrics_refresh_seconds, 5, "how often the outbox and revocation log gauges are read");
 ABSL_FLAG(std::string, secret_key, "", "HS256 key (single-key form)");
 ABSL_FLAG(std::string, signing_keys, "", "kid1:secret1,kid2:secret2, newest first");
 ABSL_FLAG(std::string, token_algorithm, "HS256", "JWS algorithm: HS256, HS384 or HS512");
@@ -44,6 +47,8 @@ const FlagList& AuthorityFlags() {
   static const FlagList kFlags = {
       {FLAGS_database_url},
       {FLAGS_grpc_listen},
+      {FLAGS_metrics_listen},
+      {FLAGS_metrics_refresh_seconds, 1, 3600},
       {FLAGS_secret_key},
       {FLAGS_signing_keys},
       {FLAGS_token_algorithm},
@@ -93,6 +98,10 @@ absl::StatusOr<AuthorityConfig> AuthorityConfigFromFlags() {
   if (auto hp = ParseHostPort(config.grpc_listen); !hp.ok()) {
     return BadFlag(FLAGS_grpc_listen, hp.status().message());
   }
+  config.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  if (auto hp = ParseHostPort(config.metrics_listen); !config.metrics_listen.empty() && !hp.ok()) {
+    return BadFlag(FLAGS_metrics_listen, hp.status().message());
+  }
   config.issuer = absl::GetFlag(FLAGS_token_issuer);
   if (config.issuer.empty()) return BadFlag(FLAGS_token_issuer, "must not be empty");
   if (absl::Status ranges = CheckRanges(AuthorityFlags()); !ranges.ok()) return ranges;
@@ -103,6 +112,7 @@ absl::StatusOr<AuthorityConfig> AuthorityConfigFromFlags() {
   config.usage_flush_interval = absl::Seconds(absl::GetFlag(FLAGS_usage_flush_seconds));
   config.watch_heartbeat_interval = absl::Seconds(absl::GetFlag(FLAGS_watch_heartbeat_seconds));
   config.revocation_log_retention = absl::Hours(absl::GetFlag(FLAGS_revocation_log_retention_hours));
+  config.metrics_refresh_interval = absl::Seconds(absl::GetFlag(FLAGS_metrics_refresh_seconds));
   config.shutdown_grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds));
   config.database_pool_size = absl::GetFlag(FLAGS_database_pool_size);
   config.max_tokens_per_owner = absl::GetFlag(FLAGS_max_tokens_per_owner);

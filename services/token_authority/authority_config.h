@@ -17,6 +17,10 @@ namespace tokengate {
 struct AuthorityConfig {
   std::string database_url;
   std::string grpc_listen = "0.0.0.0:50051";
+  // HTTP port of /metrics and /monitoring/ping; empty: none.
+  std::string metrics_listen;
+  // How often the gauges read from PostgreSQL (outboxes, revocation log) are refreshed.
+  absl::Duration metrics_refresh_interval = absl::Seconds(5);
   SigningKeyring keys;
   JwsAlgorithm algorithm = JwsAlgorithm::kHS256;
   std::string issuer = "tokengate";

@@ -3,8 +3,14 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <grpc/grpc.h>
+
+#include <thread>
+
+#include "absl/synchronization/notification.h"
 #include "common/base/log.h"
 #include "common/base/signals.h"
+#include "common/http/monitoring_routes.h"
 #include "common/pg/migrations.h"
 
 namespace tokengate {
@@ -14,6 +20,8 @@ constexpr absl::Duration kPruneInterval = absl::Hours(1);
 // A grace ends within this (plus the revocation's way to the edges, which
 // already refuse the token at its grace_until: see GraceSweeper).
 constexpr absl::Duration kGraceSweepInterval = absl::Milliseconds(250);
+// How often Stop cuts client connections again until gRPC's Shutdown returns.
+constexpr absl::Duration kDisconnectRetry = absl::Milliseconds(50);
 
 // The outbox publisher when brokers are configured (see audit_publisher.h).
 absl::StatusOr<std::unique_ptr<AuditPublisher>> MakeAuditPublisher(const AuthorityConfig& config) {
@@ -61,6 +69,11 @@ AuthorityServer::AuthorityServer(const AuthorityConfig& config, CallerPolicy pol
       policy_(std::move(policy)),
       credentials_(std::move(credentials)),
       pool_(std::make_shared<PgPool>(config.database_url, config.database_pool_size)),
+      metrics_(&registry_, {.pool = pool_,
+                            .keys = &config_.keys,
+                            .audit_published = !config.audit_kafka_brokers.empty(),
+                            .refresh_interval = config.metrics_refresh_interval}),
+      metrics_router_(RouterOptions{.metrics = &registry_}),
       store_(pool_, TokenLimits{.max_live_per_owner = config.max_tokens_per_owner,
                                 .max_creations_per_hour = config.max_token_creations_per_hour}),
       usage_(&store_, config.usage_flush_interval),
@@ -85,6 +98,7 @@ AuthorityServer::AuthorityServer(const AuthorityConfig& config, CallerPolicy pol
                &user_emails_, &leak_reports_, &dead_uses_, &service_accounts_) {}
 
 absl::Status AuthorityServer::Start() {
+  metrics_.Start();
   if (audit_publisher_) audit_publisher_->Start();
   audit_retention_.Start(kPruneInterval);
   revocation_log_.StartPruning(config_.revocation_log_retention, kPruneInterval);
@@ -100,11 +114,23 @@ absl::Status AuthorityServer::Start() {
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(config_.grpc_listen, credentials_, &port_);
   builder.RegisterService(&service_);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(metrics_.InterceptorFactory());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", config_.grpc_listen, " (in use?)"));
   }
   TG_LOG(Info) << "token-authority listening on port " << port_;
+  if (!config_.metrics_listen.empty()) {
+    // Probes and scrapes only: nothing here reaches a token. After the gRPC
+    // port, so whoever waits for a "listening" line finds the service up.
+    AddMonitoringRoutes(metrics_router_, &registry_);
+    auto http = HttpServer::Start(
+        {.program = "token-authority metrics", .listen = config_.metrics_listen, .threads = 1}, &metrics_router_);
+    if (!http.ok()) return http.status();
+    metrics_http_ = *std::move(http);
+  }
   return absl::OkStatus();
 }
 
@@ -114,8 +140,7 @@ void AuthorityServer::Stop() {
   if (server_ != nullptr) {
     server_->GetHealthCheckService()->SetServingStatus(false);
     feed_.Stop();  // Ends watch streams, which would otherwise hold Shutdown.
-    server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoSeconds(config_.shutdown_grace));
-    server_->Wait();
+    ShutDownGrpc();
   }
   feed_.Stop();
   grace_sweeper_.Stop();
@@ -125,6 +150,31 @@ void AuthorityServer::Stop() {
   audit_retention_.Stop();
   // What it has not sent by now waits in the table for the next start.
   if (audit_publisher_) audit_publisher_->Stop();
+  metrics_.Stop();
+  if (metrics_http_ != nullptr) metrics_http_->Shutdown();
+}
+
+void AuthorityServer::ShutDownGrpc() {
+  const absl::Time deadline = absl::Now() + config_.shutdown_grace;
+  absl::Notification begun;
+  absl::Notification done;
+  std::thread shutdown([&] {
+    begun.Notify();
+    server_->Shutdown(absl::ToChronoTime(deadline));
+    done.Notify();
+  });
+  // gRPC's Shutdown refuses new RPCs, then waits for the running ones AND for
+  // every client to close its connection, which an idle channel never does by
+  // itself (one held the whole grace). So once no RPC is left, the connections
+  // are cut; again while Shutdown has not returned, in case the first cut came
+  // before it had begun.
+  begun.WaitForNotification();
+  while (!done.HasBeenNotified() && metrics_.AwaitNoRpcInFlight(deadline) && absl::Now() < deadline) {
+    grpc_server_cancel_all_calls(server_->c_server());
+    done.WaitForNotificationWithDeadline(std::min(deadline, absl::Now() + kDisconnectRetry));
+  }
+  shutdown.join();
+  server_->Wait();
 }
 
 int AuthorityServer::Run() {

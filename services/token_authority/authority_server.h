@@ -12,10 +12,14 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/base/clock.h"
+#include "common/base/metrics.h"
+#include "common/http/http_server.h"
+#include "common/http/router.h"
 #include "common/pg/postgres.h"
 #include "services/token_authority/audit/audit_publisher.h"
 #include "services/token_authority/audit/audit_retention.h"
 #include "services/token_authority/authority_config.h"
+#include "services/token_authority/authority_metrics.h"
 #include "services/token_authority/grpc/caller_policy.h"
 #include "services/token_authority/grpc/token_authority_service.h"
 #include "services/token_authority/notices/notice_scheduler.h"
@@ -49,7 +53,9 @@ class AuthorityServer {
   // The port listened on (after Start).
   int port() const { return port_; }
   // Not serving any more (health), watch streams ended, in-flight RPCs given
-  // the shutdown grace, then the loops stopped in reverse. Idempotent.
+  // the shutdown grace (and not a moment more once none is left, however many
+  // idle connections clients hold), then the loops and the metrics port
+  // stopped in reverse. Idempotent.
   void Stop();
   // Start, wait for SIGTERM or SIGINT, Stop: the process's exit code.
   int Run();
@@ -64,6 +70,10 @@ class AuthorityServer {
   const std::shared_ptr<grpc::ServerCredentials> credentials_;
   SystemClock clock_;
   std::shared_ptr<PgPool> pool_;
+  MetricsRegistry registry_;
+  AuthorityMetrics metrics_;
+  Router metrics_router_;
+  std::unique_ptr<HttpServer> metrics_http_;  // Null without TOKENGATE_METRICS_LISTEN.
   PgTokenStore store_;
   UsageRecorder usage_;
   PersonalTokens tokens_;
@@ -83,6 +93,9 @@ class AuthorityServer {
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool stopped_ = false;
+
+  // Shuts the gRPC server down within the grace (see Stop).
+  void ShutDownGrpc();
 };
 
 }  // namespace tokengate

@@ -50,8 +50,8 @@ class LocalStack:
     def __init__(self, local):
         self.local = local
         self.ports = {"PG": stack.free_port(), "KAFKA": free_port_pair(), "KAFKA_CLUSTER": stack.free_port(),
-                      "AUTHORITY": stack.free_port(), "API": stack.free_port(), "HTTP2KAFKA": stack.free_port(),
-                      "CONSUMER": stack.free_port()}
+                      "AUTHORITY": stack.free_port(), "AUTHORITY_METRICS": stack.free_port(),
+                      "API": stack.free_port(), "HTTP2KAFKA": stack.free_port(), "CONSUMER": stack.free_port()}
         self.process = None
         self.output = ""
 

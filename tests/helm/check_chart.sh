@@ -15,12 +15,16 @@ kubeconform=$local_dir/bin/kubeconform
 # Must match k8s_version in deploy/local/go-tools.sh.
 k8s_version=1.37.2
 schemas=$local_dir/share/kubernetes-json-schema
+# The Prometheus Operator's ServiceMonitor and PrometheusRule, from its CRDs.
+crd_schemas=$local_dir/share/crd-json-schema
 
 for tool in "$helm" "$kubeconform"; do
   [[ -x $tool ]] || { echo "check_chart: $tool missing; run deploy/local/go-tools.sh" >&2; exit 1; }
 done
 [[ -d $schemas/v$k8s_version-standalone-strict ]] ||
   { echo "check_chart: no Kubernetes $k8s_version schemas in $schemas; run deploy/local/go-tools.sh k8s-schemas" >&2; exit 1; }
+[[ -f $crd_schemas/monitoring.coreos.com/servicemonitor_v1.json ]] ||
+  { echo "check_chart: no Prometheus Operator CRD schemas in $crd_schemas; run deploy/local/go-tools.sh crd-schemas" >&2; exit 1; }
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -34,6 +38,7 @@ kubeconform_strict() {
   # No fallback location: a kind without a local schema is an error, never a skip.
   "$kubeconform" -strict -summary -kubernetes-version "$k8s_version" \
     -schema-location "$schemas/{{ .NormalizedKubernetesVersion }}-standalone{{ .StrictSuffix }}/{{ .ResourceKind }}{{ .KindSuffix }}.json" \
+    -schema-location "$crd_schemas/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json" \
     "$@"
 }
 
@@ -58,8 +63,19 @@ render_and_validate "default values + Keycloak settings" -f "$keycloak"
 render_and_validate "all options" -f "$chart/ci/all-options-values.yaml"
 
 # A validator that accepts anything would make the two checks above worthless:
-# a manifest with a misspelt field must be refused.
-cat >"$work/misspelt.yaml" <<'EOF'
+# a manifest with a misspelt field must be refused, for a Kubernetes kind and a CRD's.
+# expect_unknown_field_refused KIND FIELD: the manifest on stdin has FIELD misspelt.
+expect_unknown_field_refused() {
+  cat >"$work/misspelt.yaml"
+  if kubeconform_strict "$work/misspelt.yaml" >"$work/out" 2>&1; then
+    fail "kubeconform -strict accepted an unknown $1 field"
+  elif grep -q "additional properties '$2' not allowed" "$work/out"; then
+    pass "kubeconform -strict refuses an unknown $1 field"
+  else
+    fail "kubeconform -strict failed on the $1 for another reason: $(cat "$work/out")"
+  fi
+}
+expect_unknown_field_refused Service prots <<'EOF'
 apiVersion: v1
 kind: Service
 metadata:
@@ -68,13 +84,16 @@ spec:
   prots:
     - port: 80
 EOF
-if kubeconform_strict "$work/misspelt.yaml" >"$work/out" 2>&1; then
-  fail "kubeconform -strict accepted an unknown field"
-elif grep -q "additional properties 'prots' not allowed" "$work/out"; then
-  pass "kubeconform -strict refuses an unknown field"
-else
-  fail "kubeconform -strict failed for another reason: $(cat "$work/out")"
-fi
+expect_unknown_field_refused ServiceMonitor prot <<'EOF'
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata:
+  name: misspelt
+spec:
+  selector: {}
+  endpoints:
+    - prot: metrics
+EOF
 
 # expect_rejected LABEL EXPECTED-MESSAGE-PART: values on stdin must make
 # `helm template` fail, naming what is wrong.

@@ -221,7 +221,9 @@ def test_network_policy_selects_the_authority_pods():
 
 def test_network_policy_admits_only_api_and_http2kafka_pods_on_the_grpc_port():
     policy = find(render(), "NetworkPolicy", f"{FULLNAME}-authority")
-    (rule,) = policy["spec"]["ingress"]
+    rule, metrics_rule = policy["spec"]["ingress"]
+    # Any peer (the cluster's Prometheus) on the metrics port, and on it alone.
+    assert metrics_rule == {"ports": [{"port": 8004, "protocol": "TCP"}]}
     peers = [peer["podSelector"]["matchLabels"] for peer in rule["from"]]
     assert all(set(peer) == {"app.kubernetes.io/name", "app.kubernetes.io/instance",
                              "app.kubernetes.io/component"} for peer in peers)
@@ -593,3 +595,48 @@ def test_notices_without_their_link_or_secret_are_refused():
     short = _merged(NOTICES, {"notices": {"webhook": {"secret": "short"}}})
     assert "notices.webhook.secret" in render_error(short)
     assert "starttls" in render_error(_merged(NOTICES, {"notices": {"smtp": {"starttls": "maybe"}}}))
+
+
+def test_no_monitoring_objects_by_default():
+    kinds = {o["kind"] for o in render()}
+    assert not kinds & {"ServiceMonitor", "PrometheusRule"}
+    assert not [o for o in render() if o["metadata"]["name"].endswith("-dashboard")]
+
+
+def test_service_monitor_scrapes_each_component_on_the_port_that_serves_metrics():
+    objects = render({"metrics": {"serviceMonitor": {"enabled": True, "labels": {"release": "prom"}}}})
+    monitor = find(objects, "ServiceMonitor", FULLNAME)
+    assert monitor["metadata"]["labels"]["release"] == "prom"
+    assert monitor["spec"]["namespaceSelector"] == {"matchNames": ["lineage"]}
+    ports = {e["port"] for e in monitor["spec"]["endpoints"]}
+    assert all(e["path"] == "/metrics" for e in monitor["spec"]["endpoints"])
+    selected = [o for o in objects if o["kind"] == "Service"
+                and monitor["spec"]["selector"]["matchLabels"].items() <= o["metadata"]["labels"].items()]
+    scraped = {o["metadata"]["labels"]["app.kubernetes.io/component"]
+               for o in selected for p in o["spec"]["ports"] if p["name"] in ports}
+    assert scraped == set(COMPONENTS)
+
+
+def test_authority_serves_metrics_on_its_named_port():
+    objects = render()
+    authority = deployment(objects, "authority")
+    assert env_of(authority)["TOKENGATE_METRICS_LISTEN"]["value"] == "0.0.0.0:8004"
+    assert {"name": "metrics", "containerPort": 8004, "protocol": "TCP"} in container(authority)["ports"]
+    service_ports = find(objects, "Service", f"{FULLNAME}-authority")["spec"]["ports"]
+    assert {"name": "metrics", "port": 8004, "targetPort": "metrics", "protocol": "TCP",
+            "appProtocol": "http"} in service_ports
+
+
+def test_dashboard_comes_with_scraping_labelled_for_the_grafana_sidecar():
+    import json
+    objects = render({"metrics": {"serviceMonitor": {"enabled": True}}})
+    dashboard = find(objects, "ConfigMap", f"{FULLNAME}-dashboard")
+    assert dashboard["metadata"]["labels"]["grafana_dashboard"] == "1"
+    assert json.loads(dashboard["data"]["tokengate.json"])["uid"] == "tokengate"
+
+
+def test_logs_are_json_in_the_cluster():
+    configmap = find(render(), "ConfigMap", FULLNAME)
+    assert configmap["data"]["TOKENGATE_LOG_FORMAT"] == "json"
+    assert find(render({"config": {"logFormat": "text"}}), "ConfigMap", FULLNAME)["data"][
+        "TOKENGATE_LOG_FORMAT"] == "text"

@@ -1,22 +1,75 @@
 #include "services/token_authority/revocation/revocation_log.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/base/log.h"
 #include "common/base/status_macros.h"
 
 namespace tokengate {
 
+namespace {
+
+// Rows one shared read fetches at most: more than WatchRevocations replays at once.
+constexpr int kSharedRows = 1000;
+
+}  // namespace
+
 absl::StatusOr<RevocationLogSlice> RevocationLog::ReadAfter(int64_t position, int limit) {
-  TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
+  std::shared_ptr<const Shared> shared;
+  mutex_.Lock();
+  const int64_t call = ++calls_;
+  // Only callers that want rows say where from; the read starts at the lowest.
+  if (limit > 0) waiting_from_ = std::min(waiting_from_, position);
+  while (shared_ == nullptr || shared_->covers < call) {
+    if (reading_) {
+      mutex_.Await(absl::Condition(+[](bool* reading) { return !*reading; }, &reading_));
+      continue;
+    }
+    // This read begins now: it serves every call made so far.
+    reading_ = true;
+    const int64_t covers = calls_;
+    const int64_t from = waiting_from_ == kNobodyWaiting ? position : waiting_from_;
+    waiting_from_ = kNobodyWaiting;
+    mutex_.Unlock();
+    auto read = Query(from, kSharedRows);
+    mutex_.Lock();
+    shared_ = std::make_shared<const Shared>(Shared{.covers = covers, .from = from, .slice = std::move(read)});
+    reading_ = false;
+  }
+  shared = shared_;
+  mutex_.Unlock();
+
+  if (!shared->slice.ok()) return shared->slice.status();
+  const std::vector<LoggedRevocation>& rows = shared->slice->items;
+  RevocationLogSlice slice{.log_id = shared->slice->log_id,
+                           .pruned_through = shared->slice->pruned_through,
+                           .head = shared->slice->head};
+  if (limit == 0) return slice;
+  auto after = std::upper_bound(rows.begin(), rows.end(), position,
+                                [](int64_t p, const LoggedRevocation& row) { return p < row.position; });
+  for (; after != rows.end() && static_cast<int>(slice.items.size()) < limit; ++after) slice.items.push_back(*after);
+  // The shared read began below `position` (it has all that follows) unless
+  // this caller came after it; and it may have stopped short of what this one wants.
+  const bool truncated = rows.size() == static_cast<size_t>(kSharedRows) && after == rows.end();
+  if (position < shared->from || (truncated && static_cast<int>(slice.items.size()) < limit)) {
+    return Query(position, limit);
+  }
+  return slice;
+}
+
+absl::StatusOr<RevocationLogSlice> RevocationLog::Query(int64_t position, int limit) {
+  auto conn = pool_->Acquire();
+  if (!conn.ok()) return conn.status();
   // One statement, one snapshot: the bounds and the rows agree.
-  auto result = conn->Exec(
-      "SELECT s.log_id::text, s.pruned_through, "
-      "  greatest(s.pruned_through, (SELECT coalesce(max(position), 0) FROM revocation_log)), "
-      "  l.position, l.token_id::text, floor(extract(epoch FROM l.revoked_at))::bigint, "
-      "  floor(extract(epoch FROM l.expires_at))::bigint "
-      "FROM revocation_log_state s LEFT JOIN LATERAL ("
-      "  SELECT * FROM revocation_log WHERE position > $1 ORDER BY position LIMIT $2) l ON true "
-      "ORDER BY l.position",
+  auto result = (*conn)->Exec(
+      absl::StrCat("SELECT s.log_id::text, s.pruned_through, "
+                   "  greatest(s.pruned_through, (SELECT coalesce(max(position), 0) FROM revocation_log)), "
+                   "  l.position, l.token_id::text, floor(extract(epoch FROM l.revoked_at))::bigint, "
+                   "  floor(extract(epoch FROM l.expires_at))::bigint "
+                   "FROM revocation_log_state s LEFT JOIN LATERAL ("
+                   "  SELECT * FROM revocation_log WHERE position > $1 ORDER BY position LIMIT $2) l ON true "
+                   "ORDER BY l.position"),
       {absl::StrCat(position), absl::StrCat(limit)});
   if (!result.ok()) return result.status();
   if (result->rows() == 0) return absl::InternalError("revocation_log_state has no row");

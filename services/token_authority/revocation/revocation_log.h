@@ -1,7 +1,9 @@
 // The revocation log (deploy/migrations/0003): what WatchRevocations replays
 // to a client that resumes from a position, read in one snapshot together
 // with the log's bounds, and its pruning by age. Rows are written by the
-// database trigger, never here.
+// database trigger, never here. Every stream reads the log after each
+// revocation, all at once: those reads share one query (1,000 streams must
+// not mean 1,000 queries, which exhausted the pool).
 #pragma once
 
 #include <cstdint>
@@ -9,7 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/base/periodic_task.h"
 #include "common/pg/postgres.h"
@@ -34,7 +38,10 @@ class RevocationLog {
  public:
   explicit RevocationLog(std::shared_ptr<PgPool> pool) : pool_(std::move(pool)) {}
 
-  // Up to `limit` revocations after `position`, with the bounds of the same snapshot.
+  // Up to `limit` revocations after `position`, with the bounds of the same
+  // snapshot, which began after this call did (so it holds every revocation
+  // committed before). Concurrent calls share one read, from the lowest
+  // position among them; a call it cannot serve whole reads on its own.
   absl::StatusOr<RevocationLogSlice> ReadAfter(int64_t position, int limit);
   // Deletes revocations older than `retention`; returns how many.
   absl::StatusOr<int64_t> Prune(absl::Duration retention);
@@ -44,7 +51,23 @@ class RevocationLog {
   void StopPruning() { pruner_.Stop(); }
 
  private:
+  // One read, shared by the calls that began before it did.
+  struct Shared {
+    int64_t covers = 0;  // The calls (numbered from 1) that may use it.
+    int64_t from = 0;    // It holds the rows after this position.
+    absl::StatusOr<RevocationLogSlice> slice;
+  };
+  static constexpr int64_t kNobodyWaiting = INT64_MAX;
+  // Up to `limit` rows after `position`, oldest first, and the bounds: one statement.
+  absl::StatusOr<RevocationLogSlice> Query(int64_t position, int limit);
+
   std::shared_ptr<PgPool> pool_;
+  absl::Mutex mutex_;
+  int64_t calls_ ABSL_GUARDED_BY(mutex_) = 0;
+  bool reading_ ABSL_GUARDED_BY(mutex_) = false;
+  // The lowest position asked for by a call the next read must serve.
+  int64_t waiting_from_ ABSL_GUARDED_BY(mutex_) = kNobodyWaiting;
+  std::shared_ptr<const Shared> shared_ ABSL_GUARDED_BY(mutex_);
   PeriodicTask pruner_;  // Last: stopped before the members it uses go.
 };
 

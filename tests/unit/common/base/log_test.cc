@@ -62,5 +62,41 @@ TEST(LogTest, OrdinaryMessagesAreWrittenUnchanged) {
   EXPECT_THAT(out, ::testing::EndsWith(": issued personal token id=0192 path C:\\tmp é\n"));
 }
 
+const absl::Time kNoon = absl::FromUnixSeconds(1796126400);  // 2026-12-01T12:00:00Z
+
+TEST(LogTest, JsonRecordHoldsTimeLevelProgramMessageAndTheIdsTheMessageNames) {
+  EXPECT_EQ(FormatLogRecord(LogFormat::kJson, kNoon, LogLevel::kInfo, "http2kafka",
+                            "request_id=r-1 token_id=0192 user=alice \"quoted\" user=bob"),
+            R"({"time":"2026-12-01T12:00:00.000Z","level":"INFO","program":"http2kafka",)"
+            R"("message":"request_id=r-1 token_id=0192 user=alice \"quoted\" user=bob",)"
+            R"("request_id":"r-1","token_id":"0192","user":"alice"})");
+}
+
+TEST(LogTest, TextStaysTheDefaultFormat) {
+  EXPECT_EQ(FormatLogRecord(LogFormat::kText, kNoon, LogLevel::kError, "token-authority", "user_id=7 x"),
+            "2026-12-01T12:00:00.000Z ERROR token-authority: user_id=7 x");
+  EXPECT_EQ(ParseLogFormat("json"), LogFormat::kJson);
+  EXPECT_EQ(ParseLogFormat("text"), LogFormat::kText);
+  EXPECT_EQ(ParseLogFormat("JSON"), std::nullopt);
+}
+
+TEST(LogTest, TokenShapedTextNeverReachesEitherFormat) {
+  const std::string token = "personal_token_eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl-_x";
+  for (const LogFormat format : {LogFormat::kText, LogFormat::kJson}) {
+    const std::string record = FormatLogRecord(format, kNoon, LogLevel::kInfo, "tokengate-api",
+                                               "login user=" + token + " from x" + token.substr(15));
+    EXPECT_THAT(record, ::testing::Not(::testing::HasSubstr("eyJ"))) << record;
+    EXPECT_THAT(record, ::testing::HasSubstr("user=personal_token_<redacted> from x<redacted>")) << record;
+  }
+  // Not a JWT: fewer than three segments.
+  EXPECT_THAT(FormatLogRecord(LogFormat::kText, kNoon, LogLevel::kInfo, "t", "eyJabc.def"),
+              ::testing::EndsWith(": eyJabc.def"));
+}
+
+TEST(LogTest, JsonRecordIsValidUtf8WhateverTheMessageHolds) {
+  EXPECT_THAT(FormatLogRecord(LogFormat::kJson, kNoon, LogLevel::kInfo, "t", "a\xff\xc3(b\xed\xa0\x80 é"),
+              ::testing::HasSubstr("\"message\":\"a\xEF\xBF\xBD\xEF\xBF\xBD(b\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD é\""));
+}
+
 }  // namespace
 }  // namespace tokengate
