@@ -286,7 +286,10 @@ def test_plaintext_only_on_explicit_opt_in_which_says_what_it_gives_away(local, 
     local.start(INSECURE_LOCAL_GRPC="1")
     assert "INSECURE_LOCAL_GRPC=1" in local.output and "any user" in local.output
     assert "mint a token for any user name" in local.output
-    plain = pb_grpc.TokenAuthorityStub(grpc.insecure_channel(local.authority))
+    # A channel of its own: gRPC's process-wide subchannel pool would hand back the plaintext
+    # subchannel an earlier test opened against the TLS authority, still in its reconnect back-off.
+    plain = pb_grpc.TokenAuthorityStub(
+        grpc.insecure_channel(local.authority, options=[("grpc.use_local_subchannel_pool", 1)]))
     assert plain.VerifyToken(pb.VerifyTokenRequest(token=alice_token), timeout=10).valid
     assert tokengate(local, "verify", stdin=alice_token).stdout.startswith("valid")
     assert local.psql("SELECT 1", env={"PATH": os.environ["PATH"]}).returncode != 0, "PostgreSQL keeps its password"
