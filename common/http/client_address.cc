@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/base/status_macros.h"
 
 namespace tokengate {
 namespace {
@@ -32,9 +33,8 @@ std::optional<IpAddress> ParseForwardedEntry(absl::string_view entry) {
 absl::StatusOr<TrustedProxies> TrustedProxies::Parse(absl::string_view list) {
   TrustedProxies proxies;
   for (absl::string_view entry : absl::StrSplit(list, ',', absl::SkipWhitespace())) {
-    auto network = IpNetwork::Parse(absl::StripAsciiWhitespace(entry), /*strict=*/false);
-    if (!network.ok()) return network.status();
-    proxies.networks_.push_back(*network);
+    TG_ASSIGN_OR_RETURN(auto network, IpNetwork::Parse(absl::StripAsciiWhitespace(entry), /*strict=*/false));
+    proxies.networks_.push_back(network);
   }
   return proxies;
 }

@@ -12,6 +12,7 @@
 #include "common/base/signals.h"
 #include "common/http/monitoring_routes.h"
 #include "common/pg/migrations.h"
+#include "common/base/status_macros.h"
 
 namespace tokengate {
 namespace {
@@ -38,10 +39,9 @@ absl::StatusOr<std::unique_ptr<AuditPublisher>> MakeAuditPublisher(const Authori
 }  // namespace
 
 absl::Status MigrateDatabase(const std::string& database_url) {
-  auto conn = PgConnection::Connect(database_url);
-  if (!conn.ok()) return conn.status();
+  TG_ASSIGN_OR_RETURN(auto conn, PgConnection::Connect(database_url));
   int applied = 0;
-  auto status = ApplyMigrations(**conn, EmbeddedMigrations(), &applied);
+  auto status = ApplyMigrations(*conn, EmbeddedMigrations(), &applied);
   if (status.ok()) TG_LOG(Info) << "migrations up to date (" << applied << " applied now)";
   return status;
 }

@@ -27,14 +27,11 @@ absl::Status ImportDataRentgen(const std::string& database_url, const std::strin
     return absl::InvalidArgumentError("import-data-rentgen needs --from <libpq URL of the Data.Rentgen database>");
   }
   TG_RETURN_IF_ERROR(MigrateDatabase(database_url));
-  auto source = PgConnection::Connect(source_url);
-  if (!source.ok()) return source.status();
-  auto target = PgConnection::Connect(database_url);
-  if (!target.ok()) return target.status();
+  TG_ASSIGN_OR_RETURN(auto source, PgConnection::Connect(source_url));
+  TG_ASSIGN_OR_RETURN(auto target, PgConnection::Connect(database_url));
   TG_LOG(Info) << "importing from Data.Rentgen at " << MaskedValue("from", source_url);
-  auto counts = ImportFromDataRentgen(**source, **target);
-  if (!counts.ok()) return counts.status();
-  std::cout << "imported from Data.Rentgen: " << FormatCounts(*counts) << std::endl;
+  TG_ASSIGN_OR_RETURN(auto counts, ImportFromDataRentgen(*source, *target));
+  std::cout << "imported from Data.Rentgen: " << FormatCounts(counts) << std::endl;
   return absl::OkStatus();
 }
 

@@ -449,12 +449,18 @@ def test_the_authority_network_policy_selects_the_real_pods(release):
     pods = service_pods(release)
     guarded = {p["metadata"]["name"] for p in pods if matches(policy["podSelector"], p)}
     assert guarded == {p["metadata"]["name"] for p in pods if component_of(p) == "authority"}
-    [rule] = policy["ingress"]
-    admitted = {p["metadata"]["name"] for p in pods if any(matches(peer["podSelector"], p) for peer in rule["from"])}
+    # Two rules: the edges to gRPC, anyone (Prometheus) to the metrics port.
+    [grpc_rule] = [rule for rule in policy["ingress"] if "from" in rule]
+    [metrics_rule] = [rule for rule in policy["ingress"] if "from" not in rule]
+    admitted = {p["metadata"]["name"] for p in pods
+                if any(matches(peer["podSelector"], p) for peer in grpc_rule["from"])}
     assert admitted == {p["metadata"]["name"] for p in pods if component_of(p) in EDGES}
     authority = service_pods(release, "authority")[0]
-    ports = {port["containerPort"] for c in authority["spec"]["containers"] for port in c.get("ports", [])}
-    assert {port["port"] for port in rule["ports"]} == ports
+    ports = {port["name"]: port["containerPort"] for c in authority["spec"]["containers"]
+             for port in c.get("ports", [])}
+    assert [port["port"] for port in grpc_rule["ports"]] == [ports["grpc"]]
+    assert [port["port"] for port in metrics_rule["ports"]] == [ports["metrics"]]
+    assert set(ports) == {"grpc", "metrics"}, "every port the authority opens is in the policy"
 
 
 # --- upgrade, kill -9 and drain under a steady load -------------------------------

@@ -80,9 +80,8 @@ void AddPageSetters(PageRequest* page, std::map<std::string, Setter>* setters) {
   // Clamped, not wrapped: 2^40 must stay "too big", never become small.
   const auto setter = [](int* target) -> Setter {
     return [target](const std::string& field, const std::string& value) -> absl::Status {
-      auto n = ParseInt(field, value);
-      if (!n.ok()) return n.status();
-      *target = static_cast<int>(std::clamp<int64_t>(*n, -1, 1 << 30));
+      TG_ASSIGN_OR_RETURN(auto n, ParseInt(field, value));
+      *target = static_cast<int>(std::clamp<int64_t>(n, -1, 1 << 30));
       return absl::OkStatus();
     };
   };
@@ -92,9 +91,8 @@ void AddPageSetters(PageRequest* page, std::map<std::string, Setter>* setters) {
 
 Setter Ints(std::vector<int64_t>* out) {
   return [out](const std::string& field, const std::string& value) -> absl::Status {
-    auto n = ParseInt(field, value);
-    if (!n.ok()) return n.status();
-    out->push_back(*n);
+    TG_ASSIGN_OR_RETURN(auto n, ParseInt(field, value));
+    out->push_back(n);
     return absl::OkStatus();
   };
 }
@@ -124,9 +122,8 @@ Setter Text(std::optional<std::string>* out) {
 
 Setter DateTime(std::optional<absl::Time>* out) {
   return [out](const std::string& field, const std::string& value) -> absl::Status {
-    auto time = ParseDateTime(field, value);
-    if (!time.ok()) return time.status();
-    *out = *time;
+    TG_ASSIGN_OR_RETURN(auto time, ParseDateTime(field, value));
+    *out = time;
     return absl::OkStatus();
   };
 }

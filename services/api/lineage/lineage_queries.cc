@@ -125,14 +125,12 @@ absl::StatusOr<std::string> ListPage(PgPool& pool, const Query& query, const Lis
                                      FilterFor filter_for, Render render) {
   TG_RETURN_IF_ERROR(ValidatePage(query.page));
   TG_RETURN_IF_ERROR(ValidateSearchQuery(query.search_query));
-  auto lease = pool.Acquire();
-  if (!lease.ok()) return lease.status();
-  PgConnection& conn = **lease;
+  TG_ASSIGN_OR_RETURN(auto lease, pool.Acquire());
+  PgConnection& conn = *lease;
   SqlFilter filter;
   TG_RETURN_IF_ERROR(filter_for(conn, filter));
-  auto page = FetchPage(conn, filter, listing, query.page);
-  if (!page.ok()) return page.status();
-  return render(conn, *page);
+  TG_ASSIGN_OR_RETURN(auto page, FetchPage(conn, filter, listing, query.page));
+  return render(conn, page);
 }
 
 // Datasets and jobs filtered by their location's type.
@@ -148,9 +146,8 @@ void WhereLocationType(SqlFilter& filter, absl::string_view column,
 absl::Status WhereInNamespaces(PgConnection& conn, SqlFilter& filter, absl::string_view location_column,
                                const std::vector<std::string>& patterns) {
   if (patterns.empty()) return absl::OkStatus();
-  auto ids = LocationsInNamespaces(conn, patterns);
-  if (!ids.ok()) return ids.status();
-  filter.Where(absl::StrCat(location_column, " = ANY(", filter.Param(IdArray(*ids)), "::bigint[])"));
+  TG_ASSIGN_OR_RETURN(auto ids, LocationsInNamespaces(conn, patterns));
+  filter.Where(absl::StrCat(location_column, " = ANY(", filter.Param(IdArray(ids)), "::bigint[])"));
   return absl::OkStatus();
 }
 
@@ -159,8 +156,7 @@ absl::Status WhereInNamespaces(PgConnection& conn, SqlFilter& filter, absl::stri
 template <typename Extra, typename AfterData>
 absl::StatusOr<std::string> NamedItemsJson(PgConnection& conn, const PageRequest& request,
                                            const PageRows& page, Extra extra, AfterData after_data) {
-  auto locations = FetchLocations(conn, page.Column(2));
-  if (!locations.ok()) return locations.status();
+  TG_ASSIGN_OR_RETURN(auto locations, FetchLocations(conn, page.Column(2)));
   return PageJson(request, page, [&](JsonWriter& json, int row) {
     json.BeginObject();
     json.Field("id", page.Get(row, 0));
@@ -168,7 +164,7 @@ absl::StatusOr<std::string> NamedItemsJson(PgConnection& conn, const PageRequest
     json.BeginObject();
     json.Field("id", page.Get(row, 0));
     json.Key("location");
-    WriteLocation(json, locations->at(std::string(page.Get(row, 2))));
+    WriteLocation(json, locations.at(std::string(page.Get(row, 2))));
     json.Field("name", page.Get(row, 1));
     extra(json, row);
     json.EndObject();
@@ -213,30 +209,26 @@ absl::StatusOr<std::string> ListLocations(PgPool& pool, const LocationQuery& que
     filter.WhereIn("l.id", query.location_id);
     filter.WhereIn("l.type", query.location_type);
     if (query.search_query) {
-      auto matching = LocationsMatching(conn, *query.search_query);
-      if (!matching.ok()) return matching.status();
-      filter.WhereIn("l.id", *matching);
-      if (matching->empty()) filter.Where("false");
+      TG_ASSIGN_OR_RETURN(auto matching, LocationsMatching(conn, *query.search_query));
+      filter.WhereIn("l.id", matching);
+      if (matching.empty()) filter.Where("false");
     }
     return absl::OkStatus();
   };
   const auto render = [&](PgConnection& conn, const PageRows& page) -> absl::StatusOr<std::string> {
     const std::vector<std::string> ids = page.Column(0);
-    auto locations = FetchLocations(conn, ids);
-    if (!locations.ok()) return locations.status();
-    auto datasets = CountBy(conn, "dataset", "location_id", "bigint", ids);
-    if (!datasets.ok()) return datasets.status();
-    auto jobs = CountBy(conn, "job", "location_id", "bigint", ids);
-    if (!jobs.ok()) return jobs.status();
+    TG_ASSIGN_OR_RETURN(auto locations, FetchLocations(conn, ids));
+    TG_ASSIGN_OR_RETURN(auto datasets, CountBy(conn, "dataset", "location_id", "bigint", ids));
+    TG_ASSIGN_OR_RETURN(auto jobs, CountBy(conn, "job", "location_id", "bigint", ids));
     return PageJson(query.page, page, [&](JsonWriter& json, int row) {
       const std::string& id = ids[row];
       json.BeginObject();
       json.Field("id", id);
       json.Key("data");
-      WriteLocation(json, locations->at(id));
+      WriteLocation(json, locations.at(id));
       json.Key("statistics");
-      json.Raw(absl::StrCat(R"({"datasets":{"total_datasets":)", (*datasets)[id],
-                            R"(},"jobs":{"total_jobs":)", (*jobs)[id], "}}"));
+      json.Raw(absl::StrCat(R"({"datasets":{"total_datasets":)", datasets[id],
+                            R"(},"jobs":{"total_jobs":)", jobs[id], "}}"));
       json.EndObject();
     });
   };
@@ -254,9 +246,8 @@ absl::StatusOr<std::string> ListDatasets(PgPool& pool, const DatasetQuery& query
     filter.WhereIn("d.location_id", query.location_id);
     WhereLocationType(filter, "d.location_id", query.location_type);
     if (query.search_query) {
-      auto locations = LocationsMatching(conn, *query.search_query);
-      if (!locations.ok()) return locations.status();
-      filter.WhereMatches("d.name_folded", *query.search_query, "d.location_id", *locations);
+      TG_ASSIGN_OR_RETURN(auto locations, LocationsMatching(conn, *query.search_query));
+      filter.WhereMatches("d.name_folded", *query.search_query, "d.location_id", locations);
     }
     return absl::OkStatus();
   };
@@ -288,9 +279,8 @@ absl::StatusOr<std::string> ListJobs(PgPool& pool, const JobQuery& query) {
     filter.WhereIn("j.location_id", query.location_id);
     WhereLocationType(filter, "j.location_id", query.location_type);
     if (query.search_query) {
-      auto locations = LocationsMatching(conn, *query.search_query);
-      if (!locations.ok()) return locations.status();
-      filter.WhereMatches("j.name_folded", *query.search_query, "j.location_id", *locations);
+      TG_ASSIGN_OR_RETURN(auto locations, LocationsMatching(conn, *query.search_query));
+      filter.WhereMatches("j.name_folded", *query.search_query, "j.location_id", locations);
     }
     return absl::OkStatus();
   };
@@ -315,10 +305,9 @@ absl::StatusOr<std::string> ListRuns(PgPool& pool, const RunQuery& query) {
       filter.Where(absl::StrCat("r.created_at ", op, " ", filter.Param(time), "::timestamptz"));
     }
     if (!query.namespaces.empty()) {
-      auto locations = LocationsInNamespaces(conn, query.namespaces);
-      if (!locations.ok()) return locations.status();
+      TG_ASSIGN_OR_RETURN(auto locations, LocationsInNamespaces(conn, query.namespaces));
       filter.Where(absl::StrCat("r.job_id IN (SELECT id FROM job WHERE location_id = ANY(",
-                                filter.Param(IdArray(*locations)), "::bigint[]))"));
+                                filter.Param(IdArray(locations)), "::bigint[]))"));
     }
     filter.WhereIn("r.id", query.run_id, "::uuid");
     filter.WhereIn("r.job_id", query.job_id);
@@ -335,18 +324,15 @@ absl::StatusOr<std::string> ListRuns(PgPool& pool, const RunQuery& query) {
                                 filter.List(query.job_type), "))"));
     }
     if (query.search_query) {
-      auto jobs = JobsMatching(conn, *query.search_query);
-      if (!jobs.ok()) return jobs.status();
-      filter.WhereMatches("r.external_id_folded", *query.search_query, "r.job_id", *jobs);
+      TG_ASSIGN_OR_RETURN(auto jobs, JobsMatching(conn, *query.search_query));
+      filter.WhereMatches("r.external_id_folded", *query.search_query, "r.job_id", jobs);
     }
     return absl::OkStatus();
   };
   const auto render = [&](PgConnection& conn, const PageRows& page) -> absl::StatusOr<std::string> {
     const std::vector<std::string> ids = page.Column(0);
-    auto inputs = CountBy(conn, "input", "run_id", "uuid", ids);
-    if (!inputs.ok()) return inputs.status();
-    auto outputs = CountBy(conn, "output", "run_id", "uuid", ids);
-    if (!outputs.ok()) return outputs.status();
+    TG_ASSIGN_OR_RETURN(auto inputs, CountBy(conn, "input", "run_id", "uuid", ids));
+    TG_ASSIGN_OR_RETURN(auto outputs, CountBy(conn, "output", "run_id", "uuid", ids));
     return PageJson(query.page, page, [&](JsonWriter& json, int row) {
       const PageRows& rows = page;
       const std::string& id = ids[row];
@@ -380,8 +366,8 @@ absl::StatusOr<std::string> ListRuns(PgPool& pool, const RunQuery& query) {
                               R"(,"total_bytes":0,"total_rows":0,"total_files":0})"));
       };
       json.BeginObject();
-      io("outputs", (*outputs)[id]);
-      io("inputs", (*inputs)[id]);
+      io("outputs", outputs[id]);
+      io("inputs", inputs[id]);
       json.Key("operations");
       json.Raw(R"({"total_operations":0})");
       json.EndObject();

@@ -1,6 +1,7 @@
 #include "services/api/lineage/lineage_sql.h"
 
 #include "absl/strings/ascii.h"
+#include "common/base/status_macros.h"
 
 namespace tokengate {
 namespace {
@@ -14,10 +15,9 @@ std::string FoldedPattern(absl::string_view param) {
 
 absl::StatusOr<std::vector<std::string>> MatchingIds(PgConnection& conn, absl::string_view sql,
                                                      const std::string& search_query) {
-  auto rows = conn.Exec(sql, {SubstringPattern(search_query)});
-  if (!rows.ok()) return rows.status();
+  TG_ASSIGN_OR_RETURN(auto rows, conn.Exec(sql, {SubstringPattern(search_query)}));
   std::vector<std::string> ids;
-  for (int i = 0; i < rows->rows(); ++i) ids.emplace_back(rows->Get(i, 0));
+  for (int i = 0; i < rows.rows(); ++i) ids.emplace_back(rows.Get(i, 0));
   return ids;
 }
 

@@ -59,10 +59,9 @@ absl::StatusOr<RevocationLogSlice> RevocationLog::ReadAfter(int64_t position, in
 }
 
 absl::StatusOr<RevocationLogSlice> RevocationLog::Query(int64_t position, int limit) {
-  auto conn = pool_->Acquire();
-  if (!conn.ok()) return conn.status();
+  TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
   // One statement, one snapshot: the bounds and the rows agree.
-  auto result = (*conn)->Exec(
+  auto result = conn->Exec(
       absl::StrCat("SELECT s.log_id::text, s.pruned_through, "
                    "  greatest(s.pruned_through, (SELECT coalesce(max(position), 0) FROM revocation_log)), "
                    "  l.position, l.token_id::text, floor(extract(epoch FROM l.revoked_at))::bigint, "

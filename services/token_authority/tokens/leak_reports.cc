@@ -9,6 +9,7 @@
 #include "common/base/uuid.h"
 #include "services/token_authority/audit/audit_record.h"
 #include "services/token_authority/notices/notice_outbox.h"
+#include "common/base/status_macros.h"
 
 namespace tokengate {
 
@@ -31,15 +32,14 @@ absl::Status LeakReports::Report(const v1::RevokeTokensByContentRequest& request
     user_ids.push_back(absl::StrCat(claims->user_id));
   }
 
-  auto conn = pool_->Acquire();
-  if (!conn.ok()) return conn.status();
+  TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
   std::vector<Revocation> revocations;
   bool notices_queued = false;
-  auto written = InTransaction(**conn, [&]() -> absl::Status {
+  auto written = InTransaction(*conn, [&]() -> absl::Status {
     // One revoking statement whatever was valid (an empty list revokes
     // nothing): the revocation trigger logs and announces each row; the
     // owners' notices are queued with it.
-    auto revoked = (*conn)->Exec(
+    auto revoked = conn->Exec(
         "WITH revoked AS ("
         "  UPDATE personal_token t SET revoked_at = now() "
         "  FROM unnest($1::uuid[], $2::bigint[]) AS r(id, user_id) "
@@ -62,7 +62,7 @@ absl::Status LeakReports::Report(const v1::RevokeTokensByContentRequest& request
       notices_queued = notices_queued || revoked->GetInt(row, 2) > 0;
       const v1::Actor& reporter = request.actor();
       auto audited = AppendAuditRecord(
-          **conn, AuditRecord{.event = std::string(kAuditTokenRevoked),
+          *conn, AuditRecord{.event = std::string(kAuditTokenRevoked),
                               .actor = AuditActor{.kind = std::string(kActorLeakReport),
                                                   .client_address = reporter.client_address(),
                                                   .user_agent = reporter.user_agent(),

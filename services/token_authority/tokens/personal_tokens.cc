@@ -262,8 +262,7 @@ absl::StatusOr<v1::IssueTokenResponse> PersonalTokens::IssueUnaudited(
   const absl::CivilDay today = UtcDay(now);
   auto until = ResolveUntil(request.until(), today);
   if (!until.ok()) return until.status();
-  auto limits = CheckedLimits(request);
-  if (!limits.ok()) return limits.status();
+  TG_ASSIGN_OR_RETURN(auto limits, CheckedLimits(request));
   auto user_id = UserIdOf(request.user_name());
   if (!user_id.ok()) return user_id.status();
 
@@ -271,8 +270,8 @@ absl::StatusOr<v1::IssueTokenResponse> PersonalTokens::IssueUnaudited(
   const int64_t now_ms = absl::ToUnixMillis(now);
   TokenRecord record{.id = NewUuidV7(now_ms), .user_id = *user_id, .user_name = request.user_name(),
                      .name = request.name(),
-                     .scopes = limits->scopes.empty() ? kAllScopes : std::move(limits->scopes),
-                     .namespaces = std::move(limits->namespaces), .networks = std::move(limits->networks),
+                     .scopes = limits.scopes.empty() ? kAllScopes : std::move(limits.scopes),
+                     .namespaces = std::move(limits.namespaces), .networks = std::move(limits.networks),
                      .since = today, .until = *until};
   const AuditRecord audit{.event = std::string(kAuditTokenCreated), .actor = actor,
                           .user_id = record.user_id, .user_name = record.user_name,
@@ -301,10 +300,8 @@ absl::Status PersonalTokens::CheckGrace(int32_t grace_seconds) const {
 
 absl::StatusOr<v1::RefreshTokenResponse> PersonalTokens::RefreshUnaudited(
     const v1::RefreshTokenRequest& request, const AuditActor& actor) {
-  auto old_id = ValidTokenId(request.token_id());
-  if (!old_id.ok()) return old_id.status();
-  auto limits = CheckedLimits(request);
-  if (!limits.ok()) return limits.status();
+  TG_ASSIGN_OR_RETURN(auto old_id, ValidTokenId(request.token_id()));
+  TG_ASSIGN_OR_RETURN(auto limits, CheckedLimits(request));
   TG_RETURN_IF_ERROR(CheckGrace(request.grace_seconds()));
   const absl::Time now = clock_->Now();
   const absl::CivilDay today = UtcDay(now);
@@ -318,9 +315,8 @@ absl::StatusOr<v1::RefreshTokenResponse> PersonalTokens::RefreshUnaudited(
   const bool too_late = !until.ok() && PayloadOf(until.status(), kCodePayload) == "less_than_equal";
   if (!until.ok() && !too_late) return until.status();
   if (too_late || !config_.personal_tokens_enabled) {
-    auto old = store_->GetUserToken(*user_id, *old_id);
-    if (!old.ok()) return old.status();
-    if (old->revoked_at) return EntityError(absl::StatusCode::kNotFound, "PersonalToken", "id", *old_id);
+    TG_ASSIGN_OR_RETURN(auto old, store_->GetUserToken(*user_id, old_id));
+    if (old.revoked_at) return EntityError(absl::StatusCode::kNotFound, "PersonalToken", "id", old_id);
   }
   if (!config_.personal_tokens_enabled) return Disabled();
   if (!until.ok()) return until.status();
@@ -330,16 +326,16 @@ absl::StatusOr<v1::RefreshTokenResponse> PersonalTokens::RefreshUnaudited(
                     .since = today, .until = *until};
   AuditRecord audit{.event = std::string(kAuditTokenRefreshed), .actor = actor,
                     .user_id = *user_id, .user_name = request.user_name()};
-  auto derive = [&](const TokenRecord& old, TokenRecord& replacement) { return Narrowed(*limits, old, replacement); };
+  auto derive = [&](const TokenRecord& old, TokenRecord& replacement) { return Narrowed(limits, old, replacement); };
   std::optional<absl::Time> grace_until;
   if (request.grace_seconds() > 0) grace_until = absl::FromUnixMillis(now_ms) + absl::Seconds(request.grace_seconds());
-  TG_RETURN_IF_ERROR(store_->ReplaceToken(*user_id, *old_id, fresh, std::move(audit), derive, grace_until));
+  TG_RETURN_IF_ERROR(store_->ReplaceToken(*user_id, old_id, fresh, std::move(audit), derive, grace_until));
   if (grace_until) {
-    OnRotated(*old_id, fresh.id, *grace_until);
+    OnRotated(old_id, fresh.id, *grace_until);
   } else {
-    OnRevoked(Revocation{*old_id, absl::ToUnixSeconds(now)});
+    OnRevoked(Revocation{old_id, absl::ToUnixSeconds(now)});
   }
-  TG_LOG(Info) << "refreshed personal token id=" << *old_id << " as id=" << fresh.id
+  TG_LOG(Info) << "refreshed personal token id=" << old_id << " as id=" << fresh.id
                << (grace_until ? absl::StrCat(" (the old one works ", request.grace_seconds(), " s more)") : "");
 
   v1::RefreshTokenResponse response;
@@ -364,14 +360,11 @@ absl::Status PersonalTokens::RevokeUnaudited(const v1::RevokeTokenRequest& reque
 }
 
 absl::StatusOr<v1::GetTokenResponse> PersonalTokens::Get(const v1::GetTokenRequest& request) {
-  auto id = ValidTokenId(request.token_id());
-  if (!id.ok()) return id.status();
-  auto user_id = UserIdOf(request.user_name());
-  if (!user_id.ok()) return user_id.status();
-  auto record = store_->GetUserToken(*user_id, *id);
-  if (!record.ok()) return record.status();
+  TG_ASSIGN_OR_RETURN(auto id, ValidTokenId(request.token_id()));
+  TG_ASSIGN_OR_RETURN(auto user_id, UserIdOf(request.user_name()));
+  TG_ASSIGN_OR_RETURN(auto record, store_->GetUserToken(user_id, id));
   v1::GetTokenResponse response;
-  ToProto(*record, response.mutable_token());
+  ToProto(record, response.mutable_token());
   return response;
 }
 
@@ -384,17 +377,14 @@ absl::StatusOr<v1::ListTokensResponse> PersonalTokens::ListUnaudited(
   }
   std::vector<std::string> ids;
   for (const auto& raw : request.token_ids()) {
-    auto id = ValidTokenId(raw);
-    if (!id.ok()) return id.status();
-    ids.push_back(*id);
+    TG_ASSIGN_OR_RETURN(auto id, ValidTokenId(raw));
+    ids.push_back(id);
   }
-  auto user_id = UserIdOf(request.user_name());
-  if (!user_id.ok()) return user_id.status();
-  auto page_rows = store_->ListUserTokens(*user_id, page, page_size, ids);
-  if (!page_rows.ok()) return page_rows.status();
+  TG_ASSIGN_OR_RETURN(auto user_id, UserIdOf(request.user_name()));
+  TG_ASSIGN_OR_RETURN(auto page_rows, store_->ListUserTokens(user_id, page, page_size, ids));
   v1::ListTokensResponse response;
-  for (const auto& record : page_rows->items) ToProto(record, response.add_tokens());
-  response.set_total_count(page_rows->total_count);
+  for (const auto& record : page_rows.items) ToProto(record, response.add_tokens());
+  response.set_total_count(page_rows.total_count);
   return response;
 }
 
@@ -405,16 +395,13 @@ absl::StatusOr<v1::ListTokenEventsResponse> PersonalTokens::ListEvents(
   if (auto status = ResolvePage(request.page(), request.page_size(), page, page_size); !status.ok()) {
     return status;
   }
-  auto id = ValidTokenId(request.token_id());
-  if (!id.ok()) return id.status();
-  auto user_id = UserIdOf(request.user_name());
-  if (!user_id.ok()) return user_id.status();
+  TG_ASSIGN_OR_RETURN(auto id, ValidTokenId(request.token_id()));
+  TG_ASSIGN_OR_RETURN(auto user_id, UserIdOf(request.user_name()));
   // Only the owner sees a token's history.
-  if (auto owned = store_->GetUserToken(*user_id, *id); !owned.ok()) return owned.status();
-  auto events = store_->ListTokenEvents(*id, page, page_size);
-  if (!events.ok()) return events.status();
+  if (auto owned = store_->GetUserToken(user_id, id); !owned.ok()) return owned.status();
+  TG_ASSIGN_OR_RETURN(auto events, store_->ListTokenEvents(id, page, page_size));
   v1::ListTokenEventsResponse response;
-  for (const AuditEntry& entry : events->items) {
+  for (const AuditEntry& entry : events.items) {
     const AuditRecord& r = entry.record;
     v1::AuditEvent* event = response.add_events();
     event->set_id(entry.id);
@@ -430,7 +417,7 @@ absl::StatusOr<v1::ListTokenEventsResponse> PersonalTokens::ListEvents(
     event->set_request_id(r.actor.request_id);
     event->set_detail(r.detail);
   }
-  response.set_total_count(events->total_count);
+  response.set_total_count(events.total_count);
   return response;
 }
 
@@ -442,15 +429,14 @@ absl::StatusOr<v1::AdminListTokensResponse> PersonalTokens::AdminListUnaudited(
     return status;
   }
   TG_RETURN_IF_ERROR(CheckNoControlCharacters("user_name", request.user_name()));
-  auto rows = store_->ListAllTokens(request.user_name(), request.active_only(), page, page_size);
-  if (!rows.ok()) return rows.status();
+  TG_ASSIGN_OR_RETURN(auto rows, store_->ListAllTokens(request.user_name(), request.active_only(), page, page_size));
   v1::AdminListTokensResponse response;
-  for (const auto& record : rows->items) {
+  for (const auto& record : rows.items) {
     v1::PersonalToken* token = response.add_tokens();
     ToProto(record, token);
     token->set_user_name(record.user_name);
   }
-  response.set_total_count(rows->total_count);
+  response.set_total_count(rows.total_count);
   return response;
 }
 
@@ -461,16 +447,15 @@ absl::StatusOr<v1::RevokeUserTokensResponse> PersonalTokens::RevokeUserTokensUna
   if (!user_id.ok()) return user_id.status();
   AuditRecord audit{.event = std::string(kAuditTokenRevoked), .actor = actor, .user_id = *user_id,
                     .user_name = request.user_name(), .detail = "offboarding: all of the user's tokens"};
-  auto ids = store_->RevokeUserTokens(*user_id, std::move(audit));
-  if (!ids.ok()) return ids.status();
+  TG_ASSIGN_OR_RETURN(auto ids, store_->RevokeUserTokens(*user_id, std::move(audit)));
   const int64_t now = absl::ToUnixSeconds(clock_->Now());
   v1::RevokeUserTokensResponse response;
-  for (const std::string& id : *ids) {
+  for (const std::string& id : ids) {
     OnRevoked(Revocation{id, now});
     response.add_token_ids(id);
   }
-  response.set_revoked_count(static_cast<int32_t>(ids->size()));
-  TG_LOG(Info) << "revoked " << ids->size() << " personal tokens of user_id=" << *user_id;
+  response.set_revoked_count(static_cast<int32_t>(ids.size()));
+  TG_LOG(Info) << "revoked " << ids.size() << " personal tokens of user_id=" << *user_id;
   return response;
 }
 
@@ -484,17 +469,16 @@ absl::StatusOr<TokenRecord> PersonalTokens::FindRecord(const std::string& id) {
     }
     generation = generation_;
   }
-  auto record = store_->LoadToken(id);
-  if (!record.ok()) return record.status();
+  TG_ASSIGN_OR_RETURN(auto record, store_->LoadToken(id));
   std::unique_lock lock(mutex_);
   // A revocation or gap seen while we were reading may be newer than the row.
   if (auto it = revoked_.find(id); it != revoked_.end()) {
-    if (!record->revoked_at) record->revoked_at = clock_->Now();
-    it->second = absl::FromUnixSeconds(StartOfDayUnix(record->until + 1));
+    if (!record.revoked_at) record.revoked_at = clock_->Now();
+    it->second = absl::FromUnixSeconds(StartOfDayUnix(record.until + 1));
   }
   if (trusted && generation == generation_) {
     if (rows_.size() >= kMaxCachedRows) rows_.clear();
-    rows_[id] = *record;
+    rows_[id] = record;
   }
   return record;
 }

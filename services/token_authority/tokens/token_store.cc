@@ -132,10 +132,9 @@ absl::Status RetryConflicts(absl::FunctionRef<absl::Status()> attempt) {
 }  // namespace
 
 absl::StatusOr<int64_t> PgTokenStore::GetOrCreateUser(const std::string& name) {
-  auto conn = pool_->Acquire();
-  if (!conn.ok()) return conn.status();
+  TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
   // The no-op update makes RETURNING yield the id of an existing row too.
-  auto result = (*conn)->Exec(
+  auto result = conn->Exec(
       "INSERT INTO \"user\" (name) VALUES ($1) "
       "ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id",
       {name});
@@ -144,24 +143,21 @@ absl::StatusOr<int64_t> PgTokenStore::GetOrCreateUser(const std::string& name) {
 }
 
 absl::StatusOr<int64_t> PgTokenStore::FindUser(const std::string& name) {
-  auto conn = pool_->Acquire();
-  if (!conn.ok()) return conn.status();
-  auto result = (*conn)->Exec("SELECT id FROM \"user\" WHERE name = $1", {name});
-  if (!result.ok()) return result.status();
-  if (result->rows() == 0) return EntityError(absl::StatusCode::kNotFound, "User", "name", name);
-  return result->GetInt(0, 0);
+  TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
+  TG_ASSIGN_OR_RETURN(auto result, conn->Exec("SELECT id FROM \"user\" WHERE name = $1", {name}));
+  if (result.rows() == 0) return EntityError(absl::StatusCode::kNotFound, "User", "name", name);
+  return result.GetInt(0, 0);
 }
 
 absl::Status WriteForOwner(PgPool& pool, int64_t user_id,
                            absl::FunctionRef<absl::Status(PgConnection&)> body) {
-  auto conn = pool.Acquire();
-  if (!conn.ok()) return conn.status();
+  TG_ASSIGN_OR_RETURN(auto conn, pool.Acquire());
   return RetryConflicts([&] {
-    return InTransaction(**conn, [&]() -> absl::Status {
-      auto locked = (*conn)->Exec("SELECT 1 FROM \"user\" WHERE id = $1 FOR UPDATE",
+    return InTransaction(*conn, [&]() -> absl::Status {
+      auto locked = conn->Exec("SELECT 1 FROM \"user\" WHERE id = $1 FOR UPDATE",
                                   {absl::StrCat(user_id)});
       if (!locked.ok()) return locked.status();
-      return body(**conn);
+      return body(*conn);
     });
   });
 }
@@ -326,9 +322,8 @@ absl::StatusOr<std::vector<std::string>> PgTokenStore::RevokeUserTokens(int64_t 
 }
 
 absl::StatusOr<TokenRecord> PgTokenStore::GetUserToken(int64_t user_id, const std::string& id) {
-  auto conn = pool_->Acquire();
-  if (!conn.ok()) return conn.status();
-  auto result = (*conn)->Exec(
+  TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
+  auto result = conn->Exec(
       absl::StrCat("SELECT ", kTokenColumns,
                    " FROM personal_token t JOIN \"user\" u ON u.id = t.user_id"
                    " WHERE t.id = $1 AND t.user_id = $2"),
@@ -340,14 +335,13 @@ absl::StatusOr<TokenRecord> PgTokenStore::GetUserToken(int64_t user_id, const st
 
 absl::StatusOr<TokenPage> PgTokenStore::ListUserTokens(int64_t user_id, int page, int page_size,
                                                        const std::vector<std::string>& ids) {
-  auto conn = pool_->Acquire();
-  if (!conn.ok()) return conn.status();
+  TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
   const PgParam id_filter = ids.empty() ? PgParam() : PgParam(PgArray(ids));
   // Data.Rentgen's list: the newest live token of each name, by name; a page
   // asked for by ids holds at most that many rows. Tokens in their rotation
   // grace follow their name's live one (only a refresh with a grace makes them).
   const int64_t limit = ids.empty() ? page_size : std::min<int64_t>(page_size, ids.size());
-  auto result = (*conn)->Exec(
+  auto result = conn->Exec(
       absl::StrCat("WITH newest AS ((SELECT DISTINCT ON (t.name) t.*"
                    " FROM personal_token t WHERE t.user_id = $1 AND t.revoked_at IS NULL AND t.rotated_to IS NULL"
                    " AND ($2::uuid[] IS NULL OR t.id = ANY($2::uuid[]))"
@@ -367,7 +361,7 @@ absl::StatusOr<TokenPage> PgTokenStore::ListUserTokens(int64_t user_id, int page
     out.total_count = result->GetInt(0, kTokenColumnCount);
   } else if (page > 1) {
     // Past the end: the window function saw no rows, so count separately.
-    auto count = (*conn)->Exec(
+    auto count = conn->Exec(
         "SELECT count(DISTINCT t.name) FILTER (WHERE t.rotated_to IS NULL)"
         " + count(*) FILTER (WHERE t.rotated_to IS NOT NULL)"
         " FROM personal_token t WHERE t.user_id = $1 AND t.revoked_at IS NULL"
@@ -380,9 +374,8 @@ absl::StatusOr<TokenPage> PgTokenStore::ListUserTokens(int64_t user_id, int page
 }
 
 absl::StatusOr<TokenRecord> PgTokenStore::LoadToken(const std::string& id) {
-  auto conn = pool_->Acquire();
-  if (!conn.ok()) return conn.status();
-  auto result = (*conn)->Exec(
+  TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
+  auto result = conn->Exec(
       absl::StrCat("SELECT ", kTokenColumns,
                    " FROM personal_token t JOIN \"user\" u ON u.id = t.user_id WHERE t.id = $1"),
       {id});
@@ -393,18 +386,17 @@ absl::StatusOr<TokenRecord> PgTokenStore::LoadToken(const std::string& id) {
 
 absl::StatusOr<TokenPage> PgTokenStore::ListAllTokens(const std::string& user_name,
                                                       bool active_only, int page, int page_size) {
-  auto conn = pool_->Acquire();
-  if (!conn.ok()) return conn.status();
+  TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
   const PgParam user = user_name.empty() ? PgParam() : PgParam(user_name);
   const std::string where = absl::StrCat(" WHERE ($1::text IS NULL OR u.name = $1) AND (NOT $2::boolean OR ",
                                          kActive, ")");
   const std::string active = active_only ? "true" : "false";
-  auto count = (*conn)->Exec(
+  auto count = conn->Exec(
       absl::StrCat("SELECT count(*) FROM personal_token t JOIN \"user\" u ON u.id = t.user_id", where),
       {user, active});
   if (!count.ok()) return count.status();
   // UUIDv7 ids grow with their creation time: newest first is id order.
-  auto result = (*conn)->Exec(
+  auto result = conn->Exec(
       absl::StrCat("SELECT ", kTokenColumns, " FROM personal_token t JOIN \"user\" u ON u.id = t.user_id",
                    where, " ORDER BY t.id DESC LIMIT $3 OFFSET $4"),
       {user, active, absl::StrCat(page_size), Offset(page, page_size)});
@@ -429,13 +421,12 @@ absl::Status PgTokenStore::RecordUsage(const std::vector<TokenUse>& uses) {
   }
   json.EndArray();
   const std::string batch = json.Take();
-  auto conn = pool_->Acquire();
-  if (!conn.ok()) return conn.status();
+  TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
   // One statement: rows are locked in id order (as offboarding locks them),
   // read as they were, updated, and the first use or a use from a new
   // address is recorded. A use older than the row's last one changes nothing.
   return RetryConflicts([&] {
-    return (*conn)->Exec(
+    return conn->Exec(
         "WITH u AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS u(id uuid, at_ms bigint, addr text, ua text)), "
         "old AS MATERIALIZED (SELECT t.id, t.user_id, t.name, t.last_used_at, t.last_used_from "
         "  FROM personal_token t JOIN u ON u.id = t.id ORDER BY t.id FOR UPDATE OF t), "
@@ -456,14 +447,13 @@ absl::Status PgTokenStore::RecordUsage(const std::vector<TokenUse>& uses) {
 }
 
 absl::StatusOr<int> PgTokenStore::EndGraces() {
-  auto conn = pool_->Acquire();
-  if (!conn.ok()) return conn.status();
+  TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
   int ended = 0;
   // Rows locked in id order (as the usage flush and offboarding lock them).
   // The revocation trigger logs and announces each one, as for any revoke.
   TG_RETURN_IF_ERROR(RetryConflicts([&]() -> absl::Status {
     TG_ASSIGN_OR_RETURN(auto result,
-                        (*conn)->Exec("WITH due AS (SELECT id FROM personal_token "
+                        conn->Exec("WITH due AS (SELECT id FROM personal_token "
                                       "  WHERE revoked_at IS NULL AND grace_until <= now() ORDER BY id FOR UPDATE) "
                                       "UPDATE personal_token t SET revoked_at = t.grace_until FROM due "
                                       "WHERE t.id = due.id RETURNING t.id"));
@@ -490,19 +480,18 @@ absl::StatusOr<std::vector<RecordedDeadUse>> PgTokenStore::RecordDeadUses(const 
   }
   json.EndArray();
   const std::string batch = json.Take();
-  auto conn = pool_->Acquire();
-  if (!conn.ok()) return conn.status();
-  auto status = InTransaction(**conn, [&]() -> absl::Status {
+  TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
+  auto status = InTransaction(*conn, [&]() -> absl::Status {
     recorded.clear();
     // One writer at a time, so two replicas cannot both find "no record in
     // the hour" for the same use.
-    TG_RETURN_IF_ERROR((*conn)->Exec("SELECT pg_advisory_xact_lock(7305412289)").status());
+    TG_RETURN_IF_ERROR(conn->Exec("SELECT pg_advisory_xact_lock(7305412289)").status());
     // A token is dead for a use when it is revoked, or expired by the use's
     // day. How it died: its own token.revoked record's actor kind, else it
     // was refreshed away (such a token has no record of its own).
     TG_ASSIGN_OR_RETURN(
         auto result,
-        (*conn)->Exec(
+        conn->Exec(
             "WITH u AS (SELECT DISTINCT ON (id, addr, ua) * "
             "  FROM jsonb_to_recordset($1::jsonb) AS u(id uuid, at_ms bigint, addr text, ua text) "
             "  ORDER BY id, addr, ua, at_ms), "
@@ -533,24 +522,21 @@ absl::StatusOr<std::vector<RecordedDeadUse>> PgTokenStore::RecordDeadUses(const 
 }
 
 absl::Status PgTokenStore::RecordFailure(const AuditRecord& audit) {
-  auto conn = pool_->Acquire();
-  if (!conn.ok()) return conn.status();
-  return AppendAuditRecord(**conn, audit);
+  TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
+  return AppendAuditRecord(*conn, audit);
 }
 
 absl::StatusOr<AuditPage> PgTokenStore::ListTokenEvents(const std::string& token_id, int page,
                                                         int page_size) {
-  auto conn = pool_->Acquire();
-  if (!conn.ok()) return conn.status();
+  TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
   constexpr absl::string_view kWhere = " FROM audit_event WHERE token_id = $1 OR previous_token_id = $1";
-  auto count = (*conn)->Exec(absl::StrCat("SELECT count(*)", kWhere), {token_id});
-  if (!count.ok()) return count.status();
-  auto result = (*conn)->Exec(
+  TG_ASSIGN_OR_RETURN(auto count, conn->Exec(absl::StrCat("SELECT count(*)", kWhere), {token_id}));
+  auto result = conn->Exec(
       absl::StrCat("SELECT ", kAuditColumns, kWhere, " ORDER BY id DESC LIMIT $2 OFFSET $3"),
       {token_id, absl::StrCat(page_size), Offset(page, page_size)});
   if (!result.ok()) return result.status();
   AuditPage out;
-  out.total_count = count->GetInt(0, 0);
+  out.total_count = count.GetInt(0, 0);
   for (int row = 0; row < result->rows(); ++row) out.items.push_back(AuditEntryFromRow(*result, row));
   return out;
 }

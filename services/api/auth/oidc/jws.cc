@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/base/base64url.h"
+#include "common/base/status_macros.h"
 
 namespace tokengate {
 namespace {
@@ -66,17 +67,15 @@ absl::StatusOr<std::string> VerifyJws(absl::string_view compact, JwksCache& keys
   // decoder refuses. The header is decoded by ParseHeader.
   auto payload = Base64UrlDecode(parts[1]);
   if (!payload || !Base64UrlDecode(parts[2])) return Invalid("Malformed token");
-  auto header = ParseHeader(parts[0]);
-  if (!header.ok()) return header.status();
-  auto key = keys.KeyFor(header->kid);
-  if (!key.ok()) return key.status();
-  if ((*key)->alg() != header->alg) return Invalid("Token algorithm does not match its key");
+  TG_ASSIGN_OR_RETURN(auto header, ParseHeader(parts[0]));
+  TG_ASSIGN_OR_RETURN(auto key, keys.KeyFor(header.kid));
+  if (key->alg() != header.alg) return Invalid("Token algorithm does not match its key");
 
   cjose_err err;
   std::unique_ptr<cjose_jws_t, decltype(&cjose_jws_release)> jws(
       cjose_jws_import(compact.data(), compact.size(), &err), &cjose_jws_release);
   if (!jws) return Invalid("Malformed token");
-  if (!cjose_jws_verify(jws.get(), (*key)->key(), &err)) return Invalid("Signature verification failed");
+  if (!cjose_jws_verify(jws.get(), key->key(), &err)) return Invalid("Signature verification failed");
   return *std::move(payload);
 }
 

@@ -8,6 +8,7 @@
 #include "absl/strings/strip.h"
 #include "common/http/url_encoded.h"
 #include "services/api/auth/oidc/jws.h"
+#include "common/base/status_macros.h"
 
 namespace tokengate {
 namespace {
@@ -39,14 +40,12 @@ OidcClient::OidcClient(OidcSettings settings, const Clock* clock)
       http_(settings_.http),
       jwks_(
           [this]() -> absl::StatusOr<std::string> {
-            auto endpoints = Endpoints();
-            if (!endpoints.ok()) return endpoints.status();
-            auto reply = http_.Get(endpoints->jwks_uri);
-            if (!reply.ok()) return reply.status();
-            if (reply->status != 200) {
-              return absl::UnavailableError(absl::StrCat("JWKS answered HTTP ", reply->status));
+            TG_ASSIGN_OR_RETURN(auto endpoints, Endpoints());
+            TG_ASSIGN_OR_RETURN(auto reply, http_.Get(endpoints.jwks_uri));
+            if (reply.status != 200) {
+              return absl::UnavailableError(absl::StrCat("JWKS answered HTTP ", reply.status));
             }
-            return std::move(reply->body);
+            return std::move(reply.body);
           },
           settings_.jwks_min_refresh, clock) {}
 
@@ -61,21 +60,19 @@ absl::StatusOr<OidcEndpoints> OidcClient::Endpoints() {
 absl::StatusOr<OidcEndpoints> OidcClient::FetchEndpoints() {
   const std::string url =
       absl::StrCat(absl::StripSuffix(settings_.issuer, "/"), "/.well-known/openid-configuration");
-  auto reply = http_.Get(url);
-  if (!reply.ok()) return reply.status();
-  if (reply->status != 200) {
-    return absl::UnavailableError(absl::StrCat("identity provider discovery answered HTTP ", reply->status));
+  TG_ASSIGN_OR_RETURN(auto reply, http_.Get(url));
+  if (reply.status != 200) {
+    return absl::UnavailableError(absl::StrCat("identity provider discovery answered HTTP ", reply.status));
   }
   simdjson::dom::parser parser;
   simdjson::dom::object doc;
-  if (parser.parse(reply->body).get_object().get(doc) != simdjson::SUCCESS) {
+  if (parser.parse(reply.body).get_object().get(doc) != simdjson::SUCCESS) {
     return absl::UnavailableError("identity provider's discovery document is not JSON");
   }
-  auto issuer = StringField(doc, "issuer");
-  if (!issuer.ok()) return issuer.status();
+  TG_ASSIGN_OR_RETURN(auto issuer, StringField(doc, "issuer"));
   // OIDC Discovery §4.3: the document must name exactly the issuer we asked.
-  if (*issuer != settings_.issuer) {
-    return absl::UnavailableError(absl::StrCat("identity provider's issuer is '", *issuer,
+  if (issuer != settings_.issuer) {
+    return absl::UnavailableError(absl::StrCat("identity provider's issuer is '", issuer,
                                                "', not the configured '", settings_.issuer, "'"));
   }
   OidcEndpoints endpoints;
@@ -96,8 +93,7 @@ absl::StatusOr<OidcEndpoints> OidcClient::FetchEndpoints() {
 
 absl::StatusOr<std::string> OidcClient::AuthorizationUrl(absl::string_view state, absl::string_view nonce,
                                                          absl::string_view code_challenge) {
-  auto endpoints = Endpoints();
-  if (!endpoints.ok()) return endpoints.status();
+  TG_ASSIGN_OR_RETURN(auto endpoints, Endpoints());
   const std::string query = EncodeUrlParams({{"response_type", "code"},
                                              {"client_id", settings_.client_id},
                                              {"redirect_uri", settings_.redirect_uri},
@@ -106,22 +102,20 @@ absl::StatusOr<std::string> OidcClient::AuthorizationUrl(absl::string_view state
                                              {"nonce", std::string(nonce)},
                                              {"code_challenge", std::string(code_challenge)},
                                              {"code_challenge_method", "S256"}});
-  return absl::StrCat(endpoints->authorization,
-                      absl::StrContains(endpoints->authorization, '?') ? "&" : "?", query);
+  return absl::StrCat(endpoints.authorization,
+                      absl::StrContains(endpoints.authorization, '?') ? "&" : "?", query);
 }
 
 absl::StatusOr<TokenSet> OidcClient::TokenGrant(absl::string_view form) {
-  auto endpoints = Endpoints();
-  if (!endpoints.ok()) return endpoints.status();
-  auto reply = http_.PostForm(endpoints->token, form, settings_.client_id, settings_.client_secret);
-  if (!reply.ok()) return reply.status();
-  if (reply->status != 200) {
+  TG_ASSIGN_OR_RETURN(auto endpoints, Endpoints());
+  TG_ASSIGN_OR_RETURN(auto reply, http_.PostForm(endpoints.token, form, settings_.client_id, settings_.client_secret));
+  if (reply.status != 200) {
     return absl::UnauthenticatedError(
-        absl::StrCat("Identity provider refused the grant (", OAuthError(reply->body), ")"));
+        absl::StrCat("Identity provider refused the grant (", OAuthError(reply.body), ")"));
   }
   simdjson::dom::parser parser;
   simdjson::dom::object doc;
-  if (parser.parse(reply->body).get_object().get(doc) != simdjson::SUCCESS) {
+  if (parser.parse(reply.body).get_object().get(doc) != simdjson::SUCCESS) {
     return absl::UnavailableError("identity provider's token answer is not JSON");
   }
   TokenSet tokens;
@@ -154,10 +148,9 @@ absl::StatusOr<TokenSet> OidcClient::Refresh(absl::string_view refresh_token) {
 }
 
 absl::Status OidcClient::EndIdpSession(absl::string_view refresh_token) {
-  auto endpoints = Endpoints();
-  if (!endpoints.ok()) return endpoints.status();
-  if (endpoints->end_session.empty()) return absl::OkStatus();
-  auto reply = http_.PostForm(endpoints->end_session,
+  TG_ASSIGN_OR_RETURN(auto endpoints, Endpoints());
+  if (endpoints.end_session.empty()) return absl::OkStatus();
+  auto reply = http_.PostForm(endpoints.end_session,
                               EncodeUrlParams({{"refresh_token", std::string(refresh_token)}}),
                               settings_.client_id, settings_.client_secret);
   if (!reply.ok()) return reply.status();
@@ -169,19 +162,17 @@ absl::Status OidcClient::EndIdpSession(absl::string_view refresh_token) {
 
 absl::StatusOr<std::string> OidcClient::EndSessionUrl(absl::string_view id_token_hint,
                                                       absl::string_view back_to) {
-  auto endpoints = Endpoints();
-  if (!endpoints.ok()) return endpoints.status();
-  if (endpoints->end_session.empty()) return std::string(back_to);
+  TG_ASSIGN_OR_RETURN(auto endpoints, Endpoints());
+  if (endpoints.end_session.empty()) return std::string(back_to);
   UrlParams params = {{"client_id", settings_.client_id}, {"post_logout_redirect_uri", std::string(back_to)}};
   if (!id_token_hint.empty()) params.emplace_back("id_token_hint", std::string(id_token_hint));
-  return absl::StrCat(endpoints->end_session, absl::StrContains(endpoints->end_session, '?') ? "&" : "?",
+  return absl::StrCat(endpoints.end_session, absl::StrContains(endpoints.end_session, '?') ? "&" : "?",
                       EncodeUrlParams(params));
 }
 
 absl::StatusOr<TokenClaims> OidcClient::Verify(absl::string_view jwt, ClaimRules rules) {
-  auto claims = VerifyJws(jwt, jwks_);
-  if (!claims.ok()) return claims.status();
-  return CheckClaims(*claims, rules, clock_->Now());
+  TG_ASSIGN_OR_RETURN(auto claims, VerifyJws(jwt, jwks_));
+  return CheckClaims(claims, rules, clock_->Now());
 }
 
 ClaimRules OidcClient::Rules(TokenUse use) const {

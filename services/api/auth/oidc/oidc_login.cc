@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "common/base/log.h"
+#include "common/base/status_macros.h"
 
 namespace tokengate {
 namespace {
@@ -149,10 +150,9 @@ absl::StatusOr<Person> OidcLogin::SessionUser(absl::string_view session_id) {
 }
 
 absl::StatusOr<Person> OidcLogin::BearerUser(absl::string_view jwt) {
-  auto claims = client_->VerifyAccessToken(jwt);
-  if (!claims.ok()) return claims.status();
-  return Person{.user_name = claims->user_name, .email = claims->email, .admin = claims->admin,
-                .managed_service_accounts = claims->managed_service_accounts};
+  TG_ASSIGN_OR_RETURN(auto claims, client_->VerifyAccessToken(jwt));
+  return Person{.user_name = claims.user_name, .email = claims.email, .admin = claims.admin,
+                .managed_service_accounts = claims.managed_service_accounts};
 }
 
 std::string OidcLogin::Logout(absl::string_view session_id, absl::string_view back_to) {

@@ -180,9 +180,8 @@ absl::StatusOr<int64_t> SessionStore::PruneOnce() {
   const std::string now = Micros(clock_->Now());
   int64_t pruned = 0;
   absl::Status status = InTransaction(*conn, [&]() -> absl::Status {
-    auto locked = conn->Exec("SELECT pg_try_advisory_xact_lock($1)", {absl::StrCat(kPruneLock)});
-    if (!locked.ok()) return locked.status();
-    if (locked->Get(0, 0) != "t") return absl::OkStatus();
+    TG_ASSIGN_OR_RETURN(auto locked, conn->Exec("SELECT pg_try_advisory_xact_lock($1)", {absl::StrCat(kPruneLock)}));
+    if (locked.Get(0, 0) != "t") return absl::OkStatus();
     for (absl::string_view table_and_end : {"session WHERE ends_at", "oidc_login WHERE expires_at"}) {
       auto deleted = conn->Exec(absl::StrCat("WITH gone AS (DELETE FROM ", table_and_end, " <= ", At(1),
                                              " RETURNING 1) SELECT count(*) FROM gone"),
