@@ -94,7 +94,7 @@ class Watchers:
         self.process = subprocess.Popen([client, f"127.0.0.1:{port}", str(STREAMS), str(CHANNELS)],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self.live = threading.Event()
-        self.lock = threading.Lock()
+        self.lock = threading.Condition()
         self.done = set()  # Token ids every stream has received.
         self.received = {}  # (stream, token id) -> CLOCK_MONOTONIC ns, once the client has stopped
         self.duplicates = 0
@@ -110,6 +110,7 @@ class Watchers:
                     self.live.set()
                 elif parts[0] == "done":
                     self.done.add(parts[1])
+                    self.lock.notify_all()
                 elif parts[0] == "duplicates":
                     self.duplicates = int(parts[1])
                 elif parts[0] == "resets":
@@ -118,13 +119,8 @@ class Watchers:
                     self.received[(int(parts[0]), parts[1])] = int(parts[2])
 
     def everyone_has(self, ids, timeout):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                if self.done.issuperset(ids):
-                    return True
-            time.sleep(0.02)
-        return False
+        with self.lock:
+            return self.lock.wait_for(lambda: self.done.issuperset(ids), timeout=timeout)
 
     def stop(self):
         self.process.stdin.close()

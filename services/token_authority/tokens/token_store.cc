@@ -407,11 +407,17 @@ absl::StatusOr<TokenPage> PgTokenStore::ListAllTokens(const std::string& user_na
   return out;
 }
 
-absl::Status PgTokenStore::RecordUsage(const std::vector<TokenUse>& uses) {
-  if (uses.empty()) return absl::OkStatus();
+namespace {
+
+// A batch of uses (last uses, or uses of dead tokens) as the JSON array the
+// statements read with jsonb_to_recordset. An id that is not a UUID (an edge
+// reports what it was sent) is left out: it would fail the whole batch's cast.
+template <typename Use>
+std::string UseBatchJson(const std::vector<Use>& uses) {
   JsonWriter json;
   json.BeginArray();
-  for (const TokenUse& use : uses) {
+  for (const Use& use : uses) {
+    if (!CanonicalUuid(use.token_id)) continue;
     json.BeginObject();
     json.Field("id", use.token_id);
     json.Field("at_ms", absl::ToUnixMillis(use.at));
@@ -420,7 +426,14 @@ absl::Status PgTokenStore::RecordUsage(const std::vector<TokenUse>& uses) {
     json.EndObject();
   }
   json.EndArray();
-  const std::string batch = json.Take();
+  return json.Take();
+}
+
+}  // namespace
+
+absl::Status PgTokenStore::RecordUsage(const std::vector<TokenUse>& uses) {
+  if (uses.empty()) return absl::OkStatus();
+  const std::string batch = UseBatchJson(uses);
   TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
   // One statement: rows are locked in id order (as offboarding locks them),
   // read as they were, updated, and the first use or a use from a new
@@ -467,19 +480,7 @@ absl::StatusOr<std::vector<RecordedDeadUse>> PgTokenStore::RecordDeadUses(const 
                                                                           const std::string& edge) {
   std::vector<RecordedDeadUse> recorded;
   if (uses.empty()) return recorded;
-  JsonWriter json;
-  json.BeginArray();
-  for (const DeadUse& use : uses) {
-    if (!CanonicalUuid(use.token_id)) continue;
-    json.BeginObject();
-    json.Field("id", use.token_id);
-    json.Field("at_ms", absl::ToUnixMillis(use.at));
-    json.Field("addr", ClipForAudit(use.client_address, kMaxClientBytes));
-    json.Field("ua", ClipForAudit(use.user_agent, kMaxClientBytes));
-    json.EndObject();
-  }
-  json.EndArray();
-  const std::string batch = json.Take();
+  const std::string batch = UseBatchJson(uses);
   TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
   auto status = InTransaction(*conn, [&]() -> absl::Status {
     recorded.clear();
