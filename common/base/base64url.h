@@ -1,11 +1,11 @@
 // base64url without padding (RFC 7515 §2), as JWS compact serialization uses.
 #pragma once
 
-#include "absl/strings/string_view.h"
-
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "absl/strings/string_view.h"
 
 namespace tokengate {
 

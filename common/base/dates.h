@@ -2,13 +2,12 @@
 // the start of its `since` day to the start of the day after `until`.
 #pragma once
 
-#include "absl/strings/string_view.h"
-
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 

@@ -53,8 +53,8 @@ struct FieldIssue {
   std::optional<int> location_index;
 };
 
-inline absl::Status InvalidField(absl::string_view field, absl::string_view code,
-                                 absl::string_view message, absl::string_view context_json = "") {
+inline absl::Status InvalidField(absl::string_view field, absl::string_view code, absl::string_view message,
+                                 absl::string_view context_json = "") {
   absl::Status status = absl::InvalidArgumentError(message);
   status.SetPayload(kFieldPayload, absl::Cord(field));
   status.SetPayload(kCodePayload, absl::Cord(code));
@@ -65,7 +65,8 @@ inline absl::Status InvalidField(absl::string_view field, absl::string_view code
 // Python's repr() of a str, as Data.Rentgen's messages quote values:
 // single quotes unless the text holds one and no double quote.
 inline std::string PythonRepr(absl::string_view text) {
-  const bool doubled = text.find('\'') != absl::string_view::npos && text.find('"') == absl::string_view::npos;
+  const bool doubled =
+      text.find('\'') != absl::string_view::npos && text.find('"') == absl::string_view::npos;
   const char quote = doubled ? '"' : '\'';
   std::string out(1, quote);
   for (const char c : text) {

@@ -2,12 +2,12 @@
 // REST bodies and metrics; parsing is simdjson's job.
 #pragma once
 
-#include "absl/strings/string_view.h"
-
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "absl/strings/string_view.h"
 
 namespace tokengate {
 
@@ -26,11 +26,26 @@ class JsonWriter {
   // Inserts already-serialized JSON as one value.
   void Raw(absl::string_view json);
 
-  void Field(absl::string_view key, absl::string_view value) { Key(key); String(value); }
-  void Field(absl::string_view key, const char* value) { Key(key); String(value); }
-  void Field(absl::string_view key, int64_t value) { Key(key); Int(value); }
-  void Field(absl::string_view key, int value) { Key(key); Int(value); }
-  void Field(absl::string_view key, bool value) { Key(key); Bool(value); }
+  void Field(absl::string_view key, absl::string_view value) {
+    Key(key);
+    String(value);
+  }
+  void Field(absl::string_view key, const char* value) {
+    Key(key);
+    String(value);
+  }
+  void Field(absl::string_view key, int64_t value) {
+    Key(key);
+    Int(value);
+  }
+  void Field(absl::string_view key, int value) {
+    Key(key);
+    Int(value);
+  }
+  void Field(absl::string_view key, bool value) {
+    Key(key);
+    Bool(value);
+  }
 
   const std::string& str() const { return out_; }
   std::string Take() { return std::move(out_); }

@@ -67,7 +67,8 @@ std::string ValidUtf8(absl::string_view text) {
     const auto c = static_cast<unsigned char>(text[i]);
     const size_t length = c < 0x80 ? 1 : c < 0xC2 ? 0 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : c < 0xF5 ? 4 : 0;
     bool valid = length > 0 && i + length <= text.size();
-    for (size_t k = 1; valid && k < length; ++k) valid = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+    for (size_t k = 1; valid && k < length; ++k)
+      valid = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
     if (valid && length > 2) {
       // No overlong forms, no UTF-16 surrogates, nothing above U+10FFFF.
       const auto next = static_cast<unsigned char>(text[i + 1]);
@@ -129,7 +130,8 @@ std::string FormatLogRecord(LogFormat format, absl::Time time, LogLevel level, a
   for (const absl::string_view word : absl::StrSplit(line, ' ', absl::SkipEmpty())) {
     for (size_t k = 0; k < std::size(kFieldKeys); ++k) {
       const absl::string_view key = kFieldKeys[k];
-      if (!seen[k] && word.size() > key.size() + 1 && absl::StartsWith(word, key) && word[key.size()] == '=') {
+      if (!seen[k] && word.size() > key.size() + 1 && absl::StartsWith(word, key) &&
+          word[key.size()] == '=') {
         seen[k] = true;  // The first one: a key appears once in an object.
         json.Field(key, ValidUtf8(word.substr(key.size() + 1)));
       }

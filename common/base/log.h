@@ -9,13 +9,13 @@
 // access token) in case a client sent one where a name belongs.
 #pragma once
 
-#include "absl/strings/string_view.h"
-#include "absl/time/time.h"
-
 #include <optional>
 #include <sstream>
 #include <string>
 #include <string_view>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace tokengate {
 
@@ -56,7 +56,7 @@ class LogLine {
 
 // A for-statement, not an if/else, so `if (x) TG_LOG(Info) << …;` cannot
 // bind a caller's else to the macro.
-#define TG_LOG(level)                                                              \
-  for (bool tg_log_enabled = ::tokengate::LogEnabled(::tokengate::LogLevel::k##level); \
-       tg_log_enabled; tg_log_enabled = false)                                     \
+#define TG_LOG(level)                                                                                  \
+  for (bool tg_log_enabled = ::tokengate::LogEnabled(::tokengate::LogLevel::k##level); tg_log_enabled; \
+       tg_log_enabled = false)                                                                         \
   ::tokengate::LogLine(::tokengate::LogLevel::k##level)

@@ -29,8 +29,8 @@ void AppendLabelValue(std::string& out, absl::string_view value) {
   }
 }
 
-void AppendLabels(std::string& out, const MetricsWriter::Labels& labels,
-                  absl::string_view extra_name = {}, absl::string_view extra_value = {}) {
+void AppendLabels(std::string& out, const MetricsWriter::Labels& labels, absl::string_view extra_name = {},
+                  absl::string_view extra_value = {}) {
   if (labels.empty() && extra_name.empty()) return;
   out.push_back('{');
   bool first = true;
@@ -54,8 +54,7 @@ Histogram::Histogram(const std::vector<double>* bounds)
 }
 
 void Histogram::Observe(double value) {
-  const size_t index =
-      std::lower_bound(bounds_->begin(), bounds_->end(), value) - bounds_->begin();
+  const size_t index = std::lower_bound(bounds_->begin(), bounds_->end(), value) - bounds_->begin();
   buckets_[index].fetch_add(1, std::memory_order_relaxed);
   count_.fetch_add(1, std::memory_order_relaxed);
   sum_.fetch_add(value, std::memory_order_relaxed);
@@ -75,8 +74,7 @@ Histogram::Snapshot Histogram::Take() const {
   return snapshot;
 }
 
-void MetricsWriter::Family(absl::string_view name, absl::string_view type,
-                           absl::string_view help) {
+void MetricsWriter::Family(absl::string_view name, absl::string_view type, absl::string_view help) {
   absl::StrAppend(&out_, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n");
 }
 
@@ -88,8 +86,7 @@ void MetricsWriter::Sample(absl::string_view name, const Labels& labels, double 
 
 void MetricsWriter::HistogramSamples(absl::string_view name, const Labels& labels,
                                      const std::vector<double>& bounds,
-                                     const std::vector<uint64_t>& cumulative, uint64_t count,
-                                     double sum) {
+                                     const std::vector<uint64_t>& cumulative, uint64_t count, double sum) {
   const std::string bucket = absl::StrCat(name, "_bucket");
   for (size_t i = 0; i < bounds.size() && i < cumulative.size(); ++i) {
     out_ += bucket;
@@ -114,9 +111,8 @@ void MetricsWriter::SingleGauge(absl::string_view name, absl::string_view help, 
 }
 
 const std::vector<double>& DefaultLatencyBoundsSeconds() {
-  static const std::vector<double> kBounds = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
-                                              0.01,   0.025,   0.05,   0.1,   0.25,   0.5,
-                                              1,      2.5,     5};
+  static const std::vector<double> kBounds = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                              0.05,   0.1,     0.25,   0.5,   1,      2.5,   5};
   return kBounds;
 }
 
@@ -130,8 +126,7 @@ CounterFamily* MetricsRegistry::AddCounter(std::string name, std::string help,
 }
 
 HistogramFamily* MetricsRegistry::AddHistogram(std::string name, std::string help,
-                                               std::vector<std::string> labels,
-                                               std::vector<double> bounds) {
+                                               std::vector<std::string> labels, std::vector<double> bounds) {
   auto entry = std::make_unique<HistogramEntry>();
   entry->bounds = std::move(bounds);
   std::sort(entry->bounds.begin(), entry->bounds.end());

@@ -52,9 +52,8 @@ class MetricsWriter {
 
   void Family(absl::string_view name, absl::string_view type, absl::string_view help);
   void Sample(absl::string_view name, const Labels& labels, double value);
-  void HistogramSamples(absl::string_view name, const Labels& labels,
-                        const std::vector<double>& bounds, const std::vector<uint64_t>& cumulative,
-                        uint64_t count, double sum);
+  void HistogramSamples(absl::string_view name, const Labels& labels, const std::vector<double>& bounds,
+                        const std::vector<uint64_t>& cumulative, uint64_t count, double sum);
   // Shorthands for a family with one unlabelled sample.
   void SingleCounter(absl::string_view name, absl::string_view help, double value);
   void SingleGauge(absl::string_view name, absl::string_view help, double value);
@@ -71,7 +70,9 @@ class MetricFamily {
  public:
   MetricFamily(std::string name, std::string help, std::vector<std::string> label_names,
                std::function<std::unique_ptr<Metric>()> make)
-      : name_(std::move(name)), help_(std::move(help)), label_names_(std::move(label_names)),
+      : name_(std::move(name)),
+        help_(std::move(help)),
+        label_names_(std::move(label_names)),
         make_(std::move(make)) {}
 
   // `values` must match the label names in number. The pointer stays valid

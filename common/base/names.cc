@@ -7,8 +7,7 @@ namespace tokengate {
 namespace {
 
 // What a pydantic model would declare to the same effect (and so report).
-constexpr absl::string_view kNoControlMessage =
-    "String should match pattern '^[^\\x00-\\x1f\\x7f-\\x9f]*$'";
+constexpr absl::string_view kNoControlMessage = "String should match pattern '^[^\\x00-\\x1f\\x7f-\\x9f]*$'";
 constexpr absl::string_view kNoControlContext = R"({"pattern":"^[^\\x00-\\x1f\\x7f-\\x9f]*$"})";
 
 }  // namespace

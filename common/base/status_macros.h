@@ -21,19 +21,18 @@ const absl::Status& AsStatus(const absl::StatusOr<T>& status_or) {
 
 }  // namespace tokengate::status_internal
 
-#define TG_RETURN_IF_ERROR(expr)                                                          \
-  do {                                                                                    \
-    if (const absl::Status tg_status = ::tokengate::status_internal::AsStatus(expr);      \
-        !tg_status.ok()) {                                                                \
-      return tg_status;                                                                   \
-    }                                                                                     \
+#define TG_RETURN_IF_ERROR(expr)                                                                        \
+  do {                                                                                                  \
+    if (const absl::Status tg_status = ::tokengate::status_internal::AsStatus(expr); !tg_status.ok()) { \
+      return tg_status;                                                                                 \
+    }                                                                                                   \
   } while (false)
 
 #define TG_STATUS_CONCAT_INNER(a, b) a##b
 #define TG_STATUS_CONCAT(a, b) TG_STATUS_CONCAT_INNER(a, b)
 #define TG_ASSIGN_OR_RETURN(lhs, rexpr) \
   TG_ASSIGN_OR_RETURN_IMPL(TG_STATUS_CONCAT(tg_status_or_, __LINE__), lhs, rexpr)
-#define TG_ASSIGN_OR_RETURN_IMPL(status_or, lhs, rexpr) \
-  auto status_or = (rexpr);                             \
+#define TG_ASSIGN_OR_RETURN_IMPL(status_or, lhs, rexpr)      \
+  auto status_or = (rexpr);                                  \
   if (!status_or.ok()) return std::move(status_or).status(); \
   lhs = *std::move(status_or)

@@ -1,10 +1,10 @@
 #include "common/base/uuid.h"
 
-#include <openssl/rand.h>
-
 #include <array>
 #include <cstdio>
 #include <stdexcept>
+
+#include <openssl/rand.h>
 
 #include "absl/strings/ascii.h"
 
@@ -21,9 +21,8 @@ std::string NewUuidV7(int64_t unix_ms) {
   b[6] = static_cast<uint8_t>(0x70 | (b[6] & 0x0F));
   b[8] = static_cast<uint8_t>(0x80 | (b[8] & 0x3F));
   char out[37];
-  std::snprintf(out, sizeof(out),
-                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+  std::snprintf(out, sizeof(out), "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+                b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
                 b[15]);
   return out;
 }

@@ -2,12 +2,12 @@
 // and strict parsing of client-supplied ids.
 #pragma once
 
-#include "absl/strings/string_view.h"
-
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "absl/strings/string_view.h"
 
 namespace tokengate {
 

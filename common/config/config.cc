@@ -38,13 +38,11 @@ std::string EnvNameOf(absl::string_view flag_name) {
 }
 
 void ExitOnBadConfig(absl::string_view message) {
-  std::fprintf(stderr, "invalid configuration: %.*s\n", static_cast<int>(message.size()),
-               message.data());
+  std::fprintf(stderr, "invalid configuration: %.*s\n", static_cast<int>(message.size()), message.data());
   std::exit(2);
 }
 
-std::vector<std::string> LoadFlags(int argc, char** argv,
-                                   const std::vector<std::string>& flag_names) {
+std::vector<std::string> LoadFlags(int argc, char** argv, const std::vector<std::string>& flag_names) {
   for (const auto& name : flag_names) {
     const std::string env = EnvNameOf(name);
     const std::string file_env = env + "_FILE";
@@ -97,8 +95,8 @@ absl::Status CheckTlsFiles(absl::string_view cert, absl::string_view key, absl::
 absl::StatusOr<std::pair<std::string, int>> ParseHostPort(absl::string_view text) {
   const size_t colon = text.rfind(':');
   int port = 0;
-  if (colon == absl::string_view::npos || colon == 0 ||
-      !absl::SimpleAtoi(text.substr(colon + 1), &port) || port < 0 || port > 65535) {
+  if (colon == absl::string_view::npos || colon == 0 || !absl::SimpleAtoi(text.substr(colon + 1), &port) ||
+      port < 0 || port > 65535) {
     return absl::InvalidArgumentError(absl::StrCat("'", text, "' is not host:port"));
   }
   return std::make_pair(std::string(text.substr(0, colon)), port);
@@ -110,8 +108,8 @@ absl::Status CheckAuthorityAddress(absl::string_view text) {
   for (absl::string_view address : absl::StrSplit(addresses, ',')) {
     auto host_port = ParseHostPort(address);
     if (!host_port.ok() || host_port->second == 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "'", text, "' is not host:port, ipv4:host:port,host:port… or dns:///host:port"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("'", text, "' is not host:port, ipv4:host:port,host:port… or dns:///host:port"));
     }
   }
   return absl::OkStatus();
@@ -122,9 +120,9 @@ absl::Status CheckRanges(const FlagList& flags) {
     if (flag.bounded == nullptr) continue;
     const int value = absl::GetFlag(*flag.bounded);
     if (value < flag.min || value > flag.max) {
-      return BadFlag(flag.name, absl::StrCat("must be within ", flag.min, "..", flag.max,
-                                             flag.note.empty() ? "" : " (", flag.note,
-                                             flag.note.empty() ? "" : ")"));
+      return BadFlag(flag.name,
+                     absl::StrCat("must be within ", flag.min, "..", flag.max, flag.note.empty() ? "" : " (",
+                                  flag.note, flag.note.empty() ? "" : ")"));
     }
   }
   return absl::OkStatus();

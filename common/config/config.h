@@ -5,8 +5,6 @@
 // block (http_edge_config.h, verify_client_config.h, …), in one place.
 #pragma once
 
-#include "absl/strings/string_view.h"
-
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -14,6 +12,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace tokengate {
 
@@ -54,8 +53,7 @@ struct ConfigFlag {
   // An int flag that must stay within min..max; `note` is added to the
   // refusal in parentheses ("0: no limit").
   ConfigFlag(const absl::Flag<int>& flag, int min, int max, absl::string_view note = {})
-      : name(absl::GetFlagReflectionHandle(flag).Name()), bounded(&flag), min(min), max(max),
-        note(note) {}
+      : name(absl::GetFlagReflectionHandle(flag).Name()), bounded(&flag), min(min), max(max), note(note) {}
 
   absl::string_view name;
   const absl::Flag<int>* bounded = nullptr;

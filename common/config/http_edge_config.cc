@@ -21,12 +21,9 @@ namespace tokengate {
 
 const FlagList& HttpEdgeFlags() {
   static const FlagList kFlags = {
-      {FLAGS_http_idle_timeout_seconds, 1, 3600},
-      {FLAGS_http_header_timeout_seconds, 1, 3600},
-      {FLAGS_http_write_timeout_seconds, 1, 3600},
-      {FLAGS_trusted_proxies},
-      {FLAGS_retry_after_seconds, 1, 3600},
-      {FLAGS_swagger_assets_dir},
+      {FLAGS_http_idle_timeout_seconds, 1, 3600},  {FLAGS_http_header_timeout_seconds, 1, 3600},
+      {FLAGS_http_write_timeout_seconds, 1, 3600}, {FLAGS_trusted_proxies},
+      {FLAGS_retry_after_seconds, 1, 3600},        {FLAGS_swagger_assets_dir},
   };
   return kFlags;
 }
@@ -41,13 +38,12 @@ absl::StatusOr<HttpEdgeConfig> HttpEdgeConfigFromFlags() {
   if (absl::Status ranges = CheckRanges(HttpEdgeFlags()); !ranges.ok()) return ranges;
   auto trusted = TrustedProxies::Parse(absl::GetFlag(FLAGS_trusted_proxies));
   if (!trusted.ok()) return BadFlag(FLAGS_trusted_proxies, trusted.status().message());
-  return HttpEdgeConfig{
-      .idle_timeout = absl::Seconds(absl::GetFlag(FLAGS_http_idle_timeout_seconds)),
-      .header_timeout = absl::Seconds(absl::GetFlag(FLAGS_http_header_timeout_seconds)),
-      .write_timeout = absl::Seconds(absl::GetFlag(FLAGS_http_write_timeout_seconds)),
-      .trusted_proxies = *std::move(trusted),
-      .retry_after = absl::Seconds(absl::GetFlag(FLAGS_retry_after_seconds)),
-      .swagger_assets_dir = absl::GetFlag(FLAGS_swagger_assets_dir)};
+  return HttpEdgeConfig{.idle_timeout = absl::Seconds(absl::GetFlag(FLAGS_http_idle_timeout_seconds)),
+                        .header_timeout = absl::Seconds(absl::GetFlag(FLAGS_http_header_timeout_seconds)),
+                        .write_timeout = absl::Seconds(absl::GetFlag(FLAGS_http_write_timeout_seconds)),
+                        .trusted_proxies = *std::move(trusted),
+                        .retry_after = absl::Seconds(absl::GetFlag(FLAGS_retry_after_seconds)),
+                        .swagger_assets_dir = absl::GetFlag(FLAGS_swagger_assets_dir)};
 }
 
 }  // namespace tokengate

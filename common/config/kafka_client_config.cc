@@ -39,8 +39,10 @@ absl::Status KafkaClientSecurity::ApplyTo(rd_kafka_conf_t* conf) const {
 }
 
 const FlagList& KafkaClientSecurityFlags() {
-  static const FlagList kFlags = {{FLAGS_kafka_security_protocol}, {FLAGS_kafka_sasl_mechanism},
-                                  {FLAGS_kafka_sasl_username}, {FLAGS_kafka_sasl_password},
+  static const FlagList kFlags = {{FLAGS_kafka_security_protocol},
+                                  {FLAGS_kafka_sasl_mechanism},
+                                  {FLAGS_kafka_sasl_username},
+                                  {FLAGS_kafka_sasl_password},
                                   {FLAGS_kafka_ssl_ca_file}};
   return kFlags;
 }
@@ -59,8 +61,8 @@ absl::StatusOr<KafkaClientSecurity> KafkaClientSecurityFromFlags() {
   // librdkafka would refuse these only when the client is created, with a
   // message that names no variable.
   const bool sasl = absl::StartsWithIgnoreCase(security.security_protocol, "sasl_");
-  const bool with_password = security.sasl_mechanism == "PLAIN" ||
-                             absl::StartsWith(security.sasl_mechanism, "SCRAM-");
+  const bool with_password =
+      security.sasl_mechanism == "PLAIN" || absl::StartsWith(security.sasl_mechanism, "SCRAM-");
   if (sasl && with_password && (security.sasl_username.empty() || security.sasl_password.empty())) {
     return absl::InvalidArgumentError(absl::StrCat(EnvNameOf("kafka_sasl_username"), ": SASL ",
                                                    security.sasl_mechanism,

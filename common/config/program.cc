@@ -18,7 +18,8 @@ std::string StartProgram(const ProgramSpec& spec, int argc, char** argv) {
   // Read before anything is logged (a flag is parsed too late for the flag errors).
   if (const char* format = std::getenv("TOKENGATE_LOG_FORMAT"); format != nullptr && *format != '\0') {
     const std::optional<LogFormat> parsed = ParseLogFormat(format);
-    if (!parsed) ExitOnBadConfig(absl::StrCat("TOKENGATE_LOG_FORMAT: '", format, "' is neither text nor json"));
+    if (!parsed)
+      ExitOnBadConfig(absl::StrCat("TOKENGATE_LOG_FORMAT: '", format, "' is neither text nor json"));
     SetLogFormat(*parsed);
   }
   // Abseil's own --version prints this and exits 0 while parsing argv.
@@ -29,9 +30,8 @@ std::string StartProgram(const ProgramSpec& spec, int argc, char** argv) {
   absl::SetFlagsUsageConfig(usage);
   const std::vector<std::string> args = LoadFlags(argc, argv, spec.flag_names);
   if (args.empty()) return "";
-  const std::string known = spec.commands.empty()
-                                ? "it takes none"
-                                : absl::StrCat("known: ", absl::StrJoin(spec.commands, ", "));
+  const std::string known =
+      spec.commands.empty() ? "it takes none" : absl::StrCat("known: ", absl::StrJoin(spec.commands, ", "));
   if (!absl::c_linear_search(spec.commands, args[0])) {
     ExitOnBadConfig(absl::StrCat("unknown argument '", args[0], "' (", known, ")"));
   }

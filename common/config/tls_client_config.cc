@@ -23,8 +23,7 @@ absl::StatusOr<TlsClientConfig> TlsClientConfigFromFlags() {
   TlsClientConfig config{.cert_file = absl::GetFlag(FLAGS_tls_cert_file),
                          .key_file = absl::GetFlag(FLAGS_tls_key_file),
                          .ca_file = absl::GetFlag(FLAGS_tls_ca_file)};
-  if (absl::Status files = CheckTlsFiles(config.cert_file, config.key_file, config.ca_file);
-      !files.ok()) {
+  if (absl::Status files = CheckTlsFiles(config.cert_file, config.key_file, config.ca_file); !files.ok()) {
     return files;
   }
   return config;

@@ -17,7 +17,7 @@ namespace tokengate {
 struct TlsClientConfig {
   std::string cert_file;  // This edge's client identity.
   std::string key_file;
-  std::string ca_file;    // Root that signed the authority's certificate.
+  std::string ca_file;  // Root that signed the authority's certificate.
 
   void ApplyTo(AuthorityChannelOptions& options) const;
 };

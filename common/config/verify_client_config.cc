@@ -39,13 +39,12 @@ absl::StatusOr<VerifyClientConfig> VerifyClientConfigFromFlags() {
     return BadFlag(FLAGS_authority_address, checked.message());
   }
   if (absl::Status ranges = CheckRanges(VerifyClientFlags()); !ranges.ok()) return ranges;
-  return VerifyClientConfig{
-      .authority_address = address,
-      .deadline = absl::Milliseconds(absl::GetFlag(FLAGS_verify_deadline_ms)),
-      .cache_ttl = absl::Seconds(absl::GetFlag(FLAGS_verify_cache_ttl_seconds)),
-      .negative_ttl = absl::Seconds(absl::GetFlag(FLAGS_verify_negative_ttl_seconds)),
-      .cache_size = absl::GetFlag(FLAGS_verify_cache_size),
-      .revocation_watch_enabled = absl::GetFlag(FLAGS_revocation_watch_enabled)};
+  return VerifyClientConfig{.authority_address = address,
+                            .deadline = absl::Milliseconds(absl::GetFlag(FLAGS_verify_deadline_ms)),
+                            .cache_ttl = absl::Seconds(absl::GetFlag(FLAGS_verify_cache_ttl_seconds)),
+                            .negative_ttl = absl::Seconds(absl::GetFlag(FLAGS_verify_negative_ttl_seconds)),
+                            .cache_size = absl::GetFlag(FLAGS_verify_cache_size),
+                            .revocation_watch_enabled = absl::GetFlag(FLAGS_revocation_watch_enabled)};
 }
 
 }  // namespace tokengate

@@ -17,8 +17,8 @@ namespace tokengate {
 
 struct VerifyClientConfig {
   std::string authority_address = "127.0.0.1:50051";
-  absl::Duration deadline = absl::Milliseconds(500);   // Of a VerifyToken RPC.
-  absl::Duration cache_ttl = absl::Seconds(60);        // Upper bound on the authority's TTL.
+  absl::Duration deadline = absl::Milliseconds(500);  // Of a VerifyToken RPC.
+  absl::Duration cache_ttl = absl::Seconds(60);       // Upper bound on the authority's TTL.
   absl::Duration negative_ttl = absl::Seconds(5);
   int cache_size = 100000;
   // Follow WatchRevocations; off only to show that the TTL alone bounds revocation.

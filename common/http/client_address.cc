@@ -56,7 +56,8 @@ std::string ClientAddress(absl::string_view peer, absl::Span<const absl::string_
   if (trusted.empty() || !trusted.Contains(candidate)) return candidate;
   std::vector<absl::string_view> hops;
   for (absl::string_view field : forwarded_for) {
-    for (absl::string_view entry : absl::StrSplit(field, ',')) hops.push_back(absl::StripAsciiWhitespace(entry));
+    for (absl::string_view entry : absl::StrSplit(field, ','))
+      hops.push_back(absl::StripAsciiWhitespace(entry));
   }
   for (auto it = hops.rbegin(); it != hops.rend(); ++it) {
     std::optional<IpAddress> hop = ParseForwardedEntry(*it);

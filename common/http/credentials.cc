@@ -20,8 +20,7 @@ std::optional<absl::string_view> BearerToken(absl::string_view authorization) {
   return token;
 }
 
-std::optional<absl::string_view> CookieValue(absl::string_view cookie_header,
-                                             absl::string_view name) {
+std::optional<absl::string_view> CookieValue(absl::string_view cookie_header, absl::string_view name) {
   for (absl::string_view pair : absl::StrSplit(cookie_header, ';')) {
     pair = absl::StripAsciiWhitespace(pair);
     const size_t eq = pair.find('=');

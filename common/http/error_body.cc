@@ -5,8 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/base/field_error.h"
-#include "common/http/credentials.h"
 #include "common/base/json_writer.h"
+#include "common/http/credentials.h"
 
 namespace tokengate {
 namespace {
@@ -23,8 +23,7 @@ int64_t RetryAfterSeconds(absl::Duration wait) {
 
 }  // namespace
 
-std::string ErrorJson(absl::string_view code, absl::string_view message,
-                      absl::string_view details_json) {
+std::string ErrorJson(absl::string_view code, absl::string_view message, absl::string_view details_json) {
   JsonWriter json;
   json.BeginObject();
   json.Key("error");
@@ -38,9 +37,7 @@ std::string ErrorJson(absl::string_view code, absl::string_view message,
   return json.Take();
 }
 
-std::string DetailsText(const std::optional<std::string>& text) {
-  return text ? JsonQuote(*text) : "null";
-}
+std::string DetailsText(const std::optional<std::string>& text) { return text ? JsonQuote(*text) : "null"; }
 
 HttpResponse BadRequest(absl::string_view message, std::optional<std::string> details) {
   return Error(400, "bad_request", message, details);
@@ -85,8 +82,7 @@ HttpResponse RequestTooLarge(absl::string_view message) {
   return Error(413, "request_too_large", message, std::nullopt);
 }
 
-FieldIssue IssueOf(const absl::Status& invalid, std::vector<std::string> location,
-                   std::string input_json) {
+FieldIssue IssueOf(const absl::Status& invalid, std::vector<std::string> location, std::string input_json) {
   return FieldIssue{.location = std::move(location),
                     .code = PayloadOf(invalid, kCodePayload).value_or("value_error"),
                     .message = std::string(invalid.message()),
@@ -116,9 +112,7 @@ HttpResponse InvalidRequest(const std::vector<FieldIssue>& issues) {
   return HttpResponse::Json(422, ErrorJson("invalid_request", "Invalid request", details.str()));
 }
 
-HttpResponse InternalError() {
-  return Error(500, "internal_error", "Internal server error", std::nullopt);
-}
+HttpResponse InternalError() { return Error(500, "internal_error", "Internal server error", std::nullopt); }
 
 HttpResponse TooManyRequests(absl::string_view message, absl::Duration retry_after) {
   return Error(429, "too_many_requests", message, std::nullopt)

@@ -18,12 +18,10 @@ namespace tokengate {
 
 // The entry for an INVALID_ARGUMENT made by InvalidField (field_error.h):
 // its code, message and context, at `location`, with the client's input (raw JSON).
-FieldIssue IssueOf(const absl::Status& invalid, std::vector<std::string> location,
-                   std::string input_json);
+FieldIssue IssueOf(const absl::Status& invalid, std::vector<std::string> location, std::string input_json);
 
 // The error JSON; `details_json` is raw JSON ("null" when empty).
-std::string ErrorJson(absl::string_view code, absl::string_view message,
-                      absl::string_view details_json);
+std::string ErrorJson(absl::string_view code, absl::string_view message, absl::string_view details_json);
 // `text` as a JSON string, or null.
 std::string DetailsText(const std::optional<std::string>& text);
 

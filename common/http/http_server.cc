@@ -1,6 +1,5 @@
 #include "common/http/http_server.h"
 
-#include <pistache/peer.h>
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -13,16 +12,18 @@
 #include <utility>
 #include <vector>
 
+#include <pistache/peer.h>
+
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/base/log.h"
+#include "common/base/signals.h"
+#include "common/base/status_macros.h"
 #include "common/config/config.h"
 #include "common/http/error_body.h"
 #include "common/http/request_id.h"
 #include "common/http/response_wire.h"
-#include "common/base/log.h"
-#include "common/base/signals.h"
-#include "common/base/status_macros.h"
 
 namespace tokengate {
 namespace {
@@ -79,8 +80,8 @@ struct Connection {
   RequestFramer framer ABSL_GUARDED_BY(mu);
   std::deque<Slot> slots ABSL_GUARDED_BY(mu);
   uint64_t next_seq ABSL_GUARDED_BY(mu) = 0;
-  int writes_pending ABSL_GUARDED_BY(mu) = 0;    // In Pistache's write queue.
-  size_t queued_bytes ABSL_GUARDED_BY(mu) = 0;   // Their bytes.
+  int writes_pending ABSL_GUARDED_BY(mu) = 0;   // In Pistache's write queue.
+  size_t queued_bytes ABSL_GUARDED_BY(mu) = 0;  // Their bytes.
   bool gone ABSL_GUARDED_BY(mu) = false;
   bool closing ABSL_GUARDED_BY(mu) = false;      // The last answer is decided.
   bool half_closed ABSL_GUARDED_BY(mu) = false;  // Our FIN is sent.
@@ -88,10 +89,10 @@ struct Connection {
   // One thread at a time frames and dispatches this connection's requests
   // (Shared::Pump), so they reach the Router in order and the caps hold.
   bool pumping ABSL_GUARDED_BY(mu) = false;
-  bool reading_paused ABSL_GUARDED_BY(mu) = false;  // The socket's read interest is off.
-  bool head_checked ABSL_GUARDED_BY(mu) = false;    // The pending head passed its route's check.
+  bool reading_paused ABSL_GUARDED_BY(mu) = false;     // The socket's read interest is off.
+  bool head_checked ABSL_GUARDED_BY(mu) = false;       // The pending head passed its route's check.
   std::string pending_request_id ABSL_GUARDED_BY(mu);  // The checked head's request id.
-  size_t receiving ABSL_GUARDED_BY(mu) = 0;  // This connection's share of Shared::receiving.
+  size_t receiving ABSL_GUARDED_BY(mu) = 0;            // This connection's share of Shared::receiving.
   Clock::time_point last_activity ABSL_GUARDED_BY(mu) = Clock::now();
   Clock::time_point request_start ABSL_GUARDED_BY(mu) = Clock::now();
   Clock::time_point close_deadline ABSL_GUARDED_BY(mu);
@@ -121,12 +122,9 @@ std::string RequestIdOf(const FramedRequest& request) {
 
 HttpResponse FramingErrorResponse(const FramingError& error) {
   switch (error.status) {
-    case 413:
-      return RequestTooLarge(error.message);
-    case 400:
-      return BadRequest(error.message);
-    default:
-      break;
+    case 413: return RequestTooLarge(error.message);
+    case 400: return BadRequest(error.message);
+    default: break;
   }
   const char* code = "bad_request";
   switch (error.status) {
@@ -147,13 +145,12 @@ struct HttpServer::Shared : std::enable_shared_from_this<HttpServer::Shared> {
   Router* router = nullptr;
   FramerLimits limits;
   std::atomic<bool> draining{false};
-  std::atomic<int> unwritten{0};  // Answers handed to Pistache, not yet on the wire.
+  std::atomic<int> unwritten{0};     // Answers handed to Pistache, not yet on the wire.
   std::atomic<size_t> receiving{0};  // Bytes of requests being received, all connections.
   CounterFamily* rejected = nullptr;
 
   absl::Mutex registry_mu;
-  absl::flat_hash_map<Connection*, std::shared_ptr<Connection>> connections
-      ABSL_GUARDED_BY(registry_mu);
+  absl::flat_hash_map<Connection*, std::shared_ptr<Connection>> connections ABSL_GUARDED_BY(registry_mu);
 
   void Count(absl::string_view reason) {
     if (rejected != nullptr) rejected->WithLabels({std::string(reason)})->Increment();
@@ -200,10 +197,8 @@ struct HttpServer::Shared : std::enable_shared_from_this<HttpServer::Shared> {
   uint64_t AddSlot(Connection& c, std::string request_id, bool http10, bool close_after)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(c.mu) {
     const uint64_t seq = c.next_seq++;
-    c.slots.push_back(Slot{.seq = seq,
-                           .request_id = std::move(request_id),
-                           .http10 = http10,
-                           .close_after = close_after});
+    c.slots.push_back(
+        Slot{.seq = seq, .request_id = std::move(request_id), .http10 = http10, .close_after = close_after});
     if (close_after) c.closing = true;
     return seq;
   }
@@ -259,8 +254,7 @@ struct HttpServer::Shared : std::enable_shared_from_this<HttpServer::Shared> {
       const size_t rest = bytes.size();
       c.queued_bytes += rest;
       writes.push_back(QueuedWrite{
-          .promise = c.transport->asyncWrite(c.fd, Pistache::RawBuffer(std::move(bytes), rest),
-                                             MSG_NOSIGNAL),
+          .promise = c.transport->asyncWrite(c.fd, Pistache::RawBuffer(std::move(bytes), rest), MSG_NOSIGNAL),
           .close = close,
           .bytes = rest});
     }
@@ -314,8 +308,7 @@ struct HttpServer::Shared : std::enable_shared_from_this<HttpServer::Shared> {
     {
       absl::MutexLock lock(&c->mu);
       // No slot: the connection is gone or closed before this answer's turn.
-      if (c->slots.empty() || seq < c->slots.front().seq ||
-          seq - c->slots.front().seq >= c->slots.size()) {
+      if (c->slots.empty() || seq < c->slots.front().seq || seq - c->slots.front().seq >= c->slots.size()) {
         return;
       }
       Slot& slot = c->slots[seq - c->slots.front().seq];
@@ -359,8 +352,8 @@ struct HttpServer::Shared : std::enable_shared_from_this<HttpServer::Shared> {
       return;
     }
     if (result == RequestFramer::Result::kRequest) {
-      std::string request_id = c.pending_request_id.empty() ? RequestIdOf(request)
-                                                            : std::exchange(c.pending_request_id, "");
+      std::string request_id =
+          c.pending_request_id.empty() ? RequestIdOf(request) : std::exchange(c.pending_request_id, "");
       c.head_checked = false;
       if (c.framer.mid_request()) c.request_start = Clock::now();
       const bool close = !request.keep_alive || draining.load();
@@ -384,10 +377,10 @@ struct HttpServer::Shared : std::enable_shared_from_this<HttpServer::Shared> {
     Account(c);
     if (receiving.load() > options.max_receiving_bytes) {
       Count("receiving_budget");
-      FailLocked(c,
-                 ServiceUnavailable("Too many request bodies are being received, retry later",
-                                    kReceivingRetryAfter),
-                 writes, std::exchange(c.pending_request_id, ""));
+      FailLocked(
+          c,
+          ServiceUnavailable("Too many request bodies are being received, retry later", kReceivingRetryAfter),
+          writes, std::exchange(c.pending_request_id, ""));
       return;
     }
     // Only when no earlier answer is still owed, so the interim answer
@@ -434,17 +427,17 @@ struct HttpServer::Shared : std::enable_shared_from_this<HttpServer::Shared> {
   }
 
   void Dispatch(const std::shared_ptr<Connection>& connection, Work& work) {
-    router->Dispatch(work.request, work.request_id,
-                     Responder([shared = shared_from_this(), connection, seq = work.seq](
-                                   HttpResponse response) {
-                       shared->Complete(connection, seq, std::move(response));
-                     }),
-                     connection->peer_address);
+    router->Dispatch(
+        work.request, work.request_id,
+        Responder([shared = shared_from_this(), connection, seq = work.seq](HttpResponse response) {
+          shared->Complete(connection, seq, std::move(response));
+        }),
+        connection->peer_address);
   }
 
   void CheckHead(const std::shared_ptr<Connection>& connection, const HeadToCheck& check) {
-    std::optional<HttpResponse> refusal = router->CheckHead(
-        check.head, check.declared_body_bytes, check.request_id, connection->peer_address);
+    std::optional<HttpResponse> refusal =
+        router->CheckHead(check.head, check.declared_body_bytes, check.request_id, connection->peer_address);
     QueuedWrites writes;
     {
       Connection& c = *connection;
@@ -501,8 +494,7 @@ class FramingHandler final : public Pistache::Http::Handler {
     shared_->connections.erase(connection.get());
   }
 
-  void onInput(const char* buffer, size_t len,
-               const std::shared_ptr<Pistache::Tcp::Peer>& peer) override {
+  void onInput(const char* buffer, size_t len, const std::shared_ptr<Pistache::Tcp::Peer>& peer) override {
     auto connection = ConnectionOf(peer);
     if (connection == nullptr) return;
     Connection& c = *connection;
@@ -561,8 +553,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOp
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   std::unique_ptr<HttpServer> server(new HttpServer(options, router));
   try {
-    const Pistache::Address address(host_port.first,
-                                    Pistache::Port(static_cast<uint16_t>(host_port.second)));
+    const Pistache::Address address(host_port.first, Pistache::Port(static_cast<uint16_t>(host_port.second)));
     server->endpoint_ = std::make_unique<Pistache::Http::Endpoint>(address);
     auto endpoint_options = Pistache::Http::Endpoint::options()
                                 .threads(options.threads)
@@ -591,9 +582,9 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOp
 // arrive, drops connections whose peer stops taking their answers, and drops
 // sockets whose peer does not close after our FIN.
 void HttpServer::Sweep() {
-  const absl::Duration tick = std::clamp(
-      std::min({options_.idle_timeout, options_.header_timeout, options_.write_timeout}) / 8,
-      absl::Milliseconds(20), absl::Milliseconds(250));
+  const absl::Duration tick =
+      std::clamp(std::min({options_.idle_timeout, options_.header_timeout, options_.write_timeout}) / 8,
+                 absl::Milliseconds(20), absl::Milliseconds(250));
   while (!stop_sweeper_.WaitForNotificationWithTimeout(tick)) {
     std::vector<std::shared_ptr<Connection>> connections;
     {
@@ -666,8 +657,8 @@ void HttpServer::Shutdown() {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   if (router_->in_flight() > 0 || shared_->unwritten.load() > 0) {
-    TG_LOG(Warning) << router_->in_flight() << " requests still running and "
-                    << shared_->unwritten.load() << " answers unwritten after the drain timeout";
+    TG_LOG(Warning) << router_->in_flight() << " requests still running and " << shared_->unwritten.load()
+                    << " answers unwritten after the drain timeout";
   }
   // The sweeper half-closes idle connections at its next tick; their
   // lingering closes end before the endpoint closes every socket, since

@@ -13,24 +13,24 @@
 // starting any thread (common/base/signals.h).
 #pragma once
 
-#include <pistache/endpoint.h>
-
 #include <memory>
 #include <string>
 #include <thread>
 
+#include <pistache/endpoint.h>
+
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "common/base/metrics.h"
 #include "common/http/request_framer.h"
 #include "common/http/router.h"
-#include "common/base/metrics.h"
 
 namespace tokengate {
 
 struct HttpServerOptions {
-  std::string program;                 // Names the process in the "listening" line.
-  std::string listen = "0.0.0.0:0";    // host:port
+  std::string program;               // Names the process in the "listening" line.
+  std::string listen = "0.0.0.0:0";  // host:port
   // Reactor threads. Synchronous handlers run on them and may block (RPCs),
   // so size for the blocking calls expected at once, not for the cores.
   int threads = 8;
@@ -65,8 +65,7 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   // Serves `router` (which must outlive the server) on its own threads.
-  static absl::StatusOr<std::unique_ptr<HttpServer>> Start(const HttpServerOptions& options,
-                                                           Router* router);
+  static absl::StatusOr<std::unique_ptr<HttpServer>> Start(const HttpServerOptions& options, Router* router);
   int port() const { return port_; }
   // Answers from now on carry "Connection: close" and idle connections are
   // closed; then waits up to drain_timeout for running requests and for answers

@@ -3,8 +3,8 @@
 // authority or the database is down) and Prometheus /metrics.
 #pragma once
 
-#include "common/http/router.h"
 #include "common/base/metrics.h"
+#include "common/http/router.h"
 
 namespace tokengate {
 

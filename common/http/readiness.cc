@@ -17,7 +17,8 @@ void AddReadinessRoute(Router& router, const RevocationWatcher* watcher) {
       return ServiceUnavailable("The revocation stream from the token authority is down", kRetryAfter);
     }
     const int64_t position = watcher != nullptr ? watcher->position() : 0;
-    return HttpResponse::Json(200, absl::StrCat(R"({"status":"ready","revocation_position":)", position, "}"));
+    return HttpResponse::Json(200,
+                              absl::StrCat(R"({"status":"ready","revocation_position":)", position, "}"));
   });
 }
 

@@ -73,8 +73,8 @@ absl::string_view TrimOws(absl::string_view s) {
 // with Allow; any other method is 501.
 bool IsKnownMethod(absl::string_view method) {
   for (absl::string_view known :
-       {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT", "QUERY",
-        "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK"}) {
+       {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT", "QUERY", "PROPFIND",
+        "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK"}) {
     if (method == known) return true;
   }
   return false;
@@ -170,14 +170,13 @@ void RequestFramer::Stop() {
   current_ = FramedRequest();
 }
 
-RequestFramer::Result RequestFramer::Fail(int status, absl::string_view message,
-                                          absl::string_view reason, FramingError* error) {
+RequestFramer::Result RequestFramer::Fail(int status, absl::string_view message, absl::string_view reason,
+                                          FramingError* error) {
   done_ = true;
   continue_pending_ = false;
   buffer_.clear();
   pos_ = 0;
-  *error = FramingError{.status = status, .message = std::string(message),
-                        .reason = std::string(reason)};
+  *error = FramingError{.status = status, .message = std::string(message), .reason = std::string(reason)};
   return Result::kError;
 }
 
@@ -216,8 +215,7 @@ RequestFramer::Result RequestFramer::Next(FramedRequest* request, FramingError* 
     // Find the empty line that ends the head, refusing a bare LF on the way
     // (a bare CR is a control character the line checks below refuse).
     size_t end = std::string::npos;
-    for (size_t i = buffer_.find('\n', head_scan_); i != std::string::npos;
-         i = buffer_.find('\n', i + 1)) {
+    for (size_t i = buffer_.find('\n', head_scan_); i != std::string::npos; i = buffer_.find('\n', i + 1)) {
       if (i == pos_ || buffer_[i - 1] != '\r') {
         // The bytes before it were a head still arriving: the limits they
         // break answer first, as they would have had the LF come later.
@@ -284,8 +282,7 @@ RequestFramer::Result RequestFramer::ParseHead(absl::string_view head, FramingEr
   if (request_line.size() > limits_.max_request_line_bytes) {
     return Fail(414, "Request line too long", "request_line_too_long", error);
   }
-  if (static_cast<size_t>(std::count(head.begin(), head.end(), '\n')) - 2 >
-      limits_.max_header_count) {
+  if (static_cast<size_t>(std::count(head.begin(), head.end(), '\n')) - 2 > limits_.max_header_count) {
     return Fail(431, "Too many request header fields", "too_many_headers", error);
   }
 
@@ -296,8 +293,7 @@ RequestFramer::Result RequestFramer::ParseHead(absl::string_view head, FramingEr
     return Fail(400, "Malformed request line", "bad_request_line", error);
   }
   const absl::string_view method = request_line.substr(0, first_space);
-  const absl::string_view target =
-      request_line.substr(first_space + 1, second_space - first_space - 1);
+  const absl::string_view target = request_line.substr(first_space + 1, second_space - first_space - 1);
   const absl::string_view version = request_line.substr(second_space + 1);
   if (!IsToken(method)) return Fail(400, "Malformed request method", "bad_method", error);
   if (version == "HTTP/1.1") {
@@ -312,8 +308,7 @@ RequestFramer::Result RequestFramer::ParseHead(absl::string_view head, FramingEr
     return Fail(400, "Malformed HTTP version", "bad_version", error);
   }
   if (!IsKnownMethod(method)) {
-    return Fail(501, absl::StrCat("Method not implemented: ", method.substr(0, 32)),
-                "unknown_method", error);
+    return Fail(501, absl::StrCat("Method not implemented: ", method.substr(0, 32)), "unknown_method", error);
   }
   bool target_ok = !target.empty() && (target[0] == '/' || (target == "*" && method == "OPTIONS"));
   for (char c : target) {
@@ -354,21 +349,18 @@ RequestFramer::Result RequestFramer::ParseHead(absl::string_view head, FramingEr
       for (absl::string_view option : absl::StrSplit(value, ',')) {
         option = TrimOws(option);
         connection_close = connection_close || absl::EqualsIgnoreCase(option, "close");
-        connection_keep_alive =
-            connection_keep_alive || absl::EqualsIgnoreCase(option, "keep-alive");
+        connection_keep_alive = connection_keep_alive || absl::EqualsIgnoreCase(option, "keep-alive");
       }
     } else if (absl::EqualsIgnoreCase(name, "host")) {
       ++hosts;
     }
   }
   if (!current_.http10 && hosts != 1) {
-    return Fail(400, hosts == 0 ? "Missing Host header" : "More than one Host header",
-                "bad_host", error);
+    return Fail(400, hosts == 0 ? "Missing Host header" : "More than one Host header", "bad_host", error);
   }
   if (hosts > 1) return Fail(400, "More than one Host header", "bad_host", error);
 
-  current_.keep_alive =
-      current_.http10 ? connection_keep_alive && !connection_close : !connection_close;
+  current_.keep_alive = current_.http10 ? connection_keep_alive && !connection_close : !connection_close;
 
   if (!codings.empty()) {
     if (current_.http10) {
@@ -399,7 +391,8 @@ RequestFramer::Result RequestFramer::ParseHead(absl::string_view head, FramingEr
     const std::string& v = content_lengths[0];
     uint64_t length = 0;
     if (v.empty() || v.size() > kMaxContentLengthDigits ||
-        !std::all_of(v.begin(), v.end(), [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); }) ||
+        !std::all_of(v.begin(), v.end(),
+                     [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); }) ||
         !absl::SimpleAtoi(v, &length)) {
       return Fail(400, "Malformed Content-Length", "bad_content_length", error);
     }

@@ -18,10 +18,10 @@
 namespace tokengate {
 
 struct FramerLimits {
-  size_t max_request_line_bytes = 8 << 10;   // 414 above
-  size_t max_header_bytes = 32 << 10;        // request line + fields; 431 above
-  size_t max_header_count = 100;             // 431 above
-  size_t max_body_bytes = 1 << 20;           // 413 above (decoded size for chunked)
+  size_t max_request_line_bytes = 8 << 10;  // 414 above
+  size_t max_header_bytes = 32 << 10;       // request line + fields; 431 above
+  size_t max_header_count = 100;            // 431 above
+  size_t max_body_bytes = 1 << 20;          // 413 above (decoded size for chunked)
 };
 
 // Where a part of a request head lies, as an offset into `FramedRequest::head`

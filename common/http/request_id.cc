@@ -13,8 +13,7 @@ constexpr size_t kMaxClientIdLength = 128;
 bool Acceptable(const std::string& value) {
   if (value.empty() || value.size() > kMaxClientIdLength) return false;
   for (const char c : value) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != ':' &&
-        c != '-') {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != ':' && c != '-') {
       return false;
     }
   }

@@ -21,8 +21,7 @@ struct HttpResponse {
     return HttpResponse{.status = status, .content_type = "application/json", .body = std::move(body)};
   }
   static HttpResponse Text(int status, std::string content_type, std::string body) {
-    return HttpResponse{.status = status, .content_type = std::move(content_type),
-                        .body = std::move(body)};
+    return HttpResponse{.status = status, .content_type = std::move(content_type), .body = std::move(body)};
   }
   static HttpResponse NoContent() { return HttpResponse{.status = 204}; }
 
@@ -32,7 +31,9 @@ struct HttpResponse {
   }
   // For every answer that carries a secret (a token's content, a login): no
   // cache may keep it, the browser's and HTTP/1.0 proxies' included.
-  HttpResponse& NotStored() { return WithHeader("Cache-Control", "no-store").WithHeader("Pragma", "no-cache"); }
+  HttpResponse& NotStored() {
+    return WithHeader("Cache-Control", "no-store").WithHeader("Pragma", "no-cache");
+  }
 };
 
 }  // namespace tokengate

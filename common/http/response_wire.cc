@@ -4,8 +4,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/http/request_id.h"
 #include "common/base/log.h"
+#include "common/http/request_id.h"
 
 namespace tokengate {
 namespace {
@@ -24,13 +24,11 @@ void AppendHeader(std::string& out, absl::string_view name, absl::string_view va
 
 }  // namespace
 
-std::string SerializeResponse(const HttpResponse& response, const std::string& request_id,
-                              bool with_body) {
+std::string SerializeResponse(const HttpResponse& response, const std::string& request_id, bool with_body) {
   std::string out;
   out.reserve(256 + (with_body ? response.body.size() : 0));
   absl::StrAppend(&out, "HTTP/1.1 ", response.status, " ",
-                  Pistache::Http::codeString(static_cast<Pistache::Http::Code>(response.status)),
-                  "\r\n");
+                  Pistache::Http::codeString(static_cast<Pistache::Http::Code>(response.status)), "\r\n");
   if (!response.content_type.empty()) AppendHeader(out, "Content-Type", response.content_type);
   for (const auto& [name, value] : response.headers) AppendHeader(out, name, value);
   if (!request_id.empty()) AppendHeader(out, kRequestIdHeader, request_id);

@@ -12,7 +12,6 @@ namespace tokengate {
 
 // `with_body` false: the answer to a HEAD request (same Content-Length, no
 // body). A header whose name or value holds CR or LF is dropped and logged.
-std::string SerializeResponse(const HttpResponse& response, const std::string& request_id,
-                              bool with_body);
+std::string SerializeResponse(const HttpResponse& response, const std::string& request_id, bool with_body);
 
 }  // namespace tokengate

@@ -10,8 +10,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "common/http/error_body.h"
 #include "common/base/log.h"
+#include "common/http/error_body.h"
 
 namespace tokengate {
 namespace {
@@ -21,9 +21,7 @@ constexpr char kUnmatchedRoute[] = "unmatched";
 // Paths are short: no allocation on the request path.
 using PathSegments = absl::InlinedVector<absl::string_view, 8>;
 
-PathSegments SplitPath(absl::string_view path) {
-  return absl::StrSplit(path, '/', absl::SkipEmpty());
-}
+PathSegments SplitPath(absl::string_view path) { return absl::StrSplit(path, '/', absl::SkipEmpty()); }
 
 // "/path?query#fragment" → {"/path", "query"} (clients send no fragment;
 // one that does gets it ignored).
@@ -40,11 +38,13 @@ bool IsParam(absl::string_view segment) {
 
 }  // namespace
 
-HttpRequest::HttpRequest(const FramedRequest& raw, HttpMethod method,
-                         const std::string& route, UrlParams path_params, std::string request_id,
-                         absl::string_view peer_address)
-    : raw_(raw), method_(method), route_(route),
-      path_params_(std::move(path_params)), request_id_(std::move(request_id)),
+HttpRequest::HttpRequest(const FramedRequest& raw, HttpMethod method, const std::string& route,
+                         UrlParams path_params, std::string request_id, absl::string_view peer_address)
+    : raw_(raw),
+      method_(method),
+      route_(route),
+      path_params_(std::move(path_params)),
+      request_id_(std::move(request_id)),
       peer_address_(peer_address) {
   const auto [path, query] = SplitTarget(raw_.target());
   path_.assign(path.data(), path.size());
@@ -127,13 +127,12 @@ Router::Route& Router::AddRoute(HttpMethod method, absl::string_view path_templa
   return routes_.back();
 }
 
-void Router::Add(HttpMethod method, absl::string_view path_template,
-                 RouteHandler handler) {
+void Router::Add(HttpMethod method, absl::string_view path_template, RouteHandler handler) {
   AddRoute(method, path_template).handler = std::move(handler);
 }
 
-void Router::AddAsync(HttpMethod method, absl::string_view path_template,
-                      AsyncRouteHandler handler, size_t max_body_bytes, HeadCheck head_check) {
+void Router::AddAsync(HttpMethod method, absl::string_view path_template, AsyncRouteHandler handler,
+                      size_t max_body_bytes, HeadCheck head_check) {
   Route& route = AddRoute(method, path_template);
   route.async_handler = std::move(handler);
   route.max_body_bytes = max_body_bytes;
@@ -150,8 +149,7 @@ size_t Router::largest_body_limit() const {
   return largest;
 }
 
-Router::Match Router::Find(std::optional<HttpMethod> method,
-                           absl::string_view path) const {
+Router::Match Router::Find(std::optional<HttpMethod> method, absl::string_view path) const {
   const PathSegments segments = SplitPath(path);
   Match match;
   for (const Route& route : routes_) {
@@ -179,8 +177,7 @@ Router::Match Router::Find(std::optional<HttpMethod> method,
   return match;
 }
 
-void Router::Record(const Route* route, absl::string_view method, int status,
-                    double seconds) const {
+void Router::Record(const Route* route, absl::string_view method, int status, double seconds) const {
   if (requests_ == nullptr) return;
   auto lookup = [&] {
     return requests_->WithLabels({route != nullptr ? route->path_template : kUnmatchedRoute,
@@ -202,8 +199,8 @@ void Router::Record(const Route* route, absl::string_view method, int status,
   if (latency != nullptr) latency->Observe(seconds);
 }
 
-void Router::Dispatch(const FramedRequest& request, const std::string& request_id,
-                      Responder respond, absl::string_view peer_address) const {
+void Router::Dispatch(const FramedRequest& request, const std::string& request_id, Responder respond,
+                      absl::string_view peer_address) const {
   ++in_flight_;
   const std::optional<HttpMethod> request_method = ParseHttpMethod(request.method());
   // HEAD is GET without the body (RFC 9110 §9.3.2); the server drops the body.
@@ -215,8 +212,7 @@ void Router::Dispatch(const FramedRequest& request, const std::string& request_i
   Responder finish([this, route, method_name = std::string(request.method()),
                     start = std::chrono::steady_clock::now(),
                     respond = std::move(respond)](HttpResponse response) mutable {
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     Record(route, method_name, response.status, seconds);
     --in_flight_;
     respond(std::move(response));
@@ -231,8 +227,8 @@ void Router::Dispatch(const FramedRequest& request, const std::string& request_i
     finish(RequestTooLarge(absl::StrCat("Request body is larger than ", limit, " bytes")));
     return;
   }
-  HttpRequest view(request, *request_method, route->path_template, std::move(match.params),
-                   request_id, peer_address);
+  HttpRequest view(request, *request_method, route->path_template, std::move(match.params), request_id,
+                   peer_address);
   try {
     if (route->async_handler) {
       route->async_handler(view, std::move(finish));
@@ -240,8 +236,7 @@ void Router::Dispatch(const FramedRequest& request, const std::string& request_i
       finish(route->handler(view));
     }
   } catch (const std::exception& e) {
-    TG_LOG(Error) << "request_id=" << request_id << " " << route->path_template
-                  << " failed: " << e.what();
+    TG_LOG(Error) << "request_id=" << request_id << " " << route->path_template << " failed: " << e.what();
     finish(InternalError());
   }
 }
@@ -259,8 +254,7 @@ std::optional<HttpResponse> Router::CheckHead(const FramedRequest& head,
   if (declared_body_bytes && *declared_body_bytes > limit) {
     refusal = RequestTooLarge(absl::StrCat("Request body is larger than ", limit, " bytes"));
   } else if (route->head_check) {
-    HttpRequest view(head, *method, route->path_template, std::move(match.params), request_id,
-                     peer_address);
+    HttpRequest view(head, *method, route->path_template, std::move(match.params), request_id, peer_address);
     try {
       refusal = route->head_check(view);
     } catch (const std::exception& e) {

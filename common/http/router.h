@@ -2,8 +2,8 @@
 // and wraps every request the same way: body size limit (413), unknown route
 // (404) and wrong method (405 with Allow) as JSON errors, exceptions caught
 // (500), and per-route metrics. A route may also check a request's head
-// before its body is read (HeadCheck), so a refusal costs no body buffering. A route answers at once (RouteHandler) or later from any
-// thread (AsyncRouteHandler, e.g. from Kafka's delivery callback); handlers
+// before its body is read (HeadCheck), so a refusal costs no body buffering. A route answers at once
+// (RouteHandler) or later from any thread (AsyncRouteHandler, e.g. from Kafka's delivery callback); handlers
 // never see Pistache's writer. The HttpServer feeds it framed requests.
 #pragma once
 
@@ -17,11 +17,11 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/strings/string_view.h"
+#include "common/base/metrics.h"
 #include "common/http/http_method.h"
 #include "common/http/request_framer.h"
 #include "common/http/response.h"
 #include "common/http/url_encoded.h"
-#include "common/base/metrics.h"
 
 namespace tokengate {
 
@@ -30,8 +30,8 @@ class HttpRequest {
  public:
   // `route` is the matched route's template; it outlives the request.
   // `peer_address` (the TCP peer's IP) must outlive the request too.
-  HttpRequest(const FramedRequest& raw, HttpMethod method, const std::string& route,
-              UrlParams path_params, std::string request_id, absl::string_view peer_address = "");
+  HttpRequest(const FramedRequest& raw, HttpMethod method, const std::string& route, UrlParams path_params,
+              std::string request_id, absl::string_view peer_address = "");
 
   HttpMethod method() const { return method_; }
   // The target's path, still percent-encoded.
@@ -105,9 +105,8 @@ class Router {
   void Add(HttpMethod method, absl::string_view path_template, RouteHandler handler);
   // A route that answers through its Responder; `max_body_bytes` 0 means the
   // router's limit.
-  void AddAsync(HttpMethod method, absl::string_view path_template,
-                AsyncRouteHandler handler, size_t max_body_bytes = 0,
-                HeadCheck head_check = nullptr);
+  void AddAsync(HttpMethod method, absl::string_view path_template, AsyncRouteHandler handler,
+                size_t max_body_bytes = 0, HeadCheck head_check = nullptr);
 
   // The full pipeline for one request; `respond` gets the answer (at once
   // unless the route is asynchronous).

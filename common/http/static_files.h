@@ -27,8 +27,7 @@ class StaticFiles {
 
   const std::string root_dir_;
   mutable absl::Mutex mutex_;
-  mutable absl::flat_hash_map<std::string, std::shared_ptr<const std::string>> cache_
-      ABSL_GUARDED_BY(mutex_);
+  mutable absl::flat_hash_map<std::string, std::shared_ptr<const std::string>> cache_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace tokengate

@@ -10,7 +10,6 @@
 namespace tokengate {
 namespace {
 
-
 constexpr char kPage[] = R"html(<!DOCTYPE html>
 <html lang="en">
 <head>

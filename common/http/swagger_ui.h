@@ -13,7 +13,8 @@
 namespace tokengate {
 
 // The files of swagger-ui-dist the page uses (routing and start-up checks).
-inline constexpr const char* kSwaggerUiFiles[] = {"swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png"};
+inline constexpr const char* kSwaggerUiFiles[] = {"swagger-ui.css", "swagger-ui-bundle.js",
+                                                  "favicon-32x32.png"};
 
 // Adds GET /docs, /docs/swagger-initializer.js and /static/swagger-ui/{file}.
 // `title` names the page; `assets` is swagger-ui-dist and outlives the router.

@@ -4,8 +4,7 @@
 
 namespace tokengate {
 
-void AddVerifyMetrics(MetricsRegistry& registry, const VerifyCache* cache,
-                      const RevocationWatcher* watcher) {
+void AddVerifyMetrics(MetricsRegistry& registry, const VerifyCache* cache, const RevocationWatcher* watcher) {
   registry.AddCollector([cache, watcher](MetricsWriter& out) {
     const VerifyCacheStats s = cache->stats();
     out.SingleCounter("tokengate_verify_cache_hits_total", "Bearer checks answered from the cache",
@@ -17,8 +16,7 @@ void AddVerifyMetrics(MetricsRegistry& registry, const VerifyCache* cache,
     out.SingleCounter("tokengate_verify_coalesced_total",
                       "Misses that waited for another request's VerifyToken RPC",
                       static_cast<double>(s.coalesced));
-    out.SingleCounter("tokengate_verify_rpcs_total", "VerifyToken RPCs made",
-                      static_cast<double>(s.rpcs));
+    out.SingleCounter("tokengate_verify_rpcs_total", "VerifyToken RPCs made", static_cast<double>(s.rpcs));
     out.SingleCounter("tokengate_verify_rpc_errors_total",
                       "VerifyToken RPCs that failed (authority unreachable, deadline…)",
                       static_cast<double>(s.rpc_errors));
@@ -38,8 +36,8 @@ void AddVerifyMetrics(MetricsRegistry& registry, const VerifyCache* cache,
     out.HistogramSamples("tokengate_verify_rpc_duration_seconds", {}, bounds, buckets, s.rpcs,
                          s.rpc_latency_sum_seconds);
     if (watcher != nullptr) {
-      out.SingleGauge("tokengate_revocation_watch_connected",
-                      "1 while the WatchRevocations stream is open", watcher->Connected() ? 1 : 0);
+      out.SingleGauge("tokengate_revocation_watch_connected", "1 while the WatchRevocations stream is open",
+                      watcher->Connected() ? 1 : 0);
       out.SingleCounter("tokengate_revocation_watch_reconnects_total",
                         "WatchRevocations streams reopened after a loss",
                         static_cast<double>(watcher->reconnects()));

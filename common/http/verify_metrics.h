@@ -10,8 +10,7 @@
 namespace tokengate {
 
 // Both must outlive `registry`'s scrapes; `watcher` may be null (watch off).
-void AddVerifyMetrics(MetricsRegistry& registry, const VerifyCache* cache,
-                      const RevocationWatcher* watcher);
+void AddVerifyMetrics(MetricsRegistry& registry, const VerifyCache* cache, const RevocationWatcher* watcher);
 // The edge's reports of dead-token uses (batches sent, uses sent and dropped).
 void AddDeadUseMetrics(MetricsRegistry& registry, const DeadUseReporter* reporter);
 

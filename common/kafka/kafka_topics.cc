@@ -18,8 +18,8 @@ absl::Status CreateTopicIfMissing(rd_kafka_t* client, const std::string& topic, 
 
   absl::Status status = absl::UnavailableError(absl::StrCat("creating ", topic, ": no answer"));
   if (event != nullptr && rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    status = absl::UnavailableError(
-        absl::StrCat("creating ", topic, ": ", rd_kafka_event_error_string(event)));
+    status =
+        absl::UnavailableError(absl::StrCat("creating ", topic, ": ", rd_kafka_event_error_string(event)));
   } else if (event != nullptr) {
     size_t count = 0;
     const rd_kafka_topic_result_t** results =
@@ -30,8 +30,8 @@ absl::Status CreateTopicIfMissing(rd_kafka_t* client, const std::string& topic, 
       status = absl::OkStatus();
     } else {
       const char* message = count == 1 ? rd_kafka_topic_result_error_string(results[0]) : nullptr;
-      status = absl::UnavailableError(absl::StrCat(
-          "creating ", topic, ": ", message != nullptr ? message : rd_kafka_err2str(code)));
+      status = absl::UnavailableError(
+          absl::StrCat("creating ", topic, ": ", message != nullptr ? message : rd_kafka_err2str(code)));
     }
   }
   if (event != nullptr) rd_kafka_event_destroy(event);

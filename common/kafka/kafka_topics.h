@@ -2,9 +2,9 @@
 // usually forbid auto-creation). Shared by every producer that owns a topic.
 #pragma once
 
-#include <librdkafka/rdkafka.h>
-
 #include <string>
+
+#include <librdkafka/rdkafka.h>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"

@@ -11,8 +11,7 @@ namespace {
 // Any constant shared by all replicas; "tkgt" in ASCII.
 constexpr absl::string_view kLockKey = "1953196916";
 
-absl::Status ApplyPending(PgConnection& conn, const std::vector<Migration>& migrations,
-                          int* applied) {
+absl::Status ApplyPending(PgConnection& conn, const std::vector<Migration>& migrations, int* applied) {
   TG_ASSIGN_OR_RETURN(auto done, conn.Exec("SELECT name FROM schema_migrations"));
   absl::flat_hash_set<std::string> names;
   for (int i = 0; i < done.rows(); ++i) names.insert(std::string(done.Get(i, 0)));
@@ -34,8 +33,7 @@ absl::Status ApplyPending(PgConnection& conn, const std::vector<Migration>& migr
 
 }  // namespace
 
-absl::Status ApplyMigrations(PgConnection& conn, const std::vector<Migration>& migrations,
-                             int* applied) {
+absl::Status ApplyMigrations(PgConnection& conn, const std::vector<Migration>& migrations, int* applied) {
   if (applied != nullptr) *applied = 0;
   auto table = conn.Exec(
       "CREATE TABLE IF NOT EXISTS schema_migrations ("

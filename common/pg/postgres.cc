@@ -59,26 +59,26 @@ absl::StatusOr<std::unique_ptr<PgConnection>> PgConnection::Connect(const std::s
     return DatabaseUnavailable(absl::StrCat("database unavailable: ", message));
   }
   // Server NOTICEs ("relation already exists, skipping") are not ours to print.
-  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
   return std::unique_ptr<PgConnection>(new PgConnection(conn));
 }
 
-absl::StatusOr<PgResult> PgConnection::Exec(absl::string_view sql,
-                                            const std::vector<PgParam>& params) {
+absl::StatusOr<PgResult> PgConnection::Exec(absl::string_view sql, const std::vector<PgParam>& params) {
   // libpq reads each parameter as a C string: a NUL would silently cut it
   // (`victim\0x` would be `victim`), so such a value is refused, never sent.
   for (size_t i = 0; i < params.size(); ++i) {
     if (params[i] && params[i]->find('\0') != std::string::npos) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("query parameter $", i + 1, " contains a NUL byte, which PostgreSQL text cannot hold"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "query parameter $", i + 1, " contains a NUL byte, which PostgreSQL text cannot hold"));
     }
   }
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& param : params) values.push_back(param ? param->c_str() : nullptr);
   const std::string query(sql);
-  PgResult result(PQexecParams(conn_.get(), query.c_str(), static_cast<int>(values.size()),
-                               nullptr, values.data(), nullptr, nullptr, 0));
+  PgResult result(PQexecParams(conn_.get(), query.c_str(), static_cast<int>(values.size()), nullptr,
+                               values.data(), nullptr, nullptr, 0));
   const ExecStatusType status = PQresultStatus(result.raw());
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return result;
   return StatusFromResult(conn_.get(), result.raw());

@@ -7,13 +7,9 @@
 // else → INTERNAL.
 #pragma once
 
-#include "absl/strings/string_view.h"
-
-#include <libpq-fe.h>
-
 #include <chrono>
-#include <cstdint>
 #include <condition_variable>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -21,7 +17,10 @@
 #include <string_view>
 #include <vector>
 
+#include <libpq-fe.h>
+
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace tokengate {
 
@@ -36,7 +35,7 @@ class PgResult {
   bool IsNull(int row, int column) const { return PQgetisnull(result_.get(), row, column) != 0; }
   absl::string_view Get(int row, int column) const {
     return absl::string_view(PQgetvalue(result_.get(), row, column),
-                            static_cast<size_t>(PQgetlength(result_.get(), row, column)));
+                             static_cast<size_t>(PQgetlength(result_.get(), row, column)));
   }
   int64_t GetInt(int row, int column) const;
   const PGresult* raw() const { return result_.get(); }

@@ -14,16 +14,15 @@ constexpr size_t kMinSecretBytes = 32;
 
 absl::Status CheckSecret(absl::string_view kid, absl::string_view secret) {
   if (secret.size() < kMinSecretBytes) {
-    return absl::InvalidArgumentError(absl::StrCat("signing key '", kid, "' is shorter than ",
-                                                   kMinSecretBytes, " bytes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("signing key '", kid, "' is shorter than ", kMinSecretBytes, " bytes"));
   }
   return absl::OkStatus();
 }
 
 }  // namespace
 
-absl::StatusOr<SigningKeyring> SigningKeyring::Parse(absl::string_view single,
-                                                     absl::string_view multi) {
+absl::StatusOr<SigningKeyring> SigningKeyring::Parse(absl::string_view single, absl::string_view multi) {
   std::vector<SigningKey> keys;
   if (!multi.empty()) {
     absl::flat_hash_set<std::string> seen;

@@ -2,18 +2,17 @@
 // signs new tokens; every listed key still verifies. Never log a secret.
 #pragma once
 
-#include "absl/strings/string_view.h"
-
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace tokengate {
 
 struct SigningKey {
-  std::string kid;     // Empty for the single-key form (tokens carry no `kid` then).
+  std::string kid;  // Empty for the single-key form (tokens carry no `kid` then).
   std::string secret;
 };
 

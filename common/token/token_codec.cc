@@ -1,16 +1,15 @@
 #include "common/token/token_codec.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/core_names.h>
-#include <openssl/params.h>
-
 #include <cmath>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <vector>
 
-#include <optional>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -54,9 +53,10 @@ EVP_MAC_CTX* KeyedContext(absl::string_view secret, JwsAlgorithm algorithm) {
   std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> ctx(EVP_MAC_CTX_new(mac), &EVP_MAC_CTX_free);
   char digest[16];
   std::snprintf(digest, sizeof(digest), "%s", EVP_MD_get0_name(Digest(algorithm)));
-  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0), OSSL_PARAM_construct_end()};
-  if (ctx == nullptr ||
-      EVP_MAC_init(ctx.get(), reinterpret_cast<const unsigned char*>(secret.data()), secret.size(), params) != 1) {
+  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0),
+                               OSSL_PARAM_construct_end()};
+  if (ctx == nullptr || EVP_MAC_init(ctx.get(), reinterpret_cast<const unsigned char*>(secret.data()),
+                                     secret.size(), params) != 1) {
     return nullptr;
   }
   cache.push_back(Entry{std::string(secret), algorithm, std::move(ctx)});
@@ -68,23 +68,22 @@ std::string Sign(absl::string_view signing_input, absl::string_view secret, JwsA
   unsigned char mac[EVP_MAX_MD_SIZE];
   size_t mac_len = 0;
   if (ctx == nullptr ||
-      EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size()) != 1 ||
+      EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(signing_input.data()),
+                     signing_input.size()) != 1 ||
       EVP_MAC_final(ctx, mac, &mac_len, sizeof(mac)) != 1) {
     return std::string();  // Matches no signature: fails closed.
   }
   return std::string(reinterpret_cast<const char*>(mac), mac_len);
 }
 
-bool SignatureMatches(absl::string_view signing_input, absl::string_view signature,
-                      absl::string_view secret, JwsAlgorithm algorithm) {
+bool SignatureMatches(absl::string_view signing_input, absl::string_view signature, absl::string_view secret,
+                      JwsAlgorithm algorithm) {
   const std::string expected = Sign(signing_input, secret, algorithm);
   return !expected.empty() && expected.size() == signature.size() &&
          CRYPTO_memcmp(expected.data(), signature.data(), expected.size()) == 0;
 }
 
-absl::Status Unauthenticated(absl::string_view reason) {
-  return absl::UnauthenticatedError(reason);
-}
+absl::Status Unauthenticated(absl::string_view reason) { return absl::UnauthenticatedError(reason); }
 
 simdjson::dom::parser& ThreadParser() {
   thread_local simdjson::dom::parser parser;
@@ -135,8 +134,7 @@ enum class Rounding { kDown, kUp };
 // Data.Rentgen writes `nbf`/`exp` (Python's datetime.timestamp()). A fraction
 // is rounded towards the stricter side: `nbf` up, `exp` down, so a token is
 // never valid for a moment its issuer did not allow.
-bool ReadNumericDate(simdjson::dom::object& object, std::string_view key, Rounding rounding,
-                     int64_t& out) {
+bool ReadNumericDate(simdjson::dom::object& object, std::string_view key, Rounding rounding, int64_t& out) {
   simdjson::dom::element value;
   if (object[key].get(value)) return false;
   if (value.is_int64()) return !value.get_int64().get(out);
@@ -153,8 +151,7 @@ std::optional<TokenClaims> ParseClaims(const std::string& json) {
   simdjson::dom::object object;
   if (ThreadParser().parse(json.data(), json.size()).get_object().get(object)) return std::nullopt;
   TokenClaims claims;
-  const bool ok = ReadString(object, "iss", claims.issuer) &&
-                  ReadString(object, "jti", claims.token_id) &&
+  const bool ok = ReadString(object, "iss", claims.issuer) && ReadString(object, "jti", claims.token_id) &&
                   ReadString(object, "token_name", claims.token_name) &&
                   ReadInt(object, "sub_id", claims.user_id) &&
                   ReadString(object, "preferred_username", claims.user_name) &&
@@ -176,8 +173,8 @@ absl::StatusOr<JwsAlgorithm> ParseJwsAlgorithm(absl::string_view name) {
   if (name == "HS256") return JwsAlgorithm::kHS256;
   if (name == "HS384") return JwsAlgorithm::kHS384;
   if (name == "HS512") return JwsAlgorithm::kHS512;
-  return absl::InvalidArgumentError(absl::StrCat("unsupported token algorithm '", name,
-                                                 "' (use HS256, HS384 or HS512)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unsupported token algorithm '", name, "' (use HS256, HS384 or HS512)"));
 }
 
 absl::string_view JwsAlgorithmName(JwsAlgorithm algorithm) {
@@ -189,8 +186,7 @@ absl::string_view JwsAlgorithmName(JwsAlgorithm algorithm) {
   return "HS256";
 }
 
-std::string EncodePersonalToken(const TokenClaims& claims, const SigningKey& key,
-                                JwsAlgorithm algorithm) {
+std::string EncodePersonalToken(const TokenClaims& claims, const SigningKey& key, JwsAlgorithm algorithm) {
   JsonWriter header;
   header.BeginObject();
   header.Field("alg", JwsAlgorithmName(algorithm));
@@ -217,8 +213,7 @@ std::string EncodePersonalToken(const TokenClaims& claims, const SigningKey& key
   return absl::StrCat(kPersonalTokenPrefix, signing_input, ".", signature);
 }
 
-absl::StatusOr<TokenClaims> VerifyPersonalToken(absl::string_view token,
-                                                const SigningKeyring& keys,
+absl::StatusOr<TokenClaims> VerifyPersonalToken(absl::string_view token, const SigningKeyring& keys,
                                                 const VerifyOptions& options) {
   if (token.size() > kMaxTokenBytes || !absl::StartsWith(token, kPersonalTokenPrefix)) {
     return Unauthenticated(kReasonInvalidToken);
@@ -251,12 +246,12 @@ absl::StatusOr<TokenClaims> VerifyPersonalToken(absl::string_view token,
   bool signature_ok = false;
   if (header->kid.has_value()) {
     const SigningKey* key = keys.Find(*header->kid);
-    signature_ok = key != nullptr && SignatureMatches(signing_input, *signature, key->secret,
-                                                      options.algorithm);
+    signature_ok =
+        key != nullptr && SignatureMatches(signing_input, *signature, key->secret, options.algorithm);
   } else {
     for (const auto& key : keys.keys()) {
-      signature_ok = signature_ok ||
-                     SignatureMatches(signing_input, *signature, key.secret, options.algorithm);
+      signature_ok =
+          signature_ok || SignatureMatches(signing_input, *signature, key.secret, options.algorithm);
     }
   }
   if (!signature_ok) return Unauthenticated(kReasonBadSignature);

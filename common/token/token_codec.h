@@ -4,13 +4,12 @@
 // reason that is safe to show; it never echoes the token.
 #pragma once
 
-#include "absl/strings/string_view.h"
-
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/token/signing_keys.h"
 
 namespace tokengate {
@@ -20,15 +19,15 @@ inline constexpr absl::string_view kPersonalTokenPrefix = "personal_token_";
 inline constexpr size_t kMaxTokenBytes = 4096;
 
 struct TokenClaims {
-  std::string issuer;       // iss
-  std::string token_id;     // jti (UUIDv7)
-  std::string token_name;   // token_name
-  int64_t user_id = 0;      // sub_id
-  std::string user_name;    // preferred_username
-  std::string scope;        // scope, space-separated
-  int64_t issued_at = 0;    // iat
-  int64_t not_before = 0;   // nbf
-  int64_t expires_at = 0;   // exp
+  std::string issuer;      // iss
+  std::string token_id;    // jti (UUIDv7)
+  std::string token_name;  // token_name
+  int64_t user_id = 0;     // sub_id
+  std::string user_name;   // preferred_username
+  std::string scope;       // scope, space-separated
+  int64_t issued_at = 0;   // iat
+  int64_t not_before = 0;  // nbf
+  int64_t expires_at = 0;  // exp
 };
 
 enum class JwsAlgorithm { kHS256, kHS384, kHS512 };
@@ -36,8 +35,7 @@ absl::StatusOr<JwsAlgorithm> ParseJwsAlgorithm(absl::string_view name);
 absl::string_view JwsAlgorithmName(JwsAlgorithm algorithm);
 
 // Signs with `key`; the header carries `kid` when the key has one.
-std::string EncodePersonalToken(const TokenClaims& claims, const SigningKey& key,
-                                JwsAlgorithm algorithm);
+std::string EncodePersonalToken(const TokenClaims& claims, const SigningKey& key, JwsAlgorithm algorithm);
 
 struct VerifyOptions {
   JwsAlgorithm algorithm = JwsAlgorithm::kHS256;
@@ -62,8 +60,7 @@ std::string RevokedTokenReason(absl::string_view token_name, absl::string_view t
 // acceptable; the claims otherwise. Checks prefix, structure, header `alg`
 // (exactly the configured one), `kid`, signature (constant time), `iss`,
 // `nbf`/`exp`. Whether the token row exists is the caller's business.
-absl::StatusOr<TokenClaims> VerifyPersonalToken(absl::string_view token,
-                                                const SigningKeyring& keys,
+absl::StatusOr<TokenClaims> VerifyPersonalToken(absl::string_view token, const SigningKeyring& keys,
                                                 const VerifyOptions& options);
 
 }  // namespace tokengate

@@ -19,24 +19,28 @@ int CharCount(absl::string_view text) {
   return count;
 }
 
-FieldIssue Issue(absl::string_view field, std::optional<int> index, absl::string_view code, std::string message,
-                 std::string context_json = "") {
-  return FieldIssue{.location = {std::string(field)}, .code = std::string(code), .message = std::move(message),
-                    .context_json = std::move(context_json), .location_index = index};
+FieldIssue Issue(absl::string_view field, std::optional<int> index, absl::string_view code,
+                 std::string message, std::string context_json = "") {
+  return FieldIssue{.location = {std::string(field)},
+                    .code = std::string(code),
+                    .message = std::move(message),
+                    .context_json = std::move(context_json),
+                    .location_index = index};
 }
 
 // The list-level checks pydantic makes before looking at the entries' values.
 void CheckLength(absl::string_view field, size_t size, std::vector<FieldIssue>& issues) {
   if (size <= static_cast<size_t>(kMaxLimitEntries)) return;
-  issues.push_back(Issue(field, std::nullopt, "too_long",
-                         absl::StrCat("List should have at most ", kMaxLimitEntries,
-                                      " items after validation, not ", size),
-                         absl::StrCat(R"({"field_type":"List","max_length":)", kMaxLimitEntries,
-                                      R"(,"actual_length":)", size, "}")));
+  issues.push_back(Issue(
+      field, std::nullopt, "too_long",
+      absl::StrCat("List should have at most ", kMaxLimitEntries, " items after validation, not ", size),
+      absl::StrCat(R"({"field_type":"List","max_length":)", kMaxLimitEntries, R"(,"actual_length":)", size,
+                   "}")));
 }
 
 // The first entry listed twice, as a value_error on the whole list.
-void CheckUnique(absl::string_view field, const std::vector<std::string>& values, std::vector<FieldIssue>& issues) {
+void CheckUnique(absl::string_view field, const std::vector<std::string>& values,
+                 std::vector<FieldIssue>& issues) {
   absl::flat_hash_set<absl::string_view> seen;
   for (const auto& value : values) {
     if (!seen.insert(value).second) {
@@ -102,7 +106,8 @@ std::vector<FieldIssue> CheckScopes(const std::vector<std::string>& scopes) {
   std::vector<FieldIssue> issues;
   for (size_t i = 0; i < scopes.size(); ++i) {
     if (scopes[i] != kReadScope && scopes[i] != kWriteScope) {
-      issues.push_back(Issue("scopes", static_cast<int>(i), "enum", absl::StrCat("Input should be ", kScopeChoices),
+      issues.push_back(Issue("scopes", static_cast<int>(i), "enum",
+                             absl::StrCat("Input should be ", kScopeChoices),
                              absl::StrCat(R"({"expected":")", kScopeChoices, R"("})")));
     }
   }
@@ -118,12 +123,13 @@ std::vector<FieldIssue> CheckNamespaces(const std::vector<std::string>& patterns
     const int index = static_cast<int>(i);
     const int chars = CharCount(patterns[i]);
     if (chars < 1) {
-      issues.push_back(Issue("namespaces", index, "string_too_short", "String should have at least 1 character",
-                             R"({"min_length":1})"));
+      issues.push_back(Issue("namespaces", index, "string_too_short",
+                             "String should have at least 1 character", R"({"min_length":1})"));
     } else if (chars > kMaxNamespacePatternChars) {
-      issues.push_back(Issue("namespaces", index, "string_too_long",
-                             absl::StrCat("String should have at most ", kMaxNamespacePatternChars, " characters"),
-                             absl::StrCat(R"({"max_length":)", kMaxNamespacePatternChars, "}")));
+      issues.push_back(
+          Issue("namespaces", index, "string_too_long",
+                absl::StrCat("String should have at most ", kMaxNamespacePatternChars, " characters"),
+                absl::StrCat(R"({"max_length":)", kMaxNamespacePatternChars, "}")));
     } else if (absl::Status bad = CheckNoControlCharacters("namespaces", patterns[i]); !bad.ok()) {
       issues.push_back(Issue("namespaces", index, PayloadOf(bad, kCodePayload).value_or("value_error"),
                              std::string(bad.message()), PayloadOf(bad, kContextPayload).value_or("")));
@@ -156,7 +162,8 @@ std::vector<FieldIssue> CheckNetworks(const std::vector<std::string>& networks,
 std::optional<FieldIssue> WiderScopes(const std::vector<std::string>& current,
                                       const std::vector<std::string>& requested) {
   for (const auto& scope : requested) {
-    if (std::find(current.begin(), current.end(), scope) == current.end()) return Wider("scopes", scope, "among");
+    if (std::find(current.begin(), current.end(), scope) == current.end())
+      return Wider("scopes", scope, "among");
   }
   return std::nullopt;
 }
@@ -193,7 +200,8 @@ absl::Status StatusOf(const FieldIssue& issue) {
   return InvalidField(issue.location.back(), issue.code, issue.message, issue.context_json);
 }
 
-TokenRestrictions::TokenRestrictions(std::vector<std::string> namespaces, const std::vector<std::string>& networks)
+TokenRestrictions::TokenRestrictions(std::vector<std::string> namespaces,
+                                     const std::vector<std::string>& networks)
     : namespaces_(std::move(namespaces)), limits_networks_(!networks.empty()) {
   for (const auto& text : networks) {
     if (auto network = IpNetwork::Parse(text, /*strict=*/false); network.ok()) networks_.push_back(*network);

@@ -42,7 +42,8 @@ void DeadUseReporter::Record(const std::string& token_id, const std::string& cli
   {
     // A flood of one dead token is this lookup per request, under a shared lock.
     absl::ReaderMutexLock lock(&mutex_);
-    if (auto it = queued_at_.find(key); it != queued_at_.end() && now - it->second < options_.repeat_after) return;
+    if (auto it = queued_at_.find(key); it != queued_at_.end() && now - it->second < options_.repeat_after)
+      return;
   }
   absl::MutexLock lock(&mutex_);
   auto [it, inserted] = queued_at_.try_emplace(std::move(key), now);
@@ -53,7 +54,8 @@ void DeadUseReporter::Record(const std::string& token_id, const std::string& cli
   if (queued_at_.size() > options_.max_remembered) {
     // Forgetting early only means a use is sent again (the authority keeps
     // one record an hour whatever it is sent).
-    absl::erase_if(queued_at_, [&](const auto& entry) { return now - entry.second >= options_.repeat_after; });
+    absl::erase_if(queued_at_,
+                   [&](const auto& entry) { return now - entry.second >= options_.repeat_after; });
     if (queued_at_.size() > options_.max_remembered) queued_at_.clear();
   }
   if (pending_.size() >= options_.max_pending) {

@@ -26,11 +26,11 @@
 namespace tokengate {
 
 struct DeadUseReporterOptions {
-  std::string edge;                                 // "api" or "http2kafka".
-  absl::Duration interval = absl::Seconds(1);       // At most one batch per interval.
-  absl::Duration repeat_after = absl::Hours(1);     // The same use is sent again after this.
-  size_t max_remembered = 100000;                   // Uses remembered for repeat_after.
-  size_t max_pending = 10000;                       // Uses waiting for the next batch.
+  std::string edge;                              // "api" or "http2kafka".
+  absl::Duration interval = absl::Seconds(1);    // At most one batch per interval.
+  absl::Duration repeat_after = absl::Hours(1);  // The same use is sent again after this.
+  size_t max_remembered = 100000;                // Uses remembered for repeat_after.
+  size_t max_pending = 10000;                    // Uses waiting for the next batch.
 };
 
 class DeadUseReporter {

@@ -1,7 +1,5 @@
 #include "common/verify/verify_cache.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -12,6 +10,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <openssl/evp.h>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -43,8 +43,7 @@ bool HashToken(absl::string_view token, Key* key) {
   thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(),
                                                                                &EVP_MD_CTX_free);
   unsigned int length = 0;
-  return sha256 != nullptr && context != nullptr &&
-         EVP_DigestInit_ex2(context.get(), sha256, nullptr) == 1 &&
+  return sha256 != nullptr && context != nullptr && EVP_DigestInit_ex2(context.get(), sha256, nullptr) == 1 &&
          EVP_DigestUpdate(context.get(), token.data(), token.size()) == 1 &&
          EVP_DigestFinal_ex(context.get(), key->data(), &length) == 1 && length == key->size();
 }
@@ -195,7 +194,8 @@ class VerifyCache::Impl {
       Shard& shard = shards_[i];
       absl::MutexLock lock(&shard.mutex);
       std::vector<Key> valid;
-      for (const auto& [token_id, keys] : shard.valid_by_token_id) valid.insert(valid.end(), keys.begin(), keys.end());
+      for (const auto& [token_id, keys] : shard.valid_by_token_id)
+        valid.insert(valid.end(), keys.begin(), keys.end());
       for (const Key& key : valid) {
         if (auto it = shard.entries.find(key); it != shard.entries.end()) EraseLocked(shard, it);
       }
@@ -243,9 +243,9 @@ class VerifyCache::Impl {
       // A revocation may have arrived while the RPC was in flight, or a
       // lagging authority replica may not know it yet: the edge remembers.
       if (auto reason = RevokedReasonOf(result.principal.token_id)) {
-        result = Invalid(reason->empty() ? RevokedTokenReason(result.principal.token_name,
-                                                              result.principal.token_id)
-                                         : *std::move(reason),
+        result = Invalid(reason->empty()
+                             ? RevokedTokenReason(result.principal.token_name, result.principal.token_id)
+                             : *std::move(reason),
                          result.principal.token_id);
         ttl = std::min(ttl, options_.negative_ttl);
       }
@@ -276,8 +276,7 @@ class VerifyCache::Impl {
     if (!response->valid()) {
       result = Invalid(response->reason().empty() ? "Invalid token" : response->reason());
       if (response->revoked() && !response->token_id().empty()) {
-        result.reason =
-            RememberRevoked(response->token_id(), result.reason, response->expires_at_unix());
+        result.reason = RememberRevoked(response->token_id(), result.reason, response->expires_at_unix());
       }
       if ((response->revoked() || response->expired()) && !response->token_id().empty()) {
         result.dead_token_id = response->token_id();
@@ -294,11 +293,10 @@ class VerifyCache::Impl {
     principal.scopes.assign(response->scopes().begin(), response->scopes().end());
     principal.expires_at_unix = response->expires_at_unix();
     principal.limits = TokenRestrictions({response->namespaces().begin(), response->namespaces().end()},
-                                   {response->networks().begin(), response->networks().end()});
+                                         {response->networks().begin(), response->networks().end()});
     // Without an expiry there is no bound to respect, so such an answer is not kept.
     if (principal.expires_at_unix > 0) {
-      *ttl = std::min({answer_ttl, options_.max_ttl,
-                       absl::FromUnixSeconds(principal.expires_at_unix) - now});
+      *ttl = std::min({answer_ttl, options_.max_ttl, absl::FromUnixSeconds(principal.expires_at_unix) - now});
       // In its rotation grace: the old content dies at grace_until here too,
       // whatever TTL a (lagging) authority replica gave.
       if (response->grace_until_unix() > 0) {
@@ -314,8 +312,8 @@ class VerifyCache::Impl {
   std::string RememberRevoked(const std::string& token_id, const std::string& reason,
                               int64_t expires_at_unix) {
     const absl::Time now = clock_->Now();
-    const absl::Time forget_at = expires_at_unix > 0 ? absl::FromUnixSeconds(expires_at_unix)
-                                                     : now + kUnknownExpiryMemory;
+    const absl::Time forget_at =
+        expires_at_unix > 0 ? absl::FromUnixSeconds(expires_at_unix) : now + kUnknownExpiryMemory;
     absl::MutexLock lock(&revoked_mutex_);
     SweepRevokedLocked(now);
     auto [it, inserted] = revoked_.try_emplace(token_id, RevokedId{reason, forget_at});

@@ -45,8 +45,8 @@ enum class VerifyOutcome { kValid, kInvalid, kUnavailable };
 
 struct VerifyResult {
   VerifyOutcome outcome = VerifyOutcome::kUnavailable;
-  std::string reason;       // For kInvalid: the authority's reason; safe to show.
-  Principal principal;      // For kValid.
+  std::string reason;   // For kInvalid: the authority's reason; safe to show.
+  Principal principal;  // For kValid.
   bool from_cache = false;
   // For kUnavailable: the authority answered, but its database is down.
   bool database_down = false;
@@ -76,11 +76,11 @@ class VerifyBackend {
 };
 
 struct VerifyCacheOptions {
-  size_t max_entries = 100000;          // LRU bound, over all shards.
+  size_t max_entries = 100000;  // LRU bound, over all shards.
   int shards = 16;
-  absl::Duration max_ttl = absl::Seconds(60);       // Upper bound on the authority's cache_ttl.
-  absl::Duration negative_ttl = absl::Seconds(5);   // Upper bound for invalid answers.
-  bool enabled = true;                  // false: every request is an RPC (for benchmarks).
+  absl::Duration max_ttl = absl::Seconds(60);      // Upper bound on the authority's cache_ttl.
+  absl::Duration negative_ttl = absl::Seconds(5);  // Upper bound for invalid answers.
+  bool enabled = true;                             // false: every request is an RPC (for benchmarks).
 };
 
 struct VerifyCacheStats {
@@ -90,10 +90,10 @@ struct VerifyCacheStats {
   uint64_t rpcs = 0;
   uint64_t rpc_errors = 0;
   uint64_t revocations = 0;
-  uint64_t coalesced = 0;   // Misses that waited for another request's RPC (single-flight).
-  uint64_t entries = 0;     // Answers held now.
-  uint64_t revoked_ids = 0; // Revoked token ids remembered now.
-  uint64_t resets = 0;      // Times every valid answer was dropped (DropValid).
+  uint64_t coalesced = 0;    // Misses that waited for another request's RPC (single-flight).
+  uint64_t entries = 0;      // Answers held now.
+  uint64_t revoked_ids = 0;  // Revoked token ids remembered now.
+  uint64_t resets = 0;       // Times every valid answer was dropped (DropValid).
   // VerifyToken RPC latency as a Prometheus histogram: rpc_latency_buckets[i]
   // counts RPCs that took at most kRpcLatencyBoundsSeconds[i] (cumulative);
   // the +Inf bucket is `rpcs`.

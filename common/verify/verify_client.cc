@@ -28,8 +28,7 @@ std::chrono::system_clock::time_point DeadlineIn(absl::Duration timeout) {
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeAuthorityChannel(
-    const AuthorityChannelOptions& options) {
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeAuthorityChannel(const AuthorityChannelOptions& options) {
   const std::string& tls_cert_file = options.tls_cert_file;
   const std::string& tls_key_file = options.tls_key_file;
   const std::string& tls_ca_file = options.tls_ca_file;
@@ -58,8 +57,7 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeAuthorityChannel(
   return grpc::CreateCustomChannel(options.address, grpc::SslCredentials(tls), arguments);
 }
 
-GrpcVerifyBackend::GrpcVerifyBackend(std::shared_ptr<grpc::ChannelInterface> channel,
-                                     absl::Duration deadline)
+GrpcVerifyBackend::GrpcVerifyBackend(std::shared_ptr<grpc::ChannelInterface> channel, absl::Duration deadline)
     : stub_(v1::TokenAuthority::NewStub(std::move(channel))), deadline_(deadline) {}
 
 absl::StatusOr<v1::VerifyTokenResponse> GrpcVerifyBackend::Verify(const std::string& token,
@@ -95,8 +93,8 @@ absl::Status GrpcVerifyBackend::ReportTokenUses(const v1::ReportTokenUsesRequest
                       absl::StrCat("ReportTokenUses: ", status.error_message()));
 }
 
-RevocationWatcher::RevocationWatcher(std::shared_ptr<grpc::ChannelInterface> channel,
-                                     VerifyCache* cache, RevocationWatcherOptions options)
+RevocationWatcher::RevocationWatcher(std::shared_ptr<grpc::ChannelInterface> channel, VerifyCache* cache,
+                                     RevocationWatcherOptions options)
     : stub_(v1::TokenAuthority::NewStub(std::move(channel))), cache_(cache), options_(options) {}
 
 RevocationWatcher::~RevocationWatcher() { Stop(); }
@@ -136,8 +134,8 @@ void RevocationWatcher::Apply(const v1::RevocationEvent& event, bool resumable) 
     cache_->DropValid();
     if (event.reset()) {
       resets_++;
-      TG_LOG(Warning) << "the authority cannot replay revocations after position "
-                      << position_.load() << ": dropped every cached valid answer";
+      TG_LOG(Warning) << "the authority cannot replay revocations after position " << position_.load()
+                      << ": dropped every cached valid answer";
     }
   }
   if (!event.token_id().empty()) {
@@ -168,8 +166,7 @@ bool RevocationWatcher::WatchOnce(bool quiet) {
   const auto next = [&] {
     void* tag = nullptr;
     bool ok = false;
-    if (queue.AsyncNext(&tag, &ok, DeadlineIn(options_.idle_timeout)) ==
-        grpc::CompletionQueue::GOT_EVENT) {
+    if (queue.AsyncNext(&tag, &ok, DeadlineIn(options_.idle_timeout)) == grpc::CompletionQueue::GOT_EVENT) {
       return ok;
     }
     silent = true;
@@ -220,10 +217,10 @@ bool RevocationWatcher::WatchOnce(bool quiet) {
   while (queue.Next(&tag, &ok)) {
   }
   if (!stopping) {
-    const std::string why =
-        silent ? absl::StrCat("silent for ", absl::FormatDuration(options_.idle_timeout))
-        : status.ok() ? "ended by the authority"
-                      : absl::StrCat("code ", status.error_code(), ": ", status.error_message());
+    const std::string why = silent ? absl::StrCat("silent for ", absl::FormatDuration(options_.idle_timeout))
+                            : status.ok()
+                                ? "ended by the authority"
+                                : absl::StrCat("code ", status.error_code(), ": ", status.error_message());
     if (heard) {
       TG_LOG(Warning) << "revocation stream lost (" << why << "); reconnecting";
     } else if (!quiet) {

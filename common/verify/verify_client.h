@@ -3,12 +3,12 @@
 // a background follower of WatchRevocations. Nothing here caches or decides.
 #pragma once
 
-#include <grpcpp/grpcpp.h>
-
 #include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
+
+#include <grpcpp/grpcpp.h>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -33,8 +33,7 @@ struct AuthorityChannelOptions {
 // A channel to the authority. It retries connecting after 80 ms, then with
 // back-off capped at 700 ms (gRPC adds ±20 % jitter), so an authority that
 // comes back is used within a second.
-absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeAuthorityChannel(
-    const AuthorityChannelOptions& options);
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeAuthorityChannel(const AuthorityChannelOptions& options);
 
 // VerifyToken with a deadline. Fails fast (no wait-for-ready): an authority
 // that cannot be reached is an error the cache turns into kUnavailable.

@@ -1,20 +1,20 @@
 #include "services/api/api_config.h"
 
-#include <openssl/rand.h>
-
 #include <algorithm>
+
+#include <openssl/rand.h>
 
 #include "absl/flags/flag.h"
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/strip.h"
+#include "common/base/status_macros.h"
 #include "common/config/config.h"
 #include "services/api/auth/cross_origin.h"
-#include "common/base/status_macros.h"
 
 #ifndef TOKENGATE_DEFAULT_WEB_DIR
 #define TOKENGATE_DEFAULT_WEB_DIR "/usr/share/tokengate/web"
@@ -44,12 +44,14 @@ ABSL_FLAG(int, oidc_jwks_min_refresh_seconds, 10,
           "keycloak/oidc: shortest time between JWKS refetches on an unknown key id");
 ABSL_FLAG(std::string, admin_claim, "realm_access.roles",
           "keycloak/oidc: claim (dotted path) whose list of strings, or string, names the person's roles");
-ABSL_FLAG(std::string, admin_role, "tokengate-admin", "keycloak/oidc: the role in admin_claim that makes an admin");
+ABSL_FLAG(std::string, admin_role, "tokengate-admin",
+          "keycloak/oidc: the role in admin_claim that makes an admin");
 ABSL_FLAG(std::string, service_account_group_claim, "groups",
           "keycloak/oidc: claim (dotted path) whose list of strings names the person's groups");
-ABSL_FLAG(std::string, service_account_group_pattern, "tokengate-sa-{name}",
-          "keycloak/oidc: a group matching it (\"{name}\" once; a full path's last segment) makes its members "
-          "managers of service account {name}; empty: no group manages one");
+ABSL_FLAG(
+    std::string, service_account_group_pattern, "tokengate-sa-{name}",
+    "keycloak/oidc: a group matching it (\"{name}\" once; a full path's last segment) makes its members "
+    "managers of service account {name}; empty: no group manages one");
 ABSL_FLAG(std::string, admin_users, "", "dummy: comma-separated user names that are admins");
 ABSL_FLAG(std::string, access_token_secret, "",
           "HMAC key of access_token_… (>= 32 bytes); empty: random per process");
@@ -116,7 +118,8 @@ absl::Status ReadOidcSettings(ApiConfig& config) {
   config.oidc_redirect_uri = absl::GetFlag(FLAGS_oidc_redirect_uri);
   config.oidc_scope = absl::GetFlag(FLAGS_oidc_scope);
   if (config.oidc_client_id.empty()) return BadFlag(FLAGS_oidc_client_id, "must be set");
-  if (config.oidc_client_secret.empty()) return BadFlag(FLAGS_oidc_client_secret, "must be set (or its _FILE form)");
+  if (config.oidc_client_secret.empty())
+    return BadFlag(FLAGS_oidc_client_secret, "must be set (or its _FILE form)");
   constexpr absl::string_view kCallback = "/v1/auth/callback";
   if (!IsHttpUrl(config.oidc_redirect_uri) || !absl::EndsWith(config.oidc_redirect_uri, kCallback)) {
     return BadFlag(FLAGS_oidc_redirect_uri, "must be the http(s) URL of this api's /v1/auth/callback");
@@ -178,15 +181,16 @@ bool IsLoopbackHost(absl::string_view host) {
 }
 
 const std::vector<std::string>& ApiFlagNames() {
-  static const std::vector<std::string> kNames = FlagNames(
-      {&ApiFlags(), &HttpEdgeFlags(), &VerifyClientFlags(), &TlsClientFlags()});
+  static const std::vector<std::string> kNames =
+      FlagNames({&ApiFlags(), &HttpEdgeFlags(), &VerifyClientFlags(), &TlsClientFlags()});
   return kNames;
 }
 
 absl::StatusOr<ApiConfig> ApiConfigFromFlags() {
   ApiConfig config;
   config.http_listen = absl::GetFlag(FLAGS_http_listen);
-  if (auto hp = ParseHostPort(config.http_listen); !hp.ok()) return BadFlag(FLAGS_http_listen, hp.status().message());
+  if (auto hp = ParseHostPort(config.http_listen); !hp.ok())
+    return BadFlag(FLAGS_http_listen, hp.status().message());
   auto verify = VerifyClientConfigFromFlags();
   if (!verify.ok()) return verify.status();
   config.verify = *std::move(verify);
@@ -195,35 +199,38 @@ absl::StatusOr<ApiConfig> ApiConfigFromFlags() {
   if (config.auth_provider == "dummy") {
     const std::string host = ParseHostPort(config.http_listen)->first;
     if (!IsLoopbackHost(host) && !config.auth_allow_dummy) {
-      return BadFlag(FLAGS_auth_provider, absl::StrCat("dummy lets anyone log in as anyone: refused on ", host,
-                                               " (listen on 127.0.0.1, or set ",
-                                               EnvNameOf("auth_allow_dummy"), "=true)"));
+      return BadFlag(FLAGS_auth_provider,
+                     absl::StrCat("dummy lets anyone log in as anyone: refused on ", host,
+                                  " (listen on 127.0.0.1, or set ", EnvNameOf("auth_allow_dummy"), "=true)"));
     }
   } else if (config.auth_provider == "keycloak" || config.auth_provider == "oidc") {
     TG_RETURN_IF_ERROR(ReadOidcSettings(config));
   } else if (config.auth_provider.empty()) {
     return BadFlag(FLAGS_auth_provider,
-               "must be set: keycloak or oidc (real logins), or dummy (any user, local use only)");
+                   "must be set: keycloak or oidc (real logins), or dummy (any user, local use only)");
   } else {
     return BadFlag(FLAGS_auth_provider, "known providers: keycloak, oidc, dummy");
   }
 
   config.admin_claim = absl::GetFlag(FLAGS_admin_claim);
   config.admin_role = absl::GetFlag(FLAGS_admin_role);
-  if (config.admin_claim.empty()) return BadFlag(FLAGS_admin_claim, "must be set (a claim name or dotted path)");
+  if (config.admin_claim.empty())
+    return BadFlag(FLAGS_admin_claim, "must be set (a claim name or dotted path)");
   if (config.admin_role.empty()) return BadFlag(FLAGS_admin_role, "must be set");
   config.service_account_group_claim = absl::GetFlag(FLAGS_service_account_group_claim);
   config.service_account_group_pattern = absl::GetFlag(FLAGS_service_account_group_pattern);
   if (const std::string& pattern = config.service_account_group_pattern;
-      !pattern.empty() && (pattern.find("{name}") == std::string::npos ||
-                           pattern.find("{name}") != pattern.rfind("{name}"))) {
+      !pattern.empty() &&
+      (pattern.find("{name}") == std::string::npos || pattern.find("{name}") != pattern.rfind("{name}"))) {
     return BadFlag(FLAGS_service_account_group_pattern, "must hold {name} exactly once, or be empty");
   }
-  for (absl::string_view name : absl::StrSplit(absl::GetFlag(FLAGS_admin_users), ',', absl::SkipWhitespace())) {
+  for (absl::string_view name :
+       absl::StrSplit(absl::GetFlag(FLAGS_admin_users), ',', absl::SkipWhitespace())) {
     config.admin_users.emplace_back(absl::StripAsciiWhitespace(name));
   }
   if (!config.admin_users.empty() && config.auth_provider != "dummy") {
-    return BadFlag(FLAGS_admin_users, "is for the dummy provider; with keycloak/oidc the IdP gives the admin role");
+    return BadFlag(FLAGS_admin_users,
+                   "is for the dummy provider; with keycloak/oidc the IdP gives the admin role");
   }
   auto http = HttpEdgeConfigFromFlags();
   if (!http.ok()) return http.status();
@@ -232,7 +239,8 @@ absl::StatusOr<ApiConfig> ApiConfigFromFlags() {
   TG_RETURN_IF_ERROR(ReadOwnKey(FLAGS_access_token_secret, config.access_token_secret,
                                 config.access_token_secret_generated));
   if (config.oidc_login()) {
-    TG_RETURN_IF_ERROR(ReadOwnKey(FLAGS_session_secret, config.session_secret, config.session_secret_generated));
+    TG_RETURN_IF_ERROR(
+        ReadOwnKey(FLAGS_session_secret, config.session_secret, config.session_secret_generated));
   }
   // Served over https (as the redirect URI says): the cookies must not travel in clear.
   config.cookie_secure =

@@ -1,7 +1,7 @@
 #include "services/api/human_login.h"
 
-#include "common/config/config.h"
 #include "common/base/log.h"
+#include "common/config/config.h"
 #include "services/api/auth/oidc/idp_http.h"
 
 namespace tokengate {
@@ -14,7 +14,8 @@ constexpr absl::Duration kSessionPruneInterval = absl::Minutes(5);
 
 }  // namespace
 
-HumanLogin MakeHumanLogin(const ApiConfig& config, PgPool* pool, const Clock* clock, MetricsRegistry* metrics) {
+HumanLogin MakeHumanLogin(const ApiConfig& config, PgPool* pool, const Clock* clock,
+                          MetricsRegistry* metrics) {
   HumanLogin out;
   if (config.auth_provider == "dummy") {
     auto provider = MakeAuthProvider(config.auth_provider);
@@ -29,17 +30,22 @@ HumanLogin MakeHumanLogin(const ApiConfig& config, PgPool* pool, const Clock* cl
     return out;
   }
   InitIdpHttp();
-  out.oidc_client = std::make_unique<OidcClient>(
-      OidcSettings{.issuer = config.oidc_issuer, .client_id = config.oidc_client_id,
-                   .client_secret = config.oidc_client_secret, .redirect_uri = config.oidc_redirect_uri,
-                   .scope = config.oidc_scope,
-                   .http = {.verify_tls = config.oidc_verify_tls, .ca_file = config.oidc_ca_file,
-                            .timeout = config.oidc_timeout},
-                   .clock_skew = config.oidc_clock_skew, .jwks_min_refresh = config.oidc_jwks_min_refresh,
-                   .admin_claim = config.admin_claim, .admin_role = config.admin_role,
-                   .group_claim = config.service_account_group_claim,
-                   .group_pattern = config.service_account_group_pattern},
-      clock);
+  out.oidc_client =
+      std::make_unique<OidcClient>(OidcSettings{.issuer = config.oidc_issuer,
+                                                .client_id = config.oidc_client_id,
+                                                .client_secret = config.oidc_client_secret,
+                                                .redirect_uri = config.oidc_redirect_uri,
+                                                .scope = config.oidc_scope,
+                                                .http = {.verify_tls = config.oidc_verify_tls,
+                                                         .ca_file = config.oidc_ca_file,
+                                                         .timeout = config.oidc_timeout},
+                                                .clock_skew = config.oidc_clock_skew,
+                                                .jwks_min_refresh = config.oidc_jwks_min_refresh,
+                                                .admin_claim = config.admin_claim,
+                                                .admin_role = config.admin_role,
+                                                .group_claim = config.service_account_group_claim,
+                                                .group_pattern = config.service_account_group_pattern},
+                                   clock);
   // Not fatal: personal tokens work without the IdP; logins answer 503 until it is back.
   if (auto endpoints = out.oidc_client->Endpoints(); !endpoints.ok()) {
     TG_LOG(Warning) << "identity provider not reachable yet (" << endpoints.status().message()

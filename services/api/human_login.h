@@ -9,8 +9,8 @@
 #include "common/base/clock.h"
 #include "common/base/metrics.h"
 #include "common/pg/postgres.h"
-#include "services/api/auth/access_token.h"
 #include "services/api/api_config.h"
+#include "services/api/auth/access_token.h"
 #include "services/api/auth/auth_provider.h"
 #include "services/api/auth/oidc/oidc_client.h"
 #include "services/api/auth/oidc/oidc_login.h"
@@ -28,6 +28,7 @@ struct HumanLogin {
 
 // `config` is validated (ApiConfigFromFlags); an unreachable IdP is only logged.
 // `pool` (on config.database_url) holds the sessions; only dummy may pass null.
-HumanLogin MakeHumanLogin(const ApiConfig& config, PgPool* pool, const Clock* clock, MetricsRegistry* metrics);
+HumanLogin MakeHumanLogin(const ApiConfig& config, PgPool* pool, const Clock* clock,
+                          MetricsRegistry* metrics);
 
 }  // namespace tokengate

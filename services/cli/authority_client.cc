@@ -6,14 +6,14 @@
 #include <utility>
 
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "common/config/config.h"
 #include "common/base/uuid.h"
-#include "common/verify/verify_client.h"
+#include "common/config/config.h"
 #include "common/config/version.h"
+#include "common/verify/verify_client.h"
 #include "services/cli/tls_probe.h"
 
 namespace tokengate::cli {
@@ -98,9 +98,9 @@ absl::Status AuthorityClient::Failure(const grpc::Status& status) const {
       return absl::UnavailableError(absl::StrCat(where, " is unavailable: ", status.error_message()));
     default: {
       const auto code = static_cast<absl::StatusCode>(status.error_code());
-      return absl::Status(code, absl::StrCat(where, ": ", status.error_message().empty()
-                                                              ? absl::StatusCodeToString(code)
-                                                              : status.error_message()));
+      return absl::Status(code, absl::StrCat(where, ": ",
+                                             status.error_message().empty() ? absl::StatusCodeToString(code)
+                                                                            : status.error_message()));
     }
   }
 }

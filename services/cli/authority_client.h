@@ -4,10 +4,10 @@
 // Status whose code picks the exit code. Knows nothing of output.
 #pragma once
 
-#include <grpcpp/grpcpp.h>
-
 #include <memory>
 #include <string>
+
+#include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -26,7 +26,7 @@ class AuthorityClient {
   // One unary call with the deadline; a failure as Failure() words it.
   template <typename Request, typename Response>
   absl::Status Call(grpc::Status (v1::TokenAuthority::Stub::*method)(grpc::ClientContext*, const Request&,
-                                                                    Response*),
+                                                                     Response*),
                     const Request& request, Response* response) {
     const grpc::Status status = ((*stub_).*method)(NewContext().get(), request, response);
     return status.ok() ? absl::OkStatus() : Failure(status);

@@ -12,9 +12,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "common/config/config.h"
-#include "common/base/uuid.h"
 #include "common/base/status_macros.h"
+#include "common/base/uuid.h"
+#include "common/config/config.h"
 
 namespace tokengate::cli {
 namespace {
@@ -49,14 +49,20 @@ const std::vector<FlagSpec>& Flags() {
       {"help", false, {}},
       {"version", false, {}},
       {"token-file", true, {Command::kVerify}},
-      {"user", true, {Command::kTokensList, Command::kTokensRevoke, Command::kTokensEvents, Command::kTokensRotate}},
+      {"user",
+       true,
+       {Command::kTokensList, Command::kTokensRevoke, Command::kTokensEvents, Command::kTokensRotate}},
       {"grace", true, {Command::kTokensRotate}},
       {"all-users", false, {Command::kTokensList}},
       {"active", false, {Command::kTokensList, Command::kServiceAccountsTokensList}},
-      {"page", true, {Command::kTokensList, Command::kTokensEvents, Command::kServiceAccountsList,
-                      Command::kServiceAccountsTokensList}},
-      {"page-size", true, {Command::kTokensList, Command::kTokensEvents, Command::kServiceAccountsList,
-                           Command::kServiceAccountsTokensList}},
+      {"page",
+       true,
+       {Command::kTokensList, Command::kTokensEvents, Command::kServiceAccountsList,
+        Command::kServiceAccountsTokensList}},
+      {"page-size",
+       true,
+       {Command::kTokensList, Command::kTokensEvents, Command::kServiceAccountsList,
+        Command::kServiceAccountsTokensList}},
   };
   return *flags;
 }
@@ -150,8 +156,8 @@ absl::Status ApplyFlag(absl::string_view name, absl::string_view value, CliConfi
     config.grace = grace;
   }
   if (name == "page" || name == "page-size") {
-    absl::StatusOr<int> number = name == "page" ? ParseInt(source, value, 1, 1000000)
-                                                : ParseInt(source, value, 1, 50);
+    absl::StatusOr<int> number =
+        name == "page" ? ParseInt(source, value, 1, 1000000) : ParseInt(source, value, 1, 50);
     if (!number.ok()) return number.status();
     (name == "page" ? config.page : config.page_size) = *number;
   }
@@ -166,7 +172,8 @@ absl::StatusOr<Command> CommandOf(std::vector<std::string>& words) {
   if (first == "version") return Command::kVersion;
   if (first == "verify") return Command::kVerify;
   if (first != "tokens" && first != "users" && first != "service-accounts") {
-    return Usage(absl::StrCat("unknown command '", first, "' (known: verify, tokens, users, service-accounts)"));
+    return Usage(
+        absl::StrCat("unknown command '", first, "' (known: verify, tokens, users, service-accounts)"));
   }
   const std::string second = words.empty() ? "" : words[0];
   if (!words.empty()) words.erase(words.begin());
@@ -190,9 +197,9 @@ absl::StatusOr<Command> CommandOf(std::vector<std::string>& words) {
                                                "' (known: list, revoke, events, rotate)"));
   }
   if (second == "revoke-tokens") return Command::kUsersRevokeTokens;
-  return Usage(second.empty() ? "users needs a sub-command: revoke-tokens"
-                              : absl::StrCat("unknown sub-command 'users ", second,
-                                             "' (known: revoke-tokens)"));
+  return Usage(second.empty()
+                   ? "users needs a sub-command: revoke-tokens"
+                   : absl::StrCat("unknown sub-command 'users ", second, "' (known: revoke-tokens)"));
 }
 
 absl::Status CheckArgumentCount(absl::string_view command, const std::vector<std::string>& words,
@@ -229,10 +236,8 @@ absl::Status CheckConnection(const CliConfig& config) {
 absl::Status CheckCommand(CliConfig& config, std::vector<std::string>& words) {
   switch (config.command) {
     case Command::kHelp:
-    case Command::kVersion:
-      return CheckArgumentCount("this command", words, 0, "");
-    case Command::kVerify:
-      return CheckArgumentCount("verify", words, 0, "");
+    case Command::kVersion: return CheckArgumentCount("this command", words, 0, "");
+    case Command::kVerify: return CheckArgumentCount("verify", words, 0, "");
     case Command::kTokensList:
       TG_RETURN_IF_ERROR(CheckArgumentCount("tokens list", words, 0, ""));
       if (config.all_users && !config.user.empty()) {
@@ -261,12 +266,12 @@ absl::Status CheckCommand(CliConfig& config, std::vector<std::string>& words) {
       }
       config.user = words[0];
       return absl::OkStatus();
-    case Command::kServiceAccountsList:
-      return CheckArgumentCount("service-accounts list", words, 0, "");
+    case Command::kServiceAccountsList: return CheckArgumentCount("service-accounts list", words, 0, "");
     case Command::kServiceAccountsTokensList:
     case Command::kServiceAccountsTokensRevoke:
     case Command::kServiceAccountsDisable:
-      TG_RETURN_IF_ERROR(CheckArgumentCount("this service-accounts command", words, 1, "a service account NAME"));
+      TG_RETURN_IF_ERROR(
+          CheckArgumentCount("this service-accounts command", words, 1, "a service account NAME"));
       config.service_account = words[0];
       config.user = absl::StrCat("sa:", words[0]);
       return absl::OkStatus();

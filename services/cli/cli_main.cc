@@ -36,28 +36,18 @@ absl::StatusOr<ExitCode> Run(const CliConfig& config, std::istream& in, std::ost
   absl::StatusOr<std::unique_ptr<AuthorityClient>> client = AuthorityClient::Connect(config);
   if (!client.ok()) return client.status();
   switch (config.command) {
-    case Command::kVerify:
-      return RunVerify(config, **client, token, out);
-    case Command::kTokensList:
-      return RunTokensList(config, **client, out);
-    case Command::kTokensRevoke:
-      return RunTokensRevoke(config, **client, out);
-    case Command::kTokensRotate:
-      return RunTokensRotate(config, **client, out);
-    case Command::kTokensEvents:
-      return RunTokensEvents(config, **client, out);
+    case Command::kVerify: return RunVerify(config, **client, token, out);
+    case Command::kTokensList: return RunTokensList(config, **client, out);
+    case Command::kTokensRevoke: return RunTokensRevoke(config, **client, out);
+    case Command::kTokensRotate: return RunTokensRotate(config, **client, out);
+    case Command::kTokensEvents: return RunTokensEvents(config, **client, out);
     case Command::kUsersRevokeTokens:
-    case Command::kServiceAccountsTokensRevoke:
-      return RunUsersRevokeTokens(config, **client, out);
-    case Command::kServiceAccountsTokensList:
-      return RunTokensList(config, **client, out);
-    case Command::kServiceAccountsList:
-      return RunServiceAccountsList(config, **client, out);
-    case Command::kServiceAccountsDisable:
-      return RunServiceAccountsDisable(config, **client, out);
+    case Command::kServiceAccountsTokensRevoke: return RunUsersRevokeTokens(config, **client, out);
+    case Command::kServiceAccountsTokensList: return RunTokensList(config, **client, out);
+    case Command::kServiceAccountsList: return RunServiceAccountsList(config, **client, out);
+    case Command::kServiceAccountsDisable: return RunServiceAccountsDisable(config, **client, out);
     case Command::kHelp:
-    case Command::kVersion:
-      break;
+    case Command::kVersion: break;
   }
   return absl::InternalError("command without a runner");
 }

@@ -1,11 +1,11 @@
 // tokengate: the command-line client of the token authority. All of it is
 // in RunCli; main only hands over the process's argv, environment and streams.
-#include <grpc/grpc.h>
-#include <grpc/support/log.h>
-
 #include <iostream>
 #include <string>
 #include <vector>
+
+#include <grpc/grpc.h>
+#include <grpc/support/log.h>
 
 #include "services/cli/cli_main.h"
 

@@ -14,8 +14,7 @@ namespace {
 constexpr absl::string_view kTokenPrefix = "personal_token_";
 
 bool IsTokenChar(char c) {
-  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' ||
-         c == '=';
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' || c == '=';
 }
 
 }  // namespace

@@ -53,8 +53,9 @@ absl::StatusOr<ExitCode> RunServiceAccountsList(const CliConfig& config, Authori
                   account.managers().empty() ? "-" : absl::StrJoin(account.managers(), ","),
                   contact.empty() ? "-" : absl::StrJoin(contact, " "), account.description()});
   }
-  out << table.Render() << absl::StrCat(response.service_accounts_size(), " of ", response.total_count(),
-                                        " service accounts (page ", config.page, ")\n");
+  out << table.Render()
+      << absl::StrCat(response.service_accounts_size(), " of ", response.total_count(),
+                      " service accounts (page ", config.page, ")\n");
   return kExitOk;
 }
 

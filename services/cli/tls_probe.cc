@@ -1,8 +1,6 @@
 #include "services/cli/tls_probe.h"
 
 #include <netdb.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -10,6 +8,9 @@
 
 #include <cerrno>
 #include <memory>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "absl/strings/match.h"
 
@@ -72,8 +73,7 @@ std::optional<std::string> LastRefusal() {
 
 std::optional<std::string> TlsRefusal(const TlsProbeTarget& target, absl::Duration timeout) {
   std::unique_ptr<SSL_CTX, SslCtxFree> ctx(SSL_CTX_new(TLS_client_method()));
-  if (ctx == nullptr ||
-      SSL_CTX_use_certificate_chain_file(ctx.get(), target.cert_file.c_str()) != 1 ||
+  if (ctx == nullptr || SSL_CTX_use_certificate_chain_file(ctx.get(), target.cert_file.c_str()) != 1 ||
       SSL_CTX_use_PrivateKey_file(ctx.get(), target.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
       SSL_CTX_load_verify_locations(ctx.get(), target.ca_file.c_str(), nullptr) != 1) {
     return std::nullopt;

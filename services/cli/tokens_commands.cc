@@ -5,8 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
-#include "common/token/audit_event_json.h"
 #include "common/base/json_writer.h"
+#include "common/token/audit_event_json.h"
 #include "services/cli/output.h"
 
 namespace tokengate::cli {
@@ -100,7 +100,8 @@ absl::StatusOr<ExitCode> RunTokensList(const CliConfig& config, AuthorityClient&
   return kExitOk;
 }
 
-absl::StatusOr<ExitCode> RunTokensRevoke(const CliConfig& config, AuthorityClient& client, std::ostream& out) {
+absl::StatusOr<ExitCode> RunTokensRevoke(const CliConfig& config, AuthorityClient& client,
+                                         std::ostream& out) {
   v1::RevokeTokenRequest request;
   *request.mutable_actor() = client.Actor();
   request.set_user_name(config.user);
@@ -123,7 +124,8 @@ absl::StatusOr<ExitCode> RunTokensRevoke(const CliConfig& config, AuthorityClien
   return kExitOk;
 }
 
-absl::StatusOr<ExitCode> RunTokensRotate(const CliConfig& config, AuthorityClient& client, std::ostream& out) {
+absl::StatusOr<ExitCode> RunTokensRotate(const CliConfig& config, AuthorityClient& client,
+                                         std::ostream& out) {
   v1::RefreshTokenRequest request;
   *request.mutable_actor() = client.Actor();
   request.set_user_name(config.user);
@@ -134,8 +136,9 @@ absl::StatusOr<ExitCode> RunTokensRotate(const CliConfig& config, AuthorityClien
     return status;
   }
   // The content goes to `out` (stdout) and nowhere else: never to a log or stderr.
-  const std::string old_until =
-      config.grace > absl::ZeroDuration() ? FormatUnix(absl::ToUnixSeconds(absl::Now() + config.grace)) : "now";
+  const std::string old_until = config.grace > absl::ZeroDuration()
+                                    ? FormatUnix(absl::ToUnixSeconds(absl::Now() + config.grace))
+                                    : "now";
   if (config.json) {
     JsonWriter json;
     json.BeginObject();
@@ -152,7 +155,8 @@ absl::StatusOr<ExitCode> RunTokensRotate(const CliConfig& config, AuthorityClien
   return kExitOk;
 }
 
-absl::StatusOr<ExitCode> RunTokensEvents(const CliConfig& config, AuthorityClient& client, std::ostream& out) {
+absl::StatusOr<ExitCode> RunTokensEvents(const CliConfig& config, AuthorityClient& client,
+                                         std::ostream& out) {
   v1::ListTokenEventsRequest request;
   request.set_user_name(config.user);
   request.set_token_id(config.token_id);

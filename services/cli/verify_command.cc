@@ -57,8 +57,8 @@ std::string AsText(const v1::VerifyTokenResponse& answer) {
 
 }  // namespace
 
-absl::StatusOr<ExitCode> RunVerify(const CliConfig& config, AuthorityClient& client,
-                                   const std::string& token, std::ostream& out) {
+absl::StatusOr<ExitCode> RunVerify(const CliConfig& config, AuthorityClient& client, const std::string& token,
+                                   std::ostream& out) {
   v1::VerifyTokenRequest request;
   request.set_token(token);
   request.set_user_agent(CliUserAgent());

@@ -14,7 +14,7 @@ namespace tokengate::cli {
 
 // Prints the answer to `out` (never the token); kExitOk when valid,
 // kExitTokenInvalid when not; an error when the authority could not answer.
-absl::StatusOr<ExitCode> RunVerify(const CliConfig& config, AuthorityClient& client,
-                                   const std::string& token, std::ostream& out);
+absl::StatusOr<ExitCode> RunVerify(const CliConfig& config, AuthorityClient& client, const std::string& token,
+                                   std::ostream& out);
 
 }  // namespace tokengate::cli

@@ -42,8 +42,7 @@ const FlagList& ConsumerFlags() {
 }  // namespace
 
 const std::vector<std::string>& ConsumerFlagNames() {
-  static const std::vector<std::string> kNames =
-      FlagNames({&ConsumerFlags(), &KafkaClientSecurityFlags()});
+  static const std::vector<std::string> kNames = FlagNames({&ConsumerFlags(), &KafkaClientSecurityFlags()});
   return kNames;
 }
 

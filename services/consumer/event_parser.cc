@@ -9,8 +9,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "common/base/uuid.h"
 #include "common/base/status_macros.h"
+#include "common/base/uuid.h"
 
 namespace tokengate {
 namespace {
@@ -132,8 +132,7 @@ std::optional<object> OptionalObject(const object& parent, const char* key) {
   return child;
 }
 
-absl::StatusOr<object> RequiredObject(const object& parent, const char* key,
-                                      absl::string_view path) {
+absl::StatusOr<object> RequiredObject(const object& parent, const char* key, absl::string_view path) {
   element value;
   if (parent.at_key(key).get(value) != simdjson::SUCCESS || value.is_null()) {
     return Malformed(path, "is required");
@@ -153,7 +152,8 @@ absl::StatusOr<std::string> RunIdOf(const object& run, absl::string_view path) {
 }
 
 absl::StatusOr<JobFact> JobOf(const object& job, absl::string_view path) {
-  TG_ASSIGN_OR_RETURN(auto ns, RequiredString(job, "namespace", absl::StrCat(path, ".namespace"), kMaxNamespaceBytes));
+  TG_ASSIGN_OR_RETURN(auto ns,
+                      RequiredString(job, "namespace", absl::StrCat(path, ".namespace"), kMaxNamespaceBytes));
   auto name = RequiredString(job, "name", absl::StrCat(path, ".name"), kMaxNameBytes);
   if (!name.ok()) return name.status();
   JobFact fact{.location = JobLocation(ns), .name = std::string(*name), .type = "UNKNOWN"};
@@ -164,8 +164,7 @@ absl::StatusOr<JobFact> JobOf(const object& job, absl::string_view path) {
       // Spark reports SQL_JOB and RDD_JOB; Data.Rentgen files both as JOB.
       if (type && (*type == "SQL_JOB" || *type == "RDD_JOB")) type = "JOB";
       if (integration) {
-        fact.type =
-            absl::AsciiStrToUpper(type ? absl::StrCat(*integration, "_", *type) : *integration);
+        fact.type = absl::AsciiStrToUpper(type ? absl::StrCat(*integration, "_", *type) : *integration);
       }
     }
   }
@@ -184,8 +183,7 @@ absl::Status DatasetsOf(const object& event, const char* key, std::vector<Datase
     if (item.get_object().get(dataset) != simdjson::SUCCESS) {
       return Malformed(path, "must be an object");
     }
-    auto ns =
-        RequiredString(dataset, "namespace", absl::StrCat(path, ".namespace"), kMaxNamespaceBytes);
+    auto ns = RequiredString(dataset, "namespace", absl::StrCat(path, ".namespace"), kMaxNamespaceBytes);
     if (!ns.ok()) return ns.status();
     auto name = RequiredString(dataset, "name", absl::StrCat(path, ".name"), kMaxNameBytes);
     if (!name.ok()) return name.status();
@@ -240,16 +238,11 @@ LocationFact JobLocation(absl::string_view ns) { return LocationOf(ns, /*many_ho
 
 absl::string_view RunStatusName(RunStatus status) {
   switch (status) {
-    case RunStatus::kStarted:
-      return "STARTED";
-    case RunStatus::kSucceeded:
-      return "SUCCEEDED";
-    case RunStatus::kFailed:
-      return "FAILED";
-    case RunStatus::kKilled:
-      return "KILLED";
-    case RunStatus::kUnknown:
-      break;
+    case RunStatus::kStarted: return "STARTED";
+    case RunStatus::kSucceeded: return "SUCCEEDED";
+    case RunStatus::kFailed: return "FAILED";
+    case RunStatus::kKilled: return "KILLED";
+    case RunStatus::kUnknown: break;
   }
   return "UNKNOWN";
 }
@@ -275,8 +268,7 @@ absl::StatusOr<RunEventFacts> ParseRunEvent(absl::string_view json) {
   thread_local simdjson::dom::parser parser;
   element root;
   if (auto error = parser.parse(json.data(), json.size()).get(root); error != simdjson::SUCCESS) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("invalid JSON: ", simdjson::error_message(error)));
+    return absl::InvalidArgumentError(absl::StrCat("invalid JSON: ", simdjson::error_message(error)));
   }
   object event;
   if (root.get_object().get(event) != simdjson::SUCCESS) {
@@ -314,8 +306,7 @@ absl::StatusOr<RunEventFacts> ParseRunEvent(absl::string_view json) {
 
   if (auto facets = OptionalObject(run, "facets")) {
     element parent_value;
-    if (facets->at_key("parent").get(parent_value) == simdjson::SUCCESS &&
-        !parent_value.is_null()) {
+    if (facets->at_key("parent").get(parent_value) == simdjson::SUCCESS && !parent_value.is_null()) {
       object parent;
       if (parent_value.get_object().get(parent) != simdjson::SUCCESS) {
         return Malformed("run.facets.parent", "must be an object");
@@ -326,8 +317,7 @@ absl::StatusOr<RunEventFacts> ParseRunEvent(absl::string_view json) {
       auto parent_job_fact = JobOf(parent_job, "run.facets.parent.job");
       if (!parent_job_fact.ok()) return parent_job_fact.status();
       if (parent_id != facts.run_id) {
-        facts.parent =
-            ParentRunFact{.run_id = std::move(parent_id), .job = *std::move(parent_job_fact)};
+        facts.parent = ParentRunFact{.run_id = std::move(parent_id), .job = *std::move(parent_job_fact)};
       }
     }
     ReadRunFacets(*facets, &facts);

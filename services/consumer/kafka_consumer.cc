@@ -5,8 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/base/log.h"
-#include "services/consumer/lineage_writer.h"
 #include "common/base/status_macros.h"
+#include "services/consumer/lineage_writer.h"
 
 namespace tokengate {
 namespace {
@@ -14,9 +14,7 @@ namespace {
 constexpr absl::Duration kPollSlice = absl::Milliseconds(100);
 constexpr absl::Duration kDeliverTimeout = absl::Seconds(5);
 
-int Millis(absl::Duration d) {
-  return static_cast<int>(std::max<int64_t>(0, absl::ToInt64Milliseconds(d)));
-}
+int Millis(absl::Duration d) { return static_cast<int>(std::max<int64_t>(0, absl::ToInt64Milliseconds(d))); }
 
 void DeleteAll(std::vector<RdKafka::TopicPartition*>& partitions) {
   RdKafka::TopicPartition::destroy(partitions);
@@ -28,8 +26,8 @@ void DeleteAll(std::vector<RdKafka::TopicPartition*>& partitions) {
 absl::StatusOr<std::unique_ptr<KafkaLineageConsumer>> KafkaLineageConsumer::Create(
     const ConsumerConfig& config, LineageDatabase* database, MalformedSink* malformed,
     ConsumerMetrics* metrics) {
-  auto self = std::unique_ptr<KafkaLineageConsumer>(
-      new KafkaLineageConsumer(config, database, malformed, metrics));
+  auto self =
+      std::unique_ptr<KafkaLineageConsumer>(new KafkaLineageConsumer(config, database, malformed, metrics));
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   std::string error;
   const int session_ms = Millis(config.kafka_session_timeout);
@@ -94,8 +92,7 @@ void KafkaLineageConsumer::Fill(const std::atomic<bool>& stop) {
     if (message->err() == RdKafka::ERR_NO_ERROR) {
       if (batch_.next_offsets.empty()) deadline = absl::Now() + config_.batch_wait;
       Add(std::move(message));
-    } else if (message->err() != RdKafka::ERR__TIMED_OUT &&
-               message->err() != RdKafka::ERR__PARTITION_EOF) {
+    } else if (message->err() != RdKafka::ERR__TIMED_OUT && message->err() != RdKafka::ERR__PARTITION_EOF) {
       LogConsumeError(*message);
     }
   }
@@ -107,9 +104,8 @@ void KafkaLineageConsumer::Add(std::unique_ptr<RdKafka::Message> message) {
   auto facts = ParseRunEvent(absl::string_view(static_cast<const char*>(message->payload()),
                                                message->payload() == nullptr ? 0 : message->len()));
   if (!facts.ok()) {
-    TG_LOG(Warning) << "malformed message at " << message->topic_name() << "/"
-                    << message->partition() << "@" << message->offset() << ": "
-                    << facts.status().message();
+    TG_LOG(Warning) << "malformed message at " << message->topic_name() << "/" << message->partition() << "@"
+                    << message->offset() << ": " << facts.status().message();
     malformed_->Send(*message, facts.status().message());
     ++batch_.malformed;
     return;
@@ -165,9 +161,8 @@ bool KafkaLineageConsumer::Persist(const std::atomic<bool>& stop) {
     metrics_->database_retries->Increment();
     SetPaused(true);
     if (stop) return false;
-    TG_LOG(Warning) << "batch of " << batch_.items.size() + batch_.malformed
-                    << " events not stored (" << status.message() << "); retrying in "
-                    << absl::FormatDuration(backoff);
+    TG_LOG(Warning) << "batch of " << batch_.items.size() + batch_.malformed << " events not stored ("
+                    << status.message() << "); retrying in " << absl::FormatDuration(backoff);
     WaitServingGroup(backoff, stop);
     backoff = std::min(backoff * 2, config_.retry_max);
   }
@@ -203,8 +198,7 @@ void KafkaLineageConsumer::CommitOffsets() {
   for (const auto& [key, offset] : batch_.next_offsets) committed_[key] = offset;
   for (const auto& [key, offset] : committed_) {
     int64_t low = 0, high = 0;
-    if (consumer_->get_watermark_offsets(key.first, key.second, &low, &high) ==
-            RdKafka::ERR_NO_ERROR &&
+    if (consumer_->get_watermark_offsets(key.first, key.second, &low, &high) == RdKafka::ERR_NO_ERROR &&
         high >= offset) {
       lag += high - offset;
     }
@@ -220,8 +214,7 @@ void KafkaLineageConsumer::WaitServingGroup(absl::Duration wait, const std::atom
   while (!stop) {
     const absl::Time now = absl::Now();
     if (now >= end) break;
-    std::unique_ptr<RdKafka::Message> message(
-        consumer_->consume(Millis(std::min(kPollSlice, end - now))));
+    std::unique_ptr<RdKafka::Message> message(consumer_->consume(Millis(std::min(kPollSlice, end - now))));
     if (message->err() == RdKafka::ERR_NO_ERROR) carried_.push_back(std::move(message));
   }
 }
@@ -238,8 +231,7 @@ void KafkaLineageConsumer::SetPaused(bool paused) {
   DeleteAll(partitions);
   paused_ = paused;
   metrics_->paused = paused;
-  TG_LOG(Info) << (paused ? "paused consumption until PostgreSQL takes writes again"
-                          : "resumed consumption");
+  TG_LOG(Info) << (paused ? "paused consumption until PostgreSQL takes writes again" : "resumed consumption");
 }
 
 void KafkaLineageConsumer::rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode code,

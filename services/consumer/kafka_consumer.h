@@ -6,14 +6,14 @@
 // with back-off until it goes through.
 #pragma once
 
-#include <librdkafka/rdkafkacpp.h>
-
 #include <atomic>
 #include <deque>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <librdkafka/rdkafkacpp.h>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -57,8 +57,8 @@ class KafkaLineageConsumer : public RdKafka::RebalanceCb {
     absl::Time started;
   };
 
-  KafkaLineageConsumer(const ConsumerConfig& config, LineageDatabase* database,
-                       MalformedSink* malformed, ConsumerMetrics* metrics)
+  KafkaLineageConsumer(const ConsumerConfig& config, LineageDatabase* database, MalformedSink* malformed,
+                       ConsumerMetrics* metrics)
       : config_(config), database_(database), malformed_(malformed), metrics_(metrics) {}
 
   void Fill(const std::atomic<bool>& stop);

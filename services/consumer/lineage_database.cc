@@ -3,9 +3,9 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "common/base/log.h"
+#include "common/base/status_macros.h"
 #include "common/pg/migrations.h"
 #include "services/consumer/lineage_writer.h"
-#include "common/base/status_macros.h"
 
 namespace tokengate {
 namespace {
@@ -13,9 +13,8 @@ namespace {
 // libpq's messages span lines; log records and Kafka headers must not.
 absl::Status OneLine(const absl::Status& status) {
   if (status.ok()) return status;
-  return absl::Status(status.code(),
-                      absl::StrReplaceAll(absl::StripTrailingAsciiWhitespace(status.message()),
-                                          {{"\n\t", " "}, {"\n", " "}}));
+  return absl::Status(status.code(), absl::StrReplaceAll(absl::StripTrailingAsciiWhitespace(status.message()),
+                                                         {{"\n\t", " "}, {"\n", " "}}));
 }
 
 }  // namespace

@@ -9,8 +9,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/time.h"
-#include "common/base/uuid.h"
 #include "common/base/status_macros.h"
+#include "common/base/uuid.h"
 
 namespace tokengate {
 namespace {
@@ -181,9 +181,8 @@ class BatchWriter {
   BatchWriter(PgConnection& conn, BatchRows rows) : conn_(conn), rows_(std::move(rows)) {}
 
   absl::StatusOr<int64_t> Write() {
-    for (auto step :
-         {&BatchWriter::WriteLocations, &BatchWriter::WriteAddresses, &BatchWriter::WriteDatasets,
-          &BatchWriter::WriteJobs, &BatchWriter::WriteRuns, &BatchWriter::WriteLinks}) {
+    for (auto step : {&BatchWriter::WriteLocations, &BatchWriter::WriteAddresses, &BatchWriter::WriteDatasets,
+                      &BatchWriter::WriteJobs, &BatchWriter::WriteRuns, &BatchWriter::WriteLinks}) {
       TG_RETURN_IF_ERROR((this->*step)());
     }
     return written_;
@@ -252,11 +251,10 @@ class BatchWriter {
     std::vector<PgParam> insert_params = params;
     insert_params.insert(insert_params.end(), extra.begin(), extra.end());
     if (auto inserted = Exec(insert_sql, insert_params); !inserted.ok()) return inserted.status();
-    auto rows =
-        conn_.Exec(absl::StrCat("SELECT t.id, t.location_id, t.name FROM ", table, " t ",
-                                "JOIN unnest($1::bigint[], $2::text[]) AS k (location_id, name) "
-                                "ON t.location_id = k.location_id AND t.name = k.name"),
-                   params);
+    auto rows = conn_.Exec(absl::StrCat("SELECT t.id, t.location_id, t.name FROM ", table, " t ",
+                                        "JOIN unnest($1::bigint[], $2::text[]) AS k (location_id, name) "
+                                        "ON t.location_id = k.location_id AND t.name = k.name"),
+                           params);
     if (!rows.ok()) return rows.status();
     for (int i = 0; i < rows->rows(); ++i) {
       (*ids)[{rows->GetInt(i, 1), std::string(rows->Get(i, 2))}] = rows->GetInt(i, 0);
@@ -297,13 +295,10 @@ class BatchWriter {
                        {types.Take()}, &job_ids_);
   }
 
-  int64_t JobId(const JobRef& ref) const {
-    return job_ids_.at({location_ids_.at(ref.location), ref.name});
-  }
+  int64_t JobId(const JobRef& ref) const { return job_ids_.at({location_ids_.at(ref.location), ref.name}); }
 
   absl::Status WriteRuns() {
-    ArrayParam ids, created, jobs, parents, statuses, started, ended, external, attempts, running,
-        persistent;
+    ArrayParam ids, created, jobs, parents, statuses, started, ended, external, attempts, running, persistent;
     for (const auto& [id, run] : rows_.runs) {
       ids.Add(id);
       created.Add(TimeParam(run.created_at));
@@ -343,17 +338,16 @@ class BatchWriter {
         "parent_run_id, status, started_at, ended_at, external_id, attempt, running_log_url, "
         "persistent_log_url) "
         "ON CONFLICT (id) DO UPDATE SET (",
-        kColumns, ") = ROW(", kMerged, ") ", "WHERE (r.",
-        absl::StrReplaceAll(kColumns, {{", ", ", r."}}), ") IS DISTINCT FROM (", kMerged, ")");
-    auto result = Exec(kSql, {ids.Take(), created.Take(), jobs.Take(), parents.Take(),
-                              statuses.Take(), started.Take(), ended.Take(), external.Take(),
-                              attempts.Take(), running.Take(), persistent.Take()});
+        kColumns, ") = ROW(", kMerged, ") ", "WHERE (r.", absl::StrReplaceAll(kColumns, {{", ", ", r."}}),
+        ") IS DISTINCT FROM (", kMerged, ")");
+    auto result =
+        Exec(kSql, {ids.Take(), created.Take(), jobs.Take(), parents.Take(), statuses.Take(), started.Take(),
+                    ended.Take(), external.Take(), attempts.Take(), running.Take(), persistent.Take()});
     return result.status();
   }
 
   absl::Status WriteLinks() {
-    for (auto [links, table] :
-         {std::pair{&rows_.inputs, "input"}, std::pair{&rows_.outputs, "output"}}) {
+    for (auto [links, table] : {std::pair{&rows_.inputs, "input"}, std::pair{&rows_.outputs, "output"}}) {
       if (links->empty()) continue;
       ArrayParam runs, datasets;
       std::set<std::pair<std::string, int64_t>> sorted;

@@ -6,14 +6,14 @@
 #include <thread>
 
 #include "absl/time/clock.h"
+#include "common/base/log.h"
+#include "common/base/signals.h"
 #include "common/config/config.h"
+#include "common/config/program.h"
 #include "common/http/http_server.h"
 #include "common/http/monitoring_routes.h"
 #include "common/http/router.h"
-#include "common/base/log.h"
 #include "common/pg/migrations.h"
-#include "common/config/program.h"
-#include "common/base/signals.h"
 #include "services/consumer/consumer_config.h"
 #include "services/consumer/consumer_metrics.h"
 #include "services/consumer/kafka_consumer.h"
@@ -25,14 +25,13 @@ namespace {
 
 // Calls `attempt` until it succeeds or `stop` is set; false on stop.
 template <typename Attempt>
-bool RetryUntilStopped(const ConsumerConfig& config, const std::atomic<bool>& stop,
-                       absl::string_view what, Attempt attempt) {
+bool RetryUntilStopped(const ConsumerConfig& config, const std::atomic<bool>& stop, absl::string_view what,
+                       Attempt attempt) {
   absl::Duration backoff = config.retry_initial;
   while (!stop) {
     absl::Status status = attempt();
     if (status.ok()) return true;
-    TG_LOG(Warning) << what << ": " << status.message() << "; retrying in "
-                    << absl::FormatDuration(backoff);
+    TG_LOG(Warning) << what << ": " << status.message() << "; retrying in " << absl::FormatDuration(backoff);
     const absl::Time end = absl::Now() + backoff;
     while (!stop && absl::Now() < end) absl::SleepFor(absl::Milliseconds(50));
     backoff = std::min(backoff * 2, config.retry_max);
@@ -46,8 +45,8 @@ int Serve(const ConsumerConfig& config) {
   // The consumer has no API: its HTTP port is for probes and scrapes only.
   Router router(RouterOptions{.metrics = &registry});
   AddMonitoringRoutes(router, &registry);
-  auto http = HttpServer::Start(
-      {.program = "lineage-consumer", .listen = config.http_listen, .threads = 1}, &router);
+  auto http =
+      HttpServer::Start({.program = "lineage-consumer", .listen = config.http_listen, .threads = 1}, &router);
   if (!http.ok()) {
     TG_LOG(Error) << http.status().message();
     return 1;
@@ -62,8 +61,8 @@ int Serve(const ConsumerConfig& config) {
   }).detach();
 
   LineageDatabase database(config.database_url);
-  auto sink = MalformedSink::Create(config.kafka_bootstrap_servers, config.kafka_security,
-                                    config.malformed_topic);
+  auto sink =
+      MalformedSink::Create(config.kafka_bootstrap_servers, config.kafka_security, config.malformed_topic);
   if (!sink.ok()) ExitOnBadConfig(sink.status().message());
   if (!RetryUntilStopped(config, stop, "database", [&] { return database.Connect(); }) ||
       !RetryUntilStopped(config, stop, "malformed-message topic",
@@ -86,9 +85,9 @@ int Serve(const ConsumerConfig& config) {
 
 int main(int argc, char** argv) {
   using namespace tokengate;
-  auto [command, config] = StartProgram(
-      {.name = "lineage-consumer", .flag_names = ConsumerFlagNames(), .commands = {"migrate"}},
-      argc, argv, ConsumerConfigFromFlags);
+  auto [command, config] =
+      StartProgram({.name = "lineage-consumer", .flag_names = ConsumerFlagNames(), .commands = {"migrate"}},
+                   argc, argv, ConsumerConfigFromFlags);
   if (command == "migrate") {
     LineageDatabase database(config.database_url);
     auto status = database.Connect();

@@ -4,12 +4,12 @@
 // original's offset may be committed; nothing is dropped silently.
 #pragma once
 
-#include <librdkafka/rdkafkacpp.h>
-
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <librdkafka/rdkafkacpp.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"

@@ -71,8 +71,7 @@ bool EchoBounded(element value, size_t budget, std::string* out) {
       out->append(JsonQuote(View(text)));
       break;
     }
-    default:
-      out->append(simdjson::minify(value));
+    default: out->append(simdjson::minify(value));
   }
   return out->size() <= budget;
 }
@@ -116,8 +115,8 @@ class Checker {
  public:
   explicit Checker(std::vector<FieldIssue>* errors) : errors_(errors) {}
 
-  void Add(Path location, absl::string_view code, absl::string_view message,
-           std::string input_json, std::string context_json = "{}") {
+  void Add(Path location, absl::string_view code, absl::string_view message, std::string input_json,
+           std::string context_json = "{}") {
     errors_->push_back(FieldIssue{.location = std::move(location),
                                   .code = std::string(code),
                                   .message = std::string(message),
@@ -152,8 +151,7 @@ class Checker {
     return AsObject(*value, Child(path, key));
   }
 
-  std::optional<std::string_view> StringMember(object parent, const Path& path,
-                                               absl::string_view key) {
+  std::optional<std::string_view> StringMember(object parent, const Path& path, absl::string_view key) {
     auto value = Member(parent, path, key);
     if (!value) return std::nullopt;
     std::string_view text;
@@ -169,8 +167,7 @@ class Checker {
     if (!value) return;
     std::string_view text;
     if (value->get_string().get(text) != simdjson::SUCCESS) {
-      Add(Child(path, key), "uuid_type", "UUID input should be a string, bytes or UUID object",
-          Echo(*value));
+      Add(Child(path, key), "uuid_type", "UUID input should be a string, bytes or UUID object", Echo(*value));
     } else if (!IsUuid(text)) {
       Add(Child(path, key), "uuid_parsing", "Input should be a valid UUID", Echo(*value),
           R"({"error":"expected 32 hexadecimal digits, optionally in 8-4-4-4-12 groups"})");
@@ -229,9 +226,8 @@ bool ParseEventTime(absl::string_view text, int64_t* unix_ms, std::string* why) 
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
   int64_t millis = 0;
   int offset_minutes = 0;
-  if (!ReadDigits(text, &pos, 4, &year) || !Expect(text, &pos, '-') ||
-      !ReadDigits(text, &pos, 2, &month) || !Expect(text, &pos, '-') ||
-      !ReadDigits(text, &pos, 2, &day)) {
+  if (!ReadDigits(text, &pos, 4, &year) || !Expect(text, &pos, '-') || !ReadDigits(text, &pos, 2, &month) ||
+      !Expect(text, &pos, '-') || !ReadDigits(text, &pos, 2, &day)) {
     *why = "expected a date YYYY-MM-DD";
     return false;
   }
@@ -299,8 +295,8 @@ bool ParseEventTime(absl::string_view text, int64_t* unix_ms, std::string* why) 
   }
   const absl::CivilSecond civil(year, month, day, hour, minute, second);
   // CivilSecond normalises (Feb 30 → Mar 2); a changed field means out of range.
-  if (civil.year() != year || civil.month() != month || civil.day() != day ||
-      civil.hour() != hour || civil.minute() != minute || civil.second() != second) {
+  if (civil.year() != year || civil.month() != month || civil.day() != day || civil.hour() != hour ||
+      civil.minute() != minute || civil.second() != second) {
     *why = "date or time out of range";
     return false;
   }
@@ -338,8 +334,8 @@ EventCheck EventValidator::Check(const std::string& json) {
       std::string why;
       if (!ParseEventTime(View(*time), &check.timestamp_ms, &why)) {
         checker.Add({"body", "eventTime"}, "datetime_parsing",
-                    absl::StrCat("Input should be a valid datetime, ", why),
-                    JsonQuote(View(*time)), absl::StrCat(R"({"error":)", JsonQuote(why), "}"));
+                    absl::StrCat("Input should be a valid datetime, ", why), JsonQuote(View(*time)),
+                    absl::StrCat(R"({"error":)", JsonQuote(why), "}"));
       }
     }
     if (auto type = checker.Member(*event, body, "eventType")) {
@@ -349,9 +345,8 @@ EventCheck EventValidator::Check(const std::string& json) {
         for (absl::string_view candidate : kEventTypes) known = known || View(text) == candidate;
       }
       if (!known) {
-        checker.Add({"body", "eventType"}, "enum",
-                    absl::StrCat("Input should be ", kExpectedEventTypes), Echo(*type),
-                    absl::StrCat(R"({"expected":)", JsonQuote(kExpectedEventTypes), "}"));
+        checker.Add({"body", "eventType"}, "enum", absl::StrCat("Input should be ", kExpectedEventTypes),
+                    Echo(*type), absl::StrCat(R"({"expected":)", JsonQuote(kExpectedEventTypes), "}"));
       }
     }
     std::optional<std::string> job_key = checker.JobKey(*event, body, &check.job_namespace);
@@ -364,8 +359,7 @@ EventCheck EventValidator::Check(const std::string& json) {
       if (facets_value && !IsNull(*facets_value)) {
         const Path facets_path = Child(run_path, "facets");
         auto facets = checker.AsObject(*facets_value, facets_path);
-        auto parent_value = facets ? checker.Member(*facets, facets_path, "parent", false)
-                                   : std::nullopt;
+        auto parent_value = facets ? checker.Member(*facets, facets_path, "parent", false) : std::nullopt;
         if (parent_value && !IsNull(*parent_value)) {
           const Path parent_path = Child(facets_path, "parent");
           if (auto parent = checker.AsObject(*parent_value, parent_path)) {

@@ -10,11 +10,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "common/http/credentials.h"
 #include "common/base/field_error.h"
-#include "common/http/error_body.h"
 #include "common/base/log.h"
 #include "common/base/names.h"
+#include "common/http/credentials.h"
+#include "common/http/error_body.h"
 #include "services/http2kafka/event_validator.h"
 #include "services/http2kafka/gzip_inflater.h"
 
@@ -52,9 +52,8 @@ bool IsJsonContentType(const std::optional<std::string>& header) {
 }
 
 HttpResponse UnsupportedMediaType(absl::string_view content_type) {
-  return HttpResponse::Json(
-      415, ErrorJson("unsupported_media_type", "Content-Type must be application/json",
-                     DetailsText(std::string(content_type))));
+  return HttpResponse::Json(415, ErrorJson("unsupported_media_type", "Content-Type must be application/json",
+                                           DetailsText(std::string(content_type))));
 }
 
 // At most the first 255 bytes of a client's namespace, cut at a character
@@ -76,10 +75,9 @@ struct EventsRoute::Pending {
   absl::Time start;
 };
 
-EventsRoute::EventsRoute(EventsRouteOptions options, VerifyCache* verify_cache,
-                         KafkaPublisher* publisher, IngestMetrics* metrics)
-    : options_(std::move(options)), verify_cache_(verify_cache), publisher_(publisher),
-      metrics_(metrics) {}
+EventsRoute::EventsRoute(EventsRouteOptions options, VerifyCache* verify_cache, KafkaPublisher* publisher,
+                         IngestMetrics* metrics)
+    : options_(std::move(options)), verify_cache_(verify_cache), publisher_(publisher), metrics_(metrics) {}
 
 HttpResponse EventsRoute::Reject(Rejection reason, HttpResponse response) {
   metrics_->Rejected(reason);
@@ -94,11 +92,11 @@ std::variant<Principal, HttpResponse> EventsRoute::Authenticate(const HttpReques
   // As Data.Rentgen: no bearer token at all is a missing header; any other
   // bearer token than a personal one is "an access token".
   const std::optional<std::string> authorization = request.Header("Authorization");
-  const std::optional<absl::string_view> token =
-      authorization ? BearerToken(*authorization) : std::nullopt;
+  const std::optional<absl::string_view> token = authorization ? BearerToken(*authorization) : std::nullopt;
   if (!token) return Reject(Rejection::kUnauthorized, Unauthorized(kMissingAuthorization));
   if (!absl::StartsWith(*token, kPersonalTokenPrefix)) {
-    return Reject(Rejection::kUnauthorized, Unauthorized("Invalid token", std::string(kPersonalTokenExpected)));
+    return Reject(Rejection::kUnauthorized,
+                  Unauthorized("Invalid token", std::string(kPersonalTokenExpected)));
   }
   VerifyResult verified = verify_cache_->Verify(*token, [&] {
     return VerifyOrigin{.client_address = ClientAddressOf(request, options_.trusted_proxies),
@@ -144,8 +142,7 @@ std::variant<KafkaMessage, HttpResponse> EventsRoute::Prepare(const HttpRequest&
     return Reject(Rejection::kUnsupportedMediaType, UnsupportedMediaType(*content_type));
   }
 
-  const std::string too_large =
-      absl::StrCat("The event is larger than ", options_.max_body_bytes, " bytes");
+  const std::string too_large = absl::StrCat("The event is larger than ", options_.max_body_bytes, " bytes");
   std::string json;
   if (encoding == Encoding::kGzip) {
     auto inflated = InflateGzip(request.body(), options_.max_body_bytes, simdjson::SIMDJSON_PADDING);
@@ -178,9 +175,8 @@ std::variant<KafkaMessage, HttpResponse> EventsRoute::Prepare(const HttpRequest&
   if (!principal.limits.AllowsNamespace(check.job_namespace)) {
     TG_LOG(Info) << "request_id=" << request_id << " token_id=" << principal.token_id
                  << " may not write namespace " << EscapeControlCharacters(Shown(check.job_namespace));
-    return Reject(Rejection::kForbidden,
-                  Forbidden(absl::StrCat("Token not allowed to write namespace ",
-                                         PythonRepr(Shown(check.job_namespace)))));
+    return Reject(Rejection::kForbidden, Forbidden(absl::StrCat("Token not allowed to write namespace ",
+                                                                PythonRepr(Shown(check.job_namespace)))));
   }
   return KafkaMessage{.value = std::move(json),
                       .key = std::move(check.kafka_key),
@@ -213,7 +209,8 @@ void EventsRoute::AddTo(Router& router) {
   router.AddAsync(
       HttpMethod::kPost, kEventsPath,
       [this](const HttpRequest& request, Responder respond) { Handle(request, std::move(respond)); },
-      options_.max_body_bytes, [this](const HttpRequest& head) -> std::optional<HttpResponse> {
+      options_.max_body_bytes,
+      [this](const HttpRequest& head) -> std::optional<HttpResponse> {
         const absl::Time start = absl::Now();
         std::variant<Principal, HttpResponse> authenticated = Authenticate(head);
         auto* refusal = std::get_if<HttpResponse>(&authenticated);
@@ -239,13 +236,14 @@ void EventsRoute::Handle(const HttpRequest& request, Responder respond) {
       Answer(*pending, AnswerToDelivery(report, pending->request_id));
     });
   } else {
-    enqueued = publisher_->Publish(std::move(message), [this, request_id = request_id](const DeliveryReport& report) {
-      metrics_->Delivered(report);
-      if (!report.status.ok()) {
-        TG_LOG(Error) << "request_id=" << request_id << " answered 201 but lost (fire-and-forget): "
-                      << report.status.message();
-      }
-    });
+    enqueued = publisher_->Publish(
+        std::move(message), [this, request_id = request_id](const DeliveryReport& report) {
+          metrics_->Delivered(report);
+          if (!report.status.ok()) {
+            TG_LOG(Error) << "request_id=" << request_id
+                          << " answered 201 but lost (fire-and-forget): " << report.status.message();
+          }
+        });
     if (enqueued.ok()) {
       metrics_->Accepted();
       Answer(*pending, HttpResponse{.status = 201});
@@ -254,11 +252,11 @@ void EventsRoute::Handle(const HttpRequest& request, Responder respond) {
   }
   if (enqueued.ok()) return;  // The delivery callback answers.
   TG_LOG(Debug) << "request_id=" << request_id << " not enqueued: " << enqueued.message();
-  Answer(*pending, enqueued.code() == absl::StatusCode::kResourceExhausted
-                       ? Reject(Rejection::kTooLarge, RequestTooLarge(enqueued.message()))
-                       : Reject(Rejection::kKafkaUnavailable,
-                                ServiceUnavailable("Kafka is unavailable, retry later",
-                                                   options_.retry_after)));
+  Answer(*pending,
+         enqueued.code() == absl::StatusCode::kResourceExhausted
+             ? Reject(Rejection::kTooLarge, RequestTooLarge(enqueued.message()))
+             : Reject(Rejection::kKafkaUnavailable,
+                      ServiceUnavailable("Kafka is unavailable, retry later", options_.retry_after)));
 }
 
 }  // namespace tokengate

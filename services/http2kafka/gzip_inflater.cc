@@ -53,8 +53,9 @@ absl::StatusOr<std::string> InflateGzip(absl::string_view compressed, size_t max
   size_t first = kFirstChunk;
   if (compressed.size() >= 18) {
     const auto* trailer = reinterpret_cast<const unsigned char*>(compressed.data() + compressed.size() - 4);
-    first = (size_t{trailer[0]} | size_t{trailer[1]} << 8 | size_t{trailer[2]} << 16 |
-             size_t{trailer[3]} << 24) + 1;
+    first =
+        (size_t{trailer[0]} | size_t{trailer[1]} << 8 | size_t{trailer[2]} << 16 | size_t{trailer[3]} << 24) +
+        1;
   }
   first = std::min(hard_cap, std::max<size_t>(first, 1));
   out.reserve(first + spare_capacity);

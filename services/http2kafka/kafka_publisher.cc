@@ -1,10 +1,10 @@
 #include "services/http2kafka/kafka_publisher.h"
 
-#include <librdkafka/rdkafka.h>
-
 #include <chrono>
 #include <utility>
 #include <vector>
+
+#include <librdkafka/rdkafka.h>
 
 #include "absl/strings/str_cat.h"
 #include "common/base/log.h"
@@ -33,8 +33,7 @@ void OnError(rd_kafka_t* rk, int err, const char* reason, void*) {
     TG_LOG(Error) << "kafka producer failed for good: " << fatal;
     return;
   }
-  TG_LOG(Warning) << "kafka: " << rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)) << ": "
-                  << reason;
+  TG_LOG(Warning) << "kafka: " << rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)) << ": " << reason;
 }
 
 void OnLog(const rd_kafka_t*, int level, const char* facility, const char* message) {
@@ -73,8 +72,7 @@ struct KafkaPublisher::Pending {
   std::atomic<bool> answered{false};
 };
 
-absl::StatusOr<std::unique_ptr<KafkaPublisher>> KafkaPublisher::Create(
-    const KafkaPublisherOptions& options) {
+absl::StatusOr<std::unique_ptr<KafkaPublisher>> KafkaPublisher::Create(const KafkaPublisherOptions& options) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   const std::pair<const char*, std::string> settings[] = {
       {"bootstrap.servers", options.bootstrap_servers},
@@ -85,8 +83,7 @@ absl::StatusOr<std::unique_ptr<KafkaPublisher>> KafkaPublisher::Create(
       {"linger.ms", absl::StrCat(options.linger_ms)},
       {"message.timeout.ms", absl::StrCat(absl::ToInt64Milliseconds(options.message_timeout))},
       {"reconnect.backoff.ms", absl::StrCat(absl::ToInt64Milliseconds(options.reconnect_backoff))},
-      {"reconnect.backoff.max.ms",
-       absl::StrCat(absl::ToInt64Milliseconds(options.reconnect_backoff_max))},
+      {"reconnect.backoff.max.ms", absl::StrCat(absl::ToInt64Milliseconds(options.reconnect_backoff_max))},
       {"message.max.bytes", absl::StrCat(options.max_message_bytes)},
       {"queue.buffering.max.messages", absl::StrCat(options.queue_max_messages)},
       {"queue.buffering.max.kbytes", kQueueMaxKbytes},
@@ -119,15 +116,13 @@ absl::StatusOr<std::unique_ptr<KafkaPublisher>> KafkaPublisher::Create(
   rd_kafka_topic_t* topic = rd_kafka_topic_new(producer, options.topic.c_str(), nullptr);
   if (topic == nullptr) {
     rd_kafka_destroy(producer);
-    return absl::InvalidArgumentError(absl::StrCat("kafka topic '", options.topic, "': ",
-                                                   rd_kafka_err2str(rd_kafka_last_error())));
+    return absl::InvalidArgumentError(
+        absl::StrCat("kafka topic '", options.topic, "': ", rd_kafka_err2str(rd_kafka_last_error())));
   }
-  return std::unique_ptr<KafkaPublisher>(
-      new KafkaPublisher(producer, topic, options.verdict_deadline));
+  return std::unique_ptr<KafkaPublisher>(new KafkaPublisher(producer, topic, options.verdict_deadline));
 }
 
-KafkaPublisher::KafkaPublisher(rd_kafka_t* producer, rd_kafka_topic_t* topic,
-                               absl::Duration verdict_deadline)
+KafkaPublisher::KafkaPublisher(rd_kafka_t* producer, rd_kafka_topic_t* topic, absl::Duration verdict_deadline)
     : producer_(producer),
       topic_(topic),
       verdict_deadline_(verdict_deadline),
@@ -160,9 +155,9 @@ void KafkaPublisher::WatchDeadlines() {
     lock.unlock();
     for (const auto& pending : late) {
       if (pending->answered.exchange(true)) continue;
-      std::move(pending->done)(DeliveryReport{
-          .status = absl::UnavailableError("Kafka did not acknowledge the event in time"),
-          .latency = now - pending->enqueued});
+      std::move(pending->done)(
+          DeliveryReport{.status = absl::UnavailableError("Kafka did not acknowledge the event in time"),
+                         .latency = now - pending->enqueued});
     }
     lock.lock();
   }
@@ -185,9 +180,8 @@ absl::Status KafkaPublisher::Publish(KafkaMessage message, DeliveryCallback done
       producer_, RD_KAFKA_V_RKT(topic_), RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
       RD_KAFKA_V_MSGFLAGS(0),  // No copy, no free: `pending` owns the payload.
       RD_KAFKA_V_VALUE(pending->value.data(), pending->value.size()),
-      RD_KAFKA_V_KEY(message.key.data(), message.key.size()),
-      RD_KAFKA_V_TIMESTAMP(message.timestamp_ms), RD_KAFKA_V_HEADERS(headers),
-      RD_KAFKA_V_OPAQUE(opaque.get()), RD_KAFKA_V_END);
+      RD_KAFKA_V_KEY(message.key.data(), message.key.size()), RD_KAFKA_V_TIMESTAMP(message.timestamp_ms),
+      RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(opaque.get()), RD_KAFKA_V_END);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     rd_kafka_headers_destroy(headers);  // Ownership passes only on success.
     return StatusOf(err);
@@ -201,12 +195,10 @@ absl::Status KafkaPublisher::Publish(KafkaMessage message, DeliveryCallback done
 }
 
 void KafkaPublisher::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void*) {
-  std::unique_ptr<std::shared_ptr<Pending>> opaque(
-      static_cast<std::shared_ptr<Pending>*>(message->_private));
+  std::unique_ptr<std::shared_ptr<Pending>> opaque(static_cast<std::shared_ptr<Pending>*>(message->_private));
   Pending* pending = opaque->get();
   if (pending->answered.exchange(true)) return;  // The deadline answered already.
-  DeliveryReport report{.status = StatusOf(message->err),
-                        .latency = absl::Now() - pending->enqueued};
+  DeliveryReport report{.status = StatusOf(message->err), .latency = absl::Now() - pending->enqueued};
   if (report.status.ok()) {
     report.partition = message->partition;
     report.offset = message->offset;

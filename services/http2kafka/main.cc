@@ -4,16 +4,16 @@
 // Kafka (each waiting client gets its verdict), the answers are written, then
 // connections close and the process exits 0.
 #include "common/base/clock.h"
-#include "common/config/config.h"
-#include "common/http/http_server.h"
-#include "common/http/router.h"
-#include "common/http/static_files.h"
-#include "common/http/readiness.h"
-#include "common/http/verify_metrics.h"
 #include "common/base/log.h"
 #include "common/base/metrics.h"
-#include "common/config/program.h"
 #include "common/base/signals.h"
+#include "common/config/config.h"
+#include "common/config/program.h"
+#include "common/http/http_server.h"
+#include "common/http/readiness.h"
+#include "common/http/router.h"
+#include "common/http/static_files.h"
+#include "common/http/verify_metrics.h"
 #include "common/verify/verify_cache.h"
 #include "common/verify/verify_client.h"
 #include "services/http2kafka/events_route.h"
@@ -43,8 +43,9 @@ int Serve(const Http2KafkaConfig& config) {
   SystemClock clock;
   VerifyCacheOptions cache_options;
   config.verify.ApplyTo(cache_options);
-  DeadUseReporter dead_uses({.edge = "http2kafka"},
-                            [&](const v1::ReportTokenUsesRequest& r) { return backend.ReportTokenUses(r); }, &clock);
+  DeadUseReporter dead_uses(
+      {.edge = "http2kafka"}, [&](const v1::ReportTokenUsesRequest& r) { return backend.ReportTokenUses(r); },
+      &clock);
   dead_uses.Start();
   VerifyCache verify_cache(cache_options, &backend, &clock, &dead_uses);
   RevocationWatcher watcher(*channel, &verify_cache);
@@ -102,7 +103,7 @@ int Serve(const Http2KafkaConfig& config) {
 
 int main(int argc, char** argv) {
   using namespace tokengate;
-  auto started = StartProgram({.name = "http2kafka", .flag_names = Http2KafkaFlagNames()}, argc,
-                              argv, Http2KafkaConfigFromFlags);
+  auto started = StartProgram({.name = "http2kafka", .flag_names = Http2KafkaFlagNames()}, argc, argv,
+                              Http2KafkaConfigFromFlags);
   return Serve(started.config);
 }

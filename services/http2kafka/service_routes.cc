@@ -169,12 +169,10 @@ const std::string& Http2KafkaOpenApiJson() {
   return kDocument;
 }
 
-void AddServiceRoutes(Router& router, const MetricsRegistry* metrics,
-                      const StaticFiles* swagger_assets) {
+void AddServiceRoutes(Router& router, const MetricsRegistry* metrics, const StaticFiles* swagger_assets) {
   AddMonitoringRoutes(router, metrics);
-  router.Add(HttpMethod::kGet, "/openapi.json", [](const HttpRequest&) {
-    return HttpResponse::Json(200, Http2KafkaOpenApiJson());
-  });
+  router.Add(HttpMethod::kGet, "/openapi.json",
+             [](const HttpRequest&) { return HttpResponse::Json(200, Http2KafkaOpenApiJson()); });
   AddSwaggerUiRoutes(router, "tokengate http2kafka", swagger_assets);
 }
 

@@ -6,9 +6,9 @@
 
 #include <string>
 
+#include "common/base/metrics.h"
 #include "common/http/router.h"
 #include "common/http/static_files.h"
-#include "common/base/metrics.h"
 
 namespace tokengate {
 
@@ -16,7 +16,6 @@ namespace tokengate {
 const std::string& Http2KafkaOpenApiJson();
 
 // `metrics` and `swagger_assets` must outlive the router.
-void AddServiceRoutes(Router& router, const MetricsRegistry* metrics,
-                      const StaticFiles* swagger_assets);
+void AddServiceRoutes(Router& router, const MetricsRegistry* metrics, const StaticFiles* swagger_assets);
 
 }  // namespace tokengate

@@ -36,8 +36,7 @@ ABSL_FLAG(int, audit_retention_days, 365, "audit records older than this are del
 ABSL_FLAG(std::string, tls_cert_file, "", "server certificate (PEM); empty: plaintext");
 ABSL_FLAG(std::string, tls_key_file, "", "server private key (PEM)");
 ABSL_FLAG(std::string, tls_ca_file, "", "CA that signs client certificates (PEM)");
-ABSL_FLAG(std::string, tls_client_policy,
-          "tokengate-api=*;tokengate-http2kafka=VerifyToken|WatchRevocations",
+ABSL_FLAG(std::string, tls_client_policy, "tokengate-api=*;tokengate-http2kafka=VerifyToken|WatchRevocations",
           "with TLS: client certificate identity=Method|Method;identity=*");
 
 namespace tokengate {

@@ -5,8 +5,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
 #include "common/base/log.h"
 #include "common/config/version.h"
 #include "common/token/token_codec.h"
@@ -49,9 +49,11 @@ absl::string_view VerifyResultOf(const v1::VerifyTokenResponse& answer) {
 class AuthorityMetrics::Interceptor : public grpc::experimental::Interceptor {
  public:
   Interceptor(AuthorityMetrics* metrics, grpc::experimental::ServerRpcInfo* info)
-      : metrics_(metrics), method_(MethodLabel(info->method())),
+      : metrics_(metrics),
+        method_(MethodLabel(info->method())),
         unary_(info->type() == grpc::experimental::ServerRpcInfo::Type::UNARY),
-        watch_(method_ == kWatchMethod), start_(absl::Now()) {
+        watch_(method_ == kWatchMethod),
+        start_(absl::Now()) {
     metrics_->RpcStarted(watch_);
   }
   ~Interceptor() override { metrics_->RpcEnded(watch_); }
@@ -69,7 +71,8 @@ class AuthorityMetrics::Interceptor : public grpc::experimental::Interceptor {
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
       const auto code = static_cast<absl::StatusCode>(methods->GetSendStatus().error_code());
       metrics_->rpcs_->WithLabels({method_, absl::StatusCodeToString(code)})->Increment();
-      if (unary_) metrics_->latency_->WithLabels({method_})->Observe(absl::ToDoubleSeconds(absl::Now() - start_));
+      if (unary_)
+        metrics_->latency_->WithLabels({method_})->Observe(absl::ToDoubleSeconds(absl::Now() - start_));
     }
     methods->Proceed();
   }
@@ -105,7 +108,8 @@ AuthorityMetrics::AuthorityMetrics(MetricsRegistry* registry, AuthorityMetricsOp
   registry->AddCollector([this](MetricsWriter& out) { Collect(out); });
 }
 
-std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> AuthorityMetrics::InterceptorFactory() {
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
+AuthorityMetrics::InterceptorFactory() {
   return std::make_unique<Factory>(this);
 }
 
@@ -147,8 +151,8 @@ void AuthorityMetrics::Refresh() {
     (void)absl::SimpleAtod(audit->Get(0, 1), &read.audit_oldest_seconds);
   }
   // The sequence, not max(position): pruning the log must not move the head back.
-  auto head = (*conn)->Exec(
-      "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM revocation_log_position_seq");
+  auto head =
+      (*conn)->Exec("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM revocation_log_position_seq");
   auto notices = (*conn)->Exec("SELECT channel, state, count(*) FROM token_notice GROUP BY 1, 2");
   if (!head.ok() || !notices.ok()) return;
   read.revocation_position = head->GetInt(0, 0);
@@ -157,14 +161,16 @@ void AuthorityMetrics::Refresh() {
     for (const char* state : kNoticeStates) read.notices[{channel, state}] = 0;
   }
   for (int row = 0; row < notices->rows(); ++row) {
-    read.notices[{std::string(notices->Get(row, 0)), std::string(notices->Get(row, 1))}] = notices->GetInt(row, 2);
+    read.notices[{std::string(notices->Get(row, 0)), std::string(notices->Get(row, 1))}] =
+        notices->GetInt(row, 2);
   }
   absl::MutexLock lock(&gauges_mutex_);
   gauges_ = std::move(read);
 }
 
 void AuthorityMetrics::Collect(MetricsWriter& out) {
-  out.SingleGauge("tokengate_authority_watch_streams", "WatchRevocations streams open", watch_streams_.load());
+  out.SingleGauge("tokengate_authority_watch_streams", "WatchRevocations streams open",
+                  watch_streams_.load());
   {
     absl::MutexLock lock(&in_flight_mutex_);
     out.SingleGauge("tokengate_authority_rpcs_in_flight", "RPCs arrived and not yet answered",
@@ -177,12 +183,14 @@ void AuthorityMetrics::Collect(MetricsWriter& out) {
              "The signing key ids accepted (1 each); newest=\"true\" signs new tokens");
   const auto& keys = options_.keys->keys();
   for (size_t i = 0; i < keys.size(); ++i) {
-    out.Sample("tokengate_authority_signing_key_info", {{"kid", keys[i].kid}, {"newest", i == 0 ? "true" : "false"}},
-               1);
+    out.Sample("tokengate_authority_signing_key_info",
+               {{"kid", keys[i].kid}, {"newest", i == 0 ? "true" : "false"}}, 1);
   }
   out.Family("tokengate_build_info", "gauge", "The running release and the git revision it was built from");
   out.Sample("tokengate_build_info",
-             {{"program", "token-authority"}, {"version", std::string(Version())}, {"revision", std::string(Revision())}},
+             {{"program", "token-authority"},
+              {"version", std::string(Version())},
+              {"revision", std::string(Revision())}},
              1);
 
   absl::MutexLock lock(&gauges_mutex_);

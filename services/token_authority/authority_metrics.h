@@ -7,8 +7,6 @@
 // fixed words and key ids only: never token content, user names or key material.
 #pragma once
 
-#include <grpcpp/support/server_interceptor.h>
-
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -16,6 +14,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <grpcpp/support/server_interceptor.h>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"

@@ -1,18 +1,17 @@
 #include "services/token_authority/authority_server.h"
 
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/health_check_service_interface.h>
+#include <thread>
 
 #include <grpc/grpc.h>
-
-#include <thread>
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
 
 #include "absl/synchronization/notification.h"
 #include "common/base/log.h"
 #include "common/base/signals.h"
+#include "common/base/status_macros.h"
 #include "common/http/monitoring_routes.h"
 #include "common/pg/migrations.h"
-#include "common/base/status_macros.h"
 
 namespace tokengate {
 namespace {
@@ -49,8 +48,8 @@ absl::Status MigrateDatabase(const std::string& database_url) {
 absl::StatusOr<std::unique_ptr<AuthorityServer>> AuthorityServer::Create(const AuthorityConfig& config) {
   auto policy = CallerPolicy::Parse(config.tls_client_policy);
   if (!policy.ok()) return policy.status();
-  auto credentials = MakeServerCredentials(config.grpc_listen, config.tls_cert_file,
-                                           config.tls_key_file, config.tls_ca_file);
+  auto credentials = MakeServerCredentials(config.grpc_listen, config.tls_cert_file, config.tls_key_file,
+                                           config.tls_ca_file);
   if (!credentials.ok()) return credentials.status();
   auto audit_publisher = MakeAuditPublisher(config);
   if (!audit_publisher.ok()) return audit_publisher.status();
@@ -58,8 +57,8 @@ absl::StatusOr<std::unique_ptr<AuthorityServer>> AuthorityServer::Create(const A
     return absl::UnavailableError(absl::StrCat("cannot prepare the database: ", status.message()));
   }
   InitNoticeSenders();
-  return std::unique_ptr<AuthorityServer>(new AuthorityServer(
-      config, *std::move(policy), *std::move(credentials), *std::move(audit_publisher)));
+  return std::unique_ptr<AuthorityServer>(
+      new AuthorityServer(config, *std::move(policy), *std::move(credentials), *std::move(audit_publisher)));
 }
 
 AuthorityServer::AuthorityServer(const AuthorityConfig& config, CallerPolicy policy,
@@ -94,8 +93,8 @@ AuthorityServer::AuthorityServer(const AuthorityConfig& config, CallerPolicy pol
       grace_sweeper_(&store_, kGraceSweepInterval),
       dead_uses_(&store_, [this] { notices_.Wake(); }),
       service_accounts_(pool_, &tokens_, &clock_),
-      service_(&tokens_, &feed_, &revocation_log_, &policy_, config.watch_heartbeat_interval,
-               &user_emails_, &leak_reports_, &dead_uses_, &service_accounts_) {}
+      service_(&tokens_, &feed_, &revocation_log_, &policy_, config.watch_heartbeat_interval, &user_emails_,
+               &leak_reports_, &dead_uses_, &service_accounts_) {}
 
 absl::Status AuthorityServer::Start() {
   metrics_.Start();
@@ -127,7 +126,8 @@ absl::Status AuthorityServer::Start() {
     // port, so whoever waits for a "listening" line finds the service up.
     AddMonitoringRoutes(metrics_router_, &registry_);
     auto http = HttpServer::Start(
-        {.program = "token-authority metrics", .listen = config_.metrics_listen, .threads = 1}, &metrics_router_);
+        {.program = "token-authority metrics", .listen = config_.metrics_listen, .threads = 1},
+        &metrics_router_);
     if (!http.ok()) return http.status();
     metrics_http_ = *std::move(http);
   }

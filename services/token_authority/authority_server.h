@@ -4,10 +4,10 @@
 // is wired after construction.
 #pragma once
 
-#include <grpcpp/grpcpp.h>
-
 #include <memory>
 #include <string>
+
+#include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -62,8 +62,8 @@ class AuthorityServer {
 
  private:
   AuthorityServer(const AuthorityConfig& config, CallerPolicy policy,
-                           std::shared_ptr<grpc::ServerCredentials> credentials,
-                           std::unique_ptr<AuditPublisher> audit_publisher);
+                  std::shared_ptr<grpc::ServerCredentials> credentials,
+                  std::unique_ptr<AuditPublisher> audit_publisher);
 
   const AuthorityConfig config_;
   const CallerPolicy policy_;

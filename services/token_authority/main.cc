@@ -8,13 +8,13 @@
 
 #include "absl/flags/flag.h"
 #include "common/base/log.h"
+#include "common/base/status_macros.h"
 #include "common/config/config.h"
 #include "common/config/program.h"
 #include "common/pg/postgres.h"
 #include "services/token_authority/authority_config.h"
 #include "services/token_authority/authority_server.h"
 #include "services/token_authority/import/data_rentgen_import.h"
-#include "common/base/status_macros.h"
 
 // An argument of one command, not a setting: no TOKENGATE_ variable.
 ABSL_FLAG(std::string, from, "", "import-data-rentgen: libpq URI of the Data.Rentgen database to copy");
@@ -24,7 +24,8 @@ namespace {
 
 absl::Status ImportDataRentgen(const std::string& database_url, const std::string& source_url) {
   if (source_url.empty()) {
-    return absl::InvalidArgumentError("import-data-rentgen needs --from <libpq URL of the Data.Rentgen database>");
+    return absl::InvalidArgumentError(
+        "import-data-rentgen needs --from <libpq URL of the Data.Rentgen database>");
   }
   TG_RETURN_IF_ERROR(MigrateDatabase(database_url));
   TG_ASSIGN_OR_RETURN(auto source, PgConnection::Connect(source_url));

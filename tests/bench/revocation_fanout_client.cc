@@ -6,8 +6,6 @@
 // stdin it stops and prints what each stream received, "<stream> <token id>
 // <CLOCK_MONOTONIC ns>", then "duplicates <n>" and "resets <n>". C++, and
 // nothing printed per event, so that 100,000 events do not measure the client.
-#include <grpcpp/grpcpp.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -22,6 +20,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include <grpcpp/grpcpp.h>
+
 #include "tokengate/v1/token_authority.grpc.pb.h"
 
 namespace {
@@ -35,7 +35,8 @@ void Print(const std::string& line) {
 }
 
 int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
 

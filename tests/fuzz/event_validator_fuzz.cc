@@ -3,11 +3,11 @@
 // Every error must be one a 422 can carry (a location under "body", a code,
 // a message, JSON context and input); a valid event has its Kafka key and a
 // timestamp Kafka accepts; the reused parser answers the same bytes the same.
+#include <simdjson.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
-
-#include <simdjson.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/string_view.h"

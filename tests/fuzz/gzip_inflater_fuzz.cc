@@ -67,7 +67,8 @@ void RoundTrip(absl::string_view content) {
             "one byte over the limit is too large");
   }
   const size_t half = content.size() / 2;
-  const std::string two = absl::StrCat(Gzip(content.substr(0, half), level), Gzip(content.substr(half), level));
+  const std::string two =
+      absl::StrCat(Gzip(content.substr(0, half), level), Gzip(content.substr(half), level));
   const auto joined = InflateGzip(two, content.size());
   Require(joined.ok() && *joined == content, "two gzip members inflate to their contents joined");
   Require(!InflateGzip(absl::string_view(gz).substr(0, gz.size() - 1), kLarge).ok(),

@@ -3,11 +3,11 @@
 // token kind, user name, admin role at a nested claim path), as an ID token
 // and as an access token. Whatever the numbers, nothing may overflow, and a
 // token that passes must carry everything the checks asked for.
+#include <simdjson.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
-
-#include <simdjson.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -25,8 +25,7 @@ constexpr char kIssuer[] = "https://idp.test/realms/tokengate";
 constexpr int64_t kNow = 1700000000;
 
 // What a passing token must hold, read again on its own.
-void CheckPassed(absl::string_view json, const ClaimRules& rules, const TokenClaims& claims,
-                 absl::Time now) {
+void CheckPassed(absl::string_view json, const ClaimRules& rules, const TokenClaims& claims, absl::Time now) {
   Require(!claims.user_name.empty(), "a passing token names a user");
   Require(now <= claims.expires_at + rules.clock_skew, "a passing token has not expired");
   simdjson::dom::parser parser;
@@ -63,12 +62,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace tokengate;
   const absl::string_view json(reinterpret_cast<const char*>(data), size);
   const absl::Time now = absl::FromUnixSeconds(kNow);
-  const ClaimRules id_token{.issuer = kIssuer, .client_id = "tokengate", .use = TokenUse::kIdToken,
-                            .nonce = "n-1", .admin_claim = "realm_access.roles",
+  const ClaimRules id_token{.issuer = kIssuer,
+                            .client_id = "tokengate",
+                            .use = TokenUse::kIdToken,
+                            .nonce = "n-1",
+                            .admin_claim = "realm_access.roles",
                             .admin_role = "tokengate-admin"};
-  const ClaimRules access_token{.issuer = kIssuer, .client_id = "tokengate",
+  const ClaimRules access_token{.issuer = kIssuer,
+                                .client_id = "tokengate",
                                 .use = TokenUse::kAccessToken,
-                                .admin_claim = "https://example.com/roles", .admin_role = "admin"};
+                                .admin_claim = "https://example.com/roles",
+                                .admin_role = "admin"};
   for (const ClaimRules& rules : {id_token, access_token}) {
     auto claims = CheckClaims(json, rules, now);
     if (claims.ok()) {

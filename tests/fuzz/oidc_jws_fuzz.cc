@@ -48,8 +48,8 @@ constexpr absl::string_view kSignedParts[] = {
 JwksCache& Keys() {
   static const FakeClock clock(absl::FromUnixSeconds(1700000000));
   // The clock stands still, so the set is fetched once: unknown kids never refetch.
-  static JwksCache cache([] { return absl::StatusOr<std::string>(std::string(kJwks)); },
-                         absl::Hours(1), &clock);
+  static JwksCache cache([] { return absl::StatusOr<std::string>(std::string(kJwks)); }, absl::Hours(1),
+                         &clock);
   return cache;
 }
 

@@ -4,9 +4,9 @@
 // points and byte by byte gives the same requests and the same error; every
 // request is made of bytes of the stream, in order; nothing follows an error
 // or a closing request. Runs with the default limits and with tiny ones.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,9 +43,9 @@ void CheckRequest(const FramedRequest& request, const FramerLimits& limits) {
     Require(within(field.name) && within(field.value), "field spans lie in the head");
   }
   Require(request.method_span.begin == 0 && !request.method().empty(), "the head starts with the method");
-  Require(absl::StartsWith(head.substr(request.method().size()),
-                           absl::StrCat(" ", request.target(), " HTTP/1.")),
-          "the method is followed by the target and the version");
+  Require(
+      absl::StartsWith(head.substr(request.method().size()), absl::StrCat(" ", request.target(), " HTTP/1.")),
+      "the method is followed by the target and the version");
 }
 
 // Frames `input` fed in pieces ending at `cuts` (ascending, the last the size).
@@ -97,7 +97,8 @@ void CheckConsumption(absl::string_view input, const Trace& trace) {
     const size_t body_at = at + request.head.size();
     if (exact) {
       // Between requests only the empty lines the framer skips.
-      for (size_t i = cursor; i < at; ++i) Require(input[i] == '\r' || input[i] == '\n', "no bytes are skipped");
+      for (size_t i = cursor; i < at; ++i)
+        Require(input[i] == '\r' || input[i] == '\n', "no bytes are skipped");
     }
     exact = !request.FieldValue("transfer-encoding");
     if (exact) {
@@ -134,8 +135,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace tokengate;
   const absl::string_view input(reinterpret_cast<const char*>(data), size);
   const FramerLimits defaults;
-  const FramerLimits tiny{.max_request_line_bytes = 64, .max_header_bytes = 256, .max_header_count = 3,
-                          .max_body_bytes = 10};
+  const FramerLimits tiny{
+      .max_request_line_bytes = 64, .max_header_bytes = 256, .max_header_count = 3, .max_body_bytes = 10};
   // Cut points the input decides (a hash, so every input is also a plain stream).
   uint64_t h = Fnv1a(input);
   std::vector<size_t> cuts;

@@ -10,7 +10,8 @@
 namespace {
 
 const tokengate::SigningKeyring& Keys() {
-  static const auto keys = *tokengate::SigningKeyring::Parse("", "k1:" + std::string(40, 'a') + ",k2:" + std::string(40, 'b'));
+  static const auto keys =
+      *tokengate::SigningKeyring::Parse("", "k1:" + std::string(40, 'a') + ",k2:" + std::string(40, 'b'));
   return keys;
 }
 

@@ -3,12 +3,12 @@
 // so `victim\0x` would have become `victim`).
 #include "common/pg/postgres.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
 
-#include "tests/support/test_database.h"
+#include <gtest/gtest.h>
+
 #include "tests/support/status_matchers.h"
+#include "tests/support/test_database.h"
 
 namespace tokengate {
 namespace {

@@ -1,8 +1,8 @@
 // The edges' verify client against the real token-authority binary:
 // VerifyToken through the cache, revocations pushed by WatchRevocations,
 // an authority that stops and comes back, and mutual TLS.
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
+#include "common/verify/verify_client.h"
+
 #include <stdlib.h>
 
 #include <atomic>
@@ -10,10 +10,12 @@
 #include <filesystem>
 #include <functional>
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include "absl/strings/str_cat.h"
 #include "common/base/clock.h"
 #include "common/verify/verify_cache.h"
-#include "common/verify/verify_client.h"
 #include "tests/integration/token_authority/authority_fixture.h"
 #include "tests/support/status_matchers.h"
 
@@ -154,8 +156,7 @@ TEST_F(VerifyClientTest, RevocationsMadeWhileTheStreamIsDownAreReplayedOnReconne
   ASSERT_EQ(edge.cache.Verify(revoked.content()).outcome, VerifyOutcome::kValid);
 
   // Revoked through the fixture's own authority while the edge's is gone.
-  RestartAuthority(authority, port, edge,
-                   [&] { ASSERT_TRUE(Revoke("alice", revoked.token().id()).ok()); });
+  RestartAuthority(authority, port, edge, [&] { ASSERT_TRUE(Revoke("alice", revoked.token().id()).ok()); });
 
   EXPECT_TRUE(Eventually([&] { return edge.watcher.revocations() == 1; }, seconds(1)));
   EXPECT_EQ(edge.cache.Verify(revoked.content()).outcome, VerifyOutcome::kInvalid);
@@ -177,9 +178,8 @@ TEST_F(VerifyClientTest, PositionOlderThanTheRetainedLogDropsEveryCachedValidAns
 
   // The new authority keeps no history (retention 0), so the revocation made
   // meanwhile cannot be replayed: the edge must forget what it believed.
-  RestartAuthority(
-      authority, port, edge, [&] { ASSERT_TRUE(Revoke("alice", revoked.token().id()).ok()); },
-      {{"TOKENGATE_REVOCATION_LOG_RETENTION_HOURS", "0"}});
+  RestartAuthority(authority, port, edge, [&] { ASSERT_TRUE(Revoke("alice", revoked.token().id()).ok()); },
+                   {{"TOKENGATE_REVOCATION_LOG_RETENTION_HOURS", "0"}});
 
   EXPECT_TRUE(Eventually([&] { return edge.watcher.resets() == 1; }, seconds(1)));
   const VerifyResult again = edge.cache.Verify(kept.content());
@@ -285,9 +285,10 @@ class VerifyClientTlsTest : public AuthorityTest {
 
 TEST_F(VerifyClientTlsTest, MutualTlsChannelVerifiesAsTheEdgesIdentity) {
   const auto issued = Issue("alice", "etl");  // Same database, so the TLS authority knows it.
-  auto channel =
-      MakeAuthorityChannel({.address = TlsAddress(), .tls_cert_file = Pki("http2kafka.crt"),
-                            .tls_key_file = Pki("http2kafka.key"), .tls_ca_file = Pki("ca.crt")});
+  auto channel = MakeAuthorityChannel({.address = TlsAddress(),
+                                       .tls_cert_file = Pki("http2kafka.crt"),
+                                       .tls_key_file = Pki("http2kafka.key"),
+                                       .tls_ca_file = Pki("ca.crt")});
   ASSERT_THAT(channel, IsOk());
 
   auto answer = GrpcVerifyBackend(*channel).Verify(issued.content());
@@ -298,9 +299,10 @@ TEST_F(VerifyClientTlsTest, MutualTlsChannelVerifiesAsTheEdgesIdentity) {
 
 TEST_F(VerifyClientTlsTest, ChannelRefusesAnAuthorityItsCaDidNotSign) {
   const auto issued = Issue("alice", "etl");
-  auto channel =
-      MakeAuthorityChannel({.address = TlsAddress(), .tls_cert_file = Pki("http2kafka.crt"),
-                            .tls_key_file = Pki("http2kafka.key"), .tls_ca_file = Pki("other-ca.crt")});
+  auto channel = MakeAuthorityChannel({.address = TlsAddress(),
+                                       .tls_cert_file = Pki("http2kafka.crt"),
+                                       .tls_key_file = Pki("http2kafka.key"),
+                                       .tls_ca_file = Pki("other-ca.crt")});
   ASSERT_THAT(channel, IsOk());
 
   auto answer = GrpcVerifyBackend(*channel).Verify(issued.content());

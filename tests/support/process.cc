@@ -60,7 +60,8 @@ ChildProcess::~ChildProcess() {
   if (pid_ > 0) Kill();
   // Checked here, at the end, because a child can report after the test's
   // last assertion (or be killed before anyone looked at its log).
-  if (HasSanitizerReport(Log())) ADD_FAILURE() << binary_ << " reported a sanitizer finding (its log follows)";
+  if (HasSanitizerReport(Log()))
+    ADD_FAILURE() << binary_ << " reported a sanitizer finding (its log follows)";
   if (::testing::Test::HasFailure()) {
     std::cerr << "---- log of " << binary_ << " ----\n" << Log() << "---- end of log ----\n";
   }

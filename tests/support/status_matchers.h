@@ -53,8 +53,7 @@ MATCHER_P2(StatusIs, code, message_matcher,
                ::testing::DescribeMatcher<std::string>(message_matcher)) {
   const absl::Status& status = internal::GetStatus(arg);
   *result_listener << "whose status is " << status;
-  return status.code() == code &&
-         ::testing::Matches(message_matcher)(std::string(status.message()));
+  return status.code() == code && ::testing::Matches(message_matcher)(std::string(status.message()));
 }
 
 }  // namespace tokengate::testing

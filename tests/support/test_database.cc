@@ -1,9 +1,10 @@
 #include "tests/support/test_database.h"
 
-#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <atomic>
+
+#include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
 #include "common/pg/postgres.h"

@@ -1,10 +1,10 @@
 #include "services/api/auth/access_token.h"
 
+#include <simdjson.h>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-
-#include <simdjson.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -38,10 +38,9 @@ AccessToken AccessTokenCodec::Issue(absl::string_view user_name) const {
   json.Field("exp", expires_at);
   json.EndObject();
   const std::string payload = Base64UrlEncode(json.str());
-  return AccessToken{
-      .token = absl::StrCat(kAccessTokenPrefix, payload, ".", Base64UrlEncode(Sign(payload))),
-      .user_name = std::string(user_name),
-      .expires_at_unix = expires_at};
+  return AccessToken{.token = absl::StrCat(kAccessTokenPrefix, payload, ".", Base64UrlEncode(Sign(payload))),
+                     .user_name = std::string(user_name),
+                     .expires_at_unix = expires_at};
 }
 
 absl::StatusOr<AccessToken> AccessTokenCodec::Verify(absl::string_view token) const {

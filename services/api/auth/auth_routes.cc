@@ -1,16 +1,15 @@
 #include "services/api/auth/auth_routes.h"
 
 #include "absl/strings/str_cat.h"
-#include "common/http/error_body.h"
-#include "common/http/url_encoded.h"
 #include "common/base/json_writer.h"
 #include "common/base/log.h"
 #include "common/base/names.h"
+#include "common/http/error_body.h"
+#include "common/http/url_encoded.h"
 #include "services/api/auth/authenticator.h"
 
 namespace tokengate {
 namespace {
-
 
 std::string SessionCookie(absl::string_view value, int64_t max_age_seconds, bool secure) {
   return absl::StrCat(kSessionCookie, "=", value, "; Path=/; Max-Age=", max_age_seconds,
@@ -24,11 +23,13 @@ HttpResponse Login(const AuthRoutesDeps& deps, const HttpRequest& request) {
   auto username = FirstValue(form, "username");
   auto password = FirstValue(form, "password");
   for (const auto& [name, value] : {std::pair{"username", &username}, std::pair{"password", &password}}) {
-    if (!*value) issues.push_back(FieldIssue{.location = {"body", name}, .code = "missing",
-                                             .message = "Field required"});
+    if (!*value)
+      issues.push_back(
+          FieldIssue{.location = {"body", name}, .code = "missing", .message = "Field required"});
   }
   if (auto grant = FirstValue(form, "grant_type"); grant && *grant != "password") {
-    issues.push_back(FieldIssue{.location = {"body", "grant_type"}, .code = "string_pattern_mismatch",
+    issues.push_back(FieldIssue{.location = {"body", "grant_type"},
+                                .code = "string_pattern_mismatch",
                                 .message = "String should match pattern '^password$'"});
   }
   // Two names must never become one principal (a NUL cuts C strings) nor
@@ -52,14 +53,13 @@ HttpResponse Login(const AuthRoutesDeps& deps, const HttpRequest& request) {
   json.Field("expires_at", token.expires_at_unix);
   json.EndObject();
   return HttpResponse::Json(200, json.Take())
-      .WithHeader("Set-Cookie", SessionCookie(token.token, absl::ToInt64Seconds(deps.lifetime),
-                                              deps.cookie_secure))
+      .WithHeader("Set-Cookie",
+                  SessionCookie(token.token, absl::ToInt64Seconds(deps.lifetime), deps.cookie_secure))
       .NotStored();
 }
 
 HttpResponse Logout(const AuthRoutesDeps& deps) {
-  return HttpResponse::NoContent().WithHeader("Set-Cookie",
-                                              SessionCookie("", 0, deps.cookie_secure));
+  return HttpResponse::NoContent().WithHeader("Set-Cookie", SessionCookie("", 0, deps.cookie_secure));
 }
 
 HttpResponse BrowserLogout(const AuthRoutesDeps& deps) {

@@ -71,10 +71,8 @@ AuthResult Authenticator::FromBearer(absl::string_view token, const HttpRequest&
                                          .may_read = result.principal.HasScope(kReadScope),
                                          .namespaces = limits.namespaces()}};
     }
-    case VerifyOutcome::kInvalid:
-      return Denied(RefusedPersonalToken(result.reason));
-    case VerifyOutcome::kUnavailable:
-      break;
+    case VerifyOutcome::kInvalid: return Denied(RefusedPersonalToken(result.reason));
+    case VerifyOutcome::kUnavailable: break;
   }
   return Denied(ServiceUnavailable(UnavailableMessage(result), retry_after_));
 }

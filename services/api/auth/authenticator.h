@@ -39,8 +39,8 @@ struct Caller {
   // A personal token's namespace patterns: lineage reads see only what lies
   // in them. Empty: everything (logins, unlimited tokens).
   std::vector<std::string> namespaces;
-  std::string email;     // Humans, from the IdP; "" with the dummy provider.
-  bool admin = false;    // Humans only; a personal token never carries the role.
+  std::string email;   // Humans, from the IdP; "" with the dummy provider.
+  bool admin = false;  // Humans only; a personal token never carries the role.
   // Humans only: the service accounts the IdP's groups make them a manager of
   // (the group claim matched against the configured pattern).
   std::vector<std::string> managed_service_accounts;
@@ -59,8 +59,12 @@ class Authenticator {
   Authenticator(const AccessTokenCodec* access_tokens, OidcLogin* oidc, VerifyCache* verify_cache,
                 absl::Duration retry_after, const std::vector<std::string>& admin_users,
                 TrustedProxies trusted_proxies, const CrossOriginGuard* cross_origin)
-      : access_tokens_(access_tokens), oidc_(oidc), verify_cache_(verify_cache), retry_after_(retry_after),
-        admin_users_(admin_users.begin(), admin_users.end()), trusted_proxies_(std::move(trusted_proxies)),
+      : access_tokens_(access_tokens),
+        oidc_(oidc),
+        verify_cache_(verify_cache),
+        retry_after_(retry_after),
+        admin_users_(admin_users.begin(), admin_users.end()),
+        trusted_proxies_(std::move(trusted_proxies)),
         cross_origin_(cross_origin) {}
 
   // Any credential: personal token, access token or cookie.

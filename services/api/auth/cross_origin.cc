@@ -11,7 +11,6 @@
 namespace tokengate {
 namespace {
 
-
 constexpr absl::string_view kRefused = "Cross-origin request refused";
 constexpr absl::string_view kUseBearer =
     "; scripts and other sites' servers authenticate with 'Authorization: Bearer'";
@@ -31,8 +30,8 @@ absl::string_view HostPart(absl::string_view origin) {
 
 bool IsJson(const std::optional<std::string>& content_type) {
   if (!content_type) return false;
-  absl::string_view media = absl::StripAsciiWhitespace(
-      absl::string_view(*content_type).substr(0, content_type->find(';')));
+  absl::string_view media =
+      absl::StripAsciiWhitespace(absl::string_view(*content_type).substr(0, content_type->find(';')));
   return absl::EqualsIgnoreCase(media, "application/json");
 }
 
@@ -65,8 +64,8 @@ std::optional<HttpResponse> CrossOriginGuard::CheckSessionRequest(const HttpRequ
   if (!ChangesState(request.method())) return std::nullopt;
   std::string why;
   if (Judge(request, why) != Verdict::kSameOrigin) {
-    return Forbidden(kRefused, absl::StrCat(why, ": the session cookie works only from this api's pages",
-                                            kUseBearer));
+    return Forbidden(kRefused,
+                     absl::StrCat(why, ": the session cookie works only from this api's pages", kUseBearer));
   }
   if (!request.body().empty() && !IsJson(request.Header("Content-Type"))) {
     return Forbidden("Unsupported content type",

@@ -3,14 +3,13 @@
 #include <openssl/crypto.h>
 
 #include "absl/strings/str_cat.h"
-#include "common/http/error_body.h"
 #include "common/base/json_writer.h"
 #include "common/base/log.h"
+#include "common/http/error_body.h"
 #include "services/api/auth/authenticator.h"
 
 namespace tokengate {
 namespace {
-
 
 constexpr int64_t kLoginStateSeconds = 600;
 
@@ -90,12 +89,15 @@ HttpResponse Logout(const OidcRoutesDeps& deps, const HttpRequest& request, bool
 
 void AddOidcRoutes(Router& router, OidcRoutesDeps deps) {
   router.Add(HttpMethod::kPost, "/v1/auth/token", [](const HttpRequest&) {
-    return BadRequest("Password login is off: log in through the identity provider at /v1/auth/login, "
-                      "or use a personal token");
+    return BadRequest(
+        "Password login is off: log in through the identity provider at /v1/auth/login, "
+        "or use a personal token");
   });
   router.Add(HttpMethod::kGet, "/v1/auth/login", [deps](const HttpRequest& r) { return Login(deps, r); });
-  router.Add(HttpMethod::kGet, "/v1/auth/callback", [deps](const HttpRequest& r) { return Callback(deps, r); });
-  router.Add(HttpMethod::kGet, "/v1/auth/logout", [deps](const HttpRequest& r) { return Logout(deps, r, true); });
+  router.Add(HttpMethod::kGet, "/v1/auth/callback",
+             [deps](const HttpRequest& r) { return Callback(deps, r); });
+  router.Add(HttpMethod::kGet, "/v1/auth/logout",
+             [deps](const HttpRequest& r) { return Logout(deps, r, true); });
   router.Add(HttpMethod::kPost, "/v1/auth/logout",
              [deps](const HttpRequest& r) { return Logout(deps, r, false); });
 }

@@ -61,8 +61,10 @@ std::optional<absl::Duration> RateLimiter::Admit(const std::string& address) {
       recency_.pop_back();
     }
     recency_.push_front(key);
-    it = buckets_.emplace(key, Bucket{.tokens = static_cast<double>(limit_.count), .updated = now,
-                                      .recency = recency_.begin()})
+    it = buckets_
+             .emplace(key, Bucket{.tokens = static_cast<double>(limit_.count),
+                                  .updated = now,
+                                  .recency = recency_.begin()})
              .first;
   } else {
     recency_.splice(recency_.begin(), recency_, it->second.recency);

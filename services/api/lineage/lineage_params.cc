@@ -7,8 +7,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/base/field_error.h"
-#include "common/base/uuid.h"
 #include "common/base/status_macros.h"
+#include "common/base/uuid.h"
 
 namespace tokengate {
 namespace {
@@ -52,8 +52,7 @@ absl::StatusOr<absl::Time> ParseDateTime(absl::string_view field, absl::string_v
       return time;
     }
   }
-  return InvalidField(field, "datetime_from_date_parsing",
-                      "Input should be a valid datetime or date");
+  return InvalidField(field, "datetime_from_date_parsing", "Input should be a valid datetime or date");
 }
 
 // One handler per accepted name; anything else is "extra_forbidden".
@@ -165,9 +164,8 @@ absl::Status ValidatePage(const PageRequest& page) {
 
 absl::Status ValidateSearchQuery(const std::optional<std::string>& search_query) {
   if (search_query && Utf8Chars(*search_query) < kMinSearchChars) {
-    return InvalidField(
-        "search_query", "string_too_short",
-        absl::StrCat("String should have at least ", kMinSearchChars, " characters"));
+    return InvalidField("search_query", "string_too_short",
+                        absl::StrCat("String should have at least ", kMinSearchChars, " characters"));
   }
   return absl::OkStatus();
 }
@@ -218,8 +216,7 @@ absl::StatusOr<RunQuery> RunQueryFromParams(const LineageParams& params) {
   AddPageSetters(&query.page, &setters);
   absl::Status status = Apply(params, setters);
   if (status.ok() && query.since && query.until && *query.since >= *query.until) {
-    status =
-        InvalidField("until", "value_error", "Value error, 'since' should be less than 'until'");
+    status = InvalidField("until", "value_error", "Value error, 'since' should be less than 'until'");
   }
   return Finish(std::move(query), status);
 }

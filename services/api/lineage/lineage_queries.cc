@@ -4,9 +4,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/base/json_writer.h"
+#include "common/base/status_macros.h"
 #include "services/api/lineage/lineage_params.h"
 #include "services/api/lineage/lineage_sql.h"
-#include "common/base/status_macros.h"
 
 namespace tokengate {
 namespace {
@@ -15,8 +15,7 @@ constexpr absl::string_view kStatusNames[] = {"UNKNOWN", "STARTED", "SUCCEEDED",
                                               "KILLED"};  // status -1..3
 
 std::string IsoTime(absl::string_view column) {
-  return absl::StrCat("to_char(", column, " AT TIME ZONE 'UTC', ",
-                      "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
+  return absl::StrCat("to_char(", column, " AT TIME ZONE 'UTC', ", "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
 }
 
 struct Location {
@@ -28,13 +27,12 @@ struct Location {
 };
 
 // The locations (with addresses) of `ids`, by id.
-absl::StatusOr<std::map<std::string, Location>> FetchLocations(
-    PgConnection& conn, const std::vector<std::string>& ids) {
+absl::StatusOr<std::map<std::string, Location>> FetchLocations(PgConnection& conn,
+                                                               const std::vector<std::string>& ids) {
   std::map<std::string, Location> locations;
   if (ids.empty()) return locations;
-  auto rows =
-      conn.Exec("SELECT id, type, name, external_id FROM location WHERE id = ANY($1::bigint[])",
-                {IdArray(ids)});
+  auto rows = conn.Exec("SELECT id, type, name, external_id FROM location WHERE id = ANY($1::bigint[])",
+                        {IdArray(ids)});
   if (!rows.ok()) return rows.status();
   for (int i = 0; i < rows->rows(); ++i) {
     Location location{.id = std::string(rows->Get(i, 0)),
@@ -57,21 +55,19 @@ absl::StatusOr<std::map<std::string, Location>> FetchLocations(
 
 // {id → rows of `table` whose `column` is that id}, for statistics.
 absl::StatusOr<std::map<std::string, int64_t>> CountBy(PgConnection& conn, absl::string_view table,
-                                                       absl::string_view column,
-                                                       absl::string_view type,
+                                                       absl::string_view column, absl::string_view type,
                                                        const std::vector<std::string>& ids) {
   std::map<std::string, int64_t> counts;
   if (ids.empty()) return counts;
-  auto rows = conn.Exec(absl::StrCat("SELECT ", column, ", count(*) FROM ", table, " WHERE ",
-                                     column, " = ANY($1::", type, "[]) GROUP BY ", column),
+  auto rows = conn.Exec(absl::StrCat("SELECT ", column, ", count(*) FROM ", table, " WHERE ", column,
+                                     " = ANY($1::", type, "[]) GROUP BY ", column),
                         {IdArray(ids)});
   if (!rows.ok()) return rows.status();
   for (int i = 0; i < rows->rows(); ++i) counts[std::string(rows->Get(i, 0))] = rows->GetInt(i, 1);
   return counts;
 }
 
-void WriteNullable(JsonWriter& json, absl::string_view key, const PageRows& rows, int row,
-                   int column) {
+void WriteNullable(JsonWriter& json, absl::string_view key, const PageRows& rows, int row, int column) {
   json.Key(key);
   if (rows.IsNull(row, column)) {
     json.Null();
@@ -134,11 +130,10 @@ absl::StatusOr<std::string> ListPage(PgPool& pool, const Query& query, const Lis
 }
 
 // Datasets and jobs filtered by their location's type.
-void WhereLocationType(SqlFilter& filter, absl::string_view column,
-                       const std::vector<std::string>& types) {
+void WhereLocationType(SqlFilter& filter, absl::string_view column, const std::vector<std::string>& types) {
   if (types.empty()) return;
-  filter.Where(absl::StrCat(column, " IN (SELECT id FROM location WHERE type IN (",
-                            filter.List(types), "))"));
+  filter.Where(
+      absl::StrCat(column, " IN (SELECT id FROM location WHERE type IN (", filter.List(types), "))"));
 }
 
 // A namespace-limited token's condition on `location_column`: only the
@@ -205,7 +200,8 @@ std::string PageMetaJson(const PageRequest& page, int64_t total_count, int64_t i
 
 absl::StatusOr<std::string> ListLocations(PgPool& pool, const LocationQuery& query) {
   const auto filter_for = [&](PgConnection& conn, SqlFilter& filter) -> absl::Status {
-    if (auto limited = WhereInNamespaces(conn, filter, "l.id", query.namespaces); !limited.ok()) return limited;
+    if (auto limited = WhereInNamespaces(conn, filter, "l.id", query.namespaces); !limited.ok())
+      return limited;
     filter.WhereIn("l.id", query.location_id);
     filter.WhereIn("l.type", query.location_type);
     if (query.search_query) {
@@ -227,8 +223,8 @@ absl::StatusOr<std::string> ListLocations(PgPool& pool, const LocationQuery& que
       json.Key("data");
       WriteLocation(json, locations.at(id));
       json.Key("statistics");
-      json.Raw(absl::StrCat(R"({"datasets":{"total_datasets":)", datasets[id],
-                            R"(},"jobs":{"total_jobs":)", jobs[id], "}}"));
+      json.Raw(absl::StrCat(R"({"datasets":{"total_datasets":)", datasets[id], R"(},"jobs":{"total_jobs":)",
+                            jobs[id], "}}"));
       json.EndObject();
     });
   };
@@ -263,10 +259,10 @@ absl::StatusOr<std::string> ListDatasets(PgPool& pool, const DatasetQuery& query
           json.Raw("[]");
         });
   };
-  return ListPage(pool, query,
-                  {.table = "dataset", .alias = "d", .keys = {"name"},
-                   .columns = "d.id, d.name, d.location_id"},
-                  filter_for, render);
+  return ListPage(
+      pool, query,
+      {.table = "dataset", .alias = "d", .keys = {"name"}, .columns = "d.id, d.name, d.location_id"},
+      filter_for, render);
 }
 
 absl::StatusOr<std::string> ListJobs(PgPool& pool, const JobQuery& query) {
@@ -286,22 +282,20 @@ absl::StatusOr<std::string> ListJobs(PgPool& pool, const JobQuery& query) {
   };
   const auto render = [&](PgConnection& conn, const PageRows& page) {
     return NamedItemsJson(
-        conn, query.page, page,
-        [&](JsonWriter& json, int row) { json.Field("type", page.Get(row, 3)); },
+        conn, query.page, page, [&](JsonWriter& json, int row) { json.Field("type", page.Get(row, 3)); },
         [](JsonWriter&) {});
   };
-  return ListPage(pool, query,
-                  {.table = "job", .alias = "j", .keys = {"name"},
-                   .columns = "j.id, j.name, j.location_id, j.type"},
-                  filter_for, render);
+  return ListPage(
+      pool, query,
+      {.table = "job", .alias = "j", .keys = {"name"}, .columns = "j.id, j.name, j.location_id, j.type"},
+      filter_for, render);
 }
 
 absl::StatusOr<std::string> ListRuns(PgPool& pool, const RunQuery& query) {
   const auto filter_for = [&](PgConnection& conn, SqlFilter& filter) -> absl::Status {
     for (const auto& [bound, op] : {std::pair{&query.since, ">="}, std::pair{&query.until, "<="}}) {
       if (!*bound) continue;
-      const std::string time =
-          absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", **bound, absl::UTCTimeZone());
+      const std::string time = absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", **bound, absl::UTCTimeZone());
       filter.Where(absl::StrCat("r.created_at ", op, " ", filter.Param(time), "::timestamptz"));
     }
     if (!query.namespaces.empty()) {
@@ -320,8 +314,8 @@ absl::StatusOr<std::string> ListRuns(PgPool& pool, const RunQuery& query) {
     }
     filter.WhereIn("r.status", statuses, "::smallint");
     if (!query.job_type.empty()) {
-      filter.Where(absl::StrCat("r.job_id IN (SELECT id FROM job WHERE type IN (",
-                                filter.List(query.job_type), "))"));
+      filter.Where(
+          absl::StrCat("r.job_id IN (SELECT id FROM job WHERE type IN (", filter.List(query.job_type), "))"));
     }
     if (query.search_query) {
       TG_ASSIGN_OR_RETURN(auto jobs, JobsMatching(conn, *query.search_query));
@@ -374,14 +368,13 @@ absl::StatusOr<std::string> ListRuns(PgPool& pool, const RunQuery& query) {
       json.EndObject();
     });
   };
-  const std::string columns =
-      absl::StrCat("r.id, ", IsoTime("r.created_at"), ", r.job_id, r.parent_run_id, r.status, ",
-                   IsoTime("r.started_at"), ", ", IsoTime("r.ended_at"),
-                   ", r.external_id, r.attempt, r.running_log_url, r.persistent_log_url");
-  return ListPage(pool, query,
-                  {.table = "run", .alias = "r", .keys = {"created_at"}, .descending = true,
-                   .columns = columns},
-                  filter_for, render);
+  const std::string columns = absl::StrCat(
+      "r.id, ", IsoTime("r.created_at"), ", r.job_id, r.parent_run_id, r.status, ", IsoTime("r.started_at"),
+      ", ", IsoTime("r.ended_at"), ", r.external_id, r.attempt, r.running_log_url, r.persistent_log_url");
+  return ListPage(
+      pool, query,
+      {.table = "run", .alias = "r", .keys = {"created_at"}, .descending = true, .columns = columns},
+      filter_for, render);
 }
 
 }  // namespace tokengate

@@ -1,8 +1,8 @@
 #include "services/api/lineage/lineage_routes.h"
 
 #include "common/base/field_error.h"
-#include "common/http/error_body.h"
 #include "common/base/log.h"
+#include "common/http/error_body.h"
 #include "services/api/lineage/lineage_params.h"
 #include "services/api/lineage/lineage_queries.h"
 

@@ -55,8 +55,8 @@ std::string SqlFilter::Param(std::string value) {
 
 void SqlFilter::WhereMatches(absl::string_view folded_column, const std::string& search_query,
                              absl::string_view id_column, const std::vector<std::string>& ids) {
-  std::string condition = absl::StrCat("(", folded_column, " LIKE ",
-                                       FoldedPattern(Param(SubstringPattern(search_query))));
+  std::string condition =
+      absl::StrCat("(", folded_column, " LIKE ", FoldedPattern(Param(SubstringPattern(search_query))));
   if (!ids.empty()) {
     absl::StrAppend(&condition, " OR ", id_column, " = ANY(", Param(IdArray(ids)), "::bigint[])");
   }
@@ -73,14 +73,13 @@ std::string IdArray(const std::vector<std::string>& ids) {
 
 absl::StatusOr<std::vector<std::string>> LocationsMatching(PgConnection& conn,
                                                            const std::string& search_query) {
-  static const std::string kSql = absl::StrCat(
-      "SELECT id FROM location WHERE name_folded LIKE ", FoldedPattern("$1"),
-      " UNION SELECT location_id FROM address WHERE url_folded LIKE ", FoldedPattern("$1"));
+  static const std::string kSql =
+      absl::StrCat("SELECT id FROM location WHERE name_folded LIKE ", FoldedPattern("$1"),
+                   " UNION SELECT location_id FROM address WHERE url_folded LIKE ", FoldedPattern("$1"));
   return MatchingIds(conn, kSql, search_query);
 }
 
-absl::StatusOr<std::vector<std::string>> JobsMatching(PgConnection& conn,
-                                                      const std::string& search_query) {
+absl::StatusOr<std::vector<std::string>> JobsMatching(PgConnection& conn, const std::string& search_query) {
   static const std::string kSql =
       absl::StrCat("SELECT id FROM job WHERE name_folded LIKE ", FoldedPattern("$1"));
   return MatchingIds(conn, kSql, search_query);
@@ -108,8 +107,8 @@ absl::StatusOr<std::vector<std::string>> LocationsInNamespaces(PgConnection& con
     params.push_back(NamespaceLikePattern(pattern));
     conditions.push_back(absl::StrCat("namespace LIKE $", params.size()));
   }
-  auto rows = conn.Exec(absl::StrCat("SELECT id FROM location WHERE ", absl::StrJoin(conditions, " OR ")),
-                        params);
+  auto rows =
+      conn.Exec(absl::StrCat("SELECT id FROM location WHERE ", absl::StrJoin(conditions, " OR ")), params);
   if (!rows.ok()) return rows.status();
   std::vector<std::string> ids;
   ids.reserve(rows->rows());
@@ -117,8 +116,8 @@ absl::StatusOr<std::vector<std::string>> LocationsInNamespaces(PgConnection& con
   return ids;
 }
 
-absl::StatusOr<PageRows> FetchPage(PgConnection& conn, const SqlFilter& filter,
-                                   const Listing& listing, const PageRequest& page) {
+absl::StatusOr<PageRows> FetchPage(PgConnection& conn, const SqlFilter& filter, const Listing& listing,
+                                   const PageRequest& page) {
   const absl::string_view direction = listing.descending ? " DESC" : "";
   std::vector<std::string> key_select, key_order, outer_order, table_order;
   for (size_t i = 0; i < listing.keys.size(); ++i) {
@@ -137,19 +136,19 @@ absl::StatusOr<PageRows> FetchPage(PgConnection& conn, const SqlFilter& filter,
   std::string matched, total, paged;
   if (filter.empty()) {
     total = absl::StrCat("SELECT count(*) AS n FROM ", listing.table);
-    paged = absl::StrCat("SELECT ", keys, " FROM ", from, " ORDER BY ",
-                         absl::StrJoin(table_order, ", "), limit);
+    paged =
+        absl::StrCat("SELECT ", keys, " FROM ", from, " ORDER BY ", absl::StrJoin(table_order, ", "), limit);
   } else {
     matched = absl::StrCat("WITH matched AS MATERIALIZED (SELECT ", keys, " FROM ", from,
                            filter.WhereClause(), ") ");
     total = "SELECT count(*) AS n FROM matched";
     paged = absl::StrCat("SELECT * FROM matched ORDER BY ", absl::StrJoin(key_order, ", "), limit);
   }
-  auto rows = conn.Exec(
-      absl::StrCat(matched, "SELECT t.n, ", listing.columns, " FROM (", total, ") t ",
-                   "LEFT JOIN (", paged, ") p ON true ", "LEFT JOIN ", from, " ON ", listing.alias,
-                   ".id = p.id ", "ORDER BY ", absl::StrJoin(outer_order, ", ")),
-      filter.params());
+  auto rows =
+      conn.Exec(absl::StrCat(matched, "SELECT t.n, ", listing.columns, " FROM (", total, ") t ",
+                             "LEFT JOIN (", paged, ") p ON true ", "LEFT JOIN ", from, " ON ", listing.alias,
+                             ".id = p.id ", "ORDER BY ", absl::StrJoin(outer_order, ", ")),
+                filter.params());
   if (!rows.ok()) return rows.status();
   return PageRows(*std::move(rows));
 }

@@ -42,8 +42,7 @@ class SqlFilter {
   void Where(std::string condition) { conditions_.push_back(std::move(condition)); }
   // "<column> IN (…)" unless `values` is empty.
   template <typename T>
-  void WhereIn(absl::string_view column, const std::vector<T>& values,
-               absl::string_view cast = "") {
+  void WhereIn(absl::string_view column, const std::vector<T>& values, absl::string_view cast = "") {
     if (!values.empty()) Where(absl::StrCat(column, " IN (", List(values, cast), ")"));
   }
   // "(<folded_column> LIKE <search> OR <id_column> = ANY(<ids>))": a row
@@ -69,8 +68,7 @@ std::string IdArray(const std::vector<std::string>& ids);
 absl::StatusOr<std::vector<std::string>> LocationsMatching(PgConnection& conn,
                                                            const std::string& search_query);
 // Ids of the jobs whose name contains `search_query`.
-absl::StatusOr<std::vector<std::string>> JobsMatching(PgConnection& conn,
-                                                      const std::string& search_query);
+absl::StatusOr<std::vector<std::string>> JobsMatching(PgConnection& conn, const std::string& search_query);
 
 // Ids of the locations whose namespace matches one of `patterns` (non-empty).
 // Asked for first, like LocationsMatching: the big tables' statements then
@@ -106,7 +104,7 @@ class PageRows {
 };
 
 // count(*) and one page of `listing` under `filter`, in one statement.
-absl::StatusOr<PageRows> FetchPage(PgConnection& conn, const SqlFilter& filter,
-                                   const Listing& listing, const PageRequest& page);
+absl::StatusOr<PageRows> FetchPage(PgConnection& conn, const SqlFilter& filter, const Listing& listing,
+                                   const PageRequest& page);
 
 }  // namespace tokengate

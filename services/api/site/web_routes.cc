@@ -8,7 +8,6 @@
 namespace tokengate {
 namespace {
 
-
 // Revalidate on every load, so a new page and its script arrive together
 // after an upgrade instead of a day later.
 HttpResponse ServeFresh(const StaticFiles* web_files, const char* file) {
@@ -30,9 +29,8 @@ void AddWebRoutes(Router& router, const StaticFiles* web_files, PageGate gate) {
     return ServeFresh(web_files, "index.html");
   });
   for (const char* file : kWebPageFiles) {
-    router.Add(HttpMethod::kGet, absl::StrCat("/", file), [web_files, file](const HttpRequest&) {
-      return ServeFresh(web_files, file);
-    });
+    router.Add(HttpMethod::kGet, absl::StrCat("/", file),
+               [web_files, file](const HttpRequest&) { return ServeFresh(web_files, file); });
   }
 }
 

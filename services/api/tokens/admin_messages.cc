@@ -1,11 +1,12 @@
 #include "services/api/tokens/admin_messages.h"
 
 #include "absl/strings/ascii.h"
-#include "common/token/audit_event_json.h"
 #include "common/base/json_writer.h"
+#include "common/token/audit_event_json.h"
 
 namespace tokengate {
-void ParseQueryBool(const std::string& name, const std::string& value, bool* out, std::vector<FieldIssue>& issues) {
+void ParseQueryBool(const std::string& name, const std::string& value, bool* out,
+                    std::vector<FieldIssue>& issues) {
   const std::string lower = absl::AsciiStrToLower(value);
   for (const char* yes : {"1", "on", "t", "true", "y", "yes"}) {
     if (lower == yes) {
@@ -19,7 +20,8 @@ void ParseQueryBool(const std::string& name, const std::string& value, bool* out
       return;
     }
   }
-  issues.push_back(FieldIssue{.location = {"query", name}, .code = "bool_parsing",
+  issues.push_back(FieldIssue{.location = {"query", name},
+                              .code = "bool_parsing",
                               .message = "Input should be a valid boolean, unable to interpret input",
                               .input_json = JsonQuote(value)});
 }
@@ -36,7 +38,8 @@ Validated<AdminListQuery> ParseAdminListQuery(const UrlParams& query) {
   AdminListQuery parsed;
   std::vector<FieldIssue> issues;
   if (auto user = FirstValue(query, "user")) parsed.user = *user;
-  if (auto active = FirstValue(query, "active")) ParseQueryBool("active", *active, &parsed.active_only, issues);
+  if (auto active = FirstValue(query, "active"))
+    ParseQueryBool("active", *active, &parsed.active_only, issues);
   ParsePageParams(query, &parsed.page.page, &parsed.page.page_size, issues);
   if (!issues.empty()) return Validated<AdminListQuery>{.issues = std::move(issues)};
   return Validated<AdminListQuery>{.value = std::move(parsed)};
@@ -76,7 +79,8 @@ std::string AdminListJson(const AdminListQuery& query, const v1::AdminListTokens
   return json.Take();
 }
 
-void WriteRevokedIds(JsonWriter& json, int32_t count, const google::protobuf::RepeatedPtrField<std::string>& ids) {
+void WriteRevokedIds(JsonWriter& json, int32_t count,
+                     const google::protobuf::RepeatedPtrField<std::string>& ids) {
   json.Field("revoked_count", count);
   json.Key("token_ids");
   json.BeginArray();

@@ -24,7 +24,8 @@ struct AdminListQuery {
 };
 
 // pydantic's lax bool from a query string ("true", "1", "no", …), or a bool_parsing issue.
-void ParseQueryBool(const std::string& name, const std::string& value, bool* out, std::vector<FieldIssue>& issues);
+void ParseQueryBool(const std::string& name, const std::string& value, bool* out,
+                    std::vector<FieldIssue>& issues);
 // GET /v1/personal-tokens/{id}/events?page=&page_size=
 Validated<PageQuery> ParsePageQuery(const UrlParams& query);
 // GET /v1/admin/personal-tokens?user=&active=&page=&page_size=
@@ -37,7 +38,8 @@ std::string EventsJson(const PageQuery& query, const v1::ListTokenEventsResponse
 // Token items as in the owner's list, plus user_name, revoked_at, last_used_from.
 std::string AdminListJson(const AdminListQuery& query, const v1::AdminListTokensResponse& response);
 // The members "revoked_count": N, "token_ids": [...] of an open object.
-void WriteRevokedIds(JsonWriter& json, int32_t count, const google::protobuf::RepeatedPtrField<std::string>& ids);
+void WriteRevokedIds(JsonWriter& json, int32_t count,
+                     const google::protobuf::RepeatedPtrField<std::string>& ids);
 // {"revoked_count": N, "token_ids": [...]}, and "removed_from_service_accounts": [names] when any
 std::string RevokedUserTokensJson(const v1::RevokeUserTokensResponse& response);
 

@@ -3,15 +3,14 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
-#include "common/http/error_body.h"
 #include "common/base/log.h"
+#include "common/http/error_body.h"
 #include "services/api/auth/actor.h"
 #include "services/api/tokens/admin_messages.h"
 #include "services/api/tokens/service_account_messages.h"
 
 namespace tokengate {
 namespace {
-
 
 constexpr char kAdminOnly[] = "Only administrators may do this";
 
@@ -109,8 +108,8 @@ class AdminRoutes {
         [&](const v1::DisableServiceAccountResponse& response) {
           for (const std::string& id : response.token_ids()) deps_.verify_cache->OnRevoked(id);
           TG_LOG(Info) << "request_id=" << request.request_id() << " disabled service account "
-                       << request.PathParam("service_account_name") << ", revoked " << response.revoked_count()
-                       << " personal tokens";
+                       << request.PathParam("service_account_name") << ", revoked "
+                       << response.revoked_count() << " personal tokens";
           return HttpResponse::Json(200, DisabledServiceAccountJson(response));
         });
   }
@@ -136,8 +135,9 @@ class AdminRoutes {
   // audited by the authority, and answered 403 here (see NotAdmin).
   template <typename Response, typename Request, typename Fill, typename Answer>
   HttpResponse AsAdmin(const HttpRequest& request, const char* method, Fill fill,
-                       grpc::Status (v1::TokenAuthority::StubInterface::*rpc_method)(
-                           grpc::ClientContext*, const Request&, Response*),
+                       grpc::Status (v1::TokenAuthority::StubInterface::*rpc_method)(grpc::ClientContext*,
+                                                                                     const Request&,
+                                                                                     Response*),
                        Answer answer) const {
     AuthResult auth = deps_.authenticator->AuthenticateHuman(request);
     if (!auth.caller) return auth.error;
@@ -159,9 +159,10 @@ class AdminRoutes {
   // whatever the authority answered. Personal tokens never reach here (they
   // never carry the role: AuthenticateHuman refuses them).
   static HttpResponse NotAdmin(const HttpRequest& request, const Caller& caller) {
-    TG_LOG(Info) << "request_id=" << request.request_id() << " user=" << caller.user_name
-                 << " refused " << request.route() << ": not an admin";
-    return Forbidden(kAdminOnly, absl::StrCat("User '", caller.user_name, "' does not have the administrator role"));
+    TG_LOG(Info) << "request_id=" << request.request_id() << " user=" << caller.user_name << " refused "
+                 << request.route() << ": not an admin";
+    return Forbidden(kAdminOnly,
+                     absl::StrCat("User '", caller.user_name, "' does not have the administrator role"));
   }
 
   const PersonalTokensRoutesDeps deps_;
@@ -171,7 +172,8 @@ class AdminRoutes {
 
 void AddAdminRoutes(Router& router, PersonalTokensRoutesDeps deps) {
   auto routes = std::make_shared<AdminRoutes>(std::move(deps));
-  router.Add(HttpMethod::kGet, "/v1/admin/personal-tokens", [routes](const HttpRequest& r) { return routes->List(r); });
+  router.Add(HttpMethod::kGet, "/v1/admin/personal-tokens",
+             [routes](const HttpRequest& r) { return routes->List(r); });
   router.Add(HttpMethod::kPost, "/v1/admin/users/{user_name}/revoke-tokens",
              [routes](const HttpRequest& r) { return routes->RevokeUserTokens(r); });
   router.Add(HttpMethod::kPost, "/v1/admin/service-accounts",

@@ -3,13 +3,13 @@
 // error (authority_errors.h).
 #pragma once
 
-#include <grpcpp/grpcpp.h>
-
 #include <memory>
 
+#include <grpcpp/grpcpp.h>
+
 #include "absl/time/time.h"
-#include "common/http/response.h"
 #include "common/base/metrics.h"
+#include "common/http/response.h"
 #include "services/api/tokens/authority_errors.h"
 
 namespace tokengate {

@@ -6,9 +6,9 @@
 
 #include "absl/strings/numbers.h"
 #include "common/base/field_error.h"
-#include "common/http/error_body.h"
 #include "common/base/json_writer.h"
 #include "common/base/log.h"
+#include "common/http/error_body.h"
 
 namespace tokengate {
 namespace {
@@ -47,10 +47,8 @@ HttpResponse HttpErrorFromAuthority(const grpc::Status& status, const grpc::Clie
                                     absl::Duration retry_after, const InputOf& input_json_of) {
   const std::string& message = status.error_message();
   switch (status.error_code()) {
-    case grpc::StatusCode::UNAUTHENTICATED:
-      return Unauthorized("Invalid token", message);
-    case grpc::StatusCode::PERMISSION_DENIED:
-      return Forbidden(message);
+    case grpc::StatusCode::UNAUTHENTICATED: return Unauthorized("Invalid token", message);
+    case grpc::StatusCode::PERMISSION_DENIED: return Forbidden(message);
     case grpc::StatusCode::FAILED_PRECONDITION:
       // Data.Rentgen's ActionNotAllowedError (e.g. personal tokens switched off).
       return Forbidden("Action not allowed", message);
@@ -74,12 +72,12 @@ HttpResponse HttpErrorFromAuthority(const grpc::Status& status, const grpc::Clie
     case grpc::StatusCode::INVALID_ARGUMENT: {
       const std::string field = TrailingValue(context, kFieldMetadata);
       const std::string code = TrailingValue(context, kCodeMetadata);
-      return InvalidRequest({FieldIssue{.location = field.empty() ? std::vector<std::string>{"body"}
-                                                                  : LocationOf(field),
-                                        .code = code.empty() ? "value_error" : code,
-                                        .message = message,
-                                        .context_json = TrailingValue(context, kContextMetadata),
-                                        .input_json = input_json_of ? input_json_of(field) : ""}});
+      return InvalidRequest(
+          {FieldIssue{.location = field.empty() ? std::vector<std::string>{"body"} : LocationOf(field),
+                      .code = code.empty() ? "value_error" : code,
+                      .message = message,
+                      .context_json = TrailingValue(context, kContextMetadata),
+                      .input_json = input_json_of ? input_json_of(field) : ""}});
     }
     case grpc::StatusCode::UNAVAILABLE:
     case grpc::StatusCode::DEADLINE_EXCEEDED:

@@ -8,10 +8,10 @@
 // UNAVAILABLE/DEADLINE_EXCEEDED→503 with Retry-After, else 500.
 #pragma once
 
-#include <grpcpp/grpcpp.h>
-
 #include <functional>
 #include <string>
+
+#include <grpcpp/grpcpp.h>
 
 #include "absl/time/time.h"
 #include "common/http/response.h"

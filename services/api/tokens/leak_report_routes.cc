@@ -3,8 +3,8 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
-#include "common/http/error_body.h"
 #include "common/base/log.h"
+#include "common/http/error_body.h"
 #include "services/api/tokens/authority_errors.h"
 #include "services/api/tokens/personal_token_messages.h"
 

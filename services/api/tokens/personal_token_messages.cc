@@ -9,9 +9,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "common/http/error_body.h"
 #include "common/base/json_writer.h"
 #include "common/base/names.h"
+#include "common/http/error_body.h"
 #include "common/token/token_limits.h"
 #include "services/api/tokens/pydantic_date.h"
 #include "services/api/tokens/pydantic_uuid.h"
@@ -21,8 +21,10 @@ namespace {
 
 FieldIssue Issue(std::vector<std::string> location, absl::string_view code, absl::string_view message,
                  std::string input_json = "") {
-  return FieldIssue{.location = std::move(location), .code = std::string(code),
-                    .message = std::string(message), .input_json = std::move(input_json)};
+  return FieldIssue{.location = std::move(location),
+                    .code = std::string(code),
+                    .message = std::string(message),
+                    .input_json = std::move(input_json)};
 }
 
 FieldIssue WithContext(FieldIssue issue, std::string context_json) {
@@ -76,8 +78,8 @@ void ParseUntil(simdjson::dom::element value, std::string* out, std::vector<Fiel
     return;
   }
   if (value.get(text) != simdjson::SUCCESS) {
-    issues.push_back(Issue({"body", "until"}, "date_type", "Input should be a valid date",
-                           simdjson::to_string(value)));
+    issues.push_back(
+        Issue({"body", "until"}, "date_type", "Input should be a valid date", simdjson::to_string(value)));
     return;
   }
   const absl::string_view day(text.data(), text.size());
@@ -104,8 +106,8 @@ void ParseStringList(simdjson::dom::element value, absl::string_view field, std:
   for (auto item : array) {
     std::string_view text;
     if (item.get(text) != simdjson::SUCCESS) {
-      FieldIssue issue =
-          Issue({"body", std::string(field)}, "string_type", "Input should be a valid string", simdjson::to_string(item));
+      FieldIssue issue = Issue({"body", std::string(field)}, "string_type", "Input should be a valid string",
+                               simdjson::to_string(item));
       issue.location_index = index;
       issues.push_back(std::move(issue));
     } else {
@@ -140,7 +142,8 @@ void ParseLimitList(simdjson::dom::element value, absl::string_view field, std::
   // The shared checks name the field; a body's issue is at body.<field>, echoing what was sent.
   for (FieldIssue& problem : problems) {
     problem.location.insert(problem.location.begin(), "body");
-    problem.input_json = problem.location_index ? entries[*problem.location_index] : simdjson::to_string(value);
+    problem.input_json =
+        problem.location_index ? entries[*problem.location_index] : simdjson::to_string(value);
     issues.push_back(std::move(problem));
   }
 }
@@ -190,8 +193,8 @@ void WriteOptionalTime(JsonWriter& json, const char* key, int64_t unix_seconds) 
   if (unix_seconds == 0) {
     json.Null();
   } else {
-    json.String(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(unix_seconds),
-                                 absl::UTCTimeZone()));
+    json.String(
+        absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(unix_seconds), absl::UTCTimeZone()));
   }
 }
 
@@ -206,8 +209,8 @@ void WriteTokenData(JsonWriter& json, const v1::PersonalToken& token, bool admin
   for (const auto& scope : token.scopes()) json.String(scope);
   json.EndArray();
   // Only when set: a token without limits keeps Data.Rentgen's bytes.
-  for (const auto& [key, values] : {std::pair{"namespaces", &token.namespaces()},
-                                    std::pair{"networks", &token.networks()}}) {
+  for (const auto& [key, values] :
+       {std::pair{"namespaces", &token.namespaces()}, std::pair{"networks", &token.networks()}}) {
     if (values->empty()) continue;
     json.Key(key);
     json.BeginArray();
@@ -295,7 +298,8 @@ Validated<CreateBody> ParseCreateBody(absl::string_view body) {
   std::vector<FieldIssue> extra_issues;
   bool has_name = false;
   for (auto [key, value] : *object) {
-    if (ParseLimitsMember(absl::string_view(key.data(), key.size()), value, parsed.limits, limit_issues)) continue;
+    if (ParseLimitsMember(absl::string_view(key.data(), key.size()), value, parsed.limits, limit_issues))
+      continue;
     if (key == "name") {
       has_name = true;
       std::string_view name;
@@ -303,13 +307,13 @@ Validated<CreateBody> ParseCreateBody(absl::string_view body) {
         name_issues.push_back(Issue({"body", "name"}, "string_type", "Input should be a valid string",
                                     simdjson::to_string(value)));
       } else if (CharCount(name) < 1) {
-        name_issues.push_back(Issue({"body", "name"}, "string_too_short",
-                                    "String should have at least 1 character", "\"\""));
+        name_issues.push_back(
+            Issue({"body", "name"}, "string_too_short", "String should have at least 1 character", "\"\""));
       } else if (CharCount(name) > kMaxTokenNameChars) {
-        name_issues.push_back(Issue({"body", "name"}, "string_too_long",
-                                    absl::StrCat("String should have at most ", kMaxTokenNameChars,
-                                                 " characters"),
-                                    JsonQuote(absl::string_view(name.data(), name.size()))));
+        name_issues.push_back(
+            Issue({"body", "name"}, "string_too_long",
+                  absl::StrCat("String should have at most ", kMaxTokenNameChars, " characters"),
+                  JsonQuote(absl::string_view(name.data(), name.size()))));
       } else if (auto bad = CheckNoControlCharacters("name", absl::string_view(name.data(), name.size()));
                  !bad.ok()) {
         name_issues.push_back(
@@ -320,16 +324,16 @@ Validated<CreateBody> ParseCreateBody(absl::string_view body) {
     } else if (key == "until") {
       ParseUntil(value, &parsed.until, until_issues);
     } else {
-      extra_issues.push_back(ExtraField("body", absl::string_view(key.data(), key.size()),
-                                        simdjson::to_string(value)));
+      extra_issues.push_back(
+          ExtraField("body", absl::string_view(key.data(), key.size()), simdjson::to_string(value)));
     }
   }
   if (!has_name) {
-    name_issues.push_back(Issue({"body", "name"}, "missing", "Field required",
-                                std::string(absl::StripAsciiWhitespace(body))));
+    name_issues.push_back(
+        Issue({"body", "name"}, "missing", "Field required", std::string(absl::StripAsciiWhitespace(body))));
   }
-  for (auto* part : {&name_issues, &until_issues, &limit_issues[0], &limit_issues[1], &limit_issues[2],
-                     &extra_issues}) {
+  for (auto* part :
+       {&name_issues, &until_issues, &limit_issues[0], &limit_issues[1], &limit_issues[2], &extra_issues}) {
     issues.insert(issues.end(), part->begin(), part->end());
   }
   return Result(std::move(parsed), std::move(issues));
@@ -345,9 +349,10 @@ void ParseGraceSeconds(simdjson::dom::element value, int* out, std::vector<Field
     issues.push_back(Issue({"body", "grace_seconds"}, "int_type", "Input should be a valid integer",
                            simdjson::to_string(value)));
   } else if (seconds < 0) {
-    issues.push_back(WithContext(Issue({"body", "grace_seconds"}, "greater_than_equal",
-                                       "Input should be greater than or equal to 0", simdjson::to_string(value)),
-                                 R"({"ge":0})"));
+    issues.push_back(
+        WithContext(Issue({"body", "grace_seconds"}, "greater_than_equal",
+                          "Input should be greater than or equal to 0", simdjson::to_string(value)),
+                    R"({"ge":0})"));
   } else {
     // Far beyond any cap; the authority names the cap in its refusal.
     *out = static_cast<int>(std::min<int64_t>(seconds, std::numeric_limits<int>::max()));
@@ -381,8 +386,8 @@ Validated<RefreshBody> ParseRefreshBody(absl::string_view body) {
       extra_issues.push_back(ExtraField("body", name, simdjson::to_string(value)));
     }
   }
-  for (auto* part : {&until_issues, &limit_issues[0], &limit_issues[1], &limit_issues[2], &grace_issues,
-                     &extra_issues}) {
+  for (auto* part :
+       {&until_issues, &limit_issues[0], &limit_issues[1], &limit_issues[2], &grace_issues, &extra_issues}) {
     issues.insert(issues.end(), part->begin(), part->end());
   }
   return Result(std::move(parsed), std::move(issues));
@@ -433,10 +438,10 @@ void ReportedContent(simdjson::dom::element value, std::vector<std::string> loca
                   simdjson::to_string(value));
   } else if (CharCount(text) > kMaxReportedContentChars) {
     // The input is not echoed: it may be a real token.
-    issue = WithContext(Issue(std::move(location), "string_too_long",
-                              absl::StrCat("String should have at most ", kMaxReportedContentChars,
-                                           " characters")),
-                        absl::StrCat(R"({"max_length":)", kMaxReportedContentChars, "}"));
+    issue = WithContext(
+        Issue(std::move(location), "string_too_long",
+              absl::StrCat("String should have at most ", kMaxReportedContentChars, " characters")),
+        absl::StrCat(R"({"max_length":)", kMaxReportedContentChars, "}"));
   } else {
     out.emplace_back(text);
     return;
@@ -466,7 +471,8 @@ Validated<std::vector<std::string>> ParseLeakReportBody(absl::string_view body) 
     }
   }
   if (one && many) {
-    issues.push_back(Issue({"body"}, "value_error", "Value error, give either content or contents, not both"));
+    issues.push_back(
+        Issue({"body"}, "value_error", "Value error, give either content or contents, not both"));
   } else if (!one && !many) {
     issues.push_back(Issue({"body", "content"}, "missing", "Field required"));
   } else if (one) {

@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "common/base/json_writer.h"
 #include "common/http/error_body.h"
 #include "common/http/url_encoded.h"
-#include "common/base/json_writer.h"
 #include "tokengate/v1/token_authority.pb.h"
 
 namespace tokengate {

@@ -3,9 +3,9 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
-#include "common/http/error_body.h"
 #include "common/base/json_writer.h"
 #include "common/base/log.h"
+#include "common/http/error_body.h"
 #include "services/api/auth/actor.h"
 #include "services/api/tokens/admin_messages.h"
 #include "services/api/tokens/personal_token_messages.h"
@@ -13,7 +13,6 @@
 
 namespace tokengate {
 namespace {
-
 
 class PersonalTokensRoutes {
  public:
@@ -77,8 +76,8 @@ class PersonalTokensRoutes {
     auto context = deps_.call.Context();
     grpc::Status status = deps_.authority->IssueToken(context.get(), rpc, &response);
     if (!status.ok()) return deps_.call.Failed("IssueToken", status, *context, UntilInput(body.value->until));
-    TG_LOG(Info) << "request_id=" << request.request_id() << " created personal token id="
-                 << response.token().id();
+    TG_LOG(Info) << "request_id=" << request.request_id()
+                 << " created personal token id=" << response.token().id();
     return HttpResponse::Json(200, IssuedJson(response.token(), response.content())).NotStored();
   }
 
@@ -102,12 +101,13 @@ class PersonalTokensRoutes {
     v1::RefreshTokenResponse response;
     auto context = deps_.call.Context();
     grpc::Status status = deps_.authority->RefreshToken(context.get(), rpc, &response);
-    if (!status.ok()) return deps_.call.Failed("RefreshToken", status, *context, UntilInput(body.value->until));
+    if (!status.ok())
+      return deps_.call.Failed("RefreshToken", status, *context, UntilInput(body.value->until));
     // With a grace the old content still works: its end reaches this cache
     // as a revocation, like any other (and no answer outlives it).
     if (body.value->grace_seconds == 0) deps_.verify_cache->OnRevoked(*id.value);
-    TG_LOG(Info) << "request_id=" << request.request_id() << " refreshed personal token id="
-                 << *id.value << " as id=" << response.token().id();
+    TG_LOG(Info) << "request_id=" << request.request_id() << " refreshed personal token id=" << *id.value
+                 << " as id=" << response.token().id();
     return HttpResponse::Json(200, IssuedJson(response.token(), response.content())).NotStored();
   }
 
@@ -177,7 +177,8 @@ class PersonalTokensRoutes {
 void AddPersonalTokensRoutes(Router& router, PersonalTokensRoutesDeps deps) {
   auto routes = std::make_shared<PersonalTokensRoutes>(deps);
   // A service account's tokens have the same endpoints under its name.
-  for (const std::string base : {"/v1/personal-tokens", "/v1/service-accounts/{service_account_name}/personal-tokens"}) {
+  for (const std::string base :
+       {"/v1/personal-tokens", "/v1/service-accounts/{service_account_name}/personal-tokens"}) {
     router.Add(HttpMethod::kGet, base, [routes](const HttpRequest& r) { return routes->List(r); });
     router.Add(HttpMethod::kPost, base, [routes](const HttpRequest& r) { return routes->Create(r); });
     router.Add(HttpMethod::kPatch, base + "/{personal_token_id}",
@@ -187,7 +188,8 @@ void AddPersonalTokensRoutes(Router& router, PersonalTokensRoutesDeps deps) {
     router.Add(HttpMethod::kGet, base + "/{personal_token_id}/events",
                [routes](const HttpRequest& r) { return routes->Events(r); });
   }
-  router.Add(HttpMethod::kGet, "/v1/service-accounts", [routes](const HttpRequest& r) { return routes->ManagedAccounts(r); });
+  router.Add(HttpMethod::kGet, "/v1/service-accounts",
+             [routes](const HttpRequest& r) { return routes->ManagedAccounts(r); });
 }
 
 }  // namespace tokengate

@@ -12,7 +12,7 @@
 namespace tokengate {
 
 struct DateIssue {
-  std::string code;     // "date_from_datetime_parsing" or "date_from_datetime_inexact"
+  std::string code;  // "date_from_datetime_parsing" or "date_from_datetime_inexact"
   std::string message;
 };
 

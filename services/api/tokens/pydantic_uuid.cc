@@ -78,7 +78,8 @@ UuidParse ParseUuidAsPydantic(absl::string_view text) {
     const auto lead = static_cast<unsigned char>(body[i]);
     const size_t length = std::min(SequenceLength(lead), body.size() - i);
     if (length > 1 || (!IsHex(body[i]) && body[i] != '-')) {
-      return Error(absl::StrCat("invalid character: found `", body.substr(i, length), "` at ", offset + i + 1));
+      return Error(
+          absl::StrCat("invalid character: found `", body.substr(i, length), "` at ", offset + i + 1));
     }
     if (body[i] == '-') hyphens.push_back(i);
     i += length;

@@ -31,8 +31,8 @@ void WriteAccount(JsonWriter& json, const v1::ServiceAccount& account, bool admi
 
 FieldIssue BodyIssue(std::vector<std::string> location, const char* code, const char* message,
                      std::string input_json = "") {
-  return FieldIssue{.location = std::move(location), .code = code, .message = message,
-                    .input_json = std::move(input_json)};
+  return FieldIssue{
+      .location = std::move(location), .code = code, .message = message, .input_json = std::move(input_json)};
 }
 
 }  // namespace
@@ -95,7 +95,8 @@ std::string ServiceAccountJson(const v1::ServiceAccount& account, bool admin_vie
   return json.Take();
 }
 
-std::string ServiceAccountsJson(const ServiceAccountsQuery& query, const v1::ListServiceAccountsResponse& response) {
+std::string ServiceAccountsJson(const ServiceAccountsQuery& query,
+                                const v1::ListServiceAccountsResponse& response) {
   JsonWriter json;
   json.BeginObject();
   WritePageMeta(json, query.page.page, query.page.page_size, response.total_count(),

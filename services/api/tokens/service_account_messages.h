@@ -32,7 +32,8 @@ Validated<ServiceAccountsQuery> ParseServiceAccountsQuery(const UrlParams& query
 // {"id": name, "data": {name, owner_name, description, email, webhook_url,
 // created_at, disabled_at[, managers]}}; managers in admin answers only.
 std::string ServiceAccountJson(const v1::ServiceAccount& account, bool admin_view);
-std::string ServiceAccountsJson(const ServiceAccountsQuery& query, const v1::ListServiceAccountsResponse& response);
+std::string ServiceAccountsJson(const ServiceAccountsQuery& query,
+                                const v1::ListServiceAccountsResponse& response);
 // The accounts a person manages: {"items": [...]} (never many: no pages).
 std::string ManagedServiceAccountsJson(const v1::ListManagedServiceAccountsResponse& response);
 // {"revoked_count": N, "token_ids": [...]}

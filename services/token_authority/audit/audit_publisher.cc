@@ -4,11 +4,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "common/kafka/kafka_topics.h"
 #include "common/base/log.h"
+#include "common/base/status_macros.h"
+#include "common/kafka/kafka_topics.h"
 #include "services/token_authority/audit/audit_json.h"
 #include "services/token_authority/audit/audit_record.h"
-#include "common/base/status_macros.h"
 
 namespace tokengate {
 namespace {
@@ -28,14 +28,14 @@ absl::StatusOr<std::unique_ptr<AuditPublisher>> AuditPublisher::Create(AuditPubl
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   std::string error;
   // Idempotent with acks=all: librdkafka's own retries never write a record twice.
-  for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
-           {"bootstrap.servers", options.brokers},
-           {"enable.idempotence", "true"},
-           {"acks", "all"},
-           {"linger.ms", "5"},
-           {"message.timeout.ms", timeout_ms},
-           {"reconnect.backoff.max.ms", "1000"},
-           {"client.id", "token-authority-audit"}}) {
+  for (const auto& [key, value] :
+       std::vector<std::pair<std::string, std::string>>{{"bootstrap.servers", options.brokers},
+                                                        {"enable.idempotence", "true"},
+                                                        {"acks", "all"},
+                                                        {"linger.ms", "5"},
+                                                        {"message.timeout.ms", timeout_ms},
+                                                        {"reconnect.backoff.max.ms", "1000"},
+                                                        {"client.id", "token-authority-audit"}}) {
     if (conf->set(key, value, error) != RdKafka::Conf::CONF_OK) {
       return absl::InvalidArgumentError(absl::StrCat("audit kafka producer ", key, ": ", error));
     }
@@ -67,7 +67,8 @@ void AuditPublisher::Start() {
 
 void AuditPublisher::Stop() {
   loop_.Stop();
-  if (producer_ != nullptr) producer_->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT);
+  if (producer_ != nullptr)
+    producer_->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT);
 }
 
 void AuditPublisher::dr_cb(RdKafka::Message& message) {
@@ -97,7 +98,8 @@ absl::StatusOr<bool> AuditPublisher::Lead() {
     conn_ = *std::move(conn);
   }
   if (leading_) return true;
-  TG_ASSIGN_OR_RETURN(auto locked, conn_->Exec("SELECT pg_try_advisory_lock($1)", {absl::StrCat(kPublisherLock)}));
+  TG_ASSIGN_OR_RETURN(auto locked,
+                      conn_->Exec("SELECT pg_try_advisory_lock($1)", {absl::StrCat(kPublisherLock)}));
   leading_ = locked.Get(0, 0) == "t";
   if (leading_) TG_LOG(Info) << "publishing audit records to Kafka topic " << options_.topic;
   return leading_;
@@ -127,10 +129,10 @@ absl::StatusOr<int> AuditPublisher::PublishBatch() {
     const std::string& key = entry.record.user_name;
     RdKafka::Headers* headers = RdKafka::Headers::create();
     headers->add("content-type", "application/json");
-    const RdKafka::ErrorCode code = producer_->produce(
-        options_.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-        const_cast<char*>(value.data()), value.size(), key.data(), key.size(), entry.at_unix_ms,
-        headers, reinterpret_cast<void*>(entry.id));
+    const RdKafka::ErrorCode code =
+        producer_->produce(options_.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+                           const_cast<char*>(value.data()), value.size(), key.data(), key.size(),
+                           entry.at_unix_ms, headers, reinterpret_cast<void*>(entry.id));
     if (code != RdKafka::ERR_NO_ERROR) {
       delete headers;  // Ownership passes to librdkafka only on success.
       absl::MutexLock lock(&delivered_mutex_);

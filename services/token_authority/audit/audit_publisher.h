@@ -8,11 +8,11 @@
 // a record again (consumers deduplicate by its `id`).
 #pragma once
 
-#include <librdkafka/rdkafkacpp.h>
-
 #include <memory>
 #include <set>
 #include <string>
+
+#include <librdkafka/rdkafkacpp.h>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"

@@ -32,8 +32,11 @@ AuditEntry AuditEntryFromRow(const PgResult& result, int row) {
   AuditEntry entry{.id = result.GetInt(row, 0), .at_unix_ms = result.GetInt(row, 1)};
   entry.record = AuditRecord{
       .event = text(2),
-      .actor = AuditActor{.kind = text(3), .name = text(4), .client_address = text(10),
-                          .user_agent = text(11), .request_id = text(12)},
+      .actor = AuditActor{.kind = text(3),
+                          .name = text(4),
+                          .client_address = text(10),
+                          .user_agent = text(11),
+                          .request_id = text(12)},
       .user_id = result.IsNull(row, 5) ? std::nullopt : std::optional<int64_t>(result.GetInt(row, 5)),
       .user_name = text(6),
       .token_id = text(7),
@@ -66,8 +69,9 @@ absl::Status AppendAuditRecord(PgConnection& conn, const AuditRecord& record) {
        record.user_id ? PgParam(absl::StrCat(*record.user_id)) : PgParam(),
        ClipForAudit(record.user_name, kMaxNameBytes), ClipForAudit(record.token_id, kMaxNameBytes),
        ClipForAudit(record.token_name, kMaxNameBytes), ClipForAudit(record.previous_token_id, kMaxNameBytes),
-       ClipForAudit(actor.client_address, kMaxAddressBytes), ClipForAudit(actor.user_agent, kMaxUserAgentBytes),
-       ClipForAudit(actor.request_id, kMaxRequestIdBytes), ClipForAudit(record.detail, kMaxDetailBytes)});
+       ClipForAudit(actor.client_address, kMaxAddressBytes),
+       ClipForAudit(actor.user_agent, kMaxUserAgentBytes), ClipForAudit(actor.request_id, kMaxRequestIdBytes),
+       ClipForAudit(record.detail, kMaxDetailBytes)});
   return result.status();
 }
 

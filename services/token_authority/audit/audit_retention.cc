@@ -16,11 +16,12 @@ absl::StatusOr<int64_t> AuditRetention::PruneOnce() {
   TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
   int64_t pruned = 0;
   auto status = InTransaction(*conn, [&]() -> absl::Status {
-    TG_ASSIGN_OR_RETURN(auto locked, conn->Exec("SELECT pg_try_advisory_xact_lock($1)", {absl::StrCat(kRetentionLock)}));
+    TG_ASSIGN_OR_RETURN(auto locked,
+                        conn->Exec("SELECT pg_try_advisory_xact_lock($1)", {absl::StrCat(kRetentionLock)}));
     if (locked.Get(0, 0) != "t") return absl::OkStatus();
-    auto result = conn->Exec("SELECT audit_event_prune(make_interval(secs => $1), $2)",
-                                {absl::StrCat(absl::ToInt64Seconds(retention_)),
-                                 published_only_ ? "true" : "false"});
+    auto result =
+        conn->Exec("SELECT audit_event_prune(make_interval(secs => $1), $2)",
+                   {absl::StrCat(absl::ToInt64Seconds(retention_)), published_only_ ? "true" : "false"});
     if (!result.ok()) return result.status();
     pruned = result->GetInt(0, 0);
     return absl::OkStatus();
@@ -35,7 +36,8 @@ void AuditRetention::Start(absl::Duration interval) {
     if (!pruned.ok()) {
       TG_LOG(Warning) << "audit records not pruned, will retry: " << pruned.status().message();
     } else if (*pruned > 0) {
-      TG_LOG(Info) << "pruned " << *pruned << " audit records older than " << absl::FormatDuration(retention_);
+      TG_LOG(Info) << "pruned " << *pruned << " audit records older than "
+                   << absl::FormatDuration(retention_);
     }
   });
 }

@@ -35,8 +35,7 @@ bool Named(const v1::Actor* actor) { return actor != nullptr && !actor->name().e
 
 }  // namespace
 
-AuditActor ActorOf(const v1::Actor* actor, const grpc::ServerContext& context,
-                   absl::string_view owner) {
+AuditActor ActorOf(const v1::Actor* actor, const grpc::ServerContext& context, absl::string_view owner) {
   AuditActor out = Base(actor, context);
   if (!Named(actor)) {
     out.kind = std::string(kActorService);

@@ -3,9 +3,9 @@
 // "anonymous" on plaintext). Knows gRPC's context, nothing of storage.
 #pragma once
 
-#include "absl/strings/string_view.h"
 #include <grpcpp/grpcpp.h>
 
+#include "absl/strings/string_view.h"
 #include "services/token_authority/audit/audit_record.h"
 #include "tokengate/v1/token_authority.pb.h"
 
@@ -13,8 +13,7 @@ namespace tokengate {
 
 // A call on `owner`'s tokens: kind "user" when the actor is the owner,
 // "admin" when an admin acts on someone else's, "service" without an actor.
-AuditActor ActorOf(const v1::Actor* actor, const grpc::ServerContext& context,
-                   absl::string_view owner);
+AuditActor ActorOf(const v1::Actor* actor, const grpc::ServerContext& context, absl::string_view owner);
 
 // An administration call (offboarding, cross-user listing): always kind
 // "admin", named by the actor or else by the caller's identity.

@@ -54,9 +54,10 @@ grpc::Status CallerPolicy::Check(const grpc::ServerContext& context, absl::strin
                       absl::StrCat("caller '", who, "' may not call ", method));
 }
 
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
-    const std::string& listen, const std::string& cert_file, const std::string& key_file,
-    const std::string& ca_file) {
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(const std::string& listen,
+                                                                               const std::string& cert_file,
+                                                                               const std::string& key_file,
+                                                                               const std::string& ca_file) {
   if (cert_file.empty()) {
     if (!absl::StartsWith(listen, "127.") && !absl::StartsWith(listen, "localhost:") &&
         !absl::StartsWith(listen, "[::1]:")) {

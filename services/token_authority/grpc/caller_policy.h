@@ -5,16 +5,16 @@
 // authority warns when it listens in plaintext beyond loopback (docs/security.md).
 #pragma once
 
-#include "absl/strings/string_view.h"
-
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <grpcpp/grpcpp.h>
+
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
-#include <grpcpp/grpcpp.h>
+#include "absl/strings/string_view.h"
 
 namespace tokengate {
 
@@ -39,8 +39,9 @@ std::vector<std::string> CallerIdentities(const grpc::ServerContext& context);
 // Credentials for the listening port: mutual TLS (client certificate
 // required and verified against the CA) when the files are set, else
 // plaintext with a warning unless the address is loopback.
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
-    const std::string& listen, const std::string& cert_file, const std::string& key_file,
-    const std::string& ca_file);
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(const std::string& listen,
+                                                                               const std::string& cert_file,
+                                                                               const std::string& key_file,
+                                                                               const std::string& ca_file);
 
 }  // namespace tokengate

@@ -10,12 +10,11 @@ namespace tokengate {
 namespace {
 
 constexpr int kReplayBatch = 500;
-constexpr int kSliceMs = 200;           // How quickly a cancelled stream is noticed.
+constexpr int kSliceMs = 200;  // How quickly a cancelled stream is noticed.
 constexpr int kUnlistenedPollMs = 1000;
 
 template <typename Response>
-grpc::Status Answer(absl::StatusOr<Response> result, Response* response,
-                    grpc::ServerContext* context) {
+grpc::Status Answer(absl::StatusOr<Response> result, Response* response, grpc::ServerContext* context) {
   if (!result.ok()) return ToGrpcStatus(result.status(), context);
   *response = *std::move(result);
   return grpc::Status::OK;
@@ -30,7 +29,8 @@ grpc::Status ToGrpcStatus(const absl::Status& status, grpc::ServerContext* conte
   if (auto ctx = PayloadOf(status, kContextPayload)) context->AddTrailingMetadata(kContextMetadata, *ctx);
   if (auto entity = PayloadOf(status, kEntityPayload)) context->AddTrailingMetadata(kEntityMetadata, *entity);
   if (auto value = PayloadOf(status, kValuePayload)) context->AddTrailingMetadata(kValueMetadata, *value);
-  if (auto wait = PayloadOf(status, kRetryAfterPayload)) context->AddTrailingMetadata(kRetryAfterMetadata, *wait);
+  if (auto wait = PayloadOf(status, kRetryAfterPayload))
+    context->AddTrailingMetadata(kRetryAfterMetadata, *wait);
   if (status.code() == absl::StatusCode::kUnavailable || status.code() == absl::StatusCode::kInternal) {
     TG_LOG(Warning) << "RPC failed: " << status.message();
   }
@@ -84,13 +84,14 @@ absl::StatusOr<Request> TokenAuthorityService::OnOwner(const Request& request, a
 grpc::Status TokenAuthorityService::IssueToken(grpc::ServerContext* context,
                                                const v1::IssueTokenRequest* request,
                                                v1::IssueTokenResponse* response) {
-  const AuditActor actor = ActorOf(request->has_actor() ? &request->actor() : nullptr, *context,
-                                   request->user_name());
+  const AuditActor actor =
+      ActorOf(request->has_actor() ? &request->actor() : nullptr, *context, request->user_name());
   if (auto denied = Allow(context, "IssueToken", actor, request->user_name()); !denied.ok()) return denied;
   auto on_owner = OnOwner(*request, "IssueToken", actor, TokenAccess::kWrite);
   if (!on_owner.ok()) return ToGrpcStatus(on_owner.status(), context);
   // A service account's token is an emitter's unless its creator asks for more.
-  if (!request->service_account().empty() && on_owner->scopes().empty()) on_owner->add_scopes(std::string(kWriteScope));
+  if (!request->service_account().empty() && on_owner->scopes().empty())
+    on_owner->add_scopes(std::string(kWriteScope));
   auto result = tokens_->Issue(*on_owner, actor);
   if (result.ok()) RememberEmail(request->actor(), request->user_name());
   return Answer(std::move(result), response, context);
@@ -99,8 +100,8 @@ grpc::Status TokenAuthorityService::IssueToken(grpc::ServerContext* context,
 grpc::Status TokenAuthorityService::RefreshToken(grpc::ServerContext* context,
                                                  const v1::RefreshTokenRequest* request,
                                                  v1::RefreshTokenResponse* response) {
-  const AuditActor actor = ActorOf(request->has_actor() ? &request->actor() : nullptr, *context,
-                                   request->user_name());
+  const AuditActor actor =
+      ActorOf(request->has_actor() ? &request->actor() : nullptr, *context, request->user_name());
   if (auto denied = Allow(context, "RefreshToken", actor, request->user_name(), request->token_id());
       !denied.ok()) {
     return denied;
@@ -115,8 +116,8 @@ grpc::Status TokenAuthorityService::RefreshToken(grpc::ServerContext* context,
 grpc::Status TokenAuthorityService::RevokeToken(grpc::ServerContext* context,
                                                 const v1::RevokeTokenRequest* request,
                                                 v1::RevokeTokenResponse*) {
-  const AuditActor actor = ActorOf(request->has_actor() ? &request->actor() : nullptr, *context,
-                                   request->user_name());
+  const AuditActor actor =
+      ActorOf(request->has_actor() ? &request->actor() : nullptr, *context, request->user_name());
   if (auto denied = Allow(context, "RevokeToken", actor, request->user_name(), request->token_id());
       !denied.ok()) {
     return denied;
@@ -128,9 +129,9 @@ grpc::Status TokenAuthorityService::RevokeToken(grpc::ServerContext* context,
   return ToGrpcStatus(status, context);
 }
 
-grpc::Status TokenAuthorityService::RevokeTokensByContent(
-    grpc::ServerContext* context, const v1::RevokeTokensByContentRequest* request,
-    v1::RevokeTokensByContentResponse*) {
+grpc::Status TokenAuthorityService::RevokeTokensByContent(grpc::ServerContext* context,
+                                                          const v1::RevokeTokensByContentRequest* request,
+                                                          v1::RevokeTokensByContentResponse*) {
   if (auto denied = policy_->Check(*context, "RevokeTokensByContent"); !denied.ok()) return denied;
   if (leak_reports_ == nullptr) return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "leak reports are off");
   return ToGrpcStatus(leak_reports_->Report(*request), context);
@@ -150,12 +151,11 @@ void TokenAuthorityService::RememberEmail(const v1::Actor& actor, const std::str
   if (user_emails_ != nullptr) user_emails_->Remember(actor, user_name);
 }
 
-grpc::Status TokenAuthorityService::GetToken(grpc::ServerContext* context,
-                                             const v1::GetTokenRequest* request,
+grpc::Status TokenAuthorityService::GetToken(grpc::ServerContext* context, const v1::GetTokenRequest* request,
                                              v1::GetTokenResponse* response) {
   if (auto denied = policy_->Check(*context, "GetToken"); !denied.ok()) return denied;
-  const AuditActor actor = ActorOf(request->has_actor() ? &request->actor() : nullptr, *context,
-                                   request->user_name());
+  const AuditActor actor =
+      ActorOf(request->has_actor() ? &request->actor() : nullptr, *context, request->user_name());
   auto on_owner = OnOwner(*request, "GetToken", actor, TokenAccess::kRead, request->token_id());
   if (!on_owner.ok()) return ToGrpcStatus(on_owner.status(), context);
   return Answer(tokens_->Get(*on_owner), response, context);
@@ -164,8 +164,8 @@ grpc::Status TokenAuthorityService::GetToken(grpc::ServerContext* context,
 grpc::Status TokenAuthorityService::ListTokens(grpc::ServerContext* context,
                                                const v1::ListTokensRequest* request,
                                                v1::ListTokensResponse* response) {
-  const AuditActor actor = ActorOf(request->has_actor() ? &request->actor() : nullptr, *context,
-                                   request->user_name());
+  const AuditActor actor =
+      ActorOf(request->has_actor() ? &request->actor() : nullptr, *context, request->user_name());
   if (auto denied = Allow(context, "ListTokens", actor, request->user_name()); !denied.ok()) return denied;
   auto on_owner = OnOwner(*request, "ListTokens", actor, TokenAccess::kRead);
   if (!on_owner.ok()) return ToGrpcStatus(on_owner.status(), context);
@@ -185,8 +185,8 @@ grpc::Status TokenAuthorityService::ListTokenEvents(grpc::ServerContext* context
                                                     const v1::ListTokenEventsRequest* request,
                                                     v1::ListTokenEventsResponse* response) {
   if (auto denied = policy_->Check(*context, "ListTokenEvents"); !denied.ok()) return denied;
-  const AuditActor actor = ActorOf(request->has_actor() ? &request->actor() : nullptr, *context,
-                                   request->user_name());
+  const AuditActor actor =
+      ActorOf(request->has_actor() ? &request->actor() : nullptr, *context, request->user_name());
   auto on_owner = OnOwner(*request, "ListTokenEvents", actor, TokenAccess::kRead, request->token_id());
   if (!on_owner.ok()) return ToGrpcStatus(on_owner.status(), context);
   return Answer(tokens_->ListEvents(*on_owner), response, context);
@@ -197,7 +197,8 @@ grpc::Status TokenAuthorityService::AdminListTokens(grpc::ServerContext* context
                                                     v1::AdminListTokensResponse* response) {
   const v1::Actor* named = request->has_actor() ? &request->actor() : nullptr;
   const AuditActor actor = AdminActorOf(named, *context);
-  if (auto denied = AllowAdmin(context, "AdminListTokens", named, actor, request->user_name()); !denied.ok()) {
+  if (auto denied = AllowAdmin(context, "AdminListTokens", named, actor, request->user_name());
+      !denied.ok()) {
     return denied;
   }
   return Answer(tokens_->AdminList(*request, actor), response, context);
@@ -208,7 +209,8 @@ grpc::Status TokenAuthorityService::RevokeUserTokens(grpc::ServerContext* contex
                                                      v1::RevokeUserTokensResponse* response) {
   const v1::Actor* named = request->has_actor() ? &request->actor() : nullptr;
   const AuditActor actor = AdminActorOf(named, *context);
-  if (auto denied = AllowAdmin(context, "RevokeUserTokens", named, actor, request->user_name()); !denied.ok()) {
+  if (auto denied = AllowAdmin(context, "RevokeUserTokens", named, actor, request->user_name());
+      !denied.ok()) {
     return denied;
   }
   auto result = tokens_->RevokeUserTokens(*request, actor);
@@ -229,7 +231,8 @@ grpc::Status TokenAuthorityService::CreateServiceAccount(grpc::ServerContext* co
   const v1::Actor* named = request->has_actor() ? &request->actor() : nullptr;
   const AuditActor actor = AdminActorOf(named, *context);
   const std::string owner = absl::StrCat(kServiceAccountPrefix, request->name());
-  if (auto denied = AllowAdmin(context, "CreateServiceAccount", named, actor, owner); !denied.ok()) return denied;
+  if (auto denied = AllowAdmin(context, "CreateServiceAccount", named, actor, owner); !denied.ok())
+    return denied;
   return Answer(service_accounts_->Create(*request, actor), response, context);
 }
 
@@ -248,7 +251,8 @@ grpc::Status TokenAuthorityService::DisableServiceAccount(grpc::ServerContext* c
   const v1::Actor* named = request->has_actor() ? &request->actor() : nullptr;
   const AuditActor actor = AdminActorOf(named, *context);
   const std::string owner = absl::StrCat(kServiceAccountPrefix, request->name());
-  if (auto denied = AllowAdmin(context, "DisableServiceAccount", named, actor, owner); !denied.ok()) return denied;
+  if (auto denied = AllowAdmin(context, "DisableServiceAccount", named, actor, owner); !denied.ok())
+    return denied;
   return Answer(service_accounts_->Disable(*request, actor), response, context);
 }
 
@@ -264,9 +268,9 @@ grpc::Status TokenAuthorityService::AddServiceAccountManager(grpc::ServerContext
   return Answer(service_accounts_->AddManager(*request, actor), response, context);
 }
 
-grpc::Status TokenAuthorityService::RemoveServiceAccountManager(grpc::ServerContext* context,
-                                                                const v1::ServiceAccountManagerRequest* request,
-                                                                v1::ServiceAccountManagerResponse* response) {
+grpc::Status TokenAuthorityService::RemoveServiceAccountManager(
+    grpc::ServerContext* context, const v1::ServiceAccountManagerRequest* request,
+    v1::ServiceAccountManagerResponse* response) {
   const v1::Actor* named = request->has_actor() ? &request->actor() : nullptr;
   const AuditActor actor = AdminActorOf(named, *context);
   const std::string owner = absl::StrCat(kServiceAccountPrefix, request->name());
@@ -300,9 +304,9 @@ grpc::Status TokenAuthorityService::WatchRevocations(grpc::ServerContext* contex
   if (resuming && CanResumeFrom(request->log_id(), request->after_position(), *opening)) {
     cursor = request->after_position();
   } else if (resuming) {
-    TG_LOG(Info) << "WatchRevocations cannot replay from position " << request->after_position()
-                 << " (log " << opening->log_id << " holds " << opening->pruned_through << ".."
-                 << opening->head << "): the client starts afresh";
+    TG_LOG(Info) << "WatchRevocations cannot replay from position " << request->after_position() << " (log "
+                 << opening->log_id << " holds " << opening->pruned_through << ".." << opening->head
+                 << "): the client starts afresh";
     first.set_reset(true);
   }
 

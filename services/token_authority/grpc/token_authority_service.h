@@ -8,13 +8,13 @@
 #include "absl/time/time.h"
 #include "services/token_authority/grpc/audit_actor.h"
 #include "services/token_authority/grpc/caller_policy.h"
+#include "services/token_authority/notices/user_emails.h"
+#include "services/token_authority/revocation/revocation_feed.h"
+#include "services/token_authority/revocation/revocation_log.h"
+#include "services/token_authority/service_accounts/service_accounts.h"
 #include "services/token_authority/tokens/dead_uses.h"
 #include "services/token_authority/tokens/leak_reports.h"
 #include "services/token_authority/tokens/personal_tokens.h"
-#include "services/token_authority/revocation/revocation_feed.h"
-#include "services/token_authority/revocation/revocation_log.h"
-#include "services/token_authority/notices/user_emails.h"
-#include "services/token_authority/service_accounts/service_accounts.h"
 #include "tokengate/v1/token_authority.grpc.pb.h"
 
 namespace tokengate {
@@ -29,8 +29,14 @@ class TokenAuthorityService final : public v1::TokenAuthority::Service {
   TokenAuthorityService(PersonalTokens* tokens, RevocationFeed* feed, RevocationLog* log,
                         const CallerPolicy* policy, absl::Duration heartbeat, UserEmails* user_emails,
                         LeakReports* leak_reports, DeadUses* dead_uses, ServiceAccounts* service_accounts)
-      : tokens_(tokens), feed_(feed), log_(log), policy_(policy), heartbeat_(heartbeat),
-        user_emails_(user_emails), leak_reports_(leak_reports), dead_uses_(dead_uses),
+      : tokens_(tokens),
+        feed_(feed),
+        log_(log),
+        policy_(policy),
+        heartbeat_(heartbeat),
+        user_emails_(user_emails),
+        leak_reports_(leak_reports),
+        dead_uses_(dead_uses),
         service_accounts_(service_accounts) {}
 
   grpc::Status IssueToken(grpc::ServerContext* context, const v1::IssueTokenRequest* request,
@@ -45,8 +51,7 @@ class TokenAuthorityService final : public v1::TokenAuthority::Service {
                           v1::ListTokensResponse* response) override;
   grpc::Status VerifyToken(grpc::ServerContext* context, const v1::VerifyTokenRequest* request,
                            v1::VerifyTokenResponse* response) override;
-  grpc::Status WatchRevocations(grpc::ServerContext* context,
-                                const v1::WatchRevocationsRequest* request,
+  grpc::Status WatchRevocations(grpc::ServerContext* context, const v1::WatchRevocationsRequest* request,
                                 grpc::ServerWriter<v1::RevocationEvent>* writer) override;
   grpc::Status ListTokenEvents(grpc::ServerContext* context, const v1::ListTokenEventsRequest* request,
                                v1::ListTokenEventsResponse* response) override;
@@ -55,17 +60,20 @@ class TokenAuthorityService final : public v1::TokenAuthority::Service {
   grpc::Status RevokeUserTokens(grpc::ServerContext* context, const v1::RevokeUserTokensRequest* request,
                                 v1::RevokeUserTokensResponse* response) override;
 
- grpc::Status RevokeTokensByContent(grpc::ServerContext* context,
+  grpc::Status RevokeTokensByContent(grpc::ServerContext* context,
                                      const v1::RevokeTokensByContentRequest* request,
                                      v1::RevokeTokensByContentResponse* response) override;
   // UNIMPLEMENTED while `dead_uses` is null.
   grpc::Status ReportTokenUses(grpc::ServerContext* context, const v1::ReportTokenUsesRequest* request,
                                v1::ReportTokenUsesResponse* response) override;
-  grpc::Status CreateServiceAccount(grpc::ServerContext* context, const v1::CreateServiceAccountRequest* request,
+  grpc::Status CreateServiceAccount(grpc::ServerContext* context,
+                                    const v1::CreateServiceAccountRequest* request,
                                     v1::CreateServiceAccountResponse* response) override;
-  grpc::Status ListServiceAccounts(grpc::ServerContext* context, const v1::ListServiceAccountsRequest* request,
+  grpc::Status ListServiceAccounts(grpc::ServerContext* context,
+                                   const v1::ListServiceAccountsRequest* request,
                                    v1::ListServiceAccountsResponse* response) override;
-  grpc::Status DisableServiceAccount(grpc::ServerContext* context, const v1::DisableServiceAccountRequest* request,
+  grpc::Status DisableServiceAccount(grpc::ServerContext* context,
+                                     const v1::DisableServiceAccountRequest* request,
                                      v1::DisableServiceAccountResponse* response) override;
   grpc::Status AddServiceAccountManager(grpc::ServerContext* context,
                                         const v1::ServiceAccountManagerRequest* request,

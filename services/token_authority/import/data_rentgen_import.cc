@@ -7,8 +7,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "services/token_authority/audit/audit_record.h"
 #include "common/base/status_macros.h"
+#include "services/token_authority/audit/audit_record.h"
 
 namespace tokengate {
 namespace {
@@ -69,14 +69,14 @@ absl::StatusOr<Snapshot> ReadSource(PgConnection& source) {
 }
 
 absl::Status ImportUser(PgConnection& target, const SourceUser& user, DataRentgenImportCounts& counts) {
-  auto existing = target.Exec("SELECT id::text, name FROM \"user\" WHERE id = $1 OR name = $2",
-                              {user.id, user.name});
+  auto existing =
+      target.Exec("SELECT id::text, name FROM \"user\" WHERE id = $1 OR name = $2", {user.id, user.name});
   if (!existing.ok()) return existing.status();
   for (int i = 0; i < existing->rows(); ++i) {
     if (existing->Get(i, 0) != user.id || existing->Get(i, 1) != user.name) {
-      return absl::AlreadyExistsError(absl::StrCat(
-          "Data.Rentgen's user id=", user.id, " name='", user.name, "' clashes with user id=",
-          existing->Get(i, 0), " name='", existing->Get(i, 1), "' here"));
+      return absl::AlreadyExistsError(absl::StrCat("Data.Rentgen's user id=", user.id, " name='", user.name,
+                                                   "' clashes with user id=", existing->Get(i, 0), " name='",
+                                                   existing->Get(i, 1), "' here"));
     }
   }
   if (existing->rows() > 0) {
@@ -93,11 +93,14 @@ absl::Status AuditImport(PgConnection& target, absl::string_view event, const So
                          const std::string& user_name, absl::string_view detail) {
   int64_t user_id = 0;
   (void)absl::SimpleAtoi(token.user_id, &user_id);
-  return AppendAuditRecord(
-      target, AuditRecord{.event = std::string(event),
-                          .actor = AuditActor{.kind = std::string(kActorSystem), .name = "import-data-rentgen"},
-                          .user_id = user_id, .user_name = user_name, .token_id = token.id,
-                          .token_name = token.name, .detail = std::string(detail)});
+  return AppendAuditRecord(target, AuditRecord{.event = std::string(event),
+                                               .actor = AuditActor{.kind = std::string(kActorSystem),
+                                                                   .name = "import-data-rentgen"},
+                                               .user_id = user_id,
+                                               .user_name = user_name,
+                                               .token_id = token.id,
+                                               .token_name = token.name,
+                                               .detail = std::string(detail)});
 }
 
 absl::Status ImportToken(PgConnection& target, const SourceToken& token, const std::string& user_name,
@@ -123,9 +126,9 @@ absl::Status ImportToken(PgConnection& target, const SourceToken& token, const s
                                               : "imported from Data.Rentgen");
   }
   if (existing->Get(0, 0) != token.user_id) {
-    return absl::AlreadyExistsError(absl::StrCat("personal token id=", token.id, " belongs to user id=",
-                                                 existing->Get(0, 0), " here but to user id=", token.user_id,
-                                                 " in Data.Rentgen"));
+    return absl::AlreadyExistsError(absl::StrCat("personal token id=", token.id,
+                                                 " belongs to user id=", existing->Get(0, 0),
+                                                 " here but to user id=", token.user_id, " in Data.Rentgen"));
   }
   // A revocation is carried over; nothing is ever un-revoked here.
   const bool revoked_here = existing->Get(0, 1) == "t";
@@ -146,8 +149,8 @@ absl::Status ImportToken(PgConnection& target, const SourceToken& token, const s
 
 std::string FormatCounts(const DataRentgenImportCounts& counts) {
   return absl::StrCat("users: ", counts.users_added, " added, ", counts.users_present,
-                      " already here; personal tokens: ", counts.tokens_added, " added, ", counts.tokens_revoked,
-                      " newly revoked, ", counts.tokens_present, " already here");
+                      " already here; personal tokens: ", counts.tokens_added, " added, ",
+                      counts.tokens_revoked, " newly revoked, ", counts.tokens_present, " already here");
 }
 
 absl::StatusOr<DataRentgenImportCounts> ImportFromDataRentgen(PgConnection& source, PgConnection& target) {

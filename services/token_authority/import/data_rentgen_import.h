@@ -19,10 +19,10 @@ namespace tokengate {
 
 struct DataRentgenImportCounts {
   int64_t users_added = 0;
-  int64_t users_present = 0;      // Same id and name here already.
+  int64_t users_present = 0;  // Same id and name here already.
   int64_t tokens_added = 0;
-  int64_t tokens_revoked = 0;     // Live here, revoked in Data.Rentgen since the last import.
-  int64_t tokens_present = 0;     // Nothing to change.
+  int64_t tokens_revoked = 0;  // Live here, revoked in Data.Rentgen since the last import.
+  int64_t tokens_present = 0;  // Nothing to change.
 };
 
 // "users: 2 added, 0 already here; personal tokens: 5 added, 0 newly revoked, 0 already here".

@@ -83,7 +83,8 @@ absl::StatusOr<NoticeConfig> NoticeConfigFromFlags() {
   config.smtp_password = absl::GetFlag(FLAGS_smtp_password);
   config.smtp_ca_file = absl::GetFlag(FLAGS_smtp_ca_file);
   const std::string starttls = absl::GetFlag(FLAGS_smtp_starttls);
-  if (starttls != "required" && starttls != "none") return BadFlag(FLAGS_smtp_starttls, "must be required or none");
+  if (starttls != "required" && starttls != "none")
+    return BadFlag(FLAGS_smtp_starttls, "must be required or none");
   config.smtp_starttls_required = starttls == "required";
   if (config.email_enabled()) {
     if (!absl::StartsWith(config.smtp_url, "smtp://") && !absl::StartsWith(config.smtp_url, "smtps://")) {
@@ -98,7 +99,8 @@ absl::StatusOr<NoticeConfig> NoticeConfigFromFlags() {
   config.webhook_url = absl::GetFlag(FLAGS_webhook_url);
   config.webhook_secret = absl::GetFlag(FLAGS_webhook_secret);
   if (config.webhook_enabled()) {
-    if (!absl::StartsWith(config.webhook_url, "http://") && !absl::StartsWith(config.webhook_url, "https://")) {
+    if (!absl::StartsWith(config.webhook_url, "http://") &&
+        !absl::StartsWith(config.webhook_url, "https://")) {
       return BadFlag(FLAGS_webhook_url, "must start with http:// or https://");
     }
     if (config.webhook_secret.size() < 16) {

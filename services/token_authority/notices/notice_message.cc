@@ -45,27 +45,27 @@ std::string DeadSince(const Notice& notice) {
 // Names go into the text on one line each, whatever they hold.
 std::string BodyText(const Notice& notice, const std::string& tokens_page) {
   const std::string until = FormatDay(notice.until);
-  const std::string token = absl::StrCat("\"", HeaderSafe(notice.token_name), "\" (id ", notice.token_id, ")");
+  const std::string token =
+      absl::StrCat("\"", HeaderSafe(notice.token_name), "\" (id ", notice.token_id, ")");
   if (notice.kind == NoticeKind::kDeadUse) {
     return absl::StrCat(
-        "Hello ", HeaderSafe(notice.user_name), ",\n\n",
-        "your personal token ", token, " ", DeadSince(notice), " and is still being sent from ",
-        HeaderSafe(notice.client_address), " (", HeaderSafe(notice.user_agent), ").\n\n",
+        "Hello ", HeaderSafe(notice.user_name), ",\n\n", "your personal token ", token, " ",
+        DeadSince(notice), " and is still being sent from ", HeaderSafe(notice.client_address), " (",
+        HeaderSafe(notice.user_agent), ").\n\n",
         "Whatever runs there still holds the old value: give it a live token, or stop it. If you do not "
-        "know that address, the token may have leaked.\n", tokens_page, "\n");
+        "know that address, the token may have leaked.\n",
+        tokens_page, "\n");
   }
   if (notice.kind == NoticeKind::kLeak) {
     return absl::StrCat(
-        "Hello ", HeaderSafe(notice.user_name), ",\n\n",
-        "your personal token ", token,
+        "Hello ", HeaderSafe(notice.user_name), ",\n\n", "your personal token ", token,
         " was reported as leaked by someone who found it, and it has been revoked: it no longer "
         "works anywhere.\n\n",
         "Create a new token and put it where the old one was used:\n", tokens_page, "\n");
   }
   return absl::StrCat(
-      "Hello ", HeaderSafe(notice.user_name), ",\n\n",
-      "your personal token ", token, " is valid through ", until,
-      " (UTC) and stops working at the start of the next day.\n\n",
+      "Hello ", HeaderSafe(notice.user_name), ",\n\n", "your personal token ", token, " is valid through ",
+      until, " (UTC) and stops working at the start of the next day.\n\n",
       "Refresh it, or create a new one, before jobs that use it start failing:\n", tokens_page, "\n");
 }
 
@@ -88,8 +88,8 @@ std::string NoticeSubject(const Notice& notice) {
                                    notice.user_agent, ")"));
   }
   if (notice.kind == NoticeKind::kLeak) {
-    return HeaderSafe(absl::StrCat("Your personal token \"", notice.token_name,
-                                   "\" was reported leaked and revoked"));
+    return HeaderSafe(
+        absl::StrCat("Your personal token \"", notice.token_name, "\" was reported leaked and revoked"));
   }
   if (absl::StartsWith(notice.user_name, "sa:")) {
     return HeaderSafe(absl::StrCat("The token \"", notice.token_name, "\" of service account ",
@@ -102,18 +102,14 @@ std::string NoticeSubject(const Notice& notice) {
 std::string NoticeMail(const Notice& notice, const std::string& from, const std::string& tokens_page,
                        absl::Time now) {
   std::string mail = absl::StrCat(
-      "From: ", HeaderSafe(from), "\r\n",
-      "To: ", HeaderSafe(notice.email), "\r\n",
+      "From: ", HeaderSafe(from), "\r\n", "To: ", HeaderSafe(notice.email), "\r\n",
       notice.cc.empty() ? "" : absl::StrCat("Cc: ", HeaderSafe(absl::StrJoin(notice.cc, ", ")), "\r\n"),
       "Subject: ", EncodedWord(NoticeSubject(notice)), "\r\n",
       "Date: ", absl::FormatTime("%a, %d %b %Y %H:%M:%S +0000", now, absl::UTCTimeZone()), "\r\n",
       // The same on every retry, so a receiver can drop a duplicate.
       "Message-ID: <notice-", notice.id, ".", notice.token_id, "@tokengate>\r\n",
-      "X-Tokengate-Notice-Id: ", notice.id, "\r\n",
-      "MIME-Version: 1.0\r\n",
-      "Content-Type: text/plain; charset=UTF-8\r\n",
-      "Content-Transfer-Encoding: 8bit\r\n",
-      "\r\n");
+      "X-Tokengate-Notice-Id: ", notice.id, "\r\n", "MIME-Version: 1.0\r\n",
+      "Content-Type: text/plain; charset=UTF-8\r\n", "Content-Transfer-Encoding: 8bit\r\n", "\r\n");
   absl::StrAppend(&mail, absl::StrReplaceAll(BodyText(notice, tokens_page), {{"\n", "\r\n"}}));
   return mail;
 }

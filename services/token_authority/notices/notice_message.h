@@ -26,12 +26,12 @@ struct Notice {
   std::string token_id;
   std::string token_name;
   std::string user_name;
-  std::string email;       // The owner's address; empty when unknown.
+  std::string email;  // The owner's address; empty when unknown.
   // A service account's token: its managers' addresses (the account's own
   // contact is `email`), and its own webhook, which replaces the configured one.
   std::vector<std::string> cc;
   std::string webhook_url;
-  absl::CivilDay until;    // Last valid day (UTC); the token stops at the next midnight.
+  absl::CivilDay until;  // Last valid day (UTC); the token stops at the next midnight.
   // kDeadUse: where the dead token is still sent from, and when it was
   // revoked (unset: it expired).
   std::string client_address;

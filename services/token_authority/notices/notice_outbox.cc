@@ -24,12 +24,15 @@ std::string PgWordArray(const std::vector<std::string>& words) {
 }
 
 absl::StatusOr<bool> NoticeOutbox::TryLock() {
-  TG_ASSIGN_OR_RETURN(auto result, conn_->Exec(absl::StrCat("SELECT pg_try_advisory_lock(", kNoticeLockKey, ")")));
+  TG_ASSIGN_OR_RETURN(auto result,
+                      conn_->Exec(absl::StrCat("SELECT pg_try_advisory_lock(", kNoticeLockKey, ")")));
   return result.Get(0, 0) == "t";
 }
 
 absl::StatusOr<int> NoticeOutbox::RequeueInterrupted() {
-  TG_ASSIGN_OR_RETURN(auto result, conn_->Exec("UPDATE token_notice SET state = 'pending' WHERE state = 'sending' RETURNING id"));
+  TG_ASSIGN_OR_RETURN(
+      auto result,
+      conn_->Exec("UPDATE token_notice SET state = 'pending' WHERE state = 'sending' RETURNING id"));
   return result.rows();
 }
 
@@ -76,7 +79,8 @@ absl::StatusOr<int> NoticeOutbox::EnqueueDeadUses(const std::vector<std::string>
   return result.rows();
 }
 
-absl::StatusOr<std::optional<ClaimedNotice>> NoticeOutbox::ClaimNext(const std::vector<std::string>& channels) {
+absl::StatusOr<std::optional<ClaimedNotice>> NoticeOutbox::ClaimNext(
+    const std::vector<std::string>& channels) {
   auto result = conn_->Exec(
       "UPDATE token_notice n SET state = 'sending', attempts = n.attempts + 1 "
       "FROM personal_token t JOIN \"user\" u ON u.id = t.user_id "
@@ -99,7 +103,9 @@ absl::StatusOr<std::optional<ClaimedNotice>> NoticeOutbox::ClaimNext(const std::
   Notice& n = claimed.notice;
   n.id = result->GetInt(0, 0);
   const absl::string_view kind = result->Get(0, 1);
-  n.kind = kind == "leak" ? NoticeKind::kLeak : kind == "dead_use" ? NoticeKind::kDeadUse : NoticeKind::kExpiry;
+  n.kind = kind == "leak"       ? NoticeKind::kLeak
+           : kind == "dead_use" ? NoticeKind::kDeadUse
+                                : NoticeKind::kExpiry;
   n.threshold_days = static_cast<int>(result->GetInt(0, 2));
   n.channel = std::string(result->Get(0, 3));
   n.attempts = static_cast<int>(result->GetInt(0, 4));
@@ -110,7 +116,8 @@ absl::StatusOr<std::optional<ClaimedNotice>> NoticeOutbox::ClaimNext(const std::
   n.until = ParseDay(result->Get(0, 9)).value_or(absl::CivilDay());
   claimed.token_revoked = result->Get(0, 10) == "t";
   claimed.user_id = result->GetInt(0, 11);
-  for (absl::string_view cc : absl::StrSplit(result->Get(0, 12), ',', absl::SkipEmpty())) n.cc.emplace_back(cc);
+  for (absl::string_view cc : absl::StrSplit(result->Get(0, 12), ',', absl::SkipEmpty()))
+    n.cc.emplace_back(cc);
   // An account without a contact address writes to its managers only.
   if (n.email.empty() && !n.cc.empty()) {
     n.email = n.cc.front();
@@ -132,9 +139,10 @@ absl::Status NoticeOutbox::MarkSent(int64_t id) {
 
 absl::Status NoticeOutbox::MarkRetry(int64_t id, absl::Duration delay, const std::string& error) {
   return conn_
-      ->Exec("UPDATE token_notice SET state = 'pending', last_error = $2, "
-             "next_attempt_at = now() + make_interval(secs => $3) WHERE id = $1",
-             {absl::StrCat(id), error, absl::StrCat(absl::ToDoubleSeconds(delay))})
+      ->Exec(
+          "UPDATE token_notice SET state = 'pending', last_error = $2, "
+          "next_attempt_at = now() + make_interval(secs => $3) WHERE id = $1",
+          {absl::StrCat(id), error, absl::StrCat(absl::ToDoubleSeconds(delay))})
       .status();
 }
 

@@ -4,8 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/base/log.h"
-#include "services/token_authority/audit/audit_record.h"
 #include "common/base/status_macros.h"
+#include "services/token_authority/audit/audit_record.h"
 
 namespace tokengate {
 namespace {

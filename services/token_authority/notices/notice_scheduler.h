@@ -25,8 +25,7 @@ namespace tokengate {
 class NoticeScheduler {
  public:
   // `email` and `webhook` may be null (channel off).
-  NoticeScheduler(NoticeConfig config, std::string database_url, NoticeSender* email,
-                  NoticeSender* webhook);
+  NoticeScheduler(NoticeConfig config, std::string database_url, NoticeSender* email, NoticeSender* webhook);
   ~NoticeScheduler();
 
   // The channels that are on, as the outbox names them.

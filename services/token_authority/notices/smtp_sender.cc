@@ -1,10 +1,10 @@
 #include "services/token_authority/notices/smtp_sender.h"
 
-#include <curl/curl.h>
-
 #include <algorithm>
 #include <cstring>
 #include <memory>
+
+#include <curl/curl.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
@@ -50,8 +50,8 @@ absl::Status SmtpSender::Send(const Notice& notice) {
   if (!IsPlainMailAddress(notice.email)) {
     return absl::FailedPreconditionError("the owner has no usable e-mail address");
   }
-  const std::string mail = NoticeMail(notice, config_.smtp_from,
-                                      absl::StrCat(config_.public_url, "/"), absl::Now());
+  const std::string mail =
+      NoticeMail(notice, config_.smtp_from, absl::StrCat(config_.public_url, "/"), absl::Now());
   Upload upload{mail};
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), &curl_easy_cleanup);
   if (!curl) return absl::UnavailableError("curl_easy_init failed");

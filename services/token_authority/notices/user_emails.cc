@@ -26,8 +26,8 @@ void UserEmails::Remember(const v1::Actor& actor, const std::string& user_name) 
     TG_LOG(Warning) << "cannot store a user's e-mail: " << conn.status().message();
     return;
   }
-  auto result = (*conn)->Exec(
-      "UPDATE \"user\" SET email = $2 WHERE name = $1 AND email IS DISTINCT FROM $2", {user_name, actor.email()});
+  auto result = (*conn)->Exec("UPDATE \"user\" SET email = $2 WHERE name = $1 AND email IS DISTINCT FROM $2",
+                              {user_name, actor.email()});
   if (!result.ok()) {
     TG_LOG(Warning) << "cannot store a user's e-mail: " << result.status().message();
     return;

@@ -1,10 +1,10 @@
 #include "services/token_authority/notices/webhook_sender.h"
 
+#include <memory>
+
 #include <curl/curl.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-
-#include <memory>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"

@@ -1,10 +1,11 @@
 #include "services/token_authority/revocation/revocation_feed.h"
 
-#include <libpq-fe.h>
 #include <poll.h>
 
 #include <algorithm>
 #include <chrono>
+
+#include <libpq-fe.h>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
@@ -21,8 +22,7 @@ constexpr int kMaxBackoffMs = 1000;
 
 bool RevocationSubscription::Wait(int timeout_ms, std::vector<Revocation>& out) {
   std::unique_lock lock(mutex_);
-  ready_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
-                  [&] { return closed_ || !queue_.empty(); });
+  ready_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return closed_ || !queue_.empty(); });
   out.assign(queue_.begin(), queue_.end());
   queue_.clear();
   return !closed_;
@@ -40,8 +40,7 @@ void RevocationSubscription::Close() {
   ready_.notify_all();
 }
 
-RevocationFeed::RevocationFeed(std::string database_url,
-                               std::function<void(const Revocation&)> on_revoked,
+RevocationFeed::RevocationFeed(std::string database_url, std::function<void(const Revocation&)> on_revoked,
                                std::function<void()> on_gap)
     : database_url_(std::move(database_url)),
       on_revoked_(std::move(on_revoked)),
@@ -49,7 +48,9 @@ RevocationFeed::RevocationFeed(std::string database_url,
 
 RevocationFeed::~RevocationFeed() { Stop(); }
 
-void RevocationFeed::Start() { thread_ = std::thread([this] { Run(); }); }
+void RevocationFeed::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 void RevocationFeed::Stop() {
   stopping_ = true;

@@ -23,7 +23,8 @@ absl::StatusOr<RevocationLogSlice> RevocationLog::ReadAfter(int64_t position, in
   if (limit > 0) waiting_from_ = std::min(waiting_from_, position);
   while (shared_ == nullptr || shared_->covers < call) {
     if (reading_) {
-      mutex_.Await(absl::Condition(+[](bool* reading) { return !*reading; }, &reading_));
+      mutex_.Await(absl::Condition(
+          +[](bool* reading) { return !*reading; }, &reading_));
       continue;
     }
     // This read begins now: it serves every call made so far.
@@ -34,7 +35,8 @@ absl::StatusOr<RevocationLogSlice> RevocationLog::ReadAfter(int64_t position, in
     mutex_.Unlock();
     auto read = Query(from, kSharedRows);
     mutex_.Lock();
-    shared_ = std::make_shared<const Shared>(Shared{.covers = covers, .from = from, .slice = std::move(read)});
+    shared_ =
+        std::make_shared<const Shared>(Shared{.covers = covers, .from = from, .slice = std::move(read)});
     reading_ = false;
   }
   shared = shared_;
@@ -48,7 +50,8 @@ absl::StatusOr<RevocationLogSlice> RevocationLog::ReadAfter(int64_t position, in
   if (limit == 0) return slice;
   auto after = std::upper_bound(rows.begin(), rows.end(), position,
                                 [](int64_t p, const LoggedRevocation& row) { return p < row.position; });
-  for (; after != rows.end() && static_cast<int>(slice.items.size()) < limit; ++after) slice.items.push_back(*after);
+  for (; after != rows.end() && static_cast<int>(slice.items.size()) < limit; ++after)
+    slice.items.push_back(*after);
   // The shared read began below `position` (it has all that follows) unless
   // this caller came after it; and it may have stopped short of what this one wants.
   const bool truncated = rows.size() == static_cast<size_t>(kSharedRows) && after == rows.end();
@@ -105,8 +108,8 @@ void RevocationLog::StartPruning(absl::Duration retention, absl::Duration interv
     if (!pruned.ok()) {
       TG_LOG(Warning) << "revocation log not pruned, will retry: " << pruned.status().message();
     } else if (*pruned > 0) {
-      TG_LOG(Info) << "pruned " << *pruned << " revocations older than "
-                   << absl::FormatDuration(retention) << " from the revocation log";
+      TG_LOG(Info) << "pruned " << *pruned << " revocations older than " << absl::FormatDuration(retention)
+                   << " from the revocation log";
     }
   });
 }

@@ -28,9 +28,9 @@ struct LoggedRevocation {
 };
 
 struct RevocationLogSlice {
-  std::string log_id;          // Names the log (one per database).
-  int64_t pruned_through = 0;  // Positions up to here may be gone.
-  int64_t head = 0;            // The newest position (or pruned_through when empty).
+  std::string log_id;                   // Names the log (one per database).
+  int64_t pruned_through = 0;           // Positions up to here may be gone.
+  int64_t head = 0;                     // The newest position (or pruned_through when empty).
   std::vector<LoggedRevocation> items;  // After the asked position, oldest first.
 };
 

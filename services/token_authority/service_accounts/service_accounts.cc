@@ -47,14 +47,16 @@ void FromRow(const PgResult& r, int row, v1::ServiceAccount* out) {
 // Letters, digits, '.', '-', '_': safe in a URL path, an IdP group name and
 // after "sa:" (a ':' would let "a:b" pass for another prefix).
 absl::Status ValidateName(const std::string& name) {
-  if (name.empty()) return InvalidField("name", "string_too_short", "String should have at least 1 character");
+  if (name.empty())
+    return InvalidField("name", "string_too_short", "String should have at least 1 character");
   if (name.size() > kMaxNameChars) {
     return InvalidField("name", "string_too_long",
                         absl::StrCat("String should have at most ", kMaxNameChars, " characters"));
   }
   for (const char c : name) {
     if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_') {
-      return InvalidField("name", "string_pattern_mismatch", "String should match pattern '^[A-Za-z0-9._-]+$'",
+      return InvalidField("name", "string_pattern_mismatch",
+                          "String should match pattern '^[A-Za-z0-9._-]+$'",
                           "{\"pattern\":\"^[A-Za-z0-9._-]+$\"}");
     }
   }
@@ -83,8 +85,11 @@ absl::Status RequirePerson(const std::string& user_name) {
 // An account's audit record: its owner is the account itself.
 AuditRecord AccountRecord(absl::string_view event, const AuditActor& actor, int64_t user_id,
                           const std::string& name, std::string detail) {
-  return AuditRecord{.event = std::string(event), .actor = actor, .user_id = user_id,
-                     .user_name = absl::StrCat(kServiceAccountPrefix, name), .detail = std::move(detail)};
+  return AuditRecord{.event = std::string(event),
+                     .actor = actor,
+                     .user_id = user_id,
+                     .user_name = absl::StrCat(kServiceAccountPrefix, name),
+                     .detail = std::move(detail)};
 }
 
 }  // namespace
@@ -105,24 +110,27 @@ absl::StatusOr<v1::CreateServiceAccountResponse> ServiceAccounts::Create(
   TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
   v1::CreateServiceAccountResponse response;
   auto status = InTransaction(*conn, [&]() -> absl::Status {
-    TG_ASSIGN_OR_RETURN(auto user, conn->Exec("INSERT INTO \"user\" (name) VALUES ($1) "
-                                              "ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id",
-                                              {owner}));
+    TG_ASSIGN_OR_RETURN(auto user,
+                        conn->Exec("INSERT INTO \"user\" (name) VALUES ($1) "
+                                   "ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id",
+                                   {owner}));
     const std::string user_id = absl::StrCat(user.GetInt(0, 0));
     // A disabled account of that name comes back; an enabled one is a clash.
-    TG_ASSIGN_OR_RETURN(auto written, conn->Exec(
-        "INSERT INTO service_account AS s (user_id, name, description, email, webhook_url) "
-        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO UPDATE SET description = EXCLUDED.description, "
-        "email = EXCLUDED.email, webhook_url = EXCLUDED.webhook_url, disabled_at = NULL "
-        "WHERE s.disabled_at IS NOT NULL RETURNING (xmax <> 0)",
-        {user_id, request.name(), request.description(), request.email(), request.webhook_url()}));
+    TG_ASSIGN_OR_RETURN(
+        auto written,
+        conn->Exec(
+            "INSERT INTO service_account AS s (user_id, name, description, email, webhook_url) "
+            "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO UPDATE SET description = EXCLUDED.description, "
+            "email = EXCLUDED.email, webhook_url = EXCLUDED.webhook_url, disabled_at = NULL "
+            "WHERE s.disabled_at IS NOT NULL RETURNING (xmax <> 0)",
+            {user_id, request.name(), request.description(), request.email(), request.webhook_url()}));
     if (written.rows() == 0) {
       return EntityError(absl::StatusCode::kAlreadyExists, "ServiceAccount", "name", request.name());
     }
     const bool enabled_again = written.Get(0, 0) == "t";
-    TG_RETURN_IF_ERROR(AppendAuditRecord(
-        *conn, AccountRecord(kAuditServiceAccountCreated, actor, user.GetInt(0, 0), request.name(),
-                             enabled_again ? "enabled again" : "")));
+    TG_RETURN_IF_ERROR(
+        AppendAuditRecord(*conn, AccountRecord(kAuditServiceAccountCreated, actor, user.GetInt(0, 0),
+                                               request.name(), enabled_again ? "enabled again" : "")));
     TG_ASSIGN_OR_RETURN(auto row, conn->Exec(absl::StrCat("SELECT ", kColumns,
                                                           " FROM service_account s WHERE s.user_id = $1"),
                                              {user_id}));
@@ -138,7 +146,8 @@ absl::StatusOr<v1::ListServiceAccountsResponse> ServiceAccounts::List(
     const v1::ListServiceAccountsRequest& request) {
   const int page = request.page() == 0 ? 1 : request.page();
   const int page_size = request.page_size() == 0 ? kDefaultPageSize : request.page_size();
-  if (page < 1) return InvalidField("page", "greater_than_equal", "Input should be greater than or equal to 1");
+  if (page < 1)
+    return InvalidField("page", "greater_than_equal", "Input should be greater than or equal to 1");
   if (page_size < 1 || page_size > kMaxPageSize) {
     return InvalidField("page_size", "less_than_equal",
                         absl::StrCat("Input should be between 1 and ", kMaxPageSize));
@@ -147,10 +156,10 @@ absl::StatusOr<v1::ListServiceAccountsResponse> ServiceAccounts::List(
   const std::string where = " FROM service_account s WHERE ($1::boolean OR s.disabled_at IS NULL)";
   const std::string all = request.include_disabled() ? "true" : "false";
   TG_ASSIGN_OR_RETURN(auto count, conn->Exec(absl::StrCat("SELECT count(*)", where), {all}));
-  TG_ASSIGN_OR_RETURN(auto rows, conn->Exec(absl::StrCat("SELECT ", kColumns, where,
-                                                         " ORDER BY s.name LIMIT $2 OFFSET $3"),
-                                            {all, absl::StrCat(page_size),
-                                             absl::StrCat(static_cast<int64_t>(page - 1) * page_size)}));
+  TG_ASSIGN_OR_RETURN(
+      auto rows,
+      conn->Exec(absl::StrCat("SELECT ", kColumns, where, " ORDER BY s.name LIMIT $2 OFFSET $3"),
+                 {all, absl::StrCat(page_size), absl::StrCat(static_cast<int64_t>(page - 1) * page_size)}));
   v1::ListServiceAccountsResponse response;
   for (int i = 0; i < rows.rows(); ++i) FromRow(rows, i, response.add_service_accounts());
   response.set_total_count(count.GetInt(0, 0));
@@ -160,7 +169,8 @@ absl::StatusOr<v1::ListServiceAccountsResponse> ServiceAccounts::List(
 absl::StatusOr<int64_t> ServiceAccounts::EnabledAccountId(const std::string& name) {
   TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
   TG_ASSIGN_OR_RETURN(auto found, conn->Exec("SELECT user_id FROM service_account WHERE name = $1 AND "
-                                             "disabled_at IS NULL", {name}));
+                                             "disabled_at IS NULL",
+                                             {name}));
   if (found.rows() == 0) return NotFound(name);
   return found.GetInt(0, 0);
 }
@@ -177,8 +187,8 @@ absl::StatusOr<v1::DisableServiceAccountResponse> ServiceAccounts::Disable(
                                              "WHERE user_id = $1 AND disabled_at IS NULL RETURNING 1",
                                              {absl::StrCat(user_id)}));
     if (marked.rows() == 0) return NotFound(request.name());
-    AuditRecord per_token = AccountRecord(kAuditTokenRevoked, actor, user_id, request.name(),
-                                          "service account disabled");
+    AuditRecord per_token =
+        AccountRecord(kAuditTokenRevoked, actor, user_id, request.name(), "service account disabled");
     TG_ASSIGN_OR_RETURN(ids, RevokeActiveTokens(tx, user_id, per_token));
     return AppendAuditRecord(tx, AccountRecord(kAuditServiceAccountDisabled, actor, user_id, request.name(),
                                                absl::StrCat(ids.size(), " tokens revoked")));
@@ -203,7 +213,8 @@ absl::StatusOr<v1::ServiceAccountManagerResponse> ServiceAccounts::ChangeManager
   v1::ServiceAccountManagerResponse response;
   TG_RETURN_IF_ERROR(InTransaction(*conn, [&]() -> absl::Status {
     TG_ASSIGN_OR_RETURN(auto account, conn->Exec("SELECT user_id FROM service_account WHERE name = $1 "
-                                                 "AND disabled_at IS NULL FOR UPDATE", {request.name()}));
+                                                 "AND disabled_at IS NULL FOR UPDATE",
+                                                 {request.name()}));
     if (account.rows() == 0) return NotFound(request.name());
     const int64_t account_id = account.GetInt(0, 0);
     TG_RETURN_IF_ERROR(change(*conn, account_id));
@@ -224,9 +235,10 @@ absl::StatusOr<v1::ServiceAccountManagerResponse> ServiceAccounts::AddManager(
     TG_ASSIGN_OR_RETURN(auto person, conn.Exec("INSERT INTO \"user\" (name) VALUES ($1) ON CONFLICT (name) "
                                                "DO UPDATE SET name = EXCLUDED.name RETURNING id",
                                                {request.user_name()}));
-    TG_ASSIGN_OR_RETURN(auto added, conn.Exec("INSERT INTO service_account_manager (service_account_id, user_id) "
-                                              "VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1",
-                                              {absl::StrCat(account_id), absl::StrCat(person.GetInt(0, 0))}));
+    TG_ASSIGN_OR_RETURN(auto added,
+                        conn.Exec("INSERT INTO service_account_manager (service_account_id, user_id) "
+                                  "VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1",
+                                  {absl::StrCat(account_id), absl::StrCat(person.GetInt(0, 0))}));
     if (added.rows() == 0) return absl::OkStatus();  // Already a manager: nothing to record.
     return AppendAuditRecord(conn, AccountRecord(kAuditManagerAdded, actor, account_id, request.name(),
                                                  absl::StrCat("manager ", request.user_name())));
@@ -236,12 +248,14 @@ absl::StatusOr<v1::ServiceAccountManagerResponse> ServiceAccounts::AddManager(
 absl::StatusOr<v1::ServiceAccountManagerResponse> ServiceAccounts::RemoveManager(
     const v1::ServiceAccountManagerRequest& request, const AuditActor& actor) {
   return ChangeManagers(request, [&](PgConnection& conn, int64_t account_id) -> absl::Status {
-    TG_ASSIGN_OR_RETURN(auto removed, conn.Exec(
-        "DELETE FROM service_account_manager m USING \"user\" u "
-        "WHERE m.service_account_id = $1 AND m.user_id = u.id AND u.name = $2 RETURNING 1",
-        {absl::StrCat(account_id), request.user_name()}));
+    TG_ASSIGN_OR_RETURN(
+        auto removed,
+        conn.Exec("DELETE FROM service_account_manager m USING \"user\" u "
+                  "WHERE m.service_account_id = $1 AND m.user_id = u.id AND u.name = $2 RETURNING 1",
+                  {absl::StrCat(account_id), request.user_name()}));
     if (removed.rows() == 0) {
-      return EntityError(absl::StatusCode::kNotFound, "ServiceAccountManager", "user_name", request.user_name());
+      return EntityError(absl::StatusCode::kNotFound, "ServiceAccountManager", "user_name",
+                         request.user_name());
     }
     return AppendAuditRecord(conn, AccountRecord(kAuditManagerRemoved, actor, account_id, request.name(),
                                                  absl::StrCat("manager ", request.user_name())));
@@ -257,12 +271,16 @@ absl::StatusOr<v1::ListManagedServiceAccountsResponse> ServiceAccounts::ListMana
     if (ValidateName(name).ok()) by_group.push_back(name);
   }
   TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
-  TG_ASSIGN_OR_RETURN(auto rows, conn->Exec(
-      absl::StrCat("SELECT ", kColumns, " FROM service_account s WHERE s.disabled_at IS NULL AND ("
-                   "s.name = ANY($2::text[]) OR EXISTS (SELECT 1 FROM service_account_manager m "
-                   "JOIN \"user\" u ON u.id = m.user_id WHERE m.service_account_id = s.user_id AND u.name = $1)) "
-                   "ORDER BY s.name"),
-      {request.user_name(), absl::StrCat("{", absl::StrJoin(by_group, ","), "}")}));
+  TG_ASSIGN_OR_RETURN(
+      auto rows,
+      conn->Exec(
+          absl::StrCat(
+              "SELECT ", kColumns,
+              " FROM service_account s WHERE s.disabled_at IS NULL AND ("
+              "s.name = ANY($2::text[]) OR EXISTS (SELECT 1 FROM service_account_manager m "
+              "JOIN \"user\" u ON u.id = m.user_id WHERE m.service_account_id = s.user_id AND u.name = $1)) "
+              "ORDER BY s.name"),
+          {request.user_name(), absl::StrCat("{", absl::StrJoin(by_group, ","), "}")}));
   v1::ListManagedServiceAccountsResponse response;
   for (int i = 0; i < rows.rows(); ++i) {
     v1::ServiceAccount* account = response.add_service_accounts();
@@ -277,11 +295,12 @@ absl::StatusOr<std::string> ServiceAccounts::OwnerFor(const std::string& name, c
   TG_RETURN_IF_ERROR(RequirePerson(person));
   if (!ValidateName(name).ok()) return NotFound(name);
   TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
-  TG_ASSIGN_OR_RETURN(auto row, conn->Exec(
-      "SELECT EXISTS (SELECT 1 FROM service_account_manager m JOIN \"user\" u ON u.id = m.user_id "
-      "WHERE m.service_account_id = s.user_id AND u.name = $2) FROM service_account s "
-      "WHERE s.name = $1 AND s.disabled_at IS NULL",
-      {name, person}));
+  TG_ASSIGN_OR_RETURN(
+      auto row,
+      conn->Exec("SELECT EXISTS (SELECT 1 FROM service_account_manager m JOIN \"user\" u ON u.id = m.user_id "
+                 "WHERE m.service_account_id = s.user_id AND u.name = $2) FROM service_account s "
+                 "WHERE s.name = $1 AND s.disabled_at IS NULL",
+                 {name, person}));
   if (row.rows() == 0) return NotFound(name);
   bool manager = row.Get(0, 0) == "t";
   if (actor != nullptr && !manager) {
@@ -305,17 +324,19 @@ absl::StatusOr<std::vector<std::string>> ServiceAccounts::RemoveEverywhere(const
   std::vector<std::string> names;
   TG_RETURN_IF_ERROR(InTransaction(*conn, [&]() -> absl::Status {
     names.clear();
-    TG_ASSIGN_OR_RETURN(auto removed, conn->Exec(
-        "WITH gone AS (DELETE FROM service_account_manager m USING \"user\" u "
-        "  WHERE m.user_id = u.id AND u.name = $1 RETURNING m.service_account_id) "
-        "SELECT s.user_id, s.name FROM gone JOIN service_account s ON s.user_id = gone.service_account_id "
-        "ORDER BY s.name",
-        {person}));
+    TG_ASSIGN_OR_RETURN(
+        auto removed,
+        conn->Exec(
+            "WITH gone AS (DELETE FROM service_account_manager m USING \"user\" u "
+            "  WHERE m.user_id = u.id AND u.name = $1 RETURNING m.service_account_id) "
+            "SELECT s.user_id, s.name FROM gone JOIN service_account s ON s.user_id = gone.service_account_id "
+            "ORDER BY s.name",
+            {person}));
     for (int i = 0; i < removed.rows(); ++i) {
       const std::string name(removed.Get(i, 1));
-      TG_RETURN_IF_ERROR(AppendAuditRecord(
-          *conn, AccountRecord(kAuditManagerRemoved, actor, removed.GetInt(i, 0), name,
-                               absl::StrCat("manager ", person, " (offboarding)"))));
+      TG_RETURN_IF_ERROR(
+          AppendAuditRecord(*conn, AccountRecord(kAuditManagerRemoved, actor, removed.GetInt(i, 0), name,
+                                                 absl::StrCat("manager ", person, " (offboarding)"))));
       names.push_back(name);
     }
     return absl::OkStatus();

@@ -35,9 +35,9 @@ absl::Status CheckPersonName(absl::string_view user_name);
 
 // What a call does with a service account's tokens.
 enum class TokenAccess {
-  kRead,    // list, get, history
+  kRead,  // list, get, history
   kRevoke,
-  kWrite,   // create, refresh: managers only, never an admin by role alone
+  kWrite,  // create, refresh: managers only, never an admin by role alone
 };
 
 class ServiceAccounts {
@@ -54,8 +54,8 @@ class ServiceAccounts {
   // In one transaction: disabled, every active token revoked, all audited.
   absl::StatusOr<v1::DisableServiceAccountResponse> Disable(const v1::DisableServiceAccountRequest& request,
                                                             const AuditActor& actor);
-  absl::StatusOr<v1::ServiceAccountManagerResponse> AddManager(const v1::ServiceAccountManagerRequest& request,
-                                                               const AuditActor& actor);
+  absl::StatusOr<v1::ServiceAccountManagerResponse> AddManager(
+      const v1::ServiceAccountManagerRequest& request, const AuditActor& actor);
   absl::StatusOr<v1::ServiceAccountManagerResponse> RemoveManager(
       const v1::ServiceAccountManagerRequest& request, const AuditActor& actor);
 
@@ -74,7 +74,8 @@ class ServiceAccounts {
 
   // Offboarding: `person` taken off every explicit manager list, one audit
   // record per list. The accounts' names, sorted.
-  absl::StatusOr<std::vector<std::string>> RemoveEverywhere(const std::string& person, const AuditActor& actor);
+  absl::StatusOr<std::vector<std::string>> RemoveEverywhere(const std::string& person,
+                                                            const AuditActor& actor);
 
  private:
   // NOT_FOUND unless `name` is an enabled account.

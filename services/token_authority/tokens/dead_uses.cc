@@ -15,8 +15,10 @@ absl::StatusOr<v1::ReportTokenUsesResponse> DeadUses::Report(const v1::ReportTok
   std::vector<DeadUse> uses;
   uses.reserve(request.dead_uses_size());
   for (const v1::DeadTokenUse& use : request.dead_uses()) {
-    uses.push_back(DeadUse{.token_id = use.token_id(), .at = absl::FromUnixMillis(use.at_unix_ms()),
-                           .client_address = use.client_address(), .user_agent = use.user_agent()});
+    uses.push_back(DeadUse{.token_id = use.token_id(),
+                           .at = absl::FromUnixMillis(use.at_unix_ms()),
+                           .client_address = use.client_address(),
+                           .user_agent = use.user_agent()});
   }
   TG_ASSIGN_OR_RETURN(auto recorded, store_->RecordDeadUses(uses, request.edge()));
   for (const RecordedDeadUse& use : recorded) {

@@ -5,11 +5,11 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/field_error.h"
 #include "common/base/log.h"
-#include "common/token/token_codec.h"
+#include "common/base/status_macros.h"
 #include "common/base/uuid.h"
+#include "common/token/token_codec.h"
 #include "services/token_authority/audit/audit_record.h"
 #include "services/token_authority/notices/notice_outbox.h"
-#include "common/base/status_macros.h"
 
 namespace tokengate {
 
@@ -63,15 +63,15 @@ absl::Status LeakReports::Report(const v1::RevokeTokensByContentRequest& request
       const v1::Actor& reporter = request.actor();
       auto audited = AppendAuditRecord(
           *conn, AuditRecord{.event = std::string(kAuditTokenRevoked),
-                              .actor = AuditActor{.kind = std::string(kActorLeakReport),
-                                                  .client_address = reporter.client_address(),
-                                                  .user_agent = reporter.user_agent(),
-                                                  .request_id = reporter.request_id()},
-                              .user_id = revoked->GetInt(row, 3),
-                              .user_name = std::string(revoked->Get(row, 4)),
-                              .token_id = id,
-                              .token_name = std::string(revoked->Get(row, 5)),
-                              .detail = "reported leaked: revoked by its content"});
+                             .actor = AuditActor{.kind = std::string(kActorLeakReport),
+                                                 .client_address = reporter.client_address(),
+                                                 .user_agent = reporter.user_agent(),
+                                                 .request_id = reporter.request_id()},
+                             .user_id = revoked->GetInt(row, 3),
+                             .user_name = std::string(revoked->Get(row, 4)),
+                             .token_id = id,
+                             .token_name = std::string(revoked->Get(row, 5)),
+                             .detail = "reported leaked: revoked by its content"});
       if (!audited.ok()) return audited;
     }
     return absl::OkStatus();

@@ -31,8 +31,12 @@ class LeakReports {
   // `channels`: the notice channels that are on; `queued` runs after notices were queued.
   LeakReports(const AuthorityConfig& config, std::shared_ptr<PgPool> pool, PersonalTokens* tokens,
               const Clock* clock, std::vector<std::string> channels, std::function<void()> queued)
-      : config_(config), pool_(std::move(pool)), tokens_(tokens), clock_(clock),
-        channels_(std::move(channels)), queued_(std::move(queued)) {}
+      : config_(config),
+        pool_(std::move(pool)),
+        tokens_(tokens),
+        clock_(clock),
+        channels_(std::move(channels)),
+        queued_(std::move(queued)) {}
 
   // INVALID_ARGUMENT for 0 or more than 100 contents; UNAVAILABLE when the
   // database is down; OK otherwise, whatever the contents were.

@@ -97,9 +97,9 @@ absl::StatusOr<RequestedLimits> CheckedLimits(const Request& request) {
 // Refresh: each list the request gives replaces the old token's, if it is
 // no wider; each it leaves out is kept.
 absl::Status Narrowed(const RequestedLimits& requested, const TokenRecord& old, TokenRecord& fresh) {
-  for (const auto& wider : {WiderScopes(old.scopes, requested.scopes),
-                            WiderNamespaces(old.namespaces, requested.namespaces),
-                            WiderNetworks(old.networks, requested.networks)}) {
+  for (const auto& wider :
+       {WiderScopes(old.scopes, requested.scopes), WiderNamespaces(old.namespaces, requested.namespaces),
+        WiderNetworks(old.networks, requested.networks)}) {
     if (wider) return StatusOf(*wider);
   }
   fresh.scopes = requested.scopes.empty() ? old.scopes : requested.scopes;
@@ -112,7 +112,8 @@ absl::Status Narrowed(const RequestedLimits& requested, const TokenRecord& old, 
 absl::Status ResolvePage(int32_t raw_page, int32_t raw_size, int& page, int& page_size) {
   page = raw_page == 0 ? 1 : raw_page;
   page_size = raw_size == 0 ? kDefaultPageSize : raw_size;
-  if (page < 1) return InvalidField("page", "greater_than_equal", "Input should be greater than or equal to 1");
+  if (page < 1)
+    return InvalidField("page", "greater_than_equal", "Input should be greater than or equal to 1");
   if (page_size < 1) {
     return InvalidField("page_size", "greater_than_equal", "Input should be greater than or equal to 1");
   }
@@ -173,7 +174,7 @@ void ToProto(const TokenRecord& record, v1::PersonalToken* out) {
 }
 
 absl::StatusOr<absl::CivilDay> PersonalTokens::ResolveUntil(const std::string& until,
-                                                             absl::CivilDay today) const {
+                                                            absl::CivilDay today) const {
   const absl::CivilDay max_day = today + config_.max_duration_days;
   if (until.empty()) return max_day;
   const auto day = ParseDay(until);
@@ -213,8 +214,10 @@ void PersonalTokens::RecordFailure(absl::string_view method, const AuditActor& a
                                    const std::string& user_name, const std::string& token_id,
                                    const absl::Status& failure) {
   if (absl::IsUnavailable(failure)) return;
-  AuditRecord record{.event = std::string(kAuditManagementFailed), .actor = actor,
-                     .user_name = user_name, .token_id = token_id,
+  AuditRecord record{.event = std::string(kAuditManagementFailed),
+                     .actor = actor,
+                     .user_name = user_name,
+                     .token_id = token_id,
                      .detail = absl::StrCat(method, ": ", failure.message())};
   if (auto status = store_->RecordFailure(record); !status.ok()) {
     TG_LOG(Warning) << "failed " << method << " not audited: " << status.message();
@@ -253,8 +256,8 @@ absl::StatusOr<v1::RevokeUserTokensResponse> PersonalTokens::RevokeUserTokens(
                  RevokeUserTokensUnaudited(request, actor));
 }
 
-absl::StatusOr<v1::IssueTokenResponse> PersonalTokens::IssueUnaudited(
-    const v1::IssueTokenRequest& request, const AuditActor& actor) {
+absl::StatusOr<v1::IssueTokenResponse> PersonalTokens::IssueUnaudited(const v1::IssueTokenRequest& request,
+                                                                      const AuditActor& actor) {
   if (!config_.personal_tokens_enabled) return Disabled();
   TG_RETURN_IF_ERROR(RequireUser(request.user_name()));
   TG_RETURN_IF_ERROR(ValidateName(request.name()));
@@ -268,14 +271,22 @@ absl::StatusOr<v1::IssueTokenResponse> PersonalTokens::IssueUnaudited(
 
   // The UUIDv7 timestamp is the token's `iat`, so they are taken together.
   const int64_t now_ms = absl::ToUnixMillis(now);
-  TokenRecord record{.id = NewUuidV7(now_ms), .user_id = *user_id, .user_name = request.user_name(),
+  TokenRecord record{.id = NewUuidV7(now_ms),
+                     .user_id = *user_id,
+                     .user_name = request.user_name(),
                      .name = request.name(),
                      .scopes = limits.scopes.empty() ? kAllScopes : std::move(limits.scopes),
-                     .namespaces = std::move(limits.namespaces), .networks = std::move(limits.networks),
-                     .since = today, .until = *until};
-  const AuditRecord audit{.event = std::string(kAuditTokenCreated), .actor = actor,
-                          .user_id = record.user_id, .user_name = record.user_name,
-                          .token_id = record.id, .token_name = record.name, .detail = LimitsDetail(record)};
+                     .namespaces = std::move(limits.namespaces),
+                     .networks = std::move(limits.networks),
+                     .since = today,
+                     .until = *until};
+  const AuditRecord audit{.event = std::string(kAuditTokenCreated),
+                          .actor = actor,
+                          .user_id = record.user_id,
+                          .user_name = record.user_name,
+                          .token_id = record.id,
+                          .token_name = record.name,
+                          .detail = LimitsDetail(record)};
   TG_RETURN_IF_ERROR(store_->InsertToken(record, audit));
   TG_LOG(Info) << "issued personal token id=" << record.id << " user_id=" << record.user_id;
 
@@ -293,7 +304,8 @@ absl::Status PersonalTokens::CheckGrace(int32_t grace_seconds) const {
   const int64_t cap = absl::ToInt64Seconds(config_.max_rotation_grace);
   if (grace_seconds > cap) {
     return InvalidField("grace_seconds", "less_than_equal",
-                        absl::StrCat("Input should be less than or equal to ", cap), absl::StrCat(R"({"le":)", cap, "}"));
+                        absl::StrCat("Input should be less than or equal to ", cap),
+                        absl::StrCat(R"({"le":)", cap, "}"));
   }
   return absl::OkStatus();
 }
@@ -322,13 +334,21 @@ absl::StatusOr<v1::RefreshTokenResponse> PersonalTokens::RefreshUnaudited(
   if (!until.ok()) return until.status();
 
   const int64_t now_ms = absl::ToUnixMillis(now);
-  TokenRecord fresh{.id = NewUuidV7(now_ms), .user_id = *user_id, .user_name = request.user_name(),
-                    .since = today, .until = *until};
-  AuditRecord audit{.event = std::string(kAuditTokenRefreshed), .actor = actor,
-                    .user_id = *user_id, .user_name = request.user_name()};
-  auto derive = [&](const TokenRecord& old, TokenRecord& replacement) { return Narrowed(limits, old, replacement); };
+  TokenRecord fresh{.id = NewUuidV7(now_ms),
+                    .user_id = *user_id,
+                    .user_name = request.user_name(),
+                    .since = today,
+                    .until = *until};
+  AuditRecord audit{.event = std::string(kAuditTokenRefreshed),
+                    .actor = actor,
+                    .user_id = *user_id,
+                    .user_name = request.user_name()};
+  auto derive = [&](const TokenRecord& old, TokenRecord& replacement) {
+    return Narrowed(limits, old, replacement);
+  };
   std::optional<absl::Time> grace_until;
-  if (request.grace_seconds() > 0) grace_until = absl::FromUnixMillis(now_ms) + absl::Seconds(request.grace_seconds());
+  if (request.grace_seconds() > 0)
+    grace_until = absl::FromUnixMillis(now_ms) + absl::Seconds(request.grace_seconds());
   TG_RETURN_IF_ERROR(store_->ReplaceToken(*user_id, old_id, fresh, std::move(audit), derive, grace_until));
   if (grace_until) {
     OnRotated(old_id, fresh.id, *grace_until);
@@ -336,7 +356,8 @@ absl::StatusOr<v1::RefreshTokenResponse> PersonalTokens::RefreshUnaudited(
     OnRevoked(Revocation{old_id, absl::ToUnixSeconds(now)});
   }
   TG_LOG(Info) << "refreshed personal token id=" << old_id << " as id=" << fresh.id
-               << (grace_until ? absl::StrCat(" (the old one works ", request.grace_seconds(), " s more)") : "");
+               << (grace_until ? absl::StrCat(" (the old one works ", request.grace_seconds(), " s more)")
+                               : "");
 
   v1::RefreshTokenResponse response;
   ToProto(fresh, response.mutable_token());
@@ -344,14 +365,15 @@ absl::StatusOr<v1::RefreshTokenResponse> PersonalTokens::RefreshUnaudited(
   return response;
 }
 
-absl::Status PersonalTokens::RevokeUnaudited(const v1::RevokeTokenRequest& request,
-                                             const AuditActor& actor) {
+absl::Status PersonalTokens::RevokeUnaudited(const v1::RevokeTokenRequest& request, const AuditActor& actor) {
   auto id = ValidTokenId(request.token_id());
   if (!id.ok()) return id.status();
   auto user_id = UserIdOf(request.user_name());
   if (!user_id.ok()) return user_id.status();
-  AuditRecord audit{.event = std::string(kAuditTokenRevoked), .actor = actor,
-                    .user_id = *user_id, .user_name = request.user_name()};
+  AuditRecord audit{.event = std::string(kAuditTokenRevoked),
+                    .actor = actor,
+                    .user_id = *user_id,
+                    .user_name = request.user_name()};
   TG_RETURN_IF_ERROR(store_->RevokeToken(*user_id, *id, std::move(audit)));
   // The NOTIFY reaches every replica; this one must not wait for it.
   OnRevoked(Revocation{*id, absl::ToUnixSeconds(clock_->Now())});
@@ -368,8 +390,7 @@ absl::StatusOr<v1::GetTokenResponse> PersonalTokens::Get(const v1::GetTokenReque
   return response;
 }
 
-absl::StatusOr<v1::ListTokensResponse> PersonalTokens::ListUnaudited(
-    const v1::ListTokensRequest& request) {
+absl::StatusOr<v1::ListTokensResponse> PersonalTokens::ListUnaudited(const v1::ListTokensRequest& request) {
   int page = 0;
   int page_size = 0;
   if (auto status = ResolvePage(request.page(), request.page_size(), page, page_size); !status.ok()) {
@@ -429,7 +450,8 @@ absl::StatusOr<v1::AdminListTokensResponse> PersonalTokens::AdminListUnaudited(
     return status;
   }
   TG_RETURN_IF_ERROR(CheckNoControlCharacters("user_name", request.user_name()));
-  TG_ASSIGN_OR_RETURN(auto rows, store_->ListAllTokens(request.user_name(), request.active_only(), page, page_size));
+  TG_ASSIGN_OR_RETURN(auto rows,
+                      store_->ListAllTokens(request.user_name(), request.active_only(), page, page_size));
   v1::AdminListTokensResponse response;
   for (const auto& record : rows.items) {
     v1::PersonalToken* token = response.add_tokens();
@@ -445,8 +467,11 @@ absl::StatusOr<v1::RevokeUserTokensResponse> PersonalTokens::RevokeUserTokensUna
   TG_RETURN_IF_ERROR(RequireUser(request.user_name()));
   auto user_id = store_->FindUser(request.user_name());
   if (!user_id.ok()) return user_id.status();
-  AuditRecord audit{.event = std::string(kAuditTokenRevoked), .actor = actor, .user_id = *user_id,
-                    .user_name = request.user_name(), .detail = "offboarding: all of the user's tokens"};
+  AuditRecord audit{.event = std::string(kAuditTokenRevoked),
+                    .actor = actor,
+                    .user_id = *user_id,
+                    .user_name = request.user_name(),
+                    .detail = "offboarding: all of the user's tokens"};
   TG_ASSIGN_OR_RETURN(auto ids, store_->RevokeUserTokens(*user_id, std::move(audit)));
   const int64_t now = absl::ToUnixSeconds(clock_->Now());
   v1::RevokeUserTokensResponse response;
@@ -483,15 +508,15 @@ absl::StatusOr<TokenRecord> PersonalTokens::FindRecord(const std::string& id) {
   return record;
 }
 
-absl::StatusOr<v1::VerifyTokenResponse> PersonalTokens::Verify(
-    const v1::VerifyTokenRequest& request) {
+absl::StatusOr<v1::VerifyTokenResponse> PersonalTokens::Verify(const v1::VerifyTokenRequest& request) {
   if (!config_.personal_tokens_enabled) return Invalid(kReasonDisabled, config_.negative_cache_ttl);
   const absl::Time now = clock_->Now();
   const int64_t now_unix = absl::ToUnixSeconds(now);
-  auto claims = VerifyPersonalToken(
-      request.token(), config_.keys,
-      VerifyOptions{.algorithm = config_.algorithm, .issuer = config_.issuer, .now_unix = now_unix,
-                    .check_expiry = false});
+  auto claims = VerifyPersonalToken(request.token(), config_.keys,
+                                    VerifyOptions{.algorithm = config_.algorithm,
+                                                  .issuer = config_.issuer,
+                                                  .now_unix = now_unix,
+                                                  .check_expiry = false});
   if (!claims.ok()) return Invalid(claims.status().message(), config_.negative_cache_ttl);
 
   auto id = CanonicalUuid(claims->token_id);
@@ -526,7 +551,8 @@ absl::StatusOr<v1::VerifyTokenResponse> PersonalTokens::Verify(
   }
   // The row, not the claims, decides validity: a leaked key must not extend a token.
   if (now_unix >= expires_at) return Expired(record->id, config_.negative_cache_ttl);
-  if (now_unix < StartOfDayUnix(record->since)) return Invalid(kReasonNotYetValid, config_.negative_cache_ttl);
+  if (now_unix < StartOfDayUnix(record->since))
+    return Invalid(kReasonNotYetValid, config_.negative_cache_ttl);
 
   response.set_valid(true);
   for (const auto& scope : record->scopes) response.add_scopes(scope);
@@ -540,7 +566,8 @@ absl::StatusOr<v1::VerifyTokenResponse> PersonalTokens::Verify(
     ttl = std::min(ttl, absl::ToInt64Seconds(*record->grace_until - now));
   }
   response.set_cache_ttl_seconds(static_cast<int32_t>(ttl));
-  usage_->Touch(TokenUse{.token_id = record->id, .at = now,
+  usage_->Touch(TokenUse{.token_id = record->id,
+                         .at = now,
                          .client_address = request.client_address(),
                          .user_agent = request.user_agent()});
   return response;

@@ -6,8 +6,6 @@
 // failed management attempt leaves one audit record (audit_record.h).
 #pragma once
 
-#include "absl/strings/string_view.h"
-
 #include <memory>
 #include <shared_mutex>
 #include <string>
@@ -15,6 +13,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/base/clock.h"
 #include "services/token_authority/authority_config.h"
 #include "services/token_authority/revocation/revocation_feed.h"
@@ -30,9 +29,12 @@ class PersonalTokens {
  public:
   // `cache_trusted`: whether cached rows may be believed now (the revocation
   // feed is listening, so a revocation would have reached the cache).
-  PersonalTokens(const AuthorityConfig& config, TokenStore* store, UsageRecorder* usage,
-                 const Clock* clock, std::function<bool()> cache_trusted)
-      : config_(config), store_(store), usage_(usage), clock_(clock),
+  PersonalTokens(const AuthorityConfig& config, TokenStore* store, UsageRecorder* usage, const Clock* clock,
+                 std::function<bool()> cache_trusted)
+      : config_(config),
+        store_(store),
+        usage_(usage),
+        clock_(clock),
         cache_trusted_(std::move(cache_trusted)) {}
 
   // `actor` is who the audit trail names (see audit_actor.h).
@@ -49,8 +51,8 @@ class PersonalTokens {
   absl::StatusOr<v1::AdminListTokensResponse> AdminList(const v1::AdminListTokensRequest& request,
                                                         const AuditActor& actor);
   // Offboarding: all of a user's active tokens in one transaction.
-  absl::StatusOr<v1::RevokeUserTokensResponse> RevokeUserTokens(
-      const v1::RevokeUserTokensRequest& request, const AuditActor& actor);
+  absl::StatusOr<v1::RevokeUserTokensResponse> RevokeUserTokens(const v1::RevokeUserTokensRequest& request,
+                                                                const AuditActor& actor);
   // Writes management.failed for a refused attempt (`method`: the RPC's name);
   // a database that is down is not recorded (it could not be).
   void RecordFailure(absl::string_view method, const AuditActor& actor, const std::string& user_name,
@@ -75,8 +77,7 @@ class PersonalTokens {
                                                             const AuditActor& actor);
   absl::Status RevokeUnaudited(const v1::RevokeTokenRequest& request, const AuditActor& actor);
   absl::StatusOr<v1::ListTokensResponse> ListUnaudited(const v1::ListTokensRequest& request);
-  absl::StatusOr<v1::AdminListTokensResponse> AdminListUnaudited(
-      const v1::AdminListTokensRequest& request);
+  absl::StatusOr<v1::AdminListTokensResponse> AdminListUnaudited(const v1::AdminListTokensRequest& request);
   absl::StatusOr<v1::RevokeUserTokensResponse> RevokeUserTokensUnaudited(
       const v1::RevokeUserTokensRequest& request, const AuditActor& actor);
   absl::StatusOr<TokenRecord> FindRecord(const std::string& id);

@@ -10,9 +10,9 @@
 #include "common/base/dates.h"
 #include "common/base/field_error.h"
 #include "common/base/json_writer.h"
+#include "common/base/status_macros.h"
 #include "common/base/uuid.h"
 #include "simdjson.h"
-#include "common/base/status_macros.h"
 
 namespace tokengate {
 namespace {
@@ -32,8 +32,7 @@ constexpr absl::string_view kTokenColumns =
 constexpr int kTokenColumnCount = 14;
 
 // A token is active on a day up to and including its `until`, in UTC.
-constexpr absl::string_view kActive =
-    "t.revoked_at IS NULL AND t.until >= (now() AT TIME ZONE 'UTC')::date";
+constexpr absl::string_view kActive = "t.revoked_at IS NULL AND t.until >= (now() AT TIME ZONE 'UTC')::date";
 
 // A jsonb array of strings (scopes, namespaces, networks) and back.
 std::string StringsJson(const std::vector<std::string>& values) {
@@ -84,7 +83,8 @@ TokenRecord RecordFromRow(const PgResult& r, int row) {
 
 std::string LimitsDetail(const TokenRecord& record) {
   std::string detail = absl::StrCat("scopes=", absl::StrJoin(record.scopes, ","));
-  if (!record.namespaces.empty()) absl::StrAppend(&detail, " namespaces=", absl::StrJoin(record.namespaces, ","));
+  if (!record.namespaces.empty())
+    absl::StrAppend(&detail, " namespaces=", absl::StrJoin(record.namespaces, ","));
   if (!record.networks.empty()) absl::StrAppend(&detail, " networks=", absl::StrJoin(record.networks, ","));
   return detail;
 }
@@ -154,8 +154,7 @@ absl::Status WriteForOwner(PgPool& pool, int64_t user_id,
   TG_ASSIGN_OR_RETURN(auto conn, pool.Acquire());
   return RetryConflicts([&] {
     return InTransaction(*conn, [&]() -> absl::Status {
-      auto locked = conn->Exec("SELECT 1 FROM \"user\" WHERE id = $1 FOR UPDATE",
-                                  {absl::StrCat(user_id)});
+      auto locked = conn->Exec("SELECT 1 FROM \"user\" WHERE id = $1 FOR UPDATE", {absl::StrCat(user_id)});
       if (!locked.ok()) return locked.status();
       return body(*conn);
     });
@@ -166,8 +165,9 @@ absl::Status PgTokenStore::CheckLimits(PgConnection& conn, int64_t user_id, cons
   if (limits_.max_live_per_owner > 0) {
     auto live = conn.Exec(
         // A token in its rotation grace is on its way out: its replacement counts.
-        absl::StrCat("SELECT count(*) FROM personal_token t WHERE t.user_id = $1 AND t.rotated_to IS NULL AND ",
-                     kActive),
+        absl::StrCat(
+            "SELECT count(*) FROM personal_token t WHERE t.user_id = $1 AND t.rotated_to IS NULL AND ",
+            kActive),
         {absl::StrCat(user_id)});
     if (!live.ok()) return live.status();
     if (live->GetInt(0, 0) >= limits_.max_live_per_owner) {
@@ -183,8 +183,8 @@ absl::Status PgTokenStore::CheckLimits(PgConnection& conn, int64_t user_id, cons
     const int64_t window_ms = absl::ToInt64Milliseconds(absl::Hours(1));
     const int64_t from_ms = now_ms - window_ms;
     // UUIDv7s sort by time: the smallest one of `from_ms` bounds the window.
-    const std::string lowest = absl::StrFormat("%08x-%04x-0000-0000-000000000000",
-                                               from_ms >> 16, from_ms & 0xffff);
+    const std::string lowest =
+        absl::StrFormat("%08x-%04x-0000-0000-000000000000", from_ms >> 16, from_ms & 0xffff);
     // The max-th newest row of the window: while it is in there, no more.
     auto nth = conn.Exec(
         "SELECT id::text FROM personal_token WHERE user_id = $1 AND id >= $2::uuid "
@@ -230,7 +230,9 @@ absl::Status PgTokenStore::ReplaceToken(
         {old_id, absl::StrCat(user_id), rotated_to, until});
     if (!old_row.ok()) return old_row.status();
     if (old_row->rows() == 0) return TokenNotFound(old_id);
-    const TokenRecord old{.id = old_id, .user_id = user_id, .name = std::string(old_row->Get(0, 0)),
+    const TokenRecord old{.id = old_id,
+                          .user_id = user_id,
+                          .name = std::string(old_row->Get(0, 0)),
                           .scopes = StringsFromJson(old_row->Get(0, 1)),
                           .namespaces = StringsFromJson(old_row->Get(0, 2)),
                           .networks = StringsFromJson(old_row->Get(0, 3))};
@@ -289,8 +291,8 @@ absl::StatusOr<std::vector<std::string>> RevokeActiveTokens(PgConnection& conn, 
   // cannot deadlock. Each revocation fires the revocation trigger (log and
   // NOTIFY), as a single revoke does.
   auto result = conn.Exec(
-      absl::StrCat("WITH active AS (SELECT t.id FROM personal_token t WHERE t.user_id = $1 AND ",
-                   kActive, " ORDER BY t.id FOR UPDATE) "
+      absl::StrCat("WITH active AS (SELECT t.id FROM personal_token t WHERE t.user_id = $1 AND ", kActive,
+                   " ORDER BY t.id FOR UPDATE) "
                    "UPDATE personal_token t SET revoked_at = now() FROM active "
                    "WHERE t.id = active.id RETURNING t.id::text, t.name"),
       {absl::StrCat(user_id)});
@@ -310,8 +312,7 @@ absl::StatusOr<std::vector<std::string>> RevokeActiveTokens(PgConnection& conn, 
   return ids;
 }
 
-absl::StatusOr<std::vector<std::string>> PgTokenStore::RevokeUserTokens(int64_t user_id,
-                                                                        AuditRecord audit) {
+absl::StatusOr<std::vector<std::string>> PgTokenStore::RevokeUserTokens(int64_t user_id, AuditRecord audit) {
   std::vector<std::string> ids;
   auto status = WriteForUser(user_id, [&](PgConnection& conn) -> absl::Status {
     TG_ASSIGN_OR_RETURN(ids, RevokeActiveTokens(conn, user_id, audit));
@@ -323,11 +324,10 @@ absl::StatusOr<std::vector<std::string>> PgTokenStore::RevokeUserTokens(int64_t 
 
 absl::StatusOr<TokenRecord> PgTokenStore::GetUserToken(int64_t user_id, const std::string& id) {
   TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
-  auto result = conn->Exec(
-      absl::StrCat("SELECT ", kTokenColumns,
-                   " FROM personal_token t JOIN \"user\" u ON u.id = t.user_id"
-                   " WHERE t.id = $1 AND t.user_id = $2"),
-      {id, absl::StrCat(user_id)});
+  auto result = conn->Exec(absl::StrCat("SELECT ", kTokenColumns,
+                                        " FROM personal_token t JOIN \"user\" u ON u.id = t.user_id"
+                                        " WHERE t.id = $1 AND t.user_id = $2"),
+                           {id, absl::StrCat(user_id)});
   if (!result.ok()) return result.status();
   if (result->rows() == 0) return TokenNotFound(id);
   return RecordFromRow(*result, 0);
@@ -342,18 +342,20 @@ absl::StatusOr<TokenPage> PgTokenStore::ListUserTokens(int64_t user_id, int page
   // grace follow their name's live one (only a refresh with a grace makes them).
   const int64_t limit = ids.empty() ? page_size : std::min<int64_t>(page_size, ids.size());
   auto result = conn->Exec(
-      absl::StrCat("WITH newest AS ((SELECT DISTINCT ON (t.name) t.*"
-                   " FROM personal_token t WHERE t.user_id = $1 AND t.revoked_at IS NULL AND t.rotated_to IS NULL"
-                   " AND ($2::uuid[] IS NULL OR t.id = ANY($2::uuid[]))"
-                   " ORDER BY t.name, t.since DESC, t.id DESC)"
-                   " UNION ALL SELECT t.* FROM personal_token t"
-                   " WHERE t.user_id = $1 AND t.revoked_at IS NULL AND t.rotated_to IS NOT NULL"
-                   " AND ($2::uuid[] IS NULL OR t.id = ANY($2::uuid[]))) "
-                   "SELECT ", kTokenColumns, ", count(*) OVER ()"
-                   " FROM newest t JOIN \"user\" u ON u.id = t.user_id"
-                   " ORDER BY t.name, t.id DESC LIMIT $3 OFFSET $4"),
-      {absl::StrCat(user_id), id_filter, absl::StrCat(limit),
-       Offset(page, page_size)});
+      absl::StrCat(
+          "WITH newest AS ((SELECT DISTINCT ON (t.name) t.*"
+          " FROM personal_token t WHERE t.user_id = $1 AND t.revoked_at IS NULL AND t.rotated_to IS NULL"
+          " AND ($2::uuid[] IS NULL OR t.id = ANY($2::uuid[]))"
+          " ORDER BY t.name, t.since DESC, t.id DESC)"
+          " UNION ALL SELECT t.* FROM personal_token t"
+          " WHERE t.user_id = $1 AND t.revoked_at IS NULL AND t.rotated_to IS NOT NULL"
+          " AND ($2::uuid[] IS NULL OR t.id = ANY($2::uuid[]))) "
+          "SELECT ",
+          kTokenColumns,
+          ", count(*) OVER ()"
+          " FROM newest t JOIN \"user\" u ON u.id = t.user_id"
+          " ORDER BY t.name, t.id DESC LIMIT $3 OFFSET $4"),
+      {absl::StrCat(user_id), id_filter, absl::StrCat(limit), Offset(page, page_size)});
   if (!result.ok()) return result.status();
   TokenPage out;
   for (int i = 0; i < result->rows(); ++i) out.items.push_back(RecordFromRow(*result, i));
@@ -375,21 +377,21 @@ absl::StatusOr<TokenPage> PgTokenStore::ListUserTokens(int64_t user_id, int page
 
 absl::StatusOr<TokenRecord> PgTokenStore::LoadToken(const std::string& id) {
   TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
-  auto result = conn->Exec(
-      absl::StrCat("SELECT ", kTokenColumns,
-                   " FROM personal_token t JOIN \"user\" u ON u.id = t.user_id WHERE t.id = $1"),
-      {id});
+  auto result =
+      conn->Exec(absl::StrCat("SELECT ", kTokenColumns,
+                              " FROM personal_token t JOIN \"user\" u ON u.id = t.user_id WHERE t.id = $1"),
+                 {id});
   if (!result.ok()) return result.status();
   if (result->rows() == 0) return TokenNotFound(id);
   return RecordFromRow(*result, 0);
 }
 
-absl::StatusOr<TokenPage> PgTokenStore::ListAllTokens(const std::string& user_name,
-                                                      bool active_only, int page, int page_size) {
+absl::StatusOr<TokenPage> PgTokenStore::ListAllTokens(const std::string& user_name, bool active_only,
+                                                      int page, int page_size) {
   TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
   const PgParam user = user_name.empty() ? PgParam() : PgParam(user_name);
-  const std::string where = absl::StrCat(" WHERE ($1::text IS NULL OR u.name = $1) AND (NOT $2::boolean OR ",
-                                         kActive, ")");
+  const std::string where =
+      absl::StrCat(" WHERE ($1::text IS NULL OR u.name = $1) AND (NOT $2::boolean OR ", kActive, ")");
   const std::string active = active_only ? "true" : "false";
   auto count = conn->Exec(
       absl::StrCat("SELECT count(*) FROM personal_token t JOIN \"user\" u ON u.id = t.user_id", where),
@@ -439,23 +441,25 @@ absl::Status PgTokenStore::RecordUsage(const std::vector<TokenUse>& uses) {
   // read as they were, updated, and the first use or a use from a new
   // address is recorded. A use older than the row's last one changes nothing.
   return RetryConflicts([&] {
-    return conn->Exec(
-        "WITH u AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS u(id uuid, at_ms bigint, addr text, ua text)), "
-        "old AS MATERIALIZED (SELECT t.id, t.user_id, t.name, t.last_used_at, t.last_used_from "
-        "  FROM personal_token t JOIN u ON u.id = t.id ORDER BY t.id FOR UPDATE OF t), "
-        "changed AS (UPDATE personal_token t SET last_used_at = to_timestamp(u.at_ms / 1000.0), "
-        "    last_used_from = u.addr, last_used_user_agent = u.ua "
-        "  FROM u JOIN old ON old.id = u.id "
-        "  WHERE t.id = u.id AND (old.last_used_at IS NULL OR to_timestamp(u.at_ms / 1000.0) >= old.last_used_at) "
-        "  RETURNING t.id, old.user_id, old.name, old.last_used_at IS NULL AS first, "
-        "    old.last_used_from AS before, u.addr, u.ua, u.at_ms) "
-        "INSERT INTO audit_event (at, event, actor_kind, actor_name, user_id, user_name, token_id, "
-        "  token_name, client_address, user_agent) "
-        "SELECT to_timestamp(c.at_ms / 1000.0), CASE WHEN c.first THEN 'token.first_used' ELSE 'token.last_used' END, "
-        "  'user', us.name, c.user_id, us.name, c.id::text, c.name, c.addr, c.ua "
-        "FROM changed c JOIN \"user\" us ON us.id = c.user_id "
-        "WHERE c.first OR c.before IS DISTINCT FROM c.addr",
-        {batch}).status();
+    return conn
+        ->Exec(
+            "WITH u AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS u(id uuid, at_ms bigint, addr text, ua text)), "
+            "old AS MATERIALIZED (SELECT t.id, t.user_id, t.name, t.last_used_at, t.last_used_from "
+            "  FROM personal_token t JOIN u ON u.id = t.id ORDER BY t.id FOR UPDATE OF t), "
+            "changed AS (UPDATE personal_token t SET last_used_at = to_timestamp(u.at_ms / 1000.0), "
+            "    last_used_from = u.addr, last_used_user_agent = u.ua "
+            "  FROM u JOIN old ON old.id = u.id "
+            "  WHERE t.id = u.id AND (old.last_used_at IS NULL OR to_timestamp(u.at_ms / 1000.0) >= old.last_used_at) "
+            "  RETURNING t.id, old.user_id, old.name, old.last_used_at IS NULL AS first, "
+            "    old.last_used_from AS before, u.addr, u.ua, u.at_ms) "
+            "INSERT INTO audit_event (at, event, actor_kind, actor_name, user_id, user_name, token_id, "
+            "  token_name, client_address, user_agent) "
+            "SELECT to_timestamp(c.at_ms / 1000.0), CASE WHEN c.first THEN 'token.first_used' ELSE 'token.last_used' END, "
+            "  'user', us.name, c.user_id, us.name, c.id::text, c.name, c.addr, c.ua "
+            "FROM changed c JOIN \"user\" us ON us.id = c.user_id "
+            "WHERE c.first OR c.before IS DISTINCT FROM c.addr",
+            {batch})
+        .status();
   });
 }
 
@@ -465,11 +469,11 @@ absl::StatusOr<int> PgTokenStore::EndGraces() {
   // Rows locked in id order (as the usage flush and offboarding lock them).
   // The revocation trigger logs and announces each one, as for any revoke.
   TG_RETURN_IF_ERROR(RetryConflicts([&]() -> absl::Status {
-    TG_ASSIGN_OR_RETURN(auto result,
-                        conn->Exec("WITH due AS (SELECT id FROM personal_token "
-                                      "  WHERE revoked_at IS NULL AND grace_until <= now() ORDER BY id FOR UPDATE) "
-                                      "UPDATE personal_token t SET revoked_at = t.grace_until FROM due "
-                                      "WHERE t.id = due.id RETURNING t.id"));
+    TG_ASSIGN_OR_RETURN(
+        auto result, conn->Exec("WITH due AS (SELECT id FROM personal_token "
+                                "  WHERE revoked_at IS NULL AND grace_until <= now() ORDER BY id FOR UPDATE) "
+                                "UPDATE personal_token t SET revoked_at = t.grace_until FROM due "
+                                "WHERE t.id = due.id RETURNING t.id"));
     ended = result.rows();
     return absl::OkStatus();
   }));
@@ -532,9 +536,9 @@ absl::StatusOr<AuditPage> PgTokenStore::ListTokenEvents(const std::string& token
   TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
   constexpr absl::string_view kWhere = " FROM audit_event WHERE token_id = $1 OR previous_token_id = $1";
   TG_ASSIGN_OR_RETURN(auto count, conn->Exec(absl::StrCat("SELECT count(*)", kWhere), {token_id}));
-  auto result = conn->Exec(
-      absl::StrCat("SELECT ", kAuditColumns, kWhere, " ORDER BY id DESC LIMIT $2 OFFSET $3"),
-      {token_id, absl::StrCat(page_size), Offset(page, page_size)});
+  auto result =
+      conn->Exec(absl::StrCat("SELECT ", kAuditColumns, kWhere, " ORDER BY id DESC LIMIT $2 OFFSET $3"),
+                 {token_id, absl::StrCat(page_size), Offset(page, page_size)});
   if (!result.ok()) return result.status();
   AuditPage out;
   out.total_count = count.GetInt(0, 0);

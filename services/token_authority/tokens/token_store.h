@@ -94,7 +94,8 @@ struct TokenLimits {
 // BEGIN, lock the owner's "user" row, `body`, COMMIT; again on a deadlock
 // (ABORTED). Every writer of an owner's tokens goes through here, so two
 // writers never lock that owner's rows in different orders.
-absl::Status WriteForOwner(PgPool& pool, int64_t user_id, absl::FunctionRef<absl::Status(PgConnection&)> body);
+absl::Status WriteForOwner(PgPool& pool, int64_t user_id,
+                           absl::FunctionRef<absl::Status(PgConnection&)> body);
 
 // Inside WriteForOwner: every active (live, not expired) token of `user_id`
 // revoked, one `audit` record per token (its id and name filled in). The
@@ -129,8 +130,7 @@ class TokenStore {
   virtual absl::Status RevokeToken(int64_t user_id, const std::string& id, AuditRecord audit) = 0;
   // Offboarding: every active (live, not expired) token of the user, in one
   // transaction, one `audit` record per token. The revoked ids, ascending.
-  virtual absl::StatusOr<std::vector<std::string>> RevokeUserTokens(int64_t user_id,
-                                                                    AuditRecord audit) = 0;
+  virtual absl::StatusOr<std::vector<std::string>> RevokeUserTokens(int64_t user_id, AuditRecord audit) = 0;
   virtual absl::StatusOr<TokenRecord> GetUserToken(int64_t user_id, const std::string& id) = 0;
   // Live (not revoked) tokens: the newest of each name, ordered by name;
   // total_count counts names. `ids`, when given, selects among them.
@@ -138,8 +138,8 @@ class TokenStore {
                                                    const std::vector<std::string>& ids) = 0;
   // Administration: every token (of `user_name` when not empty), newest first;
   // `active_only` keeps those neither revoked nor expired.
-  virtual absl::StatusOr<TokenPage> ListAllTokens(const std::string& user_name, bool active_only,
-                                                  int page, int page_size) = 0;
+  virtual absl::StatusOr<TokenPage> ListAllTokens(const std::string& user_name, bool active_only, int page,
+                                                  int page_size) = 0;
   // Any token by id, with its owner's name (the verify path).
   virtual absl::StatusOr<TokenRecord> LoadToken(const std::string& id) = 0;
   // Sets last use (time, address, user agent) on each row, and writes
@@ -157,8 +157,7 @@ class TokenStore {
   // A failed management attempt (management.failed), in a transaction of its own.
   virtual absl::Status RecordFailure(const AuditRecord& audit) = 0;
   // The records naming `token_id` (also as the token a refresh replaced), newest first.
-  virtual absl::StatusOr<AuditPage> ListTokenEvents(const std::string& token_id, int page,
-                                                    int page_size) = 0;
+  virtual absl::StatusOr<AuditPage> ListTokenEvents(const std::string& token_id, int page, int page_size) = 0;
 };
 
 class PgTokenStore final : public TokenStore {
@@ -184,8 +183,7 @@ class PgTokenStore final : public TokenStore {
   absl::StatusOr<std::vector<RecordedDeadUse>> RecordDeadUses(const std::vector<DeadUse>& uses,
                                                               const std::string& edge) override;
   absl::Status RecordFailure(const AuditRecord& audit) override;
-  absl::StatusOr<AuditPage> ListTokenEvents(const std::string& token_id, int page,
-                                            int page_size) override;
+  absl::StatusOr<AuditPage> ListTokenEvents(const std::string& token_id, int page, int page_size) override;
 
  private:
   absl::Status WriteForUser(int64_t user_id, absl::FunctionRef<absl::Status(PgConnection&)> body) {

@@ -24,8 +24,11 @@ class SessionStoreTest : public ::testing::Test {
   }
 
   Session SessionOf(const std::string& user) {
-    return Session{.user_name = user, .email = user + "@example.test", .admin = true,
-                   .refresh_token = "refresh-" + user, .id_token = "id-" + user,
+    return Session{.user_name = user,
+                   .email = user + "@example.test",
+                   .admin = true,
+                   .refresh_token = "refresh-" + user,
+                   .id_token = "id-" + user,
                    .access_expires_at = clock_.Now() + absl::Minutes(5),
                    .ends_at = clock_.Now() + absl::Hours(10)};
   }

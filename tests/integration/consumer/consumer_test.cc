@@ -1,23 +1,24 @@
 // lineage-consumer as a real process against the real broker and PostgreSQL:
 // what it stores, idempotence, out-of-order events, the malformed-message
 // side topic, SIGTERM, SIGKILL and a PostgreSQL restart under load.
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 #include <stdlib.h>
 
 #include <atomic>
 #include <filesystem>
 #include <thread>
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "common/pg/postgres.h"
 #include "common/base/uuid.h"
+#include "common/pg/postgres.h"
 #include "tests/integration/consumer/kafka_test_util.h"
 #include "tests/support/process.h"
-#include "tests/support/test_database.h"
 #include "tests/support/status_matchers.h"
+#include "tests/support/test_database.h"
 
 namespace tokengate::testing {
 namespace {
@@ -28,9 +29,7 @@ using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-std::string Iso(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
-}
+std::string Iso(absl::Time t) { return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone()); }
 
 // Timestamps are compared as Unix milliseconds: SQL side Ms(column), test side Ms(time).
 std::string Ms(absl::string_view column) {
@@ -75,9 +74,8 @@ class LineageConsumerTest : public ::testing::Test {
         << consumer.Log();
   }
 
-  void SendEvent(TestProducer& producer, const std::string& run_id, const std::string& type,
-                 absl::Time at, const std::string& job = "etl_app",
-                 const std::string& input = "/warehouse/in",
+  void SendEvent(TestProducer& producer, const std::string& run_id, const std::string& type, absl::Time at,
+                 const std::string& job = "etl_app", const std::string& input = "/warehouse/in",
                  const std::string& output = "analytics.public.out") {
     producer.Send(topic_, RunKey(job), SparkRunEvent(run_id, type, Iso(at), job, input, output),
                   {{"content-type", "application/json"},
@@ -109,8 +107,7 @@ TEST_F(LineageConsumerTest, StoresSparkRunWithItsLocationsDatasetsJobAndStatus) 
   SendEvent(producer, run, "COMPLETE", t1);
   producer.Flush();
 
-  ASSERT_TRUE(Eventually([&] { return db.Query("SELECT status FROM run") == "1"; }, 30s))
-      << consumer->Log();
+  ASSERT_TRUE(Eventually([&] { return db.Query("SELECT status FROM run") == "1"; }, 30s)) << consumer->Log();
   EXPECT_EQ(db.Query("SELECT string_agg(type || ' ' || name, ',' ORDER BY type) FROM location"),
             "hdfs nn:8020,postgres db:5432,yarn cluster");
   EXPECT_EQ(db.Query("SELECT string_agg(url, ',' ORDER BY url) FROM address"),
@@ -118,13 +115,12 @@ TEST_F(LineageConsumerTest, StoresSparkRunWithItsLocationsDatasetsJobAndStatus) 
   EXPECT_EQ(db.Query("SELECT string_agg(name, ',' ORDER BY name) FROM dataset"),
             "/warehouse/in,analytics.public.out");
   EXPECT_EQ(db.Query("SELECT name || ' ' || type FROM job"), "etl_app SPARK_APPLICATION");
-  EXPECT_EQ(db.Query(absl::StrCat("SELECT concat_ws(' ', ", Ms("created_at"), ", ",
-                                  Ms("started_at"), ", ", Ms("ended_at"), ") FROM run")),
+  EXPECT_EQ(db.Query(absl::StrCat("SELECT concat_ws(' ', ", Ms("created_at"), ", ", Ms("started_at"), ", ",
+                                  Ms("ended_at"), ") FROM run")),
             absl::StrCat(Ms(t0), " ", Ms(t0), " ", Ms(t1)));
   EXPECT_EQ(db.Query("SELECT external_id FROM run"),
             absl::StrCat("application_1720000000000_", run.substr(0, 8)));
-  EXPECT_EQ(db.Query("SELECT d.name FROM input i JOIN dataset d ON d.id = i.dataset_id"),
-            "/warehouse/in");
+  EXPECT_EQ(db.Query("SELECT d.name FROM input i JOIN dataset d ON d.id = i.dataset_id"), "/warehouse/in");
   EXPECT_EQ(db.Query("SELECT d.name FROM output o JOIN dataset d ON d.id = o.dataset_id"),
             "analytics.public.out");
 }
@@ -177,11 +173,10 @@ TEST_F(LineageConsumerTest, CompleteBeforeStartInOneBatchEndsSucceededWithBothTi
   SendEvent(producer, run, "START", t0);
   producer.Flush();
 
-  const std::string state_sql = absl::StrCat("SELECT concat_ws(' ', status, ", Ms("started_at"),
-                                             ", ", Ms("ended_at"), ") FROM run");
+  const std::string state_sql =
+      absl::StrCat("SELECT concat_ws(' ', status, ", Ms("started_at"), ", ", Ms("ended_at"), ") FROM run");
   const std::string expected = absl::StrCat("1 ", Ms(t0), " ", Ms(t1));
-  EXPECT_TRUE(Eventually([&] { return db.Query(state_sql) == expected; }, 30s))
-      << db.Query(state_sql);
+  EXPECT_TRUE(Eventually([&] { return db.Query(state_sql) == expected; }, 30s)) << db.Query(state_sql);
 }
 
 TEST_F(LineageConsumerTest, TerminalStatusSurvivesAStartArrivingInALaterBatch) {
@@ -197,10 +192,9 @@ TEST_F(LineageConsumerTest, TerminalStatusSurvivesAStartArrivingInALaterBatch) {
 
   SendEvent(producer, run, "START", t0);
   producer.Flush();
-  ASSERT_TRUE(
-      Eventually([&] { return db.Query("SELECT count(started_at) FROM run") == "1"; }, 30s));
-  EXPECT_EQ(db.Query(absl::StrCat("SELECT concat_ws(' ', status, ", Ms("started_at"), ", ",
-                                  Ms("ended_at"), ") FROM run")),
+  ASSERT_TRUE(Eventually([&] { return db.Query("SELECT count(started_at) FROM run") == "1"; }, 30s));
+  EXPECT_EQ(db.Query(absl::StrCat("SELECT concat_ws(' ', status, ", Ms("started_at"), ", ", Ms("ended_at"),
+                                  ") FROM run")),
             absl::StrCat("2 ", Ms(t0), " ", Ms(t1)));
 }
 
@@ -219,8 +213,7 @@ TEST_F(LineageConsumerTest, ParentRunAndJobAreStoredFromTheParentFacet) {
                          "facets":{"jobType":{"integration":"AIRFLOW","jobType":"TASK"}}}})"));
   producer.Flush();
   ASSERT_TRUE(Eventually([&] { return db.Query("SELECT count(*) FROM run") == "2"; }, 30s));
-  EXPECT_EQ(db.Query(absl::StrCat("SELECT parent_run_id FROM run WHERE id = '", child, "'")),
-            parent);
+  EXPECT_EQ(db.Query(absl::StrCat("SELECT parent_run_id FROM run WHERE id = '", child, "'")), parent);
   EXPECT_EQ(db.Query(absl::StrCat("SELECT j.name || ' ' || j.type || ' ' || r.status FROM run r "
                                   "JOIN job j ON j.id = r.job_id WHERE r.id = '",
                                   parent, "'")),
@@ -234,11 +227,10 @@ TEST_F(LineageConsumerTest, MalformedMessagesGoToTheSideTopicWithTheReasonAndThe
   Start(*consumer);
   TestProducer producer(bootstrap_);
   producer.Send(topic_, "run:a/b", "{not json", {{"correlation_id", "req-1"}});
-  producer.Send(
-      topic_, "run:a/b",
-      R"({"eventTime":"2024-07-05T09:04:14Z","eventType":"START","run":{},)"
-      R"("job":{"namespace":"a","name":"b"}})",
-      {{"correlation_id", "req-2"}});
+  producer.Send(topic_, "run:a/b",
+                R"({"eventTime":"2024-07-05T09:04:14Z","eventType":"START","run":{},)"
+                R"("job":{"namespace":"a","name":"b"}})",
+                {{"correlation_id", "req-2"}});
   const std::string run = NewUuidV7(absl::ToUnixMillis(absl::Now()));
   SendEvent(producer, run, "START", absl::Now());
   producer.Flush();
@@ -255,10 +247,7 @@ TEST_F(LineageConsumerTest, MalformedMessagesGoToTheSideTopicWithTheReasonAndThe
   EXPECT_THAT(by_request["req-2"].headers["error"], HasSubstr("run.runId: is required"));
   // Counted once their batch commits, which may follow the reads above.
   EXPECT_TRUE(Eventually(
-      [&] {
-        return Metric(consumer->port(), R"(lineage_consumer_events_total{result="malformed"})") ==
-               "2";
-      },
+      [&] { return Metric(consumer->port(), R"(lineage_consumer_events_total{result="malformed"})") == "2"; },
       10s));
 }
 
@@ -270,8 +259,7 @@ TEST_F(LineageConsumerTest, EventThePostgresRefusesGoesToTheSideTopicAndTheRestI
   db.Query("ALTER TABLE dataset ADD CONSTRAINT tg_test_refuse CHECK (name <> 'refused')");
   TestProducer producer(bootstrap_);
   const absl::Time now = absl::Now();
-  const std::string good1 = NewUuidV7(absl::ToUnixMillis(now)),
-                    bad = NewUuidV7(absl::ToUnixMillis(now) + 1),
+  const std::string good1 = NewUuidV7(absl::ToUnixMillis(now)), bad = NewUuidV7(absl::ToUnixMillis(now) + 1),
                     good2 = NewUuidV7(absl::ToUnixMillis(now) + 2);
   SendEvent(producer, good1, "START", now, "etl_app", "in1", "out1");
   SendEvent(producer, bad, "START", now, "etl_app", "in2", "refused");
@@ -280,9 +268,8 @@ TEST_F(LineageConsumerTest, EventThePostgresRefusesGoesToTheSideTopicAndTheRestI
 
   ASSERT_TRUE(Eventually([&] { return db.Query("SELECT count(*) FROM run") == "2"; }, 30s))
       << consumer->Log();
-  EXPECT_EQ(
-      db.Query(absl::StrCat("SELECT count(*) FROM run WHERE id IN ('", good1, "', '", good2, "')")),
-      "2");
+  EXPECT_EQ(db.Query(absl::StrCat("SELECT count(*) FROM run WHERE id IN ('", good1, "', '", good2, "')")),
+            "2");
   const auto side = ReadTopic(bootstrap_, topic_ + "__malformed", 1, 30s);
   ASSERT_EQ(side.size(), 1u);
   EXPECT_THAT(side[0].value, HasSubstr(bad));
@@ -298,9 +285,8 @@ TEST_F(LineageConsumerTest, PingAndMetricsAnswerOnTheHttpPort) {
   EXPECT_THAT(ping, HasSubstr("200 OK"));
   EXPECT_THAT(ping, HasSubstr(R"({"status":"ok"})"));
   const std::string metrics = HttpGet(consumer->port(), "/metrics");
-  for (const char* family :
-       {"lineage_consumer_events_total", "lineage_consumer_rows_written_total",
-        "lineage_consumer_batch_duration_seconds", "lineage_consumer_lag_messages"}) {
+  for (const char* family : {"lineage_consumer_events_total", "lineage_consumer_rows_written_total",
+                             "lineage_consumer_batch_duration_seconds", "lineage_consumer_lag_messages"}) {
     EXPECT_THAT(metrics, HasSubstr(absl::StrCat("# TYPE ", family))) << family;
   }
 }
@@ -311,8 +297,7 @@ TEST_F(LineageConsumerTest, SigtermCommitsWhatItStoredAndExitsZero) {
   Start(*first);
   TestProducer producer(bootstrap_);
   const absl::Time now = absl::Now();
-  for (int i = 0; i < 50; ++i)
-    SendEvent(producer, NewUuidV7(absl::ToUnixMillis(now) + i), "START", now);
+  for (int i = 0; i < 50; ++i) SendEvent(producer, NewUuidV7(absl::ToUnixMillis(now) + i), "START", now);
   producer.Flush();
   ASSERT_TRUE(Eventually([&] { return db.Query("SELECT count(*) FROM run") == "50"; }, 30s));
   EXPECT_EQ(first->Terminate(), 0) << first->Log();
@@ -376,8 +361,7 @@ TEST_F(LineageConsumerTest, WrongSaslPasswordIsSaidInTheLogAndNothingIsStored) {
   producer.Flush();
 
   // Said on every attempt; the second one shows it keeps refusing to go on.
-  ASSERT_TRUE(Eventually([&] { return Occurrences(consumer->Log(), "Authentication failed") >= 2; },
-                         30s))
+  ASSERT_TRUE(Eventually([&] { return Occurrences(consumer->Log(), "Authentication failed") >= 2; }, 30s))
       << consumer->Log();
   EXPECT_THAT(consumer->Log(), Not(HasSubstr("consuming ")));
   EXPECT_EQ(db.Query("SELECT count(*) FROM run"), "0");
@@ -438,8 +422,7 @@ TEST_F(LineageConsumerLoadTest, KilledMidBatchAndRestartedLosesNothingAndDoubles
 
   Start(*consumer);
   ASSERT_TRUE(Eventually(
-      [&] { return db.Query("SELECT count(*) FROM run WHERE status = 1") == absl::StrCat(kRuns); },
-      120s))
+      [&] { return db.Query("SELECT count(*) FROM run WHERE status = 1") == absl::StrCat(kRuns); }, 120s))
       << consumer->Log();
   ExpectExactly([&](const std::string& sql) { return db.Query(sql); }, kRuns);
 }
@@ -465,8 +448,8 @@ class OwnPostgres {
   }
   void Control(const std::string& command) {
     const std::string script = RequiredEnv("TOKENGATE_ROOT") + "/deploy/local/postgres.sh";
-    const std::string line = absl::StrCat("PG_DIR=", dir_, " PG_PORT=", port_, " PG_FSYNC=off ",
-                                          script, " ", command, " >/dev/null");
+    const std::string line = absl::StrCat("PG_DIR=", dir_, " PG_PORT=", port_, " PG_FSYNC=off ", script, " ",
+                                          command, " >/dev/null");
     ASSERT_EQ(std::system(line.c_str()), 0) << line;
   }
   std::string Url(const std::string& database) const {
@@ -501,8 +484,8 @@ TEST_F(LineageConsumerLoadTest, PostgresRestartedUnderLoadLosesNothingAndDoubles
     }
     sending_done = true;
   });
-  ASSERT_TRUE(Eventually(
-      [&] { return std::stoi("0" + postgres.Query("SELECT count(*) FROM run")) > 0; }, 60s));
+  ASSERT_TRUE(
+      Eventually([&] { return std::stoi("0" + postgres.Query("SELECT count(*) FROM run")) > 0; }, 60s));
   postgres.Control("stop");
   EXPECT_TRUE(consumer->WaitForLog("paused consumption", 30s)) << consumer->Log();
   // Down long enough for several attempts to fail while events keep coming.
@@ -513,9 +496,7 @@ TEST_F(LineageConsumerLoadTest, PostgresRestartedUnderLoadLosesNothingAndDoubles
   ASSERT_TRUE(sending_done);
 
   ASSERT_TRUE(Eventually(
-      [&] {
-        return postgres.Query("SELECT count(*) FROM run WHERE status = 1") == absl::StrCat(kRuns);
-      },
+      [&] { return postgres.Query("SELECT count(*) FROM run WHERE status = 1") == absl::StrCat(kRuns); },
       120s))
       << consumer->Log();
   ExpectExactly([&](const std::string& sql) { return postgres.Query(sql); }, kRuns);

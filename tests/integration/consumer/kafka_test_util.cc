@@ -1,14 +1,15 @@
 #include "tests/integration/consumer/kafka_test_util.h"
 
 #include <arpa/inet.h>
-#include <gtest/gtest.h>
-#include <librdkafka/rdkafka.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <thread>
+
+#include <gtest/gtest.h>
+#include <librdkafka/rdkafka.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -26,8 +27,7 @@ void CreateTopic(const std::string& bootstrap, const std::string& topic, int par
   rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), error, sizeof(error));
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof(error));
   ASSERT_NE(rk, nullptr) << error;
-  rd_kafka_NewTopic_t* new_topic =
-      rd_kafka_NewTopic_new(topic.c_str(), partitions, 1, error, sizeof(error));
+  rd_kafka_NewTopic_t* new_topic = rd_kafka_NewTopic_new(topic.c_str(), partitions, 1, error, sizeof(error));
   rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
   rd_kafka_CreateTopics(rk, &new_topic, 1, nullptr, queue);
   rd_kafka_event_t* event = rd_kafka_queue_poll(queue, 30000);
@@ -63,10 +63,9 @@ void TestProducer::Send(const std::string& topic, const std::string& key, const 
   RdKafka::Headers* kafka_headers = RdKafka::Headers::create();
   for (const auto& [name, text] : headers) kafka_headers->add(name, text);
   while (true) {
-    const RdKafka::ErrorCode code =
-        producer_->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-                           const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0,
-                           kafka_headers, nullptr);
+    const RdKafka::ErrorCode code = producer_->produce(
+        topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(value.data()),
+        value.size(), key.data(), key.size(), 0, kafka_headers, nullptr);
     if (code == RdKafka::ERR_NO_ERROR) return;
     if (code != RdKafka::ERR__QUEUE_FULL) {
       delete kafka_headers;
@@ -82,16 +81,14 @@ void TestProducer::Flush() {
   EXPECT_EQ(producer_->outq_len(), 0);
 }
 
-std::vector<ReadMessage> ReadTopic(const std::string& bootstrap, const std::string& topic,
-                                   size_t count, std::chrono::milliseconds deadline,
-                                   int partitions) {
+std::vector<ReadMessage> ReadTopic(const std::string& bootstrap, const std::string& topic, size_t count,
+                                   std::chrono::milliseconds deadline, int partitions) {
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   std::string error;
   conf->set("bootstrap.servers", bootstrap, error);
   conf->set("group.id", UniqueName("tg-test-reader"), error);
   conf->set("enable.auto.commit", "false", error);
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer(
-      RdKafka::KafkaConsumer::create(conf.get(), error));
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), error));
   std::vector<ReadMessage> messages;
   if (consumer == nullptr) {
     ADD_FAILURE() << error;
@@ -99,8 +96,7 @@ std::vector<ReadMessage> ReadTopic(const std::string& bootstrap, const std::stri
   }
   std::vector<RdKafka::TopicPartition*> assignment;
   for (int p = 0; p < partitions; ++p) {
-    assignment.push_back(
-        RdKafka::TopicPartition::create(topic, p, RdKafka::Topic::OFFSET_BEGINNING));
+    assignment.push_back(RdKafka::TopicPartition::create(topic, p, RdKafka::Topic::OFFSET_BEGINNING));
   }
   consumer->assign(assignment);
   RdKafka::TopicPartition::destroy(assignment);
@@ -131,17 +127,13 @@ std::string SparkRunEvent(const std::string& run_id, const std::string& event_ty
       R"("schemaURL":"https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",)",
       R"("run":{"runId":")", run_id, R"(","facets":{"spark_applicationDetails":{)",
       R"("applicationId":"application_1720000000000_)", run_id.substr(0, 8),
-      R"(","master":"yarn","appName":"bench"}}},)",
-      R"("job":{"namespace":"yarn://cluster","name":")", job_name,
-      R"(","facets":{"jobType":{"integration":"SPARK","jobType":"APPLICATION",)",
-      R"("processingType":"BATCH"}}},)",
-      R"("inputs":[{"namespace":"hdfs://nn:8020","name":")", input, R"("}],)",
-      R"("outputs":[{"namespace":"postgres://db:5432","name":")", output, R"("}]})");
+      R"(","master":"yarn","appName":"bench"}}},)", R"("job":{"namespace":"yarn://cluster","name":")",
+      job_name, R"(","facets":{"jobType":{"integration":"SPARK","jobType":"APPLICATION",)",
+      R"("processingType":"BATCH"}}},)", R"("inputs":[{"namespace":"hdfs://nn:8020","name":")", input,
+      R"("}],)", R"("outputs":[{"namespace":"postgres://db:5432","name":")", output, R"("}]})");
 }
 
-std::string RunKey(const std::string& job_name) {
-  return absl::StrCat("run:yarn://cluster/", job_name);
-}
+std::string RunKey(const std::string& job_name) { return absl::StrCat("run:yarn://cluster/", job_name); }
 
 std::string HttpGet(int port, const std::string& path) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -167,8 +159,7 @@ std::string HttpGet(int port, const std::string& path) {
     response.append(buffer, static_cast<size_t>(n));
     const size_t end_of_headers = response.find("\r\n\r\n");
     const size_t length_at = response.find("Content-Length: ");
-    if (end_of_headers != std::string::npos && length_at != std::string::npos &&
-        length_at < end_of_headers) {
+    if (end_of_headers != std::string::npos && length_at != std::string::npos && length_at < end_of_headers) {
       const size_t length = std::stoul(response.substr(length_at + 16));
       if (response.size() >= end_of_headers + 4 + length) break;
     }

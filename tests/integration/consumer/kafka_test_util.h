@@ -3,13 +3,13 @@
 // reader that drains a topic from its beginning.
 #pragma once
 
-#include <librdkafka/rdkafkacpp.h>
-
 #include <chrono>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <librdkafka/rdkafkacpp.h>
 
 namespace tokengate::testing {
 
@@ -40,9 +40,8 @@ struct ReadMessage {
 
 // Reads `topic` (partition 0..partitions-1) from the beginning until `count`
 // messages arrived or `deadline` passed.
-std::vector<ReadMessage> ReadTopic(const std::string& bootstrap, const std::string& topic,
-                                   size_t count, std::chrono::milliseconds deadline,
-                                   int partitions = 1);
+std::vector<ReadMessage> ReadTopic(const std::string& bootstrap, const std::string& topic, size_t count,
+                                   std::chrono::milliseconds deadline, int partitions = 1);
 
 // An OpenLineage RunEvent as the Spark integration writes it, reading
 // hdfs://nn:8020 `input` and writing postgres://db:5432 `output`.

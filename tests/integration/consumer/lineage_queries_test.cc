@@ -4,9 +4,10 @@
 // validation.
 #include "services/api/lineage/lineage_queries.h"
 
+#include <simdjson.h>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <simdjson.h>
 
 #include "absl/strings/str_cat.h"
 #include "common/base/field_error.h"
@@ -14,8 +15,8 @@
 #include "common/pg/postgres.h"
 #include "services/api/lineage/lineage_params.h"
 #include "services/api/lineage/lineage_sql.h"
-#include "tests/support/test_database.h"
 #include "tests/support/status_matchers.h"
+#include "tests/support/test_database.h"
 
 namespace tokengate::testing {
 namespace {
@@ -36,20 +37,17 @@ class Json {
   }
   int64_t Int(const char* pointer) {
     int64_t value = -999;
-    EXPECT_EQ(root_.at_pointer(pointer).get(value), simdjson::SUCCESS)
-        << pointer << " in " << text_;
+    EXPECT_EQ(root_.at_pointer(pointer).get(value), simdjson::SUCCESS) << pointer << " in " << text_;
     return value;
   }
   bool Bool(const char* pointer) {
     bool value = false;
-    EXPECT_EQ(root_.at_pointer(pointer).get(value), simdjson::SUCCESS)
-        << pointer << " in " << text_;
+    EXPECT_EQ(root_.at_pointer(pointer).get(value), simdjson::SUCCESS) << pointer << " in " << text_;
     return value;
   }
   std::string Str(const std::string& pointer) {
     std::string_view value;
-    EXPECT_EQ(root_.at_pointer(pointer).get(value), simdjson::SUCCESS)
-        << pointer << " in " << text_;
+    EXPECT_EQ(root_.at_pointer(pointer).get(value), simdjson::SUCCESS) << pointer << " in " << text_;
     return std::string(value);
   }
   bool IsNull(const char* pointer) {
@@ -61,8 +59,7 @@ class Json {
     std::vector<std::string> values;
     simdjson::dom::array items;
     EXPECT_EQ(root_.at_pointer("/items").get(items), simdjson::SUCCESS) << text_;
-    for (size_t i = 0; i < items.size(); ++i)
-      values.push_back(Str(absl::StrCat("/items/", i, field)));
+    for (size_t i = 0; i < items.size(); ++i) values.push_back(Str(absl::StrCat("/items/", i, field)));
     return values;
   }
   const std::string& text() const { return text_; }
@@ -91,21 +88,20 @@ class LineageQueriesTest : public ::testing::Test {
   // A location with its addresses; returns its id.
   std::string AddLocation(const std::string& type, const std::string& name,
                           const std::vector<std::string>& addresses) {
-    const std::string id = Query(absl::StrCat("INSERT INTO location (type, name) VALUES ('", type,
-                                              "', '", name, "') RETURNING id"));
+    const std::string id = Query(
+        absl::StrCat("INSERT INTO location (type, name) VALUES ('", type, "', '", name, "') RETURNING id"));
     for (const auto& url : addresses) {
       Exec(absl::StrCat("INSERT INTO address (location_id, url) VALUES (", id, ", '", url, "')"));
     }
     return id;
   }
   std::string AddDataset(const std::string& location_id, const std::string& name) {
-    return Query(absl::StrCat("INSERT INTO dataset (location_id, name) VALUES (", location_id,
-                              ", $$", name, "$$) RETURNING id"));
+    return Query(absl::StrCat("INSERT INTO dataset (location_id, name) VALUES (", location_id, ", $$", name,
+                              "$$) RETURNING id"));
   }
-  std::string AddJob(const std::string& location_id, const std::string& name,
-                     const std::string& type) {
-    return Query(absl::StrCat("INSERT INTO job (location_id, name, type) VALUES (", location_id,
-                              ", '", name, "', '", type, "') RETURNING id"));
+  std::string AddJob(const std::string& location_id, const std::string& name, const std::string& type) {
+    return Query(absl::StrCat("INSERT INTO job (location_id, name, type) VALUES (", location_id, ", '", name,
+                              "', '", type, "') RETURNING id"));
   }
 
   std::vector<std::string> SearchDatasets(const std::string& search) {
@@ -365,8 +361,9 @@ TEST_F(NamespaceLimitTest, NamespaceLimitedDatasetReadUsesTheLocationIndex) {
   // an index, not by reading every dataset and filtering.
   for (int i = 0; i < 2000; ++i) AddDataset(b_db_, absl::StrCat("bulk-", i));
   Exec("ANALYZE");
-  const std::string plan = Query(absl::StrCat(
-      "EXPLAIN SELECT d.id, d.name AS k0 FROM dataset d WHERE d.location_id = ANY('{", a_db_, "}'::bigint[])"));
+  const std::string plan =
+      Query(absl::StrCat("EXPLAIN SELECT d.id, d.name AS k0 FROM dataset d WHERE d.location_id = ANY('{",
+                         a_db_, "}'::bigint[])"));
   EXPECT_THAT(plan, ::testing::HasSubstr("dataset_location_name")) << plan;
 }
 
@@ -399,13 +396,10 @@ class LineageRunsTest : public LineageQueriesTest {
                      ", NULL, 0, '2024-07-05 11:00:00+00', NULL, "
                      "'application_1_0002')"));
     const std::string dataset = AddDataset(location, "in");
-    Exec(absl::StrCat("INSERT INTO input (run_id, dataset_id) VALUES ('", kParent, "', ", dataset,
-                      ")"));
+    Exec(absl::StrCat("INSERT INTO input (run_id, dataset_id) VALUES ('", kParent, "', ", dataset, ")"));
   }
 
-  std::vector<std::string> Ids(const RunQuery& query) {
-    return Json(ListRuns(pool_, query)).Items("/id");
-  }
+  std::vector<std::string> Ids(const RunQuery& query) { return Json(ListRuns(pool_, query)).Items("/id"); }
 
   static constexpr char kParent[] = "01908224-7000-7abc-8def-000000000001";
   static constexpr char kChild[] = "01908224-7000-7abc-8def-000000000002";
@@ -452,8 +446,7 @@ TEST_F(LineageRunsTest, RunsFilterBySinceUntilStatusParentJobAndSearch) {
 }
 
 TEST(LineageParamsTest, RepeatedIdsAreAllKept) {
-  auto query =
-      DatasetQueryFromParams({{"dataset_id", "3"}, {"dataset_id", "7"}, {"page_size", "50"}});
+  auto query = DatasetQueryFromParams({{"dataset_id", "3"}, {"dataset_id", "7"}, {"page_size", "50"}});
   ASSERT_THAT(query, IsOk());
   EXPECT_THAT(query->dataset_id, ElementsAre(3, 7));
   EXPECT_EQ(query->page.page_size, 50);
@@ -488,11 +481,10 @@ TEST(LineageParamsTest, RunParametersAreTypedAndChecked) {
   EXPECT_EQ(ok->since, absl::FromUnixSeconds(1720166400));
   EXPECT_THAT(ok->parent_run_id, ElementsAre("01908224-7000-7abc-8def-000000000001"));
   EXPECT_EQ(PayloadOf(RunQueryFromParams({{"status", "DONE"}}).status(), kCodePayload), "enum");
-  EXPECT_EQ(PayloadOf(RunQueryFromParams({{"run_id", "x"}}).status(), kCodePayload),
-            "uuid_parsing");
+  EXPECT_EQ(PayloadOf(RunQueryFromParams({{"run_id", "x"}}).status(), kCodePayload), "uuid_parsing");
   EXPECT_EQ(PayloadOf(RunQueryFromParams({{"since", "noon"}}).status(), kFieldPayload), "since");
-  for (const char* before_epoch : {"0050-01-01T00:00:00Z", "0001-01-01", "0012-12-31T23:59:59Z",
-                                   "1969-12-31T23:59:59Z"}) {
+  for (const char* before_epoch :
+       {"0050-01-01T00:00:00Z", "0001-01-01", "0012-12-31T23:59:59Z", "1969-12-31T23:59:59Z"}) {
     const absl::Status status = RunQueryFromParams({{"until", before_epoch}}).status();
     EXPECT_EQ(PayloadOf(status, kCodePayload), "greater_than_equal") << before_epoch;
     EXPECT_EQ(PayloadOf(status, kFieldPayload), "until") << before_epoch;
@@ -500,10 +492,9 @@ TEST(LineageParamsTest, RunParametersAreTypedAndChecked) {
   EXPECT_TRUE(RunQueryFromParams({{"since", "1970-01-01T00:00:00Z"}}).ok());
   EXPECT_EQ(PayloadOf(RunQueryFromParams({{"since", "10000-01-01"}}).status(), kCodePayload),
             "datetime_from_date_parsing");
-  EXPECT_EQ(
-      PayloadOf(RunQueryFromParams({{"since", "2024-07-06"}, {"until", "2024-07-05"}}).status(),
-                kFieldPayload),
-      "until");
+  EXPECT_EQ(PayloadOf(RunQueryFromParams({{"since", "2024-07-06"}, {"until", "2024-07-05"}}).status(),
+                      kFieldPayload),
+            "until");
 }
 
 TEST(LineageParamsTest, SearchQueryLengthCountsCharactersNotBytes) {

@@ -40,8 +40,7 @@ int main(int argc, char** argv) {
         return 1;
       }
       if (i < 5) {  // Warm-up; also read the match count once.
-        if (i == 0 &&
-            parser.parse(*body).at_pointer("/meta/total_count").get(total) != simdjson::SUCCESS) {
+        if (i == 0 && parser.parse(*body).at_pointer("/meta/total_count").get(total) != simdjson::SUCCESS) {
           total = -1;
         }
         continue;
@@ -49,12 +48,10 @@ int main(int argc, char** argv) {
       ms.push_back(std::chrono::duration<double, std::milli>(end - start).count());
     }
     std::sort(ms.begin(), ms.end());
-    const auto at = [&](double q) {
-      return ms[std::min(ms.size() - 1, static_cast<size_t>(q * ms.size()))];
-    };
+    const auto at = [&](double q) { return ms[std::min(ms.size() - 1, static_cast<size_t>(q * ms.size()))]; };
     std::printf("| %s | %lld | %.2f | %.2f | %.2f |\n",
-                search.empty() ? "(none)" : ("`" + search + "`").c_str(),
-                static_cast<long long>(total), at(0.5), at(0.95), at(0.99));
+                search.empty() ? "(none)" : ("`" + search + "`").c_str(), static_cast<long long>(total),
+                at(0.5), at(0.95), at(0.99));
   }
   return 0;
 }

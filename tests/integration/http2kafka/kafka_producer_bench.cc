@@ -44,12 +44,12 @@ int Run() {
     std::cerr << "--event_file must hold a valid RunEvent\n";
     return 2;
   }
-  auto publisher = KafkaPublisher::Create(KafkaPublisherOptions{
-      .bootstrap_servers = absl::GetFlag(FLAGS_bootstrap),
-      .topic = absl::GetFlag(FLAGS_topic),
-      .linger_ms = absl::GetFlag(FLAGS_linger_ms),
-      .max_message_bytes = 10 << 20,
-      .compression = absl::GetFlag(FLAGS_compression)});
+  auto publisher =
+      KafkaPublisher::Create(KafkaPublisherOptions{.bootstrap_servers = absl::GetFlag(FLAGS_bootstrap),
+                                                   .topic = absl::GetFlag(FLAGS_topic),
+                                                   .linger_ms = absl::GetFlag(FLAGS_linger_ms),
+                                                   .max_message_bytes = 10 << 20,
+                                                   .compression = absl::GetFlag(FLAGS_compression)});
   if (!publisher.ok()) {
     std::cerr << publisher.status() << "\n";
     return 2;
@@ -109,13 +109,13 @@ int Run() {
   // edge that adds HTTP on top cannot go below.
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
-  const double cpu_seconds = usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 +
-                             usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
+  const double cpu_seconds = usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 + usage.ru_stime.tv_sec +
+                             usage.ru_stime.tv_usec / 1e6;
   std::printf(
       "{\"events\": %llu, \"seconds\": %.3f, \"events_per_second\": %.1f, \"mb_per_second\": %.2f, "
       "\"p50_ms\": %.2f, \"p99_ms\": %.2f, \"cpu_us_per_event\": %.1f}\n",
-      static_cast<unsigned long long>(sent), seconds, rate, rate * event.size() / 1e6,
-      percentile(0.50), percentile(0.99), cpu_seconds / sent * 1e6);
+      static_cast<unsigned long long>(sent), seconds, rate, rate * event.size() / 1e6, percentile(0.50),
+      percentile(0.99), cpu_seconds / sent * 1e6);
   return 0;
 }
 

@@ -1,8 +1,6 @@
 // Mutual TLS between callers and the real token-authority binary: a
 // throw-away PKI (tests/support/make-test-pki.sh) per test, an authority on
 // port 0 with TOKENGATE_TLS_*, and callers that differ only by certificate.
-#include <grpcpp/grpcpp.h>
-#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -13,6 +11,9 @@
 #include <memory>
 #include <sstream>
 #include <string>
+
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
 #include "tests/support/process.h"
@@ -170,7 +171,8 @@ TEST_F(AuthorityMtlsTest, Http2kafkaIdentityMayNotRevokeAUsersTokensAndTheAttemp
   v1::RevokeUserTokensRequest request;
   request.set_user_name("alice");
   v1::RevokeUserTokensResponse response;
-  const grpc::Status status = StubAs(port, "http2kafka")->RevokeUserTokens(Context().get(), request, &response);
+  const grpc::Status status =
+      StubAs(port, "http2kafka")->RevokeUserTokens(Context().get(), request, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
   EXPECT_EQ(db_.Query("SELECT count(*) FROM personal_token WHERE revoked_at IS NOT NULL"), "0");
   EXPECT_EQ(db_.Query("SELECT actor_kind || ' ' || actor_name || ' ' || detail FROM audit_event "
@@ -178,15 +180,16 @@ TEST_F(AuthorityMtlsTest, Http2kafkaIdentityMayNotRevokeAUsersTokensAndTheAttemp
             "admin tokengate-http2kafka RevokeUserTokens: caller 'tokengate-http2kafka' may not call "
             "RevokeUserTokens");
   v1::AdminListTokensResponse listed;
-  EXPECT_EQ(StubAs(port, "http2kafka")->AdminListTokens(Context().get(), v1::AdminListTokensRequest(), &listed)
+  EXPECT_EQ(StubAs(port, "http2kafka")
+                ->AdminListTokens(Context().get(), v1::AdminListTokensRequest(), &listed)
                 .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
 }
 
 TEST_F(AuthorityMtlsTest, IdentityGrantedTheAdminRpcsMayOffboardButNotIssue) {
-  const int port = Start("127.0.0.1:0", true,
-                         {{"TOKENGATE_TLS_CLIENT_POLICY",
-                           "tokengate-api=*;stranger=AdminListTokens|RevokeUserTokens"}});
+  const int port =
+      Start("127.0.0.1:0", true,
+            {{"TOKENGATE_TLS_CLIENT_POLICY", "tokengate-api=*;stranger=AdminListTokens|RevokeUserTokens"}});
   ASSERT_GT(port, 0);
   IssuedToken(port);
   auto admin = StubAs(port, "stranger");
@@ -197,8 +200,9 @@ TEST_F(AuthorityMtlsTest, IdentityGrantedTheAdminRpcsMayOffboardButNotIssue) {
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(response.revoked_count(), 1);
   // Without an Actor in the request, the audit trail names the certificate.
-  EXPECT_EQ(db_.Query("SELECT actor_kind || ' ' || actor_name FROM audit_event WHERE event = 'token.revoked'"),
-            "admin stranger");
+  EXPECT_EQ(
+      db_.Query("SELECT actor_kind || ' ' || actor_name FROM audit_event WHERE event = 'token.revoked'"),
+      "admin stranger");
   v1::IssueTokenResponse issued;
   EXPECT_EQ(Issue(*admin, &issued).error_code(), grpc::StatusCode::PERMISSION_DENIED);
 }

@@ -2,16 +2,16 @@
 // one record per action in the table and on the topic, with the right actor;
 // no record for what did not happen; offboarding in one transaction; the
 // table is append-only; retention; the outbox catches up after Kafka was down.
-#include <grpcpp/grpcpp.h>
-#include <gtest/gtest.h>
-#include <librdkafka/rdkafkacpp.h>
-
 #include <future>
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
 #include <vector>
+
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <librdkafka/rdkafkacpp.h>
 
 #include "absl/strings/str_cat.h"
 #include "common/pg/postgres.h"
@@ -211,7 +211,8 @@ TEST_F(AuditTest, OffboardingRevokesFiftyTokensInOneTransactionAndStreamsEveryOn
   watch_context->TryCancel();
 
   // One transaction wrote every revocation (one xmin) and its 50 records.
-  EXPECT_EQ(db_.Query("SELECT count(DISTINCT xmin::text) FROM personal_token WHERE revoked_at IS NOT NULL"), "1");
+  EXPECT_EQ(db_.Query("SELECT count(DISTINCT xmin::text) FROM personal_token WHERE revoked_at IS NOT NULL"),
+            "1");
   EXPECT_EQ(Count("event = 'token.revoked' AND actor_kind = 'admin' AND actor_name = 'root' "
                   "AND user_name = 'leaver'"),
             "50");
@@ -299,8 +300,8 @@ TEST_F(AuditTest, LastUseIsOnTheRowAndARecordOnlyWhenItsAddressChanges) {
     ASSERT_TRUE(verified.valid());
   };
   const auto last_from = [&] {
-    return db_.Query(absl::StrCat("SELECT last_used_from FROM personal_token WHERE id = '",
-                                  issued.token().id(), "'"));
+    return db_.Query(
+        absl::StrCat("SELECT last_used_from FROM personal_token WHERE id = '", issued.token().id(), "'"));
   };
   use_from("192.0.2.1");
   use_from("192.0.2.1");
@@ -401,18 +402,20 @@ TEST_F(AuditStoreTest, RetentionDeletesOldRecordsKafkaAlreadyHas) {
   authority_->Kill();
   auto conn = PgConnection::Connect(db_.url());
   ASSERT_TRUE(conn.ok());
-  ASSERT_TRUE((*conn)->Exec(
-      "INSERT INTO audit_event (at, event, actor_kind, detail, published_at) VALUES "
-      "(now() - interval '400 days', 'token.created', 'user', 'old published', now()), "
-      "(now() - interval '400 days', 'token.created', 'user', 'old unpublished', NULL), "
-      "(now() - interval '10 days', 'token.created', 'user', 'recent', now())").ok());
+  ASSERT_TRUE((*conn)
+                  ->Exec("INSERT INTO audit_event (at, event, actor_kind, detail, published_at) VALUES "
+                         "(now() - interval '400 days', 'token.created', 'user', 'old published', now()), "
+                         "(now() - interval '400 days', 'token.created', 'user', 'old unpublished', NULL), "
+                         "(now() - interval '10 days', 'token.created', 'user', 'recent', now())")
+                  .ok());
   auto pool = std::make_shared<PgPool>(db_.url(), 1);
 
   AuditRetention publishing(pool, absl::Hours(24 * 365), /*published_only=*/true);
   auto pruned = publishing.PruneOnce();
   ASSERT_THAT(pruned, IsOk());
   EXPECT_EQ(*pruned, 1);
-  EXPECT_EQ(db_.Query("SELECT string_agg(detail, ',' ORDER BY id) FROM audit_event"), "old unpublished,recent");
+  EXPECT_EQ(db_.Query("SELECT string_agg(detail, ',' ORDER BY id) FROM audit_event"),
+            "old unpublished,recent");
 
   AuditRetention not_publishing(pool, absl::Hours(24 * 365), /*published_only=*/false);
   pruned = not_publishing.PruneOnce();
@@ -443,13 +446,17 @@ TEST_F(AuditStoreTest, UsageFlushThatLosesADeadlockIsRetriedAtOnce) {
   PgTokenStore store(std::make_shared<PgPool>(db_.url(), 1));
   auto flush = std::async(std::launch::async, [&] {
     const absl::Time now = absl::Now();
-    return store.RecordUsage({TokenUse{first, now, "192.0.2.1", "ua"}, TokenUse{second, now, "192.0.2.1", "ua"}});
+    return store.RecordUsage(
+        {TokenUse{first, now, "192.0.2.1", "ua"}, TokenUse{second, now, "192.0.2.1", "ua"}});
   });
   // The flush holds the first row and waits for the second ...
-  ASSERT_TRUE(Eventually([&] {
-    return db_.Query("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                     "AND wait_event_type = 'Lock'") == "1";
-  }, 10s));
+  ASSERT_TRUE(Eventually(
+      [&] {
+        return db_.Query(
+                   "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                   "AND wait_event_type = 'Lock'") == "1";
+      },
+      10s));
   // ... and now the holder wants the first: a cycle. The flush's check finds
   // it and aborts the flush; the holder goes on and commits.
   ASSERT_TRUE((*holder)->Exec("SELECT 1 FROM personal_token WHERE id = $1 FOR UPDATE", {first}).ok());
@@ -471,8 +478,9 @@ TEST_F(AuditStoreTest, TokenContentSentWhereAnIdBelongsIsNotRecorded) {
   EXPECT_EQ(stub_->RefreshToken(Context().get(), request, &response).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(Count("event = 'management.failed'"), "1");
-  EXPECT_EQ(Count(absl::StrCat("strpos(to_jsonb(audit_event)::text, '", issued.content().substr(0, 40), "') > 0")),
-            "0");
+  EXPECT_EQ(
+      Count(absl::StrCat("strpos(to_jsonb(audit_event)::text, '", issued.content().substr(0, 40), "') > 0")),
+      "0");
 }
 
 TEST_F(AuditStoreTest, BadAuditKafkaSettingStopsTheAuthorityWithOneLine) {

@@ -25,10 +25,8 @@ void AuthorityTest::SetUp() {
 std::map<std::string, std::string> AuthorityTest::AuthorityEnv(
     std::map<std::string, std::string> extra) const {
   std::map<std::string, std::string> env = {
-      {"TOKENGATE_DATABASE_URL", db_.url()},
-      {"TOKENGATE_SECRET_KEY", kTestSecret},
-      {"TOKENGATE_GRPC_LISTEN", "127.0.0.1:0"},
-      {"TOKENGATE_USAGE_FLUSH_SECONDS", "1"},
+      {"TOKENGATE_DATABASE_URL", db_.url()},      {"TOKENGATE_SECRET_KEY", kTestSecret},
+      {"TOKENGATE_GRPC_LISTEN", "127.0.0.1:0"},   {"TOKENGATE_USAGE_FLUSH_SECONDS", "1"},
       {"TOKENGATE_WATCH_HEARTBEAT_SECONDS", "1"},
   };
   for (auto& [key, value] : extra) env[key] = value;
@@ -36,7 +34,8 @@ std::map<std::string, std::string> AuthorityTest::AuthorityEnv(
 }
 
 std::unique_ptr<ChildProcess> AuthorityTest::StartAuthority(std::map<std::string, std::string> extra) {
-  auto process = std::make_unique<ChildProcess>(BinaryPath("token-authority"), AuthorityEnv(std::move(extra)));
+  auto process =
+      std::make_unique<ChildProcess>(BinaryPath("token-authority"), AuthorityEnv(std::move(extra)));
   if (process->StartAndWaitForPort() <= 0) {
     ADD_FAILURE() << "authority did not start:\n" << process->Log();
     return nullptr;

@@ -2,12 +2,12 @@
 // free port, with a gRPC stub to it. Tests may start more processes.
 #pragma once
 
-#include <grpcpp/grpcpp.h>
-#include <gtest/gtest.h>
-
 #include <map>
 #include <memory>
 #include <string>
+
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
 
 #include "tests/support/process.h"
 #include "tests/support/test_database.h"

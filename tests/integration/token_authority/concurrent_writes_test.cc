@@ -1,11 +1,11 @@
 // Many writers of one user's tokens at once (issue, refresh, revoke of the same
 // names) against the real binary: every call gets a contract answer, never a
 // database error, and one live token per (user, name) remains the rule.
-#include <gmock/gmock.h>
-
 #include <atomic>
 #include <mutex>
 #include <thread>
+
+#include <gmock/gmock.h>
 
 #include "absl/strings/str_cat.h"
 #include "tests/integration/token_authority/authority_fixture.h"

@@ -1,7 +1,7 @@
 // Token management RPCs over real gRPC against the real binary and PostgreSQL.
-#include <gmock/gmock.h>
-
 #include <thread>
+
+#include <gmock/gmock.h>
 
 #include "absl/strings/str_cat.h"
 #include "common/base/dates.h"
@@ -21,9 +21,12 @@ TEST_F(AuthorityTest, IssueStoresTheRowButNeverTheContent) {
   EXPECT_EQ(issued.token().until(), FormatDay(UtcDay(absl::Now()) + 366));
   EXPECT_THAT(issued.token().scopes(), ElementsAre("all:read", "all:write"));
   const std::string signature = issued.content().substr(issued.content().rfind('.') + 1);
-  EXPECT_EQ(db_.Query(absl::StrCat("SELECT count(*) FROM personal_token WHERE id = '", issued.token().id(), "'")), "1");
+  EXPECT_EQ(
+      db_.Query(absl::StrCat("SELECT count(*) FROM personal_token WHERE id = '", issued.token().id(), "'")),
+      "1");
   EXPECT_EQ(db_.Query(absl::StrCat("SELECT count(*) FROM personal_token t WHERE row_to_json(t)::text LIKE '%",
-                                   signature, "%'")), "0");
+                                   signature, "%'")),
+            "0");
   EXPECT_THAT(authority_->Log(), ::testing::Not(HasSubstr(signature)));
   EXPECT_THAT(authority_->Log(), HasSubstr(issued.token().id()));
 }
@@ -118,7 +121,8 @@ TEST_F(AuthorityTest, NulInAUserNameIsInvalidArgumentNotAnotherUser) {
   issue.set_user_name(hostile);
   issue.set_name("mine");
   v1::IssueTokenResponse issued;
-  EXPECT_EQ(stub_->IssueToken(Context().get(), issue, &issued).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(stub_->IssueToken(Context().get(), issue, &issued).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
 
   v1::RefreshTokenRequest refresh;
   refresh.set_user_name(hostile);
@@ -185,7 +189,8 @@ TEST_F(AuthorityTest, RefreshOfAnotherUsersOrUnknownTokenIsNotFound) {
     request.set_user_name(user);
     request.set_token_id(id);
     v1::RefreshTokenResponse response;
-    EXPECT_EQ(stub_->RefreshToken(Context().get(), request, &response).error_code(), grpc::StatusCode::NOT_FOUND);
+    EXPECT_EQ(stub_->RefreshToken(Context().get(), request, &response).error_code(),
+              grpc::StatusCode::NOT_FOUND);
   }
   EXPECT_TRUE(Verify(issued.content()).valid());
 }
@@ -198,7 +203,8 @@ TEST_F(AuthorityTest, RevokingTwiceIsNotFoundAsInDataRentgenAndOthersCannotRevok
   const grpc::Status again = Revoke("alice", issued.token().id());
   EXPECT_EQ(again.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(again.error_message(), "PersonalToken with id='" + issued.token().id() + "' not found");
-  EXPECT_EQ(Revoke("alice", "0192f1a2-b3c4-7d5e-8f60-0123456789ab").error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Revoke("alice", "0192f1a2-b3c4-7d5e-8f60-0123456789ab").error_code(),
+            grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(Revoke("alice", "not-a-uuid").error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
@@ -255,9 +261,11 @@ TEST_F(AuthorityTest, ListPagesLiveTokensByNameWithTotal) {
 TEST_F(AuthorityTest, ListShowsOnlyTheNewestLiveTokenOfEachName) {
   const auto current = Issue("alice", "etl");
   // A later, non-overlapping token of the same name (as an import may bring).
-  db_.Query("INSERT INTO personal_token (id, user_id, name, scopes, since, until) "
-            "SELECT '0192f1a2-b3c4-7d5e-8f60-0123456789ab', user_id, name, scopes, until + 1, until + 30 "
-            "FROM personal_token WHERE id = '" + current.token().id() + "'");
+  db_.Query(
+      "INSERT INTO personal_token (id, user_id, name, scopes, since, until) "
+      "SELECT '0192f1a2-b3c4-7d5e-8f60-0123456789ab', user_id, name, scopes, until + 1, until + 30 "
+      "FROM personal_token WHERE id = '" +
+      current.token().id() + "'");
   v1::ListTokensRequest request;
   request.set_user_name("alice");
   v1::ListTokensResponse response;
@@ -273,15 +281,16 @@ TEST_F(AuthorityTest, ListRejectsPageSizeOverFifty) {
   request.set_page_size(51);
   v1::ListTokensResponse response;
   auto context = Context();
-  EXPECT_EQ(stub_->ListTokens(context.get(), request, &response).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(stub_->ListTokens(context.get(), request, &response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(Trailer(*context, "tokengate-field"), "page_size");
 }
 
 TEST_F(AuthorityTest, LastUsedAtIsWrittenInBatches) {
   const auto issued = Issue("alice", "etl");
   for (int i = 0; i < 20; ++i) Verify(issued.content());
-  const std::string query =
-      absl::StrCat("SELECT last_used_at IS NOT NULL FROM personal_token WHERE id = '", issued.token().id(), "'");
+  const std::string query = absl::StrCat("SELECT last_used_at IS NOT NULL FROM personal_token WHERE id = '",
+                                         issued.token().id(), "'");
   EXPECT_TRUE(Eventually([&] { return db_.Query(query) == "t"; }, std::chrono::seconds(5)));
 }
 

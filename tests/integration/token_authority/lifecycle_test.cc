@@ -1,8 +1,8 @@
 // The authority's life: start-up checks, its own PostgreSQL going away and
 // coming back, and SIGTERM with streams open.
-#include <gmock/gmock.h>
-
 #include <cstdlib>
+
+#include <gmock/gmock.h>
 
 #include "absl/strings/str_cat.h"
 #include "common/pg/migrations.h"
@@ -69,9 +69,9 @@ TEST_F(AuthorityTest, DatabaseOutageIsUnavailableAndHealsWithoutRestart) {
   ASSERT_EQ(postgres.Run("start"), 0);
   EXPECT_TRUE(Eventually([&] { return IssueCode(stub.get(), "after") == grpc::StatusCode::OK; },
                          std::chrono::seconds(10)));
-  EXPECT_TRUE(Eventually(
-      [&] { return stub->VerifyToken(Context().get(), verify, &answer).ok() && answer.valid(); },
-      std::chrono::seconds(10)));
+  EXPECT_TRUE(
+      Eventually([&] { return stub->VerifyToken(Context().get(), verify, &answer).ok() && answer.valid(); },
+                 std::chrono::seconds(10)));
 }
 
 TEST_F(AuthorityTest, SigtermWithAnOpenWatchStreamExitsZero) {
@@ -93,8 +93,7 @@ TEST_F(AuthorityTest, MigrateCommandIsIdempotent) {
     migrate.StartAndWaitForPort(std::chrono::milliseconds(1));
     EXPECT_EQ(migrate.WaitForExit(std::chrono::seconds(20)), 0) << migrate.Log();
   }
-  EXPECT_EQ(db_.Query("SELECT count(*) FROM schema_migrations"),
-            absl::StrCat(EmbeddedMigrations().size()));
+  EXPECT_EQ(db_.Query("SELECT count(*) FROM schema_migrations"), absl::StrCat(EmbeddedMigrations().size()));
 }
 
 TEST_F(AuthorityTest, BadConfigurationIsRefusedWithOneLine) {
@@ -114,8 +113,9 @@ TEST_F(AuthorityTest, BadConfigurationIsRefusedWithOneLine) {
 }
 
 TEST_F(AuthorityTest, PortInUseIsAClearFailure) {
-  ChildProcess second(BinaryPath("token-authority"),
-                      AuthorityEnv({{"TOKENGATE_GRPC_LISTEN", absl::StrCat("127.0.0.1:", authority_->port())}}));
+  ChildProcess second(
+      BinaryPath("token-authority"),
+      AuthorityEnv({{"TOKENGATE_GRPC_LISTEN", absl::StrCat("127.0.0.1:", authority_->port())}}));
   second.StartAndWaitForPort(std::chrono::milliseconds(1));
   EXPECT_EQ(second.WaitForExit(std::chrono::seconds(10)), 1);
   EXPECT_THAT(second.Log(), HasSubstr("cannot listen"));

@@ -2,10 +2,10 @@
 // live tokens capped (TOKENGATE_MAX_TOKENS_PER_OWNER) and creations rated
 // (TOKENGATE_MAX_TOKEN_CREATIONS_PER_HOUR), both decided in the owner's
 // locked transaction so concurrent creates cannot pass them together.
-#include <gmock/gmock.h>
-
 #include <atomic>
 #include <thread>
+
+#include <gmock/gmock.h>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"

@@ -4,12 +4,12 @@
 // and each still sees every revocation committed before it asked.
 #include "services/token_authority/revocation/revocation_log.h"
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <thread>
 #include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -32,9 +32,10 @@ class RevocationLogReadsTest : public ::testing::Test {
   }
 
   void Log(int n) {
-    db_.Query(absl::StrCat("INSERT INTO revocation_log (token_id, revoked_at, expires_at) SELECT gen_random_uuid(), "
-                           "now(), now() + interval '1 day' FROM generate_series(1, ",
-                           n, ")"));
+    db_.Query(absl::StrCat(
+        "INSERT INTO revocation_log (token_id, revoked_at, expires_at) SELECT gen_random_uuid(), "
+        "now(), now() + interval '1 day' FROM generate_series(1, ",
+        n, ")"));
   }
 
   // Queries of revocation_log waiting for a lock, as pg_stat_activity shows them.

@@ -1,7 +1,7 @@
 // VerifyToken over real gRPC: answers for good and bad tokens, key rotation,
 // and the standard health service.
-#include <grpcpp/generic/generic_stub.h>
 #include <gmock/gmock.h>
+#include <grpcpp/generic/generic_stub.h>
 
 #include "absl/strings/str_cat.h"
 #include "common/token/token_codec.h"
@@ -40,9 +40,14 @@ TEST_F(AuthorityTest, GarbageIsAnAnswerNotAnError) {
 
 TEST_F(AuthorityTest, TokenSignedWithAnotherKeyFailsSignature) {
   const auto issued = Issue("alice", "etl");
-  TokenClaims claims{.issuer = "tokengate", .token_id = issued.token().id(), .token_name = "etl",
-                     .user_id = Verify(issued.content()).user_id(), .user_name = "alice",
-                     .scope = "all:read all:write", .issued_at = 0, .not_before = 0,
+  TokenClaims claims{.issuer = "tokengate",
+                     .token_id = issued.token().id(),
+                     .token_name = "etl",
+                     .user_id = Verify(issued.content()).user_id(),
+                     .user_name = "alice",
+                     .scope = "all:read all:write",
+                     .issued_at = 0,
+                     .not_before = 0,
                      .expires_at = absl::ToUnixSeconds(absl::Now()) + 3600};
   const auto other = *SigningKeyring::Parse(kKey1, "");
   const auto answer = Verify(EncodePersonalToken(claims, other.Newest(), JwsAlgorithm::kHS256));
@@ -53,9 +58,15 @@ TEST_F(AuthorityTest, TokenSignedWithAnotherKeyFailsSignature) {
 TEST_F(AuthorityTest, ForgedClaimsCannotImpersonateAnotherUser) {
   const auto issued = Issue("alice", "etl");
   // Even with the key, a token id belongs to its row's user only.
-  TokenClaims claims{.issuer = "tokengate", .token_id = issued.token().id(), .token_name = "etl",
-                     .user_id = 999999, .user_name = "mallory", .scope = "all:read all:write",
-                     .issued_at = 0, .not_before = 0, .expires_at = absl::ToUnixSeconds(absl::Now()) + 3600};
+  TokenClaims claims{.issuer = "tokengate",
+                     .token_id = issued.token().id(),
+                     .token_name = "etl",
+                     .user_id = 999999,
+                     .user_name = "mallory",
+                     .scope = "all:read all:write",
+                     .issued_at = 0,
+                     .not_before = 0,
+                     .expires_at = absl::ToUnixSeconds(absl::Now()) + 3600};
   const auto keys = *SigningKeyring::Parse(kTestSecret, "");
   EXPECT_FALSE(Verify(EncodePersonalToken(claims, keys.Newest(), JwsAlgorithm::kHS256)).valid());
 }
@@ -81,8 +92,8 @@ TEST_F(AuthorityTest, RotatedKeysKeepOldTokensAndRemovedKeysDropThem) {
 }
 
 TEST_F(AuthorityTest, HealthServiceSaysServing) {
-  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", authority_->port()),
-                                     grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", authority_->port()), grpc::InsecureChannelCredentials());
   grpc::GenericStub stub(channel);
   // HealthCheckRequest{service=""} is the empty message; SERVING is field 1 = 1.
   grpc::Slice empty(std::string(""));

@@ -2,12 +2,12 @@
 // environment supplies, and that a token is never taken from argv.
 #include "services/cli/cli_config.h"
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include <map>
 #include <string>
 #include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include "tests/unit/cli/token_shaped_text.h"
 
@@ -120,8 +120,7 @@ TEST(CliConfigTest, PlaintextAndTlsFilesExcludeEachOther) {
 }
 
 TEST(CliConfigTest, BadAuthorityAddressIsRefused) {
-  EXPECT_THAT(Parse(With({"verify", "--authority", "no-port"})).status().message(),
-              HasSubstr("--authority"));
+  EXPECT_THAT(Parse(With({"verify", "--authority", "no-port"})).status().message(), HasSubstr("--authority"));
 }
 
 TEST(CliConfigTest, TimeoutMustBePositiveAndBounded) {
@@ -183,7 +182,8 @@ TEST(CliConfigTest, AFlagOfAnotherCommandIsRefused) {
 
 TEST(CliConfigTest, UnknownCommandsAreNamed) {
   EXPECT_THAT(Parse({"issue"}).status().message(), HasSubstr("unknown command 'issue'"));
-  EXPECT_THAT(Parse({"tokens", "delete"}).status().message(), HasSubstr("unknown sub-command 'tokens delete'"));
+  EXPECT_THAT(Parse({"tokens", "delete"}).status().message(),
+              HasSubstr("unknown sub-command 'tokens delete'"));
   EXPECT_THAT(Parse({"users"}).status().message(), HasSubstr("revoke-tokens"));
   EXPECT_THAT(Parse({}).status().message(), HasSubstr("no command given"));
 }

@@ -2,12 +2,12 @@
 // contents of everything decided before a call is made.
 #include "services/cli/cli_main.h"
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include "services/cli/exit_codes.h"
 #include "tests/unit/cli/token_shaped_text.h"
@@ -33,7 +33,8 @@ struct Outcome {
 Outcome RunTokengate(std::vector<std::string> args, const std::string& stdin_text = "") {
   std::istringstream in(stdin_text);
   std::ostringstream out, err;
-  const int code = RunCli(args, [](const std::string&) { return std::nullopt; }, in, out, err);
+  const int code = RunCli(
+      args, [](const std::string&) { return std::nullopt; }, in, out, err);
   return {code, out.str(), err.str()};
 }
 

@@ -46,10 +46,11 @@ TEST(CliTokenJsonTest, AbsentTimesAndAddressesAreNull) {
   token.set_until("2026-11-28");
   JsonWriter json;
   WriteTokenJson(json, token, absl::FromUnixSeconds(1764331200));
-  EXPECT_EQ(json.str(),
-            R"({"id":"0193","name":"ci","user_name":null,"scopes":["all:read"],"namespaces":[],"networks":[],)"
-            R"("since":"2025-11-28","until":"2026-11-28","state":"active","revoked_at":null,"last_used_at":null,)"
-            R"("last_used_from":null})");
+  EXPECT_EQ(
+      json.str(),
+      R"({"id":"0193","name":"ci","user_name":null,"scopes":["all:read"],"namespaces":[],"networks":[],)"
+      R"("since":"2025-11-28","until":"2026-11-28","state":"active","revoked_at":null,"last_used_at":null,)"
+      R"("last_used_from":null})");
 }
 
 TEST(CliTokenJsonTest, LimitsAreListed) {
@@ -59,7 +60,8 @@ TEST(CliTokenJsonTest, LimitsAreListed) {
   token.add_networks("::1/128");
   JsonWriter json;
   WriteTokenJson(json, token, absl::FromUnixSeconds(1764331200));
-  EXPECT_THAT(json.str(), testing::HasSubstr(R"("namespaces":["spark-*"],"networks":["10.0.0.0/8","::1/128"])"));
+  EXPECT_THAT(json.str(),
+              testing::HasSubstr(R"("namespaces":["spark-*"],"networks":["10.0.0.0/8","::1/128"])"));
 }
 
 TEST(CliLimitsTest, NoLimitIsAnyAndListsAreCommaSeparated) {

@@ -48,8 +48,7 @@ TEST_F(ConsumerConfigTest, BadValuesAreRefusedNamingTheVariable) {
   EXPECT_THAT(ConsumerConfigFromFlags().status().message(), HasSubstr("TOKENGATE_BATCH_SIZE"));
   absl::SetFlag(&FLAGS_batch_size, 100);
   absl::SetFlag(&FLAGS_kafka_session_timeout_ms, 1000);
-  EXPECT_THAT(ConsumerConfigFromFlags().status().message(),
-              HasSubstr("TOKENGATE_KAFKA_SESSION_TIMEOUT_MS"));
+  EXPECT_THAT(ConsumerConfigFromFlags().status().message(), HasSubstr("TOKENGATE_KAFKA_SESSION_TIMEOUT_MS"));
   absl::SetFlag(&FLAGS_kafka_session_timeout_ms, 10000);
   absl::SetFlag(&FLAGS_database_url, "");
   EXPECT_THAT(ConsumerConfigFromFlags().status().message(), HasSubstr("TOKENGATE_DATABASE_URL"));

@@ -54,12 +54,10 @@ std::string SparkEvent(absl::string_view event_type = "COMPLETE") {
 
 // A START event; `run_facets` and `job` are raw JSON, `extra_members` is
 // appended to the top-level object.
-std::string MinimalEvent(
-    absl::string_view extra_members = "", absl::string_view run_facets = "{}",
-    absl::string_view job = R"({"namespace": "airflow", "name": "dag.task"})") {
-  return absl::StrCat(
-      R"({"eventTime": "2024-07-05T09:04:13Z", "eventType": "START", "run": {"runId": ")", kRunId,
-      R"(", "facets": )", run_facets, R"(}, "job": )", job, extra_members, "}");
+std::string MinimalEvent(absl::string_view extra_members = "", absl::string_view run_facets = "{}",
+                         absl::string_view job = R"({"namespace": "airflow", "name": "dag.task"})") {
+  return absl::StrCat(R"({"eventTime": "2024-07-05T09:04:13Z", "eventType": "START", "run": {"runId": ")",
+                      kRunId, R"(", "facets": )", run_facets, R"(}, "job": )", job, extra_members, "}");
 }
 
 TEST(DatasetLocationTest, HdfsNamespaceIsTypeHdfsNamedByHostAndPort) {
@@ -107,14 +105,11 @@ TEST(JobLocationTest, BareNamespaceIsOfUnknownType) {
             (LocationFact{"unknown", "my_namespace", {"unknown://my_namespace"}}));
 }
 
-TEST(JobLocationTest, CommaIsPartOfAJobLocationName) {
-  EXPECT_EQ(JobLocation("yarn://a,b").name, "a,b");
-}
+TEST(JobLocationTest, CommaIsPartOfAJobLocationName) { EXPECT_EQ(JobLocation("yarn://a,b").name, "a,b"); }
 
 TEST(JobLocationTest, HttpAirflowUrlIsNamedByItsHost) {
-  EXPECT_EQ(
-      JobLocation("http://airflow.example.com:8080"),
-      (LocationFact{"http", "airflow.example.com:8080", {"http://airflow.example.com:8080"}}));
+  EXPECT_EQ(JobLocation("http://airflow.example.com:8080"),
+            (LocationFact{"http", "airflow.example.com:8080", {"http://airflow.example.com:8080"}}));
 }
 
 TEST(ParseRunEventTest, SparkEventYieldsRunJobParentAndDatasets) {
@@ -132,8 +127,7 @@ TEST(ParseRunEventTest, SparkEventYieldsRunJobParentAndDatasets) {
   EXPECT_EQ(facts->parent->job.location.name, "cluster");
   EXPECT_EQ(facts->external_id, "application_1720000000000_0042");
   EXPECT_EQ(facts->running_log_url, "http://driver:4040");
-  EXPECT_EQ(facts->persistent_log_url,
-            "http://history:18081/history/application_1720000000000_0042");
+  EXPECT_EQ(facts->persistent_log_url, "http://history:18081/history/application_1720000000000_0042");
   ASSERT_EQ(facts->inputs.size(), 1u);
   EXPECT_EQ(facts->inputs[0].name, "/warehouse/in");
   EXPECT_EQ(facts->inputs[0].location.type, "hdfs");
@@ -144,9 +138,8 @@ TEST(ParseRunEventTest, SparkEventYieldsRunJobParentAndDatasets) {
 
 TEST(ParseRunEventTest, EventTypesMapToDataRentgenStatuses) {
   const std::pair<const char*, RunStatus> cases[] = {
-      {"START", RunStatus::kStarted},      {"RUNNING", RunStatus::kStarted},
-      {"COMPLETE", RunStatus::kSucceeded}, {"FAIL", RunStatus::kFailed},
-      {"ABORT", RunStatus::kKilled},       {"OTHER", RunStatus::kUnknown}};
+      {"START", RunStatus::kStarted}, {"RUNNING", RunStatus::kStarted}, {"COMPLETE", RunStatus::kSucceeded},
+      {"FAIL", RunStatus::kFailed},   {"ABORT", RunStatus::kKilled},    {"OTHER", RunStatus::kUnknown}};
   for (const auto& [type, status] : cases) {
     auto facts = ParseRunEvent(SparkEvent(type));
     ASSERT_TRUE(facts.ok()) << type << ": " << facts.status();
@@ -186,8 +179,7 @@ TEST(ParseRunEventTest, JobWithoutTypeFacetIsUnknownAndHasNoDatasets) {
 }
 
 TEST(ParseRunEventTest, AirflowTaskFacetGivesExternalIdAndAttempt) {
-  auto facts =
-      ParseRunEvent(MinimalEvent("", R"({"airflow": {"dagRun": {"run_id": "manual__2024-07-05"},
+  auto facts = ParseRunEvent(MinimalEvent("", R"({"airflow": {"dagRun": {"run_id": "manual__2024-07-05"},
       "taskInstance": {"try_number": 2, "log_url": "http://airflow/log"}}})"));
   ASSERT_THAT(facts, IsOk());
   EXPECT_EQ(facts->external_id, "manual__2024-07-05");
@@ -196,9 +188,8 @@ TEST(ParseRunEventTest, AirflowTaskFacetGivesExternalIdAndAttempt) {
 }
 
 TEST(ParseRunEventTest, JobTypeWithoutJobTypeFieldIsTheIntegration) {
-  auto facts = ParseRunEvent(MinimalEvent(
-      "", "{}",
-      R"({"namespace": "airflow", "name": "dag",
+  auto facts = ParseRunEvent(MinimalEvent("", "{}",
+                                          R"({"namespace": "airflow", "name": "dag",
           "facets": {"jobType": {"integration": "airflow"}}})"));
   ASSERT_THAT(facts, IsOk());
   EXPECT_EQ(facts->job.type, "AIRFLOW");
@@ -263,8 +254,8 @@ TEST(ParseRunEventTest, UnknownEventTypeIsRejected) {
 }
 
 TEST(ParseRunEventTest, IncompleteParentFacetIsRejected) {
-  auto facts = ParseRunEvent(MinimalEvent(
-      "", R"({"parent": {"run": {"runId": "01908224-7000-7abc-8def-0123456789ab"}}})"));
+  auto facts = ParseRunEvent(
+      MinimalEvent("", R"({"parent": {"run": {"runId": "01908224-7000-7abc-8def-0123456789ab"}}})"));
   EXPECT_THAT(facts.status().message(), HasSubstr("run.facets.parent.job"));
 }
 
@@ -274,21 +265,19 @@ TEST(ParseRunEventTest, DatasetWithoutNameIsRejected) {
 }
 
 TEST(ParseRunEventTest, NulInANameIsRejectedBecausePostgresCannotStoreIt) {
-  auto facts =
-      ParseRunEvent(MinimalEvent(R"(, "outputs": [{"namespace": "s3://b", "name": "a\u0000b"}])"));
+  auto facts = ParseRunEvent(MinimalEvent(R"(, "outputs": [{"namespace": "s3://b", "name": "a\u0000b"}])"));
   EXPECT_THAT(facts.status().message(), HasSubstr("outputs[0].name: contains NUL"));
 }
 
 TEST(ParseRunEventTest, OverlongNameIsRejectedBeforeItReachesAnIndex) {
-  auto facts =
-      ParseRunEvent(MinimalEvent(absl::StrCat(R"(, "outputs": [{"namespace": "s3://b", "name": ")",
-                                              std::string(kMaxNameBytes + 1, 'x'), R"("}])")));
+  auto facts = ParseRunEvent(MinimalEvent(absl::StrCat(R"(, "outputs": [{"namespace": "s3://b", "name": ")",
+                                                       std::string(kMaxNameBytes + 1, 'x'), R"("}])")));
   EXPECT_THAT(facts.status().message(), HasSubstr("outputs[0].name: longer than"));
 }
 
 TEST(ParseRunEventTest, UnicodeNamesAreKeptAsSent) {
-  auto facts = ParseRunEvent(
-      MinimalEvent(R"(, "outputs": [{"namespace": "s3://b", "name": "Ärger/日本語"}])"));
+  auto facts =
+      ParseRunEvent(MinimalEvent(R"(, "outputs": [{"namespace": "s3://b", "name": "Ärger/日本語"}])"));
   ASSERT_THAT(facts, IsOk());
   EXPECT_EQ(facts->outputs[0].name, "Ärger/日本語");
 }

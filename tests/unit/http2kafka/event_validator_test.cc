@@ -1,10 +1,10 @@
 #include "services/http2kafka/event_validator.h"
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -115,13 +115,10 @@ INSTANTIATE_TEST_SUITE_P(
         MissingCase{absl::StrCat(R"("runId":")", kRunId, R"(",)"), "body.run.runId"},
         MissingCase{R"("run":{"runId":"01908a6e-0000-7000-8000-000000000001"},)",
                     "body.run.facets.parent.run"},
-        MissingCase{R"("runId":"01908a6e-0000-7000-8000-000000000001")",
-                    "body.run.facets.parent.run.runId"},
-        MissingCase{R"(,"job":{"namespace":"airflow","name":"dag.task"})",
-                    "body.run.facets.parent.job"},
+        MissingCase{R"("runId":"01908a6e-0000-7000-8000-000000000001")", "body.run.facets.parent.run.runId"},
+        MissingCase{R"(,"job":{"namespace":"airflow","name":"dag.task"})", "body.run.facets.parent.job"},
         MissingCase{R"(,"name":"dag.task")", "body.run.facets.parent.job.name"},
-        MissingCase{R"(,"job":{"namespace":"airflow","name":"dag"})",
-                    "body.run.facets.parent.root.job"},
+        MissingCase{R"(,"job":{"namespace":"airflow","name":"dag"})", "body.run.facets.parent.root.job"},
         MissingCase{R"(,"name":"dag")", "body.run.facets.parent.root.job.name"},
         MissingCase{R"("runId":"01908a6e-0000-7000-8000-000000000002")",
                     "body.run.facets.parent.root.run.runId"}));
@@ -154,7 +151,8 @@ TEST(EventValidatorTest, UnknownEventTypeNamesTheAllowedValues) {
   EventCheck check = Check(absl::StrReplaceAll(Event(), {{R"("START")", R"("BEGIN")"}}));
   ASSERT_THAT(check.errors, SizeIs(1));
   EXPECT_EQ(check.errors[0].code, "enum");
-  EXPECT_THAT(check.errors[0].context_json, HasSubstr("'START', 'RUNNING', 'COMPLETE', 'ABORT', 'FAIL' or 'OTHER'"));
+  EXPECT_THAT(check.errors[0].context_json,
+              HasSubstr("'START', 'RUNNING', 'COMPLETE', 'ABORT', 'FAIL' or 'OTHER'"));
   EXPECT_EQ(check.errors[0].input_json, R"("BEGIN")");
 }
 
@@ -165,10 +163,10 @@ TEST(EventValidatorTest, EveryEventTypeIsAccepted) {
 }
 
 TEST(EventValidatorTest, WrongTypesAreNamed) {
-  EventCheck check = Check(absl::StrCat(
-      R"({"eventTime":17,"eventType":1,"run":{"runId":5},"job":{"namespace":[],"name":"j"}})"));
-  EXPECT_THAT(Locations(check), ElementsAre("body.eventTime", "body.eventType", "body.job.namespace",
-                                            "body.run.runId"));
+  EventCheck check = Check(
+      absl::StrCat(R"({"eventTime":17,"eventType":1,"run":{"runId":5},"job":{"namespace":[],"name":"j"}})"));
+  EXPECT_THAT(Locations(check),
+              ElementsAre("body.eventTime", "body.eventType", "body.job.namespace", "body.run.runId"));
   EXPECT_EQ(check.errors[0].code, "string_type");
   EXPECT_EQ(check.errors[1].code, "enum");
   EXPECT_EQ(check.errors[2].code, "string_type");
@@ -215,7 +213,8 @@ TEST(EventValidatorTest, BrokenJsonIsAJsonError) {
 
 TEST(EventValidatorTest, DeeplyNestedJsonIsRefusedWithoutCrashing) {
   const std::string nested = std::string(100000, '[') + std::string(100000, ']');
-  EventCheck check = Check(absl::StrReplaceAll(Event(), {{R"("inputs":[])", absl::StrCat(R"("inputs":)", nested)}}));
+  EventCheck check =
+      Check(absl::StrReplaceAll(Event(), {{R"("inputs":[])", absl::StrCat(R"("inputs":)", nested)}}));
   ASSERT_THAT(check.errors, SizeIs(1));
   EXPECT_EQ(check.errors[0].code, "json_invalid");
 }
@@ -232,7 +231,8 @@ TEST(EventValidatorTest, LargeInputsAreNotEchoed) {
   ASSERT_THAT(check.errors, SizeIs(1));
   EXPECT_EQ(check.errors[0].input_json, "null");
   // A missing field echoes its parent, which is small here.
-  EventCheck missing = Check(R"({"eventTime":"2024-07-05T09:04:13Z","eventType":"START","run":{},"job":{"namespace":"n","name":"j"}})");
+  EventCheck missing = Check(
+      R"({"eventTime":"2024-07-05T09:04:13Z","eventType":"START","run":{},"job":{"namespace":"n","name":"j"}})");
   ASSERT_THAT(missing.errors, SizeIs(1));
   EXPECT_EQ(missing.errors[0].input_json, "{}");
 }

@@ -1,12 +1,12 @@
 #include "services/http2kafka/gzip_inflater.h"
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <zlib.h>
 
-#include <sys/resource.h>
-
 #include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include "absl/status/status.h"
 #include "tests/support/status_matchers.h"
@@ -36,8 +36,7 @@ std::string Gzip(const std::string& data, int level = Z_DEFAULT_COMPRESSION) {
 // `zeros` zero bytes, compressed chunk by chunk so the test itself never holds them.
 std::string GzipOfZeros(size_t zeros) {
   z_stream s{};
-  EXPECT_EQ(deflateInit2(&s, Z_BEST_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 9, Z_DEFAULT_STRATEGY),
-            Z_OK);
+  EXPECT_EQ(deflateInit2(&s, Z_BEST_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 9, Z_DEFAULT_STRATEGY), Z_OK);
   const std::string chunk(1 << 20, '\0');
   std::string out;
   char buffer[1 << 16];

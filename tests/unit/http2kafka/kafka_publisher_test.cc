@@ -4,13 +4,13 @@
 // verdict by the deadline, and exactly one.
 #include "services/http2kafka/kafka_publisher.h"
 
-#include <gtest/gtest.h>
-#include <librdkafka/rdkafka.h>
-#include <librdkafka/rdkafka_mock.h>
-
 #include <atomic>
 #include <chrono>
 #include <thread>
+
+#include <gtest/gtest.h>
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
 
 #include "absl/synchronization/notification.h"
 #include "tests/support/status_matchers.h"

@@ -1,12 +1,12 @@
 // Tests of the test support itself: what a sanitizer prints in a child's log
 // fails the test that started the child, even when the child kept serving or
 // exited 0 — a finding must never pass unnoticed in a log nobody reads.
-#include "tests/support/process.h"
+#include <string>
 
 #include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
-#include <string>
+#include "tests/support/process.h"
 
 namespace tokengate::testing {
 namespace {
@@ -30,9 +30,8 @@ TEST(ChildProcessTest, LeakSanitizerReportFailsTheTest) {
 }
 
 TEST(ChildProcessTest, UndefinedBehaviourReportFailsTheTest) {
-  EXPECT_NONFATAL_FAILURE(
-      StartChildThatPrints("common/x.cc:3:41: runtime error: signed integer overflow"),
-      "/bin/sh reported a sanitizer finding");
+  EXPECT_NONFATAL_FAILURE(StartChildThatPrints("common/x.cc:3:41: runtime error: signed integer overflow"),
+                          "/bin/sh reported a sanitizer finding");
 }
 
 TEST(ChildProcessTest, ChildWithoutReportPasses) { StartChildThatPrints("an ordinary log line"); }

@@ -1,12 +1,13 @@
 // Checks the options a sanitizer build compiles into every binary
 // (common/base/sanitizer_options.cc): an undefined-behaviour finding stops the
 // process with a non-zero exit code instead of being printed and passed over.
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <cstdio>
 #include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 namespace {
 

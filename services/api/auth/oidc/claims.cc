@@ -1,9 +1,10 @@
 #include "services/api/auth/oidc/claims.h"
 
-#include <openssl/crypto.h>
 #include <simdjson.h>
 
 #include <cmath>
+
+#include <openssl/crypto.h>
 
 #include "absl/status/status.h"
 #include "common/base/names.h"
@@ -104,11 +105,12 @@ absl::StatusOr<TokenClaims> CheckClaims(absl::string_view claims_json, const Cla
   }
   std::string_view email;
   if (claims["email"].get_string().get(email) != simdjson::SUCCESS) email = "";
-  return TokenClaims{.user_name = std::string(user), .expires_at = *expires_at,
-                     .email = std::string(email),
-                     .admin = ClaimHasRole(claims, rules.admin_claim, rules.admin_role),
-                     .managed_service_accounts =
-                         ClaimServiceAccounts(claims, rules.group_claim, rules.group_pattern)};
+  return TokenClaims{
+      .user_name = std::string(user),
+      .expires_at = *expires_at,
+      .email = std::string(email),
+      .admin = ClaimHasRole(claims, rules.admin_claim, rules.admin_role),
+      .managed_service_accounts = ClaimServiceAccounts(claims, rules.group_claim, rules.group_pattern)};
 }
 
 }  // namespace tokengate

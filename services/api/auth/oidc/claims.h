@@ -35,7 +35,7 @@ struct ClaimRules {
 struct TokenClaims {
   std::string user_name;  // preferred_username
   absl::Time expires_at;
-  std::string email;      // "" when the token has none.
+  std::string email;  // "" when the token has none.
   bool admin = false;
   std::vector<std::string> managed_service_accounts;
 };

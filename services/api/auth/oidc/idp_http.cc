@@ -1,8 +1,8 @@
 #include "services/api/auth/oidc/idp_http.h"
 
-#include <curl/curl.h>
-
 #include <memory>
+
+#include <curl/curl.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"

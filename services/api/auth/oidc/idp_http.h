@@ -31,8 +31,7 @@ class IdpHttp {
   // POST application/x-www-form-urlencoded, with HTTP Basic client
   // authentication when `client_id` is not empty (client_secret_basic).
   absl::StatusOr<IdpReply> PostForm(const std::string& url, absl::string_view form,
-                                    absl::string_view client_id,
-                                    absl::string_view client_secret) const;
+                                    absl::string_view client_id, absl::string_view client_secret) const;
 
  private:
   absl::StatusOr<IdpReply> Perform(void* curl, const std::string& url) const;

@@ -1,10 +1,11 @@
 #include "services/api/auth/oidc/jwks.h"
 
-#include <cjose/jwk.h>
 #include <simdjson.h>
 
 #include <algorithm>
 #include <iterator>
+
+#include <cjose/jwk.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -47,8 +48,7 @@ std::optional<JwsAlg> AlgOf(const cjose_jwk_t* key, std::string_view declared_al
     case CJOSE_JWK_KTY_EC:
       if (cjose_jwk_EC_get_curve(key, &err) == CJOSE_JWK_EC_P_256) alg = JwsAlg::kEs256;
       break;
-    default:
-      break;
+    default: break;
   }
   if (!alg || declared_alg.empty()) return alg;
   const std::string_view expected = *alg == JwsAlg::kRs256 ? "RS256" : "ES256";
@@ -117,8 +117,8 @@ absl::StatusOr<std::shared_ptr<const Jwk>> JwksCache::KeyFor(absl::string_view k
   if (auto document = fetch_(); !document.ok()) {
     parsed = absl::UnavailableError(document.status().message());
   } else if (parsed = ParseJwks(*document); !parsed.ok()) {
-    parsed = absl::UnavailableError(absl::StrCat("identity provider's JWKS is unusable: ",
-                                                 parsed.status().message()));
+    parsed = absl::UnavailableError(
+        absl::StrCat("identity provider's JWKS is unusable: ", parsed.status().message()));
   }
   last_error_ = parsed.status();
   if (!parsed.ok()) return parsed.status();

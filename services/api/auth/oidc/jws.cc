@@ -1,12 +1,13 @@
 #include "services/api/auth/oidc/jws.h"
 
-#include <cjose/jws.h>
 #include <simdjson.h>
 
 #include <algorithm>
 #include <memory>
 #include <string_view>
 #include <vector>
+
+#include <cjose/jws.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"

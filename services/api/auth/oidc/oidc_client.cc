@@ -6,9 +6,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/base/status_macros.h"
 #include "common/http/url_encoded.h"
 #include "services/api/auth/oidc/jws.h"
-#include "common/base/status_macros.h"
 
 namespace tokengate {
 namespace {
@@ -76,9 +76,9 @@ absl::StatusOr<OidcEndpoints> OidcClient::FetchEndpoints() {
                                                "', not the configured '", settings_.issuer, "'"));
   }
   OidcEndpoints endpoints;
-  for (auto [field, name] : {std::pair{&endpoints.authorization, "authorization_endpoint"},
-                             std::pair{&endpoints.token, "token_endpoint"},
-                             std::pair{&endpoints.jwks_uri, "jwks_uri"}}) {
+  for (auto [field, name] :
+       {std::pair{&endpoints.authorization, "authorization_endpoint"},
+        std::pair{&endpoints.token, "token_endpoint"}, std::pair{&endpoints.jwks_uri, "jwks_uri"}}) {
     auto value = StringField(doc, name);
     if (!value.ok()) return value.status();
     *field = *std::move(value);
@@ -102,13 +102,14 @@ absl::StatusOr<std::string> OidcClient::AuthorizationUrl(absl::string_view state
                                              {"nonce", std::string(nonce)},
                                              {"code_challenge", std::string(code_challenge)},
                                              {"code_challenge_method", "S256"}});
-  return absl::StrCat(endpoints.authorization,
-                      absl::StrContains(endpoints.authorization, '?') ? "&" : "?", query);
+  return absl::StrCat(endpoints.authorization, absl::StrContains(endpoints.authorization, '?') ? "&" : "?",
+                      query);
 }
 
 absl::StatusOr<TokenSet> OidcClient::TokenGrant(absl::string_view form) {
   TG_ASSIGN_OR_RETURN(auto endpoints, Endpoints());
-  TG_ASSIGN_OR_RETURN(auto reply, http_.PostForm(endpoints.token, form, settings_.client_id, settings_.client_secret));
+  TG_ASSIGN_OR_RETURN(auto reply,
+                      http_.PostForm(endpoints.token, form, settings_.client_id, settings_.client_secret));
   if (reply.status != 200) {
     return absl::UnauthenticatedError(
         absl::StrCat("Identity provider refused the grant (", OAuthError(reply.body), ")"));
@@ -124,7 +125,8 @@ absl::StatusOr<TokenSet> OidcClient::TokenGrant(absl::string_view form) {
   if (doc["refresh_token"].get_string().get(text) == simdjson::SUCCESS) {
     tokens.refresh_token = std::string(text);
   }
-  if (doc["access_token"].get_string().get(text) == simdjson::SUCCESS) tokens.access_token = std::string(text);
+  if (doc["access_token"].get_string().get(text) == simdjson::SUCCESS)
+    tokens.access_token = std::string(text);
   int64_t expires_in = 0;
   if (doc["expires_in"].get_int64().get(expires_in) != simdjson::SUCCESS || expires_in <= 0) expires_in = 60;
   tokens.expires_in = absl::Seconds(expires_in);
@@ -143,16 +145,16 @@ absl::StatusOr<TokenSet> OidcClient::ExchangeCode(absl::string_view code, absl::
 }
 
 absl::StatusOr<TokenSet> OidcClient::Refresh(absl::string_view refresh_token) {
-  return TokenGrant(EncodeUrlParams({{"grant_type", "refresh_token"},
-                                     {"refresh_token", std::string(refresh_token)}}));
+  return TokenGrant(
+      EncodeUrlParams({{"grant_type", "refresh_token"}, {"refresh_token", std::string(refresh_token)}}));
 }
 
 absl::Status OidcClient::EndIdpSession(absl::string_view refresh_token) {
   TG_ASSIGN_OR_RETURN(auto endpoints, Endpoints());
   if (endpoints.end_session.empty()) return absl::OkStatus();
-  auto reply = http_.PostForm(endpoints.end_session,
-                              EncodeUrlParams({{"refresh_token", std::string(refresh_token)}}),
-                              settings_.client_id, settings_.client_secret);
+  auto reply =
+      http_.PostForm(endpoints.end_session, EncodeUrlParams({{"refresh_token", std::string(refresh_token)}}),
+                     settings_.client_id, settings_.client_secret);
   if (!reply.ok()) return reply.status();
   if (reply->status >= 300) {
     return absl::FailedPreconditionError(absl::StrCat("end-session endpoint answered HTTP ", reply->status));
@@ -176,10 +178,14 @@ absl::StatusOr<TokenClaims> OidcClient::Verify(absl::string_view jwt, ClaimRules
 }
 
 ClaimRules OidcClient::Rules(TokenUse use) const {
-  return ClaimRules{.issuer = settings_.issuer, .client_id = settings_.client_id,
-                    .clock_skew = settings_.clock_skew, .use = use,
-                    .admin_claim = settings_.admin_claim, .admin_role = settings_.admin_role,
-                    .group_claim = settings_.group_claim, .group_pattern = settings_.group_pattern};
+  return ClaimRules{.issuer = settings_.issuer,
+                    .client_id = settings_.client_id,
+                    .clock_skew = settings_.clock_skew,
+                    .use = use,
+                    .admin_claim = settings_.admin_claim,
+                    .admin_role = settings_.admin_role,
+                    .group_claim = settings_.group_claim,
+                    .group_pattern = settings_.group_pattern};
 }
 
 absl::StatusOr<TokenClaims> OidcClient::VerifyIdToken(absl::string_view id_token, absl::string_view nonce) {

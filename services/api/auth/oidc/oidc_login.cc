@@ -116,7 +116,9 @@ absl::StatusOr<Person> OidcLogin::SessionUser(absl::string_view session_id) {
   std::optional<Session>& session = *found;
   if (!session) return absl::UnauthenticatedError("Session has ended: log in again");
   auto person = [&session] {
-    return Person{.user_name = session->user_name, .email = session->email, .admin = session->admin,
+    return Person{.user_name = session->user_name,
+                  .email = session->email,
+                  .admin = session->admin,
                   .managed_service_accounts = session->managed_service_accounts};
   };
   if (clock_->Now() < session->access_expires_at) return person();
@@ -151,7 +153,9 @@ absl::StatusOr<Person> OidcLogin::SessionUser(absl::string_view session_id) {
 
 absl::StatusOr<Person> OidcLogin::BearerUser(absl::string_view jwt) {
   TG_ASSIGN_OR_RETURN(auto claims, client_->VerifyAccessToken(jwt));
-  return Person{.user_name = claims.user_name, .email = claims.email, .admin = claims.admin,
+  return Person{.user_name = claims.user_name,
+                .email = claims.email,
+                .admin = claims.admin,
                 .managed_service_accounts = claims.managed_service_accounts};
 }
 

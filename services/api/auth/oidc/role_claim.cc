@@ -59,7 +59,8 @@ std::vector<std::string> ClaimServiceAccounts(simdjson::dom::object claims, absl
   const absl::string_view prefix = pattern.substr(0, at);
   const absl::string_view suffix = pattern.substr(at + kName.size());
   for (absl::string_view group : Strings(*value)) {
-    if (const size_t slash = group.rfind('/'); slash != absl::string_view::npos) group.remove_prefix(slash + 1);
+    if (const size_t slash = group.rfind('/'); slash != absl::string_view::npos)
+      group.remove_prefix(slash + 1);
     if (group.size() <= prefix.size() + suffix.size()) continue;
     if (!absl::StartsWith(group, prefix) || !absl::EndsWith(group, suffix)) continue;
     names.emplace_back(group.substr(prefix.size(), group.size() - prefix.size() - suffix.size()));

@@ -1,12 +1,12 @@
 #include "services/api/auth/oidc/sealed_box.h"
 
-#include <openssl/evp.h>
-#include <openssl/rand.h>
-#include <openssl/sha.h>
-
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -22,7 +22,9 @@ constexpr absl::string_view kKeyLabel = "tokengate session seal v1\n";
 
 using CipherContext = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
 
-const unsigned char* Bytes(absl::string_view text) { return reinterpret_cast<const unsigned char*>(text.data()); }
+const unsigned char* Bytes(absl::string_view text) {
+  return reinterpret_cast<const unsigned char*>(text.data());
+}
 
 absl::Status Refused() { return absl::InvalidArgumentError("sealed value does not open under this key"); }
 
@@ -42,9 +44,11 @@ std::string SealedBox::Seal(absl::string_view plain, absl::string_view row) cons
   if (RAND_bytes(bytes, kNonceBytes) != 1 || ctx == nullptr ||
       EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key_.data(), bytes) != 1 ||
       EVP_EncryptUpdate(ctx.get(), nullptr, &length, Bytes(row), static_cast<int>(row.size())) != 1 ||
-      EVP_EncryptUpdate(ctx.get(), bytes + kNonceBytes, &length, Bytes(plain), static_cast<int>(plain.size())) != 1 ||
+      EVP_EncryptUpdate(ctx.get(), bytes + kNonceBytes, &length, Bytes(plain),
+                        static_cast<int>(plain.size())) != 1 ||
       EVP_EncryptFinal_ex(ctx.get(), bytes + kNonceBytes + length, &length) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagBytes, bytes + kNonceBytes + plain.size()) != 1) {
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagBytes, bytes + kNonceBytes + plain.size()) !=
+          1) {
     TG_LOG(Error) << "AES-256-GCM failed: cannot seal session secrets";
     std::abort();
   }

@@ -1,10 +1,10 @@
 #include "services/api/auth/oidc/session_store.h"
 
-#include <openssl/rand.h>
-#include <openssl/sha.h>
-
 #include <cstdlib>
 #include <vector>
+
+#include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
@@ -37,7 +37,9 @@ absl::Time FromMicros(absl::string_view text) {
   (void)absl::SimpleAtoi(text, &micros);
   return absl::FromUnixMicros(micros);
 }
-std::string At(int param) { return absl::StrCat("('epoch'::timestamptz + $", param, "::bigint * interval '1 microsecond')"); }
+std::string At(int param) {
+  return absl::StrCat("('epoch'::timestamptz + $", param, "::bigint * interval '1 microsecond')");
+}
 std::string MicrosOf(absl::string_view column) {
   return absl::StrCat("(extract(epoch from ", column, ") * 1000000)::bigint");
 }
@@ -46,8 +48,8 @@ std::string Unhex(absl::string_view hex) { return absl::HexStringToBytes(hex); }
 
 const std::string& SessionColumns() {
   static const std::string kColumns =
-      absl::StrCat("user_name, email, admin, encode(sealed_tokens, 'hex'), ", MicrosOf("access_expires_at"), ", ",
-                   MicrosOf("ends_at"), ", managed_service_accounts");
+      absl::StrCat("user_name, email, admin, encode(sealed_tokens, 'hex'), ", MicrosOf("access_expires_at"),
+                   ", ", MicrosOf("ends_at"), ", managed_service_accounts");
   return kColumns;
 }
 
@@ -64,7 +66,8 @@ std::string RandomToken() {
 
 std::string CodeChallengeS256(absl::string_view verifier) { return Base64UrlEncode(Sha256(verifier)); }
 
-SessionStore::SessionStore(PgPool* pool, absl::string_view secret, SessionStoreLimits limits, const Clock* clock)
+SessionStore::SessionStore(PgPool* pool, absl::string_view secret, SessionStoreLimits limits,
+                           const Clock* clock)
     : pool_(pool), box_(secret), limits_(limits), clock_(clock) {}
 
 absl::StatusOr<std::string> SessionStore::StartLogin(PendingLogin login) {
@@ -75,10 +78,12 @@ absl::StatusOr<std::string> SessionStore::StartLogin(PendingLogin login) {
   TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
   // Full: the oldest logins give way (their browsers start again); expired ones are the oldest.
   auto inserted = conn->Exec(
-      absl::StrCat("WITH gone AS (DELETE FROM oidc_login WHERE state_hash IN (SELECT state_hash FROM oidc_login "
-                   "ORDER BY expires_at LIMIT greatest((SELECT count(*) FROM oidc_login) - $4::bigint + 1, 0))) "
-                   "INSERT INTO oidc_login (state_hash, sealed, expires_at) "
-                   "VALUES (decode($1, 'hex'), decode($2, 'hex'), ", At(3), ")"),
+      absl::StrCat(
+          "WITH gone AS (DELETE FROM oidc_login WHERE state_hash IN (SELECT state_hash FROM oidc_login "
+          "ORDER BY expires_at LIMIT greatest((SELECT count(*) FROM oidc_login) - $4::bigint + 1, 0))) "
+          "INSERT INTO oidc_login (state_hash, sealed, expires_at) "
+          "VALUES (decode($1, 'hex'), decode($2, 'hex'), ",
+          At(3), ")"),
       {key, absl::BytesToHexString(sealed), Micros(now + limits_.pending_lifetime),
        absl::StrCat(limits_.max_pending)});
   if (!inserted.ok()) return inserted.status();
@@ -89,7 +94,8 @@ absl::StatusOr<std::optional<PendingLogin>> SessionStore::TakeLogin(absl::string
   const std::string key = RowKey(state);
   TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
   auto taken = conn->Exec(absl::StrCat("DELETE FROM oidc_login WHERE state_hash = decode($1, 'hex') "
-                                       "RETURNING encode(sealed, 'hex'), ", MicrosOf("expires_at")),
+                                       "RETURNING encode(sealed, 'hex'), ",
+                                       MicrosOf("expires_at")),
                           {key});
   if (!taken.ok()) return taken.status();
   if (taken->rows() == 0) return std::nullopt;
@@ -103,8 +109,8 @@ absl::StatusOr<std::optional<PendingLogin>> SessionStore::TakeLogin(absl::string
   }
   auto fields = UnpackFields(*plain, 3);
   if (!fields.ok()) return std::nullopt;
-  return PendingLogin{.nonce = (*fields)[0], .code_verifier = (*fields)[1], .next = (*fields)[2],
-                      .expires_at = expires_at};
+  return PendingLogin{
+      .nonce = (*fields)[0], .code_verifier = (*fields)[1], .next = (*fields)[2], .expires_at = expires_at};
 }
 
 absl::StatusOr<std::string> SessionStore::Create(const Session& session) {
@@ -113,11 +119,12 @@ absl::StatusOr<std::string> SessionStore::Create(const Session& session) {
   const std::string sealed = box_.Seal(PackFields({session.refresh_token, session.id_token}), key);
   TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
   auto inserted = conn->Exec(
-      absl::StrCat("INSERT INTO session (id_hash, user_name, email, admin, sealed_tokens, access_expires_at, ends_at, "
-                   "managed_service_accounts) VALUES (decode($1, 'hex'), $2, $3, $4, decode($5, 'hex'), ", At(6), ", ",
-                   At(7), ", $8)"),
-      {key, session.user_name, session.email, session.admin ? "true" : "false", absl::BytesToHexString(sealed),
-       Micros(session.access_expires_at), Micros(session.ends_at),
+      absl::StrCat(
+          "INSERT INTO session (id_hash, user_name, email, admin, sealed_tokens, access_expires_at, ends_at, "
+          "managed_service_accounts) VALUES (decode($1, 'hex'), $2, $3, $4, decode($5, 'hex'), ",
+          At(6), ", ", At(7), ", $8)"),
+      {key, session.user_name, session.email, session.admin ? "true" : "false",
+       absl::BytesToHexString(sealed), Micros(session.access_expires_at), Micros(session.ends_at),
        absl::StrJoin(session.managed_service_accounts, ",")});
   if (!inserted.ok()) return inserted.status();
   return id;
@@ -134,18 +141,23 @@ absl::StatusOr<std::optional<Session>> SessionStore::SessionOfRow(const PgResult
   }
   auto tokens = UnpackFields(*plain, 2);
   if (!tokens.ok()) return std::nullopt;
-  return Session{.user_name = std::string(result.Get(0, 0)), .email = std::string(result.Get(0, 1)),
+  return Session{.user_name = std::string(result.Get(0, 0)),
+                 .email = std::string(result.Get(0, 1)),
                  .admin = result.Get(0, 2) == "t",
                  .managed_service_accounts = absl::StrSplit(result.Get(0, 6), ',', absl::SkipEmpty()),
-                 .refresh_token = (*tokens)[0], .id_token = (*tokens)[1],
-                 .access_expires_at = FromMicros(result.Get(0, 4)), .ends_at = FromMicros(result.Get(0, 5))};
+                 .refresh_token = (*tokens)[0],
+                 .id_token = (*tokens)[1],
+                 .access_expires_at = FromMicros(result.Get(0, 4)),
+                 .ends_at = FromMicros(result.Get(0, 5))};
 }
 
 absl::StatusOr<std::optional<Session>> SessionStore::Find(absl::string_view id) {
   const std::string key = RowKey(id);
   TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
-  auto found = conn->Exec(absl::StrCat("SELECT ", SessionColumns(), " FROM session WHERE id_hash = decode($1, 'hex') "
-                                       "AND ends_at > ", At(2)),
+  auto found = conn->Exec(absl::StrCat("SELECT ", SessionColumns(),
+                                       " FROM session WHERE id_hash = decode($1, 'hex') "
+                                       "AND ends_at > ",
+                                       At(2)),
                           {key, Micros(clock_->Now())});
   if (!found.ok()) return found.status();
   return SessionOfRow(*found, key);
@@ -155,13 +167,16 @@ absl::StatusOr<bool> SessionStore::Update(absl::string_view id, const Session& s
   const std::string key = RowKey(id);
   const std::string sealed = box_.Seal(PackFields({session.refresh_token, session.id_token}), key);
   TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
-  auto updated = conn->Exec(
-      absl::StrCat("UPDATE session SET email = $2, admin = $3, sealed_tokens = decode($4, 'hex'), "
-                   "access_expires_at = ", At(5), ", managed_service_accounts = $7 "
-                   "WHERE id_hash = decode($1, 'hex') AND ends_at > ", At(6), " RETURNING 1"),
-      {key, session.email, session.admin ? "true" : "false", absl::BytesToHexString(sealed),
-       Micros(session.access_expires_at), Micros(clock_->Now()),
-       absl::StrJoin(session.managed_service_accounts, ",")});
+  auto updated =
+      conn->Exec(absl::StrCat("UPDATE session SET email = $2, admin = $3, sealed_tokens = decode($4, 'hex'), "
+                              "access_expires_at = ",
+                              At(5),
+                              ", managed_service_accounts = $7 "
+                              "WHERE id_hash = decode($1, 'hex') AND ends_at > ",
+                              At(6), " RETURNING 1"),
+                 {key, session.email, session.admin ? "true" : "false", absl::BytesToHexString(sealed),
+                  Micros(session.access_expires_at), Micros(clock_->Now()),
+                  absl::StrJoin(session.managed_service_accounts, ",")});
   if (!updated.ok()) return updated.status();
   return updated->rows() == 1;
 }
@@ -170,7 +185,8 @@ absl::StatusOr<std::optional<Session>> SessionStore::Remove(absl::string_view id
   const std::string key = RowKey(id);
   TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
   auto removed = conn->Exec(
-      absl::StrCat("DELETE FROM session WHERE id_hash = decode($1, 'hex') RETURNING ", SessionColumns()), {key});
+      absl::StrCat("DELETE FROM session WHERE id_hash = decode($1, 'hex') RETURNING ", SessionColumns()),
+      {key});
   if (!removed.ok()) return removed.status();
   return SessionOfRow(*removed, key);
 }
@@ -180,7 +196,8 @@ absl::StatusOr<int64_t> SessionStore::PruneOnce() {
   const std::string now = Micros(clock_->Now());
   int64_t pruned = 0;
   absl::Status status = InTransaction(*conn, [&]() -> absl::Status {
-    TG_ASSIGN_OR_RETURN(auto locked, conn->Exec("SELECT pg_try_advisory_xact_lock($1)", {absl::StrCat(kPruneLock)}));
+    TG_ASSIGN_OR_RETURN(auto locked,
+                        conn->Exec("SELECT pg_try_advisory_xact_lock($1)", {absl::StrCat(kPruneLock)}));
     if (locked.Get(0, 0) != "t") return absl::OkStatus();
     for (absl::string_view table_and_end : {"session WHERE ends_at", "oidc_login WHERE expires_at"}) {
       auto deleted = conn->Exec(absl::StrCat("WITH gone AS (DELETE FROM ", table_and_end, " <= ", At(1),

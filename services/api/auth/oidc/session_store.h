@@ -33,11 +33,11 @@ struct PendingLogin {
 
 struct Session {
   std::string user_name;
-  std::string email;   // From the IdP's claims, re-read at each refresh.
-  bool admin = false;  // Likewise.
+  std::string email;                                  // From the IdP's claims, re-read at each refresh.
+  bool admin = false;                                 // Likewise.
   std::vector<std::string> managed_service_accounts;  // Likewise (the group claim).
   std::string refresh_token;
-  std::string id_token;  // For the IdP's logout (id_token_hint).
+  std::string id_token;          // For the IdP's logout (id_token_hint).
   absl::Time access_expires_at;  // Then refresh: the IdP says whether the session still lives.
   absl::Time ends_at;            // This api's own upper bound.
 };
@@ -74,7 +74,8 @@ class SessionStore {
   void StartPruning(absl::Duration interval);
 
  private:
-  absl::StatusOr<std::optional<Session>> SessionOfRow(const PgResult& result, absl::string_view id_hash) const;
+  absl::StatusOr<std::optional<Session>> SessionOfRow(const PgResult& result,
+                                                      absl::string_view id_hash) const;
 
   PgPool* pool_;
   const SealedBox box_;

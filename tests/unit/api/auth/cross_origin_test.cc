@@ -4,10 +4,10 @@
 // tests/e2e/browser/cross_origin.test.mjs.)
 #include "services/api/auth/cross_origin.h"
 
+#include <string>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include <string>
 
 #include "common/http/request_framer.h"
 
@@ -29,7 +29,8 @@ class CrossOriginGuardTest : public ::testing::Test {
     return request;
   }
 
-  std::optional<HttpResponse> Session(HttpMethod method, const std::string& fields, const std::string& body = "") {
+  std::optional<HttpResponse> Session(HttpMethod method, const std::string& fields,
+                                      const std::string& body = "") {
     const FramedRequest raw = Frame(method == HttpMethod::kGet ? "GET" : "POST", fields, body);
     return guard_.CheckSessionRequest(HttpRequest(raw, method, route_, {}, "req-1"));
   }
@@ -44,7 +45,8 @@ class CrossOriginGuardTest : public ::testing::Test {
 };
 
 TEST_F(CrossOriginGuardTest, SafeMethodsAreNeverRefused) {
-  EXPECT_EQ(Session(HttpMethod::kGet, "Origin: https://evil.example\r\nSec-Fetch-Site: cross-site\r\n"), std::nullopt);
+  EXPECT_EQ(Session(HttpMethod::kGet, "Origin: https://evil.example\r\nSec-Fetch-Site: cross-site\r\n"),
+            std::nullopt);
 }
 
 TEST_F(CrossOriginGuardTest, SameOriginFetchMetadataIsServed) {
@@ -52,7 +54,8 @@ TEST_F(CrossOriginGuardTest, SameOriginFetchMetadataIsServed) {
 }
 
 TEST_F(CrossOriginGuardTest, SameSiteIsNotSameOrigin) {
-  auto refused = Session(HttpMethod::kPost, "Sec-Fetch-Site: same-site\r\nOrigin: http://api.example:8000\r\n");
+  auto refused =
+      Session(HttpMethod::kPost, "Sec-Fetch-Site: same-site\r\nOrigin: http://api.example:8000\r\n");
   ASSERT_TRUE(refused.has_value());
   EXPECT_EQ(refused->status, 403);
   EXPECT_THAT(refused->body, HasSubstr("Cross-origin request refused"));
@@ -73,7 +76,8 @@ TEST_F(CrossOriginGuardTest, AnotherPortOrAnOpaqueOriginIsRefused) {
 }
 
 TEST_F(CrossOriginGuardTest, AnAllowedOriginIsServedEvenCrossSite) {
-  EXPECT_EQ(Session(HttpMethod::kPost, "Origin: https://UI.example\r\nSec-Fetch-Site: cross-site\r\n"), std::nullopt);
+  EXPECT_EQ(Session(HttpMethod::kPost, "Origin: https://UI.example\r\nSec-Fetch-Site: cross-site\r\n"),
+            std::nullopt);
 }
 
 TEST_F(CrossOriginGuardTest, ASessionRequestWithoutBrowserHeadersIsRefused) {
@@ -85,7 +89,8 @@ TEST_F(CrossOriginGuardTest, ASessionRequestWithoutBrowserHeadersIsRefused) {
 TEST_F(CrossOriginGuardTest, ABodyMustBeDeclaredJson) {
   const std::string same = "Sec-Fetch-Site: same-origin\r\n";
   EXPECT_EQ(Session(HttpMethod::kPost, same + "Content-Type: application/json\r\n", "{}"), std::nullopt);
-  EXPECT_EQ(Session(HttpMethod::kPost, same + "Content-Type: Application/JSON; charset=UTF-8\r\n", "{}"), std::nullopt);
+  EXPECT_EQ(Session(HttpMethod::kPost, same + "Content-Type: Application/JSON; charset=UTF-8\r\n", "{}"),
+            std::nullopt);
   for (const char* type : {"text/plain", "application/jsonx", "application/x-www-form-urlencoded"}) {
     auto refused = Session(HttpMethod::kPost, same + "Content-Type: " + type + "\r\n", "{}");
     ASSERT_TRUE(refused.has_value()) << type;
@@ -111,8 +116,8 @@ TEST(ParseAllowedOriginsTest, ListsOriginsLowerCased) {
 }
 
 TEST(ParseAllowedOriginsTest, NamesAnEntryThatIsNotAnOrigin) {
-  for (const char* entry : {"ui.example", "ftp://ui.example", "https://ui.example/", "https://u@ui.example",
-                            "https://"}) {
+  for (const char* entry :
+       {"ui.example", "ftp://ui.example", "https://ui.example/", "https://u@ui.example", "https://"}) {
     auto origins = ParseAllowedOrigins(std::string("https://ok.example,") + entry);
     ASSERT_FALSE(origins.ok()) << entry;
     EXPECT_EQ(origins.status().message(),

@@ -1,8 +1,8 @@
 #include "services/api/auth/rate_limiter.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 namespace tokengate {
 namespace {

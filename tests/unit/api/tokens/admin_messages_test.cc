@@ -56,8 +56,10 @@ TEST(AdminMessagesTest, EventsJsonHasMillisecondsAndNullsForWhatIsUnknown) {
   event->set_token_name("etl");
   event->set_client_address("203.0.113.9");
   const std::string json = EventsJson(PageQuery{.page = 1, .page_size = 1}, response);
-  EXPECT_THAT(json, HasSubstr(R"("id":42,"data":{"id":42,"at":"2025-11-28T00:00:00.123Z","event":"token.revoked")"));
-  EXPECT_THAT(json, HasSubstr(R"("client_address":"203.0.113.9","user_agent":null,"request_id":null,"detail":null)"));
+  EXPECT_THAT(
+      json, HasSubstr(R"("id":42,"data":{"id":42,"at":"2025-11-28T00:00:00.123Z","event":"token.revoked")"));
+  EXPECT_THAT(
+      json, HasSubstr(R"("client_address":"203.0.113.9","user_agent":null,"request_id":null,"detail":null)"));
   EXPECT_THAT(json, HasSubstr(R"("total_count":3,"pages_count":3,"has_next":true)"));
 }
 
@@ -70,7 +72,8 @@ TEST(AdminMessagesTest, AdminItemsNameTheOwnerAndRevocation) {
   token->set_user_name("bob");
   token->set_revoked_at_unix(1764288000);
   const std::string json = AdminListJson(AdminListQuery{}, response);
-  EXPECT_THAT(json, HasSubstr(R"("user_name":"bob","revoked_at":"2025-11-28T00:00:00Z","last_used_from":null)"));
+  EXPECT_THAT(json,
+              HasSubstr(R"("user_name":"bob","revoked_at":"2025-11-28T00:00:00Z","last_used_from":null)"));
 }
 
 TEST(AdminMessagesTest, OffboardingAnswerCountsAndNamesTheTokens) {

@@ -9,7 +9,8 @@ namespace {
 using ::testing::ElementsAre;
 
 TEST(LeakReportBodyTest, OneContentOrAList) {
-  EXPECT_THAT(*ParseLeakReportBody(R"({"content":"personal_token_a"})").value, ElementsAre("personal_token_a"));
+  EXPECT_THAT(*ParseLeakReportBody(R"({"content":"personal_token_a"})").value,
+              ElementsAre("personal_token_a"));
   EXPECT_THAT(*ParseLeakReportBody(R"({"contents":["a","b"]})").value, ElementsAre("a", "b"));
 }
 

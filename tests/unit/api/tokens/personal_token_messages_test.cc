@@ -13,8 +13,8 @@ TEST(PersonalTokenMessagesTest, RepeatedPersonalTokenIdSelectsEveryIdGiven) {
   auto parsed = ParseListQuery({{"personal_token_id", "0192F1A2-B3C4-7D5E-8F60-0123456789AB"},
                                 {"personal_token_id", "0192f1a2b3c47d5e8f600123456789ac"}});
   ASSERT_TRUE(parsed.value.has_value());
-  EXPECT_THAT(parsed.value->token_ids, ElementsAre("0192f1a2-b3c4-7d5e-8f60-0123456789ab",
-                                                   "0192f1a2-b3c4-7d5e-8f60-0123456789ac"));
+  EXPECT_THAT(parsed.value->token_ids,
+              ElementsAre("0192f1a2-b3c4-7d5e-8f60-0123456789ab", "0192f1a2-b3c4-7d5e-8f60-0123456789ac"));
 }
 
 TEST(PersonalTokenMessagesTest, ListIssuesComeInFieldOrderWithTheIdsIndex) {
@@ -103,15 +103,18 @@ TEST(PersonalTokenMessagesTest, TokenDataNamesLimitsOnlyWhenSet) {
   plain.BeginObject();
   WriteTokenData(plain, token);
   plain.EndObject();
-  EXPECT_EQ(plain.Take(),
-            R"({"id":"i","data":{"id":"i","name":"","scopes":["all:write"],"since":"","until":"","last_used_at":null}})");
+  EXPECT_EQ(
+      plain.Take(),
+      R"({"id":"i","data":{"id":"i","name":"","scopes":["all:write"],"since":"","until":"","last_used_at":null}})");
   token.add_namespaces("spark-*");
   token.add_networks("10.0.0.0/8");
   JsonWriter limited;
   limited.BeginObject();
   WriteTokenData(limited, token);
   limited.EndObject();
-  EXPECT_THAT(limited.Take(), HasSubstr(R"("scopes":["all:write"],"namespaces":["spark-*"],"networks":["10.0.0.0/8"],"since")"));
+  EXPECT_THAT(
+      limited.Take(),
+      HasSubstr(R"("scopes":["all:write"],"namespaces":["spark-*"],"networks":["10.0.0.0/8"],"since")"));
 }
 
 TEST(PersonalTokenMessagesTest, EmptyListHasOnePageAsInDataRentgen) {

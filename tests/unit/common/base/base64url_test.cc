@@ -13,9 +13,7 @@ TEST(Base64UrlTest, RoundTripsEveryLengthModuloThree) {
   }
 }
 
-TEST(Base64UrlTest, UsesUrlAlphabetWithoutPadding) {
-  EXPECT_EQ(Base64UrlEncode("\xfb\xff"), "-_8");
-}
+TEST(Base64UrlTest, UsesUrlAlphabetWithoutPadding) { EXPECT_EQ(Base64UrlEncode("\xfb\xff"), "-_8"); }
 
 TEST(Base64UrlTest, RejectsPaddingAndForeignCharacters) {
   EXPECT_FALSE(Base64UrlDecode("Zm9v=").has_value());

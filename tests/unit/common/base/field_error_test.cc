@@ -1,7 +1,8 @@
 #include "common/base/field_error.h"
-#include "tests/support/status_matchers.h"
 
 #include <gtest/gtest.h>
+
+#include "tests/support/status_matchers.h"
 
 namespace tokengate {
 namespace {

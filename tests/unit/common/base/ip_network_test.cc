@@ -38,7 +38,8 @@ TEST(IpNetworkTest, BareAddressIsOneHostAndTextIsCanonical) {
 }
 
 TEST(IpNetworkTest, ErrorsQuoteTheTextAndSayWhatIsWrong) {
-  EXPECT_EQ(IpNetwork::Parse("10.0.0.0/33", true).status().message(), "'10.0.0.0/33' has a bad prefix length");
+  EXPECT_EQ(IpNetwork::Parse("10.0.0.0/33", true).status().message(),
+            "'10.0.0.0/33' has a bad prefix length");
   EXPECT_EQ(IpNetwork::Parse("nope", true).status().message(), "'nope' is not an IP address or CIDR");
   EXPECT_EQ(IpNetwork::Parse("10.0.0.1/8", true).status().message(), "'10.0.0.1/8' has host bits set");
 }

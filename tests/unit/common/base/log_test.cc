@@ -1,12 +1,13 @@
 // The log writer itself: whatever a message holds, one record is one line.
 #include "common/base/log.h"
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include "absl/strings/str_split.h"
 #include "common/base/base64url.h"
@@ -44,21 +45,24 @@ TEST(LogTest, ForgedLineBreaksStayInsideTheirRecord) {
   });
   std::vector<std::string> lines = absl::StrSplit(out, '\n', absl::SkipEmpty());
   ASSERT_THAT(lines, SizeIs(1)) << out;
-  EXPECT_THAT(lines[0], MatchesRegex(R"(^[0-9T:.-]+Z INFO tokengate-api: login user=eve\\r\\n2026.*42 tokens$)"));
+  EXPECT_THAT(lines[0],
+              MatchesRegex(R"(^[0-9T:.-]+Z INFO tokengate-api: login user=eve\\r\\n2026.*42 tokens$)"));
 }
 
 TEST(LogTest, EveryControlCharacterIsSpeltOutReadably) {
   SetLogProgram("tokengate");
   const std::string out = CapturedStderr([] {
-    WriteLog(LogLevel::kWarning, std::string("nul\0 esc\x1b[2J del\x7f tab\t nel\xc2\x85 ls\xe2\x80\xa8.", 35));
+    WriteLog(LogLevel::kWarning,
+             std::string("nul\0 esc\x1b[2J del\x7f tab\t nel\xc2\x85 ls\xe2\x80\xa8.", 35));
   });
-  EXPECT_THAT(out, ::testing::EndsWith(
-                       ": nul\\x00 esc\\x1b[2J del\\x7f tab\\t nel\\u0085 ls\\u2028.\n"));
+  EXPECT_THAT(out, ::testing::EndsWith(": nul\\x00 esc\\x1b[2J del\\x7f tab\\t nel\\u0085 ls\\u2028.\n"));
 }
 
 TEST(LogTest, OrdinaryMessagesAreWrittenUnchanged) {
   const std::string out = CapturedStderr([] {
-    TG_LOG(Info) << "issued personal token id=" << "0192" << " path C:\\tmp é";
+    TG_LOG(Info) << "issued personal token id="
+                 << "0192"
+                 << " path C:\\tmp é";
   });
   EXPECT_THAT(out, ::testing::EndsWith(": issued personal token id=0192 path C:\\tmp é\n"));
 }
@@ -98,7 +102,8 @@ TEST(LogTest, TokenShapedTextNeverReachesEitherFormat) {
 
 TEST(LogTest, JsonRecordIsValidUtf8WhateverTheMessageHolds) {
   EXPECT_THAT(FormatLogRecord(LogFormat::kJson, kNoon, LogLevel::kInfo, "t", "a\xff\xc3(b\xed\xa0\x80 é"),
-              ::testing::HasSubstr("\"message\":\"a\xEF\xBF\xBD\xEF\xBF\xBD(b\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD é\""));
+              ::testing::HasSubstr(
+                  "\"message\":\"a\xEF\xBF\xBD\xEF\xBF\xBD(b\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD é\""));
 }
 
 }  // namespace

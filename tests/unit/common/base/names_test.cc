@@ -1,8 +1,8 @@
 #include "common/base/names.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "common/base/field_error.h"
 #include "tests/support/status_matchers.h"
@@ -23,9 +23,11 @@ TEST(NamesTest, C0DelAndC1AreControlCharacters) {
   EXPECT_TRUE(HasControlCharacter("admin\r\nINFO forged"));
   EXPECT_TRUE(HasControlCharacter("tab\there"));
   EXPECT_TRUE(HasControlCharacter("del\x7f"));
-  EXPECT_TRUE(HasControlCharacter("csi\xc2\x9b" "31m"));  // U+009B, the terminal's CSI.
-  EXPECT_TRUE(HasControlCharacter("nel\xc2\x85"));         // U+0085, a line break to some.
-  EXPECT_FALSE(HasControlCharacter("nbsp\xc2\xa0"));       // U+00A0 is printable.
+  EXPECT_TRUE(
+      HasControlCharacter("csi\xc2\x9b"
+                          "31m"));                    // U+009B, the terminal's CSI.
+  EXPECT_TRUE(HasControlCharacter("nel\xc2\x85"));    // U+0085, a line break to some.
+  EXPECT_FALSE(HasControlCharacter("nbsp\xc2\xa0"));  // U+00A0 is printable.
 }
 
 TEST(NamesTest, RefusalIsPydanticShapedAndNamesTheField) {

@@ -1,9 +1,9 @@
 // PeriodicTask: the loop every background job of the services runs on.
 #include "common/base/periodic_task.h"
 
-#include <gtest/gtest.h>
-
 #include <atomic>
+
+#include <gtest/gtest.h>
 
 #include "absl/time/clock.h"
 

@@ -29,8 +29,7 @@ TEST_F(TlsClientConfigTest, NoFilesIsPlaintext) {
   AuthorityChannelOptions channel{.address = "authority:50051"};
   config->ApplyTo(channel);
   EXPECT_EQ(channel.address, "authority:50051");
-  EXPECT_TRUE(channel.tls_cert_file.empty() && channel.tls_key_file.empty() &&
-              channel.tls_ca_file.empty());
+  EXPECT_TRUE(channel.tls_cert_file.empty() && channel.tls_key_file.empty() && channel.tls_ca_file.empty());
 }
 
 TEST_F(TlsClientConfigTest, TheThreeFilesReachTheChannel) {

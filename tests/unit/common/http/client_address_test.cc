@@ -1,9 +1,10 @@
 #include "common/http/client_address.h"
-#include "tests/support/status_matchers.h"
+
+#include <vector>
 
 #include <gtest/gtest.h>
 
-#include <vector>
+#include "tests/support/status_matchers.h"
 
 namespace tokengate {
 namespace {
@@ -49,8 +50,8 @@ TEST(TrustedProxiesTest, EmptyListTrustsNobody) {
 }
 
 TEST(TrustedProxiesTest, BadEntriesAreRefusedWithTheirText) {
-  for (absl::string_view bad : {"10.0.0.0/33", "10.0.0.0/", "nope", "10.0.0.0/8,300.1.1.1", "::1/129",
-                                "10.0.0.0/-1", "1.2.3.4/8x"}) {
+  for (absl::string_view bad :
+       {"10.0.0.0/33", "10.0.0.0/", "nope", "10.0.0.0/8,300.1.1.1", "::1/129", "10.0.0.0/-1", "1.2.3.4/8x"}) {
     auto proxies = TrustedProxies::Parse(bad);
     EXPECT_FALSE(proxies.ok()) << bad;
     EXPECT_EQ(proxies.status().code(), absl::StatusCode::kInvalidArgument) << bad;

@@ -2,11 +2,11 @@
 // that nothing after a refusal or a closing request is ever framed.
 #include "common/http/request_framer.h"
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
 
@@ -52,8 +52,8 @@ int StatusOf(const std::string& bytes, FramerLimits limits = {}) {
 constexpr char kGet[] = "GET /monitoring/ping HTTP/1.1\r\nHost: x\r\n\r\n";
 
 TEST(RequestFramerTest, PipelinedRequestsFrameInOrder) {
-  const Outcome out = FrameAll(std::string(kGet) +
-                               "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc" + kGet);
+  const Outcome out =
+      FrameAll(std::string(kGet) + "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc" + kGet);
   ASSERT_FALSE(out.failed);
   ASSERT_EQ(out.requests.size(), 3u);
   EXPECT_EQ(out.requests[1].body, "abc");
@@ -64,7 +64,8 @@ TEST(RequestFramerTest, PipelinedRequestsFrameInOrder) {
 TEST(RequestFramerTest, ByteByByteGivesTheSameRequests) {
   const std::string stream = std::string(kGet) +
                              "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-                             "3;name=\"v\"\r\nabc\r\n2\r\nde\r\n0\r\nX-T: 1\r\n\r\n" + kGet;
+                             "3;name=\"v\"\r\nabc\r\n2\r\nde\r\n0\r\nX-T: 1\r\n\r\n" +
+                             kGet;
   const Outcome out = FrameAll(stream, {}, 1);
   ASSERT_FALSE(out.failed) << out.error.message;
   ASSERT_EQ(out.requests.size(), 3u);
@@ -102,10 +103,11 @@ TEST(RequestFramerTest, ExpectContinueIsOfferedOnceWhileTheBodyIsAwaited) {
     EXPECT_FALSE(framer.TakeContinue()) << "once per request";
   }
   // The body came with the head, there is no body, HTTP/1.0, another expectation: nothing to offer.
-  for (const char* head : {"POST /a HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc",
-                           "GET /a HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n",
-                           "POST /a HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n",
-                           "POST /a HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Length: 3\r\n\r\n"}) {
+  for (const char* head :
+       {"POST /a HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc",
+        "GET /a HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n",
+        "POST /a HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n",
+        "POST /a HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Length: 3\r\n\r\n"}) {
     RequestFramer framer({});
     framer.Feed(head);
     framer.Next(&request, &error);
@@ -133,7 +135,8 @@ TEST(RequestFramerTest, NothingAfterAnErrorIsFramed) {
 
 TEST(RequestFramerTest, StandardQueryAndWebDavMethodsAreFramedForTheRouterToAnswer) {
   for (const char* method : {"TRACE", "CONNECT", "QUERY", "PROPFIND", "MKCOL", "UNLOCK"}) {
-    const Outcome out = FrameAll(absl::StrCat(method, " /x HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}") + kGet);
+    const Outcome out =
+        FrameAll(absl::StrCat(method, " /x HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}") + kGet);
     EXPECT_FALSE(out.failed) << method;
     ASSERT_EQ(out.requests.size(), 2u) << method;
     EXPECT_EQ(out.requests[0].method(), method);
@@ -164,13 +167,18 @@ TEST(RequestFramerTest, DesyncVectorsAreRefusedWithTheirStatus) {
   EXPECT_EQ(StatusOf("GET /x HTTP/1.1\nHost: x\n\n"), 400);
   EXPECT_EQ(StatusOf("GET /x HTTP/1.1\r\nHost: x\rX-A: 1\r\n\r\n"), 400);
   EXPECT_EQ(StatusOf("GET /x\r HTTP/1.1\r\nHost: x\r\n\r\n"), 400);
-  EXPECT_EQ(StatusOf("POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"), 400);
+  EXPECT_EQ(
+      StatusOf("POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"),
+      400);
   EXPECT_EQ(StatusOf("POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n"), 400);
   EXPECT_EQ(StatusOf("POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 3, 4\r\n\r\n"), 400);
   EXPECT_EQ(StatusOf("POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: +3\r\n\r\n"), 400);
   EXPECT_EQ(StatusOf("POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n"), 501);
   EXPECT_EQ(StatusOf("POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"), 501);
-  EXPECT_EQ(StatusOf("POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"), 400);
+  EXPECT_EQ(
+      StatusOf(
+          "POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"),
+      400);
   EXPECT_EQ(StatusOf("POST /x HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"), 400);
   EXPECT_EQ(StatusOf("POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nz\r\n"), 400);
   EXPECT_EQ(StatusOf("POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3 ;\r\n"), 400);
@@ -184,13 +192,15 @@ TEST(RequestFramerTest, DesyncVectorsAreRefusedWithTheirStatus) {
 }
 
 TEST(RequestFramerTest, LimitsGiveTheirStatus) {
-  FramerLimits limits{.max_request_line_bytes = 64, .max_header_bytes = 256, .max_header_count = 3,
-                      .max_body_bytes = 10};
+  FramerLimits limits{
+      .max_request_line_bytes = 64, .max_header_bytes = 256, .max_header_count = 3, .max_body_bytes = 10};
   EXPECT_EQ(StatusOf("GET /" + std::string(100, 'a') + " HTTP/1.1\r\n", limits), 414);
   EXPECT_EQ(StatusOf("GET / HTTP/1.1\r\nHost: x\r\nX-A: " + std::string(300, 'a'), limits), 431);
   EXPECT_EQ(StatusOf("GET / HTTP/1.1\r\nHost: x\r\nA: 1\r\nB: 1\r\nC: 1\r\n\r\n", limits), 431);
   EXPECT_EQ(StatusOf("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n", limits), 413);
-  EXPECT_EQ(StatusOf("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nabcdef\r\n6\r\n", limits), 413);
+  EXPECT_EQ(StatusOf("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nabcdef\r\n6\r\n",
+                     limits),
+            413);
   EXPECT_EQ(StatusOf("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123456789", limits), 0);
 }
 
@@ -198,8 +208,8 @@ TEST(RequestFramerTest, LimitsGiveTheirStatus) {
 // still arriving but not on a whole one, so the same bytes got another status
 // (or, for a long trailer, no request) depending on where TCP cut them.
 TEST(RequestFramerTest, WhereTheStreamIsCutNeverChangesTheAnswer) {
-  const FramerLimits tiny{.max_request_line_bytes = 64, .max_header_bytes = 256, .max_header_count = 3,
-                          .max_body_bytes = 10};
+  const FramerLimits tiny{
+      .max_request_line_bytes = 64, .max_header_bytes = 256, .max_header_count = 3, .max_body_bytes = 10};
   const std::string chunked = "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
   const struct {
     std::string stream;

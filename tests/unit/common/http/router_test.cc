@@ -3,10 +3,10 @@
 // a method the framer knows but no route serves.
 #include "common/http/router.h"
 
-#include <gtest/gtest.h>
-
 #include <optional>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "common/http/request_framer.h"
 
@@ -34,8 +34,10 @@ class RouterHeadCheckTest : public ::testing::Test {
  protected:
   RouterHeadCheckTest() : router_(RouterOptions{.max_body_bytes = 1024}) {
     router_.AddAsync(
-        HttpMethod::kPost, "/events", [](const HttpRequest&, Responder respond) { respond(HttpResponse::NoContent()); },
-        /*max_body_bytes=*/4096, [this](const HttpRequest& head) -> std::optional<HttpResponse> {
+        HttpMethod::kPost, "/events",
+        [](const HttpRequest&, Responder respond) { respond(HttpResponse::NoContent()); },
+        /*max_body_bytes=*/4096,
+        [this](const HttpRequest& head) -> std::optional<HttpResponse> {
           ++checks_;
           if (head.Header("Authorization")) return std::nullopt;
           return HttpResponse::Json(401, "{}");
@@ -48,9 +50,9 @@ class RouterHeadCheckTest : public ::testing::Test {
 };
 
 TEST(HttpMethodTest, NamesRoundTripAndOnlyExactTokensParse) {
-  for (HttpMethod method : {HttpMethod::kGet, HttpMethod::kHead, HttpMethod::kPost, HttpMethod::kPut,
-                            HttpMethod::kPatch, HttpMethod::kDelete, HttpMethod::kOptions,
-                            HttpMethod::kTrace, HttpMethod::kConnect}) {
+  for (HttpMethod method :
+       {HttpMethod::kGet, HttpMethod::kHead, HttpMethod::kPost, HttpMethod::kPut, HttpMethod::kPatch,
+        HttpMethod::kDelete, HttpMethod::kOptions, HttpMethod::kTrace, HttpMethod::kConnect}) {
     EXPECT_EQ(ParseHttpMethod(HttpMethodName(method)), method) << HttpMethodName(method);
   }
   EXPECT_EQ(HttpMethodName(HttpMethod::kPatch), "PATCH");
@@ -76,8 +78,8 @@ TEST_F(RouterHeadCheckTest, AnAcceptedHeadLetsTheBodyCome) {
 }
 
 TEST_F(RouterHeadCheckTest, ContentLengthOverTheRoutesOwnLimitIs413FromTheHead) {
-  const auto refusal = router_.CheckHead(
-      HeadOf("GET /ping HTTP/1.1\r\nHost: x\r\nContent-Length: 2048\r\n\r\n"), 2048, "rid");
+  const auto refusal =
+      router_.CheckHead(HeadOf("GET /ping HTTP/1.1\r\nHost: x\r\nContent-Length: 2048\r\n\r\n"), 2048, "rid");
   ASSERT_TRUE(refusal.has_value());
   EXPECT_EQ(refusal->status, 413);
   const auto larger_route = router_.CheckHead(
@@ -88,14 +90,17 @@ TEST_F(RouterHeadCheckTest, ContentLengthOverTheRoutesOwnLimitIs413FromTheHead) 
 }
 
 TEST_F(RouterHeadCheckTest, UnknownRoutesAndMethodsPassTheHeadCheck) {
-  EXPECT_FALSE(router_.CheckHead(HeadOf("POST /other HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\n"), 9, "rid"));
-  EXPECT_FALSE(router_.CheckHead(HeadOf("QUERY /events HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\n"), 9, "rid"));
+  EXPECT_FALSE(
+      router_.CheckHead(HeadOf("POST /other HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\n"), 9, "rid"));
+  EXPECT_FALSE(
+      router_.CheckHead(HeadOf("QUERY /events HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\n"), 9, "rid"));
   EXPECT_EQ(checks_, 0);
 }
 
 TEST_F(RouterHeadCheckTest, AKnownMethodNoRouteServesIs405WithAllow) {
   for (const char* method : {"PUT", "TRACE", "CONNECT", "PROPFIND", "QUERY"}) {
-    const HttpResponse answer = DispatchOf(router_, std::string(method) + " /ping HTTP/1.1\r\nHost: x\r\n\r\n");
+    const HttpResponse answer =
+        DispatchOf(router_, std::string(method) + " /ping HTTP/1.1\r\nHost: x\r\n\r\n");
     EXPECT_EQ(answer.status, 405) << method;
     ASSERT_EQ(answer.headers.size(), 1u) << method;
     EXPECT_EQ(answer.headers[0], std::make_pair(std::string("Allow"), std::string("GET, HEAD"))) << method;

@@ -61,8 +61,7 @@ const char kPayload[] =
     R"("nbf":1764327600,"exp":1764334800})";
 
 MATCHER_P(IsUnauthenticated, reason, "") {
-  return arg.status().code() == absl::StatusCode::kUnauthenticated &&
-         arg.status().message() == reason;
+  return arg.status().code() == absl::StatusCode::kUnauthenticated && arg.status().message() == reason;
 }
 
 TEST(TokenCodecTest, IssuedTokenVerifiesWithEveryClaim) {
@@ -123,10 +122,10 @@ TEST(TokenCodecTest, WrongKeyFailsSignature) {
 }
 
 TEST(TokenCodecTest, AlgNoneIsRejected) {
-  const std::string input = absl::StrCat(Base64UrlEncode(R"({"alg":"none","typ":"JWT"})"), ".",
-                                         Base64UrlEncode(kPayload));
-  for (const std::string& token : {absl::StrCat("personal_token_", input, "."),
-                                   absl::StrCat("personal_token_", input, ".AAAA")}) {
+  const std::string input =
+      absl::StrCat(Base64UrlEncode(R"({"alg":"none","typ":"JWT"})"), ".", Base64UrlEncode(kPayload));
+  for (const std::string& token :
+       {absl::StrCat("personal_token_", input, "."), absl::StrCat("personal_token_", input, ".AAAA")}) {
     EXPECT_THAT(VerifyPersonalToken(token, Keys(kSecret), Options()), IsUnauthenticated(kReasonBadAlgorithm));
   }
 }
@@ -171,12 +170,14 @@ TEST(TokenCodecTest, RotatedKeysKeepOlderTokensValid) {
 TEST(TokenCodecTest, ExpiredTokenIsRejectedAtExp) {
   const std::string token = EncodePersonalToken(Claims(), Keys(kSecret).Newest(), JwsAlgorithm::kHS256);
   EXPECT_TRUE(VerifyPersonalToken(token, Keys(kSecret), Options(kNow + 3599)).ok());
-  EXPECT_THAT(VerifyPersonalToken(token, Keys(kSecret), Options(kNow + 3600)), IsUnauthenticated(kReasonExpired));
+  EXPECT_THAT(VerifyPersonalToken(token, Keys(kSecret), Options(kNow + 3600)),
+              IsUnauthenticated(kReasonExpired));
 }
 
 TEST(TokenCodecTest, NotYetValidTokenIsRejected) {
   const std::string token = EncodePersonalToken(Claims(), Keys(kSecret).Newest(), JwsAlgorithm::kHS256);
-  EXPECT_THAT(VerifyPersonalToken(token, Keys(kSecret), Options(kNow - 3601)), IsUnauthenticated(kReasonNotYetValid));
+  EXPECT_THAT(VerifyPersonalToken(token, Keys(kSecret), Options(kNow - 3601)),
+              IsUnauthenticated(kReasonNotYetValid));
 }
 
 TEST(TokenCodecTest, WrongIssuerIsRejected) {
@@ -223,7 +224,8 @@ TEST(TokenCodecTest, FractionalTimesAsDataRentgenWritesThemVerify) {
 TEST(TokenCodecTest, FractionalExpRoundsDownToTheStricterSide) {
   const std::string token = WithTimes("1764327600", "1764334800.9");
   EXPECT_TRUE(VerifyPersonalToken(token, Keys(kSecret), Options(1764334799)).ok());
-  EXPECT_THAT(VerifyPersonalToken(token, Keys(kSecret), Options(1764334800)), IsUnauthenticated(kReasonExpired));
+  EXPECT_THAT(VerifyPersonalToken(token, Keys(kSecret), Options(1764334800)),
+              IsUnauthenticated(kReasonExpired));
 }
 
 TEST(TokenCodecTest, FractionalNbfRoundsUpToTheStricterSide) {

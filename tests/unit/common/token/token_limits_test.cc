@@ -2,11 +2,11 @@
 // sends and of narrowing, and what an edge allows.
 #include "common/token/token_limits.h"
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 namespace tokengate {
 namespace {
@@ -96,7 +96,8 @@ TEST(WiderTest, NarrowingPassesAndWideningNamesTheEntry) {
   EXPECT_FALSE(WiderScopes({"all:read", "all:write"}, {"all:write"}));
   auto scopes = WiderScopes({"all:write"}, {"all:read"});
   ASSERT_TRUE(scopes);
-  EXPECT_EQ(scopes->message, "Value error, scopes would be wider than the token's: 'all:read' is not among them");
+  EXPECT_EQ(scopes->message,
+            "Value error, scopes would be wider than the token's: 'all:read' is not among them");
   EXPECT_FALSE(WiderNamespaces({}, {"team-a"}));
   EXPECT_FALSE(WiderNamespaces({"spark-*", "team-a"}, {"spark-etl", "team-a"}));
   EXPECT_TRUE(WiderNamespaces({"team-a"}, {"team-a", "team-b"}));

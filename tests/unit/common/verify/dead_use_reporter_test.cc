@@ -3,10 +3,10 @@
 // authority refused is sent again.
 #include "common/verify/dead_use_reporter.h"
 
+#include <vector>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include <vector>
 
 #include "tests/support/status_matchers.h"
 
@@ -20,12 +20,13 @@ class DeadUseReporterTest : public ::testing::Test {
  protected:
   DeadUseReporterTest()
       : clock_(absl::FromUnixSeconds(1800000000)),
-        reporter_({.edge = "api"},
-                  [this](const v1::ReportTokenUsesRequest& request) {
-                    sent_.push_back(request);
-                    return answer_;
-                  },
-                  &clock_) {}
+        reporter_(
+            {.edge = "api"},
+            [this](const v1::ReportTokenUsesRequest& request) {
+              sent_.push_back(request);
+              return answer_;
+            },
+            &clock_) {}
 
   FakeClock clock_;
   std::vector<v1::ReportTokenUsesRequest> sent_;

@@ -2,14 +2,14 @@
 // fake authority that counts calls and can block or fail on demand.
 #include "common/verify/verify_cache.h"
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <map>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
@@ -98,8 +98,8 @@ v1::VerifyTokenResponse InvalidAnswer(const std::string& reason, int cache_ttl_s
 }
 
 v1::VerifyTokenResponse RevokedAnswer(const std::string& token_id, int cache_ttl_seconds) {
-  v1::VerifyTokenResponse response = InvalidAnswer(
-      "PersonalToken name='etl', id=" + token_id + " is revoked", cache_ttl_seconds);
+  v1::VerifyTokenResponse response =
+      InvalidAnswer("PersonalToken name='etl', id=" + token_id + " is revoked", cache_ttl_seconds);
   response.set_token_id(token_id);
   response.set_revoked(true);
   return response;

@@ -13,9 +13,16 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 Notice Sample(NoticeKind kind = NoticeKind::kExpiry) {
-  return Notice{.id = 42, .kind = kind, .threshold_days = 7, .channel = "email", .attempts = 1,
-                .token_id = "01938e2a-0000-7000-8000-000000000001", .token_name = "nightly-etl",
-                .user_name = "mia", .email = "mia@example.org", .until = absl::CivilDay(2026, 12, 5)};
+  return Notice{.id = 42,
+                .kind = kind,
+                .threshold_days = 7,
+                .channel = "email",
+                .attempts = 1,
+                .token_id = "01938e2a-0000-7000-8000-000000000001",
+                .token_name = "nightly-etl",
+                .user_name = "mia",
+                .email = "mia@example.org",
+                .until = absl::CivilDay(2026, 12, 5)};
 }
 
 TEST(NoticeMessageTest, ExpiryMailNamesTokenOwnerDateAndLink) {
@@ -50,11 +57,12 @@ TEST(NoticeMessageTest, NonAsciiSubjectIsAnEncodedWord) {
 }
 
 TEST(NoticeMessageTest, WebhookJsonCarriesTheNoticeFields) {
-  EXPECT_EQ(NoticeJson(Sample(), "https://t.example/"),
-            R"({"id":42,"event":"token.expiry_notice","threshold_days":7,)"
-            R"("token":{"id":"01938e2a-0000-7000-8000-000000000001","name":"nightly-etl","until":"2026-12-05",)"
-            R"("expires_at":1796515200},"user":{"name":"mia"},"link":"https://t.example/",)"
-            R"("message":"Your personal token \"nightly-etl\" expires after 2026-12-05"})");
+  EXPECT_EQ(
+      NoticeJson(Sample(), "https://t.example/"),
+      R"({"id":42,"event":"token.expiry_notice","threshold_days":7,)"
+      R"("token":{"id":"01938e2a-0000-7000-8000-000000000001","name":"nightly-etl","until":"2026-12-05",)"
+      R"("expires_at":1796515200},"user":{"name":"mia"},"link":"https://t.example/",)"
+      R"("message":"Your personal token \"nightly-etl\" expires after 2026-12-05"})");
 }
 
 TEST(WebhookSignatureTest, IsHmacSha256OverTimestampDotBody) {

@@ -24,9 +24,7 @@ TEST(RevocationLogTest, PositionAheadOfTheLogCannotResume) {
   EXPECT_FALSE(CanResumeFrom("log-a", 21, kLog));
 }
 
-TEST(RevocationLogTest, PositionOfAnotherLogCannotResume) {
-  EXPECT_FALSE(CanResumeFrom("log-b", 15, kLog));
-}
+TEST(RevocationLogTest, PositionOfAnotherLogCannotResume) { EXPECT_FALSE(CanResumeFrom("log-b", 15, kLog)); }
 
 }  // namespace
 }  // namespace tokengate

@@ -1,9 +1,9 @@
 #include "services/token_authority/tokens/personal_tokens.h"
 
+#include <functional>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include <functional>
 
 #include "absl/strings/str_cat.h"
 #include "common/base/dates.h"
@@ -33,9 +33,10 @@ class MemoryStore final : public TokenStore {
   }
   absl::Status Insert(const TokenRecord& record) {
     for (const auto& [id, row] : rows_) {
-      if (row.user_id == record.user_id && row.name == record.name && !row.revoked_at && row.rotated_to.empty() &&
-          row.since <= record.until && record.since <= row.until) {
-        return absl::AlreadyExistsError(absl::StrCat("PersonalToken with name='", record.name, "' already exists"));
+      if (row.user_id == record.user_id && row.name == record.name && !row.revoked_at &&
+          row.rotated_to.empty() && row.since <= record.until && record.since <= row.until) {
+        return absl::AlreadyExistsError(
+            absl::StrCat("PersonalToken with name='", record.name, "' already exists"));
       }
     }
     rows_[record.id] = record;
@@ -81,9 +82,7 @@ class MemoryStore final : public TokenStore {
   absl::StatusOr<TokenPage> ListUserTokens(int64_t, int, int, const std::vector<std::string>&) override {
     return TokenPage{};
   }
-  absl::StatusOr<TokenPage> ListAllTokens(const std::string&, bool, int, int) override {
-    return TokenPage{};
-  }
+  absl::StatusOr<TokenPage> ListAllTokens(const std::string&, bool, int, int) override { return TokenPage{}; }
   absl::StatusOr<TokenRecord> LoadToken(const std::string& id) override {
     ++loads;
     if (!available) return absl::UnavailableError("database unavailable");
@@ -124,13 +123,14 @@ AuthorityConfig Config() {
 
 class PersonalTokensTest : public ::testing::Test {
  protected:
-  PersonalTokensTest() : clock_(absl::FromCivil(absl::CivilSecond(2026, 11, 28, 12, 0, 0), absl::UTCTimeZone())) {
+  PersonalTokensTest()
+      : clock_(absl::FromCivil(absl::CivilSecond(2026, 11, 28, 12, 0, 0), absl::UTCTimeZone())) {
     Rebuild(Config());
   }
   void Rebuild(const AuthorityConfig& config) {
     usage_ = std::make_unique<UsageRecorder>(&store_, absl::Seconds(5));
-    tokens_ = std::make_unique<PersonalTokens>(config, &store_, usage_.get(), &clock_,
-                                               [this] { return trusted_; });
+    tokens_ =
+        std::make_unique<PersonalTokens>(config, &store_, usage_.get(), &clock_, [this] { return trusted_; });
   }
   v1::IssueTokenResponse Issue(const std::string& name = "etl", const std::string& until = "") {
     v1::IssueTokenRequest request;
@@ -200,15 +200,15 @@ TEST_F(PersonalTokensTest, BadLimitsAreRefusedNamingTheFieldBeforeAnyRow) {
     const char* field;
     std::function<void(v1::IssueTokenRequest&)> spoil;
   };
-  for (const Case& bad : std::vector<Case>{
-           {"scopes", [](auto& r) { r.add_scopes("all:admin"); }},
-           {"scopes", [](auto& r) { r.add_scopes("all:write"); }},
-           {"namespaces", [](auto& r) { r.add_namespaces(""); }},
-           {"namespaces", [](auto& r) { r.add_namespaces(std::string(256, 'n')); }},
-           {"networks", [](auto& r) { r.add_networks("10.0.0.0/33"); }},
-           {"networks", [](auto& r) {
-              for (int i = 0; i < 20; ++i) r.add_networks(absl::StrCat("10.0.", i, ".0/24"));
-            }}}) {
+  for (const Case& bad :
+       std::vector<Case>{{"scopes", [](auto& r) { r.add_scopes("all:admin"); }},
+                         {"scopes", [](auto& r) { r.add_scopes("all:write"); }},
+                         {"namespaces", [](auto& r) { r.add_namespaces(""); }},
+                         {"namespaces", [](auto& r) { r.add_namespaces(std::string(256, 'n')); }},
+                         {"networks", [](auto& r) { r.add_networks("10.0.0.0/33"); }},
+                         {"networks", [](auto& r) {
+                            for (int i = 0; i < 20; ++i) r.add_networks(absl::StrCat("10.0.", i, ".0/24"));
+                          }}}) {
     v1::IssueTokenRequest request = Narrow();
     bad.spoil(request);
     const absl::Status status = tokens_->Issue(request).status();
@@ -315,8 +315,7 @@ TEST_F(PersonalTokensTest, WideningOnRefreshIsRefusedAndTheOldTokenStaysLive) {
   auto issued = tokens_->Issue(Narrow());
   ASSERT_TRUE(issued.ok());
   for (const auto& widen : std::vector<std::function<void(v1::RefreshTokenRequest&)>>{
-           [](auto& r) { r.add_scopes("all:read"); },
-           [](auto& r) { r.add_namespaces("*"); },
+           [](auto& r) { r.add_scopes("all:read"); }, [](auto& r) { r.add_namespaces("*"); },
            [](auto& r) { r.add_networks("0.0.0.0/0"); }}) {
     v1::RefreshTokenRequest request = RefreshOf(issued->token().id());
     widen(request);
@@ -381,7 +380,8 @@ TEST_F(PersonalTokensTest, UserNameWithAControlCharacterIsRefusedBeforeAnyRow) {
 TEST_F(PersonalTokensTest, TokenNameWithAControlCharacterIsRefused) {
   v1::IssueTokenRequest request;
   request.set_user_name("alice");
-  for (const std::string& name : {std::string("abc\0def", 7), std::string("a\nb"), std::string("csi\xc2\x9b")}) {
+  for (const std::string& name :
+       {std::string("abc\0def", 7), std::string("a\nb"), std::string("csi\xc2\x9b")}) {
     request.set_name(name);
     const absl::Status status = tokens_->Issue(request).status();
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
@@ -455,7 +455,8 @@ TEST_F(PersonalTokensTest, RevocationFromTheFeedIsSeenWithoutTheDatabase) {
   const auto answer = Verify(issued.content());
   EXPECT_FALSE(answer.valid());
   EXPECT_TRUE(answer.revoked());
-  EXPECT_EQ(answer.reason(), absl::StrCat("PersonalToken name='etl', id=", issued.token().id(), " is revoked"));
+  EXPECT_EQ(answer.reason(),
+            absl::StrCat("PersonalToken name='etl', id=", issued.token().id(), " is revoked"));
   EXPECT_EQ(store_.loads, 1);
 }
 
@@ -565,8 +566,11 @@ TEST_F(PersonalTokensTest, EachChangeCarriesOneAuditRecordNamingTheActor) {
   v1::IssueTokenRequest issue;
   issue.set_user_name("alice");
   issue.set_name("etl");
-  const AuditActor actor{.kind = "user", .name = "alice", .client_address = "10.0.0.7",
-                         .user_agent = "curl/8", .request_id = "req-1"};
+  const AuditActor actor{.kind = "user",
+                         .name = "alice",
+                         .client_address = "10.0.0.7",
+                         .user_agent = "curl/8",
+                         .request_id = "req-1"};
   auto issued = tokens_->Issue(issue, actor);
   ASSERT_TRUE(issued.ok());
   v1::RevokeTokenRequest revoke;

@@ -19,17 +19,22 @@ constexpr char kIssuer[] = "https://idp.test/realms/tokengate";
 // ID token claims of a login; `$` markers are replaced per test.
 std::string IdClaims(absl::string_view overrides = "") {
   return absl::StrCat(R"({"iss":"https://idp.test/realms/tokengate","aud":"tokengate","azp":"tokengate",)",
-                      R"("exp":)", kNow + 300, R"(,"iat":)", kNow, R"(,"nonce":"n-1","typ":"ID",)",
-                      overrides, R"("preferred_username":"alice"})");
+                      R"("exp":)", kNow + 300, R"(,"iat":)", kNow, R"(,"nonce":"n-1","typ":"ID",)", overrides,
+                      R"("preferred_username":"alice"})");
 }
 
 ClaimRules IdRules() {
-  return ClaimRules{.issuer = kIssuer, .client_id = "tokengate", .clock_skew = absl::Seconds(30),
-                    .use = TokenUse::kIdToken, .nonce = "n-1"};
+  return ClaimRules{.issuer = kIssuer,
+                    .client_id = "tokengate",
+                    .clock_skew = absl::Seconds(30),
+                    .use = TokenUse::kIdToken,
+                    .nonce = "n-1"};
 }
 
 ClaimRules AccessRules() {
-  return ClaimRules{.issuer = kIssuer, .client_id = "tokengate", .clock_skew = absl::Seconds(30),
+  return ClaimRules{.issuer = kIssuer,
+                    .client_id = "tokengate",
+                    .clock_skew = absl::Seconds(30),
                     .use = TokenUse::kAccessToken};
 }
 
@@ -59,8 +64,8 @@ TEST(ClaimsTest, AnotherClientIsRefused) {
 
 TEST(ClaimsTest, SeveralAudiencesNeedUsAsAuthorizedParty) {
   std::string several = absl::StrReplaceAll(
-      IdClaims(), {{R"("aud":"tokengate","azp":"tokengate")",
-                    R"("aud":["tokengate","other-app"],"azp":"other-app")"}});
+      IdClaims(),
+      {{R"("aud":"tokengate","azp":"tokengate")", R"("aud":["tokengate","other-app"],"azp":"other-app")"}});
   EXPECT_FALSE(CheckClaims(several, IdRules(), Now()).ok());
   several = absl::StrReplaceAll(several, {{R"("azp":"other-app")", R"("azp":"tokengate")"}});
   EXPECT_TRUE(CheckClaims(several, IdRules(), Now()).ok());
@@ -93,8 +98,8 @@ TEST(ClaimsTest, TimesBeyondAnyDateSaturate) {
 }
 
 TEST(ClaimsTest, IssuedInTheFutureIsRefused) {
-  const std::string claims = absl::StrReplaceAll(IdClaims(), {{absl::StrCat(R"("iat":)", kNow),
-                                                               absl::StrCat(R"("iat":)", kNow + 600)}});
+  const std::string claims = absl::StrReplaceAll(
+      IdClaims(), {{absl::StrCat(R"("iat":)", kNow), absl::StrCat(R"("iat":)", kNow + 600)}});
   EXPECT_THAT(Message(CheckClaims(claims, IdRules(), Now())), HasSubstr("future"));
 }
 
@@ -121,7 +126,8 @@ TEST(ClaimsTest, UserNameWithAControlCharacterIsRefused) {
   // line break (forged log lines) and U+009B (a terminal's CSI).
   for (const char* hostile : {R"(victim\u0000x)", R"(eve\r\nINFO forged)", R"(csi\u009b31m)"}) {
     const std::string claims = absl::StrReplaceAll(
-        IdClaims(), {{R"("preferred_username":"alice")", absl::StrCat(R"("preferred_username":")", hostile, "\"")}});
+        IdClaims(),
+        {{R"("preferred_username":"alice")", absl::StrCat(R"("preferred_username":")", hostile, "\"")}});
     const auto checked = CheckClaims(claims, IdRules(), Now());
     EXPECT_EQ(checked.status().code(), absl::StatusCode::kUnauthenticated) << hostile;
     EXPECT_THAT(Message(checked), HasSubstr("control characters")) << hostile;
@@ -132,12 +138,13 @@ TEST(ClaimsTest, AccessTokenForUsByAudienceOrAuthorizedParty) {
   const std::string base = absl::StrCat(R"({"iss":"https://idp.test/realms/tokengate","exp":)", kNow + 60,
                                         R"(,"typ":"Bearer","preferred_username":"bob",)");
   EXPECT_TRUE(CheckClaims(absl::StrCat(base, R"("aud":["account","tokengate"],"azp":"tokengate-cli"})"),
-                          AccessRules(), Now()).ok());
+                          AccessRules(), Now())
+                  .ok());
   EXPECT_TRUE(
       CheckClaims(absl::StrCat(base, R"("aud":"account","azp":"tokengate"})"), AccessRules(), Now()).ok());
   EXPECT_THAT(
       Message(CheckClaims(absl::StrCat(base, R"("aud":"account","azp":"other-app"})"), AccessRules(), Now())),
-              HasSubstr("another client"));
+      HasSubstr("another client"));
 }
 
 TEST(ClaimsTest, IdTokenIsNotAnAccessToken) {

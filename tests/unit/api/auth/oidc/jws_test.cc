@@ -4,12 +4,12 @@
 // interval (injected clock), so a rotation is picked up without a restart.
 #include "services/api/auth/oidc/jws.h"
 
+#include <cstdlib>
+
 #include <cjose/cjose.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <openssl/hmac.h>
-
-#include <cstdlib>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -55,8 +55,8 @@ class TestKey {
     cjose_header_t* header = cjose_header_new(&err);
     cjose_header_set(header, CJOSE_HDR_ALG, alg.c_str(), &err);
     cjose_header_set(header, CJOSE_HDR_KID, kid_.c_str(), &err);
-    cjose_jws_t* jws = cjose_jws_sign(jwk_, header, reinterpret_cast<const uint8_t*>(claims.data()),
-                                      claims.size(), &err);
+    cjose_jws_t* jws =
+        cjose_jws_sign(jwk_, header, reinterpret_cast<const uint8_t*>(claims.data()), claims.size(), &err);
     EXPECT_NE(jws, nullptr) << err.message;
     const char* compact = nullptr;
     cjose_jws_export(jws, &compact, &err);
@@ -167,7 +167,8 @@ TEST_F(JwsTest, AlgThatDoesNotMatchTheKeyIsRefused) {
 TEST_F(JwsTest, PaddingInsideAPartIsRefusedBeforeCjoseSeesIt) {
   const std::string token = rsa_.Sign(kClaims);
   const std::string header = token.substr(0, token.find('.'));
-  for (const std::string& bad : {absl::StrCat(header, ".AAAAA=AA.AAAA"), absl::StrCat(header, ".AAAA.AAAAA=AA")}) {
+  for (const std::string& bad :
+       {absl::StrCat(header, ".AAAAA=AA.AAAA"), absl::StrCat(header, ".AAAA.AAAAA=AA")}) {
     auto claims = VerifyJws(bad, cache_);
     EXPECT_TRUE(absl::IsUnauthenticated(claims.status())) << bad;
     EXPECT_THAT(claims.status().message(), HasSubstr("Malformed token"));
@@ -180,8 +181,8 @@ TEST_F(JwsTest, PaddingInsideAPartIsRefusedBeforeCjoseSeesIt) {
 TEST_F(JwsTest, RepeatedHeaderNamesAreRefused) {
   const std::string token = rsa_.Sign(kClaims);
   const std::string rest = token.substr(token.find('.'));
-  for (const char* header : {R"({"alg":"RS256","kid":"rsa-1","alg":"ES256"})",
-                             R"({"alg":"RS256","kid":"ec-1","kid":"rsa-1"})"}) {
+  for (const char* header :
+       {R"({"alg":"RS256","kid":"rsa-1","alg":"ES256"})", R"({"alg":"RS256","kid":"ec-1","kid":"rsa-1"})"}) {
     auto claims = VerifyJws(absl::StrCat(Base64UrlEncode(header), rest), cache_);
     EXPECT_TRUE(absl::IsUnauthenticated(claims.status())) << header;
     EXPECT_THAT(claims.status().message(), HasSubstr("Malformed token")) << header;
@@ -192,10 +193,10 @@ TEST_F(JwsTest, TamperedPayloadIsRefused) {
   const std::string token = rsa_.Sign(kClaims);
   const size_t first = token.find('.');
   const size_t second = token.find('.', first + 1);
-  const std::string tampered = absl::StrCat(
-      token.substr(0, first + 1),
-      Base64UrlEncode(R"({"iss":"https://idp.test/realms/r","preferred_username":"admin"})"),
-      token.substr(second));
+  const std::string tampered =
+      absl::StrCat(token.substr(0, first + 1),
+                   Base64UrlEncode(R"({"iss":"https://idp.test/realms/r","preferred_username":"admin"})"),
+                   token.substr(second));
   auto claims = VerifyJws(tampered, cache_);
   EXPECT_TRUE(absl::IsUnauthenticated(claims.status()));
   EXPECT_THAT(claims.status().message(), HasSubstr("Signature verification failed"));
@@ -263,8 +264,8 @@ TEST(ParseJwksTest, KeepsOnlyUsableSigningKeys) {
   enc.insert(1, R"("use":"enc",)");
   enc.replace(enc.find(R"("kid":"sig")"), 11, R"("kid":"enc")");
   const std::string oct = R"({"kty":"oct","kid":"hmac","k":"c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0"})";
-  auto keys = ParseJwks(absl::StrCat(R"({"keys":[)", good.PublicJson(), ",", small.PublicJson(), ",", enc,
-                                     ",", oct, "]}"));
+  auto keys = ParseJwks(
+      absl::StrCat(R"({"keys":[)", good.PublicJson(), ",", small.PublicJson(), ",", enc, ",", oct, "]}"));
   ASSERT_TRUE(keys.ok()) << keys.status();
   EXPECT_EQ(keys->size(), 1u);
   EXPECT_TRUE(keys->contains("sig"));

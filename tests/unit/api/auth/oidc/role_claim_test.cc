@@ -2,10 +2,10 @@
 // value is a list of strings or a string; and the email/admin of CheckClaims.
 #include "services/api/auth/oidc/role_claim.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
 #include "services/api/auth/oidc/claims.h"
@@ -69,12 +69,14 @@ TEST(RoleClaimTest, EmptyPathOrRoleNeverMatches) {
 
 TEST(ClaimsAdminTest, CheckClaimsReadsEmailAndAdmin) {
   constexpr int64_t kNow = 1700000000;
-  const std::string json = absl::StrCat(
-      R"({"iss":"https://idp.test/r","aud":"tokengate","exp":)", kNow + 300,
-      R"(,"preferred_username":"carol","email":"carol@example.com",)",
-      R"("realm_access":{"roles":["tokengate-admin"]}})");
-  ClaimRules rules{.issuer = "https://idp.test/r", .client_id = "tokengate", .use = TokenUse::kAccessToken,
-                   .admin_claim = "realm_access.roles", .admin_role = "tokengate-admin"};
+  const std::string json = absl::StrCat(R"({"iss":"https://idp.test/r","aud":"tokengate","exp":)", kNow + 300,
+                                        R"(,"preferred_username":"carol","email":"carol@example.com",)",
+                                        R"("realm_access":{"roles":["tokengate-admin"]}})");
+  ClaimRules rules{.issuer = "https://idp.test/r",
+                   .client_id = "tokengate",
+                   .use = TokenUse::kAccessToken,
+                   .admin_claim = "realm_access.roles",
+                   .admin_role = "tokengate-admin"};
   auto claims = CheckClaims(json, rules, absl::FromUnixSeconds(kNow));
   ASSERT_TRUE(claims.ok()) << claims.status();
   EXPECT_EQ(claims->email, "carol@example.com");
@@ -94,8 +96,10 @@ std::vector<std::string> Managed(const std::string& json, absl::string_view patt
 }
 
 TEST(ServiceAccountGroupsTest, GroupsMatchingThePatternNameTheAccountsSortedOnce) {
-  EXPECT_EQ(Managed(R"({"groups":["tokengate-sa-etl-prod","staff","tokengate-sa-airflow","tokengate-sa-etl-prod"]})"),
-            (std::vector<std::string>{"airflow", "etl-prod"}));
+  EXPECT_EQ(
+      Managed(
+          R"({"groups":["tokengate-sa-etl-prod","staff","tokengate-sa-airflow","tokengate-sa-etl-prod"]})"),
+      (std::vector<std::string>{"airflow", "etl-prod"}));
 }
 
 TEST(ServiceAccountGroupsTest, KeycloakFullGroupPathsMatchByTheirLastSegment) {
@@ -118,12 +122,15 @@ TEST(ServiceAccountGroupsTest, NothingWithoutTheClaimAPatternOrAName) {
 
 TEST(ServiceAccountGroupsTest, CheckClaimsCarriesTheGroupsAccounts) {
   constexpr int64_t kNow = 1700000000;
-  const std::string json = absl::StrCat(
-      R"({"iss":"https://idp.test/r","aud":"tokengate","exp":)", kNow + 300,
-      R"(,"preferred_username":"carol","groups":["/tokengate-sa-etl-prod"]})");
-  auto claims = CheckClaims(json, ClaimRules{.issuer = "https://idp.test/r", .client_id = "tokengate",
-                                             .use = TokenUse::kAccessToken, .group_claim = "groups",
-                                             .group_pattern = "tokengate-sa-{name}"},
+  const std::string json =
+      absl::StrCat(R"({"iss":"https://idp.test/r","aud":"tokengate","exp":)", kNow + 300,
+                   R"(,"preferred_username":"carol","groups":["/tokengate-sa-etl-prod"]})");
+  auto claims = CheckClaims(json,
+                            ClaimRules{.issuer = "https://idp.test/r",
+                                       .client_id = "tokengate",
+                                       .use = TokenUse::kAccessToken,
+                                       .group_claim = "groups",
+                                       .group_pattern = "tokengate-sa-{name}"},
                             absl::FromUnixSeconds(kNow));
   ASSERT_TRUE(claims.ok()) << claims.status();
   EXPECT_EQ(claims->managed_service_accounts, std::vector<std::string>{"etl-prod"});
