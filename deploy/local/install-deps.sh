@@ -16,7 +16,7 @@ PACKAGES=(
   libpq-dev libssl-dev libpistache-dev librdkafka-dev libsimdjson-dev zlib1g-dev
   libgtest-dev libgmock-dev libcjose-dev libjansson-dev libcurl4-openssl-dev
   postgresql postgresql-contrib
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev clang-format-14
   kcat wrk openssl curl python3-venv chromium prometheus
   openjdk-17-jre-headless maven
   docker.io debootstrap
