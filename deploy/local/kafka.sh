@@ -135,7 +135,20 @@ start() {
     fi
     sleep 0.2
   done
+  producers_ready $((deadline - SECONDS)) || die "broker up but no idempotent producer served within ${START_TIMEOUT}s (log: $LOG)"
   echo "kafka: up on 127.0.0.1:$KAFKA_PORT${KAFKA_SASL_PORT:+ (SASL_PLAINTEXT on $KAFKA_SASL_PORT)} (pid $pid, dir $KAFKA_DIR)"
+}
+
+# Our producers are idempotent: their first event waits for a producer id, which the broker's
+# transaction coordinator refuses ("Coordinator load in progress") for a few seconds after a start.
+# Up = one idempotent write acknowledged, so a service's first event never meets that window.
+READY_TOPIC=tokengate.broker-ready
+producers_ready() {
+  local seconds=$1
+  kcat -b "127.0.0.1:$KAFKA_PORT" -L -t "$READY_TOPIC" -J 2>/dev/null | grep -q '"partitions":\[{' \
+    || create_topic "$READY_TOPIC" >/dev/null
+  echo ready | kcat -b "127.0.0.1:$KAFKA_PORT" -P -t "$READY_TOPIC" -X enable.idempotence=true \
+    -X message.timeout.ms=$((seconds > 1 ? seconds * 1000 : 1000)) 2>/dev/null
 }
 
 stop() {
