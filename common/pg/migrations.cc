@@ -35,10 +35,9 @@ absl::Status ApplyPending(PgConnection& conn, const std::vector<Migration>& migr
 
 absl::Status ApplyMigrations(PgConnection& conn, const std::vector<Migration>& migrations, int* applied) {
   if (applied != nullptr) *applied = 0;
-  auto table = conn.Exec(
-      "CREATE TABLE IF NOT EXISTS schema_migrations ("
-      " name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())");
-  if (!table.ok()) return table.status();
+  TG_RETURN_IF_ERROR(
+      conn.Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"));
   if (auto lock = conn.Exec(absl::StrCat("SELECT pg_advisory_lock(", kLockKey, ")")); !lock.ok()) {
     return lock.status();
   }

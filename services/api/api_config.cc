@@ -191,9 +191,7 @@ absl::StatusOr<ApiConfig> ApiConfigFromFlags() {
   config.http_listen = absl::GetFlag(FLAGS_http_listen);
   if (auto hp = ParseHostPort(config.http_listen); !hp.ok())
     return BadFlag(FLAGS_http_listen, hp.status().message());
-  auto verify = VerifyClientConfigFromFlags();
-  if (!verify.ok()) return verify.status();
-  config.verify = *std::move(verify);
+  TG_ASSIGN_OR_RETURN(config.verify, VerifyClientConfigFromFlags());
   config.auth_provider = absl::GetFlag(FLAGS_auth_provider);
   config.auth_allow_dummy = absl::GetFlag(FLAGS_auth_allow_dummy);
   if (config.auth_provider == "dummy") {
@@ -232,9 +230,7 @@ absl::StatusOr<ApiConfig> ApiConfigFromFlags() {
     return BadFlag(FLAGS_admin_users,
                    "is for the dummy provider; with keycloak/oidc the IdP gives the admin role");
   }
-  auto http = HttpEdgeConfigFromFlags();
-  if (!http.ok()) return http.status();
-  config.http = *std::move(http);
+  TG_ASSIGN_OR_RETURN(config.http, HttpEdgeConfigFromFlags());
 
   TG_RETURN_IF_ERROR(ReadOwnKey(FLAGS_access_token_secret, config.access_token_secret,
                                 config.access_token_secret_generated));
@@ -269,9 +265,7 @@ absl::StatusOr<ApiConfig> ApiConfigFromFlags() {
   if (!leak_rate.ok()) return BadFlag(FLAGS_leak_report_rate, leak_rate.status().message());
   config.leak_report_rate = *leak_rate;
 
-  auto tls = TlsClientConfigFromFlags();
-  if (!tls.ok()) return tls.status();
-  config.tls = *std::move(tls);
+  TG_ASSIGN_OR_RETURN(config.tls, TlsClientConfigFromFlags());
   return config;
 }
 

@@ -118,14 +118,12 @@ absl::Status ApplyEnvironment(const EnvLookup& env, CliConfig& config) {
   set("USER", config.actor_name);
   set("TOKENGATE_AS", config.actor_name);
   if (auto value = env("TOKENGATE_PLAINTEXT"); value.has_value()) {
-    absl::StatusOr<bool> plaintext = ParseBool("TOKENGATE_PLAINTEXT", *value);
-    if (!plaintext.ok()) return plaintext.status();
-    config.plaintext = *plaintext;
+    TG_ASSIGN_OR_RETURN(bool plaintext, ParseBool("TOKENGATE_PLAINTEXT", *value));
+    config.plaintext = plaintext;
   }
   if (auto value = env("TOKENGATE_TIMEOUT"); value.has_value()) {
-    absl::StatusOr<absl::Duration> timeout = ParseTimeout("TOKENGATE_TIMEOUT", *value);
-    if (!timeout.ok()) return timeout.status();
-    config.timeout = *timeout;
+    TG_ASSIGN_OR_RETURN(absl::Duration timeout, ParseTimeout("TOKENGATE_TIMEOUT", *value));
+    config.timeout = timeout;
   }
   return absl::OkStatus();
 }
@@ -144,9 +142,8 @@ absl::Status ApplyFlag(absl::string_view name, absl::string_view value, CliConfi
   if (name == "all-users") config.all_users = true;
   if (name == "active") config.active_only = true;
   if (name == "timeout") {
-    absl::StatusOr<absl::Duration> timeout = ParseTimeout(source, value);
-    if (!timeout.ok()) return timeout.status();
-    config.timeout = *timeout;
+    TG_ASSIGN_OR_RETURN(absl::Duration timeout, ParseTimeout(source, value));
+    config.timeout = timeout;
   }
   if (name == "grace") {
     absl::Duration grace;

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/status_macros.h"
 #include "common/config/version.h"
 #include "services/cli/authority_client.h"
 #include "services/cli/exit_codes.h"
@@ -29,23 +30,20 @@ absl::StatusOr<ExitCode> Run(const CliConfig& config, std::istream& in, std::ost
   // whether or not the authority is up.
   std::string token;
   if (config.command == Command::kVerify) {
-    absl::StatusOr<std::string> read = ReadToken(config.token_file, in);
-    if (!read.ok()) return read.status();
-    token = *std::move(read);
+    TG_ASSIGN_OR_RETURN(token, ReadToken(config.token_file, in));
   }
-  absl::StatusOr<std::unique_ptr<AuthorityClient>> client = AuthorityClient::Connect(config);
-  if (!client.ok()) return client.status();
+  TG_ASSIGN_OR_RETURN(std::unique_ptr<AuthorityClient> client, AuthorityClient::Connect(config));
   switch (config.command) {
-    case Command::kVerify: return RunVerify(config, **client, token, out);
-    case Command::kTokensList: return RunTokensList(config, **client, out);
-    case Command::kTokensRevoke: return RunTokensRevoke(config, **client, out);
-    case Command::kTokensRotate: return RunTokensRotate(config, **client, out);
-    case Command::kTokensEvents: return RunTokensEvents(config, **client, out);
+    case Command::kVerify: return RunVerify(config, *client, token, out);
+    case Command::kTokensList: return RunTokensList(config, *client, out);
+    case Command::kTokensRevoke: return RunTokensRevoke(config, *client, out);
+    case Command::kTokensRotate: return RunTokensRotate(config, *client, out);
+    case Command::kTokensEvents: return RunTokensEvents(config, *client, out);
     case Command::kUsersRevokeTokens:
-    case Command::kServiceAccountsTokensRevoke: return RunUsersRevokeTokens(config, **client, out);
-    case Command::kServiceAccountsTokensList: return RunTokensList(config, **client, out);
-    case Command::kServiceAccountsList: return RunServiceAccountsList(config, **client, out);
-    case Command::kServiceAccountsDisable: return RunServiceAccountsDisable(config, **client, out);
+    case Command::kServiceAccountsTokensRevoke: return RunUsersRevokeTokens(config, *client, out);
+    case Command::kServiceAccountsTokensList: return RunTokensList(config, *client, out);
+    case Command::kServiceAccountsList: return RunServiceAccountsList(config, *client, out);
+    case Command::kServiceAccountsDisable: return RunServiceAccountsDisable(config, *client, out);
     case Command::kHelp:
     case Command::kVersion: break;
   }

@@ -2,6 +2,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/status/status.h"
+#include "common/base/status_macros.h"
 #include "common/config/config.h"
 #include "common/config/kafka_client_config.h"
 
@@ -56,9 +57,7 @@ absl::StatusOr<ConsumerConfig> ConsumerConfigFromFlags() {
   if (config.kafka_topic.empty()) return BadFlag(FLAGS_kafka_topic, "must be set");
   config.kafka_group_id = absl::GetFlag(FLAGS_kafka_group_id);
   if (config.kafka_group_id.empty()) return BadFlag(FLAGS_kafka_group_id, "must be set");
-  auto security = KafkaClientSecurityFromFlags();
-  if (!security.ok()) return security.status();
-  config.kafka_security = *std::move(security);
+  TG_ASSIGN_OR_RETURN(config.kafka_security, KafkaClientSecurityFromFlags());
   if (absl::Status ranges = CheckRanges(ConsumerFlags()); !ranges.ok()) return ranges;
   config.kafka_session_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_kafka_session_timeout_ms));
   config.malformed_topic = absl::GetFlag(FLAGS_malformed_topic);

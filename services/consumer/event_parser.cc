@@ -154,9 +154,8 @@ absl::StatusOr<std::string> RunIdOf(const object& run, absl::string_view path) {
 absl::StatusOr<JobFact> JobOf(const object& job, absl::string_view path) {
   TG_ASSIGN_OR_RETURN(auto ns,
                       RequiredString(job, "namespace", absl::StrCat(path, ".namespace"), kMaxNamespaceBytes));
-  auto name = RequiredString(job, "name", absl::StrCat(path, ".name"), kMaxNameBytes);
-  if (!name.ok()) return name.status();
-  JobFact fact{.location = JobLocation(ns), .name = std::string(*name), .type = "UNKNOWN"};
+  TG_ASSIGN_OR_RETURN(auto name, RequiredString(job, "name", absl::StrCat(path, ".name"), kMaxNameBytes));
+  JobFact fact{.location = JobLocation(ns), .name = std::string(name), .type = "UNKNOWN"};
   if (auto facets = OptionalObject(job, "facets")) {
     if (auto job_type = OptionalObject(*facets, "jobType")) {
       auto integration = OptionalString(*job_type, "integration");
@@ -183,11 +182,11 @@ absl::Status DatasetsOf(const object& event, const char* key, std::vector<Datase
     if (item.get_object().get(dataset) != simdjson::SUCCESS) {
       return Malformed(path, "must be an object");
     }
-    auto ns = RequiredString(dataset, "namespace", absl::StrCat(path, ".namespace"), kMaxNamespaceBytes);
-    if (!ns.ok()) return ns.status();
-    auto name = RequiredString(dataset, "name", absl::StrCat(path, ".name"), kMaxNameBytes);
-    if (!name.ok()) return name.status();
-    out->push_back(DatasetFact{.location = DatasetLocation(*ns), .name = std::string(*name)});
+    TG_ASSIGN_OR_RETURN(
+        auto ns, RequiredString(dataset, "namespace", absl::StrCat(path, ".namespace"), kMaxNamespaceBytes));
+    TG_ASSIGN_OR_RETURN(auto name,
+                        RequiredString(dataset, "name", absl::StrCat(path, ".name"), kMaxNameBytes));
+    out->push_back(DatasetFact{.location = DatasetLocation(ns), .name = std::string(name)});
   }
   return absl::OkStatus();
 }
@@ -276,9 +275,8 @@ absl::StatusOr<RunEventFacts> ParseRunEvent(absl::string_view json) {
   }
 
   RunEventFacts facts;
-  auto event_time = RequiredString(event, "eventTime", "eventTime", 64);
-  if (!event_time.ok()) return event_time.status();
-  auto time = ParseEventTime(*event_time);
+  TG_ASSIGN_OR_RETURN(auto event_time, RequiredString(event, "eventTime", "eventTime", 64));
+  auto time = ParseEventTime(event_time);
   if (!time) return Malformed("eventTime", "must be an ISO 8601 date-time");
   facts.event_time = *time;
 
@@ -295,14 +293,10 @@ absl::StatusOr<RunEventFacts> ParseRunEvent(absl::string_view json) {
   }
 
   TG_ASSIGN_OR_RETURN(auto run, RequiredObject(event, "run", "run"));
-  auto run_id = RunIdOf(run, "run.runId");
-  if (!run_id.ok()) return run_id.status();
-  facts.run_id = *std::move(run_id);
+  TG_ASSIGN_OR_RETURN(facts.run_id, RunIdOf(run, "run.runId"));
 
-  auto job = RequiredObject(event, "job", "job");
-  if (!job.ok()) return job.status();
-  TG_ASSIGN_OR_RETURN(auto job_fact, JobOf(*job, "job"));
-  facts.job = std::move(job_fact);
+  TG_ASSIGN_OR_RETURN(auto job, RequiredObject(event, "job", "job"));
+  TG_ASSIGN_OR_RETURN(facts.job, JobOf(job, "job"));
 
   if (auto facets = OptionalObject(run, "facets")) {
     element parent_value;
@@ -314,10 +308,9 @@ absl::StatusOr<RunEventFacts> ParseRunEvent(absl::string_view json) {
       TG_ASSIGN_OR_RETURN(auto parent_run, RequiredObject(parent, "run", "run.facets.parent.run"));
       TG_ASSIGN_OR_RETURN(auto parent_id, RunIdOf(parent_run, "run.facets.parent.run.runId"));
       TG_ASSIGN_OR_RETURN(auto parent_job, RequiredObject(parent, "job", "run.facets.parent.job"));
-      auto parent_job_fact = JobOf(parent_job, "run.facets.parent.job");
-      if (!parent_job_fact.ok()) return parent_job_fact.status();
+      TG_ASSIGN_OR_RETURN(auto parent_job_fact, JobOf(parent_job, "run.facets.parent.job"));
       if (parent_id != facts.run_id) {
-        facts.parent = ParentRunFact{.run_id = std::move(parent_id), .job = *std::move(parent_job_fact)};
+        facts.parent = ParentRunFact{.run_id = std::move(parent_id), .job = std::move(parent_job_fact)};
       }
     }
     ReadRunFacets(*facets, &facts);

@@ -202,21 +202,18 @@ class BatchWriter {
       names.Add(key.second);
     }
     const std::vector<PgParam> params = {types.Take(), names.Take()};
-    auto inserted = Exec(
-        "INSERT INTO location (type, name) SELECT * FROM unnest($1::text[], $2::text[]) "
-        "ON CONFLICT (type, name) DO NOTHING",
-        params);
-    if (!inserted.ok()) return inserted.status();
+    TG_RETURN_IF_ERROR(
+        Exec("INSERT INTO location (type, name) SELECT * FROM unnest($1::text[], $2::text[]) "
+             "ON CONFLICT (type, name) DO NOTHING",
+             params));
     // A separate statement: it sees rows a concurrent consumer committed
     // after the INSERT's snapshot (those the INSERT skipped).
-    auto ids = conn_.Exec(
-        "SELECT l.id, l.type, l.name FROM location l "
-        "JOIN unnest($1::text[], $2::text[]) AS k (type, name) "
-        "ON l.type = k.type AND l.name = k.name",
-        params);
-    if (!ids.ok()) return ids.status();
-    for (int i = 0; i < ids->rows(); ++i) {
-      location_ids_[{std::string(ids->Get(i, 1)), std::string(ids->Get(i, 2))}] = ids->GetInt(i, 0);
+    TG_ASSIGN_OR_RETURN(auto ids, conn_.Exec("SELECT l.id, l.type, l.name FROM location l "
+                                             "JOIN unnest($1::text[], $2::text[]) AS k (type, name) "
+                                             "ON l.type = k.type AND l.name = k.name",
+                                             params));
+    for (int i = 0; i < ids.rows(); ++i) {
+      location_ids_[{std::string(ids.Get(i, 1)), std::string(ids.Get(i, 2))}] = ids.GetInt(i, 0);
     }
     return AllFound("location", location_ids_.size(), rows_.locations.size());
   }
@@ -358,11 +355,10 @@ class BatchWriter {
         runs.Add(run_id);
         datasets.Add(dataset_id);
       }
-      auto result = Exec(absl::StrCat("INSERT INTO ", table, " (run_id, dataset_id) ",
-                                      "SELECT * FROM unnest($1::uuid[], $2::bigint[]) ",
-                                      "ON CONFLICT (run_id, dataset_id) DO NOTHING"),
-                         {runs.Take(), datasets.Take()});
-      if (!result.ok()) return result.status();
+      TG_RETURN_IF_ERROR(Exec(absl::StrCat("INSERT INTO ", table, " (run_id, dataset_id) ",
+                                           "SELECT * FROM unnest($1::uuid[], $2::bigint[]) ",
+                                           "ON CONFLICT (run_id, dataset_id) DO NOTHING"),
+                              {runs.Take(), datasets.Take()}));
     }
     return absl::OkStatus();
   }

@@ -4,6 +4,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/status/status.h"
+#include "common/base/status_macros.h"
 #include "common/config/kafka_client_config.h"
 
 ABSL_FLAG(std::string, http_listen, "0.0.0.0:8002", "HTTP listen address (port 0: pick one)");
@@ -71,12 +72,8 @@ absl::StatusOr<Http2KafkaConfig> Http2KafkaConfigFromFlags() {
   if (auto hp = ParseHostPort(config.http_listen); !hp.ok()) {
     return BadFlag(FLAGS_http_listen, hp.status().message());
   }
-  auto verify = VerifyClientConfigFromFlags();
-  if (!verify.ok()) return verify.status();
-  config.verify = *std::move(verify);
-  auto http = HttpEdgeConfigFromFlags();
-  if (!http.ok()) return http.status();
-  config.http = *std::move(http);
+  TG_ASSIGN_OR_RETURN(config.verify, VerifyClientConfigFromFlags());
+  TG_ASSIGN_OR_RETURN(config.http, HttpEdgeConfigFromFlags());
   if (absl::Status ranges = CheckRanges(Http2KafkaFlags()); !ranges.ok()) return ranges;
   config.http_threads = absl::GetFlag(FLAGS_http_threads);
   config.http_receiving_budget_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_http_receiving_budget_bytes));
@@ -97,9 +94,7 @@ absl::StatusOr<Http2KafkaConfig> Http2KafkaConfigFromFlags() {
   if (kafka.bootstrap_servers.empty()) return BadFlag(FLAGS_kafka_bootstrap_servers, "must be set");
   kafka.topic = absl::GetFlag(FLAGS_kafka_topic);
   if (kafka.topic.empty()) return BadFlag(FLAGS_kafka_topic, "must be set");
-  auto security = KafkaClientSecurityFromFlags();
-  if (!security.ok()) return security.status();
-  kafka.security = *std::move(security);
+  TG_ASSIGN_OR_RETURN(kafka.security, KafkaClientSecurityFromFlags());
   kafka.linger_ms = absl::GetFlag(FLAGS_kafka_linger_ms);
   kafka.message_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_kafka_message_timeout_ms));
   // Someone waits for the verdict only in durable mode; there it comes at most
@@ -121,9 +116,7 @@ absl::StatusOr<Http2KafkaConfig> Http2KafkaConfigFromFlags() {
   kafka.queue_max_messages = absl::GetFlag(FLAGS_kafka_queue_max_messages);
   kafka.compression = absl::GetFlag(FLAGS_kafka_compression);
 
-  auto tls = TlsClientConfigFromFlags();
-  if (!tls.ok()) return tls.status();
-  config.tls = *std::move(tls);
+  TG_ASSIGN_OR_RETURN(config.tls, TlsClientConfigFromFlags());
   return config;
 }
 

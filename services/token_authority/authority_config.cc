@@ -2,6 +2,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/status/status.h"
+#include "common/base/status_macros.h"
 #include "common/config/config.h"
 #include "common/config/kafka_client_config.h"
 
@@ -121,9 +122,7 @@ absl::StatusOr<AuthorityConfig> AuthorityConfigFromFlags() {
   config.audit_topic = absl::GetFlag(FLAGS_audit_topic);
   if (config.audit_topic.empty()) return BadFlag(FLAGS_audit_topic, "must not be empty");
   config.audit_retention = absl::Hours(24 * absl::GetFlag(FLAGS_audit_retention_days));
-  auto kafka_security = KafkaClientSecurityFromFlags();
-  if (!kafka_security.ok()) return kafka_security.status();
-  config.kafka_security = *std::move(kafka_security);
+  TG_ASSIGN_OR_RETURN(config.kafka_security, KafkaClientSecurityFromFlags());
   config.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
   config.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
   config.tls_ca_file = absl::GetFlag(FLAGS_tls_ca_file);
@@ -131,9 +130,7 @@ absl::StatusOr<AuthorityConfig> AuthorityConfigFromFlags() {
   if (auto tls = CheckTlsFiles(config.tls_cert_file, config.tls_key_file, config.tls_ca_file); !tls.ok()) {
     return tls;
   }
-  auto notices = NoticeConfigFromFlags();
-  if (!notices.ok()) return notices.status();
-  config.notices = *std::move(notices);
+  TG_ASSIGN_OR_RETURN(config.notices, NoticeConfigFromFlags());
   return config;
 }
 

@@ -46,19 +46,16 @@ absl::Status MigrateDatabase(const std::string& database_url) {
 }
 
 absl::StatusOr<std::unique_ptr<AuthorityServer>> AuthorityServer::Create(const AuthorityConfig& config) {
-  auto policy = CallerPolicy::Parse(config.tls_client_policy);
-  if (!policy.ok()) return policy.status();
-  auto credentials = MakeServerCredentials(config.grpc_listen, config.tls_cert_file, config.tls_key_file,
-                                           config.tls_ca_file);
-  if (!credentials.ok()) return credentials.status();
-  auto audit_publisher = MakeAuditPublisher(config);
-  if (!audit_publisher.ok()) return audit_publisher.status();
+  TG_ASSIGN_OR_RETURN(auto policy, CallerPolicy::Parse(config.tls_client_policy));
+  TG_ASSIGN_OR_RETURN(auto credentials, MakeServerCredentials(config.grpc_listen, config.tls_cert_file,
+                                                              config.tls_key_file, config.tls_ca_file));
+  TG_ASSIGN_OR_RETURN(auto audit_publisher, MakeAuditPublisher(config));
   if (auto status = MigrateDatabase(config.database_url); !status.ok()) {
     return absl::UnavailableError(absl::StrCat("cannot prepare the database: ", status.message()));
   }
   InitNoticeSenders();
   return std::unique_ptr<AuthorityServer>(
-      new AuthorityServer(config, *std::move(policy), *std::move(credentials), *std::move(audit_publisher)));
+      new AuthorityServer(config, std::move(policy), std::move(credentials), std::move(audit_publisher)));
 }
 
 AuthorityServer::AuthorityServer(const AuthorityConfig& config, CallerPolicy policy,
@@ -125,11 +122,11 @@ absl::Status AuthorityServer::Start() {
     // Probes and scrapes only: nothing here reaches a token. After the gRPC
     // port, so whoever waits for a "listening" line finds the service up.
     AddMonitoringRoutes(metrics_router_, &registry_);
-    auto http = HttpServer::Start(
-        {.program = "token-authority metrics", .listen = config_.metrics_listen, .threads = 1},
-        &metrics_router_);
-    if (!http.ok()) return http.status();
-    metrics_http_ = *std::move(http);
+    TG_ASSIGN_OR_RETURN(
+        auto http, HttpServer::Start(
+                       {.program = "token-authority metrics", .listen = config_.metrics_listen, .threads = 1},
+                       &metrics_router_));
+    metrics_http_ = std::move(http);
   }
   return absl::OkStatus();
 }

@@ -41,14 +41,13 @@ absl::StatusOr<std::map<std::string, Location>> FetchLocations(PgConnection& con
     if (!rows->IsNull(i, 3)) location.external_id = std::string(rows->Get(i, 3));
     locations.emplace(location.id, std::move(location));
   }
-  auto addresses = conn.Exec(
-      "SELECT location_id, url FROM address WHERE location_id = ANY($1::bigint[]) "
-      "ORDER BY location_id, url",
-      {IdArray(ids)});
-  if (!addresses.ok()) return addresses.status();
-  for (int i = 0; i < addresses->rows(); ++i) {
-    auto it = locations.find(std::string(addresses->Get(i, 0)));
-    if (it != locations.end()) it->second.addresses.emplace_back(addresses->Get(i, 1));
+  TG_ASSIGN_OR_RETURN(auto addresses,
+                      conn.Exec("SELECT location_id, url FROM address WHERE location_id = ANY($1::bigint[]) "
+                                "ORDER BY location_id, url",
+                                {IdArray(ids)}));
+  for (int i = 0; i < addresses.rows(); ++i) {
+    auto it = locations.find(std::string(addresses.Get(i, 0)));
+    if (it != locations.end()) it->second.addresses.emplace_back(addresses.Get(i, 1));
   }
   return locations;
 }

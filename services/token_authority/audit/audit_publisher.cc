@@ -93,9 +93,7 @@ absl::StatusOr<bool> AuditPublisher::Lead() {
   if (conn_ == nullptr || !conn_->Healthy()) {
     conn_.reset();
     leading_ = false;
-    auto conn = PgConnection::Connect(options_.database_url);
-    if (!conn.ok()) return conn.status();
-    conn_ = *std::move(conn);
+    TG_ASSIGN_OR_RETURN(conn_, PgConnection::Connect(options_.database_url));
   }
   if (leading_) return true;
   TG_ASSIGN_OR_RETURN(auto locked,
@@ -156,10 +154,9 @@ absl::StatusOr<int> AuditPublisher::PublishBatch() {
     last_error_.clear();
   }
   if (!ids.empty()) {
-    auto marked = conn_->Exec(
+    TG_RETURN_IF_ERROR(conn_->Exec(
         "UPDATE audit_event SET published_at = now() WHERE id = ANY($1::bigint[]) AND published_at IS NULL",
-        {absl::StrCat("{", absl::StrJoin(ids, ","), "}")});
-    if (!marked.ok()) return marked.status();
+        {absl::StrCat("{", absl::StrJoin(ids, ","), "}")}));
   }
   if (static_cast<int>(ids.size()) < rows->rows()) {
     return absl::UnavailableError(absl::StrCat(rows->rows() - ids.size(), " audit records not yet in Kafka (",

@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/field_error.h"
 #include "common/base/log.h"
+#include "common/base/status_macros.h"
 #include "common/token/token_limits.h"
 
 namespace tokengate {
@@ -326,9 +327,7 @@ grpc::Status TokenAuthorityService::WatchRevocations(grpc::ServerContext* contex
         cursor = revocation.position;
       }
       if (static_cast<int>(slice.items.size()) < kReplayBatch) return absl::OkStatus();
-      auto next = log_->ReadAfter(cursor, kReplayBatch);
-      if (!next.ok()) return next.status();
-      slice = *std::move(next);
+      TG_ASSIGN_OR_RETURN(slice, log_->ReadAfter(cursor, kReplayBatch));
     }
     return absl::OkStatus();
   };

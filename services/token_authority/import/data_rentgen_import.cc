@@ -105,10 +105,11 @@ absl::Status AuditImport(PgConnection& target, absl::string_view event, const So
 
 absl::Status ImportToken(PgConnection& target, const SourceToken& token, const std::string& user_name,
                          DataRentgenImportCounts& counts) {
-  auto existing = target.Exec(
-      "SELECT user_id::text, revoked_at IS NOT NULL FROM personal_token WHERE id = $1", {token.id});
-  if (!existing.ok()) return existing.status();
-  if (existing->rows() == 0) {
+  TG_ASSIGN_OR_RETURN(
+      auto existing,
+      target.Exec("SELECT user_id::text, revoked_at IS NOT NULL FROM personal_token WHERE id = $1",
+                  {token.id}));
+  if (existing.rows() == 0) {
     auto inserted = target.Exec(
         "INSERT INTO personal_token (id, user_id, name, scopes, since, until, revoked_at) "
         "VALUES ($1, $2, $3, $4::jsonb, $5, $6, to_timestamp($7::double precision))",
@@ -125,13 +126,13 @@ absl::Status ImportToken(PgConnection& target, const SourceToken& token, const s
                        token.revoked_at_epoch ? "imported from Data.Rentgen, where it is revoked"
                                               : "imported from Data.Rentgen");
   }
-  if (existing->Get(0, 0) != token.user_id) {
+  if (existing.Get(0, 0) != token.user_id) {
     return absl::AlreadyExistsError(absl::StrCat("personal token id=", token.id,
-                                                 " belongs to user id=", existing->Get(0, 0),
+                                                 " belongs to user id=", existing.Get(0, 0),
                                                  " here but to user id=", token.user_id, " in Data.Rentgen"));
   }
   // A revocation is carried over; nothing is ever un-revoked here.
-  const bool revoked_here = existing->Get(0, 1) == "t";
+  const bool revoked_here = existing.Get(0, 1) == "t";
   if (token.revoked_at_epoch && !revoked_here) {
     auto revoked = target.Exec(
         "UPDATE personal_token SET revoked_at = to_timestamp($2::double precision) "
@@ -161,10 +162,9 @@ absl::StatusOr<DataRentgenImportCounts> ImportFromDataRentgen(PgConnection& sour
       TG_RETURN_IF_ERROR(ImportUser(target, user, counts));
     }
     // Ids kept from Data.Rentgen must not be handed out again to new users.
-    auto sequence = target.Exec(
-        "SELECT setval(pg_get_serial_sequence('\"user\"', 'id'), "
-        "greatest(coalesce((SELECT max(id) FROM \"user\"), 0), 1))");
-    if (!sequence.ok()) return sequence.status();
+    TG_RETURN_IF_ERROR(
+        target.Exec("SELECT setval(pg_get_serial_sequence('\"user\"', 'id'), "
+                    "greatest(coalesce((SELECT max(id) FROM \"user\"), 0), 1))"));
     absl::flat_hash_map<std::string, std::string> user_names;
     for (const auto& user : snapshot.users) user_names[user.id] = user.name;
     for (const auto& token : snapshot.tokens) {

@@ -64,42 +64,45 @@ absl::StatusOr<RevocationLogSlice> RevocationLog::ReadAfter(int64_t position, in
 absl::StatusOr<RevocationLogSlice> RevocationLog::Query(int64_t position, int limit) {
   TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
   // One statement, one snapshot: the bounds and the rows agree.
-  auto result = conn->Exec(
-      absl::StrCat("SELECT s.log_id::text, s.pruned_through, "
-                   "  greatest(s.pruned_through, (SELECT coalesce(max(position), 0) FROM revocation_log)), "
-                   "  l.position, l.token_id::text, floor(extract(epoch FROM l.revoked_at))::bigint, "
-                   "  floor(extract(epoch FROM l.expires_at))::bigint "
-                   "FROM revocation_log_state s LEFT JOIN LATERAL ("
-                   "  SELECT * FROM revocation_log WHERE position > $1 ORDER BY position LIMIT $2) l ON true "
-                   "ORDER BY l.position"),
-      {absl::StrCat(position), absl::StrCat(limit)});
-  if (!result.ok()) return result.status();
-  if (result->rows() == 0) return absl::InternalError("revocation_log_state has no row");
+  TG_ASSIGN_OR_RETURN(
+      auto result,
+      conn->Exec(
+          absl::StrCat(
+              "SELECT s.log_id::text, s.pruned_through, "
+              "  greatest(s.pruned_through, (SELECT coalesce(max(position), 0) FROM revocation_log)), "
+              "  l.position, l.token_id::text, floor(extract(epoch FROM l.revoked_at))::bigint, "
+              "  floor(extract(epoch FROM l.expires_at))::bigint "
+              "FROM revocation_log_state s LEFT JOIN LATERAL ("
+              "  SELECT * FROM revocation_log WHERE position > $1 ORDER BY position LIMIT $2) l ON true "
+              "ORDER BY l.position"),
+          {absl::StrCat(position), absl::StrCat(limit)}));
+  if (result.rows() == 0) return absl::InternalError("revocation_log_state has no row");
   RevocationLogSlice slice;
-  slice.log_id = std::string(result->Get(0, 0));
-  slice.pruned_through = result->GetInt(0, 1);
-  slice.head = result->GetInt(0, 2);
-  for (int row = 0; row < result->rows(); ++row) {
-    if (result->IsNull(row, 3)) continue;  // The LEFT JOIN's row when nothing came after.
-    slice.items.push_back(LoggedRevocation{.position = result->GetInt(row, 3),
-                                           .token_id = std::string(result->Get(row, 4)),
-                                           .revoked_at_unix = result->GetInt(row, 5),
-                                           .expires_at_unix = result->GetInt(row, 6)});
+  slice.log_id = std::string(result.Get(0, 0));
+  slice.pruned_through = result.GetInt(0, 1);
+  slice.head = result.GetInt(0, 2);
+  for (int row = 0; row < result.rows(); ++row) {
+    if (result.IsNull(row, 3)) continue;  // The LEFT JOIN's row when nothing came after.
+    slice.items.push_back(LoggedRevocation{.position = result.GetInt(row, 3),
+                                           .token_id = std::string(result.Get(row, 4)),
+                                           .revoked_at_unix = result.GetInt(row, 5),
+                                           .expires_at_unix = result.GetInt(row, 6)});
   }
   return slice;
 }
 
 absl::StatusOr<int64_t> RevocationLog::Prune(absl::Duration retention) {
   TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
-  auto result = conn->Exec(
-      "WITH gone AS (DELETE FROM revocation_log "
-      "  WHERE revoked_at < now() - make_interval(secs => $1) RETURNING position) "
-      "UPDATE revocation_log_state "
-      "SET pruned_through = greatest(pruned_through, (SELECT coalesce(max(position), 0) FROM gone)) "
-      "RETURNING (SELECT count(*) FROM gone)",
-      {absl::StrCat(absl::ToInt64Seconds(retention))});
-  if (!result.ok()) return result.status();
-  return result->GetInt(0, 0);
+  TG_ASSIGN_OR_RETURN(
+      auto result,
+      conn->Exec(
+          "WITH gone AS (DELETE FROM revocation_log "
+          "  WHERE revoked_at < now() - make_interval(secs => $1) RETURNING position) "
+          "UPDATE revocation_log_state "
+          "SET pruned_through = greatest(pruned_through, (SELECT coalesce(max(position), 0) FROM gone)) "
+          "RETURNING (SELECT count(*) FROM gone)",
+          {absl::StrCat(absl::ToInt64Seconds(retention))}));
+  return result.GetInt(0, 0);
 }
 
 void RevocationLog::StartPruning(absl::Duration retention, absl::Duration interval) {

@@ -263,8 +263,7 @@ absl::StatusOr<v1::IssueTokenResponse> PersonalTokens::IssueUnaudited(const v1::
   TG_RETURN_IF_ERROR(ValidateName(request.name()));
   const absl::Time now = clock_->Now();
   const absl::CivilDay today = UtcDay(now);
-  auto until = ResolveUntil(request.until(), today);
-  if (!until.ok()) return until.status();
+  TG_ASSIGN_OR_RETURN(auto until, ResolveUntil(request.until(), today));
   TG_ASSIGN_OR_RETURN(auto limits, CheckedLimits(request));
   auto user_id = UserIdOf(request.user_name());
   if (!user_id.ok()) return user_id.status();
@@ -279,7 +278,7 @@ absl::StatusOr<v1::IssueTokenResponse> PersonalTokens::IssueUnaudited(const v1::
                      .namespaces = std::move(limits.namespaces),
                      .networks = std::move(limits.networks),
                      .since = today,
-                     .until = *until};
+                     .until = until};
   const AuditRecord audit{.event = std::string(kAuditTokenCreated),
                           .actor = actor,
                           .user_id = record.user_id,
@@ -317,8 +316,7 @@ absl::StatusOr<v1::RefreshTokenResponse> PersonalTokens::RefreshUnaudited(
   TG_RETURN_IF_ERROR(CheckGrace(request.grace_seconds()));
   const absl::Time now = clock_->Now();
   const absl::CivilDay today = UtcDay(now);
-  auto user_id = UserIdOf(request.user_name());
-  if (!user_id.ok()) return user_id.status();
+  TG_ASSIGN_OR_RETURN(auto user_id, UserIdOf(request.user_name()));
   auto until = ResolveUntil(request.until(), today);
   // Data.Rentgen revokes the old token before it creates the new one, and
   // only creating checks that personal tokens are on and that `until` is not
@@ -327,7 +325,7 @@ absl::StatusOr<v1::RefreshTokenResponse> PersonalTokens::RefreshUnaudited(
   const bool too_late = !until.ok() && PayloadOf(until.status(), kCodePayload) == "less_than_equal";
   if (!until.ok() && !too_late) return until.status();
   if (too_late || !config_.personal_tokens_enabled) {
-    TG_ASSIGN_OR_RETURN(auto old, store_->GetUserToken(*user_id, old_id));
+    TG_ASSIGN_OR_RETURN(auto old, store_->GetUserToken(user_id, old_id));
     if (old.revoked_at) return EntityError(absl::StatusCode::kNotFound, "PersonalToken", "id", old_id);
   }
   if (!config_.personal_tokens_enabled) return Disabled();
@@ -335,13 +333,13 @@ absl::StatusOr<v1::RefreshTokenResponse> PersonalTokens::RefreshUnaudited(
 
   const int64_t now_ms = absl::ToUnixMillis(now);
   TokenRecord fresh{.id = NewUuidV7(now_ms),
-                    .user_id = *user_id,
+                    .user_id = user_id,
                     .user_name = request.user_name(),
                     .since = today,
                     .until = *until};
   AuditRecord audit{.event = std::string(kAuditTokenRefreshed),
                     .actor = actor,
-                    .user_id = *user_id,
+                    .user_id = user_id,
                     .user_name = request.user_name()};
   auto derive = [&](const TokenRecord& old, TokenRecord& replacement) {
     return Narrowed(limits, old, replacement);
@@ -349,7 +347,7 @@ absl::StatusOr<v1::RefreshTokenResponse> PersonalTokens::RefreshUnaudited(
   std::optional<absl::Time> grace_until;
   if (request.grace_seconds() > 0)
     grace_until = absl::FromUnixMillis(now_ms) + absl::Seconds(request.grace_seconds());
-  TG_RETURN_IF_ERROR(store_->ReplaceToken(*user_id, old_id, fresh, std::move(audit), derive, grace_until));
+  TG_RETURN_IF_ERROR(store_->ReplaceToken(user_id, old_id, fresh, std::move(audit), derive, grace_until));
   if (grace_until) {
     OnRotated(old_id, fresh.id, *grace_until);
   } else {
@@ -368,13 +366,12 @@ absl::StatusOr<v1::RefreshTokenResponse> PersonalTokens::RefreshUnaudited(
 absl::Status PersonalTokens::RevokeUnaudited(const v1::RevokeTokenRequest& request, const AuditActor& actor) {
   auto id = ValidTokenId(request.token_id());
   if (!id.ok()) return id.status();
-  auto user_id = UserIdOf(request.user_name());
-  if (!user_id.ok()) return user_id.status();
+  TG_ASSIGN_OR_RETURN(auto user_id, UserIdOf(request.user_name()));
   AuditRecord audit{.event = std::string(kAuditTokenRevoked),
                     .actor = actor,
-                    .user_id = *user_id,
+                    .user_id = user_id,
                     .user_name = request.user_name()};
-  TG_RETURN_IF_ERROR(store_->RevokeToken(*user_id, *id, std::move(audit)));
+  TG_RETURN_IF_ERROR(store_->RevokeToken(user_id, *id, std::move(audit)));
   // The NOTIFY reaches every replica; this one must not wait for it.
   OnRevoked(Revocation{*id, absl::ToUnixSeconds(clock_->Now())});
   TG_LOG(Info) << "revoked personal token id=" << *id;

@@ -134,12 +134,11 @@ absl::Status RetryConflicts(absl::FunctionRef<absl::Status()> attempt) {
 absl::StatusOr<int64_t> PgTokenStore::GetOrCreateUser(const std::string& name) {
   TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
   // The no-op update makes RETURNING yield the id of an existing row too.
-  auto result = conn->Exec(
-      "INSERT INTO \"user\" (name) VALUES ($1) "
-      "ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id",
-      {name});
-  if (!result.ok()) return result.status();
-  return result->GetInt(0, 0);
+  TG_ASSIGN_OR_RETURN(auto result,
+                      conn->Exec("INSERT INTO \"user\" (name) VALUES ($1) "
+                                 "ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id",
+                                 {name}));
+  return result.GetInt(0, 0);
 }
 
 absl::StatusOr<int64_t> PgTokenStore::FindUser(const std::string& name) {
@@ -154,8 +153,8 @@ absl::Status WriteForOwner(PgPool& pool, int64_t user_id,
   TG_ASSIGN_OR_RETURN(auto conn, pool.Acquire());
   return RetryConflicts([&] {
     return InTransaction(*conn, [&]() -> absl::Status {
-      auto locked = conn->Exec("SELECT 1 FROM \"user\" WHERE id = $1 FOR UPDATE", {absl::StrCat(user_id)});
-      if (!locked.ok()) return locked.status();
+      TG_RETURN_IF_ERROR(
+          conn->Exec("SELECT 1 FROM \"user\" WHERE id = $1 FOR UPDATE", {absl::StrCat(user_id)}));
       return body(*conn);
     });
   });
@@ -186,13 +185,13 @@ absl::Status PgTokenStore::CheckLimits(PgConnection& conn, int64_t user_id, cons
     const std::string lowest =
         absl::StrFormat("%08x-%04x-0000-0000-000000000000", from_ms >> 16, from_ms & 0xffff);
     // The max-th newest row of the window: while it is in there, no more.
-    auto nth = conn.Exec(
-        "SELECT id::text FROM personal_token WHERE user_id = $1 AND id >= $2::uuid "
-        "ORDER BY id DESC OFFSET $3 LIMIT 1",
-        {absl::StrCat(user_id), lowest, absl::StrCat(limits_.max_creations_per_hour - 1)});
-    if (!nth.ok()) return nth.status();
-    if (nth->rows() > 0) {
-      const int64_t leaves_ms = UuidV7UnixMs(nth->Get(0, 0)).value_or(now_ms) + window_ms;
+    TG_ASSIGN_OR_RETURN(
+        auto nth,
+        conn.Exec("SELECT id::text FROM personal_token WHERE user_id = $1 AND id >= $2::uuid "
+                  "ORDER BY id DESC OFFSET $3 LIMIT 1",
+                  {absl::StrCat(user_id), lowest, absl::StrCat(limits_.max_creations_per_hour - 1)}));
+    if (nth.rows() > 0) {
+      const int64_t leaves_ms = UuidV7UnixMs(nth.Get(0, 0)).value_or(now_ms) + window_ms;
       const int64_t wait_seconds = std::max<int64_t>(1, (leaves_ms - now_ms + 999) / 1000);
       absl::Status status = absl::ResourceExhaustedError(
           absl::StrCat("Too many personal tokens created: at most ", limits_.max_creations_per_hour,
@@ -222,20 +221,21 @@ absl::Status PgTokenStore::ReplaceToken(
     // revokes it when the grace ends.
     const PgParam rotated_to = grace_until ? PgParam(fresh.id) : PgParam();
     const PgParam until = grace_until ? PgParam(absl::StrCat(absl::ToUnixMillis(*grace_until))) : PgParam();
-    auto old_row = conn.Exec(
-        "UPDATE personal_token SET revoked_at = CASE WHEN $3::uuid IS NULL THEN now() END, rotated_to = $3::uuid, "
-        "  grace_until = to_timestamp($4::bigint / 1000.0) "
-        "WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND rotated_to IS NULL "
-        "RETURNING name, scopes::text, namespaces::text, networks::text",
-        {old_id, absl::StrCat(user_id), rotated_to, until});
-    if (!old_row.ok()) return old_row.status();
-    if (old_row->rows() == 0) return TokenNotFound(old_id);
+    TG_ASSIGN_OR_RETURN(
+        auto old_row,
+        conn.Exec(
+            "UPDATE personal_token SET revoked_at = CASE WHEN $3::uuid IS NULL THEN now() END, rotated_to = $3::uuid, "
+            "  grace_until = to_timestamp($4::bigint / 1000.0) "
+            "WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND rotated_to IS NULL "
+            "RETURNING name, scopes::text, namespaces::text, networks::text",
+            {old_id, absl::StrCat(user_id), rotated_to, until}));
+    if (old_row.rows() == 0) return TokenNotFound(old_id);
     const TokenRecord old{.id = old_id,
                           .user_id = user_id,
-                          .name = std::string(old_row->Get(0, 0)),
-                          .scopes = StringsFromJson(old_row->Get(0, 1)),
-                          .namespaces = StringsFromJson(old_row->Get(0, 2)),
-                          .networks = StringsFromJson(old_row->Get(0, 3))};
+                          .name = std::string(old_row.Get(0, 0)),
+                          .scopes = StringsFromJson(old_row.Get(0, 1)),
+                          .namespaces = StringsFromJson(old_row.Get(0, 2)),
+                          .networks = StringsFromJson(old_row.Get(0, 3))};
     fresh.name = old.name;
     // A refusal (a wider limit) rolls the revocation back with it.
     if (auto status = derive(old, fresh); !status.ok()) return status;
@@ -256,29 +256,29 @@ absl::Status PgTokenStore::ReplaceToken(
 
 absl::Status PgTokenStore::RevokeToken(int64_t user_id, const std::string& id, AuditRecord audit) {
   return WriteForUser(user_id, [&](PgConnection& conn) -> absl::Status {
-    auto result = conn.Exec(
-        "UPDATE personal_token SET revoked_at = now() "
-        "WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING name",
-        {id, absl::StrCat(user_id)});
-    if (!result.ok()) return result.status();
-    if (result->rows() == 0) return TokenNotFound(id);
+    TG_ASSIGN_OR_RETURN(auto result,
+                        conn.Exec("UPDATE personal_token SET revoked_at = now() "
+                                  "WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING name",
+                                  {id, absl::StrCat(user_id)}));
+    if (result.rows() == 0) return TokenNotFound(id);
     audit.token_id = id;
-    audit.token_name = std::string(result->Get(0, 0));
+    audit.token_name = std::string(result.Get(0, 0));
     TG_RETURN_IF_ERROR(AppendAuditRecord(conn, audit));
     // The tokens it replaced (and theirs) that still work in their grace.
-    auto family = conn.Exec(
-        "WITH RECURSIVE family AS ("
-        "  SELECT t.id FROM personal_token t WHERE t.rotated_to = $1 AND t.revoked_at IS NULL "
-        "  UNION SELECT t.id FROM personal_token t JOIN family f ON t.rotated_to = f.id WHERE t.revoked_at IS NULL), "
-        "ordered AS (SELECT t.id FROM personal_token t JOIN family f ON f.id = t.id ORDER BY t.id FOR UPDATE OF t) "
-        "UPDATE personal_token t SET revoked_at = now() FROM ordered WHERE t.id = ordered.id "
-        "RETURNING t.id::text, t.name",
-        {id});
-    if (!family.ok()) return family.status();
+    TG_ASSIGN_OR_RETURN(
+        auto family,
+        conn.Exec(
+            "WITH RECURSIVE family AS ("
+            "  SELECT t.id FROM personal_token t WHERE t.rotated_to = $1 AND t.revoked_at IS NULL "
+            "  UNION SELECT t.id FROM personal_token t JOIN family f ON t.rotated_to = f.id WHERE t.revoked_at IS NULL), "
+            "ordered AS (SELECT t.id FROM personal_token t JOIN family f ON f.id = t.id ORDER BY t.id FOR UPDATE OF t) "
+            "UPDATE personal_token t SET revoked_at = now() FROM ordered WHERE t.id = ordered.id "
+            "RETURNING t.id::text, t.name",
+            {id}));
     audit.detail = absl::StrCat("in its rotation grace; revoked with its replacement ", id);
-    for (int row = 0; row < family->rows(); ++row) {
-      audit.token_id = std::string(family->Get(row, 0));
-      audit.token_name = std::string(family->Get(row, 1));
+    for (int row = 0; row < family.rows(); ++row) {
+      audit.token_id = std::string(family.Get(row, 0));
+      audit.token_name = std::string(family.Get(row, 1));
       TG_RETURN_IF_ERROR(AppendAuditRecord(conn, audit));
     }
     return absl::OkStatus();
@@ -290,16 +290,17 @@ absl::StatusOr<std::vector<std::string>> RevokeActiveTokens(PgConnection& conn, 
   // Rows locked in id order, as the usage flush locks them, so the two
   // cannot deadlock. Each revocation fires the revocation trigger (log and
   // NOTIFY), as a single revoke does.
-  auto result = conn.Exec(
-      absl::StrCat("WITH active AS (SELECT t.id FROM personal_token t WHERE t.user_id = $1 AND ", kActive,
-                   " ORDER BY t.id FOR UPDATE) "
-                   "UPDATE personal_token t SET revoked_at = now() FROM active "
-                   "WHERE t.id = active.id RETURNING t.id::text, t.name"),
-      {absl::StrCat(user_id)});
-  if (!result.ok()) return result.status();
+  TG_ASSIGN_OR_RETURN(
+      auto result,
+      conn.Exec(
+          absl::StrCat("WITH active AS (SELECT t.id FROM personal_token t WHERE t.user_id = $1 AND ", kActive,
+                       " ORDER BY t.id FOR UPDATE) "
+                       "UPDATE personal_token t SET revoked_at = now() FROM active "
+                       "WHERE t.id = active.id RETURNING t.id::text, t.name"),
+          {absl::StrCat(user_id)}));
   std::vector<std::pair<std::string, std::string>> revoked;
-  for (int row = 0; row < result->rows(); ++row) {
-    revoked.emplace_back(result->Get(row, 0), result->Get(row, 1));
+  for (int row = 0; row < result.rows(); ++row) {
+    revoked.emplace_back(result.Get(row, 0), result.Get(row, 1));
   }
   std::sort(revoked.begin(), revoked.end());
   std::vector<std::string> ids;
@@ -324,13 +325,13 @@ absl::StatusOr<std::vector<std::string>> PgTokenStore::RevokeUserTokens(int64_t 
 
 absl::StatusOr<TokenRecord> PgTokenStore::GetUserToken(int64_t user_id, const std::string& id) {
   TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
-  auto result = conn->Exec(absl::StrCat("SELECT ", kTokenColumns,
-                                        " FROM personal_token t JOIN \"user\" u ON u.id = t.user_id"
-                                        " WHERE t.id = $1 AND t.user_id = $2"),
-                           {id, absl::StrCat(user_id)});
-  if (!result.ok()) return result.status();
-  if (result->rows() == 0) return TokenNotFound(id);
-  return RecordFromRow(*result, 0);
+  TG_ASSIGN_OR_RETURN(auto result,
+                      conn->Exec(absl::StrCat("SELECT ", kTokenColumns,
+                                              " FROM personal_token t JOIN \"user\" u ON u.id = t.user_id"
+                                              " WHERE t.id = $1 AND t.user_id = $2"),
+                                 {id, absl::StrCat(user_id)}));
+  if (result.rows() == 0) return TokenNotFound(id);
+  return RecordFromRow(result, 0);
 }
 
 absl::StatusOr<TokenPage> PgTokenStore::ListUserTokens(int64_t user_id, int page, int page_size,
@@ -363,14 +364,13 @@ absl::StatusOr<TokenPage> PgTokenStore::ListUserTokens(int64_t user_id, int page
     out.total_count = result->GetInt(0, kTokenColumnCount);
   } else if (page > 1) {
     // Past the end: the window function saw no rows, so count separately.
-    auto count = conn->Exec(
-        "SELECT count(DISTINCT t.name) FILTER (WHERE t.rotated_to IS NULL)"
-        " + count(*) FILTER (WHERE t.rotated_to IS NOT NULL)"
-        " FROM personal_token t WHERE t.user_id = $1 AND t.revoked_at IS NULL"
-        " AND ($2::uuid[] IS NULL OR t.id = ANY($2::uuid[]))",
-        {absl::StrCat(user_id), id_filter});
-    if (!count.ok()) return count.status();
-    out.total_count = count->GetInt(0, 0);
+    TG_ASSIGN_OR_RETURN(auto count,
+                        conn->Exec("SELECT count(DISTINCT t.name) FILTER (WHERE t.rotated_to IS NULL)"
+                                   " + count(*) FILTER (WHERE t.rotated_to IS NOT NULL)"
+                                   " FROM personal_token t WHERE t.user_id = $1 AND t.revoked_at IS NULL"
+                                   " AND ($2::uuid[] IS NULL OR t.id = ANY($2::uuid[]))",
+                                   {absl::StrCat(user_id), id_filter}));
+    out.total_count = count.GetInt(0, 0);
   }
   return out;
 }
@@ -393,19 +393,20 @@ absl::StatusOr<TokenPage> PgTokenStore::ListAllTokens(const std::string& user_na
   const std::string where =
       absl::StrCat(" WHERE ($1::text IS NULL OR u.name = $1) AND (NOT $2::boolean OR ", kActive, ")");
   const std::string active = active_only ? "true" : "false";
-  auto count = conn->Exec(
-      absl::StrCat("SELECT count(*) FROM personal_token t JOIN \"user\" u ON u.id = t.user_id", where),
-      {user, active});
-  if (!count.ok()) return count.status();
+  TG_ASSIGN_OR_RETURN(
+      auto count,
+      conn->Exec(
+          absl::StrCat("SELECT count(*) FROM personal_token t JOIN \"user\" u ON u.id = t.user_id", where),
+          {user, active}));
   // UUIDv7 ids grow with their creation time: newest first is id order.
-  auto result = conn->Exec(
-      absl::StrCat("SELECT ", kTokenColumns, " FROM personal_token t JOIN \"user\" u ON u.id = t.user_id",
-                   where, " ORDER BY t.id DESC LIMIT $3 OFFSET $4"),
-      {user, active, absl::StrCat(page_size), Offset(page, page_size)});
-  if (!result.ok()) return result.status();
+  TG_ASSIGN_OR_RETURN(auto result,
+                      conn->Exec(absl::StrCat("SELECT ", kTokenColumns,
+                                              " FROM personal_token t JOIN \"user\" u ON u.id = t.user_id",
+                                              where, " ORDER BY t.id DESC LIMIT $3 OFFSET $4"),
+                                 {user, active, absl::StrCat(page_size), Offset(page, page_size)}));
   TokenPage out;
-  out.total_count = count->GetInt(0, 0);
-  for (int i = 0; i < result->rows(); ++i) out.items.push_back(RecordFromRow(*result, i));
+  out.total_count = count.GetInt(0, 0);
+  for (int i = 0; i < result.rows(); ++i) out.items.push_back(RecordFromRow(result, i));
   return out;
 }
 

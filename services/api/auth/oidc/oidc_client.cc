@@ -79,9 +79,7 @@ absl::StatusOr<OidcEndpoints> OidcClient::FetchEndpoints() {
   for (auto [field, name] :
        {std::pair{&endpoints.authorization, "authorization_endpoint"},
         std::pair{&endpoints.token, "token_endpoint"}, std::pair{&endpoints.jwks_uri, "jwks_uri"}}) {
-    auto value = StringField(doc, name);
-    if (!value.ok()) return value.status();
-    *field = *std::move(value);
+    TG_ASSIGN_OR_RETURN(*field, StringField(doc, name));
   }
   if (auto end_session = StringField(doc, "end_session_endpoint"); end_session.ok()) {
     endpoints.end_session = *std::move(end_session);

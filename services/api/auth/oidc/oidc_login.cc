@@ -53,9 +53,8 @@ absl::StatusOr<LoginStart> OidcLogin::Start(absl::string_view next) {
   if (auto endpoints = client_->FetchEndpoints(); !endpoints.ok()) return endpoints.status();
   auto state = store_->StartLogin(std::move(pending));
   if (!state.ok()) return StoreFailed(state.status());
-  auto url = client_->AuthorizationUrl(*state, nonce, challenge);
-  if (!url.ok()) return url.status();
-  return LoginStart{.state = *std::move(state), .redirect_url = *std::move(url)};
+  TG_ASSIGN_OR_RETURN(auto url, client_->AuthorizationUrl(*state, nonce, challenge));
+  return LoginStart{.state = *std::move(state), .redirect_url = std::move(url)};
 }
 
 absl::StatusOr<LoginDone> OidcLogin::Finish(absl::string_view state, absl::string_view code) {

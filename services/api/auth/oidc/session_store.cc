@@ -77,7 +77,7 @@ absl::StatusOr<std::string> SessionStore::StartLogin(PendingLogin login) {
   const std::string sealed = box_.Seal(PackFields({login.nonce, login.code_verifier, login.next}), key);
   TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
   // Full: the oldest logins give way (their browsers start again); expired ones are the oldest.
-  auto inserted = conn->Exec(
+  TG_RETURN_IF_ERROR(conn->Exec(
       absl::StrCat(
           "WITH gone AS (DELETE FROM oidc_login WHERE state_hash IN (SELECT state_hash FROM oidc_login "
           "ORDER BY expires_at LIMIT greatest((SELECT count(*) FROM oidc_login) - $4::bigint + 1, 0))) "
@@ -85,23 +85,22 @@ absl::StatusOr<std::string> SessionStore::StartLogin(PendingLogin login) {
           "VALUES (decode($1, 'hex'), decode($2, 'hex'), ",
           At(3), ")"),
       {key, absl::BytesToHexString(sealed), Micros(now + limits_.pending_lifetime),
-       absl::StrCat(limits_.max_pending)});
-  if (!inserted.ok()) return inserted.status();
+       absl::StrCat(limits_.max_pending)}));
   return state;
 }
 
 absl::StatusOr<std::optional<PendingLogin>> SessionStore::TakeLogin(absl::string_view state) {
   const std::string key = RowKey(state);
   TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
-  auto taken = conn->Exec(absl::StrCat("DELETE FROM oidc_login WHERE state_hash = decode($1, 'hex') "
-                                       "RETURNING encode(sealed, 'hex'), ",
-                                       MicrosOf("expires_at")),
-                          {key});
-  if (!taken.ok()) return taken.status();
-  if (taken->rows() == 0) return std::nullopt;
-  const absl::Time expires_at = FromMicros(taken->Get(0, 1));
+  TG_ASSIGN_OR_RETURN(auto taken,
+                      conn->Exec(absl::StrCat("DELETE FROM oidc_login WHERE state_hash = decode($1, 'hex') "
+                                              "RETURNING encode(sealed, 'hex'), ",
+                                              MicrosOf("expires_at")),
+                                 {key}));
+  if (taken.rows() == 0) return std::nullopt;
+  const absl::Time expires_at = FromMicros(taken.Get(0, 1));
   if (expires_at <= clock_->Now()) return std::nullopt;
-  auto plain = box_.Open(Unhex(taken->Get(0, 0)), key);
+  auto plain = box_.Open(Unhex(taken.Get(0, 0)), key);
   if (!plain.ok()) {
     TG_LOG(Warning) << "a login started under another session secret was refused (do all api replicas share "
                        "TOKENGATE_SESSION_SECRET?)";
@@ -118,15 +117,14 @@ absl::StatusOr<std::string> SessionStore::Create(const Session& session) {
   const std::string key = RowKey(id);
   const std::string sealed = box_.Seal(PackFields({session.refresh_token, session.id_token}), key);
   TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
-  auto inserted = conn->Exec(
+  TG_RETURN_IF_ERROR(conn->Exec(
       absl::StrCat(
           "INSERT INTO session (id_hash, user_name, email, admin, sealed_tokens, access_expires_at, ends_at, "
           "managed_service_accounts) VALUES (decode($1, 'hex'), $2, $3, $4, decode($5, 'hex'), ",
           At(6), ", ", At(7), ", $8)"),
       {key, session.user_name, session.email, session.admin ? "true" : "false",
        absl::BytesToHexString(sealed), Micros(session.access_expires_at), Micros(session.ends_at),
-       absl::StrJoin(session.managed_service_accounts, ",")});
-  if (!inserted.ok()) return inserted.status();
+       absl::StrJoin(session.managed_service_accounts, ",")}));
   return id;
 }
 
@@ -154,13 +152,12 @@ absl::StatusOr<std::optional<Session>> SessionStore::SessionOfRow(const PgResult
 absl::StatusOr<std::optional<Session>> SessionStore::Find(absl::string_view id) {
   const std::string key = RowKey(id);
   TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
-  auto found = conn->Exec(absl::StrCat("SELECT ", SessionColumns(),
-                                       " FROM session WHERE id_hash = decode($1, 'hex') "
-                                       "AND ends_at > ",
-                                       At(2)),
-                          {key, Micros(clock_->Now())});
-  if (!found.ok()) return found.status();
-  return SessionOfRow(*found, key);
+  TG_ASSIGN_OR_RETURN(auto found, conn->Exec(absl::StrCat("SELECT ", SessionColumns(),
+                                                          " FROM session WHERE id_hash = decode($1, 'hex') "
+                                                          "AND ends_at > ",
+                                                          At(2)),
+                                             {key, Micros(clock_->Now())}));
+  return SessionOfRow(found, key);
 }
 
 absl::StatusOr<bool> SessionStore::Update(absl::string_view id, const Session& session) {
@@ -184,11 +181,12 @@ absl::StatusOr<bool> SessionStore::Update(absl::string_view id, const Session& s
 absl::StatusOr<std::optional<Session>> SessionStore::Remove(absl::string_view id) {
   const std::string key = RowKey(id);
   TG_ASSIGN_OR_RETURN(auto conn, pool_->Acquire());
-  auto removed = conn->Exec(
-      absl::StrCat("DELETE FROM session WHERE id_hash = decode($1, 'hex') RETURNING ", SessionColumns()),
-      {key});
-  if (!removed.ok()) return removed.status();
-  return SessionOfRow(*removed, key);
+  TG_ASSIGN_OR_RETURN(
+      auto removed,
+      conn->Exec(
+          absl::StrCat("DELETE FROM session WHERE id_hash = decode($1, 'hex') RETURNING ", SessionColumns()),
+          {key}));
+  return SessionOfRow(removed, key);
 }
 
 absl::StatusOr<int64_t> SessionStore::PruneOnce() {
@@ -200,11 +198,11 @@ absl::StatusOr<int64_t> SessionStore::PruneOnce() {
                         conn->Exec("SELECT pg_try_advisory_xact_lock($1)", {absl::StrCat(kPruneLock)}));
     if (locked.Get(0, 0) != "t") return absl::OkStatus();
     for (absl::string_view table_and_end : {"session WHERE ends_at", "oidc_login WHERE expires_at"}) {
-      auto deleted = conn->Exec(absl::StrCat("WITH gone AS (DELETE FROM ", table_and_end, " <= ", At(1),
-                                             " RETURNING 1) SELECT count(*) FROM gone"),
-                                {now});
-      if (!deleted.ok()) return deleted.status();
-      pruned += deleted->GetInt(0, 0);
+      TG_ASSIGN_OR_RETURN(auto deleted,
+                          conn->Exec(absl::StrCat("WITH gone AS (DELETE FROM ", table_and_end, " <= ", At(1),
+                                                  " RETURNING 1) SELECT count(*) FROM gone"),
+                                     {now}));
+      pruned += deleted.GetInt(0, 0);
     }
     return absl::OkStatus();
   });
