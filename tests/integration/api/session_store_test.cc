@@ -8,10 +8,13 @@
 
 #include "absl/strings/escaping.h"
 #include "common/pg/migrations.h"
+#include "tests/support/status_matchers.h"
 #include "tests/support/test_database.h"
 
 namespace tokengate {
 namespace {
+
+using ::tokengate::testing::IsOk;
 
 constexpr absl::string_view kSecret = "0123456789abcdef0123456789abcdef";
 
@@ -19,7 +22,7 @@ class SessionStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto conn = PgConnection::Connect(db_.url());
-    ASSERT_TRUE(conn.ok()) << conn.status();
+    ASSERT_THAT(conn, IsOk());
     ASSERT_TRUE(ApplyMigrations(**conn, EmbeddedMigrations()).ok());
   }
 
@@ -44,24 +47,24 @@ class SessionStoreTest : public ::testing::Test {
 
 TEST_F(SessionStoreTest, LoginStartedOnOneReplicaFinishesOnTheOtherOnce) {
   auto state = replica_a_.StartLogin({.nonce = "n", .code_verifier = "v", .next = "/docs"});
-  ASSERT_TRUE(state.ok()) << state.status();
+  ASSERT_THAT(state, IsOk());
   auto login = replica_b_.TakeLogin(*state);
-  ASSERT_TRUE(login.ok()) << login.status();
+  ASSERT_THAT(login, IsOk());
   ASSERT_TRUE(login->has_value());
   EXPECT_EQ((*login)->nonce, "n");
   EXPECT_EQ((*login)->code_verifier, "v");
   EXPECT_EQ((*login)->next, "/docs");
   auto again = replica_a_.TakeLogin(*state);
-  ASSERT_TRUE(again.ok());
+  ASSERT_THAT(again, IsOk());
   EXPECT_FALSE(again->has_value()) << "a state works once";
 }
 
 TEST_F(SessionStoreTest, ExpiredLoginStateIsRefused) {
   auto state = replica_a_.StartLogin({.nonce = "n"});
-  ASSERT_TRUE(state.ok());
+  ASSERT_THAT(state, IsOk());
   clock_.Advance(absl::Minutes(10));
   auto login = replica_b_.TakeLogin(*state);
-  ASSERT_TRUE(login.ok());
+  ASSERT_THAT(login, IsOk());
   EXPECT_FALSE(login->has_value());
 }
 
@@ -80,9 +83,9 @@ TEST_F(SessionStoreTest, PendingLoginsAreBoundedAndTheOldestGivesWay) {
 
 TEST_F(SessionStoreTest, SessionMadeOnOneReplicaIsServedByTheOther) {
   auto id = replica_a_.Create(SessionOf("alice"));
-  ASSERT_TRUE(id.ok()) << id.status();
+  ASSERT_THAT(id, IsOk());
   auto found = replica_b_.Find(*id);
-  ASSERT_TRUE(found.ok()) << found.status();
+  ASSERT_THAT(found, IsOk());
   ASSERT_TRUE(found->has_value());
   EXPECT_EQ((*found)->user_name, "alice");
   EXPECT_EQ((*found)->email, "alice@example.test");
@@ -108,13 +111,13 @@ TEST_F(SessionStoreTest, RowsHoldNeitherTheCookieNorTheTokensInClear) {
 
 TEST_F(SessionStoreTest, RefreshOnOneReplicaIsSeenByTheOther) {
   auto id = replica_a_.Create(SessionOf("alice"));
-  ASSERT_TRUE(id.ok());
+  ASSERT_THAT(id, IsOk());
   Session refreshed = SessionOf("alice");
   refreshed.refresh_token = "refresh-2";
   refreshed.admin = false;
   refreshed.access_expires_at = clock_.Now() + absl::Minutes(7);
   auto updated = replica_b_.Update(*id, refreshed);
-  ASSERT_TRUE(updated.ok()) << updated.status();
+  ASSERT_THAT(updated, IsOk());
   EXPECT_TRUE(*updated);
   auto found = replica_a_.Find(*id);
   ASSERT_TRUE(found.ok() && found->has_value());
@@ -125,7 +128,7 @@ TEST_F(SessionStoreTest, RefreshOnOneReplicaIsSeenByTheOther) {
 
 TEST_F(SessionStoreTest, LogoutOnOneReplicaEndsTheSessionOnTheOther) {
   auto id = replica_a_.Create(SessionOf("alice"));
-  ASSERT_TRUE(id.ok());
+  ASSERT_THAT(id, IsOk());
   auto removed = replica_b_.Remove(*id);
   ASSERT_TRUE(removed.ok() && removed->has_value());
   EXPECT_EQ((*removed)->refresh_token, "refresh-alice") << "logout ends the IdP session with it";
@@ -136,7 +139,7 @@ TEST_F(SessionStoreTest, LogoutOnOneReplicaEndsTheSessionOnTheOther) {
 
 TEST_F(SessionStoreTest, SessionEndsAtItsUpperBound) {
   auto id = replica_a_.Create(SessionOf("alice"));
-  ASSERT_TRUE(id.ok());
+  ASSERT_THAT(id, IsOk());
   clock_.Advance(absl::Hours(10));
   EXPECT_FALSE(replica_b_.Find(*id)->has_value());
   EXPECT_FALSE(*replica_b_.Update(*id, SessionOf("alice")));
@@ -146,15 +149,15 @@ TEST_F(SessionStoreTest, AReplicaWithAnotherSecretSeesNoSession) {
   PgPool pool(db_.url(), 1);
   SessionStore stranger(&pool, "another secret of at least 32 bytes!", limits_, &clock_);
   auto id = replica_a_.Create(SessionOf("alice"));
-  ASSERT_TRUE(id.ok());
+  ASSERT_THAT(id, IsOk());
   auto found = stranger.Find(*id);
-  ASSERT_TRUE(found.ok()) << found.status();
+  ASSERT_THAT(found, IsOk());
   EXPECT_FALSE(found->has_value());
 }
 
 TEST_F(SessionStoreTest, AnIdOneCharacterShortIsUnknown) {
   auto id = replica_a_.Create(SessionOf("alice"));
-  ASSERT_TRUE(id.ok());
+  ASSERT_THAT(id, IsOk());
   EXPECT_EQ(id->size(), 43u);
   EXPECT_FALSE(replica_a_.Find(id->substr(0, 42))->has_value());
 }
@@ -168,7 +171,7 @@ TEST_F(SessionStoreTest, PruningDeletesOnlyWhatHasEnded) {
   ASSERT_TRUE(ending.ok() && state.ok() && staying.ok());
   clock_.Advance(absl::Hours(9));
   auto pruned = replica_b_.PruneOnce();
-  ASSERT_TRUE(pruned.ok()) << pruned.status();
+  ASSERT_THAT(pruned, IsOk());
   EXPECT_EQ(*pruned, 2) << "the ended session and the expired login";
   EXPECT_EQ(db_.Query("SELECT user_name FROM session"), "late");
   EXPECT_EQ(db_.Query("SELECT count(*) FROM oidc_login"), "0");

@@ -381,7 +381,7 @@ TEST_F(AuditStoreTest, AdminListingCrossesUsersAndFilters) {
 TEST_F(AuditStoreTest, RecordsCannotBeChangedOrDeletedButByTheRetentionCleanup) {
   Issue("alice", "etl");
   auto conn = PgConnection::Connect(db_.url());
-  ASSERT_TRUE(conn.ok());
+  ASSERT_THAT(conn, IsOk());
   for (const char* sql : {"UPDATE audit_event SET actor_name = 'someone else'",
                           "UPDATE audit_event SET published_at = now(), detail = 'x'",
                           "DELETE FROM audit_event", "TRUNCATE audit_event"}) {
@@ -401,7 +401,7 @@ TEST_F(AuditStoreTest, RetentionDeletesOldRecordsKafkaAlreadyHas) {
   // rows below are in: it must not run beside the retention under test.
   authority_->Kill();
   auto conn = PgConnection::Connect(db_.url());
-  ASSERT_TRUE(conn.ok());
+  ASSERT_THAT(conn, IsOk());
   ASSERT_TRUE((*conn)
                   ->Exec("INSERT INTO audit_event (at, event, actor_kind, detail, published_at) VALUES "
                          "(now() - interval '400 days', 'token.created', 'user', 'old published', now()), "
@@ -434,7 +434,7 @@ TEST_F(AuditStoreTest, UsageFlushThatLosesADeadlockIsRetriedAtOnce) {
   // before the holder's own: so the flush's connections get 3 s, the holder 60 s.
   db_.AdminExec(absl::StrCat("ALTER DATABASE ", db_.name(), " SET deadlock_timeout = '3s'"));
   auto holder = PgConnection::Connect(db_.url());
-  ASSERT_TRUE(holder.ok());
+  ASSERT_THAT(holder, IsOk());
   ASSERT_TRUE((*holder)->Exec("SET deadlock_timeout = '60s'").ok());
   ASSERT_TRUE((*holder)->Exec("BEGIN").ok());
   ASSERT_TRUE((*holder)->Exec("SELECT 1 FROM personal_token WHERE id = $1 FOR UPDATE", {second}).ok());

@@ -14,10 +14,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/pg/migrations.h"
+#include "tests/support/status_matchers.h"
 #include "tests/support/test_database.h"
 
 namespace tokengate {
 namespace {
+
+using ::tokengate::testing::IsOk;
 
 constexpr int kReaders = 16;
 constexpr int kPoolSize = 8;
@@ -26,7 +29,7 @@ class RevocationLogReadsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto conn = PgConnection::Connect(db_.url());
-    ASSERT_TRUE(conn.ok()) << conn.status();
+    ASSERT_THAT(conn, IsOk());
     int applied = 0;
     ASSERT_TRUE(ApplyMigrations(**conn, EmbeddedMigrations(), &applied).ok());
   }
@@ -52,7 +55,7 @@ TEST_F(RevocationLogReadsTest, ConcurrentReadsShareOneQuery) {
   RevocationLog log(std::make_shared<PgPool>(db_.url(), kPoolSize));
   // A transaction holding the log makes every read that reaches PostgreSQL wait where the test can count it.
   auto locker = PgConnection::Connect(db_.url());
-  ASSERT_TRUE(locker.ok());
+  ASSERT_THAT(locker, IsOk());
   ASSERT_TRUE((*locker)->Exec("BEGIN").ok());
   ASSERT_TRUE((*locker)->Exec("LOCK TABLE revocation_log IN ACCESS EXCLUSIVE MODE").ok());
 
@@ -80,7 +83,7 @@ TEST_F(RevocationLogReadsTest, ConcurrentReadsShareOneQuery) {
 
   EXPECT_EQ(most, 1) << "the readers queried PostgreSQL each on their own";
   for (const auto& slice : slices) {
-    ASSERT_TRUE(slice.ok()) << slice.status();
+    ASSERT_THAT(slice, IsOk());
     ASSERT_EQ(slice->items.size(), 2u);
     EXPECT_EQ(slice->items[0].position, 2);
     EXPECT_EQ(slice->head, 3);
@@ -91,11 +94,11 @@ TEST_F(RevocationLogReadsTest, AReadSeesWhatWasCommittedBeforeIt) {
   RevocationLog log(std::make_shared<PgPool>(db_.url(), kPoolSize));
   Log(1);
   auto first = log.ReadAfter(0, 10);
-  ASSERT_TRUE(first.ok());
+  ASSERT_THAT(first, IsOk());
   EXPECT_EQ(first->items.size(), 1u);
   Log(1);
   auto second = log.ReadAfter(0, 10);
-  ASSERT_TRUE(second.ok());
+  ASSERT_THAT(second, IsOk());
   EXPECT_EQ(second->items.size(), 2u);
   EXPECT_EQ(second->head, 2);
 }
@@ -104,12 +107,12 @@ TEST_F(RevocationLogReadsTest, AClientFarBehindIsServedBeyondTheSharedRead) {
   RevocationLog log(std::make_shared<PgPool>(db_.url(), kPoolSize));
   Log(1500);
   auto slice = log.ReadAfter(10, 500);
-  ASSERT_TRUE(slice.ok());
+  ASSERT_THAT(slice, IsOk());
   ASSERT_EQ(slice->items.size(), 500u);
   EXPECT_EQ(slice->items.front().position, 11);
   EXPECT_EQ(slice->items.back().position, 510);
   auto near_head = log.ReadAfter(1490, 500);
-  ASSERT_TRUE(near_head.ok());
+  ASSERT_THAT(near_head, IsOk());
   EXPECT_EQ(near_head->items.size(), 10u);
   EXPECT_EQ(near_head->head, 1500);
 }

@@ -145,7 +145,7 @@ TEST(GzipInflaterTest, GarbageAfterTheStreamIsRefused) {
 
 TEST(GzipInflaterTest, SpareCapacityIsReserved) {
   auto inflated = InflateGzip(Gzip("{}"), 1024, 64);
-  ASSERT_TRUE(inflated.ok());
+  ASSERT_THAT(inflated, IsOk());
   EXPECT_GE(inflated->capacity(), inflated->size() + 64);
 }
 

@@ -10,11 +10,13 @@
 #include <gtest/gtest.h>
 
 #include "common/http/request_framer.h"
+#include "tests/support/status_matchers.h"
 
 namespace tokengate {
 namespace {
 
 using ::testing::HasSubstr;
+using ::tokengate::testing::IsOk;
 
 class CrossOriginGuardTest : public ::testing::Test {
  protected:
@@ -110,7 +112,7 @@ TEST_F(CrossOriginGuardTest, LoginFormIsRefusedOnlyWhenTheBrowserShowsAnotherOri
 
 TEST(ParseAllowedOriginsTest, ListsOriginsLowerCased) {
   auto origins = ParseAllowedOrigins(" https://UI.example , http://127.0.0.1:3000,");
-  ASSERT_TRUE(origins.ok()) << origins.status();
+  ASSERT_THAT(origins, IsOk());
   EXPECT_THAT(*origins, ::testing::ElementsAre("https://ui.example", "http://127.0.0.1:3000"));
   EXPECT_THAT(*ParseAllowedOrigins(""), ::testing::IsEmpty());
 }

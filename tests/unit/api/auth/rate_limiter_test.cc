@@ -4,8 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/status_matchers.h"
+
 namespace tokengate {
 namespace {
+
+using ::tokengate::testing::IsOk;
 
 TEST(RateLimiterTest, AdmitsABurstThenSaysHowLongToWait) {
   FakeClock clock(absl::FromUnixSeconds(1000));
@@ -87,7 +91,7 @@ TEST(RateLimitKeyTest, IPv6ByItsSlash64AndEverythingElseAsItIs) {
 
 TEST(ParseRateLimitTest, ReadsCountAndUnit) {
   auto limit = ParseRateLimit("10/min");
-  ASSERT_TRUE(limit.ok());
+  ASSERT_THAT(limit, IsOk());
   EXPECT_EQ(limit->count, 10);
   EXPECT_EQ(limit->period, absl::Minutes(1));
   EXPECT_EQ(ParseRateLimit("5/s")->period, absl::Seconds(1));

@@ -3,8 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/status_matchers.h"
+
 namespace tokengate {
 namespace {
+
+using ::tokengate::testing::IsOk;
 
 IpAddress Ip(const char* text) {
   auto ip = ParseIpAddress(text);
@@ -14,11 +18,11 @@ IpAddress Ip(const char* text) {
 
 TEST(IpNetworkTest, ContainsIpv4AndIpv6ByPrefix) {
   auto v4 = IpNetwork::Parse("10.1.0.0/16", true);
-  ASSERT_TRUE(v4.ok()) << v4.status();
+  ASSERT_THAT(v4, IsOk());
   EXPECT_TRUE(v4->Contains(Ip("10.1.255.3")));
   EXPECT_FALSE(v4->Contains(Ip("10.2.0.1")));
   auto v6 = IpNetwork::Parse("2001:db8::/33", true);
-  ASSERT_TRUE(v6.ok()) << v6.status();
+  ASSERT_THAT(v6, IsOk());
   EXPECT_TRUE(v6->Contains(Ip("2001:db8:7fff::1")));
   EXPECT_FALSE(v6->Contains(Ip("2001:db8:8000::1")));
   EXPECT_FALSE(v6->Contains(Ip("10.1.0.1")));
@@ -27,7 +31,7 @@ TEST(IpNetworkTest, ContainsIpv4AndIpv6ByPrefix) {
 TEST(IpNetworkTest, StrictRefusesHostBitsLenientDropsThem) {
   EXPECT_FALSE(IpNetwork::Parse("10.0.0.1/8", true).ok());
   auto lenient = IpNetwork::Parse("10.0.0.1/8", false);
-  ASSERT_TRUE(lenient.ok());
+  ASSERT_THAT(lenient, IsOk());
   EXPECT_EQ(lenient->ToString(), "10.0.0.0/8");
 }
 

@@ -2,12 +2,16 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/status_matchers.h"
+
 namespace tokengate {
 namespace {
 
+using ::tokengate::testing::IsOk;
+
 TEST(CallerPolicyTest, DefaultRulesLetApiDoAllAndHttp2KafkaOnlyVerifyAndWatch) {
   auto policy = CallerPolicy::Parse("tokengate-api=*;tokengate-http2kafka=VerifyToken|WatchRevocations");
-  ASSERT_TRUE(policy.ok());
+  ASSERT_THAT(policy, IsOk());
   EXPECT_TRUE(policy->Allows("tokengate-api", "IssueToken"));
   EXPECT_TRUE(policy->Allows("tokengate-http2kafka", "VerifyToken"));
   EXPECT_TRUE(policy->Allows("tokengate-http2kafka", "WatchRevocations"));

@@ -77,7 +77,7 @@ TEST_F(NoticeConfigTest, NoticesNeedThePublicUrlForTheirLink) {
   EXPECT_THAT(Error(), HasSubstr("TOKENGATE_PUBLIC_URL"));
   absl::SetFlag(&FLAGS_public_url, "https://tokens.example.org/");
   auto config = NoticeConfigFromFlags();
-  ASSERT_TRUE(config.ok());
+  ASSERT_THAT(config, IsOk());
   EXPECT_EQ(config->public_url, "https://tokens.example.org");  // The link appends "/".
 }
 

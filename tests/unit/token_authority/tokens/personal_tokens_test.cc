@@ -8,11 +8,13 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/dates.h"
 #include "common/base/field_error.h"
+#include "tests/support/status_matchers.h"
 
 namespace tokengate {
 namespace {
 
 using ::testing::HasSubstr;
+using ::tokengate::testing::IsOk;
 
 // An in-memory TokenStore that counts LoadToken calls (the verify path's DB reads).
 class MemoryStore final : public TokenStore {
@@ -138,14 +140,14 @@ class PersonalTokensTest : public ::testing::Test {
     request.set_name(name);
     request.set_until(until);
     auto response = tokens_->Issue(request);
-    EXPECT_TRUE(response.ok()) << response.status();
+    EXPECT_THAT(response, IsOk());
     return response.ok() ? *response : v1::IssueTokenResponse();
   }
   v1::VerifyTokenResponse Verify(const std::string& content) {
     v1::VerifyTokenRequest request;
     request.set_token(content);
     auto response = tokens_->Verify(request);
-    EXPECT_TRUE(response.ok()) << response.status();
+    EXPECT_THAT(response, IsOk());
     return response.ok() ? *response : v1::VerifyTokenResponse();
   }
 
@@ -179,7 +181,7 @@ v1::IssueTokenRequest Narrow(const std::string& name = "narrow") {
 
 TEST_F(PersonalTokensTest, LimitsAreStoredCanonicalAndVerifyAnswersWithThem) {
   auto issued = tokens_->Issue(Narrow());
-  ASSERT_TRUE(issued.ok()) << issued.status();
+  ASSERT_THAT(issued, IsOk());
   EXPECT_THAT(issued->token().namespaces(), ::testing::ElementsAre("spark-*"));
   EXPECT_THAT(issued->token().networks(), ::testing::ElementsAre("10.0.0.0/8", "192.0.2.7/32"));
   const auto answer = Verify(issued->content());
@@ -238,7 +240,7 @@ TEST_F(PersonalTokensTest, OldContentWorksThroughTheGraceAndNeverCachedBeyondIt)
   v1::RefreshTokenRequest request = RefreshOf(issued.token().id());
   request.set_grace_seconds(30);
   auto refreshed = tokens_->Refresh(request);
-  ASSERT_TRUE(refreshed.ok()) << refreshed.status();
+  ASSERT_THAT(refreshed, IsOk());
 
   clock_.Advance(absl::Seconds(20));
   const auto during = Verify(issued.content());
@@ -289,9 +291,9 @@ TEST_F(PersonalTokensTest, AnExpiredTokenIsNamedInItsAnswer) {
 
 TEST_F(PersonalTokensTest, RefreshKeepsTheLimits) {
   auto issued = tokens_->Issue(Narrow());
-  ASSERT_TRUE(issued.ok());
+  ASSERT_THAT(issued, IsOk());
   auto refreshed = tokens_->Refresh(RefreshOf(issued->token().id()));
-  ASSERT_TRUE(refreshed.ok()) << refreshed.status();
+  ASSERT_THAT(refreshed, IsOk());
   EXPECT_THAT(refreshed->token().scopes(), ::testing::ElementsAre("all:write"));
   EXPECT_THAT(refreshed->token().namespaces(), ::testing::ElementsAre("spark-*"));
   EXPECT_THAT(refreshed->token().networks(), ::testing::ElementsAre("10.0.0.0/8", "192.0.2.7/32"));
@@ -300,12 +302,12 @@ TEST_F(PersonalTokensTest, RefreshKeepsTheLimits) {
 
 TEST_F(PersonalTokensTest, RefreshNarrowsAndTheAuditRecordSaysHow) {
   auto issued = tokens_->Issue(Narrow());
-  ASSERT_TRUE(issued.ok());
+  ASSERT_THAT(issued, IsOk());
   v1::RefreshTokenRequest request = RefreshOf(issued->token().id());
   request.add_namespaces("spark-etl");
   request.add_networks("10.1.0.0/16");
   auto refreshed = tokens_->Refresh(request);
-  ASSERT_TRUE(refreshed.ok()) << refreshed.status();
+  ASSERT_THAT(refreshed, IsOk());
   EXPECT_THAT(refreshed->token().namespaces(), ::testing::ElementsAre("spark-etl"));
   EXPECT_THAT(refreshed->token().networks(), ::testing::ElementsAre("10.1.0.0/16"));
   EXPECT_THAT(store_.audits.back().detail, HasSubstr("namespaces=spark-etl networks=10.1.0.0/16"));
@@ -313,7 +315,7 @@ TEST_F(PersonalTokensTest, RefreshNarrowsAndTheAuditRecordSaysHow) {
 
 TEST_F(PersonalTokensTest, WideningOnRefreshIsRefusedAndTheOldTokenStaysLive) {
   auto issued = tokens_->Issue(Narrow());
-  ASSERT_TRUE(issued.ok());
+  ASSERT_THAT(issued, IsOk());
   for (const auto& widen : std::vector<std::function<void(v1::RefreshTokenRequest&)>>{
            [](auto& r) { r.add_scopes("all:read"); }, [](auto& r) { r.add_namespaces("*"); },
            [](auto& r) { r.add_networks("0.0.0.0/0"); }}) {
@@ -427,7 +429,7 @@ TEST_F(PersonalTokensTest, ScopesMayOnlyNarrow) {
   request.set_name("ro");
   request.add_scopes("all:read");
   auto response = tokens_->Issue(request);
-  ASSERT_TRUE(response.ok());
+  ASSERT_THAT(response, IsOk());
   EXPECT_THAT(response->token().scopes(), ::testing::ElementsAre("all:read"));
   EXPECT_THAT(Verify(response->content()).scopes(), ::testing::ElementsAre("all:read"));
   request.add_scopes("admin");
@@ -572,7 +574,7 @@ TEST_F(PersonalTokensTest, EachChangeCarriesOneAuditRecordNamingTheActor) {
                          .user_agent = "curl/8",
                          .request_id = "req-1"};
   auto issued = tokens_->Issue(issue, actor);
-  ASSERT_TRUE(issued.ok());
+  ASSERT_THAT(issued, IsOk());
   v1::RevokeTokenRequest revoke;
   revoke.set_user_name("alice");
   revoke.set_token_id(issued->token().id());

@@ -7,11 +7,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "tests/support/status_matchers.h"
 
 namespace tokengate {
 namespace {
 
 using ::testing::HasSubstr;
+using ::tokengate::testing::IsOk;
 
 constexpr int64_t kNow = 1700000000;
 constexpr char kIssuer[] = "https://idp.test/realms/tokengate";
@@ -46,7 +48,7 @@ std::string Message(const absl::StatusOr<TokenClaims>& result) {
 
 TEST(ClaimsTest, ValidIdTokenGivesTheUser) {
   auto claims = CheckClaims(IdClaims(), IdRules(), Now());
-  ASSERT_TRUE(claims.ok()) << claims.status();
+  ASSERT_THAT(claims, IsOk());
   EXPECT_EQ(claims->user_name, "alice");
   EXPECT_EQ(claims->expires_at, absl::FromUnixSeconds(kNow + 300));
 }

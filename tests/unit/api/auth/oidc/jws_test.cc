@@ -15,11 +15,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/base/base64url.h"
+#include "tests/support/status_matchers.h"
 
 namespace tokengate {
 namespace {
 
 using ::testing::HasSubstr;
+using ::tokengate::testing::IsOk;
 
 // A private key made here, its public JWK JSON, and compact tokens it signs.
 class TestKey {
@@ -119,13 +121,13 @@ class JwsTest : public ::testing::Test {
 
 TEST_F(JwsTest, Rs256SignatureVerifies) {
   auto claims = VerifyJws(rsa_.Sign(kClaims), cache_);
-  ASSERT_TRUE(claims.ok()) << claims.status();
+  ASSERT_THAT(claims, IsOk());
   EXPECT_EQ(*claims, kClaims);
 }
 
 TEST_F(JwsTest, Es256SignatureVerifies) {
   auto claims = VerifyJws(ec_.Sign(kClaims), cache_);
-  ASSERT_TRUE(claims.ok()) << claims.status();
+  ASSERT_THAT(claims, IsOk());
   EXPECT_EQ(*claims, kClaims);
 }
 
@@ -244,7 +246,7 @@ TEST_F(JwsTest, RotatedKeyIsPickedUpWithoutRestart) {
   jwks_document_ = JwksOf({&rotated});
   clock_.Advance(absl::Seconds(11));
   auto claims = VerifyJws(rotated.Sign(kClaims), cache_);
-  EXPECT_TRUE(claims.ok()) << claims.status();
+  EXPECT_THAT(claims, IsOk());
   EXPECT_EQ(fetches_, 2);
 }
 
@@ -266,7 +268,7 @@ TEST(ParseJwksTest, KeepsOnlyUsableSigningKeys) {
   const std::string oct = R"({"kty":"oct","kid":"hmac","k":"c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0"})";
   auto keys = ParseJwks(
       absl::StrCat(R"({"keys":[)", good.PublicJson(), ",", small.PublicJson(), ",", enc, ",", oct, "]}"));
-  ASSERT_TRUE(keys.ok()) << keys.status();
+  ASSERT_THAT(keys, IsOk());
   EXPECT_EQ(keys->size(), 1u);
   EXPECT_TRUE(keys->contains("sig"));
 }
@@ -276,7 +278,7 @@ TEST(ParseJwksTest, KeyWithPaddingInsideAValueIsLeftOut) {
   const TestKey good = TestKey::Rsa("sig");
   const std::string bad = R"({"kty":"RSA","kid":"bad","e":"AQAB","n":"AAAAA=AA"})";
   auto keys = ParseJwks(absl::StrCat(R"({"keys":[)", bad, ",", good.PublicJson(), "]}"));
-  ASSERT_TRUE(keys.ok()) << keys.status();
+  ASSERT_THAT(keys, IsOk());
   EXPECT_EQ(keys->size(), 1u);
   EXPECT_TRUE(keys->contains("sig"));
 }
@@ -286,7 +288,7 @@ TEST(ParseJwksTest, RepeatedMemberWithPaddingInsideIsLeftOut) {
   const TestKey good = TestKey::Rsa("sig");
   const std::string bad = R"({"kty":"RSA","kid":"bad","e":"AQAB","n":"AAAA","n":"AAAAA=AA"})";
   auto keys = ParseJwks(absl::StrCat(R"({"keys":[)", bad, ",", good.PublicJson(), "]}"));
-  ASSERT_TRUE(keys.ok()) << keys.status();
+  ASSERT_THAT(keys, IsOk());
   EXPECT_EQ(keys->size(), 1u);
 }
 

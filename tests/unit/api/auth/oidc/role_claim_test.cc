@@ -9,9 +9,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/api/auth/oidc/claims.h"
+#include "tests/support/status_matchers.h"
 
 namespace tokengate {
 namespace {
+
+using ::tokengate::testing::IsOk;
 
 bool Has(const std::string& json, absl::string_view path, absl::string_view role = "tokengate-admin") {
   simdjson::dom::parser parser;
@@ -78,12 +81,12 @@ TEST(ClaimsAdminTest, CheckClaimsReadsEmailAndAdmin) {
                    .admin_claim = "realm_access.roles",
                    .admin_role = "tokengate-admin"};
   auto claims = CheckClaims(json, rules, absl::FromUnixSeconds(kNow));
-  ASSERT_TRUE(claims.ok()) << claims.status();
+  ASSERT_THAT(claims, IsOk());
   EXPECT_EQ(claims->email, "carol@example.com");
   EXPECT_TRUE(claims->admin);
   rules.admin_role = "other";
   claims = CheckClaims(json, rules, absl::FromUnixSeconds(kNow));
-  ASSERT_TRUE(claims.ok());
+  ASSERT_THAT(claims, IsOk());
   EXPECT_FALSE(claims->admin);
 }
 
@@ -132,7 +135,7 @@ TEST(ServiceAccountGroupsTest, CheckClaimsCarriesTheGroupsAccounts) {
                                        .group_claim = "groups",
                                        .group_pattern = "tokengate-sa-{name}"},
                             absl::FromUnixSeconds(kNow));
-  ASSERT_TRUE(claims.ok()) << claims.status();
+  ASSERT_THAT(claims, IsOk());
   EXPECT_EQ(claims->managed_service_accounts, std::vector<std::string>{"etl-prod"});
 }
 

@@ -7,9 +7,12 @@
 
 #include "services/api/auth/oidc/oidc_login.h"
 #include "services/api/auth/oidc/session_store.h"
+#include "tests/support/status_matchers.h"
 
 namespace tokengate {
 namespace {
+
+using ::tokengate::testing::IsOk;
 
 constexpr absl::string_view kSecret = "0123456789abcdef0123456789abcdef";
 
@@ -18,7 +21,7 @@ TEST(SealedBoxTest, OpensWhatItSealedForTheSameRow) {
   const std::string sealed = box.Seal("refresh-token", "row-1");
   EXPECT_EQ(sealed.find("refresh-token"), std::string::npos) << "the token must not be readable";
   auto opened = box.Open(sealed, "row-1");
-  ASSERT_TRUE(opened.ok()) << opened.status();
+  ASSERT_THAT(opened, IsOk());
   EXPECT_EQ(*opened, "refresh-token");
 }
 
@@ -40,7 +43,7 @@ TEST(SealedBoxTest, AnotherRowOrSecretOrAlteredByteIsRefused) {
 TEST(PackFieldsTest, FieldsComeBackWithEmptyOnesAndBinaryBytes) {
   const std::string binary("a\0b", 3);
   auto fields = UnpackFields(PackFields({"nonce", "", binary}), 3);
-  ASSERT_TRUE(fields.ok()) << fields.status();
+  ASSERT_THAT(fields, IsOk());
   EXPECT_EQ(*fields, (std::vector<std::string>{"nonce", "", binary}));
   EXPECT_FALSE(UnpackFields(PackFields({"one"}), 2).ok());
   EXPECT_FALSE(UnpackFields(PackFields({"one"}).substr(0, 5), 1).ok());
