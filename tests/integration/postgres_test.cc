@@ -22,8 +22,8 @@ class PostgresTest : public ::testing::Test {
     auto conn = PgConnection::Connect(db_.url());
     ASSERT_THAT(conn, IsOk());
     conn_ = *std::move(conn);
-    ASSERT_TRUE(conn_->Exec("CREATE TABLE person (name text PRIMARY KEY)").ok());
-    ASSERT_TRUE(conn_->Exec("INSERT INTO person VALUES ('victim')").ok());
+    ASSERT_THAT(conn_->Exec("CREATE TABLE person (name text PRIMARY KEY)"), IsOk());
+    ASSERT_THAT(conn_->Exec("INSERT INTO person VALUES ('victim')"), IsOk());
   }
 
   testing::TestDatabase db_;

@@ -23,7 +23,7 @@ class SessionStoreTest : public ::testing::Test {
   void SetUp() override {
     auto conn = PgConnection::Connect(db_.url());
     ASSERT_THAT(conn, IsOk());
-    ASSERT_TRUE(ApplyMigrations(**conn, EmbeddedMigrations()).ok());
+    ASSERT_THAT(ApplyMigrations(**conn, EmbeddedMigrations()), IsOk());
   }
 
   Session SessionOf(const std::string& user) {

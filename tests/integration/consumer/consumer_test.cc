@@ -439,7 +439,7 @@ class OwnPostgres {
     auto conn = PgConnection::Connect(Url("postgres"));
     EXPECT_THAT(conn, IsOk());
     if (conn.ok()) {
-      EXPECT_TRUE((*conn)->Exec("CREATE DATABASE lineage").ok());
+      EXPECT_THAT((*conn)->Exec("CREATE DATABASE lineage"), IsOk());
     }
   }
   ~OwnPostgres() {

@@ -76,12 +76,12 @@ class LineageQueriesTest : public ::testing::Test {
     auto conn = PgConnection::Connect(db_.url());
     ASSERT_THAT(conn, IsOk());
     conn_ = *std::move(conn);
-    ASSERT_TRUE(ApplyMigrations(*conn_, EmbeddedMigrations()).ok());
+    ASSERT_THAT(ApplyMigrations(*conn_, EmbeddedMigrations()), IsOk());
   }
 
   void Exec(const std::string& sql) {
     auto result = conn_->ExecScript(sql);
-    ASSERT_TRUE(result.ok()) << result << "\n" << sql;
+    ASSERT_THAT(result, IsOk()) << result << "\n" << sql;
   }
   std::string Query(const std::string& sql) { return db_.Query(sql); }
 
@@ -489,7 +489,7 @@ TEST(LineageParamsTest, RunParametersAreTypedAndChecked) {
     EXPECT_EQ(PayloadOf(status, kCodePayload), "greater_than_equal") << before_epoch;
     EXPECT_EQ(PayloadOf(status, kFieldPayload), "until") << before_epoch;
   }
-  EXPECT_TRUE(RunQueryFromParams({{"since", "1970-01-01T00:00:00Z"}}).ok());
+  EXPECT_THAT(RunQueryFromParams({{"since", "1970-01-01T00:00:00Z"}}), IsOk());
   EXPECT_EQ(PayloadOf(RunQueryFromParams({{"since", "10000-01-01"}}).status(), kCodePayload),
             "datetime_from_date_parsing");
   EXPECT_EQ(PayloadOf(RunQueryFromParams({{"since", "2024-07-06"}, {"until", "2024-07-05"}}).status(),
@@ -498,7 +498,7 @@ TEST(LineageParamsTest, RunParametersAreTypedAndChecked) {
 }
 
 TEST(LineageParamsTest, SearchQueryLengthCountsCharactersNotBytes) {
-  EXPECT_TRUE(DatasetQueryFromParams({{"search_query", "日本語"}}).ok());
+  EXPECT_THAT(DatasetQueryFromParams({{"search_query", "日本語"}}), IsOk());
   EXPECT_FALSE(DatasetQueryFromParams({{"search_query", "日本"}}).ok());
 }
 

@@ -31,7 +31,7 @@ class RevocationLogReadsTest : public ::testing::Test {
     auto conn = PgConnection::Connect(db_.url());
     ASSERT_THAT(conn, IsOk());
     int applied = 0;
-    ASSERT_TRUE(ApplyMigrations(**conn, EmbeddedMigrations(), &applied).ok());
+    ASSERT_THAT(ApplyMigrations(**conn, EmbeddedMigrations(), &applied), IsOk());
   }
 
   void Log(int n) {
@@ -56,8 +56,8 @@ TEST_F(RevocationLogReadsTest, ConcurrentReadsShareOneQuery) {
   // A transaction holding the log makes every read that reaches PostgreSQL wait where the test can count it.
   auto locker = PgConnection::Connect(db_.url());
   ASSERT_THAT(locker, IsOk());
-  ASSERT_TRUE((*locker)->Exec("BEGIN").ok());
-  ASSERT_TRUE((*locker)->Exec("LOCK TABLE revocation_log IN ACCESS EXCLUSIVE MODE").ok());
+  ASSERT_THAT((*locker)->Exec("BEGIN"), IsOk());
+  ASSERT_THAT((*locker)->Exec("LOCK TABLE revocation_log IN ACCESS EXCLUSIVE MODE"), IsOk());
 
   std::atomic<int> calling{0};
   std::vector<absl::StatusOr<RevocationLogSlice>> slices(kReaders, absl::UnknownError("not read"));
@@ -78,7 +78,7 @@ TEST_F(RevocationLogReadsTest, ConcurrentReadsShareOneQuery) {
   for (const absl::Time until = absl::Now() + absl::Milliseconds(300); absl::Now() < until;) {
     most = std::max(most, WaitingReads());
   }
-  ASSERT_TRUE((*locker)->Exec("COMMIT").ok());
+  ASSERT_THAT((*locker)->Exec("COMMIT"), IsOk());
   for (auto& reader : readers) reader.join();
 
   EXPECT_EQ(most, 1) << "the readers queried PostgreSQL each on their own";

@@ -142,7 +142,7 @@ TEST(ParseRunEventTest, EventTypesMapToDataRentgenStatuses) {
       {"FAIL", RunStatus::kFailed},   {"ABORT", RunStatus::kKilled},    {"OTHER", RunStatus::kUnknown}};
   for (const auto& [type, status] : cases) {
     auto facts = ParseRunEvent(SparkEvent(type));
-    ASSERT_TRUE(facts.ok()) << type << ": " << facts.status();
+    ASSERT_THAT(facts, IsOk());
     EXPECT_EQ(facts->status, status) << type;
   }
 }

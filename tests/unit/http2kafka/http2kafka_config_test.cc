@@ -66,7 +66,7 @@ TEST_F(Http2KafkaConfigTest, ReconnectBackoffMaxBelowItsStartIsRefused) {
 
 TEST_F(Http2KafkaConfigTest, AuthorityAddressMayNameBothReplicas) {
   absl::SetFlag(&FLAGS_authority_address, "ipv4:10.0.0.1:50051,10.0.0.2:50051");
-  EXPECT_TRUE(Http2KafkaConfigFromFlags().ok());
+  EXPECT_THAT(Http2KafkaConfigFromFlags(), IsOk());
   absl::SetFlag(&FLAGS_authority_address, "authority");
   auto config = Http2KafkaConfigFromFlags();
   ASSERT_FALSE(config.ok());

@@ -10,6 +10,7 @@
 namespace tokengate {
 namespace {
 
+using ::tokengate::testing::IsOk;
 using ::tokengate::testing::StatusIs;
 
 TEST(NamesTest, PlainAndInternationalNamesHaveNoControlCharacter) {
@@ -31,7 +32,7 @@ TEST(NamesTest, C0DelAndC1AreControlCharacters) {
 }
 
 TEST(NamesTest, RefusalIsPydanticShapedAndNamesTheField) {
-  EXPECT_TRUE(CheckNoControlCharacters("user_name", "alice").ok());
+  EXPECT_THAT(CheckNoControlCharacters("user_name", "alice"), IsOk());
   const absl::Status refused = CheckNoControlCharacters("user_name", std::string("victim\0x", 8));
   EXPECT_THAT(refused, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(PayloadOf(refused, kFieldPayload), "user_name");

@@ -13,6 +13,7 @@ ABSL_FLAG(std::string, config_test_name, "", "an unbounded flag");
 namespace tokengate {
 namespace {
 
+using ::tokengate::testing::IsOk;
 using ::tokengate::testing::StatusIs;
 
 TEST(ConfigTest, EnvNameIsPrefixedUpperCase) {
@@ -47,7 +48,7 @@ const tokengate::FlagList& TestFlags() {
 
 TEST(ConfigTest, CheckRangesNamesTheFirstFlagOutOfItsBounds) {
   absl::FlagSaver saver;
-  EXPECT_TRUE(CheckRanges(TestFlags()).ok());
+  EXPECT_THAT(CheckRanges(TestFlags()), IsOk());
   absl::SetFlag(&FLAGS_config_test_threads, 0);
   absl::SetFlag(&FLAGS_config_test_limit, -1);
   EXPECT_EQ(CheckRanges(TestFlags()).message(), "TOKENGATE_CONFIG_TEST_THREADS: must be within 1..1024");
@@ -74,16 +75,16 @@ TEST(ConfigTest, BadFlagNamesTheVariable) {
 }
 
 TEST(ConfigTest, TlsFilesGoTogether) {
-  EXPECT_TRUE(CheckTlsFiles("", "", "").ok());
-  EXPECT_TRUE(CheckTlsFiles("c", "k", "ca").ok());
+  EXPECT_THAT(CheckTlsFiles("", "", ""), IsOk());
+  EXPECT_THAT(CheckTlsFiles("c", "k", "ca"), IsOk());
   EXPECT_EQ(CheckTlsFiles("c", "", "ca").message(),
             "TOKENGATE_TLS_CERT_FILE: TLS needs the certificate, key and CA files together");
 }
 
 TEST(ConfigTest, AuthorityAddressMayListReplicasButEachNeedsAPort) {
-  EXPECT_TRUE(CheckAuthorityAddress("authority:50051").ok());
-  EXPECT_TRUE(CheckAuthorityAddress("ipv4:127.0.0.1:5001,127.0.0.1:5002").ok());
-  EXPECT_TRUE(CheckAuthorityAddress("dns:///authority.tokengate:50051").ok());
+  EXPECT_THAT(CheckAuthorityAddress("authority:50051"), IsOk());
+  EXPECT_THAT(CheckAuthorityAddress("ipv4:127.0.0.1:5001,127.0.0.1:5002"), IsOk());
+  EXPECT_THAT(CheckAuthorityAddress("dns:///authority.tokengate:50051"), IsOk());
   EXPECT_FALSE(CheckAuthorityAddress("authority").ok());
   EXPECT_FALSE(CheckAuthorityAddress("authority:0").ok());
   EXPECT_FALSE(CheckAuthorityAddress("ipv4:127.0.0.1:5001,127.0.0.1").ok());

@@ -38,7 +38,7 @@ TEST_F(KafkaClientSecurityTest, DefaultsLeaveLibrdkafkasOwn) {
   auto security = KafkaClientSecurityFromFlags();
   ASSERT_THAT(security, IsOk());
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  ASSERT_TRUE(security->ApplyTo(conf).ok());
+  ASSERT_THAT(security->ApplyTo(conf), IsOk());
   EXPECT_EQ(Get(conf, "security.protocol"), "plaintext");
   rd_kafka_conf_destroy(conf);
 }
@@ -51,7 +51,7 @@ TEST_F(KafkaClientSecurityTest, SaslSettingsReachTheClientConfiguration) {
   auto security = KafkaClientSecurityFromFlags();
   ASSERT_THAT(security, IsOk());
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  ASSERT_TRUE(security->ApplyTo(conf).ok());
+  ASSERT_THAT(security->ApplyTo(conf), IsOk());
   EXPECT_EQ(Get(conf, "security.protocol"), "sasl_ssl");
   EXPECT_EQ(Get(conf, "sasl.mechanisms"), "SCRAM-SHA-512");
   EXPECT_EQ(Get(conf, "sasl.username"), "lineage");

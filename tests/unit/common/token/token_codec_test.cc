@@ -78,7 +78,7 @@ TEST(TokenCodecTest, IssuedTokenVerifiesWithEveryClaim) {
 
 TEST(TokenCodecTest, ForeignTokenWithoutKidVerifies) {
   const std::string token = Forge(R"({"alg":"HS256","typ":"JWT"})", kPayload, kSecret);
-  EXPECT_TRUE(VerifyPersonalToken(token, Keys(kSecret), Options()).ok());
+  EXPECT_THAT(VerifyPersonalToken(token, Keys(kSecret), Options()), IsOk());
 }
 
 TEST(TokenCodecTest, TamperedHeaderFailsSignature) {
@@ -144,7 +144,7 @@ TEST(TokenCodecTest, ConfiguredHs512Works) {
   const std::string token = EncodePersonalToken(Claims(), Keys(kSecret).Newest(), JwsAlgorithm::kHS512);
   VerifyOptions options = Options();
   options.algorithm = JwsAlgorithm::kHS512;
-  EXPECT_TRUE(VerifyPersonalToken(token, Keys(kSecret), options).ok());
+  EXPECT_THAT(VerifyPersonalToken(token, Keys(kSecret), options), IsOk());
   EXPECT_THAT(VerifyPersonalToken(token, Keys(kSecret), Options()), IsUnauthenticated(kReasonBadAlgorithm));
 }
 
@@ -160,16 +160,16 @@ TEST(TokenCodecTest, RotatedKeysKeepOlderTokensValid) {
   const std::string old_token = EncodePersonalToken(Claims(), old_keys.Newest(), JwsAlgorithm::kHS256);
   const auto rotated = Keys("", absl::StrCat("k2:", kOtherSecret, ",k1:", kSecret));
   EXPECT_EQ(rotated.Newest().kid, "k2");
-  EXPECT_TRUE(VerifyPersonalToken(old_token, rotated, Options()).ok());
+  EXPECT_THAT(VerifyPersonalToken(old_token, rotated, Options()), IsOk());
   const std::string new_token = EncodePersonalToken(Claims(), rotated.Newest(), JwsAlgorithm::kHS256);
   EXPECT_THAT(new_token.substr(15, new_token.find('.') - 15),
               ::testing::Eq(Base64UrlEncode(R"({"alg":"HS256","typ":"JWT","kid":"k2"})")));
-  EXPECT_TRUE(VerifyPersonalToken(new_token, rotated, Options()).ok());
+  EXPECT_THAT(VerifyPersonalToken(new_token, rotated, Options()), IsOk());
 }
 
 TEST(TokenCodecTest, ExpiredTokenIsRejectedAtExp) {
   const std::string token = EncodePersonalToken(Claims(), Keys(kSecret).Newest(), JwsAlgorithm::kHS256);
-  EXPECT_TRUE(VerifyPersonalToken(token, Keys(kSecret), Options(kNow + 3599)).ok());
+  EXPECT_THAT(VerifyPersonalToken(token, Keys(kSecret), Options(kNow + 3599)), IsOk());
   EXPECT_THAT(VerifyPersonalToken(token, Keys(kSecret), Options(kNow + 3600)),
               IsUnauthenticated(kReasonExpired));
 }
@@ -223,7 +223,7 @@ TEST(TokenCodecTest, FractionalTimesAsDataRentgenWritesThemVerify) {
 
 TEST(TokenCodecTest, FractionalExpRoundsDownToTheStricterSide) {
   const std::string token = WithTimes("1764327600", "1764334800.9");
-  EXPECT_TRUE(VerifyPersonalToken(token, Keys(kSecret), Options(1764334799)).ok());
+  EXPECT_THAT(VerifyPersonalToken(token, Keys(kSecret), Options(1764334799)), IsOk());
   EXPECT_THAT(VerifyPersonalToken(token, Keys(kSecret), Options(1764334800)),
               IsUnauthenticated(kReasonExpired));
 }
@@ -232,7 +232,7 @@ TEST(TokenCodecTest, FractionalNbfRoundsUpToTheStricterSide) {
   const std::string token = WithTimes("1764327600.1", "1764334800");
   EXPECT_THAT(VerifyPersonalToken(token, Keys(kSecret), Options(1764327600)),
               IsUnauthenticated(kReasonNotYetValid));
-  EXPECT_TRUE(VerifyPersonalToken(token, Keys(kSecret), Options(1764327601)).ok());
+  EXPECT_THAT(VerifyPersonalToken(token, Keys(kSecret), Options(1764327601)), IsOk());
 }
 
 TEST(TokenCodecTest, ExponentFormAndIntegerTimesAreTheSameDate) {

@@ -221,7 +221,7 @@ TEST_F(PersonalTokensTest, BadLimitsAreRefusedNamingTheFieldBeforeAnyRow) {
 }
 
 TEST_F(PersonalTokensTest, CreateAuditRecordCarriesTheLimits) {
-  ASSERT_TRUE(tokens_->Issue(Narrow()).ok());
+  ASSERT_THAT(tokens_->Issue(Narrow()), IsOk());
   ASSERT_EQ(store_.audits.size(), 1u);
   EXPECT_EQ(store_.audits[0].detail, "scopes=all:write namespaces=spark-* networks=10.0.0.0/8,192.0.2.7/32");
 }
@@ -275,7 +275,7 @@ TEST_F(PersonalTokensTest, ARotatedTokenCannotBeRefreshedAgain) {
   const auto issued = Issue();
   v1::RefreshTokenRequest request = RefreshOf(issued.token().id());
   request.set_grace_seconds(30);
-  ASSERT_TRUE(tokens_->Refresh(request).ok());
+  ASSERT_THAT(tokens_->Refresh(request), IsOk());
   EXPECT_EQ(tokens_->Refresh(request).status().code(), absl::StatusCode::kNotFound);
 }
 
@@ -358,7 +358,7 @@ TEST_F(PersonalTokensTest, NameLengthIsCountedInCharacters) {
   std::string name;
   for (int i = 0; i < 64; ++i) name += "é";
   request.set_name(name);
-  EXPECT_TRUE(tokens_->Issue(request).ok());
+  EXPECT_THAT(tokens_->Issue(request), IsOk());
   request.set_name(name + "x");
   EXPECT_EQ(PayloadOf(tokens_->Issue(request).status(), kCodePayload), "string_too_long");
   request.set_name("");
@@ -402,7 +402,7 @@ TEST_F(PersonalTokensTest, RevokedIdsAreForgottenOnceTheirTokenHasExpired) {
     v1::RevokeTokenRequest revoke;
     revoke.set_user_name("alice");
     revoke.set_token_id(issued->token().id());
-    ASSERT_TRUE(tokens_->Revoke(revoke).ok());
+    ASSERT_THAT(tokens_->Revoke(revoke), IsOk());
   }
   EXPECT_EQ(tokens_->RememberedRevocations(), 2u);
 
@@ -553,7 +553,7 @@ TEST_F(PersonalTokensTest, DisabledRefreshLooksTheTokenUpFirst) {
 TEST_F(PersonalTokensTest, ValidVerifyIsRecordedAsUsage) {
   const auto issued = Issue();
   Verify(issued.content());
-  ASSERT_TRUE(usage_->Flush().ok());
+  ASSERT_THAT(usage_->Flush(), IsOk());
   EXPECT_EQ(store_.used, 1);
 }
 
@@ -578,7 +578,7 @@ TEST_F(PersonalTokensTest, EachChangeCarriesOneAuditRecordNamingTheActor) {
   v1::RevokeTokenRequest revoke;
   revoke.set_user_name("alice");
   revoke.set_token_id(issued->token().id());
-  ASSERT_TRUE(tokens_->Revoke(revoke, actor).ok());
+  ASSERT_THAT(tokens_->Revoke(revoke, actor), IsOk());
 
   ASSERT_EQ(store_.audits.size(), 2u);
   EXPECT_EQ(store_.audits[0].event, "token.created");

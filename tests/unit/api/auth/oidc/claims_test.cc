@@ -70,11 +70,11 @@ TEST(ClaimsTest, SeveralAudiencesNeedUsAsAuthorizedParty) {
       {{R"("aud":"tokengate","azp":"tokengate")", R"("aud":["tokengate","other-app"],"azp":"other-app")"}});
   EXPECT_FALSE(CheckClaims(several, IdRules(), Now()).ok());
   several = absl::StrReplaceAll(several, {{R"("azp":"other-app")", R"("azp":"tokengate")"}});
-  EXPECT_TRUE(CheckClaims(several, IdRules(), Now()).ok());
+  EXPECT_THAT(CheckClaims(several, IdRules(), Now()), IsOk());
 }
 
 TEST(ClaimsTest, ExpiredBeyondTheSkewIsRefused) {
-  EXPECT_TRUE(CheckClaims(IdClaims(), IdRules(), Now() + absl::Seconds(300 + 30)).ok());
+  EXPECT_THAT(CheckClaims(IdClaims(), IdRules(), Now() + absl::Seconds(300 + 30)), IsOk());
   EXPECT_THAT(Message(CheckClaims(IdClaims(), IdRules(), Now() + absl::Seconds(300 + 31))),
               HasSubstr("expired"));
 }
@@ -82,7 +82,7 @@ TEST(ClaimsTest, ExpiredBeyondTheSkewIsRefused) {
 TEST(ClaimsTest, NotYetValidIsRefused) {
   const std::string future = IdClaims(absl::StrCat(R"("nbf":)", kNow + 120, ","));
   EXPECT_THAT(Message(CheckClaims(future, IdRules(), Now())), HasSubstr("not valid yet"));
-  EXPECT_TRUE(CheckClaims(future, IdRules(), Now() + absl::Seconds(100)).ok());
+  EXPECT_THAT(CheckClaims(future, IdRules(), Now() + absl::Seconds(100)), IsOk());
 }
 
 // Found by tests/fuzz/oidc_claims_fuzz: a time beyond int64 microseconds was

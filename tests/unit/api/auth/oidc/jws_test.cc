@@ -222,13 +222,13 @@ TEST_F(JwsTest, CriticalHeaderExtensionsAreRefused) {
 }
 
 TEST_F(JwsTest, KeysAreFetchedOnceAndCached) {
-  ASSERT_TRUE(VerifyJws(rsa_.Sign(kClaims), cache_).ok());
-  ASSERT_TRUE(VerifyJws(ec_.Sign(kClaims), cache_).ok());
+  ASSERT_THAT(VerifyJws(rsa_.Sign(kClaims), cache_), IsOk());
+  ASSERT_THAT(VerifyJws(ec_.Sign(kClaims), cache_), IsOk());
   EXPECT_EQ(fetches_, 1);
 }
 
 TEST_F(JwsTest, UnknownKidRefetchIsRateLimited) {
-  ASSERT_TRUE(VerifyJws(rsa_.Sign(kClaims), cache_).ok());
+  ASSERT_THAT(VerifyJws(rsa_.Sign(kClaims), cache_), IsOk());
   const TestKey stranger = TestKey::Ec("unknown-kid");
   for (int i = 0; i < 5; ++i) {
     auto claims = VerifyJws(stranger.Sign(kClaims), cache_);
@@ -241,7 +241,7 @@ TEST_F(JwsTest, UnknownKidRefetchIsRateLimited) {
 }
 
 TEST_F(JwsTest, RotatedKeyIsPickedUpWithoutRestart) {
-  ASSERT_TRUE(VerifyJws(rsa_.Sign(kClaims), cache_).ok());
+  ASSERT_THAT(VerifyJws(rsa_.Sign(kClaims), cache_), IsOk());
   const TestKey rotated = TestKey::Rsa("rsa-2");
   jwks_document_ = JwksOf({&rotated});
   clock_.Advance(absl::Seconds(11));
