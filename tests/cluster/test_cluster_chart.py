@@ -204,18 +204,32 @@ def service_url(env, component):
 
 
 def all_available(env):
-    """Every Deployment has all its replicas ready and up to date, and no old pod lingers."""
+    """Every Deployment has all its replicas ready and up to date, no old pod lingers, and every pod
+    says Ready itself (a Deployment's counts trail its pods' conditions under load)."""
     for deployment in kubectl(env, "get", "deployments")["items"]:
         status, wanted = deployment["status"], deployment["spec"]["replicas"]
         if status.get("readyReplicas") != wanted or status.get("updatedReplicas") != wanted \
                 or status.get("replicas") != wanted:
             return False
-    return True
+    return all(ready_since(pod) is not None for pod in service_pods(env))
+
+
+def answers_ping(url):
+    try:
+        return requests.get(f"{url}/monitoring/ping", timeout=5).status_code == 200
+    except requests.RequestException:
+        return False
 
 
 def wait_available(env, timeout=180):
     assert stack.eventually(lambda: all_available(env), timeout=timeout, interval=0.5), \
         kubectl_text(env, "get", "pods", "-o", "wide")
+    # Ready pods reach a Service's rules only after kube-proxy's next sync: until then a Service with no
+    # endpoint left refuses connections.
+    for component in PORTS:
+        url = service_url(env, component)
+        assert stack.eventually(lambda: answers_ping(url), timeout=60, interval=0.5), \
+            f"the {component} Service does not answer: {kubectl_text(env, 'get', 'endpointslices', '-o', 'wide')}"
 
 
 def make_token(release, keycloak, user, name):
