@@ -3,6 +3,7 @@
 # naming the files, so the tree stays formatted after the one-time reformat.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+command -v clang-format-14 >/dev/null || { echo "clang-format-14 is missing (deploy/local/install-deps.sh installs it)"; exit 1; }
 unformatted=()
 while IFS= read -r file; do
   clang-format-14 --style=file --dry-run -Werror "$file" >/dev/null 2>&1 || unformatted+=("$file")
