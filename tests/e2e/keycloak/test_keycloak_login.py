@@ -132,6 +132,13 @@ def callback_url(api_url, browser, user, password):
     return location
 
 
+def refreshes(api_url):
+    """The api's count of session refreshes by outcome: tells a refresh that never happened from one
+    whose new tokens still carried the old claims."""
+    lines = requests.get(f"{api_url}/metrics", timeout=10).text.splitlines()
+    return [line for line in lines if line.startswith("tokengate_oidc_refreshes_total")]
+
+
 def login(api_url, user, password):
     """A requests.Session logged in to the api; also returns the session cookie."""
     browser = requests.Session()
@@ -269,14 +276,16 @@ def test_the_realm_role_makes_an_admin_and_a_refresh_rereads_it(api, keycloak):
             return stack.eventually(answered, timeout=30)
 
         listing = f"{api.url}/v1/admin/personal-tokens"
-        assert became(200, "get", listing), f"bob is an admin after his next refresh; answers: {dict(seen)}"
+        assert became(200, "get", listing), \
+            f"bob is an admin after his next refresh; answers: {dict(seen)}; {refreshes(api.url)}"
         revoked = browser.post(offboard, timeout=10)
         assert revoked.status_code == 200, revoked.text
         assert alice["id"] in revoked.json()["token_ids"]
         assert bearer_status(api.url, alice["content"]) == 401
         # Withdrawn in Keycloak: gone again at the next refresh.
         keycloak.admin("DELETE", f"/users/{bob}/role-mappings/realm", json=[role])
-        assert became(403, "post", offboard), f"bob is no admin after his next refresh; answers: {dict(seen)}"
+        assert became(403, "post", offboard), \
+            f"bob is no admin after his next refresh; answers: {dict(seen)}; {refreshes(api.url)}"
     finally:
         keycloak.set_access_token_lifespan("tokengate", 300)
         keycloak.admin("DELETE", f"/users/{bob}/role-mappings/realm", json=[role])
@@ -366,7 +375,8 @@ def check_refresh_then_end(api, keycloak):
         seen[status] += 1
         return status == 401
 
-    assert stack.eventually(ended, timeout=30), f"the session ends at its next refresh; answers: {dict(seen)}"
+    assert stack.eventually(ended, timeout=30), \
+        f"the session ends at its next refresh; answers: {dict(seen)}; {refreshes(api.url)}"
     response = browser.get(f"{api.url}/v1/users/me", timeout=10)
     assert response.json()["error"]["details"] == {"login_url": "/v1/auth/login"}
 
@@ -416,7 +426,8 @@ def test_a_keycloak_group_makes_a_service_account_manager_until_a_refresh_says_o
             seen[status] += 1
             return status == 404
 
-        assert stack.eventually(gone, timeout=30), f"dana still manages etl-prod after her refresh: {dict(seen)}"
+        assert stack.eventually(gone, timeout=30), \
+            f"dana still manages etl-prod after her refresh: {dict(seen)}; {refreshes(api.url)}"
         assert browser.get(f"{api.url}/v1/service-accounts", timeout=10).json() == {"items": []}
         # The account's token is the account's: it outlives her membership.
         assert bearer_status(api.url, issued.json()["content"]) == 200
