@@ -38,18 +38,7 @@ if ! "$ROOT/deploy/local/postgres.sh" status; then
 fi
 "$ROOT/deploy/local/postgres.sh" createdb tokengate_api_bench
 
-start() {  # name binary [VAR=value…]: starts it, sets PORT once it serves
-  local name="$1" binary="$2"; shift 2
-  env "$@" "$binary" >"$WORK/$name.log" 2>&1 &
-  PIDS+=($!)
-  PORT=""
-  for _ in $(seq 1 400); do
-    PORT="$(grep -oP 'listening on port \K[0-9]+' "$WORK/$name.log" || true)"
-    [ -n "$PORT" ] && return
-    sleep 0.05
-  done
-  cat "$WORK/$name.log" >&2; exit 1
-}
+source "$ROOT/tests/bench/bench-lib.sh"
 
 start authority "$BUILD_DIR/services/token_authority/token-authority" \
   TOKENGATE_DATABASE_URL="postgresql://postgres@127.0.0.1:$PG_PORT/tokengate_api_bench" \

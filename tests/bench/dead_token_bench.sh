@@ -30,18 +30,7 @@ trap cleanup EXIT
 "$ROOT/deploy/local/postgres.sh" createdb tokengate_dead_bench >/dev/null 2>&1 || true
 DB="postgresql://postgres@127.0.0.1:$PG_PORT/tokengate_dead_bench"
 
-start() {  # name binary [VAR=value…]: starts it, sets PORT once it serves
-  local name="$1" binary="$2"; shift 2
-  env "$@" "$binary" >"$WORK/$name.log" 2>&1 &
-  PIDS+=($!)
-  PORT=""
-  for _ in $(seq 1 400); do
-    PORT="$(grep -oP 'listening on port \K[0-9]+' "$WORK/$name.log" || true)"
-    [ -n "$PORT" ] && return
-    sleep 0.05
-  done
-  cat "$WORK/$name.log" >&2; exit 1
-}
+source "$ROOT/tests/bench/bench-lib.sh"
 
 start authority "$BUILD_DIR/services/token_authority/token-authority" TOKENGATE_DATABASE_URL="$DB" \
   TOKENGATE_SECRET_KEY="bench-secret-0123456789-0123456789-abcdef" TOKENGATE_GRPC_LISTEN=127.0.0.1:0
@@ -72,9 +61,15 @@ for round in $(seq 1 "$ROUNDS"); do
   wrk -t2 -c"$CONNECTIONS" -d"${ROUND_SECONDS}s" "${KEEP[@]}" -H "Authorization: Bearer $DEAD" \
     "$API/v1/users/me" >"$WORK/dead.$round.txt"
 done
-sleep 1.5  # The last flush.
+# The one use (token, address, user agent) went out in the first batch after the warm-up request;
+# wait (with a deadline) for the audit record it leaves.
+records() { psql "$DB" -qtAc "SELECT count(*) FROM audit_event WHERE token_id = '$DEAD_ID' AND event = 'token.used_after_revocation'"; }
+for _ in $(seq 1 100); do
+  RECORDS="$(records)"
+  [ "$RECORDS" != 0 ] && break
+  sleep 0.1
+done
 BATCHES_AFTER="$(batches)"
-RECORDS="$(psql "$DB" -qtAc "SELECT count(*) FROM audit_event WHERE token_id = '$DEAD_ID' AND event = 'token.used_after_revocation'")"
 
 python3 - "$WORK" "$ROUNDS" "$ROUND_SECONDS" "$BATCHES_BEFORE" "$BATCHES_AFTER" "$RECORDS" <<'PY'
 import re, statistics, sys

@@ -47,21 +47,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start NAME BINARY [VAR=value…]: runs it in the background; sets PORT.
-start() {
-  local name=$1 binary=$2
-  shift 2
-  PORT=""
-  env "$@" "$binary" >"$WORK/$name.log" 2>&1 &
-  PIDS+=($!)
-  for _ in $(seq 1 400); do
-    PORT="$(grep -oP 'listening on port \K[0-9]+' "$WORK/$name.log" || true)"
-    [ -n "$PORT" ] && break
-    kill -0 "${PIDS[-1]}" 2>/dev/null || break
-    sleep 0.05
-  done
-  [ -n "$PORT" ] || { cat "$WORK/$name.log" >&2; exit 1; }
-}
+source "$ROOT/tests/bench/bench-lib.sh"
 
 stop_last() {  # SIGTERM the last started process; it must exit 0.
   local pid=${PIDS[-1]}

@@ -16,12 +16,9 @@ Prints a Markdown table; exits non-zero if a revocation is missed.
 """
 import os
 import re
-import signal
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -29,6 +26,7 @@ import grpc
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 import authority_grpc  # noqa: E402
+import stack  # noqa: E402
 from authority_grpc import pb, pb_grpc  # noqa: E402
 
 STREAMS = int(os.environ.get("BENCH_STREAMS", "1000"))
@@ -44,38 +42,15 @@ def progress(message):
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+class Authority(stack.Service):
+    """The authority on a port of its own that a restart keeps (the streams resume there), with its RSS
+    and CPU time."""
 
-
-class Authority:
     def __init__(self, binary, database_url, port):
-        self.binary, self.database_url, self.port = binary, database_url, port
-        self.log = tempfile.NamedTemporaryFile("w+", prefix="fanout-authority-", suffix=".log")
-        self.process = None
-
-    def start(self):
-        env = {"PATH": "/usr/bin:/bin", "TOKENGATE_DATABASE_URL": self.database_url, "TOKENGATE_SECRET_KEY": SECRET,
-               "TOKENGATE_GRPC_LISTEN": f"127.0.0.1:{self.port}", "TOKENGATE_MAX_TOKEN_CREATIONS_PER_HOUR": "0"}
-        offset = self.log.tell()
-        self.process = subprocess.Popen([self.binary], env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            self.log.seek(offset)
-            if re.search(r"token-authority listening on port \d+", self.log.read()):
-                self.log.seek(0, 2)
-                return self
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.05)
-        self.log.seek(0)
-        raise SystemExit(f"authority did not start:\n{self.log.read()[-3000:]}")
-
-    def stop(self):
-        self.process.send_signal(signal.SIGTERM)
-        assert self.process.wait(timeout=30) == 0
+        super().__init__("token-authority", stack.env_of({
+            "database_url": database_url, "secret_key": SECRET, "grpc_listen": f"127.0.0.1:{port}",
+            "max_token_creations_per_hour": 0}))
+        self.binary = binary
 
     def rss_kib(self):
         with open(f"/proc/{self.process.pid}/status") as f:
@@ -134,14 +109,13 @@ def percentile(values, p):
 
 
 def main(database_url, binary, client):
-    authority = Authority(binary, database_url, free_port())
-    replica = Authority(binary, database_url, free_port())  # Revokes while the first is away.
+    authority = Authority(binary, database_url, stack.free_port())
+    replica = Authority(binary, database_url, stack.free_port())  # Revokes while the first is away.
     try:
         measure(authority.start(), replica.start(), client)
     finally:
-        for process in (authority.process, replica.process):
-            if process is not None and process.poll() is None:
-                process.kill()
+        authority.kill()
+        replica.kill()
 
 
 def measure(authority, replica, client):

@@ -7,8 +7,8 @@
 // <CLOCK_MONOTONIC ns>", then "duplicates <n>" and "resets <n>". C++, and
 // nothing printed per event, so that 100,000 events do not measure the client.
 #include <algorithm>
-#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -43,18 +43,23 @@ int64_t NowNs() {
 struct Stream {
   std::mutex mutex;
   grpc::ClientContext* context = nullptr;  // The call in progress, to cancel on stop.
-  bool live = false;
   // Only the stream's thread touches these until it has been joined.
+  bool live = false;
   std::vector<std::pair<std::string, int64_t>> received;
   std::unordered_set<std::string> seen;
   int duplicates = 0;
   int resets = 0;
 };
 
-// How many streams have each revocation; "done" when all have.
+// How many streams are live and have each revocation: "live" once every stream
+// has had its first event, "done <id>" once every stream has that revocation.
 class Completion {
  public:
   explicit Completion(int streams) : streams_(streams) {}
+  void Live() {
+    std::lock_guard lock(mutex_);
+    if (++live_ == streams_) Print("live\n");
+  }
   void Received(const std::string& token_id) {
     std::lock_guard lock(mutex_);
     if (++counts_[token_id] == streams_) Print("done " + token_id + "\n");
@@ -63,21 +68,46 @@ class Completion {
  private:
   const int streams_;
   std::mutex mutex_;
+  int live_ = 0;
   std::unordered_map<std::string, int> counts_;
 };
 
+// Set once stdin ends; a stream's back-off waits on it instead of sleeping through it.
+class Stopping {
+ public:
+  void Set() {
+    std::lock_guard lock(mutex_);
+    set_ = true;
+    changed_.notify_all();
+  }
+  bool IsSet() {
+    std::lock_guard lock(mutex_);
+    return set_;
+  }
+  // Waits `pause` or until set; true when set.
+  bool WaitFor(std::chrono::milliseconds pause) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, pause, [this] { return set_; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool set_ = false;
+};
+
 void Watch(int index, std::shared_ptr<grpc::Channel> channel, Stream* stream, Completion* completion,
-           const std::atomic<bool>* stopping) {
+           Stopping* stopping) {
   auto stub = tokengate::v1::TokenAuthority::NewStub(channel);
   std::mt19937 random(index);
   int64_t position = 0;
   std::string log_id;
   int failures = 0;
-  while (!stopping->load()) {
+  while (!stopping->IsSet()) {
     grpc::ClientContext context;
     {
       std::lock_guard lock(stream->mutex);
-      if (stopping->load()) break;
+      if (stopping->IsSet()) break;
       stream->context = &context;
     }
     tokengate::v1::WatchRevocationsRequest request;
@@ -99,8 +129,10 @@ void Watch(int index, std::shared_ptr<grpc::Channel> channel, Stream* stream, Co
       }
       position = event.position();
       log_id = event.log_id();
-      std::lock_guard lock(stream->mutex);
-      stream->live = true;
+      if (!stream->live) {
+        stream->live = true;
+        completion->Live();
+      }
     }
     reader->Finish();
     {
@@ -110,9 +142,7 @@ void Watch(int index, std::shared_ptr<grpc::Channel> channel, Stream* stream, Co
     // An edge's back-off, jittered, so the streams do not reconnect in step.
     std::uniform_int_distribution<int> jitter(50, 250);
     const int pause_ms = jitter(random) * (1 << std::min(failures++, 2));
-    for (int waited = 0; waited < pause_ms && !stopping->load(); waited += 10) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    stopping->WaitFor(std::chrono::milliseconds(pause_ms));
   }
 }
 
@@ -138,35 +168,21 @@ int main(int argc, char** argv) {
     args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 1000);
     channels.push_back(grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
   }
-  std::atomic<bool> stopping{false};
+  Stopping stopping;
   std::vector<Stream> streams(count);
   Completion completion(count);
   std::vector<std::thread> threads;
   for (int i = 0; i < count; ++i) {
     threads.emplace_back(Watch, i, channels[i % connections], &streams[i], &completion, &stopping);
   }
-  std::thread announce([&] {
-    while (!stopping.load()) {
-      const bool all = std::all_of(streams.begin(), streams.end(), [](Stream& s) {
-        std::lock_guard lock(s.mutex);
-        return s.live;
-      });
-      if (all) {
-        Print("live\n");
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  });
   for (std::string line; std::getline(std::cin, line);) {
   }
-  stopping = true;
+  stopping.Set();
   for (Stream& stream : streams) {
     std::lock_guard lock(stream.mutex);
     if (stream.context != nullptr) stream.context->TryCancel();
   }
   for (auto& thread : threads) thread.join();
-  announce.join();
   int duplicates = 0;
   int resets = 0;
   std::string out;
